@@ -1,0 +1,225 @@
+//! The scheduling framework: extension points as small traits, and the status they return
+//! (`staging/src/k8s.io/kube-scheduler/framework/interface.go`).
+//!
+//! A plugin implements [`Plugin`] and, for each extension point it serves, that point's trait;
+//! its `as_*` methods return `Some(self)` for exactly those points. State a plugin computes in
+//! PreFilter or PreScore for the current pod lives in the plugin itself (`&mut self`), typed,
+//! instead of upstream's string-keyed `CycleState`: the cycle runs one pod at a time.
+
+use super::cache::NodeInfo;
+use super::queue::QueuedPodInfo;
+use crate::api::pod::Pod;
+use crate::store::NodeId;
+use std::fmt;
+
+/// The highest score a plugin may give a node.
+pub const MAX_NODE_SCORE: i64 = 100;
+/// The lowest score a plugin may give a node.
+pub const MIN_NODE_SCORE: i64 = 0;
+
+/// The outcome class of a plugin call (upstream `framework.Code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// The plugin ran and the pod may proceed.
+    Success,
+    /// An internal error: the pod goes to the back-off queue and is retried.
+    Error,
+    /// The pod does not fit this node now; preemption may help. The pod waits in the
+    /// unschedulable pool until an event the plugin registered for.
+    Unschedulable,
+    /// The pod cannot fit this node and preemption would not help either.
+    UnschedulableAndUnresolvable,
+    /// The plugin does not apply to this pod: its later calls for this pod are skipped.
+    Skip,
+}
+
+impl Code {
+    /// The spelling used in `scheduling.jsonl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Success => "Success",
+            Code::Error => "Error",
+            Code::Unschedulable => "Unschedulable",
+            Code::UnschedulableAndUnresolvable => "UnschedulableAndUnresolvable",
+            Code::Skip => "Skip",
+        }
+    }
+}
+
+/// What a plugin call returned: a code and the reasons, in upstream wording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The outcome class.
+    pub code: Code,
+    /// Human-readable reasons (for events and `explain`).
+    pub reasons: Vec<String>,
+}
+
+impl Status {
+    /// Success, with no reasons (allocates nothing).
+    pub const fn success() -> Status {
+        Status { code: Code::Success, reasons: Vec::new() }
+    }
+
+    /// Skip: the plugin does not apply to this pod.
+    pub const fn skip() -> Status {
+        Status { code: Code::Skip, reasons: Vec::new() }
+    }
+
+    /// Unschedulable with one reason.
+    pub fn unschedulable(reason: impl Into<String>) -> Status {
+        Status { code: Code::Unschedulable, reasons: vec![reason.into()] }
+    }
+
+    /// UnschedulableAndUnresolvable with one reason.
+    pub fn unresolvable(reason: impl Into<String>) -> Status {
+        Status { code: Code::UnschedulableAndUnresolvable, reasons: vec![reason.into()] }
+    }
+
+    /// An internal error.
+    pub fn error(message: impl Into<String>) -> Status {
+        Status { code: Code::Error, reasons: vec![message.into()] }
+    }
+
+    /// True for Success.
+    pub fn is_success(&self) -> bool {
+        self.code == Code::Success
+    }
+
+    /// True for Unschedulable and UnschedulableAndUnresolvable.
+    pub fn is_rejection(&self) -> bool {
+        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.reasons.is_empty() {
+            f.write_str(self.code.as_str())
+        } else {
+            f.write_str(&self.reasons.join(", "))
+        }
+    }
+}
+
+/// Kinds of cluster change a plugin can ask to be re-tried on (upstream `ClusterEvent`), as bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ClusterEvents(pub u32);
+
+impl ClusterEvents {
+    /// No event.
+    pub const NONE: ClusterEvents = ClusterEvents(0);
+    /// A node was added.
+    pub const NODE_ADD: ClusterEvents = ClusterEvents(1);
+    /// A node's labels changed.
+    pub const NODE_LABEL: ClusterEvents = ClusterEvents(1 << 1);
+    /// A node's taints or `spec.unschedulable` changed.
+    pub const NODE_TAINT: ClusterEvents = ClusterEvents(1 << 2);
+    /// A node's allocatable changed.
+    pub const NODE_ALLOCATABLE: ClusterEvents = ClusterEvents(1 << 3);
+    /// A pod on a node was deleted or finished (its resources were freed).
+    pub const ASSIGNED_POD_DELETE: ClusterEvents = ClusterEvents(1 << 4);
+    /// A pod was bound to a node.
+    pub const ASSIGNED_POD_ADD: ClusterEvents = ClusterEvents(1 << 5);
+    /// Every event.
+    pub const ALL: ClusterEvents = ClusterEvents(u32::MAX);
+
+    /// Union.
+    pub const fn or(self, other: ClusterEvents) -> ClusterEvents {
+        ClusterEvents(self.0 | other.0)
+    }
+
+    /// Whether the two sets share an event.
+    pub const fn intersects(self, other: ClusterEvents) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+/// What every plugin is: a name, and the extension points it serves.
+pub trait Plugin {
+    /// The plugin's registered name (as in a KubeSchedulerConfiguration).
+    fn name(&self) -> &str;
+    /// The cluster events that can make a pod this plugin rejected schedulable again.
+    fn events_to_register(&self) -> ClusterEvents {
+        ClusterEvents::NONE
+    }
+    /// This plugin as a QueueSort plugin.
+    fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
+        None
+    }
+    /// This plugin as a PreFilter plugin.
+    fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilterPlugin> {
+        None
+    }
+    /// This plugin as a Filter plugin.
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        None
+    }
+    /// This plugin as a PreScore plugin.
+    fn as_pre_score(&mut self) -> Option<&mut dyn PreScorePlugin> {
+        None
+    }
+    /// This plugin as a Score plugin.
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        None
+    }
+    /// This plugin as a Reserve plugin.
+    fn as_reserve(&mut self) -> Option<&mut dyn ReservePlugin> {
+        None
+    }
+    /// This plugin as a Bind plugin.
+    fn as_bind(&mut self) -> Option<&mut dyn BindPlugin> {
+        None
+    }
+}
+
+/// Orders the active queue.
+pub trait QueueSortPlugin {
+    /// Whether `a` should be scheduled before `b`.
+    fn less(&self, a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool;
+}
+
+/// What PreFilter may return besides a status: the only nodes worth filtering.
+pub type PreFilterResult = Option<Vec<NodeId>>;
+
+/// Runs once per pod per cycle, before any node is filtered.
+pub trait PreFilterPlugin {
+    /// Computes per-pod state; `Skip` disables this plugin's Filter for the cycle; a rejection
+    /// fails the cycle for every node.
+    fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (Status, PreFilterResult);
+}
+
+/// Decides whether a pod may run on a node.
+pub trait FilterPlugin {
+    /// Success, or why the node is rejected.
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status;
+}
+
+/// Runs once per pod per cycle before scoring.
+pub trait PreScorePlugin {
+    /// Computes per-pod state over the feasible nodes; `Skip` drops this plugin from scoring
+    /// for this pod (it contributes 0).
+    fn pre_score(&mut self, pod: &Pod, nodes: &[&NodeInfo]) -> Status;
+}
+
+/// Ranks feasible nodes.
+pub trait ScorePlugin {
+    /// The raw score of a node.
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64;
+    /// Maps raw scores (one per feasible node, in order) into `[0, 100]`. Default: unchanged.
+    fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
+}
+
+/// Reserves resources on the chosen node before binding.
+pub trait ReservePlugin {
+    /// Reserve; a failure aborts the binding and the pod is retried.
+    fn reserve(&mut self, pod: &Pod, node: &NodeInfo) -> Status;
+    /// Undo `reserve` after a later failure.
+    fn unreserve(&mut self, _pod: &Pod, _node: &NodeInfo) {}
+}
+
+/// Binds a pod to its node.
+pub trait BindPlugin {
+    /// Success binds; Skip passes to the next bind plugin.
+    fn bind(&mut self, pod: &Pod, node: &NodeInfo) -> Status;
+}

@@ -1,0 +1,137 @@
+//! NodeResourcesBalancedAllocation: prefer nodes whose resources would be used evenly
+//! (`pkg/scheduler/framework/plugins/noderesources/balanced_allocation.go`).
+
+use super::names;
+use super::node_resources_fit::{ResourceKind, ResourceWeight, default_resources};
+use crate::api::pod::Pod;
+use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::framework::{MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
+
+/// Typed `NodeResourcesBalancedAllocationArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalancedAllocationArgs {
+    /// Resources compared (default cpu and memory; weights are not used by this score).
+    pub resources: Vec<ResourceWeight>,
+}
+
+impl Default for BalancedAllocationArgs {
+    fn default() -> Self {
+        BalancedAllocationArgs { resources: default_resources() }
+    }
+}
+
+/// The plugin.
+#[derive(Debug)]
+pub struct BalancedAllocation {
+    kinds: Vec<ResourceKind>,
+}
+
+impl BalancedAllocation {
+    /// A plugin with these args.
+    pub fn new(args: BalancedAllocationArgs) -> Self {
+        BalancedAllocation { kinds: args.resources.iter().map(|r| ResourceKind::of(&r.name)).collect() }
+    }
+}
+
+impl Default for BalancedAllocation {
+    fn default() -> Self {
+        Self::new(BalancedAllocationArgs::default())
+    }
+}
+
+impl Plugin for BalancedAllocation {
+    fn name(&self) -> &str {
+        names::NODE_RESOURCES_BALANCED_ALLOCATION
+    }
+    fn as_pre_score(&mut self) -> Option<&mut dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreScorePlugin for BalancedAllocation {
+    /// Skip best-effort pods (no request for any configured resource), as upstream 1.33+.
+    fn pre_score(&mut self, pod: &Pod, _nodes: &[&NodeInfo]) -> Status {
+        let r = &pod.spec.requests;
+        let requests_any = self.kinds.iter().any(|k| match k {
+            ResourceKind::Cpu => r.cpu_m != 0,
+            ResourceKind::Memory => r.memory != 0,
+            ResourceKind::Ephemeral => r.ephemeral_storage != 0,
+            ResourceKind::Scalar(n) => r.scalar(n) != 0,
+        });
+        if requests_any { Status::success() } else { Status::skip() }
+    }
+}
+
+impl ScorePlugin for BalancedAllocation {
+    /// `int((1 - std) * 100)` over the used fractions (capped at 1) of the resources.
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+        let mut fractions = [0f64; 8];
+        let mut n = 0usize;
+        let mut extra: Vec<f64> = Vec::new();
+        for k in &self.kinds {
+            if let Some((alloc, req)) = k.alloc_and_request(pod, node, false) {
+                let f = (req as f64 / alloc as f64).min(1.0);
+                if n < fractions.len() {
+                    fractions[n] = f;
+                } else {
+                    extra.push(f);
+                }
+                n += 1;
+            }
+        }
+        let all: Vec<f64>;
+        let fs: &[f64] = if extra.is_empty() {
+            &fractions[..n]
+        } else {
+            all = fractions.iter().copied().chain(extra).collect();
+            &all
+        };
+        balanced_score(fs)
+    }
+}
+
+/// The score for a set of used fractions.
+pub fn balanced_score(fractions: &[f64]) -> i64 {
+    let std = match fractions.len() {
+        0 | 1 => 0.0,
+        2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
+        n => {
+            let mean = fractions.iter().sum::<f64>() / n as f64;
+            (fractions.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / n as f64).sqrt()
+        }
+    };
+    ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::plugins::testing::{node, pod, with_used};
+
+    const GI: i64 = 1 << 30;
+
+    #[test]
+    fn formula_table() {
+        assert_eq!(balanced_score(&[0.5, 0.5]), 100);
+        assert_eq!(balanced_score(&[0.25, 0.6]), 82, "(1-0.175)*100 = 82.4999.. truncates");
+        assert_eq!(balanced_score(&[1.0, 0.0]), 50);
+        assert_eq!(balanced_score(&[0.3]), 100);
+        // population std of 0.1, 0.2, 0.6 = 0.2160 -> 78
+        assert_eq!(balanced_score(&[0.1, 0.2, 0.6]), 78);
+    }
+
+    #[test]
+    fn uses_actual_requests_and_skips_best_effort() {
+        let n = with_used(node("n", 4000, 8 * GI), 0, 0, 0);
+        let mut p = BalancedAllocation::default();
+        let best_effort = pod("be", 0, 0);
+        assert_eq!(p.pre_score(&best_effort, &[&n]).code, crate::scheduler::framework::Code::Skip);
+        let pd = pod("p", 1000, 6 * GI);
+        assert!(p.pre_score(&pd, &[&n]).is_success());
+        // cpu 0.25, memory 0.75 -> std 0.25 -> 75
+        assert_eq!(p.score(&pd, &n), 75);
+    }
+}

@@ -1,0 +1,164 @@
+//! In-tree plugins, one file each, and the registry that builds them by name
+//! (`pkg/scheduler/framework/plugins/registry.go`).
+
+pub mod balanced_allocation;
+pub mod default_binder;
+pub mod names;
+pub mod node_affinity;
+pub mod node_name;
+pub mod node_resources_fit;
+pub mod node_unschedulable;
+pub mod normalize;
+pub mod priority_sort;
+pub mod taint_toleration;
+
+use super::framework::Plugin;
+use balanced_allocation::{BalancedAllocation, BalancedAllocationArgs};
+use node_resources_fit::{FitArgs, NodeResourcesFit};
+use std::collections::BTreeMap;
+
+/// Typed arguments of configurable plugins (`pluginConfig[].args`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginArgs {
+    /// `NodeResourcesFitArgs`.
+    NodeResourcesFit(FitArgs),
+    /// `NodeResourcesBalancedAllocationArgs`.
+    BalancedAllocation(BalancedAllocationArgs),
+}
+
+/// Builds a plugin from its (optional) args.
+pub type Factory = Box<dyn Fn(Option<&PluginArgs>) -> Box<dyn Plugin> + Send + Sync>;
+
+/// Plugin factories by name.
+pub struct Registry {
+    factories: BTreeMap<String, Factory>,
+}
+
+impl Registry {
+    /// The in-tree plugins: one line each.
+    pub fn in_tree() -> Registry {
+        let mut r = Registry { factories: BTreeMap::new() };
+        let entries: [(&str, Factory); 8] = [
+            (names::PRIORITY_SORT, Box::new(|_| Box::new(priority_sort::PrioritySort))),
+            (names::NODE_UNSCHEDULABLE, Box::new(|_| Box::new(node_unschedulable::NodeUnschedulable))),
+            (names::NODE_NAME, Box::new(|_| Box::new(node_name::NodeName))),
+            (names::TAINT_TOLERATION, Box::new(|_| Box::new(taint_toleration::TaintToleration::default()))),
+            (names::NODE_AFFINITY, Box::new(|_| Box::new(node_affinity::NodeAffinity))),
+            (
+                names::NODE_RESOURCES_FIT,
+                Box::new(|args| match args {
+                    Some(PluginArgs::NodeResourcesFit(a)) => Box::new(NodeResourcesFit::new(a.clone())),
+                    _ => Box::new(NodeResourcesFit::default()),
+                }),
+            ),
+            (
+                names::NODE_RESOURCES_BALANCED_ALLOCATION,
+                Box::new(|args| match args {
+                    Some(PluginArgs::BalancedAllocation(a)) => Box::new(BalancedAllocation::new(a.clone())),
+                    _ => Box::new(BalancedAllocation::default()),
+                }),
+            ),
+            (names::DEFAULT_BINDER, Box::new(|_| Box::new(default_binder::DefaultBinder))),
+        ];
+        for (name, f) in entries {
+            // In-tree names are distinct by construction.
+            let _ = r.register(name, f);
+        }
+        r
+    }
+
+    /// Adds a plugin; a name already taken is an error.
+    pub fn register(&mut self, name: &str, factory: Factory) -> Result<(), String> {
+        if self.factories.contains_key(name) {
+            return Err(format!("a plugin named {name:?} is already registered"));
+        }
+        self.factories.insert(name.to_string(), factory);
+        Ok(())
+    }
+
+    /// Whether a plugin of this name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.factories.contains_key(name)
+    }
+
+    /// Builds the plugin called `name`.
+    pub fn build(&self, name: &str, args: Option<&PluginArgs>) -> Option<Box<dyn Plugin>> {
+        self.factories.get(name).map(|f| f(args))
+    }
+
+    /// Registered names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+}
+
+/// Fixtures for plugin tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::api::pod::{Container, Pod, PodSpec, PodStatus, RestartPolicy};
+    use crate::api::{Node, ObjectMeta, Resources, Taint};
+    use crate::scheduler::cache::NodeInfo;
+    use crate::store::NodeId;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+
+    /// An empty node with 110 pods of room.
+    pub fn node(name: &str, cpu_m: i64, memory: i64) -> NodeInfo {
+        let alloc = Resources { cpu_m, memory, ephemeral_storage: 0, pods: 110, scalars: vec![] };
+        let n = Node {
+            meta: ObjectMeta { name: name.into(), ..Default::default() },
+            capacity: alloc.clone(),
+            allocatable: alloc,
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        };
+        NodeInfo::new(NodeId(NEXT.fetch_add(1, Ordering::Relaxed)), Arc::new(n))
+    }
+
+    /// The node with these taints.
+    pub fn with_taints(mut n: NodeInfo, taints: Vec<Taint>) -> NodeInfo {
+        let mut node = (*n.node).clone();
+        node.taints = taints;
+        n = NodeInfo::new(n.id, Arc::new(node));
+        n
+    }
+
+    /// The node with these labels.
+    pub fn with_labels(n: NodeInfo, labels: &[(&str, &str)]) -> NodeInfo {
+        let mut node = (*n.node).clone();
+        node.meta.labels = Arc::new(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        NodeInfo::new(n.id, Arc::new(node))
+    }
+
+    /// The node with this much already requested by `pods` pods.
+    pub fn with_used(mut n: NodeInfo, cpu_m: i64, memory: i64, pods: i64) -> NodeInfo {
+        n.requested.cpu_m = cpu_m;
+        n.requested.memory = memory;
+        n.nonzero_cpu_m = cpu_m;
+        n.nonzero_memory = memory;
+        n.pod_count = pods;
+        n
+    }
+
+    /// A pod with one container requesting this much (0 means not set).
+    pub fn pod(name: &str, cpu_m: i64, memory: i64) -> Pod {
+        let c = Container {
+            name: "main".into(),
+            image: "img".into(),
+            requests: Resources { cpu_m, memory, ..Default::default() },
+            cpu_request_set: cpu_m != 0,
+            memory_request_set: memory != 0,
+            sidecar: false,
+        };
+        let spec = PodSpec::new(vec![c], vec![], Resources::default(), Default::default(), None, vec![], "default-scheduler".into(), RestartPolicy::Never);
+        Pod {
+            meta: ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() },
+            spec: Arc::new(spec),
+            status: PodStatus::default(),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! NodeResourcesFit: does the pod's request fit the node's free allocatable, and how do the
+//! scoring strategies rank nodes
+//! (`pkg/scheduler/framework/plugins/noderesources/{fit.go,resource_allocation.go,least_allocated.go,most_allocated.go,requested_to_capacity_ratio.go}`).
+
+use super::names;
+use crate::api::pod::Pod;
+use crate::api::resources::names as res;
+use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::framework::{
+    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
+    ScorePlugin, Status,
+};
+
+/// Reason when the node has no room for another pod.
+pub const ERR_TOO_MANY_PODS: &str = "Too many pods";
+
+/// How nodes are ranked by requested resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoringStrategyType {
+    /// Prefer nodes with more free resources (spreads pods; the default).
+    LeastAllocated,
+    /// Prefer nodes with fewer free resources (packs pods).
+    MostAllocated,
+    /// Map utilisation through a piecewise-linear shape.
+    RequestedToCapacityRatio,
+}
+
+/// A resource and its weight in a score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceWeight {
+    /// Resource name (`cpu`, `memory`, `nvidia.com/gpu`, ...).
+    pub name: String,
+    /// Weight, 1..=100.
+    pub weight: i64,
+}
+
+/// Typed `NodeResourcesFitArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitArgs {
+    /// Scoring strategy (default LeastAllocated).
+    pub strategy: ScoringStrategyType,
+    /// Resources scored and their weights (default cpu 1, memory 1).
+    pub resources: Vec<ResourceWeight>,
+    /// RequestedToCapacityRatio shape: (utilisation 0..=100, score 0..=10) points, ascending.
+    pub shape: Vec<(i64, i64)>,
+    /// Extended resources the filter ignores.
+    pub ignored_resources: Vec<String>,
+    /// Extended resource groups (`example.com` in `example.com/foo`) the filter ignores.
+    pub ignored_resource_groups: Vec<String>,
+}
+
+impl Default for FitArgs {
+    fn default() -> Self {
+        FitArgs {
+            strategy: ScoringStrategyType::LeastAllocated,
+            resources: default_resources(),
+            shape: Vec::new(),
+            ignored_resources: Vec::new(),
+            ignored_resource_groups: Vec::new(),
+        }
+    }
+}
+
+/// cpu and memory with weight 1: the default for every resource-based score.
+pub fn default_resources() -> Vec<ResourceWeight> {
+    vec![
+        ResourceWeight { name: res::CPU.into(), weight: 1 },
+        ResourceWeight { name: res::MEMORY.into(), weight: 1 },
+    ]
+}
+
+/// Which number a scored resource reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ResourceKind {
+    Cpu,
+    Memory,
+    Ephemeral,
+    Scalar(String),
+}
+
+impl ResourceKind {
+    pub(crate) fn of(name: &str) -> ResourceKind {
+        match name {
+            res::CPU => ResourceKind::Cpu,
+            res::MEMORY => ResourceKind::Memory,
+            res::EPHEMERAL_STORAGE => ResourceKind::Ephemeral,
+            other => ResourceKind::Scalar(other.to_string()),
+        }
+    }
+
+    /// `(allocatable, node requested + pod request)` for scoring, or `None` when the
+    /// resource is skipped (an extended resource the pod does not request, or none on the
+    /// node). With `nonzero`, cpu and memory use the non-zero-default sums.
+    pub(crate) fn alloc_and_request(&self, pod: &Pod, node: &NodeInfo, nonzero: bool) -> Option<(i64, i64)> {
+        let a = &node.node.allocatable;
+        let (alloc, req) = match self {
+            ResourceKind::Cpu if nonzero => (a.cpu_m, node.nonzero_cpu_m + pod.spec.nonzero_cpu_m),
+            ResourceKind::Memory if nonzero => (a.memory, node.nonzero_memory + pod.spec.nonzero_memory),
+            ResourceKind::Cpu => (a.cpu_m, node.requested.cpu_m + pod.spec.requests.cpu_m),
+            ResourceKind::Memory => (a.memory, node.requested.memory + pod.spec.requests.memory),
+            ResourceKind::Ephemeral => (
+                a.ephemeral_storage,
+                node.requested.ephemeral_storage + pod.spec.requests.ephemeral_storage,
+            ),
+            ResourceKind::Scalar(name) => {
+                let p = pod.spec.requests.scalar(name);
+                if p == 0 {
+                    return None;
+                }
+                (a.scalar(name), node.requested.scalar(name) + p)
+            }
+        };
+        (alloc != 0).then_some((alloc, req))
+    }
+}
+
+/// The plugin.
+#[derive(Debug)]
+pub struct NodeResourcesFit {
+    args: FitArgs,
+    kinds: Vec<(ResourceKind, i64)>,
+}
+
+impl NodeResourcesFit {
+    /// A plugin with these (validated) args.
+    pub fn new(args: FitArgs) -> Self {
+        let kinds = args.resources.iter().map(|r| (ResourceKind::of(&r.name), r.weight)).collect();
+        NodeResourcesFit { args, kinds }
+    }
+
+    fn ignored(&self, name: &str) -> bool {
+        self.args.ignored_resources.iter().any(|r| r == name)
+            || name
+                .split_once('/')
+                .is_some_and(|(group, _)| self.args.ignored_resource_groups.iter().any(|g| g == group))
+    }
+}
+
+impl Default for NodeResourcesFit {
+    fn default() -> Self {
+        Self::new(FitArgs::default())
+    }
+}
+
+impl Plugin for NodeResourcesFit {
+    fn name(&self) -> &str {
+        names::NODE_RESOURCES_FIT
+    }
+    fn events_to_register(&self) -> ClusterEvents {
+        ClusterEvents::NODE_ADD
+            .or(ClusterEvents::NODE_ALLOCATABLE)
+            .or(ClusterEvents::ASSIGNED_POD_DELETE)
+    }
+    fn as_pre_filter(&mut self) -> Option<&mut dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for NodeResourcesFit {
+    /// Upstream computes the pod's request here; kubesim keeps it on the spec already.
+    fn pre_filter(&mut self, _pod: &Pod, _nodes: &[NodeInfo]) -> (Status, PreFilterResult) {
+        (Status::success(), None)
+    }
+}
+
+impl FilterPlugin for NodeResourcesFit {
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        let a = &node.node.allocatable;
+        let u = &node.requested;
+        let p = &pod.spec.requests;
+        let mut reasons: Vec<String> = Vec::new();
+        if node.pod_count + 1 > a.pods {
+            reasons.push(ERR_TOO_MANY_PODS.into());
+        }
+        if p.cpu_m == 0 && p.memory == 0 && p.ephemeral_storage == 0 && p.scalars.is_empty() {
+            return if reasons.is_empty() { Status::success() } else { Status { code: crate::scheduler::framework::Code::Unschedulable, reasons } };
+        }
+        if p.cpu_m > 0 && a.cpu_m < p.cpu_m + u.cpu_m {
+            reasons.push("Insufficient cpu".into());
+        }
+        if p.memory > 0 && a.memory < p.memory + u.memory {
+            reasons.push("Insufficient memory".into());
+        }
+        if p.ephemeral_storage > 0 && a.ephemeral_storage < p.ephemeral_storage + u.ephemeral_storage {
+            reasons.push("Insufficient ephemeral-storage".into());
+        }
+        for (name, want) in &p.scalars {
+            if *want > 0 && !self.ignored(name) && a.scalar(name) < want + u.scalar(name) {
+                reasons.push(format!("Insufficient {name}"));
+            }
+        }
+        if reasons.is_empty() {
+            Status::success()
+        } else {
+            Status { code: crate::scheduler::framework::Code::Unschedulable, reasons }
+        }
+    }
+}
+
+impl ScorePlugin for NodeResourcesFit {
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+        let pairs = self.kinds.iter().filter_map(|(k, w)| k.alloc_and_request(pod, node, true).map(|(a, r)| (a, r, *w)));
+        match self.args.strategy {
+            ScoringStrategyType::LeastAllocated => weighted_mean(pairs, least_requested_score),
+            ScoringStrategyType::MostAllocated => weighted_mean(pairs, most_requested_score),
+            ScoringStrategyType::RequestedToCapacityRatio => requested_to_capacity_ratio(pairs, &self.args.shape),
+        }
+    }
+}
+
+/// `Σ score_i * w_i / Σ w_i` with integer division; 0 when no resource is scored.
+fn weighted_mean(pairs: impl Iterator<Item = (i64, i64, i64)>, f: fn(i64, i64) -> i64) -> i64 {
+    let (mut sum, mut weights) = (0i64, 0i64);
+    for (alloc, req, w) in pairs {
+        sum += f(req, alloc) * w;
+        weights += w;
+    }
+    if weights == 0 { 0 } else { sum / weights }
+}
+
+/// `(capacity - requested) * 100 / capacity`, 0 when over capacity.
+pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_NODE_SCORE / capacity
+}
+
+/// `min(requested, capacity) * 100 / capacity`.
+pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    requested.min(capacity) * MAX_NODE_SCORE / capacity
+}
+
+/// The broken-linear shape, scores scaled by 10: constant outside the points, linear (integer)
+/// between them.
+pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
+    for (i, &(u, s)) in shape.iter().enumerate() {
+        if p <= u {
+            if i == 0 {
+                return s * 10;
+            }
+            let (u0, s0) = shape[i - 1];
+            return s0 * 10 + (s * 10 - s0 * 10) * (p - u0) / (u - u0);
+        }
+    }
+    shape.last().map_or(0, |&(_, s)| s * 10)
+}
+
+fn requested_to_capacity_ratio(pairs: impl Iterator<Item = (i64, i64, i64)>, shape: &[(i64, i64)]) -> i64 {
+    let (mut sum, mut weights) = (0f64, 0i64);
+    for (alloc, req, w) in pairs {
+        let util = if req > alloc { 100 } else { req * 100 / alloc };
+        let s = broken_linear(shape, util);
+        if s > 0 {
+            sum += (s * w) as f64;
+            weights += w;
+        }
+    }
+    if weights == 0 { 0 } else { (sum / weights as f64).round() as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::plugins::testing::{node, pod, with_used};
+
+    const GI: i64 = 1 << 30;
+
+    #[test]
+    fn filter_reports_every_insufficient_resource() {
+        let n = with_used(node("n", 4000, 8 * GI), 3500, 7 * GI, 2);
+        let f = NodeResourcesFit::default();
+        let s = f.filter(&pod("p", 1000, 2 * GI), &n);
+        assert_eq!(s.code, crate::scheduler::framework::Code::Unschedulable);
+        assert_eq!(s.reasons, ["Insufficient cpu", "Insufficient memory"]);
+        assert!(f.filter(&pod("fits", 500, GI), &n).is_success(), "equality fits");
+        let mut full = with_used(node("f", 4000, 8 * GI), 0, 0, 110);
+        full.node = std::sync::Arc::new({
+            let mut x = (*full.node).clone();
+            x.allocatable.pods = 110;
+            x
+        });
+        assert_eq!(f.filter(&pod("zero", 0, 0), &full).reasons, [ERR_TOO_MANY_PODS]);
+    }
+
+    #[test]
+    fn extended_resources_and_ignored_groups() {
+        let mut n = node("n", 4000, 8 * GI);
+        std::sync::Arc::make_mut(&mut n.node).allocatable.set("nvidia.com/gpu", 1);
+        let mut p = pod("p", 100, 0);
+        std::sync::Arc::make_mut(&mut p.spec).requests.set("nvidia.com/gpu", 2);
+        assert_eq!(NodeResourcesFit::default().filter(&p, &n).reasons, ["Insufficient nvidia.com/gpu"]);
+        let ignoring = NodeResourcesFit::new(FitArgs { ignored_resource_groups: vec!["nvidia.com".into()], ..FitArgs::default() });
+        assert!(ignoring.filter(&p, &n).is_success());
+    }
+
+    #[test]
+    fn strategy_formulas() {
+        assert_eq!(least_requested_score(3000, 4000), 25);
+        assert_eq!(least_requested_score(5000, 4000), 0);
+        assert_eq!(most_requested_score(3000, 4000), 75);
+        assert_eq!(most_requested_score(5000, 4000), 100);
+        let shape = [(0, 10), (100, 0)];
+        assert_eq!(broken_linear(&shape, 0), 100);
+        assert_eq!(broken_linear(&shape, 30), 70);
+        assert_eq!(broken_linear(&shape, 100), 0);
+        assert_eq!(broken_linear(&[(50, 5)], 10), 50);
+    }
+
+    #[test]
+    fn least_allocated_uses_nonzero_requests() {
+        // Node 4 cores / 8 GiB with 1 core and 2 GiB used; pod asks nothing: counted 100m / 200 MiB.
+        let n = with_used(node("n", 4000, 8 * GI), 1000, 2 * GI, 1);
+        let s = NodeResourcesFit::default().score(&pod("p", 0, 0), &n);
+        let cpu = (4000 - 1100) * 100 / 4000;
+        let mem = (8 * GI - 2 * GI - 200 * 1024 * 1024) * 100 / (8 * GI);
+        assert_eq!(s, (cpu + mem) / 2);
+    }
+
+    #[test]
+    fn most_allocated_and_rtcr() {
+        let n = with_used(node("n", 4000, 8 * GI), 1000, 2 * GI, 1);
+        let most = NodeResourcesFit::new(FitArgs { strategy: ScoringStrategyType::MostAllocated, ..FitArgs::default() });
+        assert_eq!(most.score(&pod("p", 1000, 2 * GI), &n), 50);
+        let rtcr = NodeResourcesFit::new(FitArgs {
+            strategy: ScoringStrategyType::RequestedToCapacityRatio,
+            shape: vec![(0, 0), (100, 10)],
+            ..FitArgs::default()
+        });
+        // utilisation 50% cpu, 50% memory -> 50 each.
+        assert_eq!(rtcr.score(&pod("p", 1000, 2 * GI), &n), 50);
+    }
+}

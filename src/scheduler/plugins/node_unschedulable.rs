@@ -1,0 +1,78 @@
+//! NodeUnschedulable: cordoned nodes take no new pods, unless the pod tolerates the
+//! `node.kubernetes.io/unschedulable:NoSchedule` taint
+//! (`pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go`).
+
+use super::names;
+use crate::api::pod::Pod;
+use crate::api::taint::{Taint, TaintEffect, tolerated};
+use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status};
+
+/// Reason when a node is cordoned.
+pub const ERR_REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
+/// The taint a cordoned node implies.
+pub const TAINT_NODE_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct NodeUnschedulable;
+
+impl Plugin for NodeUnschedulable {
+    fn name(&self) -> &str {
+        names::NODE_UNSCHEDULABLE
+    }
+    fn events_to_register(&self) -> ClusterEvents {
+        ClusterEvents::NODE_ADD.or(ClusterEvents::NODE_TAINT)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+}
+
+impl FilterPlugin for NodeUnschedulable {
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        if !node.node.unschedulable {
+            return Status::success();
+        }
+        let taint = Taint {
+            key: TAINT_NODE_UNSCHEDULABLE.to_string(),
+            value: String::new(),
+            effect: TaintEffect::NoSchedule,
+        };
+        if tolerated(&pod.spec.tolerations, &taint) {
+            Status::success()
+        } else {
+            Status::unresolvable(ERR_REASON_UNSCHEDULABLE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::taint::{Toleration, TolerationOperator};
+    use crate::scheduler::plugins::testing::{node, pod};
+
+    #[test]
+    fn filter_table() {
+        let mut cordoned = node("n1", 4000, 1 << 30);
+        cordoned.node = std::sync::Arc::new({
+            let mut n = (*cordoned.node).clone();
+            n.unschedulable = true;
+            n
+        });
+        let plain = pod("p", 100, 0);
+        let mut tolerant = pod("t", 100, 0);
+        std::sync::Arc::make_mut(&mut tolerant.spec).tolerations.push(Toleration {
+            key: TAINT_NODE_UNSCHEDULABLE.into(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoSchedule),
+            toleration_seconds: None,
+        });
+        let p = NodeUnschedulable;
+        assert!(p.filter(&plain, &node("ok", 4000, 1 << 30)).is_success());
+        assert_eq!(p.filter(&plain, &cordoned), Status::unresolvable(ERR_REASON_UNSCHEDULABLE));
+        assert!(p.filter(&tolerant, &cordoned).is_success());
+    }
+}

@@ -1,0 +1,129 @@
+//! TaintToleration: NoSchedule / NoExecute taints filter, PreferNoSchedule taints score
+//! (`pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go`).
+
+use super::names;
+use super::normalize::default_normalize_score;
+use crate::api::pod::Pod;
+use crate::api::taint::{TaintEffect, Toleration, tolerated};
+use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::framework::{
+    ClusterEvents, FilterPlugin, Plugin, PreScorePlugin, ScorePlugin, Status,
+};
+
+/// The plugin. PreScore keeps the pod's tolerations that can tolerate PreferNoSchedule
+/// taints (effect empty or PreferNoSchedule).
+#[derive(Debug, Default)]
+pub struct TaintToleration {
+    prefer_tolerations: Vec<Toleration>,
+}
+
+impl Plugin for TaintToleration {
+    fn name(&self) -> &str {
+        names::TAINT_TOLERATION
+    }
+    fn events_to_register(&self) -> ClusterEvents {
+        ClusterEvents::NODE_ADD.or(ClusterEvents::NODE_TAINT)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&mut self) -> Option<&mut dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl FilterPlugin for TaintToleration {
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        let untolerated = node.node.taints.iter().find(|t| {
+            matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
+                && !tolerated(&pod.spec.tolerations, t)
+        });
+        match untolerated {
+            None => Status::success(),
+            Some(t) => Status::unresolvable(format!("node(s) had untolerated taint {t}")),
+        }
+    }
+}
+
+impl PreScorePlugin for TaintToleration {
+    fn pre_score(&mut self, pod: &Pod, _nodes: &[&NodeInfo]) -> Status {
+        self.prefer_tolerations = pod
+            .spec
+            .tolerations
+            .iter()
+            .filter(|t| t.effect.is_none() || t.effect == Some(TaintEffect::PreferNoSchedule))
+            .cloned()
+            .collect();
+        Status::success()
+    }
+}
+
+impl ScorePlugin for TaintToleration {
+    /// The number of PreferNoSchedule taints the pod does not tolerate.
+    fn score(&self, _pod: &Pod, node: &NodeInfo) -> i64 {
+        if node.prefer_no_schedule_taints == 0 {
+            return 0;
+        }
+        node.node
+            .taints
+            .iter()
+            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !tolerated(&self.prefer_tolerations, t))
+            .count() as i64
+    }
+
+    /// Fewer untolerated taints score higher: `100 - raw * 100 / max` (all 100 when max is 0).
+    fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
+        default_normalize_score(scores, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::taint::{Taint, TolerationOperator};
+    use crate::scheduler::plugins::testing::{node, pod, with_taints};
+    use std::sync::Arc;
+
+    fn taint(k: &str, v: &str, e: TaintEffect) -> Taint {
+        Taint { key: k.into(), value: v.into(), effect: e }
+    }
+
+    #[test]
+    fn filter_reports_first_untolerated_taint() {
+        let n = with_taints(node("n", 1, 1), vec![taint("a", "1", TaintEffect::PreferNoSchedule), taint("k", "v", TaintEffect::NoSchedule)]);
+        let p = TaintToleration::default();
+        assert_eq!(p.filter(&pod("p", 0, 0), &n), Status::unresolvable("node(s) had untolerated taint {k: v}"));
+        let mut tolerant = pod("t", 0, 0);
+        Arc::make_mut(&mut tolerant.spec).tolerations.push(Toleration {
+            key: "k".into(),
+            operator: TolerationOperator::Equal,
+            value: "v".into(),
+            effect: None,
+            toleration_seconds: None,
+        });
+        assert!(p.filter(&tolerant, &n).is_success());
+    }
+
+    #[test]
+    fn score_counts_prefer_no_schedule_and_reverses() {
+        let nodes = [
+            with_taints(node("a", 1, 1), vec![]),
+            with_taints(node("b", 1, 1), vec![taint("x", "", TaintEffect::PreferNoSchedule)]),
+            with_taints(node("c", 1, 1), vec![taint("x", "", TaintEffect::PreferNoSchedule), taint("y", "", TaintEffect::PreferNoSchedule)]),
+        ];
+        let mut p = TaintToleration::default();
+        let pd = pod("p", 0, 0);
+        let refs: Vec<&NodeInfo> = nodes.iter().collect();
+        p.pre_score(&pd, &refs);
+        let mut s: Vec<i64> = nodes.iter().map(|n| p.score(&pd, n)).collect();
+        assert_eq!(s, [0, 1, 2]);
+        p.normalize(&pd, &mut s);
+        assert_eq!(s, [100, 50, 0]);
+        let mut zeros = vec![0, 0];
+        p.normalize(&pd, &mut zeros);
+        assert_eq!(zeros, [100, 100]);
+    }
+}

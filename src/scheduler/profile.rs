@@ -1,0 +1,445 @@
+//! A built profile: plugin instances wired to extension points, and one scheduling cycle
+//! (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/framework/runtime/framework.go`).
+
+use super::cache::NodeInfo;
+use super::config::{ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find};
+use super::explain::{FilterEntry, ScoreEntry};
+use super::framework::{ClusterEvents, Code, Plugin, Status};
+use super::plugins::{Registry, names};
+use super::queue::QueuedPodInfo;
+use crate::api::pod::Pod;
+use crate::engine::SimRng;
+use crate::store::NodeId;
+use rand::RngExt;
+use std::collections::BTreeMap;
+
+/// A profile ready to schedule.
+pub struct Profile {
+    /// `schedulerName`.
+    pub name: String,
+    plugins: Vec<Box<dyn Plugin>>,
+    queue_sort: usize,
+    pre_filter: Vec<usize>,
+    filter: Vec<usize>,
+    pre_score: Vec<usize>,
+    score: Vec<(usize, i64)>,
+    reserve: Vec<usize>,
+    bind: Vec<usize>,
+    percentage: Option<i32>,
+    // Scratch buffers reused across cycles.
+    feasible: Vec<usize>,
+    totals: Vec<i64>,
+    column: Vec<i64>,
+}
+
+/// Why no node was chosen.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnosis {
+    /// Rejected nodes: (node index, plugin, status).
+    pub rejected: Vec<(usize, String, Status)>,
+    /// A PreFilter rejection that failed every node.
+    pub pre_filter_message: Option<String>,
+    /// Number of nodes in the cluster.
+    pub num_all_nodes: usize,
+    /// Events that can help: the union over the rejecting plugins.
+    pub requeue_on: ClusterEvents,
+}
+
+impl Diagnosis {
+    /// The FailedScheduling message, as upstream's `FitError.Error()`:
+    /// `0/3 nodes are available: 1 node(s) had untolerated taint {k: v}, 2 Insufficient cpu.`
+    pub fn message(&self) -> String {
+        if self.num_all_nodes == 0 {
+            return "no nodes available to schedule pods".to_string();
+        }
+        let mut msg = format!("0/{} nodes are available:", self.num_all_nodes);
+        if let Some(p) = &self.pre_filter_message {
+            msg.push_str(&format!(" {p}."));
+            return msg;
+        }
+        let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, _, s) in &self.rejected {
+            for r in &s.reasons {
+                *histogram.entry(r.as_str()).or_default() += 1;
+            }
+        }
+        let mut parts: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
+        parts.sort();
+        if !parts.is_empty() {
+            msg.push_str(&format!(" {}.", parts.join(", ")));
+        }
+        msg
+    }
+}
+
+/// The result of one cycle.
+pub enum CycleResult {
+    /// Bind the pod to this node index.
+    Scheduled(usize),
+    /// No node fits.
+    Unschedulable(Diagnosis),
+    /// A plugin failed.
+    Error(String),
+}
+
+/// Per-node detail of one cycle, kept only when explaining.
+#[derive(Default)]
+pub struct CycleDetail {
+    /// Filter verdicts of the evaluated nodes.
+    pub filter: Vec<FilterEntry>,
+    /// Scores of the feasible nodes.
+    pub scores: Vec<ScoreEntry>,
+}
+
+impl Profile {
+    /// Builds a profile from its configuration: merge over the defaults, expand multiPoint,
+    /// instantiate each plugin once. Returns the profile and warnings, or every error found.
+    pub fn build(cfg: &ProfileConfig, global_pct: Option<i32>, registry: &Registry) -> Result<(Profile, Vec<String>), Vec<String>> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let default_multi = super::config::PluginSet { enabled: super::config::default_multi_point(), disabled: vec![] };
+        let multi = merge_plugin_set(&default_multi, &cfg.plugins.multi_point);
+        let profile_label = &cfg.scheduler_name;
+
+        // Instantiate every named plugin once.
+        let mut plugins: Vec<Box<dyn Plugin>> = Vec::new();
+        let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
+        let mut names_seen: Vec<String> = multi.enabled.iter().map(|p| p.name.clone()).collect();
+        for p in ExtensionPoint::ALL {
+            names_seen.extend(cfg.plugins.at(p).enabled.iter().map(|r| r.name.clone()));
+        }
+        for name in names_seen {
+            if index_of.contains_key(&name) || name == names::SCHEDULING_GATES {
+                continue;
+            }
+            if names::NOT_YET_MODELLED.contains(&name.as_str()) {
+                let explicit = cfg.plugins.multi_point.enabled.iter().any(|r| r.name == name)
+                    || ExtensionPoint::ALL.iter().any(|p| cfg.plugins.at(*p).enabled.iter().any(|r| r.name == name));
+                if explicit {
+                    warnings.push(format!("profile {profile_label}: plugin {name} is not modelled yet; it is left out"));
+                }
+                continue;
+            }
+            let args = cfg.plugin_args.iter().find(|(n, _)| *n == name).map(|(_, a)| a);
+            match registry.build(&name, args) {
+                Some(plugin) => {
+                    index_of.insert(name, plugins.len());
+                    plugins.push(plugin);
+                }
+                None => errors.push(format!(
+                    "profile {profile_label}: unknown plugin {name:?}; known plugins: {}",
+                    registry.names().collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
+        for (name, _) in &cfg.plugin_args {
+            if !index_of.contains_key(name) {
+                errors.push(format!("profile {profile_label}: pluginConfig for {name:?}, which is not enabled in this profile"));
+            }
+        }
+
+        // Mutable capability probes need a mutable plugin; collect them up front.
+        let mut caps: BTreeMap<String, [bool; 11]> = BTreeMap::new();
+        for (name, &i) in &index_of {
+            let p = &mut plugins[i];
+            let mut c = [false; 11];
+            c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
+            c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
+            c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
+            c[ExtensionPoint::PreScore as usize] = p.as_pre_score().is_some();
+            c[ExtensionPoint::Score as usize] = p.as_score().is_some();
+            c[ExtensionPoint::Reserve as usize] = p.as_reserve().is_some();
+            c[ExtensionPoint::Bind as usize] = p.as_bind().is_some();
+            caps.insert(name.clone(), c);
+        }
+
+        let mut point_lists: BTreeMap<ExtensionPoint, Vec<(usize, i64)>> = BTreeMap::new();
+        for point in ExtensionPoint::ALL {
+            let set = cfg.plugins.at(point);
+            for r in &set.enabled {
+                if let Some(c) = caps.get(&r.name)
+                    && !c[point as usize]
+                {
+                    errors.push(format!("profile {profile_label}: plugin {:?} does not implement the {} extension point", r.name, point.as_str()));
+                }
+                if r.weight < 0 {
+                    errors.push(format!("profile {profile_label}: plugins.{}: weight of {:?} must not be negative, got {}", point.as_str(), r.name, r.weight));
+                }
+            }
+            let has = |name: &str| caps.get(name).is_some_and(|c| c[point as usize]);
+            let list = expand_point(&multi, set, &has);
+            let mut resolved = Vec::new();
+            for r in list {
+                let Some(&i) = index_of.get(&r.name) else { continue };
+                if !has(&r.name) {
+                    continue;
+                }
+                resolved.push((i, if r.weight == 0 { 1 } else { r.weight }));
+            }
+            point_lists.insert(point, resolved);
+        }
+        let take = |p: ExtensionPoint, lists: &mut BTreeMap<ExtensionPoint, Vec<(usize, i64)>>| lists.remove(&p).unwrap_or_default();
+        let queue_sorts = take(ExtensionPoint::QueueSort, &mut point_lists);
+        let bind = take(ExtensionPoint::Bind, &mut point_lists);
+        if queue_sorts.len() != 1 {
+            errors.push(format!("profile {profile_label}: exactly one queueSort plugin must be enabled, found {}", queue_sorts.len()));
+        }
+        if bind.is_empty() {
+            errors.push(format!("profile {profile_label}: at least one bind plugin must be enabled"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let idx = |v: Vec<(usize, i64)>| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
+        let profile = Profile {
+            name: cfg.scheduler_name.clone(),
+            queue_sort: queue_sorts[0].0,
+            pre_filter: idx(take(ExtensionPoint::PreFilter, &mut point_lists)),
+            filter: idx(take(ExtensionPoint::Filter, &mut point_lists)),
+            pre_score: idx(take(ExtensionPoint::PreScore, &mut point_lists)),
+            score: take(ExtensionPoint::Score, &mut point_lists),
+            reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
+            bind: idx(bind),
+            percentage: cfg.percentage_of_nodes_to_score.filter(|p| *p > 0).or(global_pct),
+            plugins,
+            feasible: Vec::new(),
+            totals: Vec::new(),
+            column: Vec::new(),
+        };
+        Ok((profile, warnings))
+    }
+
+    /// Whether `a` pops before `b` under this profile's QueueSort.
+    pub fn less(&self, a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool {
+        self.plugins[self.queue_sort].as_queue_sort().is_some_and(|q| q.less(a, b))
+    }
+
+    /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
+    pub fn describe(&self) -> Vec<(&'static str, Vec<String>)> {
+        let n = |i: &usize| self.plugins[*i].name().to_string();
+        vec![
+            ("queueSort", vec![n(&self.queue_sort)]),
+            ("preFilter", self.pre_filter.iter().map(n).collect()),
+            ("filter", self.filter.iter().map(n).collect()),
+            ("preScore", self.pre_score.iter().map(n).collect()),
+            ("score", self.score.iter().map(|(i, w)| format!("{}:{w}", n(i))).collect()),
+            ("reserve", self.reserve.iter().map(n).collect()),
+            ("bind", self.bind.iter().map(n).collect()),
+        ]
+    }
+
+    /// The events that can help a pod rejected by the named plugin.
+    pub fn events_of(&self, plugin: &str) -> ClusterEvents {
+        self.plugins.iter().find(|p| p.name() == plugin).map_or(ClusterEvents::ALL, |p| p.events_to_register())
+    }
+
+    /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
+    /// Ties between the best nodes are broken with `rng` (reservoir sampling, as upstream's
+    /// `selectHost`). With `detail`, per-node verdicts and scores are recorded.
+    pub fn run_cycle(
+        &mut self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        order: &[usize],
+        next_start: &mut usize,
+        rng: &mut SimRng,
+        mut detail: Option<&mut CycleDetail>,
+    ) -> CycleResult {
+        let num_all = order.len();
+        let mut diag = Diagnosis { num_all_nodes: num_all, ..Default::default() };
+        if num_all == 0 {
+            return CycleResult::Unschedulable(diag);
+        }
+
+        // PreFilter.
+        let mut filter_skip: Vec<usize> = Vec::new();
+        let mut subset: Option<Vec<NodeId>> = None;
+        for &pi in &self.pre_filter {
+            let plugin = &mut self.plugins[pi];
+            let name = plugin.name().to_string();
+            let Some(pf) = plugin.as_pre_filter() else { continue };
+            let (status, result) = pf.pre_filter(pod, nodes);
+            match status.code {
+                Code::Success => {}
+                Code::Skip => {
+                    filter_skip.push(pi);
+                    continue;
+                }
+                Code::Error => return CycleResult::Error(format!("running PreFilter plugin {name:?}: {status}")),
+                _ => {
+                    diag.pre_filter_message = Some(status.reasons.join(", "));
+                    diag.requeue_on = self.plugins[pi].events_to_register();
+                    return CycleResult::Unschedulable(diag);
+                }
+            }
+            if let Some(mut ids) = result {
+                ids.sort();
+                subset = Some(match subset {
+                    None => ids,
+                    Some(prev) => prev.into_iter().filter(|i| ids.binary_search(i).is_ok()).collect(),
+                });
+            }
+        }
+        let candidates: Vec<usize>;
+        let walk: &[usize] = match &subset {
+            None => order,
+            Some(ids) => {
+                candidates = order.iter().copied().filter(|&i| ids.binary_search(&nodes[i].id).is_ok()).collect();
+                &candidates
+            }
+        };
+
+        // Filter, round robin from the saved start index, until enough feasible nodes.
+        let to_find = num_feasible_nodes_to_find(self.percentage, walk.len());
+        let filters: Vec<(usize, &dyn super::framework::FilterPlugin)> = self
+            .filter
+            .iter()
+            .filter(|i| !filter_skip.contains(i))
+            .filter_map(|&i| self.plugins[i].as_filter().map(|f| (i, f)))
+            .collect();
+        let feasible = &mut self.feasible;
+        feasible.clear();
+        let mut processed = 0usize;
+        let len = walk.len();
+        if len > 0 {
+            let start = *next_start % len;
+            for k in 0..len {
+                let ni = walk[(start + k) % len];
+                let node = &nodes[ni];
+                processed += 1;
+                let mut rejected = None;
+                for &(pi, f) in &filters {
+                    let s = f.filter(pod, node);
+                    match s.code {
+                        Code::Success => {}
+                        Code::Error => return CycleResult::Error(format!("running Filter plugin {:?}: {s}", self.plugins[pi].name())),
+                        _ => {
+                            rejected = Some((pi, s));
+                            break;
+                        }
+                    }
+                }
+                match rejected {
+                    None => {
+                        if let Some(d) = detail.as_deref_mut() {
+                            d.filter.push(FilterEntry { node: ni, code: Code::Success, plugin: None, reason: String::new() });
+                        }
+                        feasible.push(ni);
+                        if feasible.len() >= to_find {
+                            break;
+                        }
+                    }
+                    Some((pi, s)) => {
+                        let plugin = self.plugins[pi].name().to_string();
+                        if let Some(d) = detail.as_deref_mut() {
+                            d.filter.push(FilterEntry { node: ni, code: s.code, plugin: Some(plugin.clone()), reason: s.reasons.join(", ") });
+                        }
+                        diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
+                        diag.rejected.push((ni, plugin, s));
+                    }
+                }
+            }
+        }
+        *next_start = (*next_start + processed) % num_all.max(1);
+        if feasible.is_empty() {
+            return CycleResult::Unschedulable(diag);
+        }
+        if feasible.len() == 1 {
+            return self.reserve_and_bind(pod, nodes, feasible_first(&self.feasible));
+        }
+
+        // PreScore and Score.
+        let refs: Vec<&NodeInfo> = self.feasible.iter().map(|&i| &nodes[i]).collect();
+        let mut score_skip: Vec<usize> = Vec::new();
+        for &pi in &self.pre_score {
+            let plugin = &mut self.plugins[pi];
+            let name = plugin.name().to_string();
+            let Some(ps) = plugin.as_pre_score() else { continue };
+            let s = ps.pre_score(pod, &refs);
+            match s.code {
+                Code::Success => {}
+                Code::Skip => score_skip.push(pi),
+                _ => return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}")),
+            }
+        }
+        let m = refs.len();
+        self.totals.clear();
+        self.totals.resize(m, 0);
+        if let Some(d) = detail.as_deref_mut() {
+            d.scores = self.feasible.iter().map(|&ni| ScoreEntry { node: ni, plugins: Vec::new(), total: 0 }).collect();
+        }
+        for &(pi, weight) in &self.score {
+            if score_skip.contains(&pi) {
+                continue;
+            }
+            let Some(sp) = self.plugins[pi].as_score() else { continue };
+            self.column.clear();
+            self.column.extend(refs.iter().map(|n| sp.score(pod, n)));
+            sp.normalize(pod, &mut self.column);
+            for (t, s) in self.totals.iter_mut().zip(&self.column) {
+                *t += s * weight;
+            }
+            if let Some(d) = detail.as_deref_mut() {
+                let name = self.plugins[pi].name().to_string();
+                for (e, s) in d.scores.iter_mut().zip(&self.column) {
+                    e.plugins.push((name.clone(), *s));
+                }
+            }
+        }
+        if let Some(d) = detail.as_deref_mut() {
+            for (e, t) in d.scores.iter_mut().zip(&self.totals) {
+                e.total = *t;
+            }
+        }
+
+        // selectHost: the best total; ties by reservoir sampling in walk order.
+        let best = self.totals.iter().copied().max().unwrap_or(0);
+        let mut chosen = 0usize;
+        let mut count = 0u32;
+        for (j, &t) in self.totals.iter().enumerate() {
+            if t == best {
+                count += 1;
+                if count == 1 || rng.random_range(0..count) == 0 {
+                    chosen = j;
+                }
+            }
+        }
+        let node = self.feasible[chosen];
+        drop(refs);
+        self.reserve_and_bind(pod, nodes, node)
+    }
+
+    fn reserve_and_bind(&mut self, pod: &Pod, nodes: &[NodeInfo], node: usize) -> CycleResult {
+        let info = &nodes[node];
+        for k in 0..self.reserve.len() {
+            let pi = self.reserve[k];
+            if let Some(r) = self.plugins[pi].as_reserve() {
+                let s = r.reserve(pod, info);
+                if !s.is_success() {
+                    for &pj in self.reserve[..k].iter().rev() {
+                        if let Some(u) = self.plugins[pj].as_reserve() {
+                            u.unreserve(pod, info);
+                        }
+                    }
+                    return CycleResult::Error(format!("running Reserve plugin {:?}: {s}", self.plugins[pi].name()));
+                }
+            }
+        }
+        for k in 0..self.bind.len() {
+            let pi = self.bind[k];
+            if let Some(b) = self.plugins[pi].as_bind() {
+                let s = b.bind(pod, info);
+                match s.code {
+                    Code::Skip => continue,
+                    Code::Success => return CycleResult::Scheduled(node),
+                    _ => return CycleResult::Error(format!("running Bind plugin {:?}: {s}", self.plugins[pi].name())),
+                }
+            }
+        }
+        CycleResult::Error("no bind plugin bound the pod".to_string())
+    }
+}
+
+fn feasible_first(v: &[usize]) -> usize {
+    v[0]
+}

@@ -1,0 +1,344 @@
+//! The scheduling queue: activeQ, backoffQ and the unschedulable pool
+//! (`pkg/scheduler/backend/queue/scheduling_queue.go`).
+//!
+//! - activeQ is a heap ordered by the profile's QueueSort plugin (PrioritySort: higher priority
+//!   first, then earlier queue timestamp); a sequence number makes equal pods pop in the order
+//!   they were queued.
+//! - backoffQ holds pods whose back-off has not expired: `min(1 s * 2^(attempts-1), 10 s)`
+//!   after their last failure. A flush every second moves expired pods to activeQ.
+//! - the unschedulable pool holds pods that failed; a cluster event that one of the plugins
+//!   which rejected a pod registered for moves it to backoffQ (still backing off) or activeQ.
+//!   A sweep every 30 s moves pods that have waited longer than 5 minutes.
+
+use super::framework::ClusterEvents;
+use crate::engine::SimTime;
+use crate::store::PodId;
+use std::collections::BTreeMap;
+
+/// Initial back-off after a failed attempt.
+pub const INITIAL_BACKOFF_MS: i64 = 1_000;
+/// Back-off cap.
+pub const MAX_BACKOFF_MS: i64 = 10_000;
+/// How often expired back-offs are flushed to activeQ.
+pub const BACKOFF_FLUSH_MS: i64 = 1_000;
+/// How often the unschedulable pool is swept.
+pub const UNSCHEDULABLE_FLUSH_MS: i64 = 30_000;
+/// How long a pod may stay in the unschedulable pool before the sweep moves it.
+pub const MAX_IN_UNSCHEDULABLE_MS: i64 = 5 * 60_000;
+
+/// A queued pod with its scheduling history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedPodInfo {
+    /// The pod.
+    pub pod: PodId,
+    /// Its priority (copied from the spec for the sort).
+    pub priority: i32,
+    /// When it was added to or last moved within the queue.
+    pub timestamp: SimTime,
+    /// When it was first queued.
+    pub initial_timestamp: SimTime,
+    /// Scheduling attempts so far.
+    pub attempts: u32,
+    /// When the last attempt failed.
+    pub last_failure: SimTime,
+    /// Events that can make it schedulable (union over the plugins that rejected it; empty
+    /// means any event).
+    pub requeue_on: ClusterEvents,
+    /// Order of entry into activeQ, for a deterministic tie-break.
+    pub seq: u64,
+}
+
+impl QueuedPodInfo {
+    /// Back-off after `attempts` failures: `min(1 s * 2^(attempts-1), 10 s)`; 0 before any.
+    pub fn backoff_ms(&self) -> i64 {
+        backoff_ms(self.attempts)
+    }
+
+    /// When the back-off ends.
+    pub fn backoff_expiry(&self) -> SimTime {
+        self.last_failure + self.backoff_ms()
+    }
+}
+
+/// Back-off duration after `attempts` failed attempts.
+pub fn backoff_ms(attempts: u32) -> i64 {
+    if attempts == 0 {
+        return 0;
+    }
+    let shift = (attempts - 1).min(20);
+    (INITIAL_BACKOFF_MS << shift).min(MAX_BACKOFF_MS)
+}
+
+/// Comparator deciding activeQ order: true when `a` pops before `b`.
+pub type Less<'a> = &'a dyn Fn(&QueuedPodInfo, &QueuedPodInfo) -> bool;
+
+/// The three pools.
+#[derive(Default)]
+pub struct SchedulingQueue {
+    active: Vec<QueuedPodInfo>,
+    backoff: BTreeMap<(SimTime, u64), QueuedPodInfo>,
+    unschedulable: BTreeMap<PodId, QueuedPodInfo>,
+    next_seq: u64,
+}
+
+impl SchedulingQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pods in activeQ.
+    pub fn active_len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Pods in backoffQ.
+    pub fn backoff_len(&self) -> usize {
+        self.backoff.len()
+    }
+
+    /// Pods in the unschedulable pool.
+    pub fn unschedulable_len(&self) -> usize {
+        self.unschedulable.len()
+    }
+
+    /// A new pod enters activeQ.
+    pub fn add(&mut self, pod: PodId, priority: i32, now: SimTime, less: Less) {
+        let info = QueuedPodInfo {
+            pod,
+            priority,
+            timestamp: now,
+            initial_timestamp: now,
+            attempts: 0,
+            last_failure: now,
+            requeue_on: ClusterEvents::NONE,
+            seq: 0,
+        };
+        self.push_active(info, less);
+    }
+
+    /// Pops the head of activeQ.
+    pub fn pop(&mut self, less: Less) -> Option<QueuedPodInfo> {
+        if self.active.is_empty() {
+            return None;
+        }
+        let last = self.active.len() - 1;
+        self.active.swap(0, last);
+        let top = self.active.pop();
+        self.sift_down(0, less);
+        top
+    }
+
+    /// A pod whose attempt failed as unschedulable goes to the unschedulable pool.
+    pub fn add_unschedulable(&mut self, mut info: QueuedPodInfo, now: SimTime) {
+        info.timestamp = now;
+        info.last_failure = now;
+        self.unschedulable.insert(info.pod, info);
+    }
+
+    /// A pod whose attempt failed with an error goes to backoffQ.
+    pub fn add_backoff(&mut self, mut info: QueuedPodInfo, now: SimTime) {
+        info.timestamp = now;
+        info.last_failure = now;
+        self.push_backoff(info);
+    }
+
+    /// Removes a pod from every pool (it was deleted or bound by someone else).
+    pub fn remove(&mut self, pod: PodId, less: Less) {
+        self.unschedulable.remove(&pod);
+        self.backoff.retain(|_, i| i.pod != pod);
+        if let Some(i) = self.active.iter().position(|i| i.pod == pod) {
+            let last = self.active.len() - 1;
+            self.active.swap(i, last);
+            self.active.pop();
+            if i < self.active.len() {
+                self.sift_down(i, less);
+                self.sift_up(i, less);
+            }
+        }
+    }
+
+    /// Moves unschedulable pods that `event` may help to backoffQ or activeQ. Returns how
+    /// many moved.
+    pub fn on_cluster_event(&mut self, event: ClusterEvents, now: SimTime, less: Less) -> usize {
+        let movable: Vec<PodId> = self
+            .unschedulable
+            .values()
+            .filter(|i| i.requeue_on == ClusterEvents::NONE || i.requeue_on.intersects(event))
+            .map(|i| i.pod)
+            .collect();
+        for pod in &movable {
+            if let Some(info) = self.unschedulable.remove(pod) {
+                self.requeue(info, now, less);
+            }
+        }
+        movable.len()
+    }
+
+    /// The 1-second flush: back-offs that have expired move to activeQ.
+    pub fn flush_backoff(&mut self, now: SimTime, less: Less) {
+        while let Some((&(expiry, _), _)) = self.backoff.first_key_value() {
+            if expiry > now {
+                break;
+            }
+            if let Some((_, mut info)) = self.backoff.pop_first() {
+                info.timestamp = now;
+                self.push_active(info, less);
+            }
+        }
+    }
+
+    /// The 30-second sweep: pods unschedulable for longer than 5 minutes are requeued.
+    pub fn flush_unschedulable(&mut self, now: SimTime, less: Less) {
+        let stale: Vec<PodId> = self
+            .unschedulable
+            .values()
+            .filter(|i| now - i.timestamp > MAX_IN_UNSCHEDULABLE_MS)
+            .map(|i| i.pod)
+            .collect();
+        for pod in stale {
+            if let Some(info) = self.unschedulable.remove(&pod) {
+                self.requeue(info, now, less);
+            }
+        }
+    }
+
+    fn requeue(&mut self, mut info: QueuedPodInfo, now: SimTime, less: Less) {
+        info.timestamp = now;
+        if info.backoff_expiry() > now {
+            self.push_backoff(info);
+        } else {
+            self.push_active(info, less);
+        }
+    }
+
+    fn push_backoff(&mut self, info: QueuedPodInfo) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.backoff.insert((info.backoff_expiry(), seq), info);
+    }
+
+    fn push_active(&mut self, mut info: QueuedPodInfo, less: Less) {
+        info.seq = self.next_seq;
+        self.next_seq += 1;
+        self.active.push(info);
+        let i = self.active.len() - 1;
+        self.sift_up(i, less);
+    }
+
+    fn before(a: &QueuedPodInfo, b: &QueuedPodInfo, less: Less) -> bool {
+        if less(a, b) {
+            true
+        } else if less(b, a) {
+            false
+        } else {
+            a.seq < b.seq
+        }
+    }
+
+    fn sift_up(&mut self, mut i: usize, less: Less) {
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if Self::before(&self.active[i], &self.active[parent], less) {
+                self.active.swap(i, parent);
+                i = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn sift_down(&mut self, mut i: usize, less: Less) {
+        let n = self.active.len();
+        loop {
+            let l = 2 * i + 1;
+            let r = l + 1;
+            let mut best = i;
+            if l < n && Self::before(&self.active[l], &self.active[best], less) {
+                best = l;
+            }
+            if r < n && Self::before(&self.active[r], &self.active[best], less) {
+                best = r;
+            }
+            if best == i {
+                break;
+            }
+            self.active.swap(i, best);
+            i = best;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn priority_sort(a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool {
+        a.priority > b.priority || (a.priority == b.priority && a.timestamp < b.timestamp)
+    }
+
+    #[test]
+    fn backoff_doubles_to_ten_seconds() {
+        let got: Vec<i64> = (0..7).map(backoff_ms).collect();
+        assert_eq!(got, [0, 1000, 2000, 4000, 8000, 10000, 10000]);
+        assert_eq!(backoff_ms(u32::MAX), 10000);
+    }
+
+    #[test]
+    fn active_queue_pops_by_priority_then_time_then_entry() {
+        let mut q = SchedulingQueue::new();
+        let less: Less = &priority_sort;
+        q.add(PodId(1), 0, SimTime(5), less);
+        q.add(PodId(2), 10, SimTime(9), less);
+        q.add(PodId(3), 0, SimTime(1), less);
+        q.add(PodId(4), 0, SimTime(1), less);
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop(less)).map(|i| i.pod.0).collect();
+        assert_eq!(order, [2, 3, 4, 1]);
+    }
+
+    #[test]
+    fn unschedulable_pods_move_on_registered_events_only() {
+        let mut q = SchedulingQueue::new();
+        let less: Less = &priority_sort;
+        q.add(PodId(1), 0, SimTime(0), less);
+        let mut info = q.pop(less).unwrap();
+        info.attempts = 1;
+        info.requeue_on = ClusterEvents::ASSIGNED_POD_DELETE;
+        q.add_unschedulable(info, SimTime(0));
+        assert_eq!(q.on_cluster_event(ClusterEvents::NODE_LABEL, SimTime(100), less), 0);
+        // Still backing off (1 s after the failure): goes to backoffQ.
+        assert_eq!(q.on_cluster_event(ClusterEvents::ASSIGNED_POD_DELETE, SimTime(500), less), 1);
+        assert_eq!((q.active_len(), q.backoff_len()), (0, 1));
+        q.flush_backoff(SimTime(999), less);
+        assert_eq!(q.active_len(), 0);
+        q.flush_backoff(SimTime(1000), less);
+        assert_eq!(q.active_len(), 1);
+    }
+
+    #[test]
+    fn backed_off_pod_goes_straight_to_active() {
+        let mut q = SchedulingQueue::new();
+        let less: Less = &priority_sort;
+        q.add(PodId(1), 0, SimTime(0), less);
+        let mut info = q.pop(less).unwrap();
+        info.attempts = 1;
+        q.add_unschedulable(info, SimTime(0));
+        q.on_cluster_event(ClusterEvents::NODE_ADD, SimTime(1000), less);
+        assert_eq!(q.active_len(), 1);
+    }
+
+    #[test]
+    fn unschedulable_sweep_after_five_minutes() {
+        let mut q = SchedulingQueue::new();
+        let less: Less = &priority_sort;
+        q.add(PodId(1), 0, SimTime(0), less);
+        let mut info = q.pop(less).unwrap();
+        info.attempts = 1;
+        info.requeue_on = ClusterEvents::NODE_ADD;
+        q.add_unschedulable(info, SimTime(0));
+        q.flush_unschedulable(SimTime(300_000), less);
+        assert_eq!(q.unschedulable_len(), 1, "exactly 5 minutes is not longer than 5 minutes");
+        q.flush_unschedulable(SimTime(300_001), less);
+        assert_eq!(q.active_len(), 1);
+    }
+}

@@ -1,0 +1,314 @@
+//! The object store: what the API server and etcd hold.
+//!
+//! Typed arenas of nodes, pods and jobs with stable integer ids, indices (pods by node, objects
+//! by name), and a change log that the world hands to the components watching it (the
+//! informers of a real control plane). Components never talk to each other directly: they
+//! write here and read what others wrote.
+
+mod check;
+
+pub use check::check_invariants;
+
+use crate::api::event::{Event, EventType};
+use crate::api::pod::{Phase, Pod};
+use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
+use crate::engine::SimTime;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Index of a node in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// Index of a pod in the store. Pods are never removed from the arena (deleted pods keep
+/// their record for the outputs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PodId(pub u32);
+
+/// Index of a job in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u32);
+
+/// A change to the store, delivered to watchers in the order it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A node joined the cluster.
+    NodeAdded(NodeId),
+    /// A pod was created.
+    PodCreated(PodId),
+    /// A pod was bound to a node.
+    PodBound(PodId, NodeId),
+    /// A pod's phase changed.
+    PodPhase(PodId, Phase),
+    /// A pod was deleted.
+    PodDeleted(PodId),
+    /// A job was created.
+    JobCreated(JobId),
+}
+
+/// What the Job controller records about a Job.
+#[derive(Clone, Debug, Default)]
+pub struct JobStatus {
+    /// Pods created so far.
+    pub created: u32,
+    /// Pods currently active (not terminal, not deleted).
+    pub active: u32,
+    /// Pods that succeeded.
+    pub succeeded: u32,
+    /// Pods that failed.
+    pub failed: u32,
+    /// Failures since the last success (for the replacement back-off).
+    pub failures_since_success: u32,
+    /// Time the Job started.
+    pub start: SimTime,
+    /// When the Job completed or failed.
+    pub finished: Option<SimTime>,
+    /// `Complete` or `Failed`, once finished.
+    pub condition: Option<&'static str>,
+}
+
+/// A Job object.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Name and namespace.
+    pub meta: ObjectMeta,
+    /// What to run.
+    pub spec: JobSpec,
+    /// Progress.
+    pub status: JobStatus,
+}
+
+/// The API server's objects.
+#[derive(Default)]
+pub struct Store {
+    nodes: Vec<Arc<Node>>,
+    node_by_name: BTreeMap<String, NodeId>,
+    pods: Vec<Pod>,
+    pod_by_key: HashMap<(String, String), PodId>,
+    pods_on_node: Vec<Vec<PodId>>,
+    jobs: Vec<Job>,
+    priority_classes: BTreeMap<String, PriorityClass>,
+    namespaces: Vec<String>,
+    changes: Vec<Change>,
+    events: Vec<Event>,
+}
+
+impl Store {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // ---- nodes ----
+
+    /// Adds a node.
+    pub fn add_node(&mut self, node: Node) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.node_by_name.insert(node.meta.name.clone(), id);
+        self.nodes.push(Arc::new(node));
+        self.pods_on_node.push(Vec::new());
+        self.changes.push(Change::NodeAdded(id));
+        id
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Arc<Node> {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// All nodes, in id order.
+    pub fn nodes(&self) -> &[Arc<Node>] {
+        &self.nodes
+    }
+
+    /// Looks a node up by name.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_by_name.get(name).copied()
+    }
+
+    /// Pods bound to a node and not yet terminal or deleted.
+    pub fn pods_on_node(&self, id: NodeId) -> &[PodId] {
+        &self.pods_on_node[id.0 as usize]
+    }
+
+    // ---- pods ----
+
+    /// Creates a pod (it must not exist yet; the scenario loader guarantees unique names).
+    pub fn create_pod(&mut self, pod: Pod) -> PodId {
+        let id = PodId(self.pods.len() as u32);
+        self.pod_by_key.insert((pod.meta.namespace.clone(), pod.meta.name.clone()), id);
+        self.pods.push(pod);
+        self.changes.push(Change::PodCreated(id));
+        id
+    }
+
+    /// Whether a pod with this namespace and name exists (deleted pods free their name).
+    pub fn pod_exists(&self, namespace: &str, name: &str) -> bool {
+        self.pod_by_key.contains_key(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// Looks a live pod up by namespace and name.
+    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.pod_by_key.get(&(namespace.to_string(), name.to_string())).copied()
+    }
+
+    /// The pod with this id.
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id.0 as usize]
+    }
+
+    /// Mutable access for status fields that no watcher needs to hear about (timestamps,
+    /// counters). Phase, binding and deletion go through their own methods.
+    pub fn pod_status_mut(&mut self, id: PodId) -> &mut crate::api::pod::PodStatus {
+        &mut self.pods[id.0 as usize].status
+    }
+
+    /// Every pod ever created, in creation order.
+    pub fn pods(&self) -> &[Pod] {
+        &self.pods
+    }
+
+    /// Binds a pod to a node (the `pods/binding` subresource).
+    pub fn bind(&mut self, pod: PodId, node: NodeId, now: SimTime) {
+        let p = &mut self.pods[pod.0 as usize];
+        debug_assert!(p.status.node.is_none(), "pod bound twice");
+        p.status.node = Some(node.0);
+        p.status.scheduled = Some(now);
+        self.pods_on_node[node.0 as usize].push(pod);
+        self.changes.push(Change::PodBound(pod, node));
+    }
+
+    /// Sets a pod's phase. A terminal phase releases the pod's place on its node.
+    pub fn set_phase(&mut self, pod: PodId, phase: Phase, now: SimTime) {
+        let p = &mut self.pods[pod.0 as usize];
+        if p.status.phase == Some(phase) {
+            return;
+        }
+        let was_terminal = p.phase().is_terminal();
+        p.status.phase = Some(phase);
+        match phase {
+            Phase::Running if p.status.started.is_none() => p.status.started = Some(now),
+            Phase::Succeeded | Phase::Failed => p.status.finished = Some(now),
+            _ => {}
+        }
+        if phase.is_terminal() && !was_terminal {
+            self.unlink_from_node(pod);
+        }
+        self.changes.push(Change::PodPhase(pod, phase));
+    }
+
+    /// Deletes a pod: its record stays for the outputs, its name and node place are freed.
+    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) {
+        let p = &mut self.pods[pod.0 as usize];
+        if p.status.deleted.is_some() {
+            return;
+        }
+        p.status.deleted = Some(now);
+        let key = (p.meta.namespace.clone(), p.meta.name.clone());
+        let terminal = p.phase().is_terminal();
+        if self.pod_by_key.get(&key) == Some(&pod) {
+            self.pod_by_key.remove(&key);
+        }
+        if !terminal {
+            self.unlink_from_node(pod);
+        }
+        self.changes.push(Change::PodDeleted(pod));
+    }
+
+    fn unlink_from_node(&mut self, pod: PodId) {
+        if let Some(n) = self.pods[pod.0 as usize].status.node {
+            let list = &mut self.pods_on_node[n as usize];
+            if let Some(i) = list.iter().position(|&p| p == pod) {
+                list.swap_remove(i);
+            }
+        }
+    }
+
+    // ---- jobs ----
+
+    /// Creates a job.
+    pub fn create_job(&mut self, meta: ObjectMeta, spec: JobSpec, now: SimTime) -> JobId {
+        let id = JobId(self.jobs.len() as u32);
+        self.jobs.push(Job { meta, spec, status: JobStatus { start: now, ..Default::default() } });
+        self.changes.push(Change::JobCreated(id));
+        id
+    }
+
+    /// The job with this id.
+    pub fn job(&self, id: JobId) -> &Job {
+        &self.jobs[id.0 as usize]
+    }
+
+    /// Mutable job status.
+    pub fn job_status_mut(&mut self, id: JobId) -> &mut JobStatus {
+        &mut self.jobs[id.0 as usize].status
+    }
+
+    /// Every job, in creation order.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// Finds a job by namespace and name.
+    pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
+        self.jobs
+            .iter()
+            .position(|j| j.meta.namespace == namespace && j.meta.name == name)
+            .map(|i| JobId(i as u32))
+    }
+
+    // ---- cluster-scoped objects ----
+
+    /// Registers a PriorityClass.
+    pub fn add_priority_class(&mut self, pc: PriorityClass) {
+        self.priority_classes.insert(pc.name.clone(), pc);
+    }
+
+    /// Looks up a PriorityClass.
+    pub fn priority_class(&self, name: &str) -> Option<&PriorityClass> {
+        self.priority_classes.get(name)
+    }
+
+    /// Registers a namespace.
+    pub fn add_namespace(&mut self, name: &str) {
+        if !self.namespaces.iter().any(|n| n == name) {
+            self.namespaces.push(name.to_string());
+        }
+    }
+
+    /// Known namespaces, in registration order.
+    pub fn namespaces(&self) -> &[String] {
+        &self.namespaces
+    }
+
+    // ---- watch ----
+
+    /// Takes the changes recorded since the last call, oldest first.
+    pub fn take_changes(&mut self, into: &mut Vec<Change>) {
+        into.append(&mut self.changes);
+    }
+
+    // ---- events ----
+
+    /// Records a Kubernetes Event about an object (`kind/namespace/name`).
+    pub fn record(&mut self, time: SimTime, kind: EventType, reason: &'static str, object: String, message: String) {
+        self.events.push(Event { time, kind, reason, object, message });
+    }
+
+    /// Records an Event about a pod.
+    pub fn record_pod(&mut self, time: SimTime, pod: PodId, kind: EventType, reason: &'static str, message: String) {
+        let p = &self.pods[pod.0 as usize];
+        let object = format!("Pod/{}/{}", p.meta.namespace, p.meta.name);
+        self.record(time, kind, reason, object, message);
+    }
+
+    /// Takes the Events recorded since the last call, oldest first.
+    pub fn take_events(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.events);
+    }
+
+    /// Whether changes are waiting to be delivered.
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+}
