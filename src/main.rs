@@ -1,1 +1,5 @@
-fn main(){}
+//! The `kubesim` binary: see `kubesim --help`.
+
+fn main() -> std::process::ExitCode {
+    kubesim::cli::main()
+}

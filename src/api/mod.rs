@@ -19,6 +19,7 @@ pub mod selector;
 pub mod taint;
 
 pub use affinity::{NodeAffinity, NodeSelectorTerm, PreferredTerm};
+pub use distribution::Distribution;
 pub use job::JobSpec;
 pub use meta::{ObjectMeta, OwnerRef};
 pub use node::{ContainerImage, Node};

@@ -1,0 +1,225 @@
+//! The command line: `kubesim run` and `kubesim validate`.
+//!
+//! Exit codes: 0 success, 1 invalid input or a failed run, 2 usage error.
+
+use crate::api::duration::{format_duration_ms, parse_duration_ms};
+use crate::engine::SimTime;
+use crate::output::RunOutput;
+use crate::scenario::{Scenario, load_scenario};
+use crate::scheduler::plugins::Registry;
+use crate::world::World;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const EXAMPLES: &str = "\
+Examples:
+  kubesim run scenarios/quickstart.yaml
+  kubesim run scenarios/bench-batch-1k.yaml --out results/bench --seed 7
+  kubesim run manifests/ --duration 30m --explain
+  kubesim validate scenarios/";
+
+/// kubesim: a deterministic discrete-event simulator of a Kubernetes cluster.
+#[derive(Parser, Debug)]
+#[command(name = "kubesim", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write its outputs.
+    #[command(after_help = EXAMPLES)]
+    Run {
+        /// Scenario files or directories (every *.yaml / *.yml inside, sorted).
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        paths: Vec<PathBuf>,
+        /// Output directory [default: results/<simulation name>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Override the simulated duration (Go duration, e.g. 30m).
+        #[arg(long, value_name = "D")]
+        duration: Option<String>,
+        /// Write scheduling.jsonl with one record per scheduling attempt.
+        #[arg(long)]
+        explain: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenario files: a one-line summary and exit 0, or every error and exit 1.
+    Validate {
+        /// Scenario files or directories.
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Parses the arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Validate { paths } => validate(&paths),
+        Command::Run { paths, out, seed, duration, explain, quiet } => run(&paths, out, seed, duration, explain, quiet),
+    }
+}
+
+fn load(paths: &[PathBuf]) -> Result<Scenario, ExitCode> {
+    load_scenario(paths).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} error(s); nothing was run", errors.len());
+        ExitCode::from(1)
+    })
+}
+
+fn validate(paths: &[PathBuf]) -> ExitCode {
+    let scenario = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Err(errors) = World::new(&scenario, &Registry::in_tree()) {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(1);
+    }
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "ok: simulation {:?}: {} nodes, {} pods, {} jobs, {} arrival sources, {} scheduler profile(s), seed {}, duration {}",
+        scenario.name,
+        scenario.nodes.len(),
+        scenario.pods.len(),
+        scenario.jobs.len(),
+        scenario.arrivals.len(),
+        scenario.scheduler.profiles.len(),
+        scenario.seed,
+        format_duration_ms(scenario.duration.ms())
+    );
+    ExitCode::SUCCESS
+}
+
+fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Option<String>, explain: bool, quiet: bool) -> ExitCode {
+    let mut scenario = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(s) = seed {
+        scenario.seed = s;
+    }
+    if let Some(d) = duration {
+        match parse_duration_ms(&d) {
+            Ok(ms) if ms > 0 => scenario.duration = SimTime(ms),
+            Ok(_) => {
+                eprintln!("error: --duration: must be positive, got {d:?}");
+                return ExitCode::from(2);
+            }
+            Err(e) => {
+                eprintln!("error: --duration: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    scenario.output.explain |= explain;
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+    let started = Instant::now();
+    let mut world = match World::new(&scenario, &Registry::in_tree()) {
+        Ok(w) => w,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let dest = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+    let reproduce = format!("kubesim run {} --seed {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), scenario.seed);
+    let mut output = match RunOutput::create(&dest, scenario.output.explain) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", dest.display());
+            return ExitCode::from(1);
+        }
+    };
+    output.set_node_names(world.store().nodes().iter().map(|n| n.name().to_string()).collect());
+    let bar = progress_bar(quiet, world.duration());
+    let mut on_progress = |now: SimTime, events: u64| {
+        if let Some(b) = &bar {
+            b.set_position(now.ms().max(0) as u64);
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            b.set_message(format!("{events} events, {:.0} events/s", events as f64 / secs));
+        }
+    };
+    if let Err(e) = world.run(&mut output, &mut on_progress) {
+        eprintln!("error: writing outputs: {e}\nreproduce with: {reproduce}");
+        return ExitCode::from(1);
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = world.summary(started.elapsed().as_secs_f64());
+    let resolved = resolved_parameters(&scenario, &world);
+    match output.finish(world.store(), &summary, &resolved) {
+        Ok(digest) => {
+            let phases: Vec<String> = summary.pods_by_phase.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            eprintln!(
+                "simulated {} in {:.2}s: {} events, {} pods ({}), output {} (sha256 {})",
+                format_duration_ms(scenario.duration.ms()),
+                started.elapsed().as_secs_f64(),
+                summary.input.events_processed,
+                summary.pods_created,
+                phases.join(", "),
+                dest.display(),
+                &digest[..16]
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing {}: {e}\nreproduce with: {reproduce}", dest.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(duration.ms().max(0) as u64);
+    let style = indicatif::ProgressStyle::with_template("{spinner} simulated {percent:>3}% [{bar:40}] {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// The fully resolved parameters of a run, seed first, written beside the outputs.
+fn resolved_parameters(s: &Scenario, world: &World) -> String {
+    let mut t = String::new();
+    t.push_str(&format!("seed: {}\nscenario: {}\nduration: {}\n", s.seed, s.name, format_duration_ms(s.duration.ms())));
+    t.push_str(&format!("nodes: {}\npods: {}\njobs: {}\n", s.nodes.len(), s.pods.len(), s.jobs.len()));
+    t.push_str(&format!("timings.podStartup: {}\ntimings.imagePull: {}\n", s.timings.pod_startup, s.timings.image_pull));
+    t.push_str(&format!("output.metricsInterval: {}\noutput.explain: {}\n", format_duration_ms(s.output.metrics_interval_ms), s.output.explain));
+    let _ = world;
+    for p in &s.scheduler.profiles {
+        t.push_str(&format!("profile: {}\n", p.scheduler_name));
+    }
+    t
+}

@@ -1,0 +1,241 @@
+//! The kubelet and container runtime of every node: admission, image pulls, container start,
+//! readiness, exits, restarts with back-off (`pkg/kubelet/`).
+//!
+//! Wording of the Events follows the kubelet (`pkg/kubelet/events/event.go` reasons).
+
+mod backoff;
+
+pub use backoff::CrashLoopBackoff;
+
+use crate::api::duration::format_duration_ms;
+use crate::api::event::EventType;
+use crate::api::pod::{Phase, RestartPolicy};
+use crate::api::{Distribution, Resources};
+use crate::engine::{Outbox, SimRng, SimTime};
+use crate::store::{Change, NodeId, PodId, Store};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How long the runtime takes for things (`timings` in the Simulation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeletTimings {
+    /// Container create + start.
+    pub pod_startup: Distribution,
+    /// Pulling an image that is not cached on the node.
+    pub image_pull: Distribution,
+}
+
+impl Default for KubeletTimings {
+    fn default() -> Self {
+        KubeletTimings { pod_startup: Distribution::Constant(1_000), image_pull: Distribution::Constant(5_000) }
+    }
+}
+
+/// The kubelet's timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KubeletEvent {
+    /// The images of a pod are on the node: create and start its containers.
+    ImagesReady(PodId, u32),
+    /// The containers are running.
+    Started(PodId, u32),
+    /// The readiness probe passes.
+    Ready(PodId, u32),
+    /// The containers exited.
+    Exited(PodId, u32),
+}
+
+#[derive(Default)]
+struct NodeState {
+    images: BTreeSet<String>,
+    pulls_busy_until: SimTime,
+}
+
+/// The kubelets of all nodes.
+pub struct Kubelet {
+    timings: KubeletTimings,
+    rng: SimRng,
+    nodes: Vec<NodeState>,
+    /// Incarnation of each pod's containers: events carrying an older one are stale.
+    incarnation: BTreeMap<PodId, u32>,
+    backoff: BTreeMap<PodId, CrashLoopBackoff>,
+    pulled: BTreeMap<PodId, Vec<String>>,
+    image_pulls: u64,
+}
+
+impl Kubelet {
+    /// Kubelets with these timings, drawing from `rng`.
+    pub fn new(timings: KubeletTimings, rng: SimRng) -> Self {
+        Kubelet { timings, rng, nodes: Vec::new(), incarnation: BTreeMap::new(), backoff: BTreeMap::new(), pulled: BTreeMap::new(), image_pulls: 0 }
+    }
+
+    /// Images pulled so far.
+    pub fn image_pulls(&self) -> u64 {
+        self.image_pulls
+    }
+
+    /// Reacts to store changes: a node joining, a pod bound to a node, a pod deleted.
+    pub fn on_change(&mut self, change: Change, store: &mut Store, out: &mut Outbox<KubeletEvent>) {
+        let now = out.now();
+        match change {
+            Change::NodeAdded(id) => {
+                let node = store.node(id);
+                let images = node.images.iter().flat_map(|i| i.names.iter().cloned()).collect();
+                debug_assert_eq!(id.0 as usize, self.nodes.len());
+                self.nodes.push(NodeState { images, pulls_busy_until: SimTime::ZERO });
+            }
+            Change::PodBound(pod, node) => self.admit(pod, node, store, out, now),
+            Change::PodDeleted(pod) => {
+                let p = store.pod(pod);
+                if p.status.node.is_some() && !p.phase().is_terminal() {
+                    let spec = p.spec.clone();
+                    for c in &spec.containers {
+                        let msg = format!("Stopping container {}", c.name);
+                        store.record_pod(now, pod, EventType::Normal, "Killing", msg);
+                    }
+                }
+                self.incarnation.remove(&pod);
+                self.backoff.remove(&pod);
+            }
+            _ => {}
+        }
+    }
+
+    fn admit(&mut self, pod: PodId, node: NodeId, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+        // Admission: the node must still have room (it may not when the pod came pre-bound).
+        let alloc = store.node(node).allocatable.clone();
+        let mut used = Resources::default();
+        for &other in store.pods_on_node(node) {
+            if other != pod {
+                used.add(&store.pod(other).spec.requests);
+            }
+        }
+        let want = store.pod(pod).spec.requests.clone();
+        let short = [("cpu", want.cpu_m, used.cpu_m, alloc.cpu_m), ("memory", want.memory, used.memory, alloc.memory)]
+            .into_iter()
+            .find(|(_, w, u, a)| *w > 0 && w + u > *a);
+        if let Some((res, w, u, a)) = short {
+            let reason: &'static str = if res == "cpu" { "OutOfcpu" } else { "OutOfmemory" };
+            let msg = format!("Node didn't have enough resource: {res}, requested: {w}, used: {u}, capacity: {a}");
+            store.record_pod(now, pod, EventType::Warning, reason, msg);
+            store.pod_status_mut(pod).reason = Some(reason);
+            store.set_phase(pod, Phase::Failed, now);
+            return;
+        }
+        // Pull what the node lacks, one image at a time per node (serializeImagePulls).
+        let images: Vec<String> = {
+            let mut seen = BTreeSet::new();
+            store.pod(pod).spec.images().filter(|i| seen.insert(i.to_string())).map(str::to_string).collect()
+        };
+        let mut ready_at = now;
+        for image in images {
+            let state = &mut self.nodes[node.0 as usize];
+            if state.images.contains(&image) {
+                store.record_pod(now, pod, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"));
+                continue;
+            }
+            let start = state.pulls_busy_until.max(now);
+            let took = self.timings.image_pull.sample(&mut self.rng);
+            let done = start + took;
+            state.pulls_busy_until = done;
+            state.images.insert(image.clone());
+            self.image_pulls += 1;
+            store.record_pod(now, pod, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""));
+            let msg = format!(
+                "Successfully pulled image \"{image}\" in {} ({} including waiting)",
+                format_duration_ms(took),
+                format_duration_ms(done - now)
+            );
+            // Written when the images are ready, so the log stays in time order.
+            self.pulled.entry(pod).or_default().push(msg);
+            ready_at = ready_at.max(done);
+        }
+        let inc = self.incarnation.entry(pod).or_insert(0);
+        *inc += 1;
+        out.at(ready_at, KubeletEvent::ImagesReady(pod, *inc));
+    }
+
+    /// Handles one of the kubelet's own events.
+    pub fn handle(&mut self, event: KubeletEvent, store: &mut Store, out: &mut Outbox<KubeletEvent>) {
+        let now = out.now();
+        let (pod, inc) = match event {
+            KubeletEvent::ImagesReady(p, i) | KubeletEvent::Started(p, i) | KubeletEvent::Ready(p, i) | KubeletEvent::Exited(p, i) => (p, i),
+        };
+        if self.incarnation.get(&pod) != Some(&inc) {
+            return; // stale: the pod was deleted or restarted since
+        }
+        {
+            let p = store.pod(pod);
+            if p.status.deleted.is_some() || p.phase().is_terminal() {
+                return;
+            }
+        }
+        match event {
+            KubeletEvent::ImagesReady(..) => {
+                for msg in self.pulled.remove(&pod).unwrap_or_default() {
+                    store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
+                }
+                let names: Vec<String> = store.pod(pod).spec.containers.iter().map(|c| c.name.clone()).collect();
+                for n in &names {
+                    store.record_pod(now, pod, EventType::Normal, "Created", format!("Created container: {n}"));
+                }
+                let startup = self.timings.pod_startup.sample(&mut self.rng);
+                out.after(startup, KubeletEvent::Started(pod, inc));
+            }
+            KubeletEvent::Started(..) => self.start(pod, inc, store, out, now),
+            KubeletEvent::Ready(..) => {
+                let st = store.pod_status_mut(pod);
+                if st.ready.is_none() {
+                    st.ready = Some(now);
+                }
+            }
+            KubeletEvent::Exited(..) => self.exited(pod, inc, store, out, now),
+        }
+    }
+
+    fn start(&mut self, pod: PodId, inc: u32, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+        let spec = store.pod(pod).spec.clone();
+        for c in &spec.containers {
+            store.record_pod(now, pod, EventType::Normal, "Started", format!("Started container {}", c.name));
+        }
+        store.set_phase(pod, Phase::Running, now);
+        let to_ready = spec.behaviour.startup.as_ref().map_or(0, |d| d.sample(&mut self.rng));
+        out.after(to_ready, KubeletEvent::Ready(pod, inc));
+        if let Some(d) = &spec.behaviour.duration {
+            let run = d.sample(&mut self.rng);
+            store.pod_status_mut(pod).run_ms = Some(run);
+            out.after(run, KubeletEvent::Exited(pod, inc));
+        }
+    }
+
+    fn exited(&mut self, pod: PodId, inc: u32, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+        let spec = store.pod(pod).spec.clone();
+        let code = spec.behaviour.exit_code;
+        let restart = match spec.restart_policy {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        };
+        if !restart {
+            store.pod_status_mut(pod).reason = Some(if code == 0 { "Completed" } else { "Error" });
+            store.set_phase(pod, if code == 0 { Phase::Succeeded } else { Phase::Failed }, now);
+            self.incarnation.remove(&pod);
+            self.backoff.remove(&pod);
+            return;
+        }
+        let wait = self.backoff.entry(pod).or_default().next_delay(now);
+        if wait > 0 {
+            let (ns, name) = {
+                let p = store.pod(pod);
+                (p.meta.namespace.clone(), p.meta.name.clone())
+            };
+            for c in &spec.containers {
+                let msg = format!("Back-off restarting failed container {} in pod {name}_{ns}", c.name);
+                store.record_pod(now, pod, EventType::Warning, "BackOff", msg);
+            }
+            store.pod_status_mut(pod).reason = Some("CrashLoopBackOff");
+        }
+        store.pod_status_mut(pod).restarts += 1;
+        let next = inc + 1;
+        self.incarnation.insert(pod, next);
+        out.after(wait, KubeletEvent::ImagesReady(pod, next));
+    }
+}

@@ -1,0 +1,105 @@
+//! Observers: the metric sampler and the run statistics (`kubectl get events`, metrics-server
+//! and a pod ledger, in Kubernetes terms). They read the store and counters the world hands
+//! them; they never change the simulation.
+
+mod stats;
+
+pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
+
+use crate::engine::SimTime;
+
+/// One row of `metrics.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSample {
+    /// Sample time.
+    pub time: SimTime,
+    /// Series name.
+    pub metric: &'static str,
+    /// `cluster`, or `kind/name` of the object measured.
+    pub object: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// Cluster totals at one instant, from which the sampler writes its rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterState {
+    /// Nodes in the cluster.
+    pub nodes: u64,
+    /// Pods by phase (Pending, Running, Succeeded, Failed).
+    pub pods_pending: u64,
+    /// Running pods.
+    pub pods_running: u64,
+    /// Succeeded pods.
+    pub pods_succeeded: u64,
+    /// Failed pods.
+    pub pods_failed: u64,
+    /// Summed cpu requests of pods on nodes, millicores.
+    pub cpu_requested_m: i64,
+    /// Summed allocatable cpu, millicores.
+    pub cpu_allocatable_m: i64,
+    /// Summed memory requests, bytes.
+    pub memory_requested: i64,
+    /// Summed allocatable memory, bytes.
+    pub memory_allocatable: i64,
+    /// CPU used by running pods, millicores.
+    pub cpu_usage_m: i64,
+    /// Memory used by running pods, bytes.
+    pub memory_usage: i64,
+    /// Scheduler queue: activeQ, backoffQ, unschedulable pool.
+    pub queue: (u64, u64, u64),
+}
+
+/// Samples the cluster at a fixed interval and keeps the running means and peaks for the
+/// summary.
+#[derive(Clone, Debug, Default)]
+pub struct Sampler {
+    samples: u64,
+    sums: [f64; 4],
+    peaks: [f64; 4],
+}
+
+fn ratio(a: i64, b: i64) -> f64 {
+    if b <= 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Sampler {
+    /// Rows for one sample of `state` at `time`.
+    pub fn sample(&mut self, time: SimTime, s: &ClusterState) -> Vec<MetricSample> {
+        let fractions = [
+            ratio(s.cpu_requested_m, s.cpu_allocatable_m),
+            ratio(s.memory_requested, s.memory_allocatable),
+            ratio(s.cpu_usage_m, s.cpu_allocatable_m),
+            ratio(s.memory_usage, s.memory_allocatable),
+        ];
+        self.samples += 1;
+        for (i, f) in fractions.iter().enumerate() {
+            self.sums[i] += f;
+            self.peaks[i] = self.peaks[i].max(*f);
+        }
+        let row = |metric: &'static str, value: f64| MetricSample { time, metric, object: "cluster".to_string(), value };
+        vec![
+            row("nodes", s.nodes as f64),
+            row("pods_pending", s.pods_pending as f64),
+            row("pods_running", s.pods_running as f64),
+            row("pods_succeeded", s.pods_succeeded as f64),
+            row("pods_failed", s.pods_failed as f64),
+            row("cpu_requested_cores", s.cpu_requested_m as f64 / 1000.0),
+            row("memory_requested_bytes", s.memory_requested as f64),
+            row("cpu_allocation", fractions[0]),
+            row("memory_allocation", fractions[1]),
+            row("cpu_usage", fractions[2]),
+            row("memory_usage", fractions[3]),
+            row("scheduler_queue_active", s.queue.0 as f64),
+            row("scheduler_queue_backoff", s.queue.1 as f64),
+            row("scheduler_queue_unschedulable", s.queue.2 as f64),
+        ]
+    }
+
+    /// Mean and peak of (cpu allocation, memory allocation, cpu usage, memory usage), as
+    /// fractions of allocatable.
+    pub fn means_and_peaks(&self) -> ([f64; 4], [f64; 4]) {
+        let n = self.samples.max(1) as f64;
+        (self.sums.map(|s| s / n), self.peaks)
+    }
+}

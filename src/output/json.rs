@@ -1,0 +1,91 @@
+//! JSON documents: `summary.json` and the `scheduling.jsonl` records.
+
+use super::hex;
+use crate::observe::{Percentiles, Summary};
+use crate::scheduler::explain::AttemptRecord;
+use serde_json::{Map, Value, json};
+
+fn pct(p: &Percentiles) -> Value {
+    json!({"count": p.count, "p50": p.p50, "p90": p.p90, "p99": p.p99, "max": p.max})
+}
+
+/// `summary.json`, pretty-printed with a trailing newline.
+pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String {
+    let i = &s.input;
+    let files: Map<String, Value> = files.iter().map(|(n, d)| (n.to_string(), Value::String(hex(d)))).collect();
+    let v = json!({
+        "scenario": i.scenario,
+        "seed": i.seed,
+        "simulated_seconds": i.duration.as_secs_f64(),
+        "wall_seconds": (i.wall_seconds * 1000.0).round() / 1000.0,
+        "events_processed": i.events_processed,
+        "pods": {
+            "created": s.pods_created,
+            "by_phase": s.pods_by_phase,
+            "unscheduled_at_end": s.unscheduled_at_end,
+        },
+        "jobs": s.jobs,
+        "scheduling_attempts": i.scheduling_attempts,
+        "scheduling_latency_s": pct(&s.scheduling_latency),
+        "pending_time_s": pct(&s.pending_time),
+        "makespan_s": s.makespan_s,
+        "allocation": {
+            "cpu": {"mean": i.means[0], "peak": i.peaks[0]},
+            "memory": {"mean": i.means[1], "peak": i.peaks[1]},
+        },
+        "usage": {
+            "cpu": {"mean": i.means[2], "peak": i.peaks[2]},
+            "memory": {"mean": i.means[3], "peak": i.peaks[3]},
+        },
+        "image_pulls": i.image_pulls,
+        "hpa": {},
+        "unserved_requests": 0,
+        "faults_injected": 0,
+        "evictions": 0,
+        "warnings": i.warnings,
+        "files": files,
+        "output_sha256": digest,
+    });
+    let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// One `scheduling.jsonl` line (pinned fields).
+pub fn attempt(r: &AttemptRecord) -> String {
+    let filter: Map<String, Value> = r
+        .filter
+        .iter()
+        .map(|(node, f)| {
+            let mut m = Map::new();
+            m.insert("status".into(), Value::String(f.code.as_str().into()));
+            if let Some(p) = &f.plugin {
+                m.insert("plugin".into(), Value::String(p.clone()));
+                m.insert("reason".into(), Value::String(f.reason.clone()));
+            }
+            (node.clone(), Value::Object(m))
+        })
+        .collect();
+    let scores: Map<String, Value> = r
+        .scores
+        .iter()
+        .map(|(node, s)| {
+            let mut m: Map<String, Value> = s.plugins.iter().map(|(p, v)| (p.clone(), json!(v))).collect();
+            m.insert("total".into(), json!(s.total));
+            (node.clone(), Value::Object(m))
+        })
+        .collect();
+    let v = json!({
+        "time_s": r.time.as_secs_f64(),
+        "pod": r.pod,
+        "profile": r.profile,
+        "attempt": r.attempt,
+        "result": r.result,
+        "node": r.node,
+        "message": r.message,
+        "filter": filter,
+        "scores": scores,
+        "preemption": Value::Null,
+    });
+    v.to_string()
+}

@@ -1,0 +1,202 @@
+//! Writes a run's files: `pods.csv`, `events.csv`, `metrics.csv`, `summary.json` and, when
+//! explaining, `scheduling.jsonl`. The only module that knows CSV and JSON.
+//!
+//! Files are written into a temporary directory beside the destination and renamed into place
+//! when the run has finished, so a failed or interrupted run leaves nothing half-written.
+
+mod json;
+
+use crate::api::event::Event;
+use crate::engine::SimTime;
+use crate::observe::{MetricSample, Summary};
+use crate::scheduler::explain::AttemptRecord;
+use crate::store::Store;
+use crate::world::Sink;
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Column header of `pods.csv` (pinned).
+pub const PODS_HEADER: &str = "namespace,name,owner,node,phase,created_s,scheduled_s,started_s,ready_s,finished_s,deleted_s,scheduling_attempts,restarts,cpu_request_m,memory_request_bytes,priority,reason";
+/// Column header of `events.csv` (pinned).
+pub const EVENTS_HEADER: &str = "time_s,type,reason,object,message";
+/// Column header of `metrics.csv` (pinned).
+pub const METRICS_HEADER: &str = "time_s,metric,object,value";
+
+/// A writer that hashes what passes through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+type CsvOut = csv::Writer<Hashing<BufWriter<File>>>;
+
+fn csv_file(dir: &Path, name: &str, header: &str) -> io::Result<CsvOut> {
+    let file = File::create(dir.join(name))?;
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Hashing { inner: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new() });
+    w.write_record(header.split(','))?;
+    Ok(w)
+}
+
+fn finish_csv(w: CsvOut) -> io::Result<[u8; 32]> {
+    let mut h = w.into_inner().map_err(|e| e.into_error())?;
+    h.flush()?;
+    Ok(h.hash.finalize().into())
+}
+
+/// An output directory being written.
+pub struct RunOutput {
+    tmp: PathBuf,
+    dest: PathBuf,
+    events: Option<CsvOut>,
+    metrics: Option<CsvOut>,
+    explain: Option<BufWriter<File>>,
+    node_names: Vec<String>,
+    done: bool,
+}
+
+/// `12.345`, or empty for `None`.
+fn t(x: Option<SimTime>) -> String {
+    x.map(|t| t.to_string()).unwrap_or_default()
+}
+
+impl RunOutput {
+    /// Starts writing a run whose files will end up in `dest`.
+    pub fn create(dest: &Path, explain: bool) -> io::Result<RunOutput> {
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)?;
+        let base = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        let mut out = RunOutput { tmp: tmp.clone(), dest: dest.to_path_buf(), events: None, metrics: None, explain: None, node_names: Vec::new(), done: false };
+        out.events = Some(csv_file(&tmp, "events.csv", EVENTS_HEADER)?);
+        out.metrics = Some(csv_file(&tmp, "metrics.csv", METRICS_HEADER)?);
+        if explain {
+            out.explain = Some(BufWriter::with_capacity(1 << 16, File::create(tmp.join("scheduling.jsonl"))?));
+        }
+        Ok(out)
+    }
+
+    /// Node names by index, used to resolve explain records.
+    pub fn set_node_names(&mut self, names: Vec<String>) {
+        self.node_names = names;
+    }
+
+    /// Writes `pods.csv` and `summary.json`, closes every file and moves the directory into
+    /// place (replacing an older run there). Returns the output hash.
+    pub fn finish(mut self, store: &Store, summary: &Summary, resolved: &str) -> io::Result<String> {
+        let mut pods = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
+        for p in store.pods() {
+            let s = &p.status;
+            let node = s.node.map(|n| store.node(crate::store::NodeId(n)).name().to_string()).unwrap_or_default();
+            pods.write_record([
+                p.meta.namespace.as_str(),
+                p.meta.name.as_str(),
+                &p.meta.owner.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+                &node,
+                p.phase().as_str(),
+                &s.created.to_string(),
+                &t(s.scheduled),
+                &t(s.started),
+                &t(s.ready),
+                &t(s.finished),
+                &t(s.deleted),
+                &s.scheduling_attempts.to_string(),
+                &s.restarts.to_string(),
+                &p.spec.requests.cpu_m.to_string(),
+                &p.spec.requests.memory.to_string(),
+                &p.spec.priority.to_string(),
+                s.reason.unwrap_or(""),
+            ])?;
+        }
+        let hashes = [
+            ("pods.csv", finish_csv(pods)?),
+            ("events.csv", finish_csv(self.events.take().expect("events writer open until finish"))?),
+            ("metrics.csv", finish_csv(self.metrics.take().expect("metrics writer open until finish"))?),
+        ];
+        if let Some(mut e) = self.explain.take() {
+            e.flush()?;
+        }
+        let digest = output_digest(&hashes);
+        let json = json::summary(summary, &hashes, &digest);
+        fs::write(self.tmp.join("summary.json"), json)?;
+        fs::write(self.tmp.join("scenario.resolved.txt"), resolved)?;
+        if self.dest.exists() {
+            fs::remove_dir_all(&self.dest)?;
+        }
+        fs::rename(&self.tmp, &self.dest)?;
+        self.done = true;
+        Ok(digest)
+    }
+}
+
+/// SHA-256 over lines `<file> <sha256 hex>` of the three CSV files, in the order pods, events,
+/// metrics (what `sha256sum pods.csv events.csv metrics.csv` prints, with one space).
+pub fn output_digest(files: &[(&str, [u8; 32])]) -> String {
+    let mut h = Sha256::new();
+    for (name, d) in files {
+        h.update(format!("{name} {}\n", hex(d)).as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Drop for RunOutput {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+impl Sink for RunOutput {
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        let w = self.events.as_mut().expect("events writer open");
+        w.write_record([e.time.to_string().as_str(), e.kind.as_str(), e.reason, &e.object, &e.message])?;
+        Ok(())
+    }
+
+    fn metric(&mut self, m: &MetricSample) -> io::Result<()> {
+        let w = self.metrics.as_mut().expect("metrics writer open");
+        w.write_record([m.time.to_string().as_str(), m.metric, &m.object, &format_value(m.value)])?;
+        Ok(())
+    }
+
+    fn attempt(&mut self, r: &AttemptRecord) -> io::Result<()> {
+        if let Some(w) = &mut self.explain {
+            let line = json::attempt(r);
+            w.write_all(line.as_bytes())?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// Metric values: integers without a fraction, others with up to 6 decimals.
+pub fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}

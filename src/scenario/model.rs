@@ -1,0 +1,68 @@
+//! The resolved scenario: plain typed data, validated, nothing running yet.
+
+use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
+use crate::api::pod::Pod;
+use crate::engine::SimTime;
+use crate::node::KubeletTimings;
+use crate::scheduler::config::SchedulerConfig;
+use crate::workload::Source;
+
+/// Output options of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputOptions {
+    /// Metric sampling interval, ms (default 15 s).
+    pub metrics_interval_ms: i64,
+    /// Draw plots (not yet implemented: recorded for later).
+    pub plots: bool,
+    /// Write `scheduling.jsonl`.
+    pub explain: bool,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions { metrics_interval_ms: 15_000, plots: false, explain: false }
+    }
+}
+
+/// A Job given as a manifest, created at time 0.
+#[derive(Clone, Debug)]
+pub struct JobManifest {
+    /// Name and namespace.
+    pub meta: ObjectMeta,
+    /// Spec.
+    pub spec: JobSpec,
+}
+
+/// Everything a run needs.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `metadata.name` of the Simulation.
+    pub name: String,
+    /// `kubesim.io/description`.
+    pub description: String,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Simulated duration.
+    pub duration: SimTime,
+    /// Nodes (pool nodes first, in pool order, then Node manifests in file order).
+    pub nodes: Vec<Node>,
+    /// Pods given as manifests (bound ones have `status.node` unset but `spec.node_name` set).
+    pub pods: Vec<Pod>,
+    /// Jobs given as manifests.
+    pub jobs: Vec<JobManifest>,
+    /// PriorityClasses (built-in ones included).
+    pub priority_classes: Vec<PriorityClass>,
+    /// Namespaces (default ones included).
+    pub namespaces: Vec<String>,
+    /// The scheduler configuration (default profile when none was given).
+    pub scheduler: SchedulerConfig,
+    /// Kubelet timings.
+    pub timings: KubeletTimings,
+    /// Work arriving over time.
+    pub arrivals: Vec<Source>,
+    /// Output options.
+    pub output: OutputOptions,
+    /// Warnings found while loading (one line each).
+    pub warnings: Vec<String>,
+}
+
