@@ -13,7 +13,9 @@ const OPS: u64 = 100_000;
 
 fn delays() -> Vec<i64> {
     let mut r = RngStreams::new(3).stream("bench");
-    (0..(PENDING as u64 + OPS)).map(|_| (r.next_u64() % 100_000) as i64).collect()
+    (0..(PENDING as u64 + OPS))
+        .map(|_| (r.next_u64() % 100_000) as i64)
+        .collect()
 }
 
 fn hold(c: &mut Criterion) {

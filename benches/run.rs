@@ -9,18 +9,22 @@ use kubesim::world::World;
 use std::path::PathBuf;
 
 fn whole_run(c: &mut Criterion) {
-    let scenario_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-batch-1k.yaml");
+    let scenario_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench-batch-1k.yaml");
     let out = std::env::temp_dir().join("kubesim-bench-run");
     let mut g = c.benchmark_group("run");
     g.sample_size(10);
     g.bench_function("bench-batch-1k", |b| {
         b.iter(|| {
-            let scenario = load_scenario(std::slice::from_ref(&scenario_path)).expect("scenario loads");
+            let scenario =
+                load_scenario(std::slice::from_ref(&scenario_path)).expect("scenario loads");
             let mut world = World::new(&scenario, &Registry::in_tree()).expect("world builds");
             let mut output = RunOutput::create(&out, false).expect("output dir");
             world.run(&mut output, &mut |_, _| {}).expect("run");
             let summary = world.summary(0.0);
-            output.finish(world.store(), &summary, "").expect("outputs written")
+            output
+                .finish(world.store(), &summary, "")
+                .expect("outputs written")
         })
     });
     g.finish();

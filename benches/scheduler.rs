@@ -14,11 +14,24 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 fn node(i: usize) -> Node {
-    let alloc = Resources { cpu_m: 16_000, memory: 64 << 30, ephemeral_storage: 0, pods: 110, scalars: vec![] };
+    let alloc = Resources {
+        cpu_m: 16_000,
+        memory: 64 << 30,
+        ephemeral_storage: 0,
+        pods: 110,
+        scalars: vec![],
+    };
     let mut labels = kubesim::api::Labels::new();
-    labels.insert("topology.kubernetes.io/zone".into(), format!("zone-{}", i % 3));
+    labels.insert(
+        "topology.kubernetes.io/zone".into(),
+        format!("zone-{}", i % 3),
+    );
     Node {
-        meta: ObjectMeta { name: format!("node-{i}"), labels: Arc::new(labels), ..Default::default() },
+        meta: ObjectMeta {
+            name: format!("node-{i}"),
+            labels: Arc::new(labels),
+            ..Default::default()
+        },
         capacity: alloc.clone(),
         allocatable: alloc,
         taints: vec![],
@@ -32,12 +45,25 @@ fn spec(cpu_m: i64, memory: i64) -> Arc<PodSpec> {
     let c = Container {
         name: "main".into(),
         image: "img".into(),
-        requests: Resources { cpu_m, memory, ..Default::default() },
+        requests: Resources {
+            cpu_m,
+            memory,
+            ..Default::default()
+        },
         cpu_request_set: true,
         memory_request_set: true,
         sidecar: false,
     };
-    Arc::new(PodSpec::new(vec![c], vec![], Resources::default(), Default::default(), None, vec![], "default-scheduler".into(), RestartPolicy::Never))
+    Arc::new(PodSpec::new(
+        vec![c],
+        vec![],
+        Resources::default(),
+        Default::default(),
+        None,
+        vec![],
+        "default-scheduler".into(),
+        RestartPolicy::Never,
+    ))
 }
 
 struct Bench {
@@ -50,8 +76,20 @@ struct Bench {
 
 impl Bench {
     fn new(nodes: usize) -> Bench {
-        let (scheduler, _) = Scheduler::new(&SchedulerConfig::default(), &Registry::in_tree(), RngStreams::new(1).stream("scheduler"), false).expect("default profile builds");
-        let mut b = Bench { store: Store::new(), scheduler, changes: Vec::new(), specs: Vec::new(), n: 0 };
+        let (scheduler, _) = Scheduler::new(
+            &SchedulerConfig::default(),
+            &Registry::in_tree(),
+            RngStreams::new(1).stream("scheduler"),
+            false,
+        )
+        .expect("default profile builds");
+        let mut b = Bench {
+            store: Store::new(),
+            scheduler,
+            changes: Vec::new(),
+            specs: Vec::new(),
+            n: 0,
+        };
         for i in 0..nodes {
             b.store.add_node(node(i));
         }
@@ -82,14 +120,19 @@ impl Bench {
         self.n += 1;
         let spec = self.specs[(self.n % self.specs.len() as u64) as usize].clone();
         let pod = Pod {
-            meta: ObjectMeta { name: format!("p{}", self.n), namespace: "default".into(), ..Default::default() },
+            meta: ObjectMeta {
+                name: format!("p{}", self.n),
+                namespace: "default".into(),
+                ..Default::default()
+            },
             spec,
             status: PodStatus::default(),
         };
         let id = self.store.create_pod(pod);
         self.deliver();
         let mut out = Outbox::new(SimTime::ZERO);
-        self.scheduler.handle(SchedulerEvent::ScheduleOne, &mut self.store, &mut out);
+        self.scheduler
+            .handle(SchedulerEvent::ScheduleOne, &mut self.store, &mut out);
         out.drain().for_each(drop);
         self.deliver();
         if finish {
@@ -104,7 +147,9 @@ fn decisions(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     for nodes in [1000usize, 5000] {
         let mut b = Bench::new(nodes);
-        g.bench_function(format!("decision/{nodes}-nodes"), |bench| bench.iter(|| black_box(b.decide(true))));
+        g.bench_function(format!("decision/{nodes}-nodes"), |bench| {
+            bench.iter(|| black_box(b.decide(true)))
+        });
     }
     g.finish();
 }

@@ -85,7 +85,12 @@ impl World {
     /// Builds the world for `scenario` (with its seed) and the given plugin registry.
     pub fn new(scenario: &Scenario, registry: &Registry) -> Result<World, Vec<String>> {
         let streams = RngStreams::new(scenario.seed);
-        let (scheduler, mut warnings) = Scheduler::new(&scenario.scheduler, registry, streams.stream("scheduler"), scenario.output.explain)?;
+        let (scheduler, mut warnings) = Scheduler::new(
+            &scenario.scheduler,
+            registry,
+            streams.stream("scheduler"),
+            scenario.output.explain,
+        )?;
         warnings.splice(0..0, scenario.warnings.iter().cloned());
         let mut store = Store::new();
         for pc in &scenario.priority_classes {
@@ -127,7 +132,9 @@ impl World {
             }
         }
         for job in &scenario.jobs {
-            world.store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
+            world
+                .store
+                .create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
         }
         let mut out = Outbox::new(SimTime::ZERO);
         world.arrivals.start(&mut out);
@@ -135,7 +142,7 @@ impl World {
             world.queue.schedule(t, Event::Arrival(e));
         }
         world.queue.schedule(SimTime::ZERO, Event::Sample);
-        world.settle(&mut NullSink).map_err(|e| vec![e.to_string()])?;
+        // The changes made here reach the watchers (and their Events the sink) when `run` starts.
         Ok(world)
     }
 
@@ -161,14 +168,20 @@ impl World {
 
     /// Runs to the end, sending records to `sink`; `progress(now, events)` is called every
     /// few thousand events.
-    pub fn run(&mut self, sink: &mut dyn Sink, progress: &mut dyn FnMut(SimTime, u64)) -> std::io::Result<()> {
+    pub fn run(
+        &mut self,
+        sink: &mut dyn Sink,
+        progress: &mut dyn FnMut(SimTime, u64),
+    ) -> std::io::Result<()> {
         self.settle(sink)?;
         let mut since_progress = 0u32;
         while let Some(t) = self.queue.peek_time() {
             if t > self.duration {
                 break;
             }
-            let Some((now, event)) = self.queue.pop() else { break };
+            let Some((now, event)) = self.queue.pop() else {
+                break;
+            };
             self.dispatch(now, event, sink)?;
             self.settle(sink)?;
             if self.check_invariants {
@@ -277,7 +290,11 @@ impl World {
                 // The store only reports real transitions; the previous phase is Pending
                 // before Running, and Running or Pending before a terminal phase.
                 let p = self.store.pod(id);
-                let prev = if phase == Phase::Running || p.status.started.is_none() { Phase::Pending } else { Phase::Running };
+                let prev = if phase == Phase::Running || p.status.started.is_none() {
+                    Phase::Pending
+                } else {
+                    Phase::Running
+                };
                 self.counts[idx(prev)] = self.counts[idx(prev)].saturating_sub(1);
                 self.counts[idx(phase)] += 1;
                 let (cpu, mem) = usage_of(p);
@@ -306,7 +323,10 @@ impl World {
     }
 
     fn cluster_state(&self) -> ClusterState {
-        let mut s = ClusterState { nodes: self.store.nodes().len() as u64, ..Default::default() };
+        let mut s = ClusterState {
+            nodes: self.store.nodes().len() as u64,
+            ..Default::default()
+        };
         for n in self.scheduler.node_infos() {
             s.cpu_requested_m += n.requested.cpu_m;
             s.memory_requested += n.requested.memory;
@@ -349,5 +369,8 @@ impl World {
 /// annotations, or its requests.
 fn usage_of(p: &crate::api::pod::Pod) -> (i64, i64) {
     let b = &p.spec.behaviour;
-    (b.cpu_usage_m.unwrap_or(p.spec.requests.cpu_m), b.memory_usage.unwrap_or(p.spec.requests.memory))
+    (
+        b.cpu_usage_m.unwrap_or(p.spec.requests.cpu_m),
+        b.memory_usage.unwrap_or(p.spec.requests.memory),
+    )
 }

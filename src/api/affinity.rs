@@ -20,7 +20,10 @@ impl NodeSelectorTerm {
             return false;
         }
         self.match_expressions.iter().all(|r| r.matches(labels))
-            && self.match_fields.iter().all(|r| field_matches(r, node_name))
+            && self
+                .match_fields
+                .iter()
+                .all(|r| field_matches(r, node_name))
     }
 
     /// The node names the term is restricted to by `metadata.name In [...]` field requirements
@@ -100,7 +103,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
     fn req(k: &str, op: Operator, vals: &[&str]) -> Requirement {
         Requirement::new(k, op, vals.iter().map(|s| s.to_string()).collect()).unwrap()
@@ -119,11 +125,17 @@ mod tests {
             match_expressions: vec![],
             match_fields: vec![req(FIELD_NODE_NAME, Operator::In, &["n3"])],
         };
-        let aff = NodeAffinity { required: Some(vec![zone_a, named]), preferred: vec![] };
+        let aff = NodeAffinity {
+            required: Some(vec![zone_a, named]),
+            preferred: vec![],
+        };
         assert!(aff.required_matches(&labels(&[("zone", "a"), ("gpu", "1")]), "n1"));
         assert!(!aff.required_matches(&labels(&[("zone", "a")]), "n1"));
         assert!(aff.required_matches(&labels(&[]), "n3"));
-        assert!(!NodeSelectorTerm::default().matches(&labels(&[]), "n1"), "empty term matches nothing");
+        assert!(
+            !NodeSelectorTerm::default().matches(&labels(&[]), "n1"),
+            "empty term matches nothing"
+        );
     }
 
     #[test]
@@ -142,11 +154,26 @@ mod tests {
         let aff = NodeAffinity {
             required: None,
             preferred: vec![
-                PreferredTerm { weight: 5, term: NodeSelectorTerm { match_expressions: vec![req("a", Operator::Exists, &[])], match_fields: vec![] } },
-                PreferredTerm { weight: 7, term: NodeSelectorTerm { match_expressions: vec![req("b", Operator::Exists, &[])], match_fields: vec![] } },
+                PreferredTerm {
+                    weight: 5,
+                    term: NodeSelectorTerm {
+                        match_expressions: vec![req("a", Operator::Exists, &[])],
+                        match_fields: vec![],
+                    },
+                },
+                PreferredTerm {
+                    weight: 7,
+                    term: NodeSelectorTerm {
+                        match_expressions: vec![req("b", Operator::Exists, &[])],
+                        match_fields: vec![],
+                    },
+                },
             ],
         };
-        assert_eq!(aff.preferred_score(&labels(&[("a", ""), ("b", "")]), "n"), 12);
+        assert_eq!(
+            aff.preferred_score(&labels(&[("a", ""), ("b", "")]), "n"),
+            12
+        );
         assert_eq!(aff.preferred_score(&labels(&[("b", "")]), "n"), 7);
     }
 
@@ -154,7 +181,10 @@ mod tests {
     fn node_name_prefilter_set() {
         let t = NodeSelectorTerm {
             match_expressions: vec![],
-            match_fields: vec![req(FIELD_NODE_NAME, Operator::In, &["a", "b"]), req(FIELD_NODE_NAME, Operator::In, &["b", "c"])],
+            match_fields: vec![
+                req(FIELD_NODE_NAME, Operator::In, &["a", "b"]),
+                req(FIELD_NODE_NAME, Operator::In, &["b", "c"]),
+            ],
         };
         assert_eq!(t.node_names(), Some(vec!["b".to_string()]));
     }

@@ -180,15 +180,28 @@ impl PodSpec {
 
     /// Recomputes the derived requests after containers or overhead changed.
     pub fn recompute_requests(&mut self) {
-        self.requests = effective_requests(&self.containers, &self.init_containers, &self.overhead, false);
-        let nz = effective_requests(&self.containers, &self.init_containers, &self.overhead, true);
+        self.requests = effective_requests(
+            &self.containers,
+            &self.init_containers,
+            &self.overhead,
+            false,
+        );
+        let nz = effective_requests(
+            &self.containers,
+            &self.init_containers,
+            &self.overhead,
+            true,
+        );
         self.nonzero_cpu_m = nz.cpu_m;
         self.nonzero_memory = nz.memory;
     }
 
     /// The image of every container, init containers first.
     pub fn images(&self) -> impl Iterator<Item = &str> {
-        self.init_containers.iter().chain(&self.containers).map(|c| c.image.as_str())
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .map(|c| c.image.as_str())
     }
 }
 
@@ -291,7 +304,11 @@ mod tests {
         Container {
             name: "c".into(),
             image: "img".into(),
-            requests: Resources { cpu_m: cpu.unwrap_or(0), memory: mem.unwrap_or(0), ..Default::default() },
+            requests: Resources {
+                cpu_m: cpu.unwrap_or(0),
+                memory: mem.unwrap_or(0),
+                ..Default::default()
+            },
             cpu_request_set: cpu.is_some(),
             memory_request_set: mem.is_some(),
             sidecar,
@@ -300,30 +317,53 @@ mod tests {
 
     #[test]
     fn init_container_max_against_sum() {
-        let r = effective_requests(&[c(Some(100), Some(10), false), c(Some(200), Some(10), false)], &[c(Some(500), Some(5), false)], &Resources::default(), false);
+        let r = effective_requests(
+            &[c(Some(100), Some(10), false), c(Some(200), Some(10), false)],
+            &[c(Some(500), Some(5), false)],
+            &Resources::default(),
+            false,
+        );
         assert_eq!((r.cpu_m, r.memory), (500, 20));
     }
 
     #[test]
     fn sidecars_add_to_sum_and_to_later_inits() {
         // sidecar 100 then init 300: init needs 300+100 = 400; regular 200 + sidecar 100 = 300.
-        let r = effective_requests(&[c(Some(200), None, false)], &[c(Some(100), None, true), c(Some(300), None, false)], &Resources::default(), false);
+        let r = effective_requests(
+            &[c(Some(200), None, false)],
+            &[c(Some(100), None, true), c(Some(300), None, false)],
+            &Resources::default(),
+            false,
+        );
         assert_eq!(r.cpu_m, 400);
         // init declared before the sidecar does not count it.
-        let r = effective_requests(&[c(Some(200), None, false)], &[c(Some(300), None, false), c(Some(100), None, true)], &Resources::default(), false);
+        let r = effective_requests(
+            &[c(Some(200), None, false)],
+            &[c(Some(300), None, false), c(Some(100), None, true)],
+            &Resources::default(),
+            false,
+        );
         assert_eq!(r.cpu_m, 300);
     }
 
     #[test]
     fn overhead_is_added() {
-        let oh = Resources { cpu_m: 50, ..Default::default() };
+        let oh = Resources {
+            cpu_m: 50,
+            ..Default::default()
+        };
         let r = effective_requests(&[c(Some(100), None, false)], &[], &oh, false);
         assert_eq!(r.cpu_m, 150);
     }
 
     #[test]
     fn nonzero_defaults_only_for_missing_requests() {
-        let r = effective_requests(&[c(None, None, false), c(Some(0), Some(0), false)], &[], &Resources::default(), true);
+        let r = effective_requests(
+            &[c(None, None, false), c(Some(0), Some(0), false)],
+            &[],
+            &Resources::default(),
+            true,
+        );
         assert_eq!(r.cpu_m, DEFAULT_MILLI_CPU_REQUEST);
         assert_eq!(r.memory, DEFAULT_MEMORY_REQUEST);
         let r = effective_requests(&[], &[], &Resources::default(), true);

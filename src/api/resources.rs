@@ -157,16 +157,30 @@ mod tests {
 
     #[test]
     fn add_sub_and_max() {
-        let mut a = Resources { cpu_m: 100, memory: 10, ..Default::default() };
+        let mut a = Resources {
+            cpu_m: 100,
+            memory: 10,
+            ..Default::default()
+        };
         a.set("nvidia.com/gpu", 1);
-        let mut b = Resources { cpu_m: 50, memory: 20, ..Default::default() };
+        let mut b = Resources {
+            cpu_m: 50,
+            memory: 20,
+            ..Default::default()
+        };
         b.set("nvidia.com/gpu", 3);
         let mut s = a.clone();
         s.add(&b);
-        assert_eq!((s.cpu_m, s.memory, s.scalar("nvidia.com/gpu")), (150, 30, 4));
+        assert_eq!(
+            (s.cpu_m, s.memory, s.scalar("nvidia.com/gpu")),
+            (150, 30, 4)
+        );
         s.sub(&b);
         assert_eq!(s, a);
         a.max_with(&b);
-        assert_eq!((a.cpu_m, a.memory, a.scalar("nvidia.com/gpu")), (100, 20, 3));
+        assert_eq!(
+            (a.cpu_m, a.memory, a.scalar("nvidia.com/gpu")),
+            (100, 20, 3)
+        );
     }
 }

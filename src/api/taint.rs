@@ -104,10 +104,20 @@ mod tests {
     use super::*;
 
     fn taint(k: &str, v: &str, e: TaintEffect) -> Taint {
-        Taint { key: k.into(), value: v.into(), effect: e }
+        Taint {
+            key: k.into(),
+            value: v.into(),
+            effect: e,
+        }
     }
     fn tol(k: &str, op: TolerationOperator, v: &str, e: Option<TaintEffect>) -> Toleration {
-        Toleration { key: k.into(), operator: op, value: v.into(), effect: e, toleration_seconds: None }
+        Toleration {
+            key: k.into(),
+            operator: op,
+            value: v.into(),
+            effect: e,
+            toleration_seconds: None,
+        }
     }
 
     #[test]
@@ -116,13 +126,37 @@ mod tests {
         use TolerationOperator::*;
         let t = taint("dedicated", "gpu", NoSchedule);
         let cases = [
-            ("equal key value effect", tol("dedicated", Equal, "gpu", Some(NoSchedule)), true),
-            ("equal wrong value", tol("dedicated", Equal, "cpu", Some(NoSchedule)), false),
-            ("exists key any value", tol("dedicated", Exists, "", None), true),
-            ("empty key exists matches all", tol("", Exists, "", None), true),
-            ("empty key exists wrong effect", tol("", Exists, "", Some(NoExecute)), false),
+            (
+                "equal key value effect",
+                tol("dedicated", Equal, "gpu", Some(NoSchedule)),
+                true,
+            ),
+            (
+                "equal wrong value",
+                tol("dedicated", Equal, "cpu", Some(NoSchedule)),
+                false,
+            ),
+            (
+                "exists key any value",
+                tol("dedicated", Exists, "", None),
+                true,
+            ),
+            (
+                "empty key exists matches all",
+                tol("", Exists, "", None),
+                true,
+            ),
+            (
+                "empty key exists wrong effect",
+                tol("", Exists, "", Some(NoExecute)),
+                false,
+            ),
             ("other key", tol("other", Exists, "", None), false),
-            ("empty key with Equal matches nothing", tol("", Equal, "gpu", None), false),
+            (
+                "empty key with Equal matches nothing",
+                tol("", Equal, "gpu", None),
+                false,
+            ),
         ];
         for (name, toleration, want) in cases {
             assert_eq!(toleration.tolerates(&t), want, "{name}");
@@ -131,7 +165,10 @@ mod tests {
 
     #[test]
     fn taint_prints_like_upstream_reason() {
-        assert_eq!(taint("k", "v", TaintEffect::NoSchedule).to_string(), "{k: v}");
+        assert_eq!(
+            taint("k", "v", TaintEffect::NoSchedule).to_string(),
+            "{k: v}"
+        );
         assert_eq!(taint("k", "", TaintEffect::NoSchedule).to_string(), "{k: }");
     }
 }

@@ -72,7 +72,14 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate { paths } => validate(&paths),
-        Command::Run { paths, out, seed, duration, explain, quiet } => run(&paths, out, seed, duration, explain, quiet),
+        Command::Run {
+            paths,
+            out,
+            seed,
+            duration,
+            explain,
+            quiet,
+        } => run(&paths, out, seed, duration, explain, quiet),
     }
 }
 
@@ -114,7 +121,14 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Option<String>, explain: bool, quiet: bool) -> ExitCode {
+fn run(
+    paths: &[PathBuf],
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    duration: Option<String>,
+    explain: bool,
+    quiet: bool,
+) -> ExitCode {
     let mut scenario = match load(paths) {
         Ok(s) => s,
         Err(code) => return code,
@@ -150,7 +164,15 @@ fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Opt
         }
     };
     let dest = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
-    let reproduce = format!("kubesim run {} --seed {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" "), scenario.seed);
+    let reproduce = format!(
+        "kubesim run {} --seed {}",
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        scenario.seed
+    );
     let mut output = match RunOutput::create(&dest, scenario.output.explain) {
         Ok(o) => o,
         Err(e) => {
@@ -158,13 +180,23 @@ fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Opt
             return ExitCode::from(1);
         }
     };
-    output.set_node_names(world.store().nodes().iter().map(|n| n.name().to_string()).collect());
+    output.set_node_names(
+        world
+            .store()
+            .nodes()
+            .iter()
+            .map(|n| n.name().to_string())
+            .collect(),
+    );
     let bar = progress_bar(quiet, world.duration());
     let mut on_progress = |now: SimTime, events: u64| {
         if let Some(b) = &bar {
             b.set_position(now.ms().max(0) as u64);
             let secs = started.elapsed().as_secs_f64().max(1e-9);
-            b.set_message(format!("{events} events, {:.0} events/s", events as f64 / secs));
+            b.set_message(format!(
+                "{events} events, {:.0} events/s",
+                events as f64 / secs
+            ));
         }
     };
     if let Err(e) = world.run(&mut output, &mut on_progress) {
@@ -178,7 +210,11 @@ fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Opt
     let resolved = resolved_parameters(&scenario, &world);
     match output.finish(world.store(), &summary, &resolved) {
         Ok(digest) => {
-            let phases: Vec<String> = summary.pods_by_phase.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            let phases: Vec<String> = summary
+                .pods_by_phase
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
             eprintln!(
                 "simulated {} in {:.2}s: {} events, {} pods ({}), output {} (sha256 {})",
                 format_duration_ms(scenario.duration.ms()),
@@ -192,7 +228,10 @@ fn run(paths: &[PathBuf], out: Option<PathBuf>, seed: Option<u64>, duration: Opt
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: writing {}: {e}\nreproduce with: {reproduce}", dest.display());
+            eprintln!(
+                "error: writing {}: {e}\nreproduce with: {reproduce}",
+                dest.display()
+            );
             ExitCode::from(1)
         }
     }
@@ -203,9 +242,11 @@ fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar
         return None;
     }
     let bar = indicatif::ProgressBar::new(duration.ms().max(0) as u64);
-    let style = indicatif::ProgressStyle::with_template("{spinner} simulated {percent:>3}% [{bar:40}] {msg}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} simulated {percent:>3}% [{bar:40}] {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
     bar.set_style(style);
     Some(bar)
 }
@@ -213,10 +254,27 @@ fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar
 /// The fully resolved parameters of a run, seed first, written beside the outputs.
 fn resolved_parameters(s: &Scenario, world: &World) -> String {
     let mut t = String::new();
-    t.push_str(&format!("seed: {}\nscenario: {}\nduration: {}\n", s.seed, s.name, format_duration_ms(s.duration.ms())));
-    t.push_str(&format!("nodes: {}\npods: {}\njobs: {}\n", s.nodes.len(), s.pods.len(), s.jobs.len()));
-    t.push_str(&format!("timings.podStartup: {}\ntimings.imagePull: {}\n", s.timings.pod_startup, s.timings.image_pull));
-    t.push_str(&format!("output.metricsInterval: {}\noutput.explain: {}\n", format_duration_ms(s.output.metrics_interval_ms), s.output.explain));
+    t.push_str(&format!(
+        "seed: {}\nscenario: {}\nduration: {}\n",
+        s.seed,
+        s.name,
+        format_duration_ms(s.duration.ms())
+    ));
+    t.push_str(&format!(
+        "nodes: {}\npods: {}\njobs: {}\n",
+        s.nodes.len(),
+        s.pods.len(),
+        s.jobs.len()
+    ));
+    t.push_str(&format!(
+        "timings.podStartup: {}\ntimings.imagePull: {}\n",
+        s.timings.pod_startup, s.timings.image_pull
+    ));
+    t.push_str(&format!(
+        "output.metricsInterval: {}\noutput.explain: {}\n",
+        format_duration_ms(s.output.metrics_interval_ms),
+        s.output.explain
+    ));
     let _ = world;
     for p in &s.scheduler.profiles {
         t.push_str(&format!("profile: {}\n", p.scheduler_name));

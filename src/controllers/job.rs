@@ -38,7 +38,12 @@ pub struct JobController {
 impl JobController {
     /// A controller naming pods from `rng`.
     pub fn new(rng: SimRng) -> Self {
-        JobController { rng, pods_of: BTreeMap::new(), pod_labels: BTreeMap::new(), last_failure: BTreeMap::new() }
+        JobController {
+            rng,
+            pods_of: BTreeMap::new(),
+            pod_labels: BTreeMap::new(),
+            last_failure: BTreeMap::new(),
+        }
     }
 
     /// Reacts to store changes: new Jobs, and pods of Jobs that finished or were deleted.
@@ -47,7 +52,9 @@ impl JobController {
         match change {
             Change::JobCreated(job) => self.sync(job, store, out),
             Change::PodPhase(pod, phase) if phase.is_terminal() => {
-                let Some(&job) = self.pods_of.get(&pod) else { return };
+                let Some(&job) = self.pods_of.get(&pod) else {
+                    return;
+                };
                 let st = store.job_status_mut(job);
                 st.active = st.active.saturating_sub(1);
                 if phase == Phase::Succeeded {
@@ -89,13 +96,31 @@ impl JobController {
         let spec = j.spec.clone();
         let st = j.status.clone();
         if st.failed > spec.backoff_limit {
-            self.finish(job, store, now, "Failed", EventType::Warning, "BackoffLimitExceeded", "Job has reached the specified backoff limit", &object);
+            self.finish(
+                job,
+                store,
+                now,
+                "Failed",
+                EventType::Warning,
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit",
+                &object,
+            );
             return;
         }
         if let Some(limit) = spec.active_deadline_ms
             && now - st.start >= limit
         {
-            self.finish(job, store, now, "Failed", EventType::Warning, "DeadlineExceeded", "Job was active longer than specified deadline", &object);
+            self.finish(
+                job,
+                store,
+                now,
+                "Failed",
+                EventType::Warning,
+                "DeadlineExceeded",
+                "Job was active longer than specified deadline",
+                &object,
+            );
             return;
         }
         let complete = match spec.completions {
@@ -103,7 +128,16 @@ impl JobController {
             None => st.succeeded >= 1 && st.active == 0,
         };
         if complete {
-            self.finish(job, store, now, "Complete", EventType::Normal, "Completed", "Job completed", &object);
+            self.finish(
+                job,
+                store,
+                now,
+                "Complete",
+                EventType::Normal,
+                "Completed",
+                "Job completed",
+                &object,
+            );
             return;
         }
         let wanted = match spec.completions {
@@ -134,13 +168,28 @@ impl JobController {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn finish(&mut self, job: JobId, store: &mut Store, now: SimTime, condition: &'static str, kind: EventType, reason: &'static str, message: &str, object: &str) {
+    fn finish(
+        &mut self,
+        job: JobId,
+        store: &mut Store,
+        now: SimTime,
+        condition: &'static str,
+        kind: EventType,
+        reason: &'static str,
+        message: &str,
+        object: &str,
+    ) {
         let st = store.job_status_mut(job);
         st.finished = Some(now);
         st.condition = Some(condition);
         store.record(now, kind, reason, object.to_string(), message.to_string());
         if condition == "Failed" {
-            let active: Vec<PodId> = self.pods_of.iter().filter(|(_, j)| **j == job).map(|(p, _)| *p).collect();
+            let active: Vec<PodId> = self
+                .pods_of
+                .iter()
+                .filter(|(_, j)| **j == job)
+                .map(|(p, _)| *p)
+                .collect();
             for p in active {
                 self.pods_of.remove(&p);
                 store.delete_pod(p, now);
@@ -175,22 +224,36 @@ impl JobController {
                 namespace,
                 labels,
                 annotations: j.spec.template_meta.annotations.clone(),
-                owner: Some(OwnerRef { kind: "Job".into(), name: j.meta.name.clone() }),
+                owner: Some(OwnerRef {
+                    kind: "Job".into(),
+                    name: j.meta.name.clone(),
+                }),
             },
             spec: j.spec.template.clone(),
-            status: PodStatus { created: now, ..Default::default() },
+            status: PodStatus {
+                created: now,
+                ..Default::default()
+            },
         };
         let id = store.create_pod(pod);
         self.pods_of.insert(id, job);
         let st = store.job_status_mut(job);
         st.active += 1;
         st.created += 1;
-        store.record(now, EventType::Normal, "SuccessfulCreate", object.to_string(), format!("Created pod: {name}"));
+        store.record(
+            now,
+            EventType::Normal,
+            "SuccessfulCreate",
+            object.to_string(),
+            format!("Created pod: {name}"),
+        );
     }
 }
 
 /// Five characters from the alphabet upstream's `generateName` uses.
 pub fn random_suffix(rng: &mut SimRng) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }

@@ -13,7 +13,10 @@ pub struct Outbox<E> {
 impl<E> Outbox<E> {
     /// An empty outbox at `now`.
     pub fn new(now: SimTime) -> Self {
-        Outbox { now, items: Vec::new() }
+        Outbox {
+            now,
+            items: Vec::new(),
+        }
     }
 
     /// The current simulated time.

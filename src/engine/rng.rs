@@ -53,9 +53,18 @@ mod tests {
     #[test]
     fn same_name_same_draws_other_name_other_draws() {
         let s = RngStreams::new(42);
-        let a: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("a"), |r, _| Some(r.next_u64())).collect();
-        let a2: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("a"), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..4).map(|_| 0).scan(s.stream("b"), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream("a"), |r, _| Some(r.next_u64()))
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream("a"), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .map(|_| 0)
+            .scan(s.stream("b"), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, a2);
         assert_ne!(a, b);
         let other_seed: Vec<u64> = (0..4)

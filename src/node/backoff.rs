@@ -24,7 +24,11 @@ impl CrashLoopBackoff {
         match self.last_update {
             Some(t) if now - t <= 2 * MAX_MS => {
                 let wait = self.current_ms;
-                self.current_ms = if self.current_ms == 0 { INITIAL_MS } else { (self.current_ms * 2).min(MAX_MS) };
+                self.current_ms = if self.current_ms == 0 {
+                    INITIAL_MS
+                } else {
+                    (self.current_ms * 2).min(MAX_MS)
+                };
                 self.last_update = Some(now);
                 wait
             }

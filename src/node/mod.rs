@@ -26,7 +26,10 @@ pub struct KubeletTimings {
 
 impl Default for KubeletTimings {
     fn default() -> Self {
-        KubeletTimings { pod_startup: Distribution::Constant(1_000), image_pull: Distribution::Constant(5_000) }
+        KubeletTimings {
+            pod_startup: Distribution::Constant(1_000),
+            image_pull: Distribution::Constant(5_000),
+        }
     }
 }
 
@@ -64,7 +67,15 @@ pub struct Kubelet {
 impl Kubelet {
     /// Kubelets with these timings, drawing from `rng`.
     pub fn new(timings: KubeletTimings, rng: SimRng) -> Self {
-        Kubelet { timings, rng, nodes: Vec::new(), incarnation: BTreeMap::new(), backoff: BTreeMap::new(), pulled: BTreeMap::new(), image_pulls: 0 }
+        Kubelet {
+            timings,
+            rng,
+            nodes: Vec::new(),
+            incarnation: BTreeMap::new(),
+            backoff: BTreeMap::new(),
+            pulled: BTreeMap::new(),
+            image_pulls: 0,
+        }
     }
 
     /// Images pulled so far.
@@ -78,9 +89,16 @@ impl Kubelet {
         match change {
             Change::NodeAdded(id) => {
                 let node = store.node(id);
-                let images = node.images.iter().flat_map(|i| i.names.iter().cloned()).collect();
+                let images = node
+                    .images
+                    .iter()
+                    .flat_map(|i| i.names.iter().cloned())
+                    .collect();
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
-                self.nodes.push(NodeState { images, pulls_busy_until: SimTime::ZERO });
+                self.nodes.push(NodeState {
+                    images,
+                    pulls_busy_until: SimTime::ZERO,
+                });
             }
             Change::PodBound(pod, node) => self.admit(pod, node, store, out, now),
             Change::PodDeleted(pod) => {
@@ -99,7 +117,14 @@ impl Kubelet {
         }
     }
 
-    fn admit(&mut self, pod: PodId, node: NodeId, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+    fn admit(
+        &mut self,
+        pod: PodId,
+        node: NodeId,
+        store: &mut Store,
+        out: &mut Outbox<KubeletEvent>,
+        now: SimTime,
+    ) {
         // Admission: the node must still have room (it may not when the pod came pre-bound).
         let alloc = store.node(node).allocatable.clone();
         let mut used = Resources::default();
@@ -109,12 +134,21 @@ impl Kubelet {
             }
         }
         let want = store.pod(pod).spec.requests.clone();
-        let short = [("cpu", want.cpu_m, used.cpu_m, alloc.cpu_m), ("memory", want.memory, used.memory, alloc.memory)]
-            .into_iter()
-            .find(|(_, w, u, a)| *w > 0 && w + u > *a);
+        let short = [
+            ("cpu", want.cpu_m, used.cpu_m, alloc.cpu_m),
+            ("memory", want.memory, used.memory, alloc.memory),
+        ]
+        .into_iter()
+        .find(|(_, w, u, a)| *w > 0 && w + u > *a);
         if let Some((res, w, u, a)) = short {
-            let reason: &'static str = if res == "cpu" { "OutOfcpu" } else { "OutOfmemory" };
-            let msg = format!("Node didn't have enough resource: {res}, requested: {w}, used: {u}, capacity: {a}");
+            let reason: &'static str = if res == "cpu" {
+                "OutOfcpu"
+            } else {
+                "OutOfmemory"
+            };
+            let msg = format!(
+                "Node didn't have enough resource: {res}, requested: {w}, used: {u}, capacity: {a}"
+            );
             store.record_pod(now, pod, EventType::Warning, reason, msg);
             store.pod_status_mut(pod).reason = Some(reason);
             store.set_phase(pod, Phase::Failed, now);
@@ -123,13 +157,25 @@ impl Kubelet {
         // Pull what the node lacks, one image at a time per node (serializeImagePulls).
         let images: Vec<String> = {
             let mut seen = BTreeSet::new();
-            store.pod(pod).spec.images().filter(|i| seen.insert(i.to_string())).map(str::to_string).collect()
+            store
+                .pod(pod)
+                .spec
+                .images()
+                .filter(|i| seen.insert(i.to_string()))
+                .map(str::to_string)
+                .collect()
         };
         let mut ready_at = now;
         for image in images {
             let state = &mut self.nodes[node.0 as usize];
             if state.images.contains(&image) {
-                store.record_pod(now, pod, EventType::Normal, "Pulled", format!("Container image \"{image}\" already present on machine"));
+                store.record_pod(
+                    now,
+                    pod,
+                    EventType::Normal,
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                );
                 continue;
             }
             let start = state.pulls_busy_until.max(now);
@@ -138,7 +184,13 @@ impl Kubelet {
             state.pulls_busy_until = done;
             state.images.insert(image.clone());
             self.image_pulls += 1;
-            store.record_pod(now, pod, EventType::Normal, "Pulling", format!("Pulling image \"{image}\""));
+            store.record_pod(
+                now,
+                pod,
+                EventType::Normal,
+                "Pulling",
+                format!("Pulling image \"{image}\""),
+            );
             let msg = format!(
                 "Successfully pulled image \"{image}\" in {} ({} including waiting)",
                 format_duration_ms(took),
@@ -154,10 +206,18 @@ impl Kubelet {
     }
 
     /// Handles one of the kubelet's own events.
-    pub fn handle(&mut self, event: KubeletEvent, store: &mut Store, out: &mut Outbox<KubeletEvent>) {
+    pub fn handle(
+        &mut self,
+        event: KubeletEvent,
+        store: &mut Store,
+        out: &mut Outbox<KubeletEvent>,
+    ) {
         let now = out.now();
         let (pod, inc) = match event {
-            KubeletEvent::ImagesReady(p, i) | KubeletEvent::Started(p, i) | KubeletEvent::Ready(p, i) | KubeletEvent::Exited(p, i) => (p, i),
+            KubeletEvent::ImagesReady(p, i)
+            | KubeletEvent::Started(p, i)
+            | KubeletEvent::Ready(p, i)
+            | KubeletEvent::Exited(p, i) => (p, i),
         };
         if self.incarnation.get(&pod) != Some(&inc) {
             return; // stale: the pod was deleted or restarted since
@@ -173,9 +233,21 @@ impl Kubelet {
                 for msg in self.pulled.remove(&pod).unwrap_or_default() {
                     store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
                 }
-                let names: Vec<String> = store.pod(pod).spec.containers.iter().map(|c| c.name.clone()).collect();
+                let names: Vec<String> = store
+                    .pod(pod)
+                    .spec
+                    .containers
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect();
                 for n in &names {
-                    store.record_pod(now, pod, EventType::Normal, "Created", format!("Created container: {n}"));
+                    store.record_pod(
+                        now,
+                        pod,
+                        EventType::Normal,
+                        "Created",
+                        format!("Created container: {n}"),
+                    );
                 }
                 let startup = self.timings.pod_startup.sample(&mut self.rng);
                 out.after(startup, KubeletEvent::Started(pod, inc));
@@ -191,13 +263,30 @@ impl Kubelet {
         }
     }
 
-    fn start(&mut self, pod: PodId, inc: u32, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+    fn start(
+        &mut self,
+        pod: PodId,
+        inc: u32,
+        store: &mut Store,
+        out: &mut Outbox<KubeletEvent>,
+        now: SimTime,
+    ) {
         let spec = store.pod(pod).spec.clone();
         for c in &spec.containers {
-            store.record_pod(now, pod, EventType::Normal, "Started", format!("Started container {}", c.name));
+            store.record_pod(
+                now,
+                pod,
+                EventType::Normal,
+                "Started",
+                format!("Started container {}", c.name),
+            );
         }
         store.set_phase(pod, Phase::Running, now);
-        let to_ready = spec.behaviour.startup.as_ref().map_or(0, |d| d.sample(&mut self.rng));
+        let to_ready = spec
+            .behaviour
+            .startup
+            .as_ref()
+            .map_or(0, |d| d.sample(&mut self.rng));
         out.after(to_ready, KubeletEvent::Ready(pod, inc));
         if let Some(d) = &spec.behaviour.duration {
             let run = d.sample(&mut self.rng);
@@ -206,7 +295,14 @@ impl Kubelet {
         }
     }
 
-    fn exited(&mut self, pod: PodId, inc: u32, store: &mut Store, out: &mut Outbox<KubeletEvent>, now: SimTime) {
+    fn exited(
+        &mut self,
+        pod: PodId,
+        inc: u32,
+        store: &mut Store,
+        out: &mut Outbox<KubeletEvent>,
+        now: SimTime,
+    ) {
         let spec = store.pod(pod).spec.clone();
         let code = spec.behaviour.exit_code;
         let restart = match spec.restart_policy {
@@ -216,7 +312,15 @@ impl Kubelet {
         };
         if !restart {
             store.pod_status_mut(pod).reason = Some(if code == 0 { "Completed" } else { "Error" });
-            store.set_phase(pod, if code == 0 { Phase::Succeeded } else { Phase::Failed }, now);
+            store.set_phase(
+                pod,
+                if code == 0 {
+                    Phase::Succeeded
+                } else {
+                    Phase::Failed
+                },
+                now,
+            );
             self.incarnation.remove(&pod);
             self.backoff.remove(&pod);
             return;
@@ -228,7 +332,10 @@ impl Kubelet {
                 (p.meta.namespace.clone(), p.meta.name.clone())
             };
             for c in &spec.containers {
-                let msg = format!("Back-off restarting failed container {} in pod {name}_{ns}", c.name);
+                let msg = format!(
+                    "Back-off restarting failed container {} in pod {name}_{ns}",
+                    c.name
+                );
                 store.record_pod(now, pod, EventType::Warning, "BackOff", msg);
             }
             store.pod_status_mut(pod).reason = Some("CrashLoopBackOff");

@@ -77,7 +77,12 @@ impl Sampler {
             self.sums[i] += f;
             self.peaks[i] = self.peaks[i].max(*f);
         }
-        let row = |metric: &'static str, value: f64| MetricSample { time, metric, object: "cluster".to_string(), value };
+        let row = |metric: &'static str, value: f64| MetricSample {
+            time,
+            metric,
+            object: "cluster".to_string(),
+            value,
+        };
         vec![
             row("nodes", s.nodes as f64),
             row("pods_pending", s.pods_pending as f64),

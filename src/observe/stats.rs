@@ -32,7 +32,13 @@ pub fn percentiles(values: &mut [i64]) -> Percentiles {
         let r = ((p / 100.0) * n as f64).ceil() as usize;
         values[r.clamp(1, n) - 1] as f64 / 1000.0
     };
-    Percentiles { count: n as u64, p50: rank(50.0), p90: rank(90.0), p99: rank(99.0), max: values[n - 1] as f64 / 1000.0 }
+    Percentiles {
+        count: n as u64,
+        p50: rank(50.0),
+        p90: rank(90.0),
+        p99: rank(99.0),
+        max: values[n - 1] as f64 / 1000.0,
+    }
 }
 
 /// What the summary is computed from besides the store.
@@ -91,11 +97,17 @@ impl Summary {
         let mut unscheduled = 0;
         let mut makespan: Option<SimTime> = None;
         for p in store.pods() {
-            let key = if p.status.deleted.is_some() && !p.phase().is_terminal() { "Deleted" } else { p.phase().as_str() };
+            let key = if p.status.deleted.is_some() && !p.phase().is_terminal() {
+                "Deleted"
+            } else {
+                p.phase().as_str()
+            };
             *by_phase.entry(key).or_default() += 1;
             match p.status.scheduled {
                 Some(s) => latency.push(s - p.status.created),
-                None if p.status.deleted.is_none() && p.phase() == Phase::Pending => unscheduled += 1,
+                None if p.status.deleted.is_none() && p.phase() == Phase::Pending => {
+                    unscheduled += 1
+                }
                 None => {}
             }
             if let Some(s) = p.status.started {
@@ -107,7 +119,9 @@ impl Summary {
         }
         let mut jobs: BTreeMap<&'static str, u64> = BTreeMap::new();
         for j in store.jobs() {
-            *jobs.entry(j.status.condition.unwrap_or("Running")).or_default() += 1;
+            *jobs
+                .entry(j.status.condition.unwrap_or("Running"))
+                .or_default() += 1;
         }
         Summary {
             pods_created: store.pods().len() as u64,
@@ -130,7 +144,10 @@ mod tests {
     fn nearest_rank() {
         let mut v: Vec<i64> = (1..=100).map(|x| x * 1000).collect();
         let p = percentiles(&mut v);
-        assert_eq!((p.p50, p.p90, p.p99, p.max, p.count), (50.0, 90.0, 99.0, 100.0, 100));
+        assert_eq!(
+            (p.p50, p.p90, p.p99, p.max, p.count),
+            (50.0, 90.0, 99.0, 100.0, 100)
+        );
         let mut one = vec![1500];
         assert_eq!(percentiles(&mut one).p99, 1.5);
         assert_eq!(percentiles(&mut []).count, 0);

@@ -12,7 +12,10 @@ fn pct(p: &Percentiles) -> Value {
 /// `summary.json`, pretty-printed with a trailing newline.
 pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String {
     let i = &s.input;
-    let files: Map<String, Value> = files.iter().map(|(n, d)| (n.to_string(), Value::String(hex(d)))).collect();
+    let files: Map<String, Value> = files
+        .iter()
+        .map(|(n, d)| (n.to_string(), Value::String(hex(d))))
+        .collect();
     let v = json!({
         "scenario": i.scenario,
         "seed": i.seed,
@@ -70,7 +73,11 @@ pub fn attempt(r: &AttemptRecord) -> String {
         .scores
         .iter()
         .map(|(node, s)| {
-            let mut m: Map<String, Value> = s.plugins.iter().map(|(p, v)| (p.clone(), json!(v))).collect();
+            let mut m: Map<String, Value> = s
+                .plugins
+                .iter()
+                .map(|(p, v)| (p.clone(), json!(v)))
+                .collect();
             m.insert("total".into(), json!(s.total));
             (node.clone(), Value::Object(m))
         })

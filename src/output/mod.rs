@@ -45,7 +45,12 @@ type CsvOut = csv::Writer<Hashing<BufWriter<File>>>;
 
 fn csv_file(dir: &Path, name: &str, header: &str) -> io::Result<CsvOut> {
     let file = File::create(dir.join(name))?;
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Hashing { inner: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new() });
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Hashing {
+            inner: BufWriter::with_capacity(1 << 16, file),
+            hash: Sha256::new(),
+        });
     w.write_record(header.split(','))?;
     Ok(w)
 }
@@ -75,19 +80,36 @@ fn t(x: Option<SimTime>) -> String {
 impl RunOutput {
     /// Starts writing a run whose files will end up in `dest`.
     pub fn create(dest: &Path, explain: bool) -> io::Result<RunOutput> {
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs::create_dir_all(parent)?;
-        let base = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        let base = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
         let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
-        let mut out = RunOutput { tmp: tmp.clone(), dest: dest.to_path_buf(), events: None, metrics: None, explain: None, node_names: Vec::new(), done: false };
+        let mut out = RunOutput {
+            tmp: tmp.clone(),
+            dest: dest.to_path_buf(),
+            events: None,
+            metrics: None,
+            explain: None,
+            node_names: Vec::new(),
+            done: false,
+        };
         out.events = Some(csv_file(&tmp, "events.csv", EVENTS_HEADER)?);
         out.metrics = Some(csv_file(&tmp, "metrics.csv", METRICS_HEADER)?);
         if explain {
-            out.explain = Some(BufWriter::with_capacity(1 << 16, File::create(tmp.join("scheduling.jsonl"))?));
+            out.explain = Some(BufWriter::with_capacity(
+                1 << 16,
+                File::create(tmp.join("scheduling.jsonl"))?,
+            ));
         }
         Ok(out)
     }
@@ -99,15 +121,27 @@ impl RunOutput {
 
     /// Writes `pods.csv` and `summary.json`, closes every file and moves the directory into
     /// place (replacing an older run there). Returns the output hash.
-    pub fn finish(mut self, store: &Store, summary: &Summary, resolved: &str) -> io::Result<String> {
+    pub fn finish(
+        mut self,
+        store: &Store,
+        summary: &Summary,
+        resolved: &str,
+    ) -> io::Result<String> {
         let mut pods = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
         for p in store.pods() {
             let s = &p.status;
-            let node = s.node.map(|n| store.node(crate::store::NodeId(n)).name().to_string()).unwrap_or_default();
+            let node = s
+                .node
+                .map(|n| store.node(crate::store::NodeId(n)).name().to_string())
+                .unwrap_or_default();
             pods.write_record([
                 p.meta.namespace.as_str(),
                 p.meta.name.as_str(),
-                &p.meta.owner.as_ref().map(|o| o.to_string()).unwrap_or_default(),
+                &p.meta
+                    .owner
+                    .as_ref()
+                    .map(|o| o.to_string())
+                    .unwrap_or_default(),
                 &node,
                 p.phase().as_str(),
                 &s.created.to_string(),
@@ -126,8 +160,18 @@ impl RunOutput {
         }
         let hashes = [
             ("pods.csv", finish_csv(pods)?),
-            ("events.csv", finish_csv(self.events.take().expect("events writer open until finish"))?),
-            ("metrics.csv", finish_csv(self.metrics.take().expect("metrics writer open until finish"))?),
+            (
+                "events.csv",
+                finish_csv(self.events.take().expect("events writer open until finish"))?,
+            ),
+            (
+                "metrics.csv",
+                finish_csv(
+                    self.metrics
+                        .take()
+                        .expect("metrics writer open until finish"),
+                )?,
+            ),
         ];
         if let Some(mut e) = self.explain.take() {
             e.flush()?;
@@ -171,13 +215,24 @@ impl Drop for RunOutput {
 impl Sink for RunOutput {
     fn event(&mut self, e: &Event) -> io::Result<()> {
         let w = self.events.as_mut().expect("events writer open");
-        w.write_record([e.time.to_string().as_str(), e.kind.as_str(), e.reason, &e.object, &e.message])?;
+        w.write_record([
+            e.time.to_string().as_str(),
+            e.kind.as_str(),
+            e.reason,
+            &e.object,
+            &e.message,
+        ])?;
         Ok(())
     }
 
     fn metric(&mut self, m: &MetricSample) -> io::Result<()> {
         let w = self.metrics.as_mut().expect("metrics writer open");
-        w.write_record([m.time.to_string().as_str(), m.metric, &m.object, &format_value(m.value)])?;
+        w.write_record([
+            m.time.to_string().as_str(),
+            m.metric,
+            &m.object,
+            &format_value(m.value),
+        ])?;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
-use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::api::pod::Pod;
+use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
 use crate::node::KubeletTimings;
 use crate::scheduler::config::SchedulerConfig;
@@ -20,7 +20,11 @@ pub struct OutputOptions {
 
 impl Default for OutputOptions {
     fn default() -> Self {
-        OutputOptions { metrics_interval_ms: 15_000, plots: false, explain: false }
+        OutputOptions {
+            metrics_interval_ms: 15_000,
+            plots: false,
+            explain: false,
+        }
     }
 }
 
@@ -65,4 +69,3 @@ pub struct Scenario {
     /// Warnings found while loading (one line each).
     pub warnings: Vec<String>,
 }
-

@@ -1,6 +1,883 @@
-//! (being written)
-use super::{LoadError, Scenario};
-/// Loads a scenario.
-pub fn load_scenario(_paths: &[std::path::PathBuf]) -> Result<Scenario, Vec<LoadError>> {
-    Err(vec![])
+//! Validation and resolution: raw manifests -> [`Scenario`]. Every error is collected, each
+//! with `file:line:col: field.path: message`; nothing is built when any error was found.
+
+use super::documents::{self, LoadError, Located};
+use super::model::{JobManifest, OutputOptions, Scenario};
+use super::raw::{self, Manifest, Spanned, abs_position};
+use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm, PreferredTerm};
+use crate::api::duration::parse_duration_ms;
+use crate::api::meta::{ObjectMeta, OwnerRef};
+use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
+use crate::api::pod::{Behaviour, Container, Pod, PodSpec, PodStatus, PreemptionPolicy, RestartPolicy, DEFAULT_SCHEDULER};
+use crate::api::quantity::Quantity;
+use crate::api::selector::{Operator, Requirement, validate_label_key, validate_label_value};
+use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
+use crate::api::{ContainerImage, Distribution, JobSpec, Labels, Node, PriorityClass, Resources};
+use crate::engine::{RngStreams, SimTime};
+use crate::node::KubeletTimings;
+use crate::scheduler::config::{ExtensionPoint, PluginRef, PluginSet, ProfileConfig, SchedulerConfig};
+use crate::scheduler::plugins::balanced_allocation::BalancedAllocationArgs;
+use crate::scheduler::plugins::node_resources_fit::{FitArgs, ResourceWeight, ScoringStrategyType};
+use crate::scheduler::plugins::{PluginArgs, Registry};
+use crate::workload::{ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source, read_csv_trace};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where a document is: its file and first line.
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    file: &'a Path,
+    line: u32,
+}
+
+#[derive(Default)]
+struct Resolver {
+    errors: Vec<LoadError>,
+    warnings: Vec<String>,
+    classes: BTreeMap<String, PriorityClass>,
+    profiles: BTreeSet<String>,
+    node_names: BTreeSet<String>,
+    namespaces: Vec<String>,
+}
+
+impl Resolver {
+    fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
+        let (line, col) = abs_position(d.line, leaf);
+        self.errors.push(LoadError::at(d.file, line, col, path, msg));
+    }
+    fn doc(&mut self, d: Doc, path: &str, msg: impl Into<String>) {
+        self.errors.push(LoadError::at(d.file, d.line, 0, path, msg));
+    }
+    fn warn(&mut self, d: Doc, msg: impl AsRef<str>) {
+        self.warnings.push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
+    }
+}
+
+/// Loads and validates a scenario from files and directories.
+pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
+    let outcome = documents::load(paths);
+    let mut r = Resolver { errors: outcome.errors, warnings: outcome.warnings, ..Default::default() };
+    let manifests = outcome.manifests;
+    let doc = |m: &Located<Manifest>| -> (PathBuf, u32) { (m.file.clone(), m.line) };
+
+    // The Simulation document: exactly one.
+    let mut sim: Option<(&raw::Simulation, (PathBuf, u32))> = None;
+    for m in &manifests {
+        if let Manifest::Simulation(s) = &m.value {
+            match &sim {
+                None => sim = Some((s, doc(m))),
+                Some((_, (f, l))) => {
+                    let msg = format!("a second Simulation document; the first is at {}:{l}", f.display());
+                    r.doc(Doc { file: &m.file, line: m.line }, "", msg);
+                }
+            }
+        }
+    }
+    // The scheduler configuration: at most one.
+    let mut scheduler = SchedulerConfig::default();
+    let mut sched_doc: Option<(PathBuf, u32)> = None;
+    for m in &manifests {
+        if let Manifest::KubeSchedulerConfiguration(k) = &m.value {
+            let d = Doc { file: &m.file, line: m.line };
+            if let Some((f, l)) = &sched_doc {
+                let msg = format!("a second KubeSchedulerConfiguration; the first is at {}:{l}", f.display());
+                r.doc(d, "", msg);
+                continue;
+            }
+            sched_doc = Some(doc(m));
+            scheduler = scheduler_config(&mut r, d, k);
+        }
+    }
+    r.profiles = scheduler.profiles.iter().map(|p| p.scheduler_name.clone()).collect();
+
+    // Cluster-scoped objects.
+    for pc in PriorityClass::built_in() {
+        r.classes.insert(pc.name.clone(), pc);
+    }
+    r.namespaces = ["default", "kube-system", "kube-public", "kube-node-lease"].map(String::from).to_vec();
+    for m in &manifests {
+        let d = Doc { file: &m.file, line: m.line };
+        match &m.value {
+            Manifest::PriorityClass(pc) => {
+                let Some(name) = pc.metadata.name.clone() else {
+                    r.doc(d, "metadata.name", "is required");
+                    continue;
+                };
+                if pc.value > 1_000_000_000 {
+                    r.doc(d, "value", format!("must not exceed 1000000000 for user classes, got {}", pc.value));
+                }
+                let policy = match pc.preemption_policy.as_deref() {
+                    None | Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
+                    Some("Never") => PreemptionPolicy::Never,
+                    Some(o) => {
+                        r.doc(d, "preemptionPolicy", format!("expected PreemptLowerPriority or Never, got {o:?}"));
+                        PreemptionPolicy::PreemptLowerPriority
+                    }
+                };
+                if pc.global_default && r.classes.values().any(|c| c.global_default) {
+                    r.doc(d, "globalDefault", "only one PriorityClass may be the global default");
+                }
+                r.classes.insert(name.clone(), PriorityClass { name, value: pc.value, global_default: pc.global_default, preemption_policy: policy });
+            }
+            Manifest::Namespace(ns) => match &ns.metadata.name {
+                Some(n) if !r.namespaces.contains(n) => r.namespaces.push(n.clone()),
+                Some(_) => {}
+                None => r.doc(d, "metadata.name", "is required"),
+            },
+            _ => {}
+        }
+    }
+
+    let Some((sim, (sim_file, sim_line))) = sim else {
+        let file = paths.first().cloned().unwrap_or_default();
+        r.errors.push(LoadError::in_file(&file, "no Simulation document (apiVersion: kubesim.io/v1alpha1, kind: Simulation) found"));
+        return Err(r.errors);
+    };
+    let sd = Doc { file: &sim_file, line: sim_line };
+    let spec = &sim.spec;
+
+    // Nodes: pools first, then Node manifests.
+    let mut nodes = Vec::new();
+    for (pi, pool) in spec.cluster.node_pools.iter().enumerate() {
+        let path = format!("spec.cluster.nodePools[{pi}]");
+        if pool.count.value < 0 {
+            r.at(sd, &pool.count, &format!("{path}.count"), format!("must not be negative, got {}", pool.count.value));
+            continue;
+        }
+        let template = raw::Node { metadata: pool.template.metadata.clone(), spec: pool.template.spec.clone(), status: pool.template.status.clone() };
+        for i in 1..=pool.count.value {
+            let name = format!("{}-{i}", pool.name);
+            let mut extra = Labels::new();
+            extra.insert(LABEL_POOL.into(), pool.name.clone());
+            extra.insert(LABEL_HOSTNAME.into(), name.clone());
+            if !pool.zones.is_empty() {
+                extra.insert(LABEL_ZONE.into(), pool.zones[((i - 1) as usize) % pool.zones.len()].clone());
+            }
+            if let Some(n) = node(&mut r, sd, &format!("{path}.template"), &template, name, extra, Some(pool.name.clone())) {
+                nodes.push(n);
+            }
+        }
+    }
+    for m in &manifests {
+        if let Manifest::Node(n) = &m.value {
+            let d = Doc { file: &m.file, line: m.line };
+            let Some(name) = n.metadata.name.clone() else {
+                r.doc(d, "metadata.name", "is required");
+                continue;
+            };
+            let mut extra = Labels::new();
+            extra.insert(LABEL_HOSTNAME.into(), name.clone());
+            if let Some(node) = node(&mut r, d, "", n, name, extra, None) {
+                nodes.push(node);
+            }
+        }
+    }
+    for n in &nodes {
+        if !r.node_names.insert(n.meta.name.clone()) {
+            r.doc(sd, "", format!("duplicate node name {:?}", n.meta.name));
+        }
+    }
+
+    // Pods and Jobs given as manifests.
+    let mut pods = Vec::new();
+    let mut jobs = Vec::new();
+    let mut pod_keys = BTreeSet::new();
+    for m in &manifests {
+        let d = Doc { file: &m.file, line: m.line };
+        match &m.value {
+            Manifest::Pod(p) => {
+                let Some((meta, spec)) = pod(&mut r, d, &p.metadata, &p.spec, "spec", false) else { continue };
+                if !pod_keys.insert((meta.namespace.clone(), meta.name.clone())) {
+                    r.doc(d, "metadata.name", format!("duplicate pod {}/{}", meta.namespace, meta.name));
+                }
+                pods.push(Pod { meta, spec: Arc::new(spec), status: PodStatus::default() });
+            }
+            Manifest::Job(j) => {
+                if let Some(job) = job(&mut r, d, j) {
+                    jobs.push(job);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // The Simulation's own fields.
+    let duration = match parse_duration_ms(&spec.duration.value) {
+        Ok(ms) if ms > 0 => ms,
+        Ok(_) => {
+            r.at(sd, &spec.duration, "spec.duration", "must be positive");
+            1
+        }
+        Err(e) => {
+            r.at(sd, &spec.duration, "spec.duration", e.to_string());
+            1
+        }
+    };
+    let mut timings = KubeletTimings::default();
+    for (key, value) in &spec.timings {
+        let path = format!("spec.timings.{key}");
+        let slot = match key.as_str() {
+            "podStartup" => &mut timings.pod_startup,
+            "imagePull" => &mut timings.image_pull,
+            "hpaSyncPeriod" | "nodeMonitorGracePeriod" => {
+                r.warn(sd, format!("{path} is not modelled yet; ignored"));
+                continue;
+            }
+            _ => {
+                r.at(sd, value, &path, "unknown timing; expected podStartup or imagePull");
+                continue;
+            }
+        };
+        match Distribution::parse(&value.value) {
+            Ok(dist) => *slot = dist,
+            Err(e) => r.at(sd, value, &path, e.to_string()),
+        }
+    }
+    for (present, field) in [(spec.traffic.is_some(), "traffic"), (spec.timeline.is_some(), "timeline"), (spec.faults.is_some(), "faults")] {
+        if present {
+            r.warn(sd, format!("spec.{field} is not modelled yet; ignored"));
+        }
+    }
+    let mut output = OutputOptions { plots: spec.output.plots.unwrap_or(false), explain: spec.output.explain.unwrap_or(false), ..Default::default() };
+    if let Some(iv) = &spec.output.metrics_interval {
+        match parse_duration_ms(&iv.value) {
+            Ok(ms) if ms > 0 => output.metrics_interval_ms = ms,
+            Ok(_) => r.at(sd, iv, "spec.output.metricsInterval", "must be positive"),
+            Err(e) => r.at(sd, iv, "spec.output.metricsInterval", e.to_string()),
+        }
+    }
+    let mut arrivals = Vec::new();
+    for (i, a) in spec.arrivals.iter().enumerate() {
+        if let Some(src) = arrival(&mut r, sd, i, a) {
+            arrivals.push(src);
+        }
+    }
+    let name = match &sim.metadata.name {
+        Some(n) if !n.is_empty() => n.clone(),
+        _ => {
+            r.doc(sd, "metadata.name", "is required");
+            String::new()
+        }
+    };
+
+    // Build the scheduler once to check plugin names and extension points.
+    if let Err(errs) = crate::scheduler::Scheduler::new(&scheduler, &Registry::in_tree(), RngStreams::new(1).stream("validate"), false) {
+        let (f, l) = sched_doc.clone().unwrap_or((sim_file.clone(), sim_line));
+        for e in errs {
+            r.errors.push(LoadError::at(&f, l, 0, "", e));
+        }
+    }
+    if !r.errors.is_empty() {
+        return Err(r.errors);
+    }
+    Ok(Scenario {
+        name,
+        description: sim.metadata.annotations.get("kubesim.io/description").cloned().unwrap_or_default(),
+        seed: spec.seed.unwrap_or(1),
+        duration: SimTime(duration),
+        nodes,
+        pods,
+        jobs,
+        priority_classes: r.classes.values().cloned().collect(),
+        namespaces: r.namespaces,
+        scheduler,
+        timings,
+        arrivals,
+        output,
+        warnings: r.warnings,
+    })
+}
+
+fn quantity(r: &mut Resolver, d: Doc, path: &str, name: &str, q: &Spanned<raw::QuantityText>) -> Option<i64> {
+    let parsed = match Quantity::parse(q.value.as_str()) {
+        Ok(v) => v,
+        Err(e) => {
+            r.at(d, q, path, e.to_string());
+            return None;
+        }
+    };
+    let v = if name == "cpu" { parsed.as_milli_i64() } else { parsed.as_units_i64() };
+    match v {
+        Some(v) if v >= 0 => Some(v),
+        _ => {
+            r.at(d, q, path, format!("must be a non-negative quantity that fits 64 bits, got {:?}", q.value.as_str()));
+            None
+        }
+    }
+}
+
+fn resources(r: &mut Resolver, d: Doc, path: &str, qs: &raw::Quantities) -> Resources {
+    let mut out = Resources::default();
+    for (name, q) in qs {
+        if let Some(v) = quantity(r, d, &format!("{path}.{name}"), name, q) {
+            out.set(name, v);
+        }
+    }
+    out
+}
+
+fn node(r: &mut Resolver, d: Doc, path: &str, n: &raw::Node, name: String, extra: Labels, pool: Option<String>) -> Option<Node> {
+    let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
+    let capacity = resources(r, d, &format!("{prefix}status.capacity"), &n.status.capacity);
+    let mut allocatable = capacity.clone();
+    if !n.status.allocatable.is_empty() {
+        let given = resources(r, d, &format!("{prefix}status.allocatable"), &n.status.allocatable);
+        for (k, _) in &n.status.allocatable {
+            allocatable.set(k, given.get(k));
+        }
+    }
+    if allocatable.pods == 0 && !n.status.capacity.contains_key("pods") && !n.status.allocatable.contains_key("pods") {
+        allocatable.pods = 110;
+    }
+    let mut taints = Vec::new();
+    for (i, t) in n.spec.taints.iter().enumerate() {
+        match TaintEffect::parse(&t.effect) {
+            Some(effect) => taints.push(Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect }),
+            None => r.doc(d, &format!("{prefix}spec.taints[{i}].effect"), format!("expected NoSchedule, PreferNoSchedule or NoExecute, got {:?}", t.effect)),
+        }
+    }
+    let mut labels = n.metadata.labels.clone();
+    labels.extend(extra);
+    check_labels(r, d, &format!("{prefix}metadata.labels"), &labels);
+    Some(Node {
+        meta: ObjectMeta { name, namespace: String::new(), labels: Arc::new(labels), annotations: Arc::new(n.metadata.annotations.clone()), owner: None },
+        capacity: if capacity.pods == 0 { Resources { pods: allocatable.pods, ..capacity } } else { capacity },
+        allocatable,
+        taints,
+        unschedulable: n.spec.unschedulable,
+        images: n.status.images.iter().map(|i| ContainerImage { names: i.names.clone(), size_bytes: i.size_bytes.unwrap_or(0) }).collect(),
+        pool,
+    })
+}
+
+fn check_labels(r: &mut Resolver, d: Doc, path: &str, labels: &Labels) {
+    for (k, v) in labels {
+        if let Err(e) = validate_label_key(k) {
+            r.doc(d, &format!("{path}.{k}"), e);
+        }
+        if let Err(e) = validate_label_value(v) {
+            r.doc(d, &format!("{path}.{k}"), e);
+        }
+    }
+}
+
+fn namespace(r: &mut Resolver, d: Doc, ns: Option<&String>) -> String {
+    let ns = ns.cloned().unwrap_or_else(|| "default".into());
+    if !r.namespaces.contains(&ns) {
+        r.warn(d, format!("namespace {ns:?} is not declared; created implicitly"));
+        r.namespaces.push(ns.clone());
+    }
+    ns
+}
+
+fn meta(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, index: u64) -> Option<ObjectMeta> {
+    let name = match (&m.name, &m.generate_name) {
+        (Some(n), _) if !n.is_empty() => n.clone(),
+        (_, Some(g)) => format!("{g}{index}"),
+        _ => {
+            r.doc(d, "metadata.name", "is required");
+            return None;
+        }
+    };
+    check_labels(r, d, "metadata.labels", &m.labels);
+    let owner = m.owner_references.iter().find(|o| o.controller == Some(true)).map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone() });
+    Some(ObjectMeta {
+        name,
+        namespace: namespace(r, d, m.namespace.as_ref()),
+        labels: Arc::new(m.labels.clone()),
+        annotations: Arc::new(m.annotations.clone()),
+        owner,
+    })
+}
+
+fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: bool) -> Container {
+    let mut qs = c.resources.limits.clone();
+    qs.extend(c.resources.requests.clone());
+    let requests = resources(r, d, &format!("{path}.resources.requests"), &qs);
+    if c.image.as_deref().unwrap_or("").is_empty() {
+        r.doc(d, &format!("{path}.image"), "is required");
+    }
+    if c.ports.iter().any(|p| p.host_port.is_some()) {
+        r.warn(d, format!("{path}.ports[].hostPort is not modelled yet; ignored"));
+    }
+    Container {
+        name: c.name.clone(),
+        image: c.image.clone().unwrap_or_default(),
+        cpu_request_set: qs.contains_key("cpu"),
+        memory_request_set: qs.contains_key("memory"),
+        requests,
+        sidecar: init && c.restart_policy.as_deref() == Some("Always"),
+    }
+}
+
+fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> NodeSelectorTerm {
+    let mut out = NodeSelectorTerm::default();
+    for (field, list, is_fields) in [("matchExpressions", &t.match_expressions, false), ("matchFields", &t.match_fields, true)] {
+        for (i, e) in list.iter().enumerate() {
+            let p = format!("{path}.{field}[{i}]");
+            let op = match Operator::parse(&e.operator.value) {
+                Ok(op) => op,
+                Err(err) => {
+                    r.at(d, &e.operator, &format!("{p}.operator"), err.to_string());
+                    continue;
+                }
+            };
+            if is_fields && (e.key != FIELD_NODE_NAME || !matches!(op, Operator::In | Operator::NotIn)) {
+                r.doc(d, &p, "matchFields supports only metadata.name with In or NotIn");
+                continue;
+            }
+            match Requirement::new(&e.key, op, e.values.clone()) {
+                Ok(req) if is_fields => out.match_fields.push(req),
+                Ok(req) => out.match_expressions.push(req),
+                Err(err) => r.doc(d, &p, err.to_string()),
+            }
+        }
+    }
+    out
+}
+
+fn pod(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, s: &raw::PodSpec, path: &str, in_job: bool) -> Option<(ObjectMeta, PodSpec)> {
+    let meta = meta(r, d, m, 1)?;
+    let containers: Vec<Container> = s.containers.iter().enumerate().map(|(i, c)| container(r, d, &format!("{path}.containers[{i}]"), c, false)).collect();
+    let inits: Vec<Container> = s.init_containers.iter().enumerate().map(|(i, c)| container(r, d, &format!("{path}.initContainers[{i}]"), c, true)).collect();
+    let overhead = resources(r, d, &format!("{path}.overhead"), &s.overhead);
+    check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
+    let mut affinity = None;
+    if let Some(a) = &s.affinity {
+        if a.pod_affinity.is_some() || a.pod_anti_affinity.is_some() {
+            r.warn(d, format!("{path}.affinity.podAffinity/podAntiAffinity is not modelled yet; ignored"));
+        }
+        if let Some(na) = &a.node_affinity {
+            let required = na.required_during_scheduling_ignored_during_execution.as_ref().map(|ns| {
+                ns.node_selector_terms.iter().enumerate().map(|(i, t)| term(r, d, &format!("{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]"), t)).collect()
+            });
+            let mut preferred = Vec::new();
+            for (i, p) in na.preferred_during_scheduling_ignored_during_execution.iter().enumerate() {
+                let pp = format!("{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+                if !(1..=100).contains(&p.weight.value) {
+                    r.at(d, &p.weight, &format!("{pp}.weight"), format!("must be between 1 and 100, got {}", p.weight.value));
+                }
+                preferred.push(PreferredTerm { weight: p.weight.value, term: term(r, d, &format!("{pp}.preference"), &p.preference) });
+            }
+            affinity = Some(NodeAffinity { required, preferred });
+        }
+    }
+    if s.topology_spread_constraints.is_some() {
+        r.warn(d, format!("{path}.topologySpreadConstraints is not modelled yet; ignored"));
+    }
+    let mut tolerations = Vec::new();
+    for (i, t) in s.tolerations.iter().enumerate() {
+        let p = format!("{path}.tolerations[{i}]");
+        let operator = match t.operator.as_deref() {
+            None | Some("Equal") => TolerationOperator::Equal,
+            Some("Exists") => TolerationOperator::Exists,
+            Some(o) => {
+                r.doc(d, &format!("{p}.operator"), format!("expected Equal or Exists, got {o:?}"));
+                continue;
+            }
+        };
+        if operator == TolerationOperator::Exists && t.value.as_deref().is_some_and(|v| !v.is_empty()) {
+            r.doc(d, &format!("{p}.value"), "must be empty when operator is Exists");
+        }
+        let effect = match t.effect.as_deref() {
+            None | Some("") => None,
+            Some(e) => match TaintEffect::parse(e) {
+                Some(e) => Some(e),
+                None => {
+                    r.doc(d, &format!("{p}.effect"), format!("expected NoSchedule, PreferNoSchedule or NoExecute, got {e:?}"));
+                    continue;
+                }
+            },
+        };
+        tolerations.push(Toleration { key: t.key.clone().unwrap_or_default(), operator, value: t.value.clone().unwrap_or_default(), effect, toleration_seconds: t.toleration_seconds });
+    }
+    let scheduler_name = s.scheduler_name.clone().unwrap_or_else(|| DEFAULT_SCHEDULER.to_string());
+    if !r.profiles.contains(&scheduler_name) {
+        let known = r.profiles.iter().cloned().collect::<Vec<_>>().join(", ");
+        r.doc(d, &format!("{path}.schedulerName"), format!("no scheduler profile is named {scheduler_name:?}; profiles: {known}"));
+    }
+    let restart_policy = match s.restart_policy.as_deref() {
+        None if in_job => {
+            r.doc(d, &format!("{path}.restartPolicy"), "a Job's pods must set restartPolicy Never or OnFailure");
+            RestartPolicy::Never
+        }
+        None | Some("Always") if in_job => {
+            r.doc(d, &format!("{path}.restartPolicy"), "a Job's pods must set restartPolicy Never or OnFailure, got Always");
+            RestartPolicy::Never
+        }
+        None | Some("Always") => RestartPolicy::Always,
+        Some("OnFailure") => RestartPolicy::OnFailure,
+        Some("Never") => RestartPolicy::Never,
+        Some(o) => {
+            r.doc(d, &format!("{path}.restartPolicy"), format!("expected Always, OnFailure or Never, got {o:?}"));
+            RestartPolicy::Always
+        }
+    };
+    let mut spec = PodSpec::new(containers, inits, overhead, s.node_selector.clone(), affinity, tolerations, scheduler_name, restart_policy);
+    if let Some(n) = &s.node_name {
+        if !r.node_names.contains(n) {
+            r.doc(d, &format!("{path}.nodeName"), format!("no node is named {n:?}"));
+        }
+        spec.node_name = Some(n.clone());
+    }
+    // Priority: explicit value, then the class, then the global default.
+    let class = match &s.priority_class_name {
+        Some(c) => match r.classes.get(c) {
+            Some(pc) => Some(pc.clone()),
+            None => {
+                r.doc(d, &format!("{path}.priorityClassName"), format!("no PriorityClass is named {c:?}"));
+                None
+            }
+        },
+        None => r.classes.values().find(|c| c.global_default).cloned(),
+    };
+    spec.priority = s.priority.or(class.as_ref().map(|c| c.value)).unwrap_or(0);
+    spec.priority_class_name = s.priority_class_name.clone();
+    spec.preemption_policy = match s.preemption_policy.as_deref() {
+        Some("Never") => PreemptionPolicy::Never,
+        Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
+        Some(o) => {
+            r.doc(d, &format!("{path}.preemptionPolicy"), format!("expected PreemptLowerPriority or Never, got {o:?}"));
+            PreemptionPolicy::PreemptLowerPriority
+        }
+        None => class.map_or(PreemptionPolicy::PreemptLowerPriority, |c| c.preemption_policy),
+    };
+    if let Some(g) = s.termination_grace_period_seconds {
+        spec.termination_grace_ms = g.max(0).saturating_mul(1000);
+    }
+    spec.scheduling_gates = s.scheduling_gates.iter().map(|g| g.name.clone()).collect();
+    spec.behaviour = behaviour(r, d, &meta.annotations);
+    Some((meta, spec))
+}
+
+fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behaviour {
+    let mut b = Behaviour::default();
+    let dist = |r: &mut Resolver, key: &str| -> Option<Distribution> {
+        let v = ann.get(key)?;
+        Distribution::parse(v).map_err(|e| r.doc(d, &format!("metadata.annotations.{key}"), e.to_string())).ok()
+    };
+    b.duration = dist(r, "kubesim.io/duration");
+    b.startup = dist(r, "kubesim.io/startup");
+    if let Some(v) = ann.get("kubesim.io/exit-code") {
+        match v.parse::<i32>() {
+            Ok(c) => b.exit_code = c,
+            Err(_) => r.doc(d, "metadata.annotations.kubesim.io/exit-code", format!("expected an integer, got {v:?}")),
+        }
+    }
+    for (key, milli) in [("kubesim.io/cpu-usage", true), ("kubesim.io/memory-usage", false)] {
+        if let Some(v) = ann.get(key) {
+            let q = Quantity::parse(v).ok().and_then(|q| if milli { q.as_milli_i64() } else { q.as_units_i64() });
+            match q {
+                Some(x) if x >= 0 => {
+                    if milli {
+                        b.cpu_usage_m = Some(x)
+                    } else {
+                        b.memory_usage = Some(x)
+                    }
+                }
+                _ => r.doc(d, &format!("metadata.annotations.{key}"), format!("invalid quantity {v:?}")),
+            }
+        }
+    }
+    b
+}
+
+fn job(r: &mut Resolver, d: Doc, j: &raw::Job) -> Option<JobManifest> {
+    let meta = meta(r, d, &j.metadata, 1)?;
+    let js = job_spec(r, d, &j.spec, &meta.namespace)?;
+    Some(JobManifest { meta, spec: js })
+}
+
+fn job_spec(r: &mut Resolver, d: Doc, s: &raw::JobSpec, ns: &str) -> Option<JobSpec> {
+    let mut tmeta = s.template.metadata.clone();
+    tmeta.name.get_or_insert_with(|| "template".into());
+    tmeta.namespace.get_or_insert_with(|| ns.to_string());
+    let (template_meta, spec) = pod(r, d, &tmeta, &s.template.spec, "spec.template.spec", true)?;
+    let nonneg = |r: &mut Resolver, v: Option<i32>, field: &str| -> Option<u32> {
+        match v {
+            Some(x) if x < 0 => {
+                r.doc(d, &format!("spec.{field}"), format!("must not be negative, got {x}"));
+                None
+            }
+            Some(x) => Some(x as u32),
+            None => None,
+        }
+    };
+    let parallelism = nonneg(r, s.parallelism, "parallelism").unwrap_or(1);
+    let completions = nonneg(r, s.completions, "completions");
+    let completions = if s.completions.is_none() && s.parallelism.is_none() { Some(1) } else { completions };
+    Some(JobSpec {
+        parallelism,
+        completions,
+        backoff_limit: nonneg(r, s.backoff_limit, "backoffLimit").unwrap_or(6),
+        active_deadline_ms: s.active_deadline_seconds.map(|x| x.saturating_mul(1000)),
+        template_meta,
+        template: Arc::new(spec),
+    })
+}
+
+fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Source> {
+    let path = format!("spec.arrivals[{i}]");
+    match (&a.template, &a.trace) {
+        (Some(_), Some(_)) | (None, None) => {
+            r.doc(sd, &path, "give either template (with count and every) or trace");
+            None
+        }
+        (None, Some(t)) => {
+            if t.format.value != "csv" {
+                r.at(sd, &t.format, &format!("{path}.trace.format"), format!("expected csv, got {:?}", t.format.value));
+                return None;
+            }
+            let base_dir = sd.file.parent().unwrap_or(Path::new("."));
+            let file = base_dir.join(&t.path.value);
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    r.at(sd, &t.path, &format!("{path}.trace.path"), format!("cannot read {}: {e}", file.display()));
+                    return None;
+                }
+            };
+            let rows = match read_csv_trace(&text) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    r.errors.push(LoadError::in_file(&file, e));
+                    return None;
+                }
+            };
+            for row in &rows {
+                if let Some(ns) = &row.namespace
+                    && !r.namespaces.contains(ns)
+                {
+                    r.namespaces.push(ns.clone());
+                }
+            }
+            let c = Container { name: "main".into(), image: "kubesim.io/trace-task".into(), requests: Resources::default(), cpu_request_set: true, memory_request_set: true, sidecar: false };
+            let mut base = PodSpec::new(vec![c], vec![], Resources::default(), Labels::new(), None, vec![], DEFAULT_SCHEDULER.into(), RestartPolicy::Never);
+            base.priority = r.classes.values().find(|c| c.global_default).map_or(0, |c| c.value);
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("trace-{i}"));
+            Some(Source::Trace { name, rows: Arc::new(rows), base: Arc::new(base) })
+        }
+        (Some(tref), None) => {
+            let located;
+            let (manifest, d) = match tref {
+                raw::TemplateRef::Inline(m) => (m.as_ref(), sd),
+                raw::TemplateRef::Path(rel) => match documents::load_template(sd.file, rel) {
+                    Ok(l) => {
+                        located = l;
+                        (&located.value, Doc { file: &located.file, line: located.line })
+                    }
+                    Err(e) => {
+                        r.errors.push(e);
+                        return None;
+                    }
+                },
+            };
+            let count = match &a.count {
+                Some(c) if c.value < 0 => {
+                    r.at(sd, c, &format!("{path}.count"), format!("must not be negative, got {}", c.value));
+                    return None;
+                }
+                Some(c) => c.value as u64,
+                None => {
+                    r.doc(sd, &format!("{path}.count"), "is required with a template");
+                    return None;
+                }
+            };
+            let every = match &a.every {
+                Some(e) => match Distribution::parse(&e.value) {
+                    Ok(dist) => dist,
+                    Err(err) => {
+                        r.at(sd, e, &format!("{path}.every"), err.to_string());
+                        return None;
+                    }
+                },
+                None => {
+                    r.doc(sd, &format!("{path}.every"), "is required with a template");
+                    return None;
+                }
+            };
+            let start = match &a.start {
+                Some(s) => match parse_duration_ms(&s.value) {
+                    Ok(ms) if ms >= 0 => SimTime(ms),
+                    Ok(_) => {
+                        r.at(sd, s, &format!("{path}.start"), "must not be negative");
+                        SimTime::ZERO
+                    }
+                    Err(e) => {
+                        r.at(sd, s, &format!("{path}.start"), e.to_string());
+                        SimTime::ZERO
+                    }
+                },
+                None => SimTime::ZERO,
+            };
+            let mut draws = RequestDraws::default();
+            let mut any = false;
+            for (key, v) in a.requests.iter().flatten() {
+                let slot = match key.as_str() {
+                    "cpu" => &mut draws.cpu,
+                    "memory" => &mut draws.memory,
+                    "memoryPerCpu" => &mut draws.memory_per_cpu,
+                    _ => {
+                        r.at(sd, v, &format!("{path}.requests.{key}"), "unknown key; expected cpu, memory or memoryPerCpu");
+                        continue;
+                    }
+                };
+                match QuantityDraw::parse(&v.value) {
+                    Ok(q) => {
+                        *slot = Some(q);
+                        any = true;
+                    }
+                    Err(e) => r.at(sd, v, &format!("{path}.requests.{key}"), e),
+                }
+            }
+            let template = match manifest {
+                Manifest::Pod(p) => {
+                    let (meta, spec) = pod(r, d, &p.metadata, &p.spec, &format!("{path}.template.spec"), false)?;
+                    ArrivalTemplate::Pod { meta, spec: Arc::new(spec) }
+                }
+                Manifest::Job(j) => {
+                    let meta = meta(r, d, &j.metadata, 1)?;
+                    let spec = job_spec(r, d, &j.spec, &meta.namespace)?;
+                    ArrivalTemplate::Job { meta, spec }
+                }
+                other => {
+                    r.doc(d, &format!("{path}.template"), format!("must be a Pod or a Job, got {}", other.kind()));
+                    return None;
+                }
+            };
+            let name = a.name.clone().unwrap_or_else(|| match &template {
+                ArrivalTemplate::Pod { meta, .. } | ArrivalTemplate::Job { meta, .. } => meta.name.clone(),
+            });
+            Some(Source::Stream(Box::new(ArrivalStream { name, template, count, every, start, requests: any.then_some(draws) })))
+        }
+    }
+}
+
+fn plugin_set(r: &mut Resolver, d: Doc, path: &str, s: &raw::PluginSet) -> PluginSet {
+    let refs = |r: &mut Resolver, list: &[raw::PluginRef], what: &str| -> Vec<PluginRef> {
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let weight = p.weight.as_ref().map_or(0, |w| {
+                    if w.value < 0 {
+                        r.at(d, w, &format!("{path}.{what}[{i}].weight"), format!("must not be negative, got {}", w.value));
+                    }
+                    i64::from(w.value)
+                });
+                PluginRef { name: p.name.value.clone(), weight }
+            })
+            .collect()
+    };
+    PluginSet { enabled: refs(r, &s.enabled, "enabled"), disabled: refs(r, &s.disabled, "disabled").into_iter().map(|p| p.name).collect() }
+}
+
+fn percentage(r: &mut Resolver, d: Doc, path: &str, p: &Option<Spanned<i32>>) -> Option<i32> {
+    let p = p.as_ref()?;
+    if !(0..=100).contains(&p.value) {
+        r.at(d, p, path, format!("must be between 0 and 100, got {}", p.value));
+        return None;
+    }
+    (p.value > 0).then_some(p.value)
+}
+
+fn resource_weights(r: &mut Resolver, d: Doc, path: &str, list: &[raw::ResourceWeight]) -> Vec<ResourceWeight> {
+    list.iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if !(1..=100).contains(&w.weight.value) {
+                r.at(d, &w.weight, &format!("{path}[{i}].weight"), format!("must be between 1 and 100, got {}", w.weight.value));
+            }
+            ResourceWeight { name: w.name.clone(), weight: w.weight.value }
+        })
+        .collect()
+}
+
+fn scheduler_config(r: &mut Resolver, d: Doc, k: &raw::KubeSchedulerConfiguration) -> SchedulerConfig {
+    let global = percentage(r, d, "percentageOfNodesToScore", &k.percentage_of_nodes_to_score);
+    let mut profiles = Vec::new();
+    for (pi, p) in k.profiles.iter().enumerate() {
+        let path = format!("profiles[{pi}]");
+        let mut cfg = ProfileConfig::named(p.scheduler_name.as_deref().unwrap_or(DEFAULT_SCHEDULER));
+        cfg.percentage_of_nodes_to_score = percentage(r, d, &format!("{path}.percentageOfNodesToScore"), &p.percentage_of_nodes_to_score);
+        if let Some(pl) = &p.plugins {
+            let points = [
+                (ExtensionPoint::QueueSort, &pl.queue_sort, "queueSort"),
+                (ExtensionPoint::PreFilter, &pl.pre_filter, "preFilter"),
+                (ExtensionPoint::Filter, &pl.filter, "filter"),
+                (ExtensionPoint::PostFilter, &pl.post_filter, "postFilter"),
+                (ExtensionPoint::PreScore, &pl.pre_score, "preScore"),
+                (ExtensionPoint::Score, &pl.score, "score"),
+                (ExtensionPoint::Reserve, &pl.reserve, "reserve"),
+                (ExtensionPoint::Permit, &pl.permit, "permit"),
+                (ExtensionPoint::PreBind, &pl.pre_bind, "preBind"),
+                (ExtensionPoint::Bind, &pl.bind, "bind"),
+                (ExtensionPoint::PostBind, &pl.post_bind, "postBind"),
+            ];
+            for (point, set, name) in points {
+                if let Some(s) = set {
+                    *cfg.plugins.at_mut(point) = plugin_set(r, d, &format!("{path}.plugins.{name}"), s);
+                }
+            }
+            if let Some(s) = &pl.multi_point {
+                cfg.plugins.multi_point = plugin_set(r, d, &format!("{path}.plugins.multiPoint"), s);
+            }
+        }
+        for (ci, pc) in p.plugin_config.iter().enumerate() {
+            let cpath = format!("{path}.pluginConfig[{ci}].args");
+            let args = &pc.args;
+            match pc.name.value.as_str() {
+                "NodeResourcesFit" => {
+                    let mut fit = FitArgs { ignored_resources: args.ignored_resources.clone(), ignored_resource_groups: args.ignored_resource_groups.clone(), ..FitArgs::default() };
+                    if let Some(ss) = &args.scoring_strategy {
+                        if let Some(t) = &ss.r#type {
+                            fit.strategy = match t.value.as_str() {
+                                "LeastAllocated" => ScoringStrategyType::LeastAllocated,
+                                "MostAllocated" => ScoringStrategyType::MostAllocated,
+                                "RequestedToCapacityRatio" => ScoringStrategyType::RequestedToCapacityRatio,
+                                o => {
+                                    r.at(d, t, &format!("{cpath}.scoringStrategy.type"), format!("expected LeastAllocated, MostAllocated or RequestedToCapacityRatio, got {o:?}"));
+                                    ScoringStrategyType::LeastAllocated
+                                }
+                            };
+                        }
+                        if !ss.resources.is_empty() {
+                            fit.resources = resource_weights(r, d, &format!("{cpath}.scoringStrategy.resources"), &ss.resources);
+                        }
+                        if let Some(rtcr) = &ss.requested_to_capacity_ratio {
+                            let mut prev = -1;
+                            for (i, pt) in rtcr.shape.iter().enumerate() {
+                                let sp = format!("{cpath}.scoringStrategy.requestedToCapacityRatio.shape[{i}]");
+                                if !(0..=100).contains(&pt.utilization.value) || pt.utilization.value <= prev {
+                                    r.at(d, &pt.utilization, &format!("{sp}.utilization"), "must be 0..100 and strictly increasing");
+                                }
+                                if !(0..=10).contains(&pt.score.value) {
+                                    r.at(d, &pt.score, &format!("{sp}.score"), format!("must be between 0 and 10, got {}", pt.score.value));
+                                }
+                                prev = pt.utilization.value;
+                                fit.shape.push((pt.utilization.value, pt.score.value));
+                            }
+                        }
+                    }
+                    if fit.strategy == ScoringStrategyType::RequestedToCapacityRatio && fit.shape.is_empty() {
+                        r.doc(d, &format!("{cpath}.scoringStrategy.requestedToCapacityRatio.shape"), "RequestedToCapacityRatio needs at least one shape point");
+                    }
+                    cfg.plugin_args.push(("NodeResourcesFit".into(), PluginArgs::NodeResourcesFit(fit)));
+                }
+                "NodeResourcesBalancedAllocation" => {
+                    let mut b = BalancedAllocationArgs::default();
+                    if !args.resources.is_empty() {
+                        b.resources = resource_weights(r, d, &format!("{cpath}.resources"), &args.resources);
+                    }
+                    cfg.plugin_args.push(("NodeResourcesBalancedAllocation".into(), PluginArgs::BalancedAllocation(b)));
+                }
+                other => r.at(d, &pc.name, &format!("{path}.pluginConfig[{ci}].name"), format!("pluginConfig for {other} is not supported; configurable plugins: NodeResourcesFit, NodeResourcesBalancedAllocation")),
+            }
+        }
+        profiles.push(cfg);
+    }
+    if profiles.is_empty() {
+        profiles.push(ProfileConfig::named(DEFAULT_SCHEDULER));
+    }
+    SchedulerConfig { percentage_of_nodes_to_score: global, profiles }
 }

@@ -13,6 +13,12 @@ pub struct NodeInfo {
     pub id: NodeId,
     /// The node object.
     pub node: Arc<Node>,
+    /// Copy of `node.allocatable`, kept here so the hot loops read contiguous memory.
+    pub allocatable: Resources,
+    /// Copy of `node.unschedulable`.
+    pub unschedulable: bool,
+    /// Whether the node has any taint.
+    pub has_taints: bool,
     /// Summed effective requests of the pods on the node.
     pub requested: Resources,
     /// Summed cpu requests with the non-zero default (for scoring).
@@ -28,10 +34,16 @@ pub struct NodeInfo {
 impl NodeInfo {
     /// An empty node.
     pub fn new(id: NodeId, node: Arc<Node>) -> NodeInfo {
-        let prefer_no_schedule_taints =
-            node.taints.iter().filter(|t| t.effect == TaintEffect::PreferNoSchedule).count() as u32;
+        let prefer_no_schedule_taints = node
+            .taints
+            .iter()
+            .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
+            .count() as u32;
         NodeInfo {
             id,
+            allocatable: node.allocatable.clone(),
+            unschedulable: node.unschedulable,
+            has_taints: !node.taints.is_empty(),
             node,
             requested: Resources::default(),
             nonzero_cpu_m: 0,

@@ -142,13 +142,19 @@ pub struct SchedulerConfig {
 impl Default for SchedulerConfig {
     /// One `default-scheduler` profile with the default plugins.
     fn default() -> Self {
-        SchedulerConfig { percentage_of_nodes_to_score: None, profiles: vec![ProfileConfig::named(DEFAULT_SCHEDULER)] }
+        SchedulerConfig {
+            percentage_of_nodes_to_score: None,
+            profiles: vec![ProfileConfig::named(DEFAULT_SCHEDULER)],
+        }
     }
 }
 
 /// The default profile's multi-point plugins with their weights, in upstream order.
 pub fn default_multi_point() -> Vec<PluginRef> {
-    let w = |name: &str, weight: i64| PluginRef { name: name.to_string(), weight };
+    let w = |name: &str, weight: i64| PluginRef {
+        name: name.to_string(),
+        weight,
+    };
     vec![
         w(names::SCHEDULING_GATES, 0),
         w(names::PRIORITY_SORT, 0),
@@ -226,7 +232,12 @@ pub fn expand_point(
         from_multi.push(p.clone());
     }
     let in_multi = |name: &str| multi_point.enabled.iter().any(|m| m.name == name);
-    let mut out: Vec<PluginRef> = point.enabled.iter().filter(|e| in_multi(&e.name)).cloned().collect();
+    let mut out: Vec<PluginRef> = point
+        .enabled
+        .iter()
+        .filter(|e| in_multi(&e.name))
+        .cloned()
+        .collect();
     out.extend(from_multi);
     out.extend(point.enabled.iter().filter(|e| !in_multi(&e.name)).cloned());
     out
@@ -254,7 +265,10 @@ mod tests {
     use super::*;
 
     fn r(name: &str, weight: i64) -> PluginRef {
-        PluginRef { name: name.into(), weight }
+        PluginRef {
+            name: name.into(),
+            weight,
+        }
     }
 
     #[test]
@@ -272,24 +286,43 @@ mod tests {
             (Some(30), 1000, 300),
         ];
         for (pct, n, want) in cases {
-            assert_eq!(num_feasible_nodes_to_find(pct, n), want, "pct={pct:?} n={n}");
+            assert_eq!(
+                num_feasible_nodes_to_find(pct, n),
+                want,
+                "pct={pct:?} n={n}"
+            );
         }
     }
 
     #[test]
     fn merge_keeps_order_and_appends() {
-        let default = PluginSet { enabled: vec![r("A", 1), r("B", 2), r("C", 3)], disabled: vec![] };
-        let custom = PluginSet { enabled: vec![r("X", 5), r("B", 9)], disabled: vec!["C".into()] };
+        let default = PluginSet {
+            enabled: vec![r("A", 1), r("B", 2), r("C", 3)],
+            disabled: vec![],
+        };
+        let custom = PluginSet {
+            enabled: vec![r("X", 5), r("B", 9)],
+            disabled: vec!["C".into()],
+        };
         let m = merge_plugin_set(&default, &custom);
         assert_eq!(m.enabled, [r("A", 1), r("B", 9), r("X", 5)]);
-        let star = PluginSet { enabled: vec![r("X", 5)], disabled: vec!["*".into()] };
+        let star = PluginSet {
+            enabled: vec![r("X", 5)],
+            disabled: vec!["*".into()],
+        };
         assert_eq!(merge_plugin_set(&default, &star).enabled, [r("X", 5)]);
     }
 
     #[test]
     fn expansion_orders_overrides_multipoint_then_specific() {
-        let multi = PluginSet { enabled: vec![r("A", 1), r("B", 1), r("C", 1)], disabled: vec![] };
-        let point = PluginSet { enabled: vec![r("Z", 1), r("B", 7)], disabled: vec!["C".into()] };
+        let multi = PluginSet {
+            enabled: vec![r("A", 1), r("B", 1), r("C", 1)],
+            disabled: vec![],
+        };
+        let point = PluginSet {
+            enabled: vec![r("Z", 1), r("B", 7)],
+            disabled: vec!["C".into()],
+        };
         let got = expand_point(&multi, &point, &|n| n != "A");
         assert_eq!(got, [r("B", 7), r("Z", 1)]);
     }

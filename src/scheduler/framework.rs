@@ -58,27 +58,42 @@ pub struct Status {
 impl Status {
     /// Success, with no reasons (allocates nothing).
     pub const fn success() -> Status {
-        Status { code: Code::Success, reasons: Vec::new() }
+        Status {
+            code: Code::Success,
+            reasons: Vec::new(),
+        }
     }
 
     /// Skip: the plugin does not apply to this pod.
     pub const fn skip() -> Status {
-        Status { code: Code::Skip, reasons: Vec::new() }
+        Status {
+            code: Code::Skip,
+            reasons: Vec::new(),
+        }
     }
 
     /// Unschedulable with one reason.
     pub fn unschedulable(reason: impl Into<String>) -> Status {
-        Status { code: Code::Unschedulable, reasons: vec![reason.into()] }
+        Status {
+            code: Code::Unschedulable,
+            reasons: vec![reason.into()],
+        }
     }
 
     /// UnschedulableAndUnresolvable with one reason.
     pub fn unresolvable(reason: impl Into<String>) -> Status {
-        Status { code: Code::UnschedulableAndUnresolvable, reasons: vec![reason.into()] }
+        Status {
+            code: Code::UnschedulableAndUnresolvable,
+            reasons: vec![reason.into()],
+        }
     }
 
     /// An internal error.
     pub fn error(message: impl Into<String>) -> Status {
-        Status { code: Code::Error, reasons: vec![message.into()] }
+        Status {
+            code: Code::Error,
+            reasons: vec![message.into()],
+        }
     }
 
     /// True for Success.
@@ -88,7 +103,10 @@ impl Status {
 
     /// True for Unschedulable and UnschedulableAndUnresolvable.
     pub fn is_rejection(&self) -> bool {
-        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable)
+        matches!(
+            self.code,
+            Code::Unschedulable | Code::UnschedulableAndUnresolvable
+        )
     }
 }
 

@@ -69,14 +69,22 @@ pub struct Scheduler {
 
 impl Scheduler {
     /// Builds every profile of `config`. Errors list every problem found.
-    pub fn new(config: &SchedulerConfig, registry: &Registry, rng: SimRng, explain: bool) -> Result<(Scheduler, Vec<String>), Vec<String>> {
+    pub fn new(
+        config: &SchedulerConfig,
+        registry: &Registry,
+        rng: SimRng,
+        explain: bool,
+    ) -> Result<(Scheduler, Vec<String>), Vec<String>> {
         let mut profiles = Vec::new();
         let mut warnings = Vec::new();
         let mut errors = Vec::new();
         let mut profile_by_name = BTreeMap::new();
         for cfg in &config.profiles {
             if profile_by_name.contains_key(&cfg.scheduler_name) {
-                errors.push(format!("duplicate profile schedulerName {:?}", cfg.scheduler_name));
+                errors.push(format!(
+                    "duplicate profile schedulerName {:?}",
+                    cfg.scheduler_name
+                ));
                 continue;
             }
             match Profile::build(cfg, config.percentage_of_nodes_to_score, registry) {
@@ -129,7 +137,11 @@ impl Scheduler {
 
     /// Sizes of activeQ, backoffQ and the unschedulable pool.
     pub fn queue_lengths(&self) -> (usize, usize, usize) {
-        (self.queue.active_len(), self.queue.backoff_len(), self.queue.unschedulable_len())
+        (
+            self.queue.active_len(),
+            self.queue.backoff_len(),
+            self.queue.unschedulable_len(),
+        )
     }
 
     /// Takes the explain records produced since the last call.
@@ -156,9 +168,13 @@ impl Scheduler {
             }
             Change::PodCreated(id) => {
                 let pod = store.pod(id);
-                if pod.status.node.is_none() && pod.spec.scheduling_gates.is_empty() && self.profile_by_name.contains_key(&pod.spec.scheduler_name) {
+                if pod.status.node.is_none()
+                    && pod.spec.scheduling_gates.is_empty()
+                    && self.profile_by_name.contains_key(&pod.spec.scheduler_name)
+                {
                     let profiles = &self.profiles;
-                    self.queue.add(id, pod.spec.priority, now, &|a, b| profiles[0].less(a, b));
+                    self.queue
+                        .add(id, pod.spec.priority, now, &|a, b| profiles[0].less(a, b));
                 }
             }
             Change::PodBound(id, node) => {
@@ -203,7 +219,8 @@ impl Scheduler {
             return;
         }
         let profiles = &self.profiles;
-        self.queue.on_cluster_event(event, now, &|a, b| profiles[0].less(a, b));
+        self.queue
+            .on_cluster_event(event, now, &|a, b| profiles[0].less(a, b));
     }
 
     fn arm_timers(&mut self, out: &mut Outbox<SchedulerEvent>) {
@@ -214,16 +231,27 @@ impl Scheduler {
         }
         if self.queue.backoff_len() > 0 && !self.backoff_tick_pending {
             self.backoff_tick_pending = true;
-            out.at(next_multiple(now, BACKOFF_FLUSH_MS), SchedulerEvent::FlushBackoff);
+            out.at(
+                next_multiple(now, BACKOFF_FLUSH_MS),
+                SchedulerEvent::FlushBackoff,
+            );
         }
         if self.queue.unschedulable_len() > 0 && !self.unschedulable_tick_pending {
             self.unschedulable_tick_pending = true;
-            out.at(next_multiple(now, UNSCHEDULABLE_FLUSH_MS), SchedulerEvent::FlushUnschedulable);
+            out.at(
+                next_multiple(now, UNSCHEDULABLE_FLUSH_MS),
+                SchedulerEvent::FlushUnschedulable,
+            );
         }
     }
 
     /// Handles one of the scheduler's own events.
-    pub fn handle(&mut self, event: SchedulerEvent, store: &mut Store, out: &mut Outbox<SchedulerEvent>) {
+    pub fn handle(
+        &mut self,
+        event: SchedulerEvent,
+        store: &mut Store,
+        out: &mut Outbox<SchedulerEvent>,
+    ) {
         let now = out.now();
         let profiles = &self.profiles;
         match event {
@@ -233,11 +261,13 @@ impl Scheduler {
             }
             SchedulerEvent::FlushBackoff => {
                 self.backoff_tick_pending = false;
-                self.queue.flush_backoff(now, &|a, b| profiles[0].less(a, b));
+                self.queue
+                    .flush_backoff(now, &|a, b| profiles[0].less(a, b));
             }
             SchedulerEvent::FlushUnschedulable => {
                 self.unschedulable_tick_pending = false;
-                self.queue.flush_unschedulable(now, &|a, b| profiles[0].less(a, b));
+                self.queue
+                    .flush_unschedulable(now, &|a, b| profiles[0].less(a, b));
             }
         }
         self.arm_timers(out);
@@ -245,7 +275,9 @@ impl Scheduler {
 
     fn schedule_one(&mut self, store: &mut Store, now: SimTime) {
         let profiles = &self.profiles;
-        let Some(mut info) = self.queue.pop(&|a, b| profiles[0].less(a, b)) else { return };
+        let Some(mut info) = self.queue.pop(&|a, b| profiles[0].less(a, b)) else {
+            return;
+        };
         let pod_id = info.pod;
         {
             let pod = store.pod(pod_id);
@@ -257,9 +289,18 @@ impl Scheduler {
         store.pod_status_mut(pod_id).scheduling_attempts = info.attempts;
         self.stats.attempts += 1;
         let pod = store.pod(pod_id);
-        let Some(&pi) = self.profile_by_name.get(&pod.spec.scheduler_name) else { return };
+        let Some(&pi) = self.profile_by_name.get(&pod.spec.scheduler_name) else {
+            return;
+        };
         let mut detail = self.explain.as_ref().map(|_| CycleDetail::default());
-        let result = self.profiles[pi].run_cycle(pod, &self.nodes, &self.order, &mut self.next_start, &mut self.rng, detail.as_mut());
+        let result = self.profiles[pi].run_cycle(
+            pod,
+            &self.nodes,
+            &self.order,
+            &mut self.next_start,
+            &mut self.rng,
+            detail.as_mut(),
+        );
         let pod_key = pod.key();
         let (result_str, node_name, message) = match result {
             CycleResult::Scheduled(ni) => {
@@ -268,7 +309,13 @@ impl Scheduler {
                 self.stats.scheduled += 1;
                 store.bind(pod_id, node_id, now);
                 store.pod_status_mut(pod_id).reason = None;
-                store.record_pod(now, pod_id, EventType::Normal, "Scheduled", format!("Successfully assigned {pod_key} to {node_name}"));
+                store.record_pod(
+                    now,
+                    pod_id,
+                    EventType::Normal,
+                    "Scheduled",
+                    format!("Successfully assigned {pod_key} to {node_name}"),
+                );
                 ("Scheduled", Some(node_name), None)
             }
             CycleResult::Unschedulable(diag) => {
@@ -277,13 +324,25 @@ impl Scheduler {
                 info.requeue_on = diag.requeue_on;
                 self.queue.add_unschedulable(info.clone(), now);
                 store.pod_status_mut(pod_id).reason = Some("Unschedulable");
-                store.record_pod(now, pod_id, EventType::Warning, "FailedScheduling", msg.clone());
+                store.record_pod(
+                    now,
+                    pod_id,
+                    EventType::Warning,
+                    "FailedScheduling",
+                    msg.clone(),
+                );
                 ("Unschedulable", None, Some(msg))
             }
             CycleResult::Error(e) => {
                 self.stats.errors += 1;
                 self.queue.add_backoff(info.clone(), now);
-                store.record_pod(now, pod_id, EventType::Warning, "FailedScheduling", e.clone());
+                store.record_pod(
+                    now,
+                    pod_id,
+                    EventType::Warning,
+                    "FailedScheduling",
+                    e.clone(),
+                );
                 ("Error", None, Some(e))
             }
         };
@@ -318,4 +377,3 @@ impl Scheduler {
 fn next_multiple(now: SimTime, period: i64) -> SimTime {
     SimTime((now.ms() / period + 1) * period)
 }
-

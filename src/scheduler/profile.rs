@@ -2,7 +2,9 @@
 //! (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/framework/runtime/framework.go`).
 
 use super::cache::NodeInfo;
-use super::config::{ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find};
+use super::config::{
+    ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
+};
 use super::explain::{FilterEntry, ScoreEntry};
 use super::framework::{ClusterEvents, Code, Plugin, Status};
 use super::plugins::{Registry, names};
@@ -94,10 +96,17 @@ pub struct CycleDetail {
 impl Profile {
     /// Builds a profile from its configuration: merge over the defaults, expand multiPoint,
     /// instantiate each plugin once. Returns the profile and warnings, or every error found.
-    pub fn build(cfg: &ProfileConfig, global_pct: Option<i32>, registry: &Registry) -> Result<(Profile, Vec<String>), Vec<String>> {
+    pub fn build(
+        cfg: &ProfileConfig,
+        global_pct: Option<i32>,
+        registry: &Registry,
+    ) -> Result<(Profile, Vec<String>), Vec<String>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
-        let default_multi = super::config::PluginSet { enabled: super::config::default_multi_point(), disabled: vec![] };
+        let default_multi = super::config::PluginSet {
+            enabled: super::config::default_multi_point(),
+            disabled: vec![],
+        };
         let multi = merge_plugin_set(&default_multi, &cfg.plugins.multi_point);
         let profile_label = &cfg.scheduler_name;
 
@@ -113,14 +122,27 @@ impl Profile {
                 continue;
             }
             if names::NOT_YET_MODELLED.contains(&name.as_str()) {
-                let explicit = cfg.plugins.multi_point.enabled.iter().any(|r| r.name == name)
-                    || ExtensionPoint::ALL.iter().any(|p| cfg.plugins.at(*p).enabled.iter().any(|r| r.name == name));
+                let explicit = cfg
+                    .plugins
+                    .multi_point
+                    .enabled
+                    .iter()
+                    .any(|r| r.name == name)
+                    || ExtensionPoint::ALL
+                        .iter()
+                        .any(|p| cfg.plugins.at(*p).enabled.iter().any(|r| r.name == name));
                 if explicit {
-                    warnings.push(format!("profile {profile_label}: plugin {name} is not modelled yet; it is left out"));
+                    warnings.push(format!(
+                        "profile {profile_label}: plugin {name} is not modelled yet; it is left out"
+                    ));
                 }
                 continue;
             }
-            let args = cfg.plugin_args.iter().find(|(n, _)| *n == name).map(|(_, a)| a);
+            let args = cfg
+                .plugin_args
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| a);
             match registry.build(&name, args) {
                 Some(plugin) => {
                     index_of.insert(name, plugins.len());
@@ -170,7 +192,9 @@ impl Profile {
             let list = expand_point(&multi, set, &has);
             let mut resolved = Vec::new();
             for r in list {
-                let Some(&i) = index_of.get(&r.name) else { continue };
+                let Some(&i) = index_of.get(&r.name) else {
+                    continue;
+                };
                 if !has(&r.name) {
                     continue;
                 }
@@ -178,14 +202,21 @@ impl Profile {
             }
             point_lists.insert(point, resolved);
         }
-        let take = |p: ExtensionPoint, lists: &mut BTreeMap<ExtensionPoint, Vec<(usize, i64)>>| lists.remove(&p).unwrap_or_default();
+        let take = |p: ExtensionPoint, lists: &mut BTreeMap<ExtensionPoint, Vec<(usize, i64)>>| {
+            lists.remove(&p).unwrap_or_default()
+        };
         let queue_sorts = take(ExtensionPoint::QueueSort, &mut point_lists);
         let bind = take(ExtensionPoint::Bind, &mut point_lists);
         if queue_sorts.len() != 1 {
-            errors.push(format!("profile {profile_label}: exactly one queueSort plugin must be enabled, found {}", queue_sorts.len()));
+            errors.push(format!(
+                "profile {profile_label}: exactly one queueSort plugin must be enabled, found {}",
+                queue_sorts.len()
+            ));
         }
         if bind.is_empty() {
-            errors.push(format!("profile {profile_label}: at least one bind plugin must be enabled"));
+            errors.push(format!(
+                "profile {profile_label}: at least one bind plugin must be enabled"
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -200,7 +231,10 @@ impl Profile {
             score: take(ExtensionPoint::Score, &mut point_lists),
             reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
             bind: idx(bind),
-            percentage: cfg.percentage_of_nodes_to_score.filter(|p| *p > 0).or(global_pct),
+            percentage: cfg
+                .percentage_of_nodes_to_score
+                .filter(|p| *p > 0)
+                .or(global_pct),
             plugins,
             feasible: Vec::new(),
             totals: Vec::new(),
@@ -211,7 +245,9 @@ impl Profile {
 
     /// Whether `a` pops before `b` under this profile's QueueSort.
     pub fn less(&self, a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool {
-        self.plugins[self.queue_sort].as_queue_sort().is_some_and(|q| q.less(a, b))
+        self.plugins[self.queue_sort]
+            .as_queue_sort()
+            .is_some_and(|q| q.less(a, b))
     }
 
     /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
@@ -222,7 +258,13 @@ impl Profile {
             ("preFilter", self.pre_filter.iter().map(n).collect()),
             ("filter", self.filter.iter().map(n).collect()),
             ("preScore", self.pre_score.iter().map(n).collect()),
-            ("score", self.score.iter().map(|(i, w)| format!("{}:{w}", n(i))).collect()),
+            (
+                "score",
+                self.score
+                    .iter()
+                    .map(|(i, w)| format!("{}:{w}", n(i)))
+                    .collect(),
+            ),
             ("reserve", self.reserve.iter().map(n).collect()),
             ("bind", self.bind.iter().map(n).collect()),
         ]
@@ -230,7 +272,10 @@ impl Profile {
 
     /// The events that can help a pod rejected by the named plugin.
     pub fn events_of(&self, plugin: &str) -> ClusterEvents {
-        self.plugins.iter().find(|p| p.name() == plugin).map_or(ClusterEvents::ALL, |p| p.events_to_register())
+        self.plugins
+            .iter()
+            .find(|p| p.name() == plugin)
+            .map_or(ClusterEvents::ALL, |p| p.events_to_register())
     }
 
     /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
@@ -246,7 +291,10 @@ impl Profile {
         mut detail: Option<&mut CycleDetail>,
     ) -> CycleResult {
         let num_all = order.len();
-        let mut diag = Diagnosis { num_all_nodes: num_all, ..Default::default() };
+        let mut diag = Diagnosis {
+            num_all_nodes: num_all,
+            ..Default::default()
+        };
         if num_all == 0 {
             return CycleResult::Unschedulable(diag);
         }
@@ -257,7 +305,9 @@ impl Profile {
         for &pi in &self.pre_filter {
             let plugin = &mut self.plugins[pi];
             let name = plugin.name().to_string();
-            let Some(pf) = plugin.as_pre_filter() else { continue };
+            let Some(pf) = plugin.as_pre_filter() else {
+                continue;
+            };
             let (status, result) = pf.pre_filter(pod, nodes);
             match status.code {
                 Code::Success => {}
@@ -265,7 +315,11 @@ impl Profile {
                     filter_skip.push(pi);
                     continue;
                 }
-                Code::Error => return CycleResult::Error(format!("running PreFilter plugin {name:?}: {status}")),
+                Code::Error => {
+                    return CycleResult::Error(format!(
+                        "running PreFilter plugin {name:?}: {status}"
+                    ));
+                }
                 _ => {
                     diag.pre_filter_message = Some(status.reasons.join(", "));
                     diag.requeue_on = self.plugins[pi].events_to_register();
@@ -276,7 +330,10 @@ impl Profile {
                 ids.sort();
                 subset = Some(match subset {
                     None => ids,
-                    Some(prev) => prev.into_iter().filter(|i| ids.binary_search(i).is_ok()).collect(),
+                    Some(prev) => prev
+                        .into_iter()
+                        .filter(|i| ids.binary_search(i).is_ok())
+                        .collect(),
                 });
             }
         }
@@ -284,7 +341,11 @@ impl Profile {
         let walk: &[usize] = match &subset {
             None => order,
             Some(ids) => {
-                candidates = order.iter().copied().filter(|&i| ids.binary_search(&nodes[i].id).is_ok()).collect();
+                candidates = order
+                    .iter()
+                    .copied()
+                    .filter(|&i| ids.binary_search(&nodes[i].id).is_ok())
+                    .collect();
                 &candidates
             }
         };
@@ -312,7 +373,12 @@ impl Profile {
                     let s = f.filter(pod, node);
                     match s.code {
                         Code::Success => {}
-                        Code::Error => return CycleResult::Error(format!("running Filter plugin {:?}: {s}", self.plugins[pi].name())),
+                        Code::Error => {
+                            return CycleResult::Error(format!(
+                                "running Filter plugin {:?}: {s}",
+                                self.plugins[pi].name()
+                            ));
+                        }
                         _ => {
                             rejected = Some((pi, s));
                             break;
@@ -322,7 +388,12 @@ impl Profile {
                 match rejected {
                     None => {
                         if let Some(d) = detail.as_deref_mut() {
-                            d.filter.push(FilterEntry { node: ni, code: Code::Success, plugin: None, reason: String::new() });
+                            d.filter.push(FilterEntry {
+                                node: ni,
+                                code: Code::Success,
+                                plugin: None,
+                                reason: String::new(),
+                            });
                         }
                         feasible.push(ni);
                         if feasible.len() >= to_find {
@@ -332,7 +403,12 @@ impl Profile {
                     Some((pi, s)) => {
                         let plugin = self.plugins[pi].name().to_string();
                         if let Some(d) = detail.as_deref_mut() {
-                            d.filter.push(FilterEntry { node: ni, code: s.code, plugin: Some(plugin.clone()), reason: s.reasons.join(", ") });
+                            d.filter.push(FilterEntry {
+                                node: ni,
+                                code: s.code,
+                                plugin: Some(plugin.clone()),
+                                reason: s.reasons.join(", "),
+                            });
                         }
                         diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
                         diag.rejected.push((ni, plugin, s));
@@ -354,7 +430,9 @@ impl Profile {
         for &pi in &self.pre_score {
             let plugin = &mut self.plugins[pi];
             let name = plugin.name().to_string();
-            let Some(ps) = plugin.as_pre_score() else { continue };
+            let Some(ps) = plugin.as_pre_score() else {
+                continue;
+            };
             let s = ps.pre_score(pod, &refs);
             match s.code {
                 Code::Success => {}
@@ -366,13 +444,23 @@ impl Profile {
         self.totals.clear();
         self.totals.resize(m, 0);
         if let Some(d) = detail.as_deref_mut() {
-            d.scores = self.feasible.iter().map(|&ni| ScoreEntry { node: ni, plugins: Vec::new(), total: 0 }).collect();
+            d.scores = self
+                .feasible
+                .iter()
+                .map(|&ni| ScoreEntry {
+                    node: ni,
+                    plugins: Vec::new(),
+                    total: 0,
+                })
+                .collect();
         }
         for &(pi, weight) in &self.score {
             if score_skip.contains(&pi) {
                 continue;
             }
-            let Some(sp) = self.plugins[pi].as_score() else { continue };
+            let Some(sp) = self.plugins[pi].as_score() else {
+                continue;
+            };
             self.column.clear();
             self.column.extend(refs.iter().map(|n| sp.score(pod, n)));
             sp.normalize(pod, &mut self.column);
@@ -386,7 +474,7 @@ impl Profile {
                 }
             }
         }
-        if let Some(d) = detail.as_deref_mut() {
+        if let Some(d) = detail {
             for (e, t) in d.scores.iter_mut().zip(&self.totals) {
                 e.total = *t;
             }
@@ -421,7 +509,10 @@ impl Profile {
                             u.unreserve(pod, info);
                         }
                     }
-                    return CycleResult::Error(format!("running Reserve plugin {:?}: {s}", self.plugins[pi].name()));
+                    return CycleResult::Error(format!(
+                        "running Reserve plugin {:?}: {s}",
+                        self.plugins[pi].name()
+                    ));
                 }
             }
         }
@@ -432,7 +523,12 @@ impl Profile {
                 match s.code {
                     Code::Skip => continue,
                     Code::Success => return CycleResult::Scheduled(node),
-                    _ => return CycleResult::Error(format!("running Bind plugin {:?}: {s}", self.plugins[pi].name())),
+                    _ => {
+                        return CycleResult::Error(format!(
+                            "running Bind plugin {:?}: {s}",
+                            self.plugins[pi].name()
+                        ));
+                    }
                 }
             }
         }

@@ -292,7 +292,9 @@ mod tests {
         q.add(PodId(2), 10, SimTime(9), less);
         q.add(PodId(3), 0, SimTime(1), less);
         q.add(PodId(4), 0, SimTime(1), less);
-        let order: Vec<u32> = std::iter::from_fn(|| q.pop(less)).map(|i| i.pod.0).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop(less))
+            .map(|i| i.pod.0)
+            .collect();
         assert_eq!(order, [2, 3, 4, 1]);
     }
 
@@ -305,9 +307,15 @@ mod tests {
         info.attempts = 1;
         info.requeue_on = ClusterEvents::ASSIGNED_POD_DELETE;
         q.add_unschedulable(info, SimTime(0));
-        assert_eq!(q.on_cluster_event(ClusterEvents::NODE_LABEL, SimTime(100), less), 0);
+        assert_eq!(
+            q.on_cluster_event(ClusterEvents::NODE_LABEL, SimTime(100), less),
+            0
+        );
         // Still backing off (1 s after the failure): goes to backoffQ.
-        assert_eq!(q.on_cluster_event(ClusterEvents::ASSIGNED_POD_DELETE, SimTime(500), less), 1);
+        assert_eq!(
+            q.on_cluster_event(ClusterEvents::ASSIGNED_POD_DELETE, SimTime(500), less),
+            1
+        );
         assert_eq!((q.active_len(), q.backoff_len()), (0, 1));
         q.flush_backoff(SimTime(999), less);
         assert_eq!(q.active_len(), 0);
@@ -337,7 +345,11 @@ mod tests {
         info.requeue_on = ClusterEvents::NODE_ADD;
         q.add_unschedulable(info, SimTime(0));
         q.flush_unschedulable(SimTime(300_000), less);
-        assert_eq!(q.unschedulable_len(), 1, "exactly 5 minutes is not longer than 5 minutes");
+        assert_eq!(
+            q.unschedulable_len(),
+            1,
+            "exactly 5 minutes is not longer than 5 minutes"
+        );
         q.flush_unschedulable(SimTime(300_001), less);
         assert_eq!(q.active_len(), 1);
     }

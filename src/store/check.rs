@@ -15,10 +15,18 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
         for &pid in store.pods_on_node(id) {
             let p = store.pod(pid);
             if p.status.node != Some(id.0) {
-                errors.push(format!("pod {} listed on {} but bound elsewhere", p.key(), node.name()));
+                errors.push(format!(
+                    "pod {} listed on {} but bound elsewhere",
+                    p.key(),
+                    node.name()
+                ));
             }
             if p.phase().is_terminal() || p.status.deleted.is_some() {
-                errors.push(format!("terminal or deleted pod {} still on {}", p.key(), node.name()));
+                errors.push(format!(
+                    "terminal or deleted pod {} still on {}",
+                    p.key(),
+                    node.name()
+                ));
             }
             sum.add(&p.spec.requests);
         }
@@ -29,7 +37,10 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             || sum.scalars.iter().any(|(n, v)| *v > a.scalar(n))
             || store.pods_on_node(id).len() as i64 > a.pods;
         if over {
-            errors.push(format!("node {} over-committed: requests {sum} > allocatable {a}", node.name()));
+            errors.push(format!(
+                "node {} over-committed: requests {sum} > allocatable {a}",
+                node.name()
+            ));
         }
     }
     for (i, p) in store.pods().iter().enumerate() {
@@ -38,7 +49,10 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             && !p.phase().is_terminal()
             && !store.pods_on_node(NodeId(n)).contains(&PodId(i as u32))
         {
-            errors.push(format!("pod {} bound but missing from its node's list", p.key()));
+            errors.push(format!(
+                "pod {} bound but missing from its node's list",
+                p.key()
+            ));
         }
     }
     errors

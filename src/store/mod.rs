@@ -136,7 +136,8 @@ impl Store {
     /// Creates a pod (it must not exist yet; the scenario loader guarantees unique names).
     pub fn create_pod(&mut self, pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
-        self.pod_by_key.insert((pod.meta.namespace.clone(), pod.meta.name.clone()), id);
+        self.pod_by_key
+            .insert((pod.meta.namespace.clone(), pod.meta.name.clone()), id);
         self.pods.push(pod);
         self.changes.push(Change::PodCreated(id));
         id
@@ -144,12 +145,15 @@ impl Store {
 
     /// Whether a pod with this namespace and name exists (deleted pods free their name).
     pub fn pod_exists(&self, namespace: &str, name: &str) -> bool {
-        self.pod_by_key.contains_key(&(namespace.to_string(), name.to_string()))
+        self.pod_by_key
+            .contains_key(&(namespace.to_string(), name.to_string()))
     }
 
     /// Looks a live pod up by namespace and name.
     pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
-        self.pod_by_key.get(&(namespace.to_string(), name.to_string())).copied()
+        self.pod_by_key
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
     }
 
     /// The pod with this id.
@@ -229,7 +233,14 @@ impl Store {
     /// Creates a job.
     pub fn create_job(&mut self, meta: ObjectMeta, spec: JobSpec, now: SimTime) -> JobId {
         let id = JobId(self.jobs.len() as u32);
-        self.jobs.push(Job { meta, spec, status: JobStatus { start: now, ..Default::default() } });
+        self.jobs.push(Job {
+            meta,
+            spec,
+            status: JobStatus {
+                start: now,
+                ..Default::default()
+            },
+        });
         self.changes.push(Change::JobCreated(id));
         id
     }
@@ -291,12 +302,32 @@ impl Store {
     // ---- events ----
 
     /// Records a Kubernetes Event about an object (`kind/namespace/name`).
-    pub fn record(&mut self, time: SimTime, kind: EventType, reason: &'static str, object: String, message: String) {
-        self.events.push(Event { time, kind, reason, object, message });
+    pub fn record(
+        &mut self,
+        time: SimTime,
+        kind: EventType,
+        reason: &'static str,
+        object: String,
+        message: String,
+    ) {
+        self.events.push(Event {
+            time,
+            kind,
+            reason,
+            object,
+            message,
+        });
     }
 
     /// Records an Event about a pod.
-    pub fn record_pod(&mut self, time: SimTime, pod: PodId, kind: EventType, reason: &'static str, message: String) {
+    pub fn record_pod(
+        &mut self,
+        time: SimTime,
+        pod: PodId,
+        kind: EventType,
+        reason: &'static str,
+        message: String,
+    ) {
         let p = &self.pods[pod.0 as usize];
         let object = format!("Pod/{}/{}", p.meta.namespace, p.meta.name);
         self.record(time, kind, reason, object, message);

@@ -22,7 +22,10 @@ impl QuantityDraw {
     pub fn parse(s: &str) -> Result<QuantityDraw, String> {
         let t = s.trim();
         let args = |inner: &str| -> Result<Vec<Quantity>, String> {
-            inner.split(',').map(|a| Quantity::parse(a.trim()).map_err(|e| e.to_string())).collect()
+            inner
+                .split(',')
+                .map(|a| Quantity::parse(a.trim()).map_err(|e| e.to_string()))
+                .collect()
         };
         if let Some(inner) = t.strip_prefix("choice(").and_then(|r| r.strip_suffix(')')) {
             let v = args(inner)?;
@@ -35,13 +38,15 @@ impl QuantityDraw {
             let v = args(inner)?;
             return match v.as_slice() {
                 [lo, hi] if lo <= hi => Ok(QuantityDraw::Uniform(*lo, *hi)),
-                [_, _] => Err(format!("uniform({inner}): the low end is above the high end")),
+                [_, _] => Err(format!(
+                    "uniform({inner}): the low end is above the high end"
+                )),
                 _ => Err(format!("uniform({inner}) takes two quantities")),
             };
         }
-        Quantity::parse(t)
-            .map(QuantityDraw::Constant)
-            .map_err(|e| format!("{e}; expected a quantity, choice(q1, q2, ...) or uniform(low, high)"))
+        Quantity::parse(t).map(QuantityDraw::Constant).map_err(|e| {
+            format!("{e}; expected a quantity, choice(q1, q2, ...) or uniform(low, high)")
+        })
     }
 
     /// Draws one value, in milli-units.
@@ -72,7 +77,9 @@ impl RequestDraws {
     /// A copy of `spec` with drawn requests (cpu first, then memory, from the same stream).
     pub fn apply(&self, spec: &PodSpec, rng: &mut SimRng) -> PodSpec {
         let mut s = spec.clone();
-        let Some(c) = s.containers.first_mut() else { return s };
+        let Some(c) = s.containers.first_mut() else {
+            return s;
+        };
         if let Some(d) = &self.cpu {
             c.requests.cpu_m = d.sample(rng).clamp(0, i64::MAX as i128) as i64;
             c.cpu_request_set = true;
@@ -99,8 +106,13 @@ mod tests {
 
     #[test]
     fn parse_table() {
-        assert_eq!(QuantityDraw::parse("2Gi").unwrap(), QuantityDraw::Constant(Quantity::parse("2Gi").unwrap()));
-        assert!(matches!(QuantityDraw::parse("choice(250m, 500m, 1)").unwrap(), QuantityDraw::Choice(v) if v.len() == 3));
+        assert_eq!(
+            QuantityDraw::parse("2Gi").unwrap(),
+            QuantityDraw::Constant(Quantity::parse("2Gi").unwrap())
+        );
+        assert!(
+            matches!(QuantityDraw::parse("choice(250m, 500m, 1)").unwrap(), QuantityDraw::Choice(v) if v.len() == 3)
+        );
         assert!(QuantityDraw::parse("uniform(6Gi, 2Gi)").is_err());
         assert!(QuantityDraw::parse("choice()").is_err());
         assert!(QuantityDraw::parse("lots").is_err());
@@ -113,7 +125,7 @@ mod tests {
         let c = QuantityDraw::parse("choice(1, 2)").unwrap();
         for _ in 0..1000 {
             let v = u.sample(&mut rng);
-            assert!((2i128 << 30) * 1000 <= v && v <= (6i128 << 30) * 1000);
+            assert!(((2i128 << 30) * 1000..=(6i128 << 30) * 1000).contains(&v));
             assert!([1000, 2000].contains(&c.sample(&mut rng)));
         }
     }

@@ -54,7 +54,7 @@ pub struct ArrivalStream {
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A templated stream.
-    Stream(ArrivalStream),
+    Stream(Box<ArrivalStream>),
     /// A recorded trace.
     Trace {
         /// Name (the file name).
@@ -94,7 +94,10 @@ impl Arrivals {
                     Source::Stream(a) => format!("arrivals/{}", a.name),
                     Source::Trace { name, .. } => format!("trace/{name}"),
                 };
-                SourceState { rng: streams.stream(&name), emitted: 0 }
+                SourceState {
+                    rng: streams.stream(&name),
+                    emitted: 0,
+                }
             })
             .collect();
         Arrivals { sources, state }
@@ -105,7 +108,9 @@ impl Arrivals {
         for (i, s) in self.sources.iter().enumerate() {
             match s {
                 Source::Stream(a) if a.count > 0 => out.at(a.start, ArrivalEvent::Next(i)),
-                Source::Trace { rows, .. } if !rows.is_empty() => out.at(SimTime(rows[0].arrival_ms), ArrivalEvent::Next(i)),
+                Source::Trace { rows, .. } if !rows.is_empty() => {
+                    out.at(SimTime(rows[0].arrival_ms), ArrivalEvent::Next(i))
+                }
                 _ => {}
             }
         }
@@ -123,7 +128,12 @@ impl Arrivals {
     }
 
     /// Creates the next object of a source and schedules the one after.
-    pub fn handle(&mut self, event: ArrivalEvent, store: &mut Store, out: &mut Outbox<ArrivalEvent>) {
+    pub fn handle(
+        &mut self,
+        event: ArrivalEvent,
+        store: &mut Store,
+        out: &mut Outbox<ArrivalEvent>,
+    ) {
         let ArrivalEvent::Next(i) = event;
         let now = out.now();
         let st = &mut self.state[i];
@@ -139,15 +149,28 @@ impl Arrivals {
                         };
                         let name = unique_name(store, &meta.namespace, &meta.name, n);
                         let pod = Pod {
-                            meta: ObjectMeta { name, ..meta.clone() },
+                            meta: ObjectMeta {
+                                name,
+                                ..meta.clone()
+                            },
                             spec,
-                            status: PodStatus { created: now, ..Default::default() },
+                            status: PodStatus {
+                                created: now,
+                                ..Default::default()
+                            },
                         };
                         store.create_pod(pod);
                     }
                     ArrivalTemplate::Job { meta, spec } => {
                         let name = format!("{}-{n}", meta.name);
-                        store.create_job(ObjectMeta { name, ..meta.clone() }, spec.clone(), now);
+                        store.create_job(
+                            ObjectMeta {
+                                name,
+                                ..meta.clone()
+                            },
+                            spec.clone(),
+                            now,
+                        );
                     }
                 }
                 if n < a.count {
@@ -159,7 +182,10 @@ impl Arrivals {
                 let row = &rows[(n - 1) as usize];
                 let pod = row.to_pod(base, n, now);
                 let name = unique_name(store, &pod.meta.namespace, &pod.meta.name, n);
-                store.create_pod(Pod { meta: ObjectMeta { name, ..pod.meta }, ..pod });
+                store.create_pod(Pod {
+                    meta: ObjectMeta { name, ..pod.meta },
+                    ..pod
+                });
                 if let Some(next) = rows.get(n as usize) {
                     out.at(SimTime(next.arrival_ms).max(now), ArrivalEvent::Next(i));
                 }

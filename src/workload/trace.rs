@@ -40,7 +40,10 @@ impl TraceRow {
             c.cpu_request_set = true;
             c.memory_request_set = true;
         }
-        spec.behaviour = Behaviour { duration: self.duration_ms.map(Distribution::Constant), ..spec.behaviour };
+        spec.behaviour = Behaviour {
+            duration: self.duration_ms.map(Distribution::Constant),
+            ..spec.behaviour
+        };
         if let Some(p) = self.priority {
             spec.priority = p;
         }
@@ -53,7 +56,10 @@ impl TraceRow {
                 ..Default::default()
             },
             spec: Arc::new(spec),
-            status: PodStatus { created: now, ..Default::default() },
+            status: PodStatus {
+                created: now,
+                ..Default::default()
+            },
         }
     }
 }
@@ -61,16 +67,28 @@ impl TraceRow {
 /// Reads a trace. Errors name the line and column (`line 12: cpu: invalid quantity "x"`).
 /// Rows are returned sorted by arrival time (stable for equal times).
 pub fn read_csv_trace(text: &str) -> Result<Vec<TraceRow>, String> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| format!("header: {e}"))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(arr), Some(dur), Some(cpu), Some(mem)) = (col("arrival_s"), col("duration_s"), col("cpu"), col("memory")) else {
+    let (Some(arr), Some(dur), Some(cpu), Some(mem)) = (
+        col("arrival_s"),
+        col("duration_s"),
+        col("cpu"),
+        col("memory"),
+    ) else {
         return Err(format!(
             "line 1: the header must name arrival_s, duration_s, cpu and memory; found {}",
             headers.iter().collect::<Vec<_>>().join(",")
         ));
     };
-    let (name, ns, prio, labels) = (col("name"), col("namespace"), col("priority"), col("labels"));
+    let (name, ns, prio, labels) = (
+        col("name"),
+        col("namespace"),
+        col("priority"),
+        col("labels"),
+    );
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
@@ -82,32 +100,51 @@ pub fn read_csv_trace(text: &str) -> Result<Vec<TraceRow>, String> {
                 return Ok(None);
             }
             match v.parse::<f64>() {
-                Ok(x) if x.is_finite() && x >= 0.0 && x < 9.0e15 => Ok(Some((x * 1000.0).round() as i64)),
-                _ => Err(format!("line {line}: {what}: expected a non-negative number of seconds, got {v:?}")),
+                Ok(x) if (0.0..9.0e15).contains(&x) => Ok(Some((x * 1000.0).round() as i64)),
+                _ => Err(format!(
+                    "line {line}: {what}: expected a non-negative number of seconds, got {v:?}"
+                )),
             }
         };
         let qty = |c: usize, what: &str, milli: bool| -> Result<i64, String> {
             let q = Quantity::parse(get(c)).map_err(|e| format!("line {line}: {what}: {e}"))?;
-            let v = if milli { q.as_milli_i64() } else { q.as_units_i64() };
+            let v = if milli {
+                q.as_milli_i64()
+            } else {
+                q.as_units_i64()
+            };
             match v {
                 Some(v) if v >= 0 => Ok(v),
-                _ => Err(format!("line {line}: {what}: must be a non-negative quantity, got {:?}", get(c))),
+                _ => Err(format!(
+                    "line {line}: {what}: must be a non-negative quantity, got {:?}",
+                    get(c)
+                )),
             }
         };
-        let arrival_ms = secs(arr, "arrival_s")?.ok_or_else(|| format!("line {line}: arrival_s: missing"))?;
+        let arrival_ms =
+            secs(arr, "arrival_s")?.ok_or_else(|| format!("line {line}: arrival_s: missing"))?;
         let mut label_map = Labels::new();
         if let Some(c) = labels {
             for pair in get(c).split(';').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').ok_or_else(|| format!("line {line}: labels: expected k=v pairs separated by ';', got {pair:?}"))?;
-                crate::api::selector::validate_label_key(k).map_err(|e| format!("line {line}: labels: {e}"))?;
-                crate::api::selector::validate_label_value(v).map_err(|e| format!("line {line}: labels: {e}"))?;
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    format!(
+                        "line {line}: labels: expected k=v pairs separated by ';', got {pair:?}"
+                    )
+                })?;
+                crate::api::selector::validate_label_key(k)
+                    .map_err(|e| format!("line {line}: labels: {e}"))?;
+                crate::api::selector::validate_label_value(v)
+                    .map_err(|e| format!("line {line}: labels: {e}"))?;
                 label_map.insert(k.to_string(), v.to_string());
             }
         }
-        let priority = match prio.map(get).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(p) => Some(p.parse::<i32>().map_err(|_| format!("line {line}: priority: expected an integer, got {p:?}"))?),
-        };
+        let priority =
+            match prio.map(get).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(p) => Some(p.parse::<i32>().map_err(|_| {
+                    format!("line {line}: priority: expected an integer, got {p:?}")
+                })?),
+            };
         rows.push(TraceRow {
             arrival_ms,
             duration_ms: secs(dur, "duration_s")?,

@@ -16,7 +16,9 @@ pub struct BalancedAllocationArgs {
 
 impl Default for BalancedAllocationArgs {
     fn default() -> Self {
-        BalancedAllocationArgs { resources: default_resources() }
+        BalancedAllocationArgs {
+            resources: default_resources(),
+        }
     }
 }
 
@@ -29,7 +31,13 @@ pub struct BalancedAllocation {
 impl BalancedAllocation {
     /// A plugin with these args.
     pub fn new(args: BalancedAllocationArgs) -> Self {
-        BalancedAllocation { kinds: args.resources.iter().map(|r| ResourceKind::of(&r.name)).collect() }
+        BalancedAllocation {
+            kinds: args
+                .resources
+                .iter()
+                .map(|r| ResourceKind::of(&r.name))
+                .collect(),
+        }
     }
 }
 
@@ -61,35 +69,31 @@ impl PreScorePlugin for BalancedAllocation {
             ResourceKind::Ephemeral => r.ephemeral_storage != 0,
             ResourceKind::Scalar(n) => r.scalar(n) != 0,
         });
-        if requests_any { Status::success() } else { Status::skip() }
+        if requests_any {
+            Status::success()
+        } else {
+            Status::skip()
+        }
     }
 }
 
 impl ScorePlugin for BalancedAllocation {
     /// `int((1 - std) * 100)` over the used fractions (capped at 1) of the resources.
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
-        let mut fractions = [0f64; 8];
-        let mut n = 0usize;
-        let mut extra: Vec<f64> = Vec::new();
-        for k in &self.kinds {
-            if let Some((alloc, req)) = k.alloc_and_request(pod, node, false) {
-                let f = (req as f64 / alloc as f64).min(1.0);
-                if n < fractions.len() {
-                    fractions[n] = f;
-                } else {
-                    extra.push(f);
-                }
-                n += 1;
-            }
-        }
-        let all: Vec<f64>;
-        let fs: &[f64] = if extra.is_empty() {
-            &fractions[..n]
-        } else {
-            all = fractions.iter().copied().chain(extra).collect();
-            &all
+        let fraction = |k: &ResourceKind| {
+            k.alloc_and_request(pod, node, false)
+                .map(|(alloc, req)| (req as f64 / alloc as f64).min(1.0))
         };
-        balanced_score(fs)
+        if let [a, b] = self.kinds.as_slice() {
+            // The common case (cpu and memory) without a buffer.
+            return match (fraction(a), fraction(b)) {
+                (Some(x), Some(y)) => balanced_score(&[x, y]),
+                (Some(x), None) | (None, Some(x)) => balanced_score(&[x]),
+                (None, None) => balanced_score(&[]),
+            };
+        }
+        let fs: Vec<f64> = self.kinds.iter().filter_map(fraction).collect();
+        balanced_score(&fs)
     }
 }
 
@@ -100,7 +104,12 @@ pub fn balanced_score(fractions: &[f64]) -> i64 {
         2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
         n => {
             let mean = fractions.iter().sum::<f64>() / n as f64;
-            (fractions.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / n as f64).sqrt()
+            (fractions
+                .iter()
+                .map(|f| (f - mean) * (f - mean))
+                .sum::<f64>()
+                / n as f64)
+                .sqrt()
         }
     };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
@@ -116,7 +125,11 @@ mod tests {
     #[test]
     fn formula_table() {
         assert_eq!(balanced_score(&[0.5, 0.5]), 100);
-        assert_eq!(balanced_score(&[0.25, 0.6]), 82, "(1-0.175)*100 = 82.4999.. truncates");
+        assert_eq!(
+            balanced_score(&[0.25, 0.6]),
+            82,
+            "(1-0.175)*100 = 82.4999.. truncates"
+        );
         assert_eq!(balanced_score(&[1.0, 0.0]), 50);
         assert_eq!(balanced_score(&[0.3]), 100);
         // population std of 0.1, 0.2, 0.6 = 0.2160 -> 78
@@ -128,7 +141,10 @@ mod tests {
         let n = with_used(node("n", 4000, 8 * GI), 0, 0, 0);
         let mut p = BalancedAllocation::default();
         let best_effort = pod("be", 0, 0);
-        assert_eq!(p.pre_score(&best_effort, &[&n]).code, crate::scheduler::framework::Code::Skip);
+        assert_eq!(
+            p.pre_score(&best_effort, &[&n]).code,
+            crate::scheduler::framework::Code::Skip
+        );
         let pd = pod("p", 1000, 6 * GI);
         assert!(p.pre_score(&pd, &[&n]).is_success());
         // cpu 0.25, memory 0.75 -> std 0.25 -> 75

@@ -37,28 +37,52 @@ pub struct Registry {
 impl Registry {
     /// The in-tree plugins: one line each.
     pub fn in_tree() -> Registry {
-        let mut r = Registry { factories: BTreeMap::new() };
+        let mut r = Registry {
+            factories: BTreeMap::new(),
+        };
         let entries: [(&str, Factory); 8] = [
-            (names::PRIORITY_SORT, Box::new(|_| Box::new(priority_sort::PrioritySort))),
-            (names::NODE_UNSCHEDULABLE, Box::new(|_| Box::new(node_unschedulable::NodeUnschedulable))),
-            (names::NODE_NAME, Box::new(|_| Box::new(node_name::NodeName))),
-            (names::TAINT_TOLERATION, Box::new(|_| Box::new(taint_toleration::TaintToleration::default()))),
-            (names::NODE_AFFINITY, Box::new(|_| Box::new(node_affinity::NodeAffinity))),
+            (
+                names::PRIORITY_SORT,
+                Box::new(|_| Box::new(priority_sort::PrioritySort)),
+            ),
+            (
+                names::NODE_UNSCHEDULABLE,
+                Box::new(|_| Box::new(node_unschedulable::NodeUnschedulable)),
+            ),
+            (
+                names::NODE_NAME,
+                Box::new(|_| Box::new(node_name::NodeName)),
+            ),
+            (
+                names::TAINT_TOLERATION,
+                Box::new(|_| Box::new(taint_toleration::TaintToleration::default())),
+            ),
+            (
+                names::NODE_AFFINITY,
+                Box::new(|_| Box::new(node_affinity::NodeAffinity)),
+            ),
             (
                 names::NODE_RESOURCES_FIT,
                 Box::new(|args| match args {
-                    Some(PluginArgs::NodeResourcesFit(a)) => Box::new(NodeResourcesFit::new(a.clone())),
+                    Some(PluginArgs::NodeResourcesFit(a)) => {
+                        Box::new(NodeResourcesFit::new(a.clone()))
+                    }
                     _ => Box::new(NodeResourcesFit::default()),
                 }),
             ),
             (
                 names::NODE_RESOURCES_BALANCED_ALLOCATION,
                 Box::new(|args| match args {
-                    Some(PluginArgs::BalancedAllocation(a)) => Box::new(BalancedAllocation::new(a.clone())),
+                    Some(PluginArgs::BalancedAllocation(a)) => {
+                        Box::new(BalancedAllocation::new(a.clone()))
+                    }
                     _ => Box::new(BalancedAllocation::default()),
                 }),
             ),
-            (names::DEFAULT_BINDER, Box::new(|_| Box::new(default_binder::DefaultBinder))),
+            (
+                names::DEFAULT_BINDER,
+                Box::new(|_| Box::new(default_binder::DefaultBinder)),
+            ),
         ];
         for (name, f) in entries {
             // In-tree names are distinct by construction.
@@ -106,9 +130,18 @@ pub(crate) mod testing {
 
     /// An empty node with 110 pods of room.
     pub fn node(name: &str, cpu_m: i64, memory: i64) -> NodeInfo {
-        let alloc = Resources { cpu_m, memory, ephemeral_storage: 0, pods: 110, scalars: vec![] };
+        let alloc = Resources {
+            cpu_m,
+            memory,
+            ephemeral_storage: 0,
+            pods: 110,
+            scalars: vec![],
+        };
         let n = Node {
-            meta: ObjectMeta { name: name.into(), ..Default::default() },
+            meta: ObjectMeta {
+                name: name.into(),
+                ..Default::default()
+            },
             capacity: alloc.clone(),
             allocatable: alloc,
             taints: vec![],
@@ -130,7 +163,12 @@ pub(crate) mod testing {
     /// The node with these labels.
     pub fn with_labels(n: NodeInfo, labels: &[(&str, &str)]) -> NodeInfo {
         let mut node = (*n.node).clone();
-        node.meta.labels = Arc::new(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        node.meta.labels = Arc::new(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
         NodeInfo::new(n.id, Arc::new(node))
     }
 
@@ -149,14 +187,31 @@ pub(crate) mod testing {
         let c = Container {
             name: "main".into(),
             image: "img".into(),
-            requests: Resources { cpu_m, memory, ..Default::default() },
+            requests: Resources {
+                cpu_m,
+                memory,
+                ..Default::default()
+            },
             cpu_request_set: cpu_m != 0,
             memory_request_set: memory != 0,
             sidecar: false,
         };
-        let spec = PodSpec::new(vec![c], vec![], Resources::default(), Default::default(), None, vec![], "default-scheduler".into(), RestartPolicy::Never);
+        let spec = PodSpec::new(
+            vec![c],
+            vec![],
+            Resources::default(),
+            Default::default(),
+            None,
+            vec![],
+            "default-scheduler".into(),
+            RestartPolicy::Never,
+        );
         Pod {
-            meta: ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() },
+            meta: ObjectMeta {
+                name: name.into(),
+                namespace: "default".into(),
+                ..Default::default()
+            },
             spec: Arc::new(spec),
             status: PodStatus::default(),
         }

@@ -46,7 +46,11 @@ impl PreFilterPlugin for NodeAffinity {
     /// Skip when the pod has neither a nodeSelector nor required affinity; when every required
     /// term names nodes through `metadata.name In [...]`, only those nodes are filtered.
     fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (Status, PreFilterResult) {
-        let required = pod.spec.node_affinity.as_ref().and_then(|a| a.required.as_ref());
+        let required = pod
+            .spec
+            .node_affinity
+            .as_ref()
+            .and_then(|a| a.required.as_ref());
         if pod.spec.node_selector.is_empty() && required.is_none() {
             return (Status::skip(), None);
         }
@@ -101,10 +105,9 @@ impl PreScorePlugin for NodeAffinity {
 impl ScorePlugin for NodeAffinity {
     /// The summed weights of the preferred terms the node matches.
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
-        pod.spec
-            .node_affinity
-            .as_ref()
-            .map_or(0, |a| a.preferred_score(&node.node.meta.labels, node.name()))
+        pod.spec.node_affinity.as_ref().map_or(0, |a| {
+            a.preferred_score(&node.node.meta.labels, node.name())
+        })
     }
 
     /// `raw * 100 / max` (all 0 when max is 0).
@@ -116,7 +119,9 @@ impl ScorePlugin for NodeAffinity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity as Aff, NodeSelectorTerm, PreferredTerm};
+    use crate::api::affinity::{
+        FIELD_NODE_NAME, NodeAffinity as Aff, NodeSelectorTerm, PreferredTerm,
+    };
     use crate::api::selector::{Operator, Requirement};
     use crate::scheduler::plugins::testing::{node, pod, with_labels};
     use std::sync::Arc;
@@ -130,10 +135,15 @@ mod tests {
         let ssd = with_labels(node("a", 1, 1), &[("disk", "ssd")]);
         let hdd = with_labels(node("b", 1, 1), &[("disk", "hdd")]);
         let mut sel = pod("sel", 0, 0);
-        Arc::make_mut(&mut sel.spec).node_selector.insert("disk".into(), "ssd".into());
+        Arc::make_mut(&mut sel.spec)
+            .node_selector
+            .insert("disk".into(), "ssd".into());
         let mut aff = pod("aff", 0, 0);
         Arc::make_mut(&mut aff.spec).node_affinity = Some(Aff {
-            required: Some(vec![NodeSelectorTerm { match_expressions: vec![req("disk", Operator::NotIn, &["ssd"])], match_fields: vec![] }]),
+            required: Some(vec![NodeSelectorTerm {
+                match_expressions: vec![req("disk", Operator::NotIn, &["ssd"])],
+                match_fields: vec![],
+            }]),
             preferred: vec![],
         });
         let p = NodeAffinity;
@@ -147,10 +157,16 @@ mod tests {
     fn prefilter_skips_plain_pods_and_narrows_by_name() {
         let nodes = vec![node("a", 1, 1), node("b", 1, 1)];
         let mut p = NodeAffinity;
-        assert_eq!(p.pre_filter(&pod("x", 0, 0), &nodes).0.code, crate::scheduler::framework::Code::Skip);
+        assert_eq!(
+            p.pre_filter(&pod("x", 0, 0), &nodes).0.code,
+            crate::scheduler::framework::Code::Skip
+        );
         let mut named = pod("n", 0, 0);
         Arc::make_mut(&mut named.spec).node_affinity = Some(Aff {
-            required: Some(vec![NodeSelectorTerm { match_expressions: vec![], match_fields: vec![req(FIELD_NODE_NAME, Operator::In, &["b"])] }]),
+            required: Some(vec![NodeSelectorTerm {
+                match_expressions: vec![],
+                match_fields: vec![req(FIELD_NODE_NAME, Operator::In, &["b"])],
+            }]),
             preferred: vec![],
         });
         let (s, r) = p.pre_filter(&named, &nodes);
@@ -160,13 +176,29 @@ mod tests {
 
     #[test]
     fn score_sums_matching_weights_then_scales() {
-        let nodes = [with_labels(node("a", 1, 1), &[("zone", "z1")]), with_labels(node("b", 1, 1), &[("zone", "z2")]), node("c", 1, 1)];
+        let nodes = [
+            with_labels(node("a", 1, 1), &[("zone", "z1")]),
+            with_labels(node("b", 1, 1), &[("zone", "z2")]),
+            node("c", 1, 1),
+        ];
         let mut pd = pod("p", 0, 0);
         Arc::make_mut(&mut pd.spec).node_affinity = Some(Aff {
             required: None,
             preferred: vec![
-                PreferredTerm { weight: 4, term: NodeSelectorTerm { match_expressions: vec![req("zone", Operator::In, &["z1"])], match_fields: vec![] } },
-                PreferredTerm { weight: 1, term: NodeSelectorTerm { match_expressions: vec![req("zone", Operator::Exists, &[])], match_fields: vec![] } },
+                PreferredTerm {
+                    weight: 4,
+                    term: NodeSelectorTerm {
+                        match_expressions: vec![req("zone", Operator::In, &["z1"])],
+                        match_fields: vec![],
+                    },
+                },
+                PreferredTerm {
+                    weight: 1,
+                    term: NodeSelectorTerm {
+                        match_expressions: vec![req("zone", Operator::Exists, &[])],
+                        match_fields: vec![],
+                    },
+                },
             ],
         });
         let p = NodeAffinity;

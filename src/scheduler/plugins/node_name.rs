@@ -48,6 +48,9 @@ mod tests {
         let p = NodeName;
         assert!(p.filter(&pod("q", 0, 0), &node("n1", 1, 1)).is_success());
         assert!(p.filter(&named, &node("n2", 1, 1)).is_success());
-        assert_eq!(p.filter(&named, &node("n1", 1, 1)), Status::unresolvable(ERR_REASON));
+        assert_eq!(
+            p.filter(&named, &node("n1", 1, 1)),
+            Status::unresolvable(ERR_REASON)
+        );
     }
 }

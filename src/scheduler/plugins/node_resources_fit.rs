@@ -64,8 +64,14 @@ impl Default for FitArgs {
 /// cpu and memory with weight 1: the default for every resource-based score.
 pub fn default_resources() -> Vec<ResourceWeight> {
     vec![
-        ResourceWeight { name: res::CPU.into(), weight: 1 },
-        ResourceWeight { name: res::MEMORY.into(), weight: 1 },
+        ResourceWeight {
+            name: res::CPU.into(),
+            weight: 1,
+        },
+        ResourceWeight {
+            name: res::MEMORY.into(),
+            weight: 1,
+        },
     ]
 }
 
@@ -91,11 +97,18 @@ impl ResourceKind {
     /// `(allocatable, node requested + pod request)` for scoring, or `None` when the
     /// resource is skipped (an extended resource the pod does not request, or none on the
     /// node). With `nonzero`, cpu and memory use the non-zero-default sums.
-    pub(crate) fn alloc_and_request(&self, pod: &Pod, node: &NodeInfo, nonzero: bool) -> Option<(i64, i64)> {
-        let a = &node.node.allocatable;
+    pub(crate) fn alloc_and_request(
+        &self,
+        pod: &Pod,
+        node: &NodeInfo,
+        nonzero: bool,
+    ) -> Option<(i64, i64)> {
+        let a = &node.allocatable;
         let (alloc, req) = match self {
             ResourceKind::Cpu if nonzero => (a.cpu_m, node.nonzero_cpu_m + pod.spec.nonzero_cpu_m),
-            ResourceKind::Memory if nonzero => (a.memory, node.nonzero_memory + pod.spec.nonzero_memory),
+            ResourceKind::Memory if nonzero => {
+                (a.memory, node.nonzero_memory + pod.spec.nonzero_memory)
+            }
             ResourceKind::Cpu => (a.cpu_m, node.requested.cpu_m + pod.spec.requests.cpu_m),
             ResourceKind::Memory => (a.memory, node.requested.memory + pod.spec.requests.memory),
             ResourceKind::Ephemeral => (
@@ -124,15 +137,19 @@ pub struct NodeResourcesFit {
 impl NodeResourcesFit {
     /// A plugin with these (validated) args.
     pub fn new(args: FitArgs) -> Self {
-        let kinds = args.resources.iter().map(|r| (ResourceKind::of(&r.name), r.weight)).collect();
+        let kinds = args
+            .resources
+            .iter()
+            .map(|r| (ResourceKind::of(&r.name), r.weight))
+            .collect();
         NodeResourcesFit { args, kinds }
     }
 
     fn ignored(&self, name: &str) -> bool {
         self.args.ignored_resources.iter().any(|r| r == name)
-            || name
-                .split_once('/')
-                .is_some_and(|(group, _)| self.args.ignored_resource_groups.iter().any(|g| g == group))
+            || name.split_once('/').is_some_and(|(group, _)| {
+                self.args.ignored_resource_groups.iter().any(|g| g == group)
+            })
     }
 }
 
@@ -171,7 +188,7 @@ impl PreFilterPlugin for NodeResourcesFit {
 
 impl FilterPlugin for NodeResourcesFit {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        let a = &node.node.allocatable;
+        let a = &node.allocatable;
         let u = &node.requested;
         let p = &pod.spec.requests;
         let mut reasons: Vec<String> = Vec::new();
@@ -179,7 +196,14 @@ impl FilterPlugin for NodeResourcesFit {
             reasons.push(ERR_TOO_MANY_PODS.into());
         }
         if p.cpu_m == 0 && p.memory == 0 && p.ephemeral_storage == 0 && p.scalars.is_empty() {
-            return if reasons.is_empty() { Status::success() } else { Status { code: crate::scheduler::framework::Code::Unschedulable, reasons } };
+            return if reasons.is_empty() {
+                Status::success()
+            } else {
+                Status {
+                    code: crate::scheduler::framework::Code::Unschedulable,
+                    reasons,
+                }
+            };
         }
         if p.cpu_m > 0 && a.cpu_m < p.cpu_m + u.cpu_m {
             reasons.push("Insufficient cpu".into());
@@ -187,7 +211,9 @@ impl FilterPlugin for NodeResourcesFit {
         if p.memory > 0 && a.memory < p.memory + u.memory {
             reasons.push("Insufficient memory".into());
         }
-        if p.ephemeral_storage > 0 && a.ephemeral_storage < p.ephemeral_storage + u.ephemeral_storage {
+        if p.ephemeral_storage > 0
+            && a.ephemeral_storage < p.ephemeral_storage + u.ephemeral_storage
+        {
             reasons.push("Insufficient ephemeral-storage".into());
         }
         for (name, want) in &p.scalars {
@@ -198,18 +224,26 @@ impl FilterPlugin for NodeResourcesFit {
         if reasons.is_empty() {
             Status::success()
         } else {
-            Status { code: crate::scheduler::framework::Code::Unschedulable, reasons }
+            Status {
+                code: crate::scheduler::framework::Code::Unschedulable,
+                reasons,
+            }
         }
     }
 }
 
 impl ScorePlugin for NodeResourcesFit {
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
-        let pairs = self.kinds.iter().filter_map(|(k, w)| k.alloc_and_request(pod, node, true).map(|(a, r)| (a, r, *w)));
+        let pairs = self.kinds.iter().filter_map(|(k, w)| {
+            k.alloc_and_request(pod, node, true)
+                .map(|(a, r)| (a, r, *w))
+        });
         match self.args.strategy {
             ScoringStrategyType::LeastAllocated => weighted_mean(pairs, least_requested_score),
             ScoringStrategyType::MostAllocated => weighted_mean(pairs, most_requested_score),
-            ScoringStrategyType::RequestedToCapacityRatio => requested_to_capacity_ratio(pairs, &self.args.shape),
+            ScoringStrategyType::RequestedToCapacityRatio => {
+                requested_to_capacity_ratio(pairs, &self.args.shape)
+            }
         }
     }
 }
@@ -255,7 +289,10 @@ pub fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
     shape.last().map_or(0, |&(_, s)| s * 10)
 }
 
-fn requested_to_capacity_ratio(pairs: impl Iterator<Item = (i64, i64, i64)>, shape: &[(i64, i64)]) -> i64 {
+fn requested_to_capacity_ratio(
+    pairs: impl Iterator<Item = (i64, i64, i64)>,
+    shape: &[(i64, i64)],
+) -> i64 {
     let (mut sum, mut weights) = (0f64, 0i64);
     for (alloc, req, w) in pairs {
         let util = if req > alloc { 100 } else { req * 100 / alloc };
@@ -265,7 +302,11 @@ fn requested_to_capacity_ratio(pairs: impl Iterator<Item = (i64, i64, i64)>, sha
             weights += w;
         }
     }
-    if weights == 0 { 0 } else { (sum / weights as f64).round() as i64 }
+    if weights == 0 {
+        0
+    } else {
+        (sum / weights as f64).round() as i64
+    }
 }
 
 #[cfg(test)]
@@ -282,24 +323,41 @@ mod tests {
         let s = f.filter(&pod("p", 1000, 2 * GI), &n);
         assert_eq!(s.code, crate::scheduler::framework::Code::Unschedulable);
         assert_eq!(s.reasons, ["Insufficient cpu", "Insufficient memory"]);
-        assert!(f.filter(&pod("fits", 500, GI), &n).is_success(), "equality fits");
+        assert!(
+            f.filter(&pod("fits", 500, GI), &n).is_success(),
+            "equality fits"
+        );
         let mut full = with_used(node("f", 4000, 8 * GI), 0, 0, 110);
         full.node = std::sync::Arc::new({
             let mut x = (*full.node).clone();
             x.allocatable.pods = 110;
             x
         });
-        assert_eq!(f.filter(&pod("zero", 0, 0), &full).reasons, [ERR_TOO_MANY_PODS]);
+        full.allocatable.pods = 110;
+        assert_eq!(
+            f.filter(&pod("zero", 0, 0), &full).reasons,
+            [ERR_TOO_MANY_PODS]
+        );
     }
 
     #[test]
     fn extended_resources_and_ignored_groups() {
         let mut n = node("n", 4000, 8 * GI);
-        std::sync::Arc::make_mut(&mut n.node).allocatable.set("nvidia.com/gpu", 1);
+        std::sync::Arc::make_mut(&mut n.node)
+            .allocatable
+            .set("nvidia.com/gpu", 1);
         let mut p = pod("p", 100, 0);
-        std::sync::Arc::make_mut(&mut p.spec).requests.set("nvidia.com/gpu", 2);
-        assert_eq!(NodeResourcesFit::default().filter(&p, &n).reasons, ["Insufficient nvidia.com/gpu"]);
-        let ignoring = NodeResourcesFit::new(FitArgs { ignored_resource_groups: vec!["nvidia.com".into()], ..FitArgs::default() });
+        std::sync::Arc::make_mut(&mut p.spec)
+            .requests
+            .set("nvidia.com/gpu", 2);
+        assert_eq!(
+            NodeResourcesFit::default().filter(&p, &n).reasons,
+            ["Insufficient nvidia.com/gpu"]
+        );
+        let ignoring = NodeResourcesFit::new(FitArgs {
+            ignored_resource_groups: vec!["nvidia.com".into()],
+            ..FitArgs::default()
+        });
         assert!(ignoring.filter(&p, &n).is_success());
     }
 
@@ -329,7 +387,10 @@ mod tests {
     #[test]
     fn most_allocated_and_rtcr() {
         let n = with_used(node("n", 4000, 8 * GI), 1000, 2 * GI, 1);
-        let most = NodeResourcesFit::new(FitArgs { strategy: ScoringStrategyType::MostAllocated, ..FitArgs::default() });
+        let most = NodeResourcesFit::new(FitArgs {
+            strategy: ScoringStrategyType::MostAllocated,
+            ..FitArgs::default()
+        });
         assert_eq!(most.score(&pod("p", 1000, 2 * GI), &n), 50);
         let rtcr = NodeResourcesFit::new(FitArgs {
             strategy: ScoringStrategyType::RequestedToCapacityRatio,

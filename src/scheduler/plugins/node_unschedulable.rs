@@ -31,7 +31,7 @@ impl Plugin for NodeUnschedulable {
 
 impl FilterPlugin for NodeUnschedulable {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        if !node.node.unschedulable {
+        if !node.unschedulable {
             return Status::success();
         }
         let taint = Taint {
@@ -61,18 +61,24 @@ mod tests {
             n.unschedulable = true;
             n
         });
+        cordoned.unschedulable = true;
         let plain = pod("p", 100, 0);
         let mut tolerant = pod("t", 100, 0);
-        std::sync::Arc::make_mut(&mut tolerant.spec).tolerations.push(Toleration {
-            key: TAINT_NODE_UNSCHEDULABLE.into(),
-            operator: TolerationOperator::Exists,
-            value: String::new(),
-            effect: Some(TaintEffect::NoSchedule),
-            toleration_seconds: None,
-        });
+        std::sync::Arc::make_mut(&mut tolerant.spec)
+            .tolerations
+            .push(Toleration {
+                key: TAINT_NODE_UNSCHEDULABLE.into(),
+                operator: TolerationOperator::Exists,
+                value: String::new(),
+                effect: Some(TaintEffect::NoSchedule),
+                toleration_seconds: None,
+            });
         let p = NodeUnschedulable;
         assert!(p.filter(&plain, &node("ok", 4000, 1 << 30)).is_success());
-        assert_eq!(p.filter(&plain, &cordoned), Status::unresolvable(ERR_REASON_UNSCHEDULABLE));
+        assert_eq!(
+            p.filter(&plain, &cordoned),
+            Status::unresolvable(ERR_REASON_UNSCHEDULABLE)
+        );
         assert!(p.filter(&tolerant, &cordoned).is_success());
     }
 }

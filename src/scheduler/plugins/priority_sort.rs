@@ -50,7 +50,12 @@ mod tests {
         let cases = [
             ("higher priority first", info(10, 9), info(0, 1), true),
             ("lower priority later", info(0, 1), info(10, 9), false),
-            ("same priority earlier time first", info(5, 1), info(5, 2), true),
+            (
+                "same priority earlier time first",
+                info(5, 1),
+                info(5, 2),
+                true,
+            ),
             ("equal is not less", info(5, 1), info(5, 1), false),
         ];
         for (name, a, b, want) in cases {

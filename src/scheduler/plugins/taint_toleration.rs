@@ -37,6 +37,9 @@ impl Plugin for TaintToleration {
 
 impl FilterPlugin for TaintToleration {
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
+        if !node.has_taints {
+            return Status::success();
+        }
         let untolerated = node.node.taints.iter().find(|t| {
             matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
                 && !tolerated(&pod.spec.tolerations, t)
@@ -70,7 +73,9 @@ impl ScorePlugin for TaintToleration {
         node.node
             .taints
             .iter()
-            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !tolerated(&self.prefer_tolerations, t))
+            .filter(|t| {
+                t.effect == TaintEffect::PreferNoSchedule && !tolerated(&self.prefer_tolerations, t)
+            })
             .count() as i64
     }
 
@@ -88,22 +93,37 @@ mod tests {
     use std::sync::Arc;
 
     fn taint(k: &str, v: &str, e: TaintEffect) -> Taint {
-        Taint { key: k.into(), value: v.into(), effect: e }
+        Taint {
+            key: k.into(),
+            value: v.into(),
+            effect: e,
+        }
     }
 
     #[test]
     fn filter_reports_first_untolerated_taint() {
-        let n = with_taints(node("n", 1, 1), vec![taint("a", "1", TaintEffect::PreferNoSchedule), taint("k", "v", TaintEffect::NoSchedule)]);
+        let n = with_taints(
+            node("n", 1, 1),
+            vec![
+                taint("a", "1", TaintEffect::PreferNoSchedule),
+                taint("k", "v", TaintEffect::NoSchedule),
+            ],
+        );
         let p = TaintToleration::default();
-        assert_eq!(p.filter(&pod("p", 0, 0), &n), Status::unresolvable("node(s) had untolerated taint {k: v}"));
+        assert_eq!(
+            p.filter(&pod("p", 0, 0), &n),
+            Status::unresolvable("node(s) had untolerated taint {k: v}")
+        );
         let mut tolerant = pod("t", 0, 0);
-        Arc::make_mut(&mut tolerant.spec).tolerations.push(Toleration {
-            key: "k".into(),
-            operator: TolerationOperator::Equal,
-            value: "v".into(),
-            effect: None,
-            toleration_seconds: None,
-        });
+        Arc::make_mut(&mut tolerant.spec)
+            .tolerations
+            .push(Toleration {
+                key: "k".into(),
+                operator: TolerationOperator::Equal,
+                value: "v".into(),
+                effect: None,
+                toleration_seconds: None,
+            });
         assert!(p.filter(&tolerant, &n).is_success());
     }
 
@@ -111,8 +131,17 @@ mod tests {
     fn score_counts_prefer_no_schedule_and_reverses() {
         let nodes = [
             with_taints(node("a", 1, 1), vec![]),
-            with_taints(node("b", 1, 1), vec![taint("x", "", TaintEffect::PreferNoSchedule)]),
-            with_taints(node("c", 1, 1), vec![taint("x", "", TaintEffect::PreferNoSchedule), taint("y", "", TaintEffect::PreferNoSchedule)]),
+            with_taints(
+                node("b", 1, 1),
+                vec![taint("x", "", TaintEffect::PreferNoSchedule)],
+            ),
+            with_taints(
+                node("c", 1, 1),
+                vec![
+                    taint("x", "", TaintEffect::PreferNoSchedule),
+                    taint("y", "", TaintEffect::PreferNoSchedule),
+                ],
+            ),
         ];
         let mut p = TaintToleration::default();
         let pd = pod("p", 0, 0);
