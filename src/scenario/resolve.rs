@@ -8,18 +8,25 @@ use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm, Pref
 use crate::api::duration::parse_duration_ms;
 use crate::api::meta::{ObjectMeta, OwnerRef};
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
-use crate::api::pod::{Behaviour, Container, Pod, PodSpec, PodStatus, PreemptionPolicy, RestartPolicy, DEFAULT_SCHEDULER};
+use crate::api::pod::{
+    Behaviour, Container, DEFAULT_SCHEDULER, Pod, PodSpec, PodStatus, PreemptionPolicy,
+    RestartPolicy,
+};
 use crate::api::quantity::Quantity;
 use crate::api::selector::{Operator, Requirement, validate_label_key, validate_label_value};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use crate::api::{ContainerImage, Distribution, JobSpec, Labels, Node, PriorityClass, Resources};
 use crate::engine::{RngStreams, SimTime};
 use crate::node::KubeletTimings;
-use crate::scheduler::config::{ExtensionPoint, PluginRef, PluginSet, ProfileConfig, SchedulerConfig};
+use crate::scheduler::config::{
+    ExtensionPoint, PluginRef, PluginSet, ProfileConfig, SchedulerConfig,
+};
 use crate::scheduler::plugins::balanced_allocation::BalancedAllocationArgs;
 use crate::scheduler::plugins::node_resources_fit::{FitArgs, ResourceWeight, ScoringStrategyType};
 use crate::scheduler::plugins::{PluginArgs, Registry};
-use crate::workload::{ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source, read_csv_trace};
+use crate::workload::{
+    ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source, read_csv_trace,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,20 +51,27 @@ struct Resolver {
 impl Resolver {
     fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
         let (line, col) = abs_position(d.line, leaf);
-        self.errors.push(LoadError::at(d.file, line, col, path, msg));
+        self.errors
+            .push(LoadError::at(d.file, line, col, path, msg));
     }
     fn doc(&mut self, d: Doc, path: &str, msg: impl Into<String>) {
-        self.errors.push(LoadError::at(d.file, d.line, 0, path, msg));
+        self.errors
+            .push(LoadError::at(d.file, d.line, 0, path, msg));
     }
     fn warn(&mut self, d: Doc, msg: impl AsRef<str>) {
-        self.warnings.push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
+        self.warnings
+            .push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
     }
 }
 
 /// Loads and validates a scenario from files and directories.
 pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     let outcome = documents::load(paths);
-    let mut r = Resolver { errors: outcome.errors, warnings: outcome.warnings, ..Default::default() };
+    let mut r = Resolver {
+        errors: outcome.errors,
+        warnings: outcome.warnings,
+        ..Default::default()
+    };
     let manifests = outcome.manifests;
     let doc = |m: &Located<Manifest>| -> (PathBuf, u32) { (m.file.clone(), m.line) };
 
@@ -68,8 +82,18 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
             match &sim {
                 None => sim = Some((s, doc(m))),
                 Some((_, (f, l))) => {
-                    let msg = format!("a second Simulation document; the first is at {}:{l}", f.display());
-                    r.doc(Doc { file: &m.file, line: m.line }, "", msg);
+                    let msg = format!(
+                        "a second Simulation document; the first is at {}:{l}",
+                        f.display()
+                    );
+                    r.doc(
+                        Doc {
+                            file: &m.file,
+                            line: m.line,
+                        },
+                        "",
+                        msg,
+                    );
                 }
             }
         }
@@ -79,9 +103,15 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     let mut sched_doc: Option<(PathBuf, u32)> = None;
     for m in &manifests {
         if let Manifest::KubeSchedulerConfiguration(k) = &m.value {
-            let d = Doc { file: &m.file, line: m.line };
+            let d = Doc {
+                file: &m.file,
+                line: m.line,
+            };
             if let Some((f, l)) = &sched_doc {
-                let msg = format!("a second KubeSchedulerConfiguration; the first is at {}:{l}", f.display());
+                let msg = format!(
+                    "a second KubeSchedulerConfiguration; the first is at {}:{l}",
+                    f.display()
+                );
                 r.doc(d, "", msg);
                 continue;
             }
@@ -89,15 +119,24 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
             scheduler = scheduler_config(&mut r, d, k);
         }
     }
-    r.profiles = scheduler.profiles.iter().map(|p| p.scheduler_name.clone()).collect();
+    r.profiles = scheduler
+        .profiles
+        .iter()
+        .map(|p| p.scheduler_name.clone())
+        .collect();
 
     // Cluster-scoped objects.
     for pc in PriorityClass::built_in() {
         r.classes.insert(pc.name.clone(), pc);
     }
-    r.namespaces = ["default", "kube-system", "kube-public", "kube-node-lease"].map(String::from).to_vec();
+    r.namespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
+        .map(String::from)
+        .to_vec();
     for m in &manifests {
-        let d = Doc { file: &m.file, line: m.line };
+        let d = Doc {
+            file: &m.file,
+            line: m.line,
+        };
         match &m.value {
             Manifest::PriorityClass(pc) => {
                 let Some(name) = pc.metadata.name.clone() else {
@@ -105,20 +144,43 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
                     continue;
                 };
                 if pc.value > 1_000_000_000 {
-                    r.doc(d, "value", format!("must not exceed 1000000000 for user classes, got {}", pc.value));
+                    r.doc(
+                        d,
+                        "value",
+                        format!(
+                            "must not exceed 1000000000 for user classes, got {}",
+                            pc.value
+                        ),
+                    );
                 }
                 let policy = match pc.preemption_policy.as_deref() {
                     None | Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
                     Some("Never") => PreemptionPolicy::Never,
                     Some(o) => {
-                        r.doc(d, "preemptionPolicy", format!("expected PreemptLowerPriority or Never, got {o:?}"));
+                        r.doc(
+                            d,
+                            "preemptionPolicy",
+                            format!("expected PreemptLowerPriority or Never, got {o:?}"),
+                        );
                         PreemptionPolicy::PreemptLowerPriority
                     }
                 };
                 if pc.global_default && r.classes.values().any(|c| c.global_default) {
-                    r.doc(d, "globalDefault", "only one PriorityClass may be the global default");
+                    r.doc(
+                        d,
+                        "globalDefault",
+                        "only one PriorityClass may be the global default",
+                    );
                 }
-                r.classes.insert(name.clone(), PriorityClass { name, value: pc.value, global_default: pc.global_default, preemption_policy: policy });
+                r.classes.insert(
+                    name.clone(),
+                    PriorityClass {
+                        name,
+                        value: pc.value,
+                        global_default: pc.global_default,
+                        preemption_policy: policy,
+                    },
+                );
             }
             Manifest::Namespace(ns) => match &ns.metadata.name {
                 Some(n) if !r.namespaces.contains(n) => r.namespaces.push(n.clone()),
@@ -131,10 +193,16 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
 
     let Some((sim, (sim_file, sim_line))) = sim else {
         let file = paths.first().cloned().unwrap_or_default();
-        r.errors.push(LoadError::in_file(&file, "no Simulation document (apiVersion: kubesim.io/v1alpha1, kind: Simulation) found"));
+        r.errors.push(LoadError::in_file(
+            &file,
+            "no Simulation document (apiVersion: kubesim.io/v1alpha1, kind: Simulation) found",
+        ));
         return Err(r.errors);
     };
-    let sd = Doc { file: &sim_file, line: sim_line };
+    let sd = Doc {
+        file: &sim_file,
+        line: sim_line,
+    };
     let spec = &sim.spec;
 
     // Nodes: pools first, then Node manifests.
@@ -142,26 +210,49 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     for (pi, pool) in spec.cluster.node_pools.iter().enumerate() {
         let path = format!("spec.cluster.nodePools[{pi}]");
         if pool.count.value < 0 {
-            r.at(sd, &pool.count, &format!("{path}.count"), format!("must not be negative, got {}", pool.count.value));
+            r.at(
+                sd,
+                &pool.count,
+                &format!("{path}.count"),
+                format!("must not be negative, got {}", pool.count.value),
+            );
             continue;
         }
-        let template = raw::Node { metadata: pool.template.metadata.clone(), spec: pool.template.spec.clone(), status: pool.template.status.clone() };
+        let template = raw::Node {
+            metadata: pool.template.metadata.clone(),
+            spec: pool.template.spec.clone(),
+            status: pool.template.status.clone(),
+        };
         for i in 1..=pool.count.value {
             let name = format!("{}-{i}", pool.name);
             let mut extra = Labels::new();
             extra.insert(LABEL_POOL.into(), pool.name.clone());
             extra.insert(LABEL_HOSTNAME.into(), name.clone());
             if !pool.zones.is_empty() {
-                extra.insert(LABEL_ZONE.into(), pool.zones[((i - 1) as usize) % pool.zones.len()].clone());
+                extra.insert(
+                    LABEL_ZONE.into(),
+                    pool.zones[((i - 1) as usize) % pool.zones.len()].clone(),
+                );
             }
-            if let Some(n) = node(&mut r, sd, &format!("{path}.template"), &template, name, extra, Some(pool.name.clone())) {
+            if let Some(n) = node(
+                &mut r,
+                sd,
+                &format!("{path}.template"),
+                &template,
+                name,
+                extra,
+                Some(pool.name.clone()),
+            ) {
                 nodes.push(n);
             }
         }
     }
     for m in &manifests {
         if let Manifest::Node(n) = &m.value {
-            let d = Doc { file: &m.file, line: m.line };
+            let d = Doc {
+                file: &m.file,
+                line: m.line,
+            };
             let Some(name) = n.metadata.name.clone() else {
                 r.doc(d, "metadata.name", "is required");
                 continue;
@@ -184,14 +275,27 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     let mut jobs = Vec::new();
     let mut pod_keys = BTreeSet::new();
     for m in &manifests {
-        let d = Doc { file: &m.file, line: m.line };
+        let d = Doc {
+            file: &m.file,
+            line: m.line,
+        };
         match &m.value {
             Manifest::Pod(p) => {
-                let Some((meta, spec)) = pod(&mut r, d, &p.metadata, &p.spec, "spec", false) else { continue };
+                let Some((meta, spec)) = pod(&mut r, d, &p.metadata, &p.spec, "spec", false) else {
+                    continue;
+                };
                 if !pod_keys.insert((meta.namespace.clone(), meta.name.clone())) {
-                    r.doc(d, "metadata.name", format!("duplicate pod {}/{}", meta.namespace, meta.name));
+                    r.doc(
+                        d,
+                        "metadata.name",
+                        format!("duplicate pod {}/{}", meta.namespace, meta.name),
+                    );
                 }
-                pods.push(Pod { meta, spec: Arc::new(spec), status: PodStatus::default() });
+                pods.push(Pod {
+                    meta,
+                    spec: Arc::new(spec),
+                    status: PodStatus::default(),
+                });
             }
             Manifest::Job(j) => {
                 if let Some(job) = job(&mut r, d, j) {
@@ -225,7 +329,12 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
                 continue;
             }
             _ => {
-                r.at(sd, value, &path, "unknown timing; expected podStartup or imagePull");
+                r.at(
+                    sd,
+                    value,
+                    &path,
+                    "unknown timing; expected podStartup or imagePull",
+                );
                 continue;
             }
         };
@@ -234,12 +343,20 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
             Err(e) => r.at(sd, value, &path, e.to_string()),
         }
     }
-    for (present, field) in [(spec.traffic.is_some(), "traffic"), (spec.timeline.is_some(), "timeline"), (spec.faults.is_some(), "faults")] {
+    for (present, field) in [
+        (spec.traffic.is_some(), "traffic"),
+        (spec.timeline.is_some(), "timeline"),
+        (spec.faults.is_some(), "faults"),
+    ] {
         if present {
             r.warn(sd, format!("spec.{field} is not modelled yet; ignored"));
         }
     }
-    let mut output = OutputOptions { plots: spec.output.plots.unwrap_or(false), explain: spec.output.explain.unwrap_or(false), ..Default::default() };
+    let mut output = OutputOptions {
+        plots: spec.output.plots.unwrap_or(false),
+        explain: spec.output.explain.unwrap_or(false),
+        ..Default::default()
+    };
     if let Some(iv) = &spec.output.metrics_interval {
         match parse_duration_ms(&iv.value) {
             Ok(ms) if ms > 0 => output.metrics_interval_ms = ms,
@@ -262,7 +379,12 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     };
 
     // Build the scheduler once to check plugin names and extension points.
-    if let Err(errs) = crate::scheduler::Scheduler::new(&scheduler, &Registry::in_tree(), RngStreams::new(1).stream("validate"), false) {
+    if let Err(errs) = crate::scheduler::Scheduler::new(
+        &scheduler,
+        &Registry::in_tree(),
+        RngStreams::new(1).stream("validate"),
+        false,
+    ) {
         let (f, l) = sched_doc.clone().unwrap_or((sim_file.clone(), sim_line));
         for e in errs {
             r.errors.push(LoadError::at(&f, l, 0, "", e));
@@ -273,7 +395,12 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     }
     Ok(Scenario {
         name,
-        description: sim.metadata.annotations.get("kubesim.io/description").cloned().unwrap_or_default(),
+        description: sim
+            .metadata
+            .annotations
+            .get("kubesim.io/description")
+            .cloned()
+            .unwrap_or_default(),
         seed: spec.seed.unwrap_or(1),
         duration: SimTime(duration),
         nodes,
@@ -289,7 +416,13 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
     })
 }
 
-fn quantity(r: &mut Resolver, d: Doc, path: &str, name: &str, q: &Spanned<raw::QuantityText>) -> Option<i64> {
+fn quantity(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    name: &str,
+    q: &Spanned<raw::QuantityText>,
+) -> Option<i64> {
     let parsed = match Quantity::parse(q.value.as_str()) {
         Ok(v) => v,
         Err(e) => {
@@ -297,11 +430,23 @@ fn quantity(r: &mut Resolver, d: Doc, path: &str, name: &str, q: &Spanned<raw::Q
             return None;
         }
     };
-    let v = if name == "cpu" { parsed.as_milli_i64() } else { parsed.as_units_i64() };
+    let v = if name == "cpu" {
+        parsed.as_milli_i64()
+    } else {
+        parsed.as_units_i64()
+    };
     match v {
         Some(v) if v >= 0 => Some(v),
         _ => {
-            r.at(d, q, path, format!("must be a non-negative quantity that fits 64 bits, got {:?}", q.value.as_str()));
+            r.at(
+                d,
+                q,
+                path,
+                format!(
+                    "must be a non-negative quantity that fits 64 bits, got {:?}",
+                    q.value.as_str()
+                ),
+            );
             None
         }
     }
@@ -317,36 +462,93 @@ fn resources(r: &mut Resolver, d: Doc, path: &str, qs: &raw::Quantities) -> Reso
     out
 }
 
-fn node(r: &mut Resolver, d: Doc, path: &str, n: &raw::Node, name: String, extra: Labels, pool: Option<String>) -> Option<Node> {
-    let prefix = if path.is_empty() { String::new() } else { format!("{path}.") };
-    let capacity = resources(r, d, &format!("{prefix}status.capacity"), &n.status.capacity);
+fn node(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    n: &raw::Node,
+    name: String,
+    extra: Labels,
+    pool: Option<String>,
+) -> Option<Node> {
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    };
+    let capacity = resources(
+        r,
+        d,
+        &format!("{prefix}status.capacity"),
+        &n.status.capacity,
+    );
     let mut allocatable = capacity.clone();
     if !n.status.allocatable.is_empty() {
-        let given = resources(r, d, &format!("{prefix}status.allocatable"), &n.status.allocatable);
-        for (k, _) in &n.status.allocatable {
+        let given = resources(
+            r,
+            d,
+            &format!("{prefix}status.allocatable"),
+            &n.status.allocatable,
+        );
+        for k in n.status.allocatable.keys() {
             allocatable.set(k, given.get(k));
         }
     }
-    if allocatable.pods == 0 && !n.status.capacity.contains_key("pods") && !n.status.allocatable.contains_key("pods") {
+    if allocatable.pods == 0
+        && !n.status.capacity.contains_key("pods")
+        && !n.status.allocatable.contains_key("pods")
+    {
         allocatable.pods = 110;
     }
     let mut taints = Vec::new();
     for (i, t) in n.spec.taints.iter().enumerate() {
         match TaintEffect::parse(&t.effect) {
-            Some(effect) => taints.push(Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect }),
-            None => r.doc(d, &format!("{prefix}spec.taints[{i}].effect"), format!("expected NoSchedule, PreferNoSchedule or NoExecute, got {:?}", t.effect)),
+            Some(effect) => taints.push(Taint {
+                key: t.key.clone(),
+                value: t.value.clone().unwrap_or_default(),
+                effect,
+            }),
+            None => r.doc(
+                d,
+                &format!("{prefix}spec.taints[{i}].effect"),
+                format!(
+                    "expected NoSchedule, PreferNoSchedule or NoExecute, got {:?}",
+                    t.effect
+                ),
+            ),
         }
     }
     let mut labels = n.metadata.labels.clone();
     labels.extend(extra);
     check_labels(r, d, &format!("{prefix}metadata.labels"), &labels);
     Some(Node {
-        meta: ObjectMeta { name, namespace: String::new(), labels: Arc::new(labels), annotations: Arc::new(n.metadata.annotations.clone()), owner: None },
-        capacity: if capacity.pods == 0 { Resources { pods: allocatable.pods, ..capacity } } else { capacity },
+        meta: ObjectMeta {
+            name,
+            namespace: String::new(),
+            labels: Arc::new(labels),
+            annotations: Arc::new(n.metadata.annotations.clone()),
+            owner: None,
+        },
+        capacity: if capacity.pods == 0 {
+            Resources {
+                pods: allocatable.pods,
+                ..capacity
+            }
+        } else {
+            capacity
+        },
         allocatable,
         taints,
         unschedulable: n.spec.unschedulable,
-        images: n.status.images.iter().map(|i| ContainerImage { names: i.names.clone(), size_bytes: i.size_bytes.unwrap_or(0) }).collect(),
+        images: n
+            .status
+            .images
+            .iter()
+            .map(|i| ContainerImage {
+                names: i.names.clone(),
+                size_bytes: i.size_bytes.unwrap_or(0),
+            })
+            .collect(),
         pool,
     })
 }
@@ -365,7 +567,10 @@ fn check_labels(r: &mut Resolver, d: Doc, path: &str, labels: &Labels) {
 fn namespace(r: &mut Resolver, d: Doc, ns: Option<&String>) -> String {
     let ns = ns.cloned().unwrap_or_else(|| "default".into());
     if !r.namespaces.contains(&ns) {
-        r.warn(d, format!("namespace {ns:?} is not declared; created implicitly"));
+        r.warn(
+            d,
+            format!("namespace {ns:?} is not declared; created implicitly"),
+        );
         r.namespaces.push(ns.clone());
     }
     ns
@@ -381,7 +586,14 @@ fn meta(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, index: u64) -> Option<Obj
         }
     };
     check_labels(r, d, "metadata.labels", &m.labels);
-    let owner = m.owner_references.iter().find(|o| o.controller == Some(true)).map(|o| OwnerRef { kind: o.kind.clone(), name: o.name.clone() });
+    let owner = m
+        .owner_references
+        .iter()
+        .find(|o| o.controller == Some(true))
+        .map(|o| OwnerRef {
+            kind: o.kind.clone(),
+            name: o.name.clone(),
+        });
     Some(ObjectMeta {
         name,
         namespace: namespace(r, d, m.namespace.as_ref()),
@@ -399,7 +611,10 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
         r.doc(d, &format!("{path}.image"), "is required");
     }
     if c.ports.iter().any(|p| p.host_port.is_some()) {
-        r.warn(d, format!("{path}.ports[].hostPort is not modelled yet; ignored"));
+        r.warn(
+            d,
+            format!("{path}.ports[].hostPort is not modelled yet; ignored"),
+        );
     }
     Container {
         name: c.name.clone(),
@@ -413,7 +628,10 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
 
 fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> NodeSelectorTerm {
     let mut out = NodeSelectorTerm::default();
-    for (field, list, is_fields) in [("matchExpressions", &t.match_expressions, false), ("matchFields", &t.match_fields, true)] {
+    for (field, list, is_fields) in [
+        ("matchExpressions", &t.match_expressions, false),
+        ("matchFields", &t.match_fields, true),
+    ] {
         for (i, e) in list.iter().enumerate() {
             let p = format!("{path}.{field}[{i}]");
             let op = match Operator::parse(&e.operator.value) {
@@ -423,8 +641,14 @@ fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> Node
                     continue;
                 }
             };
-            if is_fields && (e.key != FIELD_NODE_NAME || !matches!(op, Operator::In | Operator::NotIn)) {
-                r.doc(d, &p, "matchFields supports only metadata.name with In or NotIn");
+            if is_fields
+                && (e.key != FIELD_NODE_NAME || !matches!(op, Operator::In | Operator::NotIn))
+            {
+                r.doc(
+                    d,
+                    &p,
+                    "matchFields supports only metadata.name with In or NotIn",
+                );
                 continue;
             }
             match Requirement::new(&e.key, op, e.values.clone()) {
@@ -437,34 +661,74 @@ fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> Node
     out
 }
 
-fn pod(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, s: &raw::PodSpec, path: &str, in_job: bool) -> Option<(ObjectMeta, PodSpec)> {
+fn pod(
+    r: &mut Resolver,
+    d: Doc,
+    m: &raw::ObjectMeta,
+    s: &raw::PodSpec,
+    path: &str,
+    in_job: bool,
+) -> Option<(ObjectMeta, PodSpec)> {
     let meta = meta(r, d, m, 1)?;
-    let containers: Vec<Container> = s.containers.iter().enumerate().map(|(i, c)| container(r, d, &format!("{path}.containers[{i}]"), c, false)).collect();
-    let inits: Vec<Container> = s.init_containers.iter().enumerate().map(|(i, c)| container(r, d, &format!("{path}.initContainers[{i}]"), c, true)).collect();
+    let containers: Vec<Container> = s
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| container(r, d, &format!("{path}.containers[{i}]"), c, false))
+        .collect();
+    let inits: Vec<Container> = s
+        .init_containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| container(r, d, &format!("{path}.initContainers[{i}]"), c, true))
+        .collect();
     let overhead = resources(r, d, &format!("{path}.overhead"), &s.overhead);
     check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
     let mut affinity = None;
     if let Some(a) = &s.affinity {
         if a.pod_affinity.is_some() || a.pod_anti_affinity.is_some() {
-            r.warn(d, format!("{path}.affinity.podAffinity/podAntiAffinity is not modelled yet; ignored"));
+            r.warn(
+                d,
+                format!("{path}.affinity.podAffinity/podAntiAffinity is not modelled yet; ignored"),
+            );
         }
         if let Some(na) = &a.node_affinity {
             let required = na.required_during_scheduling_ignored_during_execution.as_ref().map(|ns| {
                 ns.node_selector_terms.iter().enumerate().map(|(i, t)| term(r, d, &format!("{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[{i}]"), t)).collect()
             });
             let mut preferred = Vec::new();
-            for (i, p) in na.preferred_during_scheduling_ignored_during_execution.iter().enumerate() {
-                let pp = format!("{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            for (i, p) in na
+                .preferred_during_scheduling_ignored_during_execution
+                .iter()
+                .enumerate()
+            {
+                let pp = format!(
+                    "{path}.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+                );
                 if !(1..=100).contains(&p.weight.value) {
-                    r.at(d, &p.weight, &format!("{pp}.weight"), format!("must be between 1 and 100, got {}", p.weight.value));
+                    r.at(
+                        d,
+                        &p.weight,
+                        &format!("{pp}.weight"),
+                        format!("must be between 1 and 100, got {}", p.weight.value),
+                    );
                 }
-                preferred.push(PreferredTerm { weight: p.weight.value, term: term(r, d, &format!("{pp}.preference"), &p.preference) });
+                preferred.push(PreferredTerm {
+                    weight: p.weight.value,
+                    term: term(r, d, &format!("{pp}.preference"), &p.preference),
+                });
             }
-            affinity = Some(NodeAffinity { required, preferred });
+            affinity = Some(NodeAffinity {
+                required,
+                preferred,
+            });
         }
     }
     if s.topology_spread_constraints.is_some() {
-        r.warn(d, format!("{path}.topologySpreadConstraints is not modelled yet; ignored"));
+        r.warn(
+            d,
+            format!("{path}.topologySpreadConstraints is not modelled yet; ignored"),
+        );
     }
     let mut tolerations = Vec::new();
     for (i, t) in s.tolerations.iter().enumerate() {
@@ -473,51 +737,103 @@ fn pod(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, s: &raw::PodSpec, path: &s
             None | Some("Equal") => TolerationOperator::Equal,
             Some("Exists") => TolerationOperator::Exists,
             Some(o) => {
-                r.doc(d, &format!("{p}.operator"), format!("expected Equal or Exists, got {o:?}"));
+                r.doc(
+                    d,
+                    &format!("{p}.operator"),
+                    format!("expected Equal or Exists, got {o:?}"),
+                );
                 continue;
             }
         };
-        if operator == TolerationOperator::Exists && t.value.as_deref().is_some_and(|v| !v.is_empty()) {
-            r.doc(d, &format!("{p}.value"), "must be empty when operator is Exists");
+        if operator == TolerationOperator::Exists
+            && t.value.as_deref().is_some_and(|v| !v.is_empty())
+        {
+            r.doc(
+                d,
+                &format!("{p}.value"),
+                "must be empty when operator is Exists",
+            );
         }
         let effect = match t.effect.as_deref() {
             None | Some("") => None,
             Some(e) => match TaintEffect::parse(e) {
                 Some(e) => Some(e),
                 None => {
-                    r.doc(d, &format!("{p}.effect"), format!("expected NoSchedule, PreferNoSchedule or NoExecute, got {e:?}"));
+                    r.doc(
+                        d,
+                        &format!("{p}.effect"),
+                        format!("expected NoSchedule, PreferNoSchedule or NoExecute, got {e:?}"),
+                    );
                     continue;
                 }
             },
         };
-        tolerations.push(Toleration { key: t.key.clone().unwrap_or_default(), operator, value: t.value.clone().unwrap_or_default(), effect, toleration_seconds: t.toleration_seconds });
+        tolerations.push(Toleration {
+            key: t.key.clone().unwrap_or_default(),
+            operator,
+            value: t.value.clone().unwrap_or_default(),
+            effect,
+            toleration_seconds: t.toleration_seconds,
+        });
     }
-    let scheduler_name = s.scheduler_name.clone().unwrap_or_else(|| DEFAULT_SCHEDULER.to_string());
+    let scheduler_name = s
+        .scheduler_name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SCHEDULER.to_string());
     if !r.profiles.contains(&scheduler_name) {
         let known = r.profiles.iter().cloned().collect::<Vec<_>>().join(", ");
-        r.doc(d, &format!("{path}.schedulerName"), format!("no scheduler profile is named {scheduler_name:?}; profiles: {known}"));
+        r.doc(
+            d,
+            &format!("{path}.schedulerName"),
+            format!("no scheduler profile is named {scheduler_name:?}; profiles: {known}"),
+        );
     }
     let restart_policy = match s.restart_policy.as_deref() {
         None if in_job => {
-            r.doc(d, &format!("{path}.restartPolicy"), "a Job's pods must set restartPolicy Never or OnFailure");
+            r.doc(
+                d,
+                &format!("{path}.restartPolicy"),
+                "a Job's pods must set restartPolicy Never or OnFailure",
+            );
             RestartPolicy::Never
         }
         None | Some("Always") if in_job => {
-            r.doc(d, &format!("{path}.restartPolicy"), "a Job's pods must set restartPolicy Never or OnFailure, got Always");
+            r.doc(
+                d,
+                &format!("{path}.restartPolicy"),
+                "a Job's pods must set restartPolicy Never or OnFailure, got Always",
+            );
             RestartPolicy::Never
         }
         None | Some("Always") => RestartPolicy::Always,
         Some("OnFailure") => RestartPolicy::OnFailure,
         Some("Never") => RestartPolicy::Never,
         Some(o) => {
-            r.doc(d, &format!("{path}.restartPolicy"), format!("expected Always, OnFailure or Never, got {o:?}"));
+            r.doc(
+                d,
+                &format!("{path}.restartPolicy"),
+                format!("expected Always, OnFailure or Never, got {o:?}"),
+            );
             RestartPolicy::Always
         }
     };
-    let mut spec = PodSpec::new(containers, inits, overhead, s.node_selector.clone(), affinity, tolerations, scheduler_name, restart_policy);
+    let mut spec = PodSpec::new(
+        containers,
+        inits,
+        overhead,
+        s.node_selector.clone(),
+        affinity,
+        tolerations,
+        scheduler_name,
+        restart_policy,
+    );
     if let Some(n) = &s.node_name {
         if !r.node_names.contains(n) {
-            r.doc(d, &format!("{path}.nodeName"), format!("no node is named {n:?}"));
+            r.doc(
+                d,
+                &format!("{path}.nodeName"),
+                format!("no node is named {n:?}"),
+            );
         }
         spec.node_name = Some(n.clone());
     }
@@ -526,7 +842,11 @@ fn pod(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, s: &raw::PodSpec, path: &s
         Some(c) => match r.classes.get(c) {
             Some(pc) => Some(pc.clone()),
             None => {
-                r.doc(d, &format!("{path}.priorityClassName"), format!("no PriorityClass is named {c:?}"));
+                r.doc(
+                    d,
+                    &format!("{path}.priorityClassName"),
+                    format!("no PriorityClass is named {c:?}"),
+                );
                 None
             }
         },
@@ -538,10 +858,16 @@ fn pod(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, s: &raw::PodSpec, path: &s
         Some("Never") => PreemptionPolicy::Never,
         Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
         Some(o) => {
-            r.doc(d, &format!("{path}.preemptionPolicy"), format!("expected PreemptLowerPriority or Never, got {o:?}"));
+            r.doc(
+                d,
+                &format!("{path}.preemptionPolicy"),
+                format!("expected PreemptLowerPriority or Never, got {o:?}"),
+            );
             PreemptionPolicy::PreemptLowerPriority
         }
-        None => class.map_or(PreemptionPolicy::PreemptLowerPriority, |c| c.preemption_policy),
+        None => class.map_or(PreemptionPolicy::PreemptLowerPriority, |c| {
+            c.preemption_policy
+        }),
     };
     if let Some(g) = s.termination_grace_period_seconds {
         spec.termination_grace_ms = g.max(0).saturating_mul(1000);
@@ -555,19 +881,34 @@ fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behavi
     let mut b = Behaviour::default();
     let dist = |r: &mut Resolver, key: &str| -> Option<Distribution> {
         let v = ann.get(key)?;
-        Distribution::parse(v).map_err(|e| r.doc(d, &format!("metadata.annotations.{key}"), e.to_string())).ok()
+        Distribution::parse(v)
+            .map_err(|e| r.doc(d, &format!("metadata.annotations.{key}"), e.to_string()))
+            .ok()
     };
     b.duration = dist(r, "kubesim.io/duration");
     b.startup = dist(r, "kubesim.io/startup");
     if let Some(v) = ann.get("kubesim.io/exit-code") {
         match v.parse::<i32>() {
             Ok(c) => b.exit_code = c,
-            Err(_) => r.doc(d, "metadata.annotations.kubesim.io/exit-code", format!("expected an integer, got {v:?}")),
+            Err(_) => r.doc(
+                d,
+                "metadata.annotations.kubesim.io/exit-code",
+                format!("expected an integer, got {v:?}"),
+            ),
         }
     }
-    for (key, milli) in [("kubesim.io/cpu-usage", true), ("kubesim.io/memory-usage", false)] {
+    for (key, milli) in [
+        ("kubesim.io/cpu-usage", true),
+        ("kubesim.io/memory-usage", false),
+    ] {
         if let Some(v) = ann.get(key) {
-            let q = Quantity::parse(v).ok().and_then(|q| if milli { q.as_milli_i64() } else { q.as_units_i64() });
+            let q = Quantity::parse(v).ok().and_then(|q| {
+                if milli {
+                    q.as_milli_i64()
+                } else {
+                    q.as_units_i64()
+                }
+            });
             match q {
                 Some(x) if x >= 0 => {
                     if milli {
@@ -576,7 +917,11 @@ fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behavi
                         b.memory_usage = Some(x)
                     }
                 }
-                _ => r.doc(d, &format!("metadata.annotations.{key}"), format!("invalid quantity {v:?}")),
+                _ => r.doc(
+                    d,
+                    &format!("metadata.annotations.{key}"),
+                    format!("invalid quantity {v:?}"),
+                ),
             }
         }
     }
@@ -597,7 +942,11 @@ fn job_spec(r: &mut Resolver, d: Doc, s: &raw::JobSpec, ns: &str) -> Option<JobS
     let nonneg = |r: &mut Resolver, v: Option<i32>, field: &str| -> Option<u32> {
         match v {
             Some(x) if x < 0 => {
-                r.doc(d, &format!("spec.{field}"), format!("must not be negative, got {x}"));
+                r.doc(
+                    d,
+                    &format!("spec.{field}"),
+                    format!("must not be negative, got {x}"),
+                );
                 None
             }
             Some(x) => Some(x as u32),
@@ -606,7 +955,11 @@ fn job_spec(r: &mut Resolver, d: Doc, s: &raw::JobSpec, ns: &str) -> Option<JobS
     };
     let parallelism = nonneg(r, s.parallelism, "parallelism").unwrap_or(1);
     let completions = nonneg(r, s.completions, "completions");
-    let completions = if s.completions.is_none() && s.parallelism.is_none() { Some(1) } else { completions };
+    let completions = if s.completions.is_none() && s.parallelism.is_none() {
+        Some(1)
+    } else {
+        completions
+    };
     Some(JobSpec {
         parallelism,
         completions,
@@ -621,12 +974,21 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
     let path = format!("spec.arrivals[{i}]");
     match (&a.template, &a.trace) {
         (Some(_), Some(_)) | (None, None) => {
-            r.doc(sd, &path, "give either template (with count and every) or trace");
+            r.doc(
+                sd,
+                &path,
+                "give either template (with count and every) or trace",
+            );
             None
         }
         (None, Some(t)) => {
             if t.format.value != "csv" {
-                r.at(sd, &t.format, &format!("{path}.trace.format"), format!("expected csv, got {:?}", t.format.value));
+                r.at(
+                    sd,
+                    &t.format,
+                    &format!("{path}.trace.format"),
+                    format!("expected csv, got {:?}", t.format.value),
+                );
                 return None;
             }
             let base_dir = sd.file.parent().unwrap_or(Path::new("."));
@@ -634,7 +996,12 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
             let text = match std::fs::read_to_string(&file) {
                 Ok(t) => t,
                 Err(e) => {
-                    r.at(sd, &t.path, &format!("{path}.trace.path"), format!("cannot read {}: {e}", file.display()));
+                    r.at(
+                        sd,
+                        &t.path,
+                        &format!("{path}.trace.path"),
+                        format!("cannot read {}: {e}", file.display()),
+                    );
                     return None;
                 }
             };
@@ -652,11 +1019,38 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                     r.namespaces.push(ns.clone());
                 }
             }
-            let c = Container { name: "main".into(), image: "kubesim.io/trace-task".into(), requests: Resources::default(), cpu_request_set: true, memory_request_set: true, sidecar: false };
-            let mut base = PodSpec::new(vec![c], vec![], Resources::default(), Labels::new(), None, vec![], DEFAULT_SCHEDULER.into(), RestartPolicy::Never);
-            base.priority = r.classes.values().find(|c| c.global_default).map_or(0, |c| c.value);
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("trace-{i}"));
-            Some(Source::Trace { name, rows: Arc::new(rows), base: Arc::new(base) })
+            let c = Container {
+                name: "main".into(),
+                image: "kubesim.io/trace-task".into(),
+                requests: Resources::default(),
+                cpu_request_set: true,
+                memory_request_set: true,
+                sidecar: false,
+            };
+            let mut base = PodSpec::new(
+                vec![c],
+                vec![],
+                Resources::default(),
+                Labels::new(),
+                None,
+                vec![],
+                DEFAULT_SCHEDULER.into(),
+                RestartPolicy::Never,
+            );
+            base.priority = r
+                .classes
+                .values()
+                .find(|c| c.global_default)
+                .map_or(0, |c| c.value);
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| format!("trace-{i}"));
+            Some(Source::Trace {
+                name,
+                rows: Arc::new(rows),
+                base: Arc::new(base),
+            })
         }
         (Some(tref), None) => {
             let located;
@@ -665,7 +1059,13 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                 raw::TemplateRef::Path(rel) => match documents::load_template(sd.file, rel) {
                     Ok(l) => {
                         located = l;
-                        (&located.value, Doc { file: &located.file, line: located.line })
+                        (
+                            &located.value,
+                            Doc {
+                                file: &located.file,
+                                line: located.line,
+                            },
+                        )
                     }
                     Err(e) => {
                         r.errors.push(e);
@@ -675,7 +1075,12 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
             };
             let count = match &a.count {
                 Some(c) if c.value < 0 => {
-                    r.at(sd, c, &format!("{path}.count"), format!("must not be negative, got {}", c.value));
+                    r.at(
+                        sd,
+                        c,
+                        &format!("{path}.count"),
+                        format!("must not be negative, got {}", c.value),
+                    );
                     return None;
                 }
                 Some(c) => c.value as u64,
@@ -719,7 +1124,12 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                     "memory" => &mut draws.memory,
                     "memoryPerCpu" => &mut draws.memory_per_cpu,
                     _ => {
-                        r.at(sd, v, &format!("{path}.requests.{key}"), "unknown key; expected cpu, memory or memoryPerCpu");
+                        r.at(
+                            sd,
+                            v,
+                            &format!("{path}.requests.{key}"),
+                            "unknown key; expected cpu, memory or memoryPerCpu",
+                        );
                         continue;
                     }
                 };
@@ -733,8 +1143,18 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
             }
             let template = match manifest {
                 Manifest::Pod(p) => {
-                    let (meta, spec) = pod(r, d, &p.metadata, &p.spec, &format!("{path}.template.spec"), false)?;
-                    ArrivalTemplate::Pod { meta, spec: Arc::new(spec) }
+                    let (meta, spec) = pod(
+                        r,
+                        d,
+                        &p.metadata,
+                        &p.spec,
+                        &format!("{path}.template.spec"),
+                        false,
+                    )?;
+                    ArrivalTemplate::Pod {
+                        meta,
+                        spec: Arc::new(spec),
+                    }
                 }
                 Manifest::Job(j) => {
                     let meta = meta(r, d, &j.metadata, 1)?;
@@ -742,14 +1162,27 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                     ArrivalTemplate::Job { meta, spec }
                 }
                 other => {
-                    r.doc(d, &format!("{path}.template"), format!("must be a Pod or a Job, got {}", other.kind()));
+                    r.doc(
+                        d,
+                        &format!("{path}.template"),
+                        format!("must be a Pod or a Job, got {}", other.kind()),
+                    );
                     return None;
                 }
             };
             let name = a.name.clone().unwrap_or_else(|| match &template {
-                ArrivalTemplate::Pod { meta, .. } | ArrivalTemplate::Job { meta, .. } => meta.name.clone(),
+                ArrivalTemplate::Pod { meta, .. } | ArrivalTemplate::Job { meta, .. } => {
+                    meta.name.clone()
+                }
             });
-            Some(Source::Stream(Box::new(ArrivalStream { name, template, count, every, start, requests: any.then_some(draws) })))
+            Some(Source::Stream(Box::new(ArrivalStream {
+                name,
+                template,
+                count,
+                every,
+                start,
+                requests: any.then_some(draws),
+            })))
         }
     }
 }
@@ -761,45 +1194,92 @@ fn plugin_set(r: &mut Resolver, d: Doc, path: &str, s: &raw::PluginSet) -> Plugi
             .map(|(i, p)| {
                 let weight = p.weight.as_ref().map_or(0, |w| {
                     if w.value < 0 {
-                        r.at(d, w, &format!("{path}.{what}[{i}].weight"), format!("must not be negative, got {}", w.value));
+                        r.at(
+                            d,
+                            w,
+                            &format!("{path}.{what}[{i}].weight"),
+                            format!("must not be negative, got {}", w.value),
+                        );
                     }
                     i64::from(w.value)
                 });
-                PluginRef { name: p.name.value.clone(), weight }
+                PluginRef {
+                    name: p.name.value.clone(),
+                    weight,
+                }
             })
             .collect()
     };
-    PluginSet { enabled: refs(r, &s.enabled, "enabled"), disabled: refs(r, &s.disabled, "disabled").into_iter().map(|p| p.name).collect() }
+    PluginSet {
+        enabled: refs(r, &s.enabled, "enabled"),
+        disabled: refs(r, &s.disabled, "disabled")
+            .into_iter()
+            .map(|p| p.name)
+            .collect(),
+    }
 }
 
 fn percentage(r: &mut Resolver, d: Doc, path: &str, p: &Option<Spanned<i32>>) -> Option<i32> {
     let p = p.as_ref()?;
     if !(0..=100).contains(&p.value) {
-        r.at(d, p, path, format!("must be between 0 and 100, got {}", p.value));
+        r.at(
+            d,
+            p,
+            path,
+            format!("must be between 0 and 100, got {}", p.value),
+        );
         return None;
     }
     (p.value > 0).then_some(p.value)
 }
 
-fn resource_weights(r: &mut Resolver, d: Doc, path: &str, list: &[raw::ResourceWeight]) -> Vec<ResourceWeight> {
+fn resource_weights(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    list: &[raw::ResourceWeight],
+) -> Vec<ResourceWeight> {
     list.iter()
         .enumerate()
         .map(|(i, w)| {
             if !(1..=100).contains(&w.weight.value) {
-                r.at(d, &w.weight, &format!("{path}[{i}].weight"), format!("must be between 1 and 100, got {}", w.weight.value));
+                r.at(
+                    d,
+                    &w.weight,
+                    &format!("{path}[{i}].weight"),
+                    format!("must be between 1 and 100, got {}", w.weight.value),
+                );
             }
-            ResourceWeight { name: w.name.clone(), weight: w.weight.value }
+            ResourceWeight {
+                name: w.name.clone(),
+                weight: w.weight.value,
+            }
         })
         .collect()
 }
 
-fn scheduler_config(r: &mut Resolver, d: Doc, k: &raw::KubeSchedulerConfiguration) -> SchedulerConfig {
-    let global = percentage(r, d, "percentageOfNodesToScore", &k.percentage_of_nodes_to_score);
+fn scheduler_config(
+    r: &mut Resolver,
+    d: Doc,
+    k: &raw::KubeSchedulerConfiguration,
+) -> SchedulerConfig {
+    let global = percentage(
+        r,
+        d,
+        "percentageOfNodesToScore",
+        &k.percentage_of_nodes_to_score,
+    );
     let mut profiles = Vec::new();
     for (pi, p) in k.profiles.iter().enumerate() {
         let path = format!("profiles[{pi}]");
-        let mut cfg = ProfileConfig::named(p.scheduler_name.as_deref().unwrap_or(DEFAULT_SCHEDULER));
-        cfg.percentage_of_nodes_to_score = percentage(r, d, &format!("{path}.percentageOfNodesToScore"), &p.percentage_of_nodes_to_score);
+        let mut cfg =
+            ProfileConfig::named(p.scheduler_name.as_deref().unwrap_or(DEFAULT_SCHEDULER));
+        cfg.percentage_of_nodes_to_score = percentage(
+            r,
+            d,
+            &format!("{path}.percentageOfNodesToScore"),
+            &p.percentage_of_nodes_to_score,
+        );
         if let Some(pl) = &p.plugins {
             let points = [
                 (ExtensionPoint::QueueSort, &pl.queue_sort, "queueSort"),
@@ -816,11 +1296,13 @@ fn scheduler_config(r: &mut Resolver, d: Doc, k: &raw::KubeSchedulerConfiguratio
             ];
             for (point, set, name) in points {
                 if let Some(s) = set {
-                    *cfg.plugins.at_mut(point) = plugin_set(r, d, &format!("{path}.plugins.{name}"), s);
+                    *cfg.plugins.at_mut(point) =
+                        plugin_set(r, d, &format!("{path}.plugins.{name}"), s);
                 }
             }
             if let Some(s) = &pl.multi_point {
-                cfg.plugins.multi_point = plugin_set(r, d, &format!("{path}.plugins.multiPoint"), s);
+                cfg.plugins.multi_point =
+                    plugin_set(r, d, &format!("{path}.plugins.multiPoint"), s);
             }
         }
         for (ci, pc) in p.plugin_config.iter().enumerate() {
@@ -879,5 +1361,8 @@ fn scheduler_config(r: &mut Resolver, d: Doc, k: &raw::KubeSchedulerConfiguratio
     if profiles.is_empty() {
         profiles.push(ProfileConfig::named(DEFAULT_SCHEDULER));
     }
-    SchedulerConfig { percentage_of_nodes_to_score: global, profiles }
+    SchedulerConfig {
+        percentage_of_nodes_to_score: global,
+        profiles,
+    }
 }
