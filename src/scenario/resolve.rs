@@ -223,7 +223,12 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
             spec: pool.template.spec.clone(),
             status: pool.template.status.clone(),
         };
+        let errors_before = r.errors.len();
         for i in 1..=pool.count.value {
+            if r.errors.len() > errors_before {
+                // The template is invalid: report it once, not once per node.
+                break;
+            }
             let name = format!("{}-{i}", pool.name);
             let mut extra = Labels::new();
             extra.insert(LABEL_POOL.into(), pool.name.clone());
@@ -281,7 +286,7 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
         };
         match &m.value {
             Manifest::Pod(p) => {
-                let Some((meta, spec)) = pod(&mut r, d, &p.metadata, &p.spec, "spec", false) else {
+                let Some((meta, spec)) = pod(&mut r, d, &p.metadata, &p.spec, "", false) else {
                     continue;
                 };
                 if !pod_keys.insert((meta.namespace.clone(), meta.name.clone())) {
@@ -576,16 +581,23 @@ fn namespace(r: &mut Resolver, d: Doc, ns: Option<&String>) -> String {
     ns
 }
 
-fn meta(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, index: u64) -> Option<ObjectMeta> {
+/// `path` is the field path of the metadata (`metadata`, `spec.template.metadata`, ...).
+fn meta(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    m: &raw::ObjectMeta,
+    index: u64,
+) -> Option<ObjectMeta> {
     let name = match (&m.name, &m.generate_name) {
         (Some(n), _) if !n.is_empty() => n.clone(),
         (_, Some(g)) => format!("{g}{index}"),
         _ => {
-            r.doc(d, "metadata.name", "is required");
+            r.doc(d, &format!("{path}.name"), "is required");
             return None;
         }
     };
-    check_labels(r, d, "metadata.labels", &m.labels);
+    check_labels(r, d, &format!("{path}.labels"), &m.labels);
     let owner = m
         .owner_references
         .iter()
@@ -604,9 +616,14 @@ fn meta(r: &mut Resolver, d: Doc, m: &raw::ObjectMeta, index: u64) -> Option<Obj
 }
 
 fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: bool) -> Container {
-    let mut qs = c.resources.limits.clone();
-    qs.extend(c.resources.requests.clone());
-    let requests = resources(r, d, &format!("{path}.resources.requests"), &qs);
+    let (given, limit_qs) = (&c.resources.requests, &c.resources.limits);
+    let mut requests = resources(r, d, &format!("{path}.resources.requests"), given);
+    // Limits are checked at their own path; a request left out defaults to its limit.
+    let limits = resources(r, d, &format!("{path}.resources.limits"), limit_qs);
+    for name in limit_qs.keys().filter(|n| !given.contains_key(*n)) {
+        requests.set(name, limits.get(name));
+    }
+    let set = |name: &str| given.contains_key(name) || limit_qs.contains_key(name);
     if c.image.as_deref().unwrap_or("").is_empty() {
         r.doc(d, &format!("{path}.image"), "is required");
     }
@@ -619,8 +636,8 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
     Container {
         name: c.name.clone(),
         image: c.image.clone().unwrap_or_default(),
-        cpu_request_set: qs.contains_key("cpu"),
-        memory_request_set: qs.contains_key("memory"),
+        cpu_request_set: set("cpu"),
+        memory_request_set: set("memory"),
         requests,
         sidecar: init && c.restart_policy.as_deref() == Some("Always"),
     }
@@ -661,15 +678,20 @@ fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> Node
     out
 }
 
+/// `prefix` is the field path of the object holding `metadata` and `spec`, with a trailing
+/// dot (empty for a Pod manifest, `spec.template.` for a Job's pod template, ...).
 fn pod(
     r: &mut Resolver,
     d: Doc,
     m: &raw::ObjectMeta,
     s: &raw::PodSpec,
-    path: &str,
+    prefix: &str,
     in_job: bool,
 ) -> Option<(ObjectMeta, PodSpec)> {
-    let meta = meta(r, d, m, 1)?;
+    let meta_path = format!("{prefix}metadata");
+    let path = format!("{prefix}spec");
+    let path = path.as_str();
+    let meta = meta(r, d, &meta_path, m, 1)?;
     let containers: Vec<Container> = s
         .containers
         .iter()
@@ -873,16 +895,21 @@ fn pod(
         spec.termination_grace_ms = g.max(0).saturating_mul(1000);
     }
     spec.scheduling_gates = s.scheduling_gates.iter().map(|g| g.name.clone()).collect();
-    spec.behaviour = behaviour(r, d, &meta.annotations);
+    spec.behaviour = behaviour(r, d, &meta_path, &meta.annotations);
     Some((meta, spec))
 }
 
-fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behaviour {
+fn behaviour(
+    r: &mut Resolver,
+    d: Doc,
+    meta_path: &str,
+    ann: &BTreeMap<String, String>,
+) -> Behaviour {
     let mut b = Behaviour::default();
     let dist = |r: &mut Resolver, key: &str| -> Option<Distribution> {
         let v = ann.get(key)?;
         Distribution::parse(v)
-            .map_err(|e| r.doc(d, &format!("metadata.annotations.{key}"), e.to_string()))
+            .map_err(|e| r.doc(d, &format!("{meta_path}.annotations.{key}"), e.to_string()))
             .ok()
     };
     b.duration = dist(r, "kubesim.io/duration");
@@ -892,7 +919,7 @@ fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behavi
             Ok(c) => b.exit_code = c,
             Err(_) => r.doc(
                 d,
-                "metadata.annotations.kubesim.io/exit-code",
+                &format!("{meta_path}.annotations.kubesim.io/exit-code"),
                 format!("expected an integer, got {v:?}"),
             ),
         }
@@ -919,7 +946,7 @@ fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behavi
                 }
                 _ => r.doc(
                     d,
-                    &format!("metadata.annotations.{key}"),
+                    &format!("{meta_path}.annotations.{key}"),
                     format!("invalid quantity {v:?}"),
                 ),
             }
@@ -929,22 +956,30 @@ fn behaviour(r: &mut Resolver, d: Doc, ann: &BTreeMap<String, String>) -> Behavi
 }
 
 fn job(r: &mut Resolver, d: Doc, j: &raw::Job) -> Option<JobManifest> {
-    let meta = meta(r, d, &j.metadata, 1)?;
-    let js = job_spec(r, d, &j.spec, &meta.namespace)?;
+    let meta = meta(r, d, "metadata", &j.metadata, 1)?;
+    let js = job_spec(r, d, "", &j.spec, &meta.namespace)?;
     Some(JobManifest { meta, spec: js })
 }
 
-fn job_spec(r: &mut Resolver, d: Doc, s: &raw::JobSpec, ns: &str) -> Option<JobSpec> {
+/// `prefix`: field path of the Job with a trailing dot (empty for a Job manifest).
+fn job_spec(r: &mut Resolver, d: Doc, prefix: &str, s: &raw::JobSpec, ns: &str) -> Option<JobSpec> {
     let mut tmeta = s.template.metadata.clone();
     tmeta.name.get_or_insert_with(|| "template".into());
     tmeta.namespace.get_or_insert_with(|| ns.to_string());
-    let (template_meta, spec) = pod(r, d, &tmeta, &s.template.spec, "spec.template.spec", true)?;
+    let (template_meta, spec) = pod(
+        r,
+        d,
+        &tmeta,
+        &s.template.spec,
+        &format!("{prefix}spec.template."),
+        true,
+    )?;
     let nonneg = |r: &mut Resolver, v: Option<i32>, field: &str| -> Option<u32> {
         match v {
             Some(x) if x < 0 => {
                 r.doc(
                     d,
-                    &format!("spec.{field}"),
+                    &format!("{prefix}spec.{field}"),
                     format!("must not be negative, got {x}"),
                 );
                 None
@@ -1054,6 +1089,12 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
         }
         (Some(tref), None) => {
             let located;
+            // Field paths: from the Simulation for inline templates, from the template's own
+            // document for templates in a file (where the error's location is).
+            let prefix = match tref {
+                raw::TemplateRef::Inline(_) => format!("{path}.template."),
+                raw::TemplateRef::Path(_) => String::new(),
+            };
             let (manifest, d) = match tref {
                 raw::TemplateRef::Inline(m) => (m.as_ref(), sd),
                 raw::TemplateRef::Path(rel) => match documents::load_template(sd.file, rel) {
@@ -1143,22 +1184,15 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
             }
             let template = match manifest {
                 Manifest::Pod(p) => {
-                    let (meta, spec) = pod(
-                        r,
-                        d,
-                        &p.metadata,
-                        &p.spec,
-                        &format!("{path}.template.spec"),
-                        false,
-                    )?;
+                    let (meta, spec) = pod(r, d, &p.metadata, &p.spec, &prefix, false)?;
                     ArrivalTemplate::Pod {
                         meta,
                         spec: Arc::new(spec),
                     }
                 }
                 Manifest::Job(j) => {
-                    let meta = meta(r, d, &j.metadata, 1)?;
-                    let spec = job_spec(r, d, &j.spec, &meta.namespace)?;
+                    let meta = meta(r, d, &format!("{prefix}metadata"), &j.metadata, 1)?;
+                    let spec = job_spec(r, d, &prefix, &j.spec, &meta.namespace)?;
                     ArrivalTemplate::Job { meta, spec }
                 }
                 other => {
@@ -1364,5 +1398,723 @@ fn scheduler_config(
     SchedulerConfig {
         percentage_of_nodes_to_score: global,
         profiles,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::Pod;
+    use crate::scheduler::plugins::node_resources_fit::ScoringStrategyType;
+
+    /// A minimal Simulation: one pool of 3 nodes over zones a and b; `extra` is appended
+    /// to the document (indent it by two spaces to add `spec` fields).
+    fn sim(extra: &str) -> String {
+        format!(
+            "apiVersion: kubesim.io/v1alpha1
+kind: Simulation
+metadata: {{name: t}}
+spec:
+  duration: 1h
+  cluster:
+    nodePools:
+    - name: pool
+      count: 3
+      zones: [a, b]
+      template:
+        status:
+          capacity:
+            cpu: \"4\"
+            memory: 16Gi
+{extra}"
+        )
+    }
+
+    const POD: &str = "apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    resources: {requests: {cpu: 500m, memory: 1Gi}}
+";
+
+    /// Writes `files` (relative name, text) into a fresh directory and loads the first one.
+    fn load(
+        files: &[(&str, &str)],
+    ) -> (tempfile::TempDir, PathBuf, Result<Scenario, Vec<LoadError>>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+        }
+        let main = dir.path().join(files[0].0);
+        let result = load_scenario(std::slice::from_ref(&main));
+        (dir, main, result)
+    }
+
+    fn ok(files: &[(&str, &str)]) -> Scenario {
+        let (_dir, _, result) = load(files);
+        match result {
+            Ok(s) => s,
+            Err(errs) => panic!("unexpected errors:\n{}", display(&errs)),
+        }
+    }
+
+    /// Loads and expects errors; checks each one's Display starts with a loaded file's path.
+    fn errs(files: &[(&str, &str)]) -> (PathBuf, Vec<LoadError>) {
+        let (dir, main, result) = load(files);
+        let errs = match result {
+            Ok(_) => panic!("expected errors for {files:?}"),
+            Err(e) => e,
+        };
+        assert!(!errs.is_empty());
+        for e in &errs {
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with(&dir.path().display().to_string()),
+                "{shown}"
+            );
+        }
+        (main, errs)
+    }
+
+    fn display(errs: &[LoadError]) -> String {
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn pod_named<'a>(s: &'a Scenario, name: &str) -> &'a Pod {
+        s.pods
+            .iter()
+            .find(|p| p.meta.name == name)
+            .unwrap_or_else(|| panic!("no pod {name}"))
+    }
+
+    /// Line and column (1-based) of the first occurrence of `needle` in `text`.
+    fn position(text: &str, needle: &str) -> (u32, u32) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(c) = line.find(needle) {
+                return (i as u32 + 1, c as u32 + 1);
+            }
+        }
+        panic!("{needle:?} not in text")
+    }
+
+    #[test]
+    fn minimal_scenario_resolves() {
+        let s = ok(&[("sim.yaml", &sim(""))]);
+        assert_eq!(s.name, "t");
+        assert_eq!(s.duration, SimTime(3_600_000));
+        assert_eq!(s.seed, 1);
+        let names: Vec<_> = s.nodes.iter().map(|n| n.name()).collect();
+        assert_eq!(names, ["pool-1", "pool-2", "pool-3"]);
+        let zones: Vec<_> = s.nodes.iter().map(|n| n.zone().unwrap()).collect();
+        assert_eq!(zones, ["a", "b", "a"]);
+        for n in &s.nodes {
+            assert_eq!(
+                n.meta.labels.get(LABEL_POOL).map(String::as_str),
+                Some("pool")
+            );
+            assert_eq!(
+                n.meta.labels.get(LABEL_HOSTNAME).map(String::as_str),
+                Some(n.name())
+            );
+            assert_eq!(n.pool.as_deref(), Some("pool"));
+            assert_eq!(n.capacity.cpu_m, 4000);
+            assert_eq!(n.capacity.memory, 16 << 30);
+            assert_eq!(n.allocatable.pods, 110);
+            assert_eq!(n.capacity.pods, 110);
+            assert_eq!(n.allocatable, n.capacity);
+        }
+        assert_eq!(s.scheduler.profiles.len(), 1);
+        assert_eq!(s.scheduler.profiles[0].scheduler_name, DEFAULT_SCHEDULER);
+        assert!(s.namespaces.iter().any(|n| n == "default"));
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn explicit_allocatable_and_pods_override_defaults() {
+        let text = sim("").replace(
+            "            memory: 16Gi\n",
+            "            memory: 16Gi\n            pods: 20\n          allocatable: {cpu: 3500m}\n",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let n = &s.nodes[0];
+        assert_eq!(n.capacity.cpu_m, 4000);
+        assert_eq!(n.allocatable.cpu_m, 3500);
+        assert_eq!(n.allocatable.memory, 16 << 30);
+        assert_eq!(n.allocatable.pods, 20);
+    }
+
+    #[test]
+    fn bad_quantity_points_at_the_value() {
+        let text = sim("").replace("memory: 16Gi", "memory: 1..5Gi");
+        let (file, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        let (line, col) = position(&text, "1..5Gi");
+        let shown = errs[0].to_string();
+        assert!(
+            shown.starts_with(&format!("{}:{line}:{col}: ", file.display())),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("spec.cluster.nodePools[0].template.status.capacity.memory"),
+            "{shown}"
+        );
+        assert!(shown.contains("invalid quantity"), "{shown}");
+    }
+
+    #[test]
+    fn bad_quantity_in_a_later_document_has_the_file_line() {
+        let pod = POD.replace("cpu: 500m", "cpu: 5x");
+        let text = format!("{}---\n# a comment\n{pod}", sim(""));
+        let (file, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        let (line, col) = position(&text, "5x");
+        assert_eq!(
+            errs[0].to_string(),
+            format!(
+                "{}:{line}:{col}: spec.containers[0].resources.requests.cpu: {}",
+                file.display(),
+                errs[0].message
+            )
+        );
+        assert!(errs[0].message.contains("invalid quantity"));
+    }
+
+    #[test]
+    fn each_invalid_input_is_a_clear_error_with_its_path() {
+        let job = "apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  template:
+    spec:
+      restartPolicy: Always
+      containers: [{name: c, image: busybox}]
+";
+        let second_sim = format!("{}---\n{}", sim(""), sim(""));
+        let pod_class = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace("spec:\n", "spec:\n  priorityClassName: nope\n")
+        );
+        let pod_sched = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace("spec:\n", "spec:\n  schedulerName: my-scheduler\n")
+        );
+        let job_doc = format!("{}---\n{job}", sim(""));
+        let arrival = "  arrivals:
+  - count: -4
+    every: 1s
+    template:
+      kind: Pod
+      metadata: {name: a}
+      spec:
+        containers: [{name: c, image: busybox}]
+";
+        let cases: Vec<(&str, String, &str, &str)> = vec![
+            (
+                "unknown priority class",
+                pod_class,
+                "spec.priorityClassName",
+                "no PriorityClass is named \"nope\"",
+            ),
+            (
+                "unknown schedulerName",
+                pod_sched,
+                "spec.schedulerName",
+                "no scheduler profile is named \"my-scheduler\"",
+            ),
+            (
+                "negative pool count",
+                sim("").replace("count: 3", "count: -2"),
+                "spec.cluster.nodePools[0].count",
+                "must not be negative, got -2",
+            ),
+            (
+                "second Simulation",
+                second_sim,
+                "",
+                "a second Simulation document; the first is at",
+            ),
+            (
+                "no Simulation",
+                POD.to_string(),
+                "",
+                "no Simulation document",
+            ),
+            (
+                "Job template restartPolicy Always",
+                job_doc,
+                "spec.template.spec.restartPolicy",
+                "Never or OnFailure",
+            ),
+            (
+                "unknown timing key",
+                sim("  timings: {podStartup: 1s, bogus: 2s}\n"),
+                "spec.timings.bogus",
+                "unknown timing",
+            ),
+            (
+                "negative arrival count",
+                sim(arrival),
+                "spec.arrivals[0].count",
+                "must not be negative, got -4",
+            ),
+            (
+                "bad duration",
+                sim("").replace("duration: 1h", "duration: 1 hour"),
+                "spec.duration",
+                "",
+            ),
+            (
+                "zero metrics interval",
+                sim("  output: {metricsInterval: 0s}\n"),
+                "spec.output.metricsInterval",
+                "must be positive",
+            ),
+        ];
+        for (name, text, path, message) in cases {
+            let (file, errs) = errs(&[("sim.yaml", &text)]);
+            assert_eq!(errs.len(), 1, "{name}: {}", display(&errs));
+            let e = &errs[0];
+            assert_eq!(e.file, file, "{name}");
+            assert_eq!(e.path, path, "{name}: {e}");
+            assert!(e.message.contains(message), "{name}: {e}");
+            if !path.is_empty() {
+                assert!(
+                    e.to_string().contains(&format!(": {path}: ")),
+                    "{name}: {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn scalar_errors_point_at_their_value() {
+        let cases = [
+            (
+                sim("").replace("count: 3", "count: -2"),
+                "-2",
+                "spec.cluster.nodePools[0].count",
+            ),
+            (
+                sim("  timings: {imagePull: 1s, bogus: 2s}\n"),
+                "2s}",
+                "spec.timings.bogus",
+            ),
+            (
+                sim("  timings:\n    podStartup: uniform(3s)\n"),
+                "uniform(3s)",
+                "spec.timings.podStartup",
+            ),
+        ];
+        for (text, needle, path) in cases {
+            let (file, errs) = errs(&[("sim.yaml", &text)]);
+            let (line, col) = position(&text, needle);
+            let shown = errs[0].to_string();
+            assert!(
+                shown.starts_with(&format!("{}:{line}:{col}: {path}: ", file.display())),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn global_default_priority_class_applies_and_explicit_priority_wins() {
+        let text = format!(
+            "{}---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {{name: batch}}
+value: 500
+globalDefault: true
+preemptionPolicy: Never
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {{name: high}}
+value: 1000
+---
+{}---
+{}---
+{}",
+            sim(
+                "  arrivals:\n  - {count: 1, every: 1s, template: {kind: Pod, metadata: {name: s}, spec: {containers: [{name: c, image: x}]}}}\n"
+            ),
+            POD.replace("name: p}", "name: plain}"),
+            POD.replace("name: p}", "name: explicit}")
+                .replace("spec:\n", "spec:\n  priority: 7\n"),
+            POD.replace("name: p}", "name: classed}")
+                .replace("spec:\n", "spec:\n  priorityClassName: high\n"),
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let plain = pod_named(&s, "plain");
+        assert_eq!(plain.spec.priority, 500);
+        assert_eq!(plain.spec.preemption_policy, PreemptionPolicy::Never);
+        assert_eq!(pod_named(&s, "explicit").spec.priority, 7);
+        let classed = pod_named(&s, "classed");
+        assert_eq!(classed.spec.priority, 1000);
+        assert_eq!(
+            classed.spec.preemption_policy,
+            PreemptionPolicy::PreemptLowerPriority
+        );
+        let Source::Stream(stream) = &s.arrivals[0] else {
+            panic!("expected a stream")
+        };
+        let ArrivalTemplate::Pod { spec, .. } = &stream.template else {
+            panic!("expected a Pod template")
+        };
+        assert_eq!(spec.priority, 500);
+        assert!(
+            s.priority_classes
+                .iter()
+                .any(|c| c.name == "batch" && c.global_default)
+        );
+    }
+
+    #[test]
+    fn two_global_defaults_are_an_error() {
+        let pc = |n: &str| {
+            format!(
+                "---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: {n}}}\nvalue: 5\nglobalDefault: true\n"
+            )
+        };
+        let text = format!("{}{}{}", sim(""), pc("a"), pc("b"));
+        let (_, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        assert_eq!(errs[0].path, "globalDefault");
+    }
+
+    #[test]
+    fn trace_arrival_loads_relative_to_the_simulation_file() {
+        let text = sim("  arrivals:\n  - trace: {format: csv, path: traces/day1.csv}\n");
+        let csv =
+            "arrival_s,duration_s,cpu,memory,name,namespace\n0,10,500m,1Gi,a,batch\n2.5,,1,2Gi,,\n";
+        let s = ok(&[("sim/sim.yaml", &text), ("sim/traces/day1.csv", csv)]);
+        assert_eq!(s.arrivals.len(), 1);
+        let Source::Trace { name, rows, base } = &s.arrivals[0] else {
+            panic!("expected a trace")
+        };
+        assert_eq!(name, "day1.csv");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].cpu_m, 500);
+        assert_eq!(rows[0].memory, 1 << 30);
+        assert_eq!(rows[0].duration_ms, Some(10_000));
+        assert_eq!(rows[1].arrival_ms, 2_500);
+        assert_eq!(rows[1].duration_ms, None);
+        assert_eq!(base.scheduler_name, DEFAULT_SCHEDULER);
+        assert!(s.namespaces.iter().any(|n| n == "batch"));
+    }
+
+    #[test]
+    fn trace_errors() {
+        let missing = sim("  arrivals:\n  - trace: {format: csv, path: nope.csv}\n");
+        let (_, e) = errs(&[("sim.yaml", &missing)]);
+        assert_eq!(e[0].path, "spec.arrivals[0].trace.path");
+        assert!(e[0].message.contains("cannot read"), "{}", e[0]);
+
+        let format = sim("  arrivals:\n  - trace: {format: parquet, path: t.csv}\n");
+        let (_, e) = errs(&[("sim.yaml", &format), ("t.csv", "arrival_s\n")]);
+        assert_eq!(e[0].path, "spec.arrivals[0].trace.format");
+
+        let bad = sim("  arrivals:\n  - trace: {format: csv, path: t.csv}\n");
+        let (dir, _, r) = load(&[
+            ("sim.yaml", &bad),
+            ("t.csv", "arrival_s,duration_s,cpu,memory\n0,1,lots,1Gi\n"),
+        ]);
+        let e = r.unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].file, dir.path().join("t.csv"));
+        assert!(e[0].message.contains("line 2"), "{}", e[0]);
+
+        let both =
+            sim("  arrivals:\n  - trace: {format: csv, path: t.csv}\n    template: p.yaml\n");
+        let (_, e) = errs(&[("sim.yaml", &both)]);
+        assert_eq!(e[0].path, "spec.arrivals[0]");
+    }
+
+    #[test]
+    fn arrival_template_given_as_a_path() {
+        let text = sim(
+            "  arrivals:\n  - count: 5\n    every: exponential(2s)\n    start: 1m\n    template: pods/web.yaml\n    requests: {cpu: \"choice(250m, 500m)\"}\n",
+        );
+        let s = ok(&[("sim.yaml", &text), ("pods/web.yaml", POD)]);
+        let Source::Stream(stream) = &s.arrivals[0] else {
+            panic!("expected a stream")
+        };
+        assert_eq!(stream.name, "p");
+        assert_eq!(stream.count, 5);
+        assert_eq!(stream.start, SimTime(60_000));
+        assert!(stream.requests.as_ref().unwrap().cpu.is_some());
+        let ArrivalTemplate::Pod { meta, spec } = &stream.template else {
+            panic!("expected a Pod template")
+        };
+        assert_eq!(meta.name, "p");
+        assert_eq!(spec.containers[0].requests.cpu_m, 500);
+        // The template file is not a manifest of the scenario.
+        assert!(s.pods.is_empty());
+    }
+
+    #[test]
+    fn errors_in_a_template_file_point_into_that_file() {
+        let text = sim("  arrivals:\n  - {count: 5, every: 1s, template: pods/web.yaml}\n");
+        let web = format!("# web\n{}", POD.replace("cpu: 500m", "cpu: 5x"));
+        let (dir, _, r) = load(&[("sim.yaml", &text), ("pods/web.yaml", &web)]);
+        let e = r.unwrap_err();
+        assert_eq!(e.len(), 1, "{}", display(&e));
+        let (line, col) = position(&web, "5x");
+        assert_eq!(
+            e[0].to_string(),
+            format!(
+                "{}:{line}:{col}: spec.containers[0].resources.requests.cpu: {}",
+                dir.path().join("pods/web.yaml").display(),
+                e[0].message
+            )
+        );
+
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert!(e[0].message.contains("cannot open"), "{}", e[0]);
+    }
+
+    #[test]
+    fn inline_template_errors_carry_the_arrival_path() {
+        let pod = sim(
+            "  arrivals:\n  - count: 1\n    every: 1s\n    template:\n      kind: Pod\n      metadata:\n        annotations: {kubesim.io/duration: forever}\n      spec:\n        containers: [{name: c, image: x}]\n",
+        );
+        let (_, e) = errs(&[("sim.yaml", &pod)]);
+        let paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["spec.arrivals[0].template.metadata.name"],
+            "{}",
+            display(&e)
+        );
+
+        let job = sim(
+            "  arrivals:\n  - count: 1\n    every: 1s\n    template:\n      kind: Job\n      metadata: {name: j}\n      spec:\n        parallelism: -1\n        template:\n          metadata:\n            annotations: {kubesim.io/duration: forever}\n          spec:\n            restartPolicy: Always\n            containers: [{name: c, image: x}]\n",
+        );
+        let (_, e) = errs(&[("sim.yaml", &job)]);
+        let mut paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "spec.arrivals[0].template.spec.parallelism",
+                "spec.arrivals[0].template.spec.template.metadata.annotations.kubesim.io/duration",
+                "spec.arrivals[0].template.spec.template.spec.restartPolicy",
+            ],
+            "{}",
+            display(&e)
+        );
+    }
+
+    #[test]
+    fn every_error_is_collected() {
+        let text = format!(
+            "{}---\n{}",
+            sim("  timings: {bogus: 1s}\n")
+                .replace("count: 3", "count: -1")
+                .replace("memory: 16Gi", "memory: 16Gi"),
+            POD.replace("cpu: 500m", "cpu: lots")
+        );
+        let (_, errs) = errs(&[("sim.yaml", &text)]);
+        let mut paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "spec.cluster.nodePools[0].count",
+                "spec.containers[0].resources.requests.cpu",
+                "spec.timings.bogus",
+            ],
+            "{}",
+            display(&errs)
+        );
+    }
+
+    const KSC: &str = "---
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+";
+
+    #[test]
+    fn scheduler_configuration() {
+        let config = |body: &str| format!("{}{KSC}{body}", sim(""));
+
+        // An unknown plugin name.
+        let (file, e) = errs(&[(
+            "sim.yaml",
+            &config("profiles:\n- plugins:\n    score:\n      enabled: [{name: NoSuchPlugin}]\n"),
+        )]);
+        assert!(!e.is_empty());
+        assert!(display(&e).contains("NoSuchPlugin"), "{}", display(&e));
+        assert!(e.iter().all(|e| e.file == file));
+
+        // NodeResourcesFit with MostAllocated.
+        let s = ok(&[(
+            "sim.yaml",
+            &config(
+                "percentageOfNodesToScore: 50\nprofiles:\n- schedulerName: packer\n  pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: MostAllocated\n        resources: [{name: cpu, weight: 3}, {name: memory, weight: 1}]\n",
+            ),
+        )]);
+        assert_eq!(s.scheduler.percentage_of_nodes_to_score, Some(50));
+        assert_eq!(s.scheduler.profiles.len(), 1);
+        let p = &s.scheduler.profiles[0];
+        assert_eq!(p.scheduler_name, "packer");
+        let [(name, PluginArgs::NodeResourcesFit(fit))] = p.plugin_args.as_slice() else {
+            panic!("{:?}", p.plugin_args)
+        };
+        assert_eq!(name, "NodeResourcesFit");
+        assert_eq!(fit.strategy, ScoringStrategyType::MostAllocated);
+        let weights: Vec<_> = fit
+            .resources
+            .iter()
+            .map(|w| (w.name.as_str(), w.weight))
+            .collect();
+        assert_eq!(weights, [("cpu", 3), ("memory", 1)]);
+
+        // Weight out of 1..=100.
+        let text = config(
+            "profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        resources:\n        - name: cpu\n          weight: 101\n",
+        );
+        let (file, e) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(e.len(), 1, "{}", display(&e));
+        let (line, col) = position(&text, "101");
+        let path = "profiles[0].pluginConfig[0].args.scoringStrategy.resources[0].weight";
+        assert_eq!(e[0].path, path);
+        assert!(
+            e[0].to_string()
+                .starts_with(&format!("{}:{line}:{col}: {path}: ", file.display())),
+            "{}",
+            e[0]
+        );
+
+        // percentageOfNodesToScore out of range, global and per profile.
+        for body in [
+            "percentageOfNodesToScore: 150\n",
+            "profiles:\n- percentageOfNodesToScore: 150\n",
+        ] {
+            let (_, e) = errs(&[("sim.yaml", &config(body))]);
+            assert_eq!(e.len(), 1, "{}", display(&e));
+            assert!(e[0].path.ends_with("percentageOfNodesToScore"), "{}", e[0]);
+            assert!(e[0].message.contains("between 0 and 100"), "{}", e[0]);
+        }
+
+        // A pluginConfig for a plugin that takes no args, and a bad strategy type.
+        let (_, e) = errs(&[(
+            "sim.yaml",
+            &config(
+                "profiles:\n- pluginConfig:\n  - name: TaintToleration\n  - name: NodeResourcesFit\n    args: {scoringStrategy: {type: Random}}\n",
+            ),
+        )]);
+        let paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "profiles[0].pluginConfig[0].name",
+                "profiles[0].pluginConfig[1].args.scoringStrategy.type",
+            ],
+            "{}",
+            display(&e)
+        );
+
+        // Pods may name a configured profile.
+        let text = format!(
+            "{}---\n{}",
+            config("profiles:\n- schedulerName: packer\n"),
+            POD.replace("spec:\n", "spec:\n  schedulerName: packer\n")
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        assert_eq!(s.pods[0].spec.scheduler_name, "packer");
+    }
+
+    #[test]
+    fn requests_default_to_limits_and_sidecars_are_marked() {
+        let text = format!(
+            "{}---
+apiVersion: v1
+kind: Pod
+metadata: {{name: p}}
+spec:
+  initContainers:
+  - name: setup
+    image: x
+    resources: {{requests: {{cpu: 100m}}}}
+  - name: proxy
+    image: envoy
+    restartPolicy: Always
+    resources: {{requests: {{cpu: 200m}}}}
+  containers:
+  - name: main
+    image: x
+    resources:
+      limits: {{cpu: \"2\", memory: 1Gi}}
+  - name: half
+    image: x
+    resources:
+      requests: {{cpu: 100m}}
+      limits: {{cpu: 500m, memory: 2Gi}}
+  - name: none
+    image: x
+",
+            sim("")
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let p = &s.pods[0];
+        let c = &p.spec.containers;
+        assert_eq!((c[0].requests.cpu_m, c[0].requests.memory), (2000, 1 << 30));
+        assert!(c[0].cpu_request_set && c[0].memory_request_set);
+        assert_eq!((c[1].requests.cpu_m, c[1].requests.memory), (100, 2 << 30));
+        assert_eq!((c[2].requests.cpu_m, c[2].requests.memory), (0, 0));
+        assert!(!c[2].cpu_request_set && !c[2].memory_request_set);
+        let inits = &p.spec.init_containers;
+        assert!(!inits[0].sidecar);
+        assert!(inits[1].sidecar);
+        // An Always restart policy on a regular container does not make it a sidecar.
+        assert!(c.iter().all(|c| !c.sidecar));
+    }
+
+    #[test]
+    fn bad_limit_is_reported_at_its_own_path() {
+        let text = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace(
+                "resources: {requests: {cpu: 500m, memory: 1Gi}}",
+                "resources: {requests: {cpu: 500m}, limits: {cpu: 1, memory: 1..5Gi}}"
+            )
+        );
+        let (file, e) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(e.len(), 1, "{}", display(&e));
+        let (line, col) = position(&text, "1..5Gi");
+        assert_eq!(
+            e[0].to_string(),
+            format!(
+                "{}:{line}:{col}: spec.containers[0].resources.limits.memory: {}",
+                file.display(),
+                e[0].message
+            )
+        );
+
+        // A bad limit is an error even when the request is given.
+        let text = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace(
+                "resources: {requests: {cpu: 500m, memory: 1Gi}}",
+                "resources: {requests: {cpu: 500m}, limits: {cpu: lots}}"
+            )
+        );
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(e.len(), 1, "{}", display(&e));
+        assert_eq!(e[0].path, "spec.containers[0].resources.limits.cpu");
     }
 }

@@ -211,6 +211,25 @@ pub trait PreFilterPlugin {
 pub trait FilterPlugin {
     /// Success, or why the node is rejected.
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status;
+    /// Filters the nodes still `alive`: a rejected node is marked dead and its index and
+    /// status appended to `failures`. The default calls [`FilterPlugin::filter`] per node.
+    fn filter_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        alive: &mut [bool],
+        failures: &mut Vec<(usize, Status)>,
+    ) {
+        for (i, node) in nodes.iter().enumerate() {
+            if alive[i] {
+                let s = self.filter(pod, node);
+                if !s.is_success() {
+                    alive[i] = false;
+                    failures.push((i, s));
+                }
+            }
+        }
+    }
 }
 
 /// Runs once per pod per cycle before scoring.
@@ -224,6 +243,12 @@ pub trait PreScorePlugin {
 pub trait ScorePlugin {
     /// The raw score of a node.
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64;
+    /// The raw scores of several nodes, appended to `out` in order. The default calls
+    /// [`ScorePlugin::score`] per node; a plugin may override it with a loop the compiler can
+    /// pipeline across nodes. Both must give the same numbers.
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut Vec<i64>) {
+        out.extend(nodes.iter().map(|n| self.score(pod, n)));
+    }
     /// Maps raw scores (one per feasible node, in order) into `[0, 100]`. Default: unchanged.
     fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
 }

@@ -57,6 +57,7 @@ pub struct Scheduler {
     queue: SchedulingQueue,
     nodes: Vec<NodeInfo>,
     order: Vec<usize>,
+    order_stale: bool,
     next_start: usize,
     rng: SimRng,
     counted: Vec<bool>,
@@ -108,6 +109,7 @@ impl Scheduler {
             queue: SchedulingQueue::new(),
             nodes: Vec::new(),
             order: Vec::new(),
+            order_stale: false,
             next_start: 0,
             rng,
             counted: Vec::new(),
@@ -163,7 +165,7 @@ impl Scheduler {
             Change::NodeAdded(id) => {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeInfo::new(id, store.node(id).clone()));
-                self.order = node_tree_order(&self.nodes);
+                self.order_stale = true;
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
             }
             Change::PodCreated(id) => {
@@ -292,6 +294,10 @@ impl Scheduler {
         let Some(&pi) = self.profile_by_name.get(&pod.spec.scheduler_name) else {
             return;
         };
+        if self.order_stale {
+            self.order = node_tree_order(&self.nodes);
+            self.order_stale = false;
+        }
         let mut detail = self.explain.as_ref().map(|_| CycleDetail::default());
         let result = self.profiles[pi].run_cycle(
             pod,

@@ -15,6 +15,9 @@ use crate::store::NodeId;
 use rand::RngExt;
 use std::collections::BTreeMap;
 
+/// Nodes filtered per batch (see [`Profile::run_cycle`]).
+const FILTER_CHUNK: usize = 64;
+
 /// A profile ready to schedule.
 pub struct Profile {
     /// `schedulerName`.
@@ -362,30 +365,40 @@ impl Profile {
         feasible.clear();
         let mut processed = 0usize;
         let len = walk.len();
-        if len > 0 {
-            let start = *next_start % len;
-            for k in 0..len {
-                let ni = walk[(start + k) % len];
-                let node = &nodes[ni];
-                processed += 1;
-                let mut rejected = None;
-                for &(pi, f) in &filters {
-                    let s = f.filter(pod, node);
-                    match s.code {
-                        Code::Success => {}
-                        Code::Error => {
-                            return CycleResult::Error(format!(
-                                "running Filter plugin {:?}: {s}",
-                                self.plugins[pi].name()
-                            ));
-                        }
-                        _ => {
-                            rejected = Some((pi, s));
-                            break;
-                        }
-                    }
+        let start = if len > 0 { *next_start % len } else { 0 };
+        // Nodes are filtered a chunk at a time, plugin by plugin (a tight loop per plugin), then
+        // walked in order exactly as a node-by-node search would: each node's verdict is its
+        // first failing plugin, and the search stops at the same node. Verdicts computed past
+        // the stop are discarded.
+        let mut chunk: Vec<&NodeInfo> = Vec::with_capacity(FILTER_CHUNK);
+        let mut chunk_idx: Vec<usize> = Vec::with_capacity(FILTER_CHUNK);
+        let mut alive: Vec<bool> = Vec::with_capacity(FILTER_CHUNK);
+        let mut rejections: Vec<Option<(usize, Status)>> = Vec::with_capacity(FILTER_CHUNK);
+        let mut failures: Vec<(usize, Status)> = Vec::new();
+        let mut k = 0usize;
+        'search: while k < len {
+            let end = (k + FILTER_CHUNK).min(len);
+            chunk.clear();
+            chunk_idx.clear();
+            for j in k..end {
+                let ni = walk[(start + j) % len];
+                chunk_idx.push(ni);
+                chunk.push(&nodes[ni]);
+            }
+            alive.clear();
+            alive.resize(chunk.len(), true);
+            rejections.clear();
+            rejections.resize_with(chunk.len(), || None);
+            for &(pi, f) in &filters {
+                failures.clear();
+                f.filter_nodes(pod, &chunk, &mut alive, &mut failures);
+                for (i, st) in failures.drain(..) {
+                    rejections[i] = Some((pi, st));
                 }
-                match rejected {
+            }
+            for (i, &ni) in chunk_idx.iter().enumerate() {
+                processed += 1;
+                match rejections[i].take() {
                     None => {
                         if let Some(d) = detail.as_deref_mut() {
                             d.filter.push(FilterEntry {
@@ -397,24 +410,31 @@ impl Profile {
                         }
                         feasible.push(ni);
                         if feasible.len() >= to_find {
-                            break;
+                            break 'search;
                         }
                     }
-                    Some((pi, s)) => {
+                    Some((pi, st)) if st.code == Code::Error => {
+                        return CycleResult::Error(format!(
+                            "running Filter plugin {:?}: {st}",
+                            self.plugins[pi].name()
+                        ));
+                    }
+                    Some((pi, st)) => {
                         let plugin = self.plugins[pi].name().to_string();
                         if let Some(d) = detail.as_deref_mut() {
                             d.filter.push(FilterEntry {
                                 node: ni,
-                                code: s.code,
+                                code: st.code,
                                 plugin: Some(plugin.clone()),
-                                reason: s.reasons.join(", "),
+                                reason: st.reasons.join(", "),
                             });
                         }
                         diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
-                        diag.rejected.push((ni, plugin, s));
+                        diag.rejected.push((ni, plugin, st));
                     }
                 }
             }
+            k = end;
         }
         *next_start = (*next_start + processed) % num_all.max(1);
         if feasible.is_empty() {
@@ -462,7 +482,7 @@ impl Profile {
                 continue;
             };
             self.column.clear();
-            self.column.extend(refs.iter().map(|n| sp.score(pod, n)));
+            sp.score_nodes(pod, &refs, &mut self.column);
             sp.normalize(pod, &mut self.column);
             for (t, s) in self.totals.iter_mut().zip(&self.column) {
                 *t += s * weight;

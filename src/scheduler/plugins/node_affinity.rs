@@ -77,6 +77,7 @@ impl PreFilterPlugin for NodeAffinity {
 }
 
 impl FilterPlugin for NodeAffinity {
+    #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         let labels = &node.node.meta.labels;
         let selector_ok = node_selector_matches(&pod.spec.node_selector, labels);
@@ -104,6 +105,7 @@ impl PreScorePlugin for NodeAffinity {
 
 impl ScorePlugin for NodeAffinity {
     /// The summed weights of the preferred terms the node matches.
+    #[inline]
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
         pod.spec.node_affinity.as_ref().map_or(0, |a| {
             a.preferred_score(&node.node.meta.labels, node.name())

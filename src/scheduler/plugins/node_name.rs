@@ -27,6 +27,28 @@ impl Plugin for NodeName {
 }
 
 impl FilterPlugin for NodeName {
+    fn filter_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        alive: &mut [bool],
+        failures: &mut Vec<(usize, Status)>,
+    ) {
+        if pod.spec.node_name.is_none() {
+            return;
+        }
+        for (i, node) in nodes.iter().enumerate() {
+            if alive[i] {
+                let s = self.filter(pod, node);
+                if !s.is_success() {
+                    alive[i] = false;
+                    failures.push((i, s));
+                }
+            }
+        }
+    }
+
+    #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         match &pod.spec.node_name {
             Some(want) if want != node.name() => Status::unresolvable(ERR_REASON),

@@ -186,7 +186,40 @@ impl PreFilterPlugin for NodeResourcesFit {
     }
 }
 
+impl NodeResourcesFit {
+    /// Whether the pod fits, without building reasons (the common case in the hot loop).
+    #[inline]
+    fn fits(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        let (a, u, p) = (&node.allocatable, &node.requested, &pod.spec.requests);
+        node.pod_count < a.pods
+            && (p.cpu_m == 0 || p.cpu_m + u.cpu_m <= a.cpu_m)
+            && (p.memory == 0 || p.memory + u.memory <= a.memory)
+            && (p.ephemeral_storage == 0
+                || p.ephemeral_storage + u.ephemeral_storage <= a.ephemeral_storage)
+            && p.scalars.is_empty()
+    }
+}
+
 impl FilterPlugin for NodeResourcesFit {
+    fn filter_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        alive: &mut [bool],
+        failures: &mut Vec<(usize, Status)>,
+    ) {
+        for (i, node) in nodes.iter().enumerate() {
+            if alive[i] && !self.fits(pod, node) {
+                let s = self.filter(pod, node);
+                if !s.is_success() {
+                    alive[i] = false;
+                    failures.push((i, s));
+                }
+            }
+        }
+    }
+
+    #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         let a = &node.allocatable;
         let u = &node.requested;
@@ -233,6 +266,7 @@ impl FilterPlugin for NodeResourcesFit {
 }
 
 impl ScorePlugin for NodeResourcesFit {
+    #[inline]
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
         let pairs = self.kinds.iter().filter_map(|(k, w)| {
             k.alloc_and_request(pod, node, true)
@@ -246,6 +280,51 @@ impl ScorePlugin for NodeResourcesFit {
             }
         }
     }
+
+    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut Vec<i64>) {
+        let [(ResourceKind::Cpu, wc), (ResourceKind::Memory, wm)] = self.kinds.as_slice() else {
+            out.extend(nodes.iter().map(|n| self.score(pod, n)));
+            return;
+        };
+        let (pc, pm) = (pod.spec.nonzero_cpu_m, pod.spec.nonzero_memory);
+        match self.args.strategy {
+            ScoringStrategyType::LeastAllocated => {
+                cpu_memory_scores(nodes, pc, pm, *wc, *wm, least_requested_score, out)
+            }
+            ScoringStrategyType::MostAllocated => {
+                cpu_memory_scores(nodes, pc, pm, *wc, *wm, most_requested_score, out)
+            }
+            ScoringStrategyType::RequestedToCapacityRatio => {
+                out.extend(nodes.iter().map(|n| self.score(pod, n)))
+            }
+        }
+    }
+}
+
+/// The cpu-and-memory case of [`weighted_mean`] over many nodes, in a loop the compiler can
+/// inline `f` into (the same arithmetic as `score`).
+fn cpu_memory_scores(
+    nodes: &[&NodeInfo],
+    pc: i64,
+    pm: i64,
+    wc: i64,
+    wm: i64,
+    f: impl Fn(i64, i64) -> i64,
+    out: &mut Vec<i64>,
+) {
+    out.extend(nodes.iter().map(|n| {
+        let (ac, am) = (n.allocatable.cpu_m, n.allocatable.memory);
+        let (mut sum, mut weights) = (0, 0);
+        if ac != 0 {
+            sum += f(n.nonzero_cpu_m + pc, ac) * wc;
+            weights += wc;
+        }
+        if am != 0 {
+            sum += f(n.nonzero_memory + pm, am) * wm;
+            weights += wm;
+        }
+        if weights == 0 { 0 } else { sum / weights }
+    }));
 }
 
 /// `Σ score_i * w_i / Σ w_i` with integer division; 0 when no resource is scored.
@@ -259,6 +338,7 @@ fn weighted_mean(pairs: impl Iterator<Item = (i64, i64, i64)>, f: fn(i64, i64) -
 }
 
 /// `(capacity - requested) * 100 / capacity`, 0 when over capacity.
+#[inline]
 pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
@@ -267,6 +347,7 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
 }
 
 /// `min(requested, capacity) * 100 / capacity`.
+#[inline]
 pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 {
         return 0;

@@ -30,6 +30,25 @@ impl Plugin for NodeUnschedulable {
 }
 
 impl FilterPlugin for NodeUnschedulable {
+    fn filter_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        alive: &mut [bool],
+        failures: &mut Vec<(usize, Status)>,
+    ) {
+        for (i, node) in nodes.iter().enumerate() {
+            if alive[i] && node.unschedulable {
+                let s = self.filter(pod, node);
+                if !s.is_success() {
+                    alive[i] = false;
+                    failures.push((i, s));
+                }
+            }
+        }
+    }
+
+    #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         if !node.unschedulable {
             return Status::success();

@@ -36,6 +36,25 @@ impl Plugin for TaintToleration {
 }
 
 impl FilterPlugin for TaintToleration {
+    fn filter_nodes(
+        &self,
+        pod: &Pod,
+        nodes: &[&NodeInfo],
+        alive: &mut [bool],
+        failures: &mut Vec<(usize, Status)>,
+    ) {
+        for (i, node) in nodes.iter().enumerate() {
+            if alive[i] && node.has_taints {
+                let s = self.filter(pod, node);
+                if !s.is_success() {
+                    alive[i] = false;
+                    failures.push((i, s));
+                }
+            }
+        }
+    }
+
+    #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         if !node.has_taints {
             return Status::success();
@@ -66,6 +85,7 @@ impl PreScorePlugin for TaintToleration {
 
 impl ScorePlugin for TaintToleration {
     /// The number of PreferNoSchedule taints the pod does not tolerate.
+    #[inline]
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> i64 {
         if node.prefer_no_schedule_taints == 0 {
             return 0;
