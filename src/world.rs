@@ -6,7 +6,9 @@
 //! store and the event queue); the world never writes files (it hands records to a [`Sink`]).
 
 use crate::api::event::Event as KubeEvent;
+use crate::api::PodSpec;
 use crate::api::pod::Phase;
+use std::sync::Arc;
 use crate::controllers::{JobController, JobEvent};
 use crate::engine::{EventQueue, Outbox, RngStreams, SimTime};
 use crate::node::{Kubelet, KubeletEvent};
@@ -79,6 +81,8 @@ pub struct World {
     name: String,
     seed: u64,
     warnings: Vec<String>,
+    /// Shared by every pod whose spec was released after it ended.
+    released_spec: Arc<PodSpec>,
 }
 
 impl World {
@@ -118,6 +122,16 @@ impl World {
             name: scenario.name.clone(),
             seed: scenario.seed,
             warnings,
+            released_spec: Arc::new(PodSpec::new(
+                vec![],
+                vec![],
+                Default::default(),
+                Default::default(),
+                None,
+                vec![],
+                String::new(),
+                crate::api::RestartPolicy::Never,
+            )),
         };
         // Time 0: nodes, then the objects given as manifests, as `kubectl apply` would.
         for node in &scenario.nodes {
@@ -265,6 +279,12 @@ impl World {
                 self.jobs.on_change(change, &mut self.store, &mut j_out);
                 for (t, e) in j_out.drain() {
                     self.queue.schedule(t, Event::Job(e));
+                }
+                // Every watcher has seen the pod end: its spec is no longer needed.
+                if let Change::PodPhase(id, phase) = change
+                    && phase.is_terminal()
+                {
+                    self.store.release_spec(id, &self.released_spec);
                 }
             }
             changes.clear();

@@ -280,14 +280,23 @@ pub struct PodStatus {
     pub restarts: u32,
     /// Last reason (e.g. `Unschedulable`, `Completed`, `Error`).
     pub reason: Option<&'static str>,
-    /// How long the containers run this time (sampled from the behaviour at creation).
+    /// How long the containers ran last (sampled from the behaviour when they started).
     pub run_ms: Option<i64>,
+    /// Set when the pod ended and its spec was released to save memory: the cpu request
+    /// (millicores), memory request (bytes) and priority the outputs still report.
+    pub released: Option<(i64, i64, i32)>,
 }
 
 impl Pod {
     /// `namespace/name`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.meta.namespace, self.meta.name)
+    }
+
+    /// Effective cpu request (millicores), memory request (bytes) and priority, also after
+    /// the spec was released.
+    pub fn request_record(&self) -> (i64, i64, i32) {
+        self.status.released.unwrap_or((self.spec.requests.cpu_m, self.spec.requests.memory, self.spec.priority))
     }
 
     /// The current phase (Pending until told otherwise).

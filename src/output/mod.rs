@@ -130,6 +130,7 @@ impl RunOutput {
         let mut pods = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
         for p in store.pods() {
             let s = &p.status;
+            let (cpu_m, memory, priority) = p.request_record();
             let node = s
                 .node
                 .map(|n| store.node(crate::store::NodeId(n)).name().to_string())
@@ -152,9 +153,9 @@ impl RunOutput {
                 &t(s.deleted),
                 &s.scheduling_attempts.to_string(),
                 &s.restarts.to_string(),
-                &p.spec.requests.cpu_m.to_string(),
-                &p.spec.requests.memory.to_string(),
-                &p.spec.priority.to_string(),
+                &cpu_m.to_string(),
+                &memory.to_string(),
+                &priority.to_string(),
                 s.reason.unwrap_or(""),
             ])?;
         }

@@ -1920,9 +1920,7 @@ value: 1000
     fn every_error_is_collected() {
         let text = format!(
             "{}---\n{}",
-            sim("  timings: {bogus: 1s}\n")
-                .replace("count: 3", "count: -1")
-                .replace("memory: 16Gi", "memory: 16Gi"),
+            sim("  timings: {bogus: 1s}\n").replace("count: 3", "count: -1"),
             POD.replace("cpu: 500m", "cpu: lots")
         );
         let (_, errs) = errs(&[("sim.yaml", &text)]);

@@ -167,6 +167,16 @@ impl Store {
         &mut self.pods[id.0 as usize].status
     }
 
+    /// Replaces the spec of a pod that has ended with `empty`, keeping only what the outputs
+    /// report ([`Pod::request_record`]). Call once every watcher has seen the pod end.
+    pub fn release_spec(&mut self, pod: PodId, empty: &Arc<crate::api::PodSpec>) {
+        let p = &mut self.pods[pod.0 as usize];
+        if p.status.released.is_none() && (p.phase().is_terminal() || p.status.deleted.is_some()) {
+            p.status.released = Some(p.request_record());
+            p.spec = empty.clone();
+        }
+    }
+
     /// Every pod ever created, in creation order.
     pub fn pods(&self) -> &[Pod] {
         &self.pods
