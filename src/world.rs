@@ -5,10 +5,9 @@
 //! Architecture invariants: components never hold references to each other (they share the
 //! store and the event queue); the world never writes files (it hands records to a [`Sink`]).
 
-use crate::api::event::Event as KubeEvent;
 use crate::api::PodSpec;
+use crate::api::event::Event as KubeEvent;
 use crate::api::pod::Phase;
-use std::sync::Arc;
 use crate::controllers::{JobController, JobEvent};
 use crate::engine::{EventQueue, Outbox, RngStreams, SimTime};
 use crate::node::{Kubelet, KubeletEvent};
@@ -19,6 +18,7 @@ use crate::scheduler::plugins::Registry;
 use crate::scheduler::{Scheduler, SchedulerEvent};
 use crate::store::{Change, Store};
 use crate::workload::{ArrivalEvent, Arrivals};
+use std::sync::Arc;
 
 /// Every kind of event, by owning component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

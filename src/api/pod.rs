@@ -296,7 +296,11 @@ impl Pod {
     /// Effective cpu request (millicores), memory request (bytes) and priority, also after
     /// the spec was released.
     pub fn request_record(&self) -> (i64, i64, i32) {
-        self.status.released.unwrap_or((self.spec.requests.cpu_m, self.spec.requests.memory, self.spec.priority))
+        self.status.released.unwrap_or((
+            self.spec.requests.cpu_m,
+            self.spec.requests.memory,
+            self.spec.priority,
+        ))
     }
 
     /// The current phase (Pending until told otherwise).
