@@ -30,8 +30,9 @@ pub struct Event {
     pub kind: EventType,
     /// CamelCase reason (`Scheduled`, `FailedScheduling`, `Pulling`, ...).
     pub reason: &'static str,
-    /// `kind/namespace/name` (`kind/name` for cluster-scoped objects).
-    pub object: String,
+    /// `kind/namespace/name` (`kind/name` for cluster-scoped objects); shared by the events
+    /// of one object.
+    pub object: std::sync::Arc<str>,
     /// The message.
     pub message: String,
 }

@@ -10,7 +10,7 @@ pub use backoff::CrashLoopBackoff;
 use crate::api::duration::format_duration_ms;
 use crate::api::event::EventType;
 use crate::api::pod::{Phase, RestartPolicy};
-use crate::api::{Distribution, Resources};
+use crate::api::Distribution;
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,17 +126,19 @@ impl Kubelet {
         now: SimTime,
     ) {
         // Admission: the node must still have room (it may not when the pod came pre-bound).
-        let alloc = store.node(node).allocatable.clone();
-        let mut used = Resources::default();
+        let alloc = &store.node(node).allocatable;
+        let (mut used_cpu, mut used_memory) = (0, 0);
         for &other in store.pods_on_node(node) {
             if other != pod {
-                used.add(&store.pod(other).spec.requests);
+                let r = &store.pod(other).spec.requests;
+                used_cpu += r.cpu_m;
+                used_memory += r.memory;
             }
         }
-        let want = store.pod(pod).spec.requests.clone();
+        let want = &store.pod(pod).spec.requests;
         let short = [
-            ("cpu", want.cpu_m, used.cpu_m, alloc.cpu_m),
-            ("memory", want.memory, used.memory, alloc.memory),
+            ("cpu", want.cpu_m, used_cpu, alloc.cpu_m),
+            ("memory", want.memory, used_memory, alloc.memory),
         ]
         .into_iter()
         .find(|(_, w, u, a)| *w > 0 && w + u > *a);
@@ -155,20 +157,17 @@ impl Kubelet {
             return;
         }
         // Pull what the node lacks, one image at a time per node (serializeImagePulls).
-        let images: Vec<String> = {
-            let mut seen = BTreeSet::new();
-            store
-                .pod(pod)
-                .spec
-                .images()
-                .filter(|i| seen.insert(i.to_string()))
-                .map(str::to_string)
-                .collect()
-        };
+        let spec = store.pod(pod).spec.clone();
+        let mut images: Vec<&str> = Vec::with_capacity(spec.containers.len() + spec.init_containers.len());
+        for image in spec.images() {
+            if !images.contains(&image) {
+                images.push(image);
+            }
+        }
         let mut ready_at = now;
         for image in images {
             let state = &mut self.nodes[node.0 as usize];
-            if state.images.contains(&image) {
+            if state.images.contains(image) {
                 store.record_pod(
                     now,
                     pod,
@@ -182,7 +181,7 @@ impl Kubelet {
             let took = self.timings.image_pull.sample(&mut self.rng);
             let done = start + took;
             state.pulls_busy_until = done;
-            state.images.insert(image.clone());
+            state.images.insert(image.to_string());
             self.image_pulls += 1;
             store.record_pod(
                 now,

@@ -220,7 +220,7 @@ impl Sink for RunOutput {
             e.time.to_string().as_str(),
             e.kind.as_str(),
             e.reason,
-            &e.object,
+            &*e.object,
             &e.message,
         ])?;
         Ok(())

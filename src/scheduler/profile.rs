@@ -380,10 +380,15 @@ impl Profile {
             let end = (k + FILTER_CHUNK).min(len);
             chunk.clear();
             chunk_idx.clear();
-            for j in k..end {
-                let ni = walk[(start + j) % len];
+            let mut pos = (start + k) % len;
+            for _ in k..end {
+                let ni = walk[pos];
                 chunk_idx.push(ni);
                 chunk.push(&nodes[ni]);
+                pos += 1;
+                if pos == len {
+                    pos = 0;
+                }
             }
             alive.clear();
             alive.resize(chunk.len(), true);
@@ -502,16 +507,17 @@ impl Profile {
 
         // selectHost: the best total; ties by reservoir sampling in walk order.
         let best = self.totals.iter().copied().max().unwrap_or(0);
-        let mut chosen = 0usize;
-        let mut count = 0u32;
-        for (j, &t) in self.totals.iter().enumerate() {
-            if t == best {
-                count += 1;
-                if count == 1 || rng.random_range(0..count) == 0 {
-                    chosen = j;
-                }
-            }
-        }
+        // One uniform draw among the best nodes: the same distribution as upstream's reservoir
+        // sampling in selectHost, with one random number instead of one per tie.
+        let ties = self.totals.iter().filter(|&&t| t == best).count();
+        let pick = if ties > 1 { rng.random_range(0..ties) } else { 0 };
+        let chosen = self
+            .totals
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t == best)
+            .nth(pick)
+            .map_or(0, |(j, _)| j);
         let node = self.feasible[chosen];
         drop(refs);
         self.reserve_and_bind(pod, nodes, node)

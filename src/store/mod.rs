@@ -84,13 +84,16 @@ pub struct Store {
     nodes: Vec<Arc<Node>>,
     node_by_name: BTreeMap<String, NodeId>,
     pods: Vec<Pod>,
-    pod_by_key: HashMap<(String, String), PodId>,
+    /// Live pods by namespace, then name (looked up by `&str`, without allocating).
+    pod_by_key: HashMap<String, HashMap<String, PodId>>,
     pods_on_node: Vec<Vec<PodId>>,
     jobs: Vec<Job>,
     priority_classes: BTreeMap<String, PriorityClass>,
     namespaces: Vec<String>,
     changes: Vec<Change>,
     events: Vec<Event>,
+    /// `Pod/namespace/name` of pods that have had events, by pod id.
+    pod_objects: Vec<Option<Arc<str>>>,
 }
 
 impl Store {
@@ -137,7 +140,9 @@ impl Store {
     pub fn create_pod(&mut self, pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
         self.pod_by_key
-            .insert((pod.meta.namespace.clone(), pod.meta.name.clone()), id);
+            .entry(pod.meta.namespace.clone())
+            .or_default()
+            .insert(pod.meta.name.clone(), id);
         self.pods.push(pod);
         self.changes.push(Change::PodCreated(id));
         id
@@ -145,15 +150,12 @@ impl Store {
 
     /// Whether a pod with this namespace and name exists (deleted pods free their name).
     pub fn pod_exists(&self, namespace: &str, name: &str) -> bool {
-        self.pod_by_key
-            .contains_key(&(namespace.to_string(), name.to_string()))
+        self.pod_id(namespace, name).is_some()
     }
 
     /// Looks a live pod up by namespace and name.
     pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
-        self.pod_by_key
-            .get(&(namespace.to_string(), name.to_string()))
-            .copied()
+        self.pod_by_key.get(namespace)?.get(name).copied()
     }
 
     /// The pod with this id.
@@ -174,6 +176,9 @@ impl Store {
         if p.status.released.is_none() && (p.phase().is_terminal() || p.status.deleted.is_some()) {
             p.status.released = Some(p.request_record());
             p.spec = empty.clone();
+            if let Some(o) = self.pod_objects.get_mut(pod.0 as usize) {
+                *o = None;
+            }
         }
     }
 
@@ -218,10 +223,11 @@ impl Store {
             return;
         }
         p.status.deleted = Some(now);
-        let key = (p.meta.namespace.clone(), p.meta.name.clone());
         let terminal = p.phase().is_terminal();
-        if self.pod_by_key.get(&key) == Some(&pod) {
-            self.pod_by_key.remove(&key);
+        if let Some(names) = self.pod_by_key.get_mut(&p.meta.namespace)
+            && names.get(&p.meta.name) == Some(&pod)
+        {
+            names.remove(&p.meta.name);
         }
         if !terminal {
             self.unlink_from_node(pod);
@@ -312,35 +318,21 @@ impl Store {
     // ---- events ----
 
     /// Records a Kubernetes Event about an object (`kind/namespace/name`).
-    pub fn record(
-        &mut self,
-        time: SimTime,
-        kind: EventType,
-        reason: &'static str,
-        object: String,
-        message: String,
-    ) {
-        self.events.push(Event {
-            time,
-            kind,
-            reason,
-            object,
-            message,
-        });
+    pub fn record(&mut self, time: SimTime, kind: EventType, reason: &'static str, object: impl Into<Arc<str>>, message: String) {
+        self.events.push(Event { time, kind, reason, object: object.into(), message });
     }
 
-    /// Records an Event about a pod.
-    pub fn record_pod(
-        &mut self,
-        time: SimTime,
-        pod: PodId,
-        kind: EventType,
-        reason: &'static str,
-        message: String,
-    ) {
-        let p = &self.pods[pod.0 as usize];
-        let object = format!("Pod/{}/{}", p.meta.namespace, p.meta.name);
-        self.record(time, kind, reason, object, message);
+    /// Records an Event about a pod. The pod's object name is built once and shared.
+    pub fn record_pod(&mut self, time: SimTime, pod: PodId, kind: EventType, reason: &'static str, message: String) {
+        let i = pod.0 as usize;
+        if self.pod_objects.len() <= i {
+            self.pod_objects.resize(i + 1, None);
+        }
+        let p = &self.pods[i];
+        let object = self.pod_objects[i]
+            .get_or_insert_with(|| Arc::from(format!("Pod/{}/{}", p.meta.namespace, p.meta.name)))
+            .clone();
+        self.events.push(Event { time, kind, reason, object, message });
     }
 
     /// Takes the Events recorded since the last call, oldest first.
