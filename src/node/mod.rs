@@ -7,10 +7,10 @@ mod backoff;
 
 pub use backoff::CrashLoopBackoff;
 
+use crate::api::Distribution;
 use crate::api::duration::format_duration_ms;
 use crate::api::event::EventType;
 use crate::api::pod::{Phase, RestartPolicy};
-use crate::api::Distribution;
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use std::collections::{BTreeMap, BTreeSet};
@@ -158,7 +158,8 @@ impl Kubelet {
         }
         // Pull what the node lacks, one image at a time per node (serializeImagePulls).
         let spec = store.pod(pod).spec.clone();
-        let mut images: Vec<&str> = Vec::with_capacity(spec.containers.len() + spec.init_containers.len());
+        let mut images: Vec<&str> =
+            Vec::with_capacity(spec.containers.len() + spec.init_containers.len());
         for image in spec.images() {
             if !images.contains(&image) {
                 images.push(image);

@@ -99,3 +99,34 @@ pub fn node_tree_order(nodes: &[NodeInfo]) -> Vec<usize> {
     }
     order
 }
+
+/// Some nodes of the scheduler's cache, in a given order: what the batch calls of the
+/// extension points receive (no per-cycle list of references is built).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeSet<'a> {
+    all: &'a [NodeInfo],
+    which: &'a [usize],
+}
+
+impl<'a> NodeSet<'a> {
+    /// The nodes `all[which[0]], all[which[1]], ...`.
+    pub fn new(all: &'a [NodeInfo], which: &'a [usize]) -> Self {
+        NodeSet { all, which }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.which.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.which.is_empty()
+    }
+
+    /// The nodes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a NodeInfo> + 'a {
+        let all = self.all;
+        self.which.iter().map(move |&i| &all[i])
+    }
+}

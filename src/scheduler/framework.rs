@@ -6,7 +6,7 @@
 //! PreFilter or PreScore for the current pod lives in the plugin itself (`&mut self`), typed,
 //! instead of upstream's string-keyed `CycleState`: the cycle runs one pod at a time.
 
-use super::cache::NodeInfo;
+use super::cache::{NodeInfo, NodeSet};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
 use crate::store::NodeId;
@@ -216,7 +216,7 @@ pub trait FilterPlugin {
     fn filter_nodes(
         &self,
         pod: &Pod,
-        nodes: &[&NodeInfo],
+        nodes: NodeSet<'_>,
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
@@ -236,7 +236,7 @@ pub trait FilterPlugin {
 pub trait PreScorePlugin {
     /// Computes per-pod state over the feasible nodes; `Skip` drops this plugin from scoring
     /// for this pod (it contributes 0).
-    fn pre_score(&mut self, pod: &Pod, nodes: &[&NodeInfo]) -> Status;
+    fn pre_score(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> Status;
 }
 
 /// Ranks feasible nodes.
@@ -246,7 +246,7 @@ pub trait ScorePlugin {
     /// The raw scores of several nodes, appended to `out` in order. The default calls
     /// [`ScorePlugin::score`] per node; a plugin may override it with a loop the compiler can
     /// pipeline across nodes. Both must give the same numbers.
-    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut Vec<i64>) {
+    fn score_nodes(&self, pod: &Pod, nodes: NodeSet<'_>, out: &mut Vec<i64>) {
         out.extend(nodes.iter().map(|n| self.score(pod, n)));
     }
     /// Maps raw scores (one per feasible node, in order) into `[0, 100]`. Default: unchanged.

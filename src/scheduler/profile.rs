@@ -1,7 +1,7 @@
 //! A built profile: plugin instances wired to extension points, and one scheduling cycle
 //! (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/framework/runtime/framework.go`).
 
-use super::cache::NodeInfo;
+use super::cache::{NodeInfo, NodeSet};
 use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
@@ -370,76 +370,66 @@ impl Profile {
         // walked in order exactly as a node-by-node search would: each node's verdict is its
         // first failing plugin, and the search stops at the same node. Verdicts computed past
         // the stop are discarded.
-        let mut chunk: Vec<&NodeInfo> = Vec::with_capacity(FILTER_CHUNK);
-        let mut chunk_idx: Vec<usize> = Vec::with_capacity(FILTER_CHUNK);
-        let mut alive: Vec<bool> = Vec::with_capacity(FILTER_CHUNK);
-        let mut rejections: Vec<Option<(usize, Status)>> = Vec::with_capacity(FILTER_CHUNK);
+        let mut alive = [true; FILTER_CHUNK];
+        // (index in chunk, plugin, status) of the rejected nodes; each index at most once.
+        let mut rejected: Vec<(usize, usize, Status)> = Vec::new();
         let mut failures: Vec<(usize, Status)> = Vec::new();
-        let mut k = 0usize;
-        'search: while k < len {
-            let end = (k + FILTER_CHUNK).min(len);
-            chunk.clear();
-            chunk_idx.clear();
-            let mut pos = (start + k) % len;
-            for _ in k..end {
-                let ni = walk[pos];
-                chunk_idx.push(ni);
-                chunk.push(&nodes[ni]);
-                pos += 1;
-                if pos == len {
-                    pos = 0;
-                }
-            }
-            alive.clear();
-            alive.resize(chunk.len(), true);
-            rejections.clear();
-            rejections.resize_with(chunk.len(), || None);
+        let chunks = walk[start..]
+            .chunks(FILTER_CHUNK)
+            .chain(walk[..start].chunks(FILTER_CHUNK));
+        'search: for chunk_idx in chunks {
+            let chunk = NodeSet::new(nodes, chunk_idx);
+            let alive = &mut alive[..chunk_idx.len()];
+            alive.fill(true);
+            rejected.clear();
             for &(pi, f) in &filters {
                 failures.clear();
-                f.filter_nodes(pod, &chunk, &mut alive, &mut failures);
-                for (i, st) in failures.drain(..) {
-                    rejections[i] = Some((pi, st));
-                }
+                f.filter_nodes(pod, chunk, alive, &mut failures);
+                rejected.extend(failures.drain(..).map(|(i, st)| (i, pi, st)));
             }
+            rejected.sort_by_key(|r| r.0);
+            let mut next_rejected = rejected.drain(..).peekable();
             for (i, &ni) in chunk_idx.iter().enumerate() {
                 processed += 1;
-                match rejections[i].take() {
-                    None => {
-                        if let Some(d) = detail.as_deref_mut() {
-                            d.filter.push(FilterEntry {
-                                node: ni,
-                                code: Code::Success,
-                                plugin: None,
-                                reason: String::new(),
-                            });
-                        }
-                        feasible.push(ni);
-                        if feasible.len() >= to_find {
-                            break 'search;
-                        }
+                if alive[i] {
+                    if let Some(d) = detail.as_deref_mut() {
+                        d.filter.push(FilterEntry {
+                            node: ni,
+                            code: Code::Success,
+                            plugin: None,
+                            reason: String::new(),
+                        });
                     }
-                    Some((pi, st)) if st.code == Code::Error => {
-                        return CycleResult::Error(format!(
-                            "running Filter plugin {:?}: {st}",
-                            self.plugins[pi].name()
-                        ));
+                    feasible.push(ni);
+                    if feasible.len() >= to_find {
+                        break 'search;
                     }
-                    Some((pi, st)) => {
-                        let plugin = self.plugins[pi].name().to_string();
-                        if let Some(d) = detail.as_deref_mut() {
-                            d.filter.push(FilterEntry {
-                                node: ni,
-                                code: st.code,
-                                plugin: Some(plugin.clone()),
-                                reason: st.reasons.join(", "),
-                            });
-                        }
-                        diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
-                        diag.rejected.push((ni, plugin, st));
-                    }
+                    continue;
                 }
+                let Some((_, pi, st)) = next_rejected.next_if(|r| r.0 == i) else {
+                    return CycleResult::Error(format!(
+                        "node {} was filtered out without a status",
+                        nodes[ni].name()
+                    ));
+                };
+                if st.code == Code::Error {
+                    return CycleResult::Error(format!(
+                        "running Filter plugin {:?}: {st}",
+                        self.plugins[pi].name()
+                    ));
+                }
+                let plugin = self.plugins[pi].name().to_string();
+                if let Some(d) = detail.as_deref_mut() {
+                    d.filter.push(FilterEntry {
+                        node: ni,
+                        code: st.code,
+                        plugin: Some(plugin.clone()),
+                        reason: st.reasons.join(", "),
+                    });
+                }
+                diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
+                diag.rejected.push((ni, plugin, st));
             }
-            k = end;
         }
         *next_start = (*next_start + processed) % num_all.max(1);
         if feasible.is_empty() {
@@ -450,7 +440,7 @@ impl Profile {
         }
 
         // PreScore and Score.
-        let refs: Vec<&NodeInfo> = self.feasible.iter().map(|&i| &nodes[i]).collect();
+        let feasible_nodes = NodeSet::new(nodes, &self.feasible);
         let mut score_skip: Vec<usize> = Vec::new();
         for &pi in &self.pre_score {
             let plugin = &mut self.plugins[pi];
@@ -458,14 +448,14 @@ impl Profile {
             let Some(ps) = plugin.as_pre_score() else {
                 continue;
             };
-            let s = ps.pre_score(pod, &refs);
+            let s = ps.pre_score(pod, feasible_nodes);
             match s.code {
                 Code::Success => {}
                 Code::Skip => score_skip.push(pi),
                 _ => return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}")),
             }
         }
-        let m = refs.len();
+        let m = feasible_nodes.len();
         self.totals.clear();
         self.totals.resize(m, 0);
         if let Some(d) = detail.as_deref_mut() {
@@ -487,7 +477,7 @@ impl Profile {
                 continue;
             };
             self.column.clear();
-            sp.score_nodes(pod, &refs, &mut self.column);
+            sp.score_nodes(pod, feasible_nodes, &mut self.column);
             sp.normalize(pod, &mut self.column);
             for (t, s) in self.totals.iter_mut().zip(&self.column) {
                 *t += s * weight;
@@ -510,7 +500,11 @@ impl Profile {
         // One uniform draw among the best nodes: the same distribution as upstream's reservoir
         // sampling in selectHost, with one random number instead of one per tie.
         let ties = self.totals.iter().filter(|&&t| t == best).count();
-        let pick = if ties > 1 { rng.random_range(0..ties) } else { 0 };
+        let pick = if ties > 1 {
+            rng.random_range(0..ties)
+        } else {
+            0
+        };
         let chosen = self
             .totals
             .iter()
@@ -519,7 +513,6 @@ impl Profile {
             .nth(pick)
             .map_or(0, |(j, _)| j);
         let node = self.feasible[chosen];
-        drop(refs);
         self.reserve_and_bind(pod, nodes, node)
     }
 

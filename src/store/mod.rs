@@ -318,12 +318,32 @@ impl Store {
     // ---- events ----
 
     /// Records a Kubernetes Event about an object (`kind/namespace/name`).
-    pub fn record(&mut self, time: SimTime, kind: EventType, reason: &'static str, object: impl Into<Arc<str>>, message: String) {
-        self.events.push(Event { time, kind, reason, object: object.into(), message });
+    pub fn record(
+        &mut self,
+        time: SimTime,
+        kind: EventType,
+        reason: &'static str,
+        object: impl Into<Arc<str>>,
+        message: String,
+    ) {
+        self.events.push(Event {
+            time,
+            kind,
+            reason,
+            object: object.into(),
+            message,
+        });
     }
 
     /// Records an Event about a pod. The pod's object name is built once and shared.
-    pub fn record_pod(&mut self, time: SimTime, pod: PodId, kind: EventType, reason: &'static str, message: String) {
+    pub fn record_pod(
+        &mut self,
+        time: SimTime,
+        pod: PodId,
+        kind: EventType,
+        reason: &'static str,
+        message: String,
+    ) {
         let i = pod.0 as usize;
         if self.pod_objects.len() <= i {
             self.pod_objects.resize(i + 1, None);
@@ -332,7 +352,13 @@ impl Store {
         let object = self.pod_objects[i]
             .get_or_insert_with(|| Arc::from(format!("Pod/{}/{}", p.meta.namespace, p.meta.name)))
             .clone();
-        self.events.push(Event { time, kind, reason, object, message });
+        self.events.push(Event {
+            time,
+            kind,
+            reason,
+            object,
+            message,
+        });
     }
 
     /// Takes the Events recorded since the last call, oldest first.

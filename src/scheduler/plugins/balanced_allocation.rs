@@ -4,7 +4,7 @@
 use super::names;
 use super::node_resources_fit::{ResourceKind, ResourceWeight, default_resources};
 use crate::api::pod::Pod;
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
 
 /// Typed `NodeResourcesBalancedAllocationArgs`.
@@ -61,7 +61,7 @@ impl Plugin for BalancedAllocation {
 
 impl PreScorePlugin for BalancedAllocation {
     /// Skip best-effort pods (no request for any configured resource), as upstream 1.33+.
-    fn pre_score(&mut self, pod: &Pod, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, pod: &Pod, _nodes: NodeSet<'_>) -> Status {
         let r = &pod.spec.requests;
         let requests_any = self.kinds.iter().any(|k| match k {
             ResourceKind::Cpu => r.cpu_m != 0,
@@ -97,7 +97,7 @@ impl ScorePlugin for BalancedAllocation {
         balanced_score(&fs)
     }
 
-    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut Vec<i64>) {
+    fn score_nodes(&self, pod: &Pod, nodes: NodeSet<'_>, out: &mut Vec<i64>) {
         if self.kinds != [ResourceKind::Cpu, ResourceKind::Memory] {
             out.extend(nodes.iter().map(|n| self.score(pod, n)));
             return;
@@ -161,11 +161,15 @@ mod tests {
         let mut p = BalancedAllocation::default();
         let best_effort = pod("be", 0, 0);
         assert_eq!(
-            p.pre_score(&best_effort, &[&n]).code,
+            p.pre_score(&best_effort, NodeSet::new(std::slice::from_ref(&n), &[0]))
+                .code,
             crate::scheduler::framework::Code::Skip
         );
         let pd = pod("p", 1000, 6 * GI);
-        assert!(p.pre_score(&pd, &[&n]).is_success());
+        assert!(
+            p.pre_score(&pd, NodeSet::new(std::slice::from_ref(&n), &[0]))
+                .is_success()
+        );
         // cpu 0.25, memory 0.75 -> std 0.25 -> 75
         assert_eq!(p.score(&pd, &n), 75);
     }

@@ -216,4 +216,76 @@ pub(crate) mod testing {
             status: PodStatus::default(),
         }
     }
+
+    /// Checks that a plugin's batch calls agree with its per-node calls on varied nodes.
+    pub fn check_batch_calls_agree(plugin: &dyn crate::scheduler::framework::Plugin) {
+        use crate::scheduler::cache::NodeSet;
+        let mut nodes = Vec::new();
+        for i in 0..200i64 {
+            let cpu = [0, 1000, 4000, 16000][(i % 4) as usize];
+            let mem = [0, 1 << 30, 8 << 30, 64 << 30][((i / 4) % 4) as usize];
+            let mut n = with_used(
+                node(&format!("n{i}"), cpu, mem),
+                (i * 137) % 17000,
+                (i * 7919 << 20) % (70 << 30),
+                i % 120,
+            );
+            n.unschedulable = i % 13 == 0;
+            nodes.push(n);
+        }
+        let which: Vec<usize> = (0..nodes.len()).rev().collect();
+        let set = NodeSet::new(&nodes, &which);
+        for (cpu, mem) in [
+            (0, 0),
+            (100, 0),
+            (250, 1 << 30),
+            (4000, 6 << 30),
+            (20000, 100 << 30),
+        ] {
+            let p = pod("p", cpu, mem);
+            if let Some(s) = plugin.as_score() {
+                let mut batch = Vec::new();
+                s.score_nodes(&p, set, &mut batch);
+                let single: Vec<i64> = set.iter().map(|n| s.score(&p, n)).collect();
+                assert_eq!(
+                    batch,
+                    single,
+                    "{} score_nodes vs score, pod {cpu}m/{mem}",
+                    plugin.name()
+                );
+            }
+            if let Some(f) = plugin.as_filter() {
+                let mut alive = vec![true; which.len()];
+                let mut failures = Vec::new();
+                f.filter_nodes(&p, set, &mut alive, &mut failures);
+                for (i, n) in set.iter().enumerate() {
+                    let s = f.filter(&p, n);
+                    assert_eq!(
+                        alive[i],
+                        s.is_success(),
+                        "{} filter_nodes vs filter on {}",
+                        plugin.name(),
+                        n.name()
+                    );
+                    if !s.is_success() {
+                        assert!(failures.contains(&(i, s)));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn batch_calls_agree_with_single_calls() {
+        use super::*;
+        check_batch_calls_agree(&node_resources_fit::NodeResourcesFit::default());
+        check_batch_calls_agree(&NodeResourcesFit::new(FitArgs {
+            strategy: node_resources_fit::ScoringStrategyType::MostAllocated,
+            ..FitArgs::default()
+        }));
+        check_batch_calls_agree(&BalancedAllocation::default());
+        check_batch_calls_agree(&node_unschedulable::NodeUnschedulable);
+        check_batch_calls_agree(&node_name::NodeName);
+        check_batch_calls_agree(&taint_toleration::TaintToleration::default());
+    }
 }

@@ -5,7 +5,7 @@ use super::names;
 use super::normalize::default_normalize_score;
 use crate::api::affinity::node_selector_matches;
 use crate::api::pod::Pod;
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin,
     ScorePlugin, Status,
@@ -95,7 +95,7 @@ impl FilterPlugin for NodeAffinity {
 }
 
 impl PreScorePlugin for NodeAffinity {
-    fn pre_score(&mut self, pod: &Pod, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, pod: &Pod, _nodes: NodeSet<'_>) -> Status {
         match &pod.spec.node_affinity {
             Some(a) if !a.preferred.is_empty() => Status::success(),
             _ => Status::skip(),

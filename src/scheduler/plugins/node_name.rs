@@ -3,7 +3,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status};
 
 /// Reason when the node is not the one named.
@@ -30,7 +30,7 @@ impl FilterPlugin for NodeName {
     fn filter_nodes(
         &self,
         pod: &Pod,
-        nodes: &[&NodeInfo],
+        nodes: NodeSet<'_>,
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {

@@ -5,7 +5,7 @@
 use super::names;
 use crate::api::pod::Pod;
 use crate::api::resources::names as res;
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
     ScorePlugin, Status,
@@ -204,7 +204,7 @@ impl FilterPlugin for NodeResourcesFit {
     fn filter_nodes(
         &self,
         pod: &Pod,
-        nodes: &[&NodeInfo],
+        nodes: NodeSet<'_>,
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
@@ -281,7 +281,7 @@ impl ScorePlugin for NodeResourcesFit {
         }
     }
 
-    fn score_nodes(&self, pod: &Pod, nodes: &[&NodeInfo], out: &mut Vec<i64>) {
+    fn score_nodes(&self, pod: &Pod, nodes: NodeSet<'_>, out: &mut Vec<i64>) {
         let [(ResourceKind::Cpu, wc), (ResourceKind::Memory, wm)] = self.kinds.as_slice() else {
             out.extend(nodes.iter().map(|n| self.score(pod, n)));
             return;
@@ -304,7 +304,7 @@ impl ScorePlugin for NodeResourcesFit {
 /// The cpu-and-memory case of [`weighted_mean`] over many nodes, in a loop the compiler can
 /// inline `f` into (the same arithmetic as `score`).
 fn cpu_memory_scores(
-    nodes: &[&NodeInfo],
+    nodes: NodeSet<'_>,
     pc: i64,
     pm: i64,
     wc: i64,

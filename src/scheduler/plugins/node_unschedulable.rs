@@ -5,7 +5,7 @@
 use super::names;
 use crate::api::pod::Pod;
 use crate::api::taint::{Taint, TaintEffect, tolerated};
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status};
 
 /// Reason when a node is cordoned.
@@ -33,7 +33,7 @@ impl FilterPlugin for NodeUnschedulable {
     fn filter_nodes(
         &self,
         pod: &Pod,
-        nodes: &[&NodeInfo],
+        nodes: NodeSet<'_>,
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {

@@ -5,7 +5,7 @@ use super::names;
 use super::normalize::default_normalize_score;
 use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
-use crate::scheduler::cache::NodeInfo;
+use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, Plugin, PreScorePlugin, ScorePlugin, Status,
 };
@@ -39,7 +39,7 @@ impl FilterPlugin for TaintToleration {
     fn filter_nodes(
         &self,
         pod: &Pod,
-        nodes: &[&NodeInfo],
+        nodes: NodeSet<'_>,
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
@@ -71,7 +71,7 @@ impl FilterPlugin for TaintToleration {
 }
 
 impl PreScorePlugin for TaintToleration {
-    fn pre_score(&mut self, pod: &Pod, _nodes: &[&NodeInfo]) -> Status {
+    fn pre_score(&mut self, pod: &Pod, _nodes: NodeSet<'_>) -> Status {
         self.prefer_tolerations = pod
             .spec
             .tolerations
@@ -165,8 +165,7 @@ mod tests {
         ];
         let mut p = TaintToleration::default();
         let pd = pod("p", 0, 0);
-        let refs: Vec<&NodeInfo> = nodes.iter().collect();
-        p.pre_score(&pd, &refs);
+        p.pre_score(&pd, NodeSet::new(&nodes, &[0, 1, 2]));
         let mut s: Vec<i64> = nodes.iter().map(|n| p.score(&pd, n)).collect();
         assert_eq!(s, [0, 1, 2]);
         p.normalize(&pd, &mut s);
