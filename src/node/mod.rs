@@ -58,7 +58,8 @@ pub struct Kubelet {
     rng: SimRng,
     nodes: Vec<NodeState>,
     /// Incarnation of each pod's containers: events carrying an older one are stale.
-    incarnation: BTreeMap<PodId, u32>,
+    /// Incarnation by pod id (0: no containers to track).
+    incarnation: Vec<u32>,
     backoff: BTreeMap<PodId, CrashLoopBackoff>,
     pulled: BTreeMap<PodId, Vec<String>>,
     image_pulls: u64,
@@ -71,11 +72,23 @@ impl Kubelet {
             timings,
             rng,
             nodes: Vec::new(),
-            incarnation: BTreeMap::new(),
+            incarnation: Vec::new(),
             backoff: BTreeMap::new(),
             pulled: BTreeMap::new(),
             image_pulls: 0,
         }
+    }
+
+    fn incarnation_of(&self, pod: PodId) -> u32 {
+        self.incarnation.get(pod.0 as usize).copied().unwrap_or(0)
+    }
+
+    fn set_incarnation(&mut self, pod: PodId, inc: u32) {
+        let i = pod.0 as usize;
+        if self.incarnation.len() <= i {
+            self.incarnation.resize(i + 1, 0);
+        }
+        self.incarnation[i] = inc;
     }
 
     /// Images pulled so far.
@@ -110,7 +123,7 @@ impl Kubelet {
                         store.record_pod(now, pod, EventType::Normal, "Killing", msg);
                     }
                 }
-                self.incarnation.remove(&pod);
+                self.set_incarnation(pod, 0);
                 self.backoff.remove(&pod);
             }
             _ => {}
@@ -200,9 +213,9 @@ impl Kubelet {
             self.pulled.entry(pod).or_default().push(msg);
             ready_at = ready_at.max(done);
         }
-        let inc = self.incarnation.entry(pod).or_insert(0);
-        *inc += 1;
-        out.at(ready_at, KubeletEvent::ImagesReady(pod, *inc));
+        let inc = self.incarnation_of(pod) + 1;
+        self.set_incarnation(pod, inc);
+        out.at(ready_at, KubeletEvent::ImagesReady(pod, inc));
     }
 
     /// Handles one of the kubelet's own events.
@@ -219,7 +232,7 @@ impl Kubelet {
             | KubeletEvent::Ready(p, i)
             | KubeletEvent::Exited(p, i) => (p, i),
         };
-        if self.incarnation.get(&pod) != Some(&inc) {
+        if inc == 0 || self.incarnation_of(pod) != inc {
             return; // stale: the pod was deleted or restarted since
         }
         {
@@ -321,7 +334,7 @@ impl Kubelet {
                 },
                 now,
             );
-            self.incarnation.remove(&pod);
+            self.set_incarnation(pod, 0);
             self.backoff.remove(&pod);
             return;
         }
@@ -342,7 +355,7 @@ impl Kubelet {
         }
         store.pod_status_mut(pod).restarts += 1;
         let next = inc + 1;
-        self.incarnation.insert(pod, next);
+        self.set_incarnation(pod, next);
         out.after(wait, KubeletEvent::ImagesReady(pod, next));
     }
 }

@@ -323,7 +323,7 @@ fn cpu_memory_scores(
             sum += f(n.nonzero_memory + pm, am) * wm;
             weights += wm;
         }
-        if weights == 0 { 0 } else { sum / weights }
+        if weights == 0 { 0 } else { div_floor(sum, weights) }
     }));
 }
 
@@ -343,7 +343,7 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
     }
-    (capacity - requested) * MAX_NODE_SCORE / capacity
+    div_floor((capacity - requested) * MAX_NODE_SCORE, capacity)
 }
 
 /// `min(requested, capacity) * 100 / capacity`.
@@ -352,7 +352,24 @@ pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 {
         return 0;
     }
-    requested.min(capacity) * MAX_NODE_SCORE / capacity
+    div_floor(requested.min(capacity) * MAX_NODE_SCORE, capacity)
+}
+
+/// `a / b` for `0 <= a` and `0 < b`, as Go's integer division, computed in floating point when
+/// that is exact: a 64-bit integer division costs tens of cycles on common x86 cores and these
+/// run for every scored node. If `a + b < 2^53`, both are exact doubles and the correctly
+/// rounded quotient truncates to the integer quotient: it cannot fall below `k = a div b`
+/// (rounding is monotonic and `k` is exact), and it cannot reach `k + 1`, which lies at least
+/// `1/b` above `a/b` while half an ulp of `k + 1` is below `(k + 1) / 2^53 <= 1/b`.
+/// Otherwise it divides as integers.
+#[inline]
+pub fn div_floor(a: i64, b: i64) -> i64 {
+    const LIMIT: i64 = 1 << 52;
+    if (0..LIMIT).contains(&a) && 0 < b && b < LIMIT {
+        (a as f64 / b as f64) as i64
+    } else {
+        a / b
+    }
 }
 
 /// The broken-linear shape, scores scaled by 10: constant outside the points, linear (integer)
@@ -440,6 +457,32 @@ mod tests {
             ..FitArgs::default()
         });
         assert!(ignoring.filter(&p, &n).is_success());
+    }
+
+    #[test]
+    fn float_division_matches_integer_division() {
+        let cases = [
+            (0, 1),
+            (99, 100),
+            (100, 100),
+            (6_871_947_673_500, 68_719_476_736),
+            (6_871_947_673_599, 68_719_476_736),
+            ((1 << 52) - 1, 3),
+            (7, (1 << 52) - 1),
+        ];
+        for (a, b) in cases {
+            assert_eq!(div_floor(a, b), a / b, "{a}/{b}");
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = (x % (1 << 40)) as i64 + 1;
+            let a = ((x >> 3) % (b as u64 * 101)) as i64;
+            assert_eq!(div_floor(a, b), a / b, "{a}/{b}");
+            assert_eq!(div_floor(b * 100 - 1, b), (b * 100 - 1) / b);
+        }
     }
 
     #[test]
