@@ -31,6 +31,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The largest node pool a scenario may declare (a guard against a typo that would exhaust
+/// memory; a million nodes is far beyond any real cluster).
+const MAX_POOL_NODES: i64 = 1_000_000;
+
 /// Where a document is: its file and first line.
 #[derive(Clone, Copy)]
 struct Doc<'a> {
@@ -165,6 +169,15 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
                         PreemptionPolicy::PreemptLowerPriority
                     }
                 };
+                if r.classes.contains_key(&name) {
+                    let what = if name.starts_with("system-") {
+                        "is reserved for the built-in classes"
+                    } else {
+                        "is defined twice"
+                    };
+                    r.doc(d, "metadata.name", format!("PriorityClass {name:?} {what}"));
+                    continue;
+                }
                 if pc.global_default && r.classes.values().any(|c| c.global_default) {
                     r.doc(
                         d,
@@ -215,6 +228,18 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
                 &pool.count,
                 &format!("{path}.count"),
                 format!("must not be negative, got {}", pool.count.value),
+            );
+            continue;
+        }
+        if pool.count.value > MAX_POOL_NODES {
+            r.at(
+                sd,
+                &pool.count,
+                &format!("{path}.count"),
+                format!(
+                    "at most {MAX_POOL_NODES} nodes per pool, got {}",
+                    pool.count.value
+                ),
             );
             continue;
         }
@@ -999,7 +1024,17 @@ fn job_spec(r: &mut Resolver, d: Doc, prefix: &str, s: &raw::JobSpec, ns: &str) 
         parallelism,
         completions,
         backoff_limit: nonneg(r, s.backoff_limit, "backoffLimit").unwrap_or(6),
-        active_deadline_ms: s.active_deadline_seconds.map(|x| x.saturating_mul(1000)),
+        active_deadline_ms: match s.active_deadline_seconds {
+            Some(x) if x <= 0 => {
+                r.doc(
+                    d,
+                    &format!("{prefix}spec.activeDeadlineSeconds"),
+                    format!("must be positive, got {x}"),
+                );
+                None
+            }
+            other => other.map(|x| x.saturating_mul(1000)),
+        },
         template_meta,
         template: Arc::new(spec),
     })
@@ -1673,6 +1708,44 @@ spec:
                 sim("").replace("duration: 1h", "duration: 1 hour"),
                 "spec.duration",
                 "",
+            ),
+            (
+                "huge pool count",
+                sim("").replace("count: 3", "count: 5000000"),
+                "spec.cluster.nodePools[0].count",
+                "at most 1000000 nodes per pool",
+            ),
+            (
+                "non-positive Job deadline",
+                format!(
+                    "{}---\n{}",
+                    sim(""),
+                    job.replace("restartPolicy: Always", "restartPolicy: Never")
+                        .replace(
+                            "spec:\n  template:",
+                            "spec:\n  activeDeadlineSeconds: 0\n  template:"
+                        )
+                ),
+                "spec.activeDeadlineSeconds",
+                "must be positive, got 0",
+            ),
+            (
+                "PriorityClass defined twice",
+                format!(
+                    "{}---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: hi}}\nvalue: 5\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: hi}}\nvalue: 6\n",
+                    sim("")
+                ),
+                "metadata.name",
+                "PriorityClass \"hi\" is defined twice",
+            ),
+            (
+                "PriorityClass named like a built-in",
+                format!(
+                    "{}---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: system-node-critical}}\nvalue: 5\n",
+                    sim("")
+                ),
+                "metadata.name",
+                "is reserved for the built-in classes",
             ),
             (
                 "zero metrics interval",

@@ -323,7 +323,11 @@ fn cpu_memory_scores(
             sum += f(n.nonzero_memory + pm, am) * wm;
             weights += wm;
         }
-        if weights == 0 { 0 } else { div_floor(sum, weights) }
+        if weights == 0 {
+            0
+        } else {
+            div_floor(sum, weights)
+        }
     }));
 }
 
