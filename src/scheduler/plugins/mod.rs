@@ -227,7 +227,7 @@ pub(crate) mod testing {
             let mut n = with_used(
                 node(&format!("n{i}"), cpu, mem),
                 (i * 137) % 17000,
-                (i * 7919 << 20) % (70 << 30),
+                ((i * 7919) << 20) % (70 << 30),
                 i % 120,
             );
             n.unschedulable = i % 13 == 0;
