@@ -61,7 +61,7 @@ fn spec(cpu_m: i64, memory: i64) -> Arc<PodSpec> {
         Default::default(),
         None,
         vec![],
-        "default-scheduler".into(),
+        "default-scheduler",
         RestartPolicy::Never,
     ))
 }

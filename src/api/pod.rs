@@ -21,10 +21,10 @@ pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
 /// A container (regular or init).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Container {
-    /// Container name.
-    pub name: String,
+    /// Container name (shared: thousands of pods copy one template).
+    pub name: Arc<str>,
     /// Image reference.
-    pub image: String,
+    pub image: Arc<str>,
     /// `resources.requests`.
     pub requests: Resources,
     /// Whether a cpu request was written (an explicit 0 stays 0 for scoring).
@@ -124,7 +124,7 @@ pub struct PodSpec {
     /// Resolved preemption policy.
     pub preemption_policy: PreemptionPolicy,
     /// `spec.schedulerName`.
-    pub scheduler_name: String,
+    pub scheduler_name: Arc<str>,
     /// `spec.restartPolicy`.
     pub restart_policy: RestartPolicy,
     /// `spec.terminationGracePeriodSeconds`, ms (default 30 s).
@@ -151,7 +151,7 @@ impl PodSpec {
         node_selector: Labels,
         node_affinity: Option<NodeAffinity>,
         tolerations: Vec<Toleration>,
-        scheduler_name: String,
+        scheduler_name: impl Into<Arc<str>>,
         restart_policy: RestartPolicy,
     ) -> PodSpec {
         let mut spec = PodSpec {
@@ -165,7 +165,7 @@ impl PodSpec {
             priority: 0,
             priority_class_name: None,
             preemption_policy: PreemptionPolicy::PreemptLowerPriority,
-            scheduler_name,
+            scheduler_name: scheduler_name.into(),
             restart_policy,
             termination_grace_ms: 30_000,
             scheduling_gates: Vec::new(),
@@ -201,7 +201,7 @@ impl PodSpec {
         self.init_containers
             .iter()
             .chain(&self.containers)
-            .map(|c| c.image.as_str())
+            .map(|c| &*c.image)
     }
 }
 

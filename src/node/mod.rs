@@ -246,14 +246,8 @@ impl Kubelet {
                 for msg in self.pulled.remove(&pod).unwrap_or_default() {
                     store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
                 }
-                let names: Vec<String> = store
-                    .pod(pod)
-                    .spec
-                    .containers
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect();
-                for n in &names {
+                let spec = store.pod(pod).spec.clone();
+                for n in spec.containers.iter().map(|c| &c.name) {
                     store.record_pod(
                         now,
                         pod,

@@ -659,8 +659,8 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
         );
     }
     Container {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
+        name: Arc::from(c.name.as_str()),
+        image: Arc::from(c.image.as_deref().unwrap_or_default()),
         cpu_request_set: set("cpu"),
         memory_request_set: set("memory"),
         requests,
@@ -1104,7 +1104,7 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                 Labels::new(),
                 None,
                 vec![],
-                DEFAULT_SCHEDULER.into(),
+                DEFAULT_SCHEDULER,
                 RestartPolicy::Never,
             );
             base.priority = r
@@ -1883,7 +1883,7 @@ value: 1000
         assert_eq!(rows[0].duration_ms, Some(10_000));
         assert_eq!(rows[1].arrival_ms, 2_500);
         assert_eq!(rows[1].duration_ms, None);
-        assert_eq!(base.scheduler_name, DEFAULT_SCHEDULER);
+        assert_eq!(&*base.scheduler_name, DEFAULT_SCHEDULER);
         assert!(s.namespaces.iter().any(|n| n == "batch"));
     }
 
@@ -2104,7 +2104,7 @@ kind: KubeSchedulerConfiguration
             POD.replace("spec:\n", "spec:\n  schedulerName: packer\n")
         );
         let s = ok(&[("sim.yaml", &text)]);
-        assert_eq!(s.pods[0].spec.scheduler_name, "packer");
+        assert_eq!(&*s.pods[0].spec.scheduler_name, "packer");
     }
 
     #[test]

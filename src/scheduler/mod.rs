@@ -172,7 +172,7 @@ impl Scheduler {
                 let pod = store.pod(id);
                 if pod.status.node.is_none()
                     && pod.spec.scheduling_gates.is_empty()
-                    && self.profile_by_name.contains_key(&pod.spec.scheduler_name)
+                    && self.profile_by_name.contains_key(&*pod.spec.scheduler_name)
                 {
                     let profiles = &self.profiles;
                     self.queue
@@ -291,7 +291,7 @@ impl Scheduler {
         store.pod_status_mut(pod_id).scheduling_attempts = info.attempts;
         self.stats.attempts += 1;
         let pod = store.pod(pod_id);
-        let Some(&pi) = self.profile_by_name.get(&pod.spec.scheduler_name) else {
+        let Some(&pi) = self.profile_by_name.get(&*pod.spec.scheduler_name) else {
             return;
         };
         if self.order_stale {

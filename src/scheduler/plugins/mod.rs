@@ -203,7 +203,7 @@ pub(crate) mod testing {
             Default::default(),
             None,
             vec![],
-            "default-scheduler".into(),
+            "default-scheduler",
             RestartPolicy::Never,
         );
         Pod {
