@@ -215,3 +215,76 @@ fn malformed_yaml_names_file_line_and_column() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("broken.yaml:"), "{err}");
 }
+
+#[test]
+fn every_shipped_scenario_validates_and_says_what_it_teaches() {
+    let dir = repo("scenarios");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        n += 1;
+        let o = kubesim().arg("validate").arg(&path).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("kubesim.io/description:"),
+            "{} has no description",
+            path.display()
+        );
+    }
+    assert!(n >= 4, "expected the shipped scenarios, found {n}");
+}
+
+#[test]
+fn most_allocated_profile_packs_and_default_profile_spreads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("bp");
+    run(&repo("scenarios/bin-packing.yaml"), &out, &[]);
+    let pods = read(&out, "pods.csv");
+    let nodes_of = |prefix: &str| -> std::collections::BTreeSet<String> {
+        pods.lines()
+            .filter(|l| l.split(',').nth(1).is_some_and(|n| n.starts_with(prefix)))
+            .map(|l| l.split(',').nth(3).unwrap().to_string())
+            .collect()
+    };
+    let packed = nodes_of("packed-");
+    let spread = nodes_of("spread-");
+    assert!(
+        packed.len() <= 2,
+        "MostAllocated fills few nodes: {packed:?}"
+    );
+    assert_eq!(
+        spread.len(),
+        8,
+        "LeastAllocated uses every node: {spread:?}"
+    );
+}
+
+#[test]
+fn csv_trace_replays_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("tr");
+    run(&repo("scenarios/trace-replay.yaml"), &out, &[]);
+    let pods = read(&out, "pods.csv");
+    assert_eq!(
+        pods.lines().count(),
+        201,
+        "one pod per trace row plus the header"
+    );
+    let task10 = pods
+        .lines()
+        .find(|l| l.starts_with("default,task-10,"))
+        .unwrap();
+    assert!(
+        task10.contains(",100,"),
+        "priority from the trace: {task10}"
+    );
+}

@@ -181,7 +181,12 @@ impl Arrivals {
             Source::Trace { rows, base, .. } => {
                 let row = &rows[(n - 1) as usize];
                 let pod = row.to_pod(base, n, now);
-                let name = unique_name(store, &pod.meta.namespace, &pod.meta.name, n);
+                // The row's name (or `trace-<row>`) when it is free; else `<name>-<row>`.
+                let name = if !store.pod_exists(&pod.meta.namespace, &pod.meta.name) {
+                    pod.meta.name.clone()
+                } else {
+                    unique_name(store, &pod.meta.namespace, &pod.meta.name, n)
+                };
                 store.create_pod(Pod {
                     meta: ObjectMeta { name, ..pod.meta },
                     ..pod
