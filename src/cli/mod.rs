@@ -19,7 +19,7 @@ Examples:
   kubesim run scenarios/quickstart.yaml
   kubesim run scenarios/bench-batch-1k.yaml --out results/bench --seed 7
   kubesim run manifests/ --duration 30m --explain
-  kubesim validate scenarios/";
+  kubesim validate scenarios/quickstart.yaml";
 
 /// kubesim: a deterministic discrete-event simulator of a Kubernetes cluster.
 #[derive(Parser, Debug)]

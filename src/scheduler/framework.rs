@@ -220,13 +220,27 @@ pub trait FilterPlugin {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        for (i, node) in nodes.iter().enumerate() {
-            if alive[i] {
-                let s = self.filter(pod, node);
-                if !s.is_success() {
-                    alive[i] = false;
-                    failures.push((i, s));
-                }
+        filter_where(self, pod, nodes, alive, failures, |_| true);
+    }
+}
+
+/// The loop of [`FilterPlugin::filter_nodes`] for a plugin with a cheap test that proves a
+/// node passes: `filter` runs only on the live nodes where `may_fail` holds.
+#[inline]
+pub fn filter_where<P: FilterPlugin + ?Sized>(
+    plugin: &P,
+    pod: &Pod,
+    nodes: NodeSet<'_>,
+    alive: &mut [bool],
+    failures: &mut Vec<(usize, Status)>,
+    may_fail: impl Fn(&NodeInfo) -> bool,
+) {
+    for (i, node) in nodes.iter().enumerate() {
+        if alive[i] && may_fail(node) {
+            let s = plugin.filter(pod, node);
+            if !s.is_success() {
+                alive[i] = false;
+                failures.push((i, s));
             }
         }
     }

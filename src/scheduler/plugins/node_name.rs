@@ -4,7 +4,7 @@
 use super::names;
 use crate::api::pod::Pod;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
-use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status};
+use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status, filter_where};
 
 /// Reason when the node is not the one named.
 pub const ERR_REASON: &str = "node(s) didn't match the requested node name";
@@ -34,17 +34,9 @@ impl FilterPlugin for NodeName {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        if pod.spec.node_name.is_none() {
-            return;
-        }
-        for (i, node) in nodes.iter().enumerate() {
-            if alive[i] {
-                let s = self.filter(pod, node);
-                if !s.is_success() {
-                    alive[i] = false;
-                    failures.push((i, s));
-                }
-            }
+        // Only a pod that names a node can fail.
+        if pod.spec.node_name.is_some() {
+            filter_where(self, pod, nodes, alive, failures, |_| true);
         }
     }
 

@@ -8,7 +8,7 @@ use crate::api::resources::names as res;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
-    ScorePlugin, Status,
+    ScorePlugin, Status, filter_where,
 };
 
 /// Reason when the node has no room for another pod.
@@ -208,15 +208,7 @@ impl FilterPlugin for NodeResourcesFit {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        for (i, node) in nodes.iter().enumerate() {
-            if alive[i] && !self.fits(pod, node) {
-                let s = self.filter(pod, node);
-                if !s.is_success() {
-                    alive[i] = false;
-                    failures.push((i, s));
-                }
-            }
-        }
+        filter_where(self, pod, nodes, alive, failures, |n| !self.fits(pod, n));
     }
 
     #[inline]

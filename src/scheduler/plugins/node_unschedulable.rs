@@ -6,7 +6,7 @@ use super::names;
 use crate::api::pod::Pod;
 use crate::api::taint::{Taint, TaintEffect, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
-use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status};
+use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status, filter_where};
 
 /// Reason when a node is cordoned.
 pub const ERR_REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
@@ -37,15 +37,7 @@ impl FilterPlugin for NodeUnschedulable {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        for (i, node) in nodes.iter().enumerate() {
-            if alive[i] && node.unschedulable {
-                let s = self.filter(pod, node);
-                if !s.is_success() {
-                    alive[i] = false;
-                    failures.push((i, s));
-                }
-            }
-        }
+        filter_where(self, pod, nodes, alive, failures, |n| n.unschedulable);
     }
 
     #[inline]

@@ -7,7 +7,7 @@ use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, FilterPlugin, Plugin, PreScorePlugin, ScorePlugin, Status,
+    ClusterEvents, FilterPlugin, Plugin, PreScorePlugin, ScorePlugin, Status, filter_where,
 };
 
 /// The plugin. PreScore keeps the pod's tolerations that can tolerate PreferNoSchedule
@@ -43,15 +43,7 @@ impl FilterPlugin for TaintToleration {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        for (i, node) in nodes.iter().enumerate() {
-            if alive[i] && node.has_taints {
-                let s = self.filter(pod, node);
-                if !s.is_success() {
-                    alive[i] = false;
-                    failures.push((i, s));
-                }
-            }
-        }
+        filter_where(self, pod, nodes, alive, failures, |n| n.has_taints);
     }
 
     #[inline]
