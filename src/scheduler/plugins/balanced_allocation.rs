@@ -105,9 +105,10 @@ impl ScorePlugin for BalancedAllocation {
         // cpu and memory: the same arithmetic as `score`, in a loop without calls.
         let (pc, pm) = (pod.spec.requests.cpu_m, pod.spec.requests.memory);
         out.extend(nodes.iter().map(|n| {
-            let (ac, am) = (n.allocatable.cpu_m, n.allocatable.memory);
-            let fc = ((n.requested.cpu_m + pc) as f64 / ac as f64).min(1.0);
-            let fm = ((n.requested.memory + pm) as f64 / am as f64).min(1.0);
+            let h = &n.hot;
+            let (ac, am) = (h.allocatable_cpu_m, h.allocatable_memory);
+            let fc = ((h.requested_cpu_m + pc) as f64 / ac as f64).min(1.0);
+            let fm = ((h.requested_memory + pm) as f64 / am as f64).min(1.0);
             match (ac != 0, am != 0) {
                 (true, true) => ((1.0 - ((fc - fm) / 2.0).abs()) * MAX_NODE_SCORE as f64) as i64,
                 _ => MAX_NODE_SCORE,

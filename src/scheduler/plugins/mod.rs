@@ -174,11 +174,7 @@ pub(crate) mod testing {
 
     /// The node with this much already requested by `pods` pods.
     pub fn with_used(mut n: NodeInfo, cpu_m: i64, memory: i64, pods: i64) -> NodeInfo {
-        n.requested.cpu_m = cpu_m;
-        n.requested.memory = memory;
-        n.nonzero_cpu_m = cpu_m;
-        n.nonzero_memory = memory;
-        n.pod_count = pods;
+        n.set_used(cpu_m, memory, pods as i32);
         n
     }
 
@@ -230,7 +226,7 @@ pub(crate) mod testing {
                 ((i * 7919) << 20) % (70 << 30),
                 i % 120,
             );
-            n.unschedulable = i % 13 == 0;
+            n.hot.unschedulable = i % 13 == 0;
             nodes.push(n);
         }
         let which: Vec<usize> = (0..nodes.len()).rev().collect();

@@ -103,14 +103,24 @@ impl ResourceKind {
         node: &NodeInfo,
         nonzero: bool,
     ) -> Option<(i64, i64)> {
-        let a = &node.allocatable;
+        let (a, h) = (&node.allocatable, &node.hot);
         let (alloc, req) = match self {
-            ResourceKind::Cpu if nonzero => (a.cpu_m, node.nonzero_cpu_m + pod.spec.nonzero_cpu_m),
-            ResourceKind::Memory if nonzero => {
-                (a.memory, node.nonzero_memory + pod.spec.nonzero_memory)
-            }
-            ResourceKind::Cpu => (a.cpu_m, node.requested.cpu_m + pod.spec.requests.cpu_m),
-            ResourceKind::Memory => (a.memory, node.requested.memory + pod.spec.requests.memory),
+            ResourceKind::Cpu if nonzero => (
+                h.allocatable_cpu_m,
+                h.nonzero_cpu_m + pod.spec.nonzero_cpu_m,
+            ),
+            ResourceKind::Memory if nonzero => (
+                h.allocatable_memory,
+                h.nonzero_memory + pod.spec.nonzero_memory,
+            ),
+            ResourceKind::Cpu => (
+                h.allocatable_cpu_m,
+                h.requested_cpu_m + pod.spec.requests.cpu_m,
+            ),
+            ResourceKind::Memory => (
+                h.allocatable_memory,
+                h.requested_memory + pod.spec.requests.memory,
+            ),
             ResourceKind::Ephemeral => (
                 a.ephemeral_storage,
                 node.requested.ephemeral_storage + pod.spec.requests.ephemeral_storage,
@@ -190,12 +200,11 @@ impl NodeResourcesFit {
     /// Whether the pod fits, without building reasons (the common case in the hot loop).
     #[inline]
     fn fits(&self, pod: &Pod, node: &NodeInfo) -> bool {
-        let (a, u, p) = (&node.allocatable, &node.requested, &pod.spec.requests);
-        node.pod_count < a.pods
-            && (p.cpu_m == 0 || p.cpu_m + u.cpu_m <= a.cpu_m)
-            && (p.memory == 0 || p.memory + u.memory <= a.memory)
-            && (p.ephemeral_storage == 0
-                || p.ephemeral_storage + u.ephemeral_storage <= a.ephemeral_storage)
+        let (h, p) = (&node.hot, &pod.spec.requests);
+        h.pod_count < h.allocatable_pods
+            && (p.cpu_m == 0 || p.cpu_m + h.requested_cpu_m <= h.allocatable_cpu_m)
+            && (p.memory == 0 || p.memory + h.requested_memory <= h.allocatable_memory)
+            && p.ephemeral_storage == 0
             && p.scalars.is_empty()
     }
 }
@@ -217,7 +226,7 @@ impl FilterPlugin for NodeResourcesFit {
         let u = &node.requested;
         let p = &pod.spec.requests;
         let mut reasons: Vec<String> = Vec::new();
-        if node.pod_count + 1 > a.pods {
+        if i64::from(node.hot.pod_count) + 1 > a.pods {
             reasons.push(ERR_TOO_MANY_PODS.into());
         }
         if p.cpu_m == 0 && p.memory == 0 && p.ephemeral_storage == 0 && p.scalars.is_empty() {
@@ -305,14 +314,15 @@ fn cpu_memory_scores(
     out: &mut Vec<i64>,
 ) {
     out.extend(nodes.iter().map(|n| {
-        let (ac, am) = (n.allocatable.cpu_m, n.allocatable.memory);
+        let h = &n.hot;
+        let (ac, am) = (h.allocatable_cpu_m, h.allocatable_memory);
         let (mut sum, mut weights) = (0, 0);
         if ac != 0 {
-            sum += f(n.nonzero_cpu_m + pc, ac) * wc;
+            sum += f(h.nonzero_cpu_m + pc, ac) * wc;
             weights += wc;
         }
         if am != 0 {
-            sum += f(n.nonzero_memory + pm, am) * wm;
+            sum += f(h.nonzero_memory + pm, am) * wm;
             weights += wm;
         }
         if weights == 0 {

@@ -37,12 +37,12 @@ impl FilterPlugin for NodeUnschedulable {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        filter_where(self, pod, nodes, alive, failures, |n| n.unschedulable);
+        filter_where(self, pod, nodes, alive, failures, |n| n.hot.unschedulable);
     }
 
     #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        if !node.unschedulable {
+        if !node.hot.unschedulable {
             return Status::success();
         }
         let taint = Taint {
@@ -72,7 +72,7 @@ mod tests {
             n.unschedulable = true;
             n
         });
-        cordoned.unschedulable = true;
+        cordoned.hot.unschedulable = true;
         let plain = pod("p", 100, 0);
         let mut tolerant = pod("t", 100, 0);
         std::sync::Arc::make_mut(&mut tolerant.spec)

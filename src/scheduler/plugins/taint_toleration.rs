@@ -43,12 +43,12 @@ impl FilterPlugin for TaintToleration {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        filter_where(self, pod, nodes, alive, failures, |n| n.has_taints);
+        filter_where(self, pod, nodes, alive, failures, |n| n.hot.has_taints);
     }
 
     #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
-        if !node.has_taints {
+        if !node.hot.has_taints {
             return Status::success();
         }
         let untolerated = node.node.taints.iter().find(|t| {
@@ -79,7 +79,7 @@ impl ScorePlugin for TaintToleration {
     /// The number of PreferNoSchedule taints the pod does not tolerate.
     #[inline]
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> i64 {
-        if node.prefer_no_schedule_taints == 0 {
+        if node.hot.prefer_no_schedule_taints == 0 {
             return 0;
         }
         node.node
