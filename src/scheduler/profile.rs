@@ -558,3 +558,123 @@ impl Profile {
 fn feasible_first(v: &[usize]) -> usize {
     v[0]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::RngStreams;
+    use crate::scheduler::config::ProfileConfig;
+    use crate::scheduler::plugins::testing::{node, pod, with_used};
+
+    fn default_profile() -> Profile {
+        Profile::build(
+            &ProfileConfig::named("default-scheduler"),
+            None,
+            &Registry::in_tree(),
+        )
+        .expect("default profile builds")
+        .0
+    }
+
+    fn nodes(n: usize) -> Vec<NodeInfo> {
+        (0..n)
+            .map(|i| {
+                let mut info = node(&format!("n{i}"), 4000, 8 << 30);
+                info.id = NodeId(i as u32);
+                info
+            })
+            .collect()
+    }
+
+    #[test]
+    fn evaluates_num_feasible_nodes_from_the_round_robin_start() {
+        // 300 nodes: adaptive percentage 50 - 300/125 = 48% -> 144 nodes per cycle.
+        let nodes = nodes(300);
+        let order: Vec<usize> = (0..300).collect();
+        let mut p = default_profile();
+        let mut start = 0;
+        let mut rng = RngStreams::new(1).stream("t");
+        for want_start in [144, 288, 132] {
+            let mut d = CycleDetail::default();
+            let r = p.run_cycle(
+                &pod("p", 100, 0),
+                &nodes,
+                &order,
+                &mut start,
+                &mut rng,
+                Some(&mut d),
+            );
+            assert!(matches!(r, CycleResult::Scheduled(_)));
+            assert_eq!(d.filter.len(), 144);
+            assert_eq!(d.scores.len(), 144);
+            assert_eq!(start, want_start);
+        }
+    }
+
+    #[test]
+    fn ties_are_broken_by_the_seeded_stream() {
+        let nodes = nodes(50);
+        let order: Vec<usize> = (0..50).collect();
+        let pick = |seed: u64| {
+            let mut p = default_profile();
+            let mut rng = RngStreams::new(seed).stream("scheduler");
+            match p.run_cycle(&pod("p", 100, 0), &nodes, &order, &mut 0, &mut rng, None) {
+                CycleResult::Scheduled(n) => n,
+                _ => panic!("identical empty nodes all fit"),
+            }
+        };
+        assert_eq!(pick(1), pick(1), "same seed, same node");
+        let distinct: std::collections::BTreeSet<usize> = (1..20).map(pick).collect();
+        assert!(
+            distinct.len() > 5,
+            "seeds spread the choice over the tied nodes: {distinct:?}"
+        );
+    }
+
+    #[test]
+    fn the_least_allocated_node_wins_and_messages_histogram_reasons() {
+        let mut nodes = nodes(3);
+        nodes[0] = with_used(nodes[0].clone(), 3000, 0, 1);
+        nodes[2] = with_used(nodes[2].clone(), 1000, 0, 1);
+        let order = vec![0, 1, 2];
+        let mut p = default_profile();
+        let mut rng = RngStreams::new(1).stream("t");
+        let r = p.run_cycle(
+            &pod("p", 500, 1 << 30),
+            &nodes,
+            &order,
+            &mut 0,
+            &mut rng,
+            None,
+        );
+        assert!(
+            matches!(r, CycleResult::Scheduled(1)),
+            "the empty node scores highest"
+        );
+        let r = p.run_cycle(
+            &pod("big", 3500, 1 << 30),
+            &nodes,
+            &order,
+            &mut 0,
+            &mut rng,
+            None,
+        );
+        let CycleResult::Scheduled(n) = r else {
+            panic!("fits on n1 and n2")
+        };
+        assert!(n == 1 || n == 2);
+        match p.run_cycle(
+            &pod("huge", 5000, 0),
+            &nodes,
+            &order,
+            &mut 0,
+            &mut rng,
+            None,
+        ) {
+            CycleResult::Unschedulable(d) => {
+                assert_eq!(d.message(), "0/3 nodes are available: 3 Insufficient cpu.")
+            }
+            _ => panic!("fits nowhere"),
+        }
+    }
+}
