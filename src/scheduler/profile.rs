@@ -282,8 +282,8 @@ impl Profile {
     }
 
     /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
-    /// Ties between the best nodes are broken with `rng` (reservoir sampling, as upstream's
-    /// `selectHost`). With `detail`, per-node verdicts and scores are recorded.
+    /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's
+    /// `selectHost` samples a reservoir; the distribution is the same). With `detail`, per-node verdicts and scores are recorded.
     pub fn run_cycle(
         &mut self,
         pod: &Pod,
@@ -495,7 +495,7 @@ impl Profile {
             }
         }
 
-        // selectHost: the best total; ties by reservoir sampling in walk order.
+        // selectHost: the best total wins.
         let best = self.totals.iter().copied().max().unwrap_or(0);
         // One uniform draw among the best nodes: the same distribution as upstream's reservoir
         // sampling in selectHost, with one random number instead of one per tie.
