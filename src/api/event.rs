@@ -1,6 +1,7 @@
 //! Kubernetes Events: what `kubectl get events` shows, in upstream wording.
 
 use crate::engine::SimTime;
+use std::sync::Arc;
 
 /// `Normal` or `Warning`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,5 +35,52 @@ pub struct Event {
     /// of one object.
     pub object: std::sync::Arc<str>,
     /// The message.
-    pub message: String,
+    pub message: Message,
+}
+
+/// An Event message. The frequent ones are kept as their parts and written out only when the
+/// event log is written (no string is formatted per event in the simulation loop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Any text.
+    Text(String),
+    /// `Successfully assigned <namespace/name> to <node>` (the object is `Pod/namespace/name`).
+    Assigned {
+        /// The pod's event object name.
+        object: Arc<str>,
+        /// The node.
+        node: Arc<str>,
+    },
+    /// `Container image "<image>" already present on machine`.
+    ImagePresent(Arc<str>),
+    /// `Pulling image "<image>"`.
+    Pulling(Arc<str>),
+    /// `Created container: <name>`.
+    Created(Arc<str>),
+    /// `Started container <name>`.
+    Started(Arc<str>),
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Message {
+        Message::Text(s)
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Text(s) => f.write_str(s),
+            Message::Assigned { object, node } => {
+                let key = object.strip_prefix("Pod/").unwrap_or(object);
+                write!(f, "Successfully assigned {key} to {node}")
+            }
+            Message::ImagePresent(i) => {
+                write!(f, "Container image \"{i}\" already present on machine")
+            }
+            Message::Pulling(i) => write!(f, "Pulling image \"{i}\""),
+            Message::Created(c) => write!(f, "Created container: {c}"),
+            Message::Started(c) => write!(f, "Started container {c}"),
+        }
+    }
 }

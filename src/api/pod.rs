@@ -197,11 +197,11 @@ impl PodSpec {
     }
 
     /// The image of every container, init containers first.
-    pub fn images(&self) -> impl Iterator<Item = &str> {
+    pub fn images(&self) -> impl Iterator<Item = &Arc<str>> {
         self.init_containers
             .iter()
             .chain(&self.containers)
-            .map(|c| &*c.image)
+            .map(|c| &c.image)
     }
 }
 

@@ -9,7 +9,7 @@ pub use backoff::CrashLoopBackoff;
 
 use crate::api::Distribution;
 use crate::api::duration::format_duration_ms;
-use crate::api::event::EventType;
+use crate::api::event::{EventType, Message};
 use crate::api::pod::{Phase, RestartPolicy};
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
@@ -171,7 +171,7 @@ impl Kubelet {
         }
         // Pull what the node lacks, one image at a time per node (serializeImagePulls).
         let spec = store.pod(pod).spec.clone();
-        let mut images: Vec<&str> =
+        let mut images: Vec<&std::sync::Arc<str>> =
             Vec::with_capacity(spec.containers.len() + spec.init_containers.len());
         for image in spec.images() {
             if !images.contains(&image) {
@@ -181,14 +181,9 @@ impl Kubelet {
         let mut ready_at = now;
         for image in images {
             let state = &mut self.nodes[node.0 as usize];
-            if state.images.contains(image) {
-                store.record_pod(
-                    now,
-                    pod,
-                    EventType::Normal,
-                    "Pulled",
-                    format!("Container image \"{image}\" already present on machine"),
-                );
+            if state.images.contains(&**image) {
+                let msg = Message::ImagePresent(image.clone());
+                store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
                 continue;
             }
             let start = state.pulls_busy_until.max(now);
@@ -197,13 +192,8 @@ impl Kubelet {
             state.pulls_busy_until = done;
             state.images.insert(image.to_string());
             self.image_pulls += 1;
-            store.record_pod(
-                now,
-                pod,
-                EventType::Normal,
-                "Pulling",
-                format!("Pulling image \"{image}\""),
-            );
+            let msg = Message::Pulling(image.clone());
+            store.record_pod(now, pod, EventType::Normal, "Pulling", msg);
             let msg = format!(
                 "Successfully pulled image \"{image}\" in {} ({} including waiting)",
                 format_duration_ms(took),
@@ -247,14 +237,9 @@ impl Kubelet {
                     store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
                 }
                 let spec = store.pod(pod).spec.clone();
-                for n in spec.containers.iter().map(|c| &c.name) {
-                    store.record_pod(
-                        now,
-                        pod,
-                        EventType::Normal,
-                        "Created",
-                        format!("Created container: {n}"),
-                    );
+                for c in spec.containers.iter() {
+                    let msg = Message::Created(c.name.clone());
+                    store.record_pod(now, pod, EventType::Normal, "Created", msg);
                 }
                 let startup = self.timings.pod_startup.sample(&mut self.rng);
                 out.after(startup, KubeletEvent::Started(pod, inc));
@@ -280,13 +265,8 @@ impl Kubelet {
     ) {
         let spec = store.pod(pod).spec.clone();
         for c in &spec.containers {
-            store.record_pod(
-                now,
-                pod,
-                EventType::Normal,
-                "Started",
-                format!("Started container {}", c.name),
-            );
+            let msg = Message::Started(c.name.clone());
+            store.record_pod(now, pod, EventType::Normal, "Started", msg);
         }
         store.set_phase(pod, Phase::Running, now);
         let to_ready = spec

@@ -6,7 +6,7 @@
 
 mod json;
 
-use crate::api::event::Event;
+use crate::api::event::{Event, Message};
 use crate::engine::SimTime;
 use crate::observe::{MetricSample, Summary};
 use crate::scheduler::explain::AttemptRecord;
@@ -70,6 +70,9 @@ pub struct RunOutput {
     explain: Option<BufWriter<File>>,
     node_names: Vec<String>,
     done: bool,
+    /// Reused to format times and messages without a new string per row.
+    time_buf: String,
+    message_buf: String,
 }
 
 /// `12.345`, or empty for `None`.
@@ -102,6 +105,8 @@ impl RunOutput {
             explain: None,
             node_names: Vec::new(),
             done: false,
+            time_buf: String::new(),
+            message_buf: String::new(),
         };
         out.events = Some(csv_file(&tmp, "events.csv", EVENTS_HEADER)?);
         out.metrics = Some(csv_file(&tmp, "metrics.csv", METRICS_HEADER)?);
@@ -215,13 +220,24 @@ impl Drop for RunOutput {
 
 impl Sink for RunOutput {
     fn event(&mut self, e: &Event) -> io::Result<()> {
+        use std::fmt::Write as _;
+        self.time_buf.clear();
+        let _ = write!(self.time_buf, "{}", e.time);
+        let message: &str = match &e.message {
+            Message::Text(s) => s,
+            other => {
+                self.message_buf.clear();
+                let _ = write!(self.message_buf, "{other}");
+                &self.message_buf
+            }
+        };
         let w = self.events.as_mut().expect("events writer open");
         w.write_record([
-            e.time.to_string().as_str(),
+            &self.time_buf,
             e.kind.as_str(),
             e.reason,
             &*e.object,
-            &e.message,
+            message,
         ])?;
         Ok(())
     }

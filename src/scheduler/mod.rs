@@ -13,7 +13,7 @@ pub mod plugins;
 pub mod profile;
 pub mod queue;
 
-use crate::api::event::EventType;
+use crate::api::event::{EventType, Message};
 use crate::api::pod::Phase;
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
@@ -25,6 +25,7 @@ use plugins::Registry;
 use profile::{CycleDetail, CycleResult, Profile};
 use queue::{BACKOFF_FLUSH_MS, SchedulingQueue, UNSCHEDULABLE_FLUSH_MS};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The scheduler's own timed events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub struct Scheduler {
     profile_by_name: BTreeMap<String, usize>,
     queue: SchedulingQueue,
     nodes: Vec<NodeInfo>,
+    /// Node names, shared by the Scheduled events.
+    node_names: Vec<Arc<str>>,
     order: Vec<usize>,
     order_stale: bool,
     next_start: usize,
@@ -108,6 +111,7 @@ impl Scheduler {
             profile_by_name,
             queue: SchedulingQueue::new(),
             nodes: Vec::new(),
+            node_names: Vec::new(),
             order: Vec::new(),
             order_stale: false,
             next_start: 0,
@@ -165,6 +169,7 @@ impl Scheduler {
             Change::NodeAdded(id) => {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeInfo::new(id, store.node(id).clone()));
+                self.node_names.push(Arc::from(store.node(id).name()));
                 self.order_stale = true;
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
             }
@@ -307,22 +312,20 @@ impl Scheduler {
             &mut self.rng,
             detail.as_mut(),
         );
-        let pod_key = pod.key();
         let (result_str, node_name, message) = match result {
             CycleResult::Scheduled(ni) => {
                 let node_id = NodeId(ni as u32);
-                let node_name = self.nodes[ni].name().to_string();
                 self.stats.scheduled += 1;
                 store.bind(pod_id, node_id, now);
                 store.pod_status_mut(pod_id).reason = None;
-                store.record_pod(
-                    now,
-                    pod_id,
-                    EventType::Normal,
-                    "Scheduled",
-                    format!("Successfully assigned {pod_key} to {node_name}"),
-                );
-                ("Scheduled", Some(node_name), None)
+                let object = store.pod_object(pod_id);
+                let node = self.node_names[ni].clone();
+                let msg = Message::Assigned {
+                    object,
+                    node: node.clone(),
+                };
+                store.record_pod(now, pod_id, EventType::Normal, "Scheduled", msg);
+                ("Scheduled", Some(node), None)
             }
             CycleResult::Unschedulable(diag) => {
                 self.stats.unschedulable += 1;
@@ -356,11 +359,11 @@ impl Scheduler {
             let name = |i: usize| self.nodes[i].name().to_string();
             records.push(AttemptRecord {
                 time: now,
-                pod: pod_key,
+                pod: store.pod(pod_id).key(),
                 profile: self.profiles[pi].name.clone(),
                 attempt: info.attempts,
                 result: result_str,
-                node: node_name,
+                node: node_name.map(|n| n.to_string()),
                 message,
                 filter: d.filter.into_iter().map(|f| (name(f.node), f)).collect(),
                 scores: d.scores.into_iter().map(|s| (name(s.node), s)).collect(),

@@ -9,7 +9,7 @@ mod check;
 
 pub use check::check_invariants;
 
-use crate::api::event::{Event, EventType};
+use crate::api::event::{Event, EventType, Message};
 use crate::api::pod::{Phase, Pod};
 use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
@@ -331,7 +331,7 @@ impl Store {
             kind,
             reason,
             object: object.into(),
-            message,
+            message: Message::Text(message),
         });
     }
 
@@ -342,23 +342,28 @@ impl Store {
         pod: PodId,
         kind: EventType,
         reason: &'static str,
-        message: String,
+        message: impl Into<Message>,
     ) {
-        let i = pod.0 as usize;
-        if self.pod_objects.len() <= i {
-            self.pod_objects.resize(i + 1, None);
-        }
-        let p = &self.pods[i];
-        let object = self.pod_objects[i]
-            .get_or_insert_with(|| Arc::from(format!("Pod/{}/{}", p.meta.namespace, p.meta.name)))
-            .clone();
+        let object = self.pod_object(pod);
         self.events.push(Event {
             time,
             kind,
             reason,
             object,
-            message,
+            message: message.into(),
         });
+    }
+
+    /// `Pod/namespace/name` of a pod, built once and shared by its events.
+    pub fn pod_object(&mut self, pod: PodId) -> Arc<str> {
+        let i = pod.0 as usize;
+        if self.pod_objects.len() <= i {
+            self.pod_objects.resize(i + 1, None);
+        }
+        let p = &self.pods[i];
+        self.pod_objects[i]
+            .get_or_insert_with(|| Arc::from(format!("Pod/{}/{}", p.meta.namespace, p.meta.name)))
+            .clone()
     }
 
     /// Takes the Events recorded since the last call, oldest first.
