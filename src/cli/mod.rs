@@ -180,14 +180,6 @@ fn run(
             return ExitCode::from(1);
         }
     };
-    output.set_node_names(
-        world
-            .store()
-            .nodes()
-            .iter()
-            .map(|n| n.name().to_string())
-            .collect(),
-    );
     let bar = progress_bar(quiet, world.duration());
     let mut on_progress = |now: SimTime, events: u64| {
         if let Some(b) = &bar {

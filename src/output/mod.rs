@@ -68,7 +68,6 @@ pub struct RunOutput {
     events: Option<CsvOut>,
     metrics: Option<CsvOut>,
     explain: Option<BufWriter<File>>,
-    node_names: Vec<String>,
     done: bool,
     /// Reused to format times and messages without a new string per row.
     time_buf: String,
@@ -103,7 +102,6 @@ impl RunOutput {
             events: None,
             metrics: None,
             explain: None,
-            node_names: Vec::new(),
             done: false,
             time_buf: String::new(),
             message_buf: String::new(),
@@ -117,11 +115,6 @@ impl RunOutput {
             ));
         }
         Ok(out)
-    }
-
-    /// Node names by index, used to resolve explain records.
-    pub fn set_node_names(&mut self, names: Vec<String>) {
-        self.node_names = names;
     }
 
     /// Writes `pods.csv` and `summary.json`, closes every file and moves the directory into

@@ -14,7 +14,6 @@ pub mod profile;
 pub mod queue;
 
 use crate::api::event::{EventType, Message};
-use crate::api::pod::Phase;
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use cache::{NodeInfo, node_tree_order};
@@ -124,11 +123,6 @@ impl Scheduler {
             stats: SchedulerStats::default(),
         };
         Ok((s, warnings))
-    }
-
-    /// Profile names.
-    pub fn profile_names(&self) -> impl Iterator<Item = &str> {
-        self.profiles.iter().map(|p| p.name.as_str())
     }
 
     /// The built profiles.
@@ -369,16 +363,6 @@ impl Scheduler {
                 scores: d.scores.into_iter().map(|s| (name(s.node), s)).collect(),
             });
         }
-    }
-
-    /// Pods the scheduler still waits to place (for the summary): in any queue pool.
-    pub fn pending(&self) -> usize {
-        self.queue.active_len() + self.queue.backoff_len() + self.queue.unschedulable_len()
-    }
-
-    /// Whether a pod's phase means it holds node resources in the scheduler's view.
-    pub fn holds_resources(phase: Phase) -> bool {
-        !phase.is_terminal()
     }
 }
 

@@ -273,14 +273,6 @@ impl Profile {
         ]
     }
 
-    /// The events that can help a pod rejected by the named plugin.
-    pub fn events_of(&self, plugin: &str) -> ClusterEvents {
-        self.plugins
-            .iter()
-            .find(|p| p.name() == plugin)
-            .map_or(ClusterEvents::ALL, |p| p.events_to_register())
-    }
-
     /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
     /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's
     /// `selectHost` samples a reservoir; the distribution is the same). With `detail`, per-node verdicts and scores are recorded.

@@ -276,14 +276,6 @@ impl Store {
         &self.jobs
     }
 
-    /// Finds a job by namespace and name.
-    pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
-        self.jobs
-            .iter()
-            .position(|j| j.meta.namespace == namespace && j.meta.name == name)
-            .map(|i| JobId(i as u32))
-    }
-
     // ---- cluster-scoped objects ----
 
     /// Registers a PriorityClass.
