@@ -175,6 +175,15 @@ impl World {
         self.duration
     }
 
+    /// Each scheduler profile's plugins per extension point (`score` entries carry weights).
+    pub fn profile_plugins(&self) -> Vec<(String, Vec<(&'static str, Vec<String>)>)> {
+        self.scheduler
+            .profiles()
+            .iter()
+            .map(|p| (p.name.clone(), p.describe()))
+            .collect()
+    }
+
     /// Warnings found while building the world.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

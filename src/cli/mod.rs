@@ -267,9 +267,11 @@ fn resolved_parameters(s: &Scenario, world: &World) -> String {
         format_duration_ms(s.output.metrics_interval_ms),
         s.output.explain
     ));
-    let _ = world;
-    for p in &s.scheduler.profiles {
-        t.push_str(&format!("profile: {}\n", p.scheduler_name));
+    for (name, points) in world.profile_plugins() {
+        t.push_str(&format!("profile: {name}\n"));
+        for (point, plugins) in points {
+            t.push_str(&format!("  {point}: {}\n", plugins.join(", ")));
+        }
     }
     t
 }
