@@ -176,7 +176,7 @@ impl World {
     }
 
     /// Each scheduler profile's plugins per extension point (`score` entries carry weights).
-    pub fn profile_plugins(&self) -> Vec<(String, Vec<(&'static str, Vec<String>)>)> {
+    pub fn profile_plugins(&self) -> Vec<(String, crate::scheduler::profile::PluginsByPoint)> {
         self.scheduler
             .profiles()
             .iter()

@@ -37,6 +37,9 @@ pub struct Profile {
     column: Vec<i64>,
 }
 
+/// Plugin names per extension point (`score` entries as `Name:weight`).
+pub type PluginsByPoint = Vec<(&'static str, Vec<String>)>;
+
 /// Why no node was chosen.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnosis {
@@ -254,7 +257,7 @@ impl Profile {
     }
 
     /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
-    pub fn describe(&self) -> Vec<(&'static str, Vec<String>)> {
+    pub fn describe(&self) -> PluginsByPoint {
         let n = |i: &usize| self.plugins[*i].name().to_string();
         vec![
             ("queueSort", vec![n(&self.queue_sort)]),
