@@ -11,7 +11,7 @@ use crate::api::pod::Phase;
 use crate::controllers::{JobController, JobEvent};
 use crate::engine::{EventQueue, Outbox, RngStreams, SimTime};
 use crate::node::{Kubelet, KubeletEvent};
-use crate::observe::{ClusterState, MetricSample, Sampler, Summary, SummaryInput};
+use crate::observe::{ClusterState, MetricSample, PoolState, Sampler, Summary, SummaryInput};
 use crate::scenario::Scenario;
 use crate::scheduler::explain::AttemptRecord;
 use crate::scheduler::plugins::Registry;
@@ -359,8 +359,26 @@ impl World {
         for n in self.scheduler.node_infos() {
             s.cpu_requested_m += n.requested.cpu_m;
             s.memory_requested += n.requested.memory;
-            s.cpu_allocatable_m += n.node.allocatable.cpu_m;
-            s.memory_allocatable += n.node.allocatable.memory;
+            s.cpu_allocatable_m += n.allocatable.cpu_m;
+            s.memory_allocatable += n.allocatable.memory;
+            if let Some(pool) = &n.node.pool {
+                let i = match s.pools.iter().position(|p| &p.name == pool) {
+                    Some(i) => i,
+                    None => {
+                        s.pools.push(PoolState {
+                            name: pool.clone(),
+                            ..Default::default()
+                        });
+                        s.pools.len() - 1
+                    }
+                };
+                let p = &mut s.pools[i];
+                p.nodes += 1;
+                p.cpu_requested_m += n.requested.cpu_m;
+                p.memory_requested += n.requested.memory;
+                p.cpu_allocatable_m += n.allocatable.cpu_m;
+                p.memory_allocatable += n.allocatable.memory;
+            }
         }
         s.pods_pending = self.counts[Phase::Pending as usize];
         s.pods_running = self.counts[Phase::Running as usize];

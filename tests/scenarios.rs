@@ -95,6 +95,16 @@ fn quickstart_schedules_completes_and_explains_pending_pods() {
     assert_eq!(summary["output_sha256"].as_str().unwrap().len(), 64);
     let metrics = read(&out, "metrics.csv");
     assert!(metrics.starts_with("time_s,metric,object,value\n0.000,nodes,cluster,4\n"));
+    assert!(metrics.contains("\n0.000,nodes,nodepool/general,3\n"));
+    let gpu_peak = metrics
+        .lines()
+        .filter(|l| l.contains(",cpu_allocation,nodepool/gpu,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(
+        gpu_peak, 0.5,
+        "the trainer holds 4 of the GPU node's 8 CPUs"
+    );
 
     let explain = read(&out, "scheduling.jsonl");
     let first: serde_json::Value =

@@ -48,6 +48,25 @@ pub struct ClusterState {
     pub memory_usage: i64,
     /// Scheduler queue: activeQ, backoffQ, unschedulable pool.
     pub queue: (u64, u64, u64),
+    /// Per node pool, in pool order: the same requested / allocatable sums.
+    pub pools: Vec<PoolState>,
+}
+
+/// Requested and allocatable resources of one node pool.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Pool name.
+    pub name: String,
+    /// Nodes in the pool.
+    pub nodes: u64,
+    /// Summed cpu requests, millicores.
+    pub cpu_requested_m: i64,
+    /// Summed allocatable cpu, millicores.
+    pub cpu_allocatable_m: i64,
+    /// Summed memory requests, bytes.
+    pub memory_requested: i64,
+    /// Summed allocatable memory, bytes.
+    pub memory_allocatable: i64,
 }
 
 /// Samples the cluster at a fixed interval and keeps the running means and peaks for the
@@ -83,7 +102,7 @@ impl Sampler {
             object: "cluster".to_string(),
             value,
         };
-        vec![
+        let mut rows = vec![
             row("nodes", s.nodes as f64),
             row("pods_pending", s.pods_pending as f64),
             row("pods_running", s.pods_running as f64),
@@ -98,7 +117,26 @@ impl Sampler {
             row("scheduler_queue_active", s.queue.0 as f64),
             row("scheduler_queue_backoff", s.queue.1 as f64),
             row("scheduler_queue_unschedulable", s.queue.2 as f64),
-        ]
+        ];
+        for p in &s.pools {
+            let object = format!("nodepool/{}", p.name);
+            let pool_row = |metric: &'static str, value: f64| MetricSample {
+                time,
+                metric,
+                object: object.clone(),
+                value,
+            };
+            rows.push(pool_row("nodes", p.nodes as f64));
+            rows.push(pool_row(
+                "cpu_allocation",
+                ratio(p.cpu_requested_m, p.cpu_allocatable_m),
+            ));
+            rows.push(pool_row(
+                "memory_allocation",
+                ratio(p.memory_requested, p.memory_allocatable),
+            ));
+        }
+        rows
     }
 
     /// Mean and peak of (cpu allocation, memory allocation, cpu usage, memory usage), as
