@@ -1071,8 +1071,11 @@ fn load_list(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
 
 /// Load the manifest an arrival template path refers to: `rel` is resolved
 /// against the directory of `base_file` (the Simulation's file). The file must
-/// hold exactly one Pod or Job.
-pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<raw::Manifest>, LoadError> {
+/// hold exactly one Pod or Job. Every error in the file is returned.
+pub fn load_template(
+    base_file: &Path,
+    rel: &str,
+) -> Result<Located<raw::Manifest>, Vec<LoadError>> {
     let path = base_file
         .parent()
         .unwrap_or_else(|| Path::new(""))
@@ -1081,46 +1084,46 @@ pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<raw::Manifes
     if !path.is_file() {
         // Report through the usual open error for a helpful message.
         let text = read_text(&path);
-        return Err(match text {
+        return Err(vec![match text {
             Err(e) => e,
             Ok(_) => LoadError::in_file(&path, "template path is not a file"),
-        });
+        }]);
     }
     load_file(&path, &mut c);
-    if let Some(e) = c.outcome.errors.into_iter().next() {
-        return Err(e);
+    if !c.outcome.errors.is_empty() {
+        return Err(c.outcome.errors);
     }
     if let Some(u) = c.unknown.first() {
-        return Err(LoadError::in_file(
+        return Err(vec![LoadError::in_file(
             &path,
             format!(
                 "template must be a Pod or a Job, found kind `{}` ({})",
                 u.kind, u.first
             ),
-        ));
+        )]);
     }
     let mut manifests = c.outcome.manifests;
     if manifests.len() != 1 {
-        return Err(LoadError::in_file(
+        return Err(vec![LoadError::in_file(
             &path,
             format!(
                 "template file must hold exactly one Pod or Job, found {} objects",
                 manifests.len()
             ),
-        ));
+        )]);
     }
     let located = manifests
         .pop()
-        .ok_or_else(|| LoadError::in_file(&path, "template file is empty"))?;
+        .ok_or_else(|| vec![LoadError::in_file(&path, "template file is empty")])?;
     match located.value {
         Manifest::Pod(_) | Manifest::Job(_) => Ok(located),
-        ref other => Err(LoadError::at(
+        ref other => Err(vec![LoadError::at(
             &path,
             located.line,
             0,
             "kind",
             format!("template must be a Pod or a Job, not `{}`", other.kind()),
-        )),
+        )]),
     }
 }
 

@@ -1144,7 +1144,7 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &raw::Arrival) -> Option<Sour
                         )
                     }
                     Err(e) => {
-                        r.errors.push(e);
+                        r.errors.extend(e);
                         return None;
                     }
                 },
