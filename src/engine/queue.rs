@@ -1,8 +1,9 @@
 //! The future-event list: a binary heap ordered by `(time, sequence number)`.
 
 use super::SimTime;
+use rustc_hash::FxHashSet;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 /// Identifies a scheduled event, so that it can be cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +38,8 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     now: SimTime,
     next_seq: u64,
-    cancelled: HashSet<u64>,
+    /// Membership only, never iterated.
+    cancelled: FxHashSet<u64>,
     popped: u64,
 }
 
@@ -54,7 +56,7 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::new(),
             now: SimTime::ZERO,
             next_seq: 0,
-            cancelled: HashSet::new(),
+            cancelled: FxHashSet::default(),
             popped: 0,
         }
     }

@@ -13,7 +13,8 @@ use crate::api::event::{Event, EventType, Message};
 use crate::api::pod::{Phase, Pod};
 use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Index of a node in the store.
@@ -84,8 +85,9 @@ pub struct Store {
     nodes: Vec<Arc<Node>>,
     node_by_name: BTreeMap<String, NodeId>,
     pods: Vec<Pod>,
-    /// Live pods by namespace, then name (looked up by `&str`, without allocating).
-    pod_by_key: HashMap<String, HashMap<String, PodId>>,
+    /// Live pods by namespace, then name (looked up by `&str`, without allocating). Only looked
+    /// up, never iterated, so the hash order cannot reach behaviour.
+    pod_by_key: FxHashMap<String, FxHashMap<String, PodId>>,
     pods_on_node: Vec<Vec<PodId>>,
     jobs: Vec<Job>,
     priority_classes: BTreeMap<String, PriorityClass>,
