@@ -298,3 +298,17 @@ fn csv_trace_replays_every_row() {
         "priority from the trace: {task10}"
     );
 }
+
+/// The quickstart's output digest, pinned. It changes when behaviour changes on purpose (then
+/// update it, and say why in the commit) or when a dependency bump changes the random draws
+/// (then investigate: runs must stay reproducible across versions of kubesim's dependencies).
+const QUICKSTART_SHA256: &str = "d38eb1fdcdc74c306136d60ce79405901c037f4f45d9067cdec7fde5565c24ae";
+
+#[test]
+fn quickstart_output_digest_is_pinned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("golden");
+    run(&repo("scenarios/quickstart.yaml"), &out, &[]);
+    let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["output_sha256"], QUICKSTART_SHA256);
+}
