@@ -60,13 +60,12 @@ pub fn attempt(r: &AttemptRecord) -> String {
         .filter
         .iter()
         .map(|(node, f)| {
-            let mut m = Map::new();
-            m.insert("status".into(), Value::String(f.code.as_str().into()));
-            if let Some(p) = &f.plugin {
-                m.insert("plugin".into(), Value::String(p.clone()));
-                m.insert("reason".into(), Value::String(f.reason.clone()));
-            }
-            (node.clone(), Value::Object(m))
+            let v = json!({
+                "status": f.code.as_str(),
+                "plugin": f.plugin,
+                "reason": f.plugin.as_ref().map(|_| &f.reason),
+            });
+            (node.clone(), v)
         })
         .collect();
     let scores: Map<String, Value> = r
