@@ -312,3 +312,21 @@ fn quickstart_output_digest_is_pinned() {
     let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
     assert_eq!(summary["output_sha256"], QUICKSTART_SHA256);
 }
+
+#[test]
+fn unknown_plugin_is_a_located_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("s.yaml");
+    let text = std::fs::read_to_string(repo("scenarios/bin-packing.yaml")).unwrap().replace(
+        "profiles:\n  - schedulerName: default-scheduler",
+        "profiles:\n  - schedulerName: default-scheduler\n    plugins:\n      score:\n        enabled: [{name: NoSuchPlugin}]",
+    );
+    std::fs::write(&f, text).unwrap();
+    let o = kubesim().arg("validate").arg(&f).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("s.yaml:") && err.contains("unknown plugin \"NoSuchPlugin\""),
+        "{err}"
+    );
+}

@@ -15,6 +15,7 @@ pub mod node;
 pub mod pod;
 pub mod quantity;
 pub mod resources;
+pub mod scheduler_config;
 pub mod selector;
 pub mod taint;
 

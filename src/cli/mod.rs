@@ -3,9 +3,12 @@
 //! Exit codes: 0 success, 1 invalid input or a failed run, 2 usage error.
 
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
+use crate::api::scheduler_config::SchedulerConfig;
+use crate::engine::RngStreams;
 use crate::engine::SimTime;
 use crate::output::RunOutput;
-use crate::scenario::{Scenario, load_scenario};
+use crate::scenario::{Scenario, load_scenario_checked};
+use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
 use crate::world::World;
 use clap::{Parser, Subcommand};
@@ -83,8 +86,19 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Checks a scheduler configuration by building its profiles.
+fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>> {
+    Scheduler::new(
+        config,
+        &Registry::in_tree(),
+        RngStreams::new(1).stream("validate"),
+        false,
+    )
+    .map(|(_, w)| w)
+}
+
 fn load(paths: &[PathBuf]) -> Result<Scenario, ExitCode> {
-    load_scenario(paths).map_err(|errors| {
+    load_scenario_checked(paths, &check_scheduler).map_err(|errors| {
         for e in &errors {
             eprintln!("error: {e}");
         }

@@ -7,31 +7,13 @@ mod backoff;
 
 pub use backoff::CrashLoopBackoff;
 
-use crate::api::Distribution;
 use crate::api::duration::format_duration_ms;
 use crate::api::event::{EventType, Message};
 use crate::api::pod::{Phase, RestartPolicy};
 use crate::engine::{Outbox, SimRng, SimTime};
+pub use crate::scenario::KubeletTimings;
 use crate::store::{Change, NodeId, PodId, Store};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How long the runtime takes for things (`timings` in the Simulation).
-#[derive(Clone, Debug, PartialEq)]
-pub struct KubeletTimings {
-    /// Container create + start.
-    pub pod_startup: Distribution,
-    /// Pulling an image that is not cached on the node.
-    pub image_pull: Distribution,
-}
-
-impl Default for KubeletTimings {
-    fn default() -> Self {
-        KubeletTimings {
-            pod_startup: Distribution::Constant(1_000),
-            image_pull: Distribution::Constant(5_000),
-        }
-    }
-}
 
 /// The kubelet's timed events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

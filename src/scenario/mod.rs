@@ -10,5 +10,5 @@ pub mod raw;
 mod resolve;
 
 pub use documents::{LoadError, Location};
-pub use model::{JobManifest, OutputOptions, Scenario};
-pub use resolve::load_scenario;
+pub use model::{JobManifest, KubeletTimings, OutputOptions, Scenario};
+pub use resolve::{SchedulerCheck, load_scenario, load_scenario_checked};

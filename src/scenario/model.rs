@@ -1,11 +1,29 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
+use crate::api::Distribution;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::SchedulerConfig;
 use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
-use crate::node::KubeletTimings;
-use crate::scheduler::config::SchedulerConfig;
 use crate::workload::Source;
+
+/// How long the runtime takes for things (`timings` in the Simulation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeletTimings {
+    /// Container create + start.
+    pub pod_startup: Distribution,
+    /// Pulling an image that is not cached on the node.
+    pub image_pull: Distribution,
+}
+
+impl Default for KubeletTimings {
+    fn default() -> Self {
+        KubeletTimings {
+            pod_startup: Distribution::Constant(1_000),
+            image_pull: Distribution::Constant(5_000),
+        }
+    }
+}
 
 /// Output options of a run.
 #[derive(Clone, Debug, PartialEq)]

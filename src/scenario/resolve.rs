@@ -2,6 +2,7 @@
 //! with `file:line:col: field.path: message`; nothing is built when any error was found.
 
 use super::documents::{self, LoadError, Located};
+use super::model::KubeletTimings;
 use super::model::{JobManifest, OutputOptions, Scenario};
 use super::raw::{self, Manifest, Spanned, abs_position};
 use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm, PreferredTerm};
@@ -13,17 +14,14 @@ use crate::api::pod::{
     RestartPolicy,
 };
 use crate::api::quantity::Quantity;
+use crate::api::scheduler_config::{
+    BalancedAllocationArgs, ExtensionPoint, FitArgs, PluginArgs, PluginRef, PluginSet,
+    ProfileConfig, ResourceWeight, SchedulerConfig, ScoringStrategyType,
+};
 use crate::api::selector::{Operator, Requirement, validate_label_key, validate_label_value};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use crate::api::{ContainerImage, Distribution, JobSpec, Labels, Node, PriorityClass, Resources};
-use crate::engine::{RngStreams, SimTime};
-use crate::node::KubeletTimings;
-use crate::scheduler::config::{
-    ExtensionPoint, PluginRef, PluginSet, ProfileConfig, SchedulerConfig,
-};
-use crate::scheduler::plugins::balanced_allocation::BalancedAllocationArgs;
-use crate::scheduler::plugins::node_resources_fit::{FitArgs, ResourceWeight, ScoringStrategyType};
-use crate::scheduler::plugins::{PluginArgs, Registry};
+use crate::engine::SimTime;
 use crate::workload::{
     ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source, read_csv_trace,
 };
@@ -70,6 +68,19 @@ impl Resolver {
 
 /// Loads and validates a scenario from files and directories.
 pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
+    load_scenario_checked(paths, &|_| Ok(Vec::new()))
+}
+
+/// Checks a scheduler configuration beyond its syntax (plugin names, extension points):
+/// `Ok(warnings)` or `Err(errors)`. The scheduler supplies it; this module cannot build one.
+pub type SchedulerCheck<'a> = &'a dyn Fn(&SchedulerConfig) -> Result<Vec<String>, Vec<String>>;
+
+/// [`load_scenario`], also running `check` on the scheduler configuration and reporting what
+/// it finds at the KubeSchedulerConfiguration document.
+pub fn load_scenario_checked(
+    paths: &[PathBuf],
+    check: SchedulerCheck<'_>,
+) -> Result<Scenario, Vec<LoadError>> {
     let outcome = documents::load(paths);
     let mut r = Resolver {
         errors: outcome.errors,
@@ -408,16 +419,19 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
         }
     };
 
-    // Build the scheduler once to check plugin names and extension points.
-    if let Err(errs) = crate::scheduler::Scheduler::new(
-        &scheduler,
-        &Registry::in_tree(),
-        RngStreams::new(1).stream("validate"),
-        false,
-    ) {
-        let (f, l) = sched_doc.clone().unwrap_or((sim_file.clone(), sim_line));
-        for e in errs {
-            r.errors.push(LoadError::at(&f, l, 0, "", e));
+    // Plugin names and extension points, checked by the scheduler itself.
+    let (f, l) = sched_doc.clone().unwrap_or((sim_file.clone(), sim_line));
+    match check(&scheduler) {
+        Ok(warnings) => {
+            let d = Doc { file: &f, line: l };
+            for w in warnings {
+                r.warn(d, w);
+            }
+        }
+        Err(errs) => {
+            for e in errs {
+                r.errors.push(LoadError::at(&f, l, 0, "", e));
+            }
         }
     }
     if !r.errors.is_empty() {
@@ -1440,7 +1454,7 @@ fn scheduler_config(
 mod tests {
     use super::*;
     use crate::api::pod::Pod;
-    use crate::scheduler::plugins::node_resources_fit::ScoringStrategyType;
+    use crate::api::scheduler_config::ScoringStrategyType;
 
     /// A minimal Simulation: one pool of 3 nodes over zones a and b; `extra` is appended
     /// to the document (indent it by two spaces to add `spec` fields).
@@ -2020,14 +2034,22 @@ kind: KubeSchedulerConfiguration
     fn scheduler_configuration() {
         let config = |body: &str| format!("{}{KSC}{body}", sim(""));
 
-        // An unknown plugin name.
-        let (file, e) = errs(&[(
-            "sim.yaml",
-            &config("profiles:\n- plugins:\n    score:\n      enabled: [{name: NoSuchPlugin}]\n"),
-        )]);
-        assert!(!e.is_empty());
-        assert!(display(&e).contains("NoSuchPlugin"), "{}", display(&e));
-        assert!(e.iter().all(|e| e.file == file));
+        // Plugin names are checked by the scheduler (tests/scenarios.rs); the check given to
+        // `load_scenario_checked` reports at the configuration document.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sim.yaml");
+        std::fs::write(&file, config("profiles:\n- schedulerName: x\n")).unwrap();
+        let e = load_scenario_checked(std::slice::from_ref(&file), &|_| {
+            Err(vec!["bad plugin".into()])
+        })
+        .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].file, file);
+        assert!(
+            e[0].location.as_ref().is_some_and(|l| l.line > 1),
+            "{}",
+            e[0]
+        );
 
         // NodeResourcesFit with MostAllocated.
         let s = ok(&[(

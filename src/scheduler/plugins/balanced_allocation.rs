@@ -2,25 +2,11 @@
 //! (`pkg/scheduler/framework/plugins/noderesources/balanced_allocation.go`).
 
 use super::names;
-use super::node_resources_fit::{ResourceKind, ResourceWeight, default_resources};
+use super::node_resources_fit::ResourceKind;
 use crate::api::pod::Pod;
+pub use crate::api::scheduler_config::BalancedAllocationArgs;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
-
-/// Typed `NodeResourcesBalancedAllocationArgs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BalancedAllocationArgs {
-    /// Resources compared (default cpu and memory; weights are not used by this score).
-    pub resources: Vec<ResourceWeight>,
-}
-
-impl Default for BalancedAllocationArgs {
-    fn default() -> Self {
-        BalancedAllocationArgs {
-            resources: default_resources(),
-        }
-    }
-}
 
 /// The plugin.
 #[derive(Debug)]

@@ -13,18 +13,10 @@ pub mod priority_sort;
 pub mod taint_toleration;
 
 use super::framework::Plugin;
-use balanced_allocation::{BalancedAllocation, BalancedAllocationArgs};
-use node_resources_fit::{FitArgs, NodeResourcesFit};
+pub use crate::api::scheduler_config::PluginArgs;
+use balanced_allocation::BalancedAllocation;
+use node_resources_fit::NodeResourcesFit;
 use std::collections::BTreeMap;
-
-/// Typed arguments of configurable plugins (`pluginConfig[].args`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PluginArgs {
-    /// `NodeResourcesFitArgs`.
-    NodeResourcesFit(FitArgs),
-    /// `NodeResourcesBalancedAllocationArgs`.
-    BalancedAllocation(BalancedAllocationArgs),
-}
 
 /// Builds a plugin from its (optional) args.
 pub type Factory = Box<dyn Fn(Option<&PluginArgs>) -> Box<dyn Plugin> + Send + Sync>;
@@ -275,9 +267,9 @@ pub(crate) mod testing {
     fn batch_calls_agree_with_single_calls() {
         use super::*;
         check_batch_calls_agree(&node_resources_fit::NodeResourcesFit::default());
-        check_batch_calls_agree(&NodeResourcesFit::new(FitArgs {
+        check_batch_calls_agree(&NodeResourcesFit::new(node_resources_fit::FitArgs {
             strategy: node_resources_fit::ScoringStrategyType::MostAllocated,
-            ..FitArgs::default()
+            ..node_resources_fit::FitArgs::default()
         }));
         check_batch_calls_agree(&BalancedAllocation::default());
         check_batch_calls_agree(&node_unschedulable::NodeUnschedulable);

@@ -5,6 +5,9 @@
 use super::names;
 use crate::api::pod::Pod;
 use crate::api::resources::names as res;
+pub use crate::api::scheduler_config::{
+    FitArgs, ResourceWeight, ScoringStrategyType, default_resources,
+};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
@@ -13,67 +16,6 @@ use crate::scheduler::framework::{
 
 /// Reason when the node has no room for another pod.
 pub const ERR_TOO_MANY_PODS: &str = "Too many pods";
-
-/// How nodes are ranked by requested resources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScoringStrategyType {
-    /// Prefer nodes with more free resources (spreads pods; the default).
-    LeastAllocated,
-    /// Prefer nodes with fewer free resources (packs pods).
-    MostAllocated,
-    /// Map utilisation through a piecewise-linear shape.
-    RequestedToCapacityRatio,
-}
-
-/// A resource and its weight in a score.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceWeight {
-    /// Resource name (`cpu`, `memory`, `nvidia.com/gpu`, ...).
-    pub name: String,
-    /// Weight, 1..=100.
-    pub weight: i64,
-}
-
-/// Typed `NodeResourcesFitArgs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FitArgs {
-    /// Scoring strategy (default LeastAllocated).
-    pub strategy: ScoringStrategyType,
-    /// Resources scored and their weights (default cpu 1, memory 1).
-    pub resources: Vec<ResourceWeight>,
-    /// RequestedToCapacityRatio shape: (utilisation 0..=100, score 0..=10) points, ascending.
-    pub shape: Vec<(i64, i64)>,
-    /// Extended resources the filter ignores.
-    pub ignored_resources: Vec<String>,
-    /// Extended resource groups (`example.com` in `example.com/foo`) the filter ignores.
-    pub ignored_resource_groups: Vec<String>,
-}
-
-impl Default for FitArgs {
-    fn default() -> Self {
-        FitArgs {
-            strategy: ScoringStrategyType::LeastAllocated,
-            resources: default_resources(),
-            shape: Vec::new(),
-            ignored_resources: Vec::new(),
-            ignored_resource_groups: Vec::new(),
-        }
-    }
-}
-
-/// cpu and memory with weight 1: the default for every resource-based score.
-pub fn default_resources() -> Vec<ResourceWeight> {
-    vec![
-        ResourceWeight {
-            name: res::CPU.into(),
-            weight: 1,
-        },
-        ResourceWeight {
-            name: res::MEMORY.into(),
-            weight: 1,
-        },
-    ]
-}
 
 /// Which number a scored resource reads.
 #[derive(Clone, Debug, PartialEq, Eq)]

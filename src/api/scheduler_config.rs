@@ -1,0 +1,236 @@
+//! KubeSchedulerConfiguration (`kubescheduler.config.k8s.io/v1`) as typed data: profiles,
+//! plugin sets per extension point, and the typed args of configurable plugins
+//! (`pkg/scheduler/apis/config/types.go`, `types_pluginargs.go`). How these are merged over the
+//! default profile is kube-scheduler behaviour and lives in `scheduler::config`.
+
+use super::pod::DEFAULT_SCHEDULER;
+use super::resources::names as res;
+
+/// A plugin named in a plugin set, with its score weight (0 = default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginRef {
+    /// Registered name.
+    pub name: String,
+    /// Score weight; 0 means "the default" (1, or the default profile's weight).
+    pub weight: i64,
+}
+
+/// Enabled and disabled plugins at one extension point.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PluginSet {
+    /// Enabled, in order.
+    pub enabled: Vec<PluginRef>,
+    /// Disabled names (`*` disables all defaults).
+    pub disabled: Vec<String>,
+}
+
+/// The extension points a profile configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExtensionPoint {
+    /// `queueSort`.
+    QueueSort,
+    /// `preFilter`.
+    PreFilter,
+    /// `filter`.
+    Filter,
+    /// `postFilter`.
+    PostFilter,
+    /// `preScore`.
+    PreScore,
+    /// `score`.
+    Score,
+    /// `reserve`.
+    Reserve,
+    /// `permit`.
+    Permit,
+    /// `preBind`.
+    PreBind,
+    /// `bind`.
+    Bind,
+    /// `postBind`.
+    PostBind,
+}
+
+impl ExtensionPoint {
+    /// Every point, in cycle order.
+    pub const ALL: [ExtensionPoint; 11] = [
+        ExtensionPoint::QueueSort,
+        ExtensionPoint::PreFilter,
+        ExtensionPoint::Filter,
+        ExtensionPoint::PostFilter,
+        ExtensionPoint::PreScore,
+        ExtensionPoint::Score,
+        ExtensionPoint::Reserve,
+        ExtensionPoint::Permit,
+        ExtensionPoint::PreBind,
+        ExtensionPoint::Bind,
+        ExtensionPoint::PostBind,
+    ];
+
+    /// The configuration spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtensionPoint::QueueSort => "queueSort",
+            ExtensionPoint::PreFilter => "preFilter",
+            ExtensionPoint::Filter => "filter",
+            ExtensionPoint::PostFilter => "postFilter",
+            ExtensionPoint::PreScore => "preScore",
+            ExtensionPoint::Score => "score",
+            ExtensionPoint::Reserve => "reserve",
+            ExtensionPoint::Permit => "permit",
+            ExtensionPoint::PreBind => "preBind",
+            ExtensionPoint::Bind => "bind",
+            ExtensionPoint::PostBind => "postBind",
+        }
+    }
+}
+
+/// `profiles[].plugins`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plugins {
+    /// `multiPoint`: plugins enabled at every point they implement.
+    pub multi_point: PluginSet,
+    /// Per-point sets, indexed like [`ExtensionPoint::ALL`].
+    pub points: [PluginSet; 11],
+}
+
+impl Plugins {
+    /// The set at one point.
+    pub fn at(&self, p: ExtensionPoint) -> &PluginSet {
+        &self.points[p as usize]
+    }
+
+    /// The set at one point, mutably.
+    pub fn at_mut(&mut self, p: ExtensionPoint) -> &mut PluginSet {
+        &mut self.points[p as usize]
+    }
+}
+
+/// One scheduling profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileConfig {
+    /// Pods naming this in `spec.schedulerName` use the profile.
+    pub scheduler_name: String,
+    /// Overrides the global percentage.
+    pub percentage_of_nodes_to_score: Option<i32>,
+    /// Plugins as the user wrote them (merged over the defaults when built).
+    pub plugins: Plugins,
+    /// `pluginConfig`.
+    pub plugin_args: Vec<(String, PluginArgs)>,
+}
+
+impl ProfileConfig {
+    /// A profile with the default plugins and no overrides.
+    pub fn named(name: &str) -> ProfileConfig {
+        ProfileConfig {
+            scheduler_name: name.to_string(),
+            percentage_of_nodes_to_score: None,
+            plugins: Plugins::default(),
+            plugin_args: Vec::new(),
+        }
+    }
+}
+
+/// A whole KubeSchedulerConfiguration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerConfig {
+    /// Global `percentageOfNodesToScore` (None or 0 = adaptive).
+    pub percentage_of_nodes_to_score: Option<i32>,
+    /// Profiles (at least one).
+    pub profiles: Vec<ProfileConfig>,
+}
+
+impl Default for SchedulerConfig {
+    /// One `default-scheduler` profile with the default plugins.
+    fn default() -> Self {
+        SchedulerConfig {
+            percentage_of_nodes_to_score: None,
+            profiles: vec![ProfileConfig::named(DEFAULT_SCHEDULER)],
+        }
+    }
+}
+
+/// Typed arguments of configurable plugins (`pluginConfig[].args`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PluginArgs {
+    /// `NodeResourcesFitArgs`.
+    NodeResourcesFit(FitArgs),
+    /// `NodeResourcesBalancedAllocationArgs`.
+    BalancedAllocation(BalancedAllocationArgs),
+}
+
+/// How nodes are ranked by requested resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoringStrategyType {
+    /// Prefer nodes with more free resources (spreads pods; the default).
+    LeastAllocated,
+    /// Prefer nodes with fewer free resources (packs pods).
+    MostAllocated,
+    /// Map utilisation through a piecewise-linear shape.
+    RequestedToCapacityRatio,
+}
+
+/// A resource and its weight in a score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceWeight {
+    /// Resource name (`cpu`, `memory`, `nvidia.com/gpu`, ...).
+    pub name: String,
+    /// Weight, 1..=100.
+    pub weight: i64,
+}
+
+/// Typed `NodeResourcesFitArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitArgs {
+    /// Scoring strategy (default LeastAllocated).
+    pub strategy: ScoringStrategyType,
+    /// Resources scored and their weights (default cpu 1, memory 1).
+    pub resources: Vec<ResourceWeight>,
+    /// RequestedToCapacityRatio shape: (utilisation 0..=100, score 0..=10) points, ascending.
+    pub shape: Vec<(i64, i64)>,
+    /// Extended resources the filter ignores.
+    pub ignored_resources: Vec<String>,
+    /// Extended resource groups (`example.com` in `example.com/foo`) the filter ignores.
+    pub ignored_resource_groups: Vec<String>,
+}
+
+impl Default for FitArgs {
+    fn default() -> Self {
+        FitArgs {
+            strategy: ScoringStrategyType::LeastAllocated,
+            resources: default_resources(),
+            shape: Vec::new(),
+            ignored_resources: Vec::new(),
+            ignored_resource_groups: Vec::new(),
+        }
+    }
+}
+
+/// cpu and memory with weight 1: the default for every resource-based score.
+pub fn default_resources() -> Vec<ResourceWeight> {
+    vec![
+        ResourceWeight {
+            name: res::CPU.into(),
+            weight: 1,
+        },
+        ResourceWeight {
+            name: res::MEMORY.into(),
+            weight: 1,
+        },
+    ]
+}
+
+/// Typed `NodeResourcesBalancedAllocationArgs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BalancedAllocationArgs {
+    /// Resources compared (default cpu and memory; weights are not used by this score).
+    pub resources: Vec<ResourceWeight>,
+}
+
+impl Default for BalancedAllocationArgs {
+    fn default() -> Self {
+        BalancedAllocationArgs {
+            resources: default_resources(),
+        }
+    }
+}
