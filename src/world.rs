@@ -95,6 +95,8 @@ impl World {
             streams.stream("scheduler"),
             scenario.output.explain,
         )?;
+        // A scenario loaded with the scheduler check already carries these (located).
+        warnings.retain(|w| !scenario.warnings.iter().any(|s| s.ends_with(w.as_str())));
         warnings.splice(0..0, scenario.warnings.iter().cloned());
         let mut store = Store::new();
         for pc in &scenario.priority_classes {
@@ -182,11 +184,6 @@ impl World {
             .iter()
             .map(|p| (p.name.clone(), p.describe()))
             .collect()
-    }
-
-    /// Warnings found while building the world.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
     }
 
     /// Runs to the end, sending records to `sink`; `progress(now, events)` is called every

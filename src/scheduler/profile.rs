@@ -123,8 +123,13 @@ impl Profile {
         for p in ExtensionPoint::ALL {
             names_seen.extend(cfg.plugins.at(p).enabled.iter().map(|r| r.name.clone()));
         }
+        let mut handled: Vec<String> = Vec::new();
         for name in names_seen {
-            if index_of.contains_key(&name) || name == names::SCHEDULING_GATES {
+            if handled.contains(&name) || name == names::SCHEDULING_GATES {
+                continue;
+            }
+            handled.push(name.clone());
+            if index_of.contains_key(&name) {
                 continue;
             }
             if names::NOT_YET_MODELLED.contains(&name.as_str()) {
@@ -604,6 +609,22 @@ mod tests {
             assert_eq!(d.scores.len(), 144);
             assert_eq!(start, want_start);
         }
+    }
+
+    #[test]
+    fn a_plugin_not_modelled_is_warned_about_once() {
+        let mut cfg = ProfileConfig::named("p");
+        let r = crate::scheduler::config::PluginRef {
+            name: "PodTopologySpread".into(),
+            weight: 2,
+        };
+        cfg.plugins
+            .at_mut(crate::scheduler::config::ExtensionPoint::Score)
+            .enabled
+            .push(r.clone());
+        cfg.plugins.multi_point.enabled.push(r);
+        let (_, warnings) = Profile::build(&cfg, None, &Registry::in_tree()).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[test]

@@ -116,17 +116,6 @@ impl Arrivals {
         }
     }
 
-    /// Total objects the sources will create.
-    pub fn total(&self) -> u64 {
-        self.sources
-            .iter()
-            .map(|s| match s {
-                Source::Stream(a) => a.count,
-                Source::Trace { rows, .. } => rows.len() as u64,
-            })
-            .sum()
-    }
-
     /// Creates the next object of a source and schedules the one after.
     pub fn handle(
         &mut self,
