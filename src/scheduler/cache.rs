@@ -145,18 +145,85 @@ pub fn node_tree_order(nodes: &[NodeInfo]) -> Vec<usize> {
     order
 }
 
+/// Cluster-wide counts about the nodes, kept by the scheduler as nodes come and go, that let
+/// a plugin skip a pass it can prove changes nothing: with no cordoned node, NodeUnschedulable
+/// passes every node. [`NodeFacts::UNKNOWN`] claims nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeFacts {
+    /// Nodes with `spec.unschedulable`.
+    pub unschedulable: u32,
+    /// Nodes with a NoSchedule or NoExecute taint.
+    pub filter_tainted: u32,
+    /// Nodes with a PreferNoSchedule taint.
+    pub prefer_no_schedule: u32,
+}
+
+impl NodeFacts {
+    /// No knowledge: every count may be non-zero.
+    pub const UNKNOWN: NodeFacts = NodeFacts {
+        unschedulable: u32::MAX,
+        filter_tainted: u32::MAX,
+        prefer_no_schedule: u32::MAX,
+    };
+    /// No nodes.
+    pub const EMPTY: NodeFacts = NodeFacts {
+        unschedulable: 0,
+        filter_tainted: 0,
+        prefer_no_schedule: 0,
+    };
+
+    /// Counts `node` in (`add`) or out of the facts.
+    pub fn count(&mut self, node: &Node, add: bool) {
+        let bump = |c: &mut u32, yes: bool| {
+            if yes {
+                *c = if add {
+                    c.saturating_add(1)
+                } else {
+                    c.saturating_sub(1)
+                };
+            }
+        };
+        let has = |e: &[TaintEffect]| node.taints.iter().any(|t| e.contains(&t.effect));
+        bump(&mut self.unschedulable, node.unschedulable);
+        bump(
+            &mut self.filter_tainted,
+            has(&[TaintEffect::NoSchedule, TaintEffect::NoExecute]),
+        );
+        bump(
+            &mut self.prefer_no_schedule,
+            has(&[TaintEffect::PreferNoSchedule]),
+        );
+    }
+}
+
 /// Some nodes of the scheduler's cache, in a given order: what the batch calls of the
-/// extension points receive (no per-cycle list of references is built).
+/// extension points receive (no per-cycle list of references is built), with the
+/// cluster-wide [`NodeFacts`].
 #[derive(Clone, Copy, Debug)]
 pub struct NodeSet<'a> {
     all: &'a [NodeInfo],
     which: &'a [usize],
+    facts: NodeFacts,
 }
 
 impl<'a> NodeSet<'a> {
-    /// The nodes `all[which[0]], all[which[1]], ...`.
+    /// The nodes `all[which[0]], all[which[1]], ...`, with unknown facts.
     pub fn new(all: &'a [NodeInfo], which: &'a [usize]) -> Self {
-        NodeSet { all, which }
+        NodeSet {
+            all,
+            which,
+            facts: NodeFacts::UNKNOWN,
+        }
+    }
+
+    /// The same nodes, with the facts of the cluster they belong to.
+    pub fn with_facts(self, facts: NodeFacts) -> Self {
+        NodeSet { facts, ..self }
+    }
+
+    /// Cluster-wide facts about the nodes.
+    pub fn facts(&self) -> NodeFacts {
+        self.facts
     }
 
     /// Number of nodes.

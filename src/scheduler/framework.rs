@@ -265,6 +265,12 @@ pub trait ScorePlugin {
     }
     /// Maps raw scores (one per feasible node, in order) into `[0, 100]`. Default: unchanged.
     fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
+    /// The normalized score every node of `nodes` gets, when the plugin can tell without
+    /// scoring them (say, no node has what it scores); the framework then skips
+    /// [`ScorePlugin::score_nodes`] and [`ScorePlugin::normalize`] for this pod. Default: `None`.
+    fn uniform_score(&self, _pod: &Pod, _nodes: NodeSet<'_>) -> Option<i64> {
+        None
+    }
 }
 
 /// Reserves resources on the chosen node before binding.

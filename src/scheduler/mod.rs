@@ -16,7 +16,7 @@ pub mod queue;
 use crate::api::event::{EventType, Message};
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
-use cache::{NodeInfo, node_tree_order};
+use cache::{NodeFacts, NodeInfo, node_tree_order};
 use config::SchedulerConfig;
 use explain::AttemptRecord;
 use framework::ClusterEvents;
@@ -56,6 +56,8 @@ pub struct Scheduler {
     profile_by_name: BTreeMap<String, usize>,
     queue: SchedulingQueue,
     nodes: Vec<NodeInfo>,
+    /// Cluster-wide counts over `nodes`.
+    facts: NodeFacts,
     /// Node names, shared by the Scheduled events.
     node_names: Vec<Arc<str>>,
     order: Vec<usize>,
@@ -110,6 +112,7 @@ impl Scheduler {
             profile_by_name,
             queue: SchedulingQueue::new(),
             nodes: Vec::new(),
+            facts: NodeFacts::EMPTY,
             node_names: Vec::new(),
             order: Vec::new(),
             order_stale: false,
@@ -163,6 +166,7 @@ impl Scheduler {
             Change::NodeAdded(id) => {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeInfo::new(id, store.node(id).clone()));
+                self.facts.count(store.node(id), true);
                 self.node_names.push(Arc::from(store.node(id).name()));
                 self.order_stale = true;
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
@@ -301,6 +305,7 @@ impl Scheduler {
         let result = self.profiles[pi].run_cycle(
             pod,
             &self.nodes,
+            self.facts,
             &self.order,
             &mut self.next_start,
             &mut self.rng,

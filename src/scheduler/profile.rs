@@ -1,7 +1,7 @@
 //! A built profile: plugin instances wired to extension points, and one scheduling cycle
 //! (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/framework/runtime/framework.go`).
 
-use super::cache::{NodeInfo, NodeSet};
+use super::cache::{NodeFacts, NodeInfo, NodeSet};
 use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
@@ -288,6 +288,7 @@ impl Profile {
         &mut self,
         pod: &Pod,
         nodes: &[NodeInfo],
+        facts: NodeFacts,
         order: &[usize],
         next_start: &mut usize,
         rng: &mut SimRng,
@@ -378,7 +379,7 @@ impl Profile {
             .chunks(FILTER_CHUNK)
             .chain(walk[..start].chunks(FILTER_CHUNK));
         'search: for chunk_idx in chunks {
-            let chunk = NodeSet::new(nodes, chunk_idx);
+            let chunk = NodeSet::new(nodes, chunk_idx).with_facts(facts);
             let alive = &mut alive[..chunk_idx.len()];
             alive.fill(true);
             rejected.clear();
@@ -440,7 +441,7 @@ impl Profile {
         }
 
         // PreScore and Score.
-        let feasible_nodes = NodeSet::new(nodes, &self.feasible);
+        let feasible_nodes = NodeSet::new(nodes, &self.feasible).with_facts(facts);
         let mut score_skip: Vec<usize> = Vec::new();
         for &pi in &self.pre_score {
             let plugin = &mut self.plugins[pi];
@@ -469,6 +470,9 @@ impl Profile {
                 })
                 .collect();
         }
+        // A plugin that gives every node the same score adds the same to every total: that
+        // cannot change which nodes are best, so it is kept aside for the explain record.
+        let mut uniform_total = 0;
         for &(pi, weight) in &self.score {
             if score_skip.contains(&pi) {
                 continue;
@@ -477,10 +481,17 @@ impl Profile {
                 continue;
             };
             self.column.clear();
-            sp.score_nodes(pod, feasible_nodes, &mut self.column);
-            sp.normalize(pod, &mut self.column);
-            for (t, s) in self.totals.iter_mut().zip(&self.column) {
-                *t += s * weight;
+            if let Some(s) = sp.uniform_score(pod, feasible_nodes) {
+                uniform_total += s * weight;
+                if detail.is_some() {
+                    self.column.resize(m, s);
+                }
+            } else {
+                sp.score_nodes(pod, feasible_nodes, &mut self.column);
+                sp.normalize(pod, &mut self.column);
+                for (t, s) in self.totals.iter_mut().zip(&self.column) {
+                    *t += s * weight;
+                }
             }
             if let Some(d) = detail.as_deref_mut() {
                 let name = self.plugins[pi].name().to_string();
@@ -491,7 +502,7 @@ impl Profile {
         }
         if let Some(d) = detail {
             for (e, t) in d.scores.iter_mut().zip(&self.totals) {
-                e.total = *t;
+                e.total = *t + uniform_total;
             }
         }
 
@@ -599,6 +610,7 @@ mod tests {
             let r = p.run_cycle(
                 &pod("p", 100, 0),
                 &nodes,
+                NodeFacts::UNKNOWN,
                 &order,
                 &mut start,
                 &mut rng,
@@ -634,7 +646,15 @@ mod tests {
         let pick = |seed: u64| {
             let mut p = default_profile();
             let mut rng = RngStreams::new(seed).stream("scheduler");
-            match p.run_cycle(&pod("p", 100, 0), &nodes, &order, &mut 0, &mut rng, None) {
+            match p.run_cycle(
+                &pod("p", 100, 0),
+                &nodes,
+                NodeFacts::UNKNOWN,
+                &order,
+                &mut 0,
+                &mut rng,
+                None,
+            ) {
                 CycleResult::Scheduled(n) => n,
                 _ => panic!("identical empty nodes all fit"),
             }
@@ -658,6 +678,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("p", 500, 1 << 30),
             &nodes,
+            NodeFacts::UNKNOWN,
             &order,
             &mut 0,
             &mut rng,
@@ -670,6 +691,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("big", 3500, 1 << 30),
             &nodes,
+            NodeFacts::UNKNOWN,
             &order,
             &mut 0,
             &mut rng,
@@ -682,6 +704,7 @@ mod tests {
         match p.run_cycle(
             &pod("huge", 5000, 0),
             &nodes,
+            NodeFacts::UNKNOWN,
             &order,
             &mut 0,
             &mut rng,

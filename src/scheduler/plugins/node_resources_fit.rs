@@ -245,7 +245,8 @@ impl ScorePlugin for NodeResourcesFit {
 }
 
 /// The cpu-and-memory case of [`weighted_mean`] over many nodes, in a loop the compiler can
-/// inline `f` into (the same arithmetic as `score`).
+/// inline `f` into (the same arithmetic as `score`). With equal weights the weighted mean of
+/// two scores is `(a + b) / 2`, a shift instead of a division.
 fn cpu_memory_scores(
     nodes: NodeSet<'_>,
     pc: i64,
@@ -255,24 +256,30 @@ fn cpu_memory_scores(
     f: impl Fn(i64, i64) -> i64,
     out: &mut Vec<i64>,
 ) {
-    out.extend(nodes.iter().map(|n| {
+    out.reserve(nodes.len());
+    for n in nodes.iter() {
         let h = &n.hot;
         let (ac, am) = (h.allocatable_cpu_m, h.allocatable_memory);
-        let (mut sum, mut weights) = (0, 0);
-        if ac != 0 {
-            sum += f(h.nonzero_cpu_m + pc, ac) * wc;
-            weights += wc;
-        }
-        if am != 0 {
-            sum += f(h.nonzero_memory + pm, am) * wm;
-            weights += wm;
-        }
-        if weights == 0 {
-            0
+        let v = if ac != 0 && am != 0 && wc == wm && wc > 0 {
+            (f(h.nonzero_cpu_m + pc, ac) + f(h.nonzero_memory + pm, am)) >> 1
         } else {
-            div_floor(sum, weights)
-        }
-    }));
+            let (mut sum, mut weights) = (0, 0);
+            if ac != 0 {
+                sum += f(h.nonzero_cpu_m + pc, ac) * wc;
+                weights += wc;
+            }
+            if am != 0 {
+                sum += f(h.nonzero_memory + pm, am) * wm;
+                weights += wm;
+            }
+            if weights == 0 {
+                0
+            } else {
+                div_floor(sum, weights)
+            }
+        };
+        out.push(v);
+    }
 }
 
 /// `Σ score_i * w_i / Σ w_i` with integer division; 0 when no resource is scored.
@@ -312,8 +319,9 @@ pub fn most_requested_score(requested: i64, capacity: i64) -> i64 {
 /// Otherwise it divides as integers.
 #[inline]
 pub fn div_floor(a: i64, b: i64) -> i64 {
-    const LIMIT: i64 = 1 << 52;
-    if (0..LIMIT).contains(&a) && 0 < b && b < LIMIT {
+    const LIMIT: u64 = 1 << 52;
+    // Both in [0, 2^52) (a negative value is huge as u64), and b non-zero.
+    if ((a as u64) | (b as u64)) < LIMIT && b != 0 {
         (a as f64 / b as f64) as i64
     } else {
         a / b

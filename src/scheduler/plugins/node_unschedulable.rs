@@ -37,6 +37,9 @@ impl FilterPlugin for NodeUnschedulable {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
+        if nodes.facts().unschedulable == 0 {
+            return;
+        }
         filter_where(self, pod, nodes, alive, failures, |n| n.hot.unschedulable);
     }
 

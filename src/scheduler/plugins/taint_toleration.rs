@@ -7,7 +7,8 @@ use crate::api::pod::Pod;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, FilterPlugin, Plugin, PreScorePlugin, ScorePlugin, Status, filter_where,
+    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status,
+    filter_where,
 };
 
 /// The plugin. PreScore keeps the pod's tolerations that can tolerate PreferNoSchedule
@@ -43,6 +44,9 @@ impl FilterPlugin for TaintToleration {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
+        if nodes.facts().filter_tainted == 0 {
+            return;
+        }
         filter_where(self, pod, nodes, alive, failures, |n| n.hot.has_taints);
     }
 
@@ -94,6 +98,12 @@ impl ScorePlugin for TaintToleration {
     /// Fewer untolerated taints score higher: `100 - raw * 100 / max` (all 100 when max is 0).
     fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
         default_normalize_score(scores, true);
+    }
+
+    /// With no PreferNoSchedule taint in the cluster every raw score is 0, so every node
+    /// normalizes to 100.
+    fn uniform_score(&self, _pod: &Pod, nodes: NodeSet<'_>) -> Option<i64> {
+        (nodes.facts().prefer_no_schedule == 0).then_some(MAX_NODE_SCORE)
     }
 }
 
