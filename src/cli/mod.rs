@@ -209,7 +209,10 @@ fn run(
     }
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
-    match output.finish(world.store(), &summary, &resolved) {
+    let finished = output.finish(world.store(), &summary, &resolved);
+    // The process ends here: freeing every pod, node and event one by one would only cost time.
+    std::mem::forget(world);
+    match finished {
         Ok(digest) => {
             let phases: Vec<String> = summary
                 .pods_by_phase

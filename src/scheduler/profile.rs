@@ -507,22 +507,28 @@ impl Profile {
         }
 
         // selectHost: the best total wins.
-        let best = self.totals.iter().copied().max().unwrap_or(0);
+        // One pass finds the best total, how many nodes share it and the first of them.
+        let (mut best, mut ties, mut first) = (i64::MIN, 0usize, 0usize);
+        for (j, &t) in self.totals.iter().enumerate() {
+            if t > best {
+                (best, ties, first) = (t, 1, j);
+            } else if t == best {
+                ties += 1;
+            }
+        }
         // One uniform draw among the best nodes: the same distribution as upstream's reservoir
         // sampling in selectHost, with one random number instead of one per tie.
-        let ties = self.totals.iter().filter(|&&t| t == best).count();
-        let pick = if ties > 1 {
-            rng.random_range(0..ties)
+        let chosen = if ties > 1 {
+            let pick = rng.random_range(0..ties);
+            self.totals[first..]
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| **t == best)
+                .nth(pick)
+                .map_or(first, |(j, _)| first + j)
         } else {
-            0
+            first
         };
-        let chosen = self
-            .totals
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| **t == best)
-            .nth(pick)
-            .map_or(0, |(j, _)| j);
         let node = self.feasible[chosen];
         self.reserve_and_bind(pod, nodes, node)
     }
