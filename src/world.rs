@@ -15,6 +15,7 @@ use crate::observe::{ClusterState, MetricSample, PoolState, Sampler, Summary, Su
 use crate::scenario::Scenario;
 use crate::scheduler::explain::AttemptRecord;
 use crate::scheduler::plugins::Registry;
+use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::{Scheduler, SchedulerEvent};
 use crate::store::{Change, Store};
 use crate::workload::{ArrivalEvent, Arrivals};
@@ -89,12 +90,13 @@ impl World {
     /// Builds the world for `scenario` (with its seed) and the given plugin registry.
     pub fn new(scenario: &Scenario, registry: &Registry) -> Result<World, Vec<String>> {
         let streams = RngStreams::new(scenario.seed);
-        let (scheduler, mut warnings) = Scheduler::new(
+        let (mut scheduler, mut warnings) = Scheduler::new(
             &scenario.scheduler,
             registry,
             streams.stream("scheduler"),
             scenario.output.explain,
         )?;
+        scheduler.set_namespace_labels(NamespaceLabels::new(scenario.namespace_labels.clone()));
         // A scenario loaded with the scheduler check already carries these (located).
         warnings.retain(|w| !scenario.warnings.iter().any(|s| s.ends_with(w.as_str())));
         warnings.splice(0..0, scenario.warnings.iter().cloned());

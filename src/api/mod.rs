@@ -13,6 +13,7 @@ pub mod job;
 pub mod meta;
 pub mod node;
 pub mod pod;
+pub mod pod_affinity;
 pub mod quantity;
 pub mod resources;
 pub mod scheduler_config;

@@ -4,6 +4,7 @@
 use super::affinity::NodeAffinity;
 use super::distribution::Distribution;
 use super::meta::ObjectMeta;
+use super::pod_affinity::{PodAffinity, TopologySpreadConstraint};
 use super::resources::Resources;
 use super::selector::Labels;
 use super::taint::Toleration;
@@ -117,6 +118,10 @@ pub struct PodSpec {
     pub node_affinity: Option<NodeAffinity>,
     /// `spec.tolerations`.
     pub tolerations: Vec<Toleration>,
+    /// `spec.affinity.podAffinity` and `podAntiAffinity` (`None` when neither has a term).
+    pub pod_affinity: Option<PodAffinity>,
+    /// `spec.topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     /// Resolved priority (from `priority`, the class, or the global default; 0 otherwise).
     pub priority: i32,
     /// `spec.priorityClassName`.
@@ -162,6 +167,8 @@ impl PodSpec {
             node_selector,
             node_affinity,
             tolerations,
+            pod_affinity: None,
+            topology_spread_constraints: Vec::new(),
             priority: 0,
             priority_class_name: None,
             preemption_policy: PreemptionPolicy::PreemptLowerPriority,

@@ -3,9 +3,10 @@
 use crate::api::Distribution;
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
-use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
+use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
 use crate::workload::Source;
+use std::collections::BTreeMap;
 
 /// How long the runtime takes for things (`timings` in the Simulation).
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +77,8 @@ pub struct Scenario {
     pub priority_classes: Vec<PriorityClass>,
     /// Namespaces (default ones included).
     pub namespaces: Vec<String>,
+    /// Labels of the Namespace objects given (by name).
+    pub namespace_labels: BTreeMap<String, Labels>,
     /// The scheduler configuration (default profile when none was given).
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.

@@ -300,9 +300,73 @@ pub struct PodSpec {
     /// Scheduling gates.
     #[serde(default)]
     pub scheduling_gates: Vec<SchedulingGate>,
-    /// Topology spread constraints: presence only (not modelled yet).
+    /// Topology spread constraints.
     #[serde(default)]
-    pub topology_spread_constraints: Option<IgnoredPresence>,
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+/// A topology spread constraint.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraint {
+    /// Largest allowed skew (required, at least 1).
+    pub max_skew: Spanned<i32>,
+    /// Node label of the domains (required).
+    pub topology_key: Spanned<String>,
+    /// `DoNotSchedule` or `ScheduleAnyway` (required).
+    pub when_unsatisfiable: Spanned<String>,
+    /// Pods counted.
+    #[serde(default)]
+    pub label_selector: Option<LabelSelector>,
+    /// Minimum number of domains.
+    #[serde(default)]
+    pub min_domains: Option<Spanned<i32>>,
+    /// `Honor` or `Ignore`.
+    #[serde(default)]
+    pub node_affinity_policy: Option<Spanned<String>>,
+    /// `Honor` or `Ignore`.
+    #[serde(default)]
+    pub node_taints_policy: Option<Spanned<String>>,
+    /// Pod label keys ANDed into the selector.
+    #[serde(default)]
+    pub match_label_keys: Vec<String>,
+}
+
+/// Pod affinity or anti-affinity.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodAffinity {
+    /// Hard terms.
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+    /// Soft terms.
+    pub preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTerm>,
+}
+
+/// A pod affinity term.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinityTerm {
+    /// Pods the term is about.
+    #[serde(default)]
+    pub label_selector: Option<LabelSelector>,
+    /// Namespaces named explicitly.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// Namespaces picked by labels.
+    #[serde(default)]
+    pub namespace_selector: Option<LabelSelector>,
+    /// Node label that defines "together" (required).
+    pub topology_key: Spanned<String>,
+}
+
+/// A weighted pod affinity term.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightedPodAffinityTerm {
+    /// Weight 1..=100 (required).
+    pub weight: Spanned<i32>,
+    /// The term (required).
+    pub pod_affinity_term: PodAffinityTerm,
 }
 
 /// A scheduling gate.
@@ -378,10 +442,10 @@ pub struct Toleration {
 pub struct Affinity {
     /// Node affinity.
     pub node_affinity: Option<NodeAffinity>,
-    /// Pod affinity: presence only (not modelled yet).
-    pub pod_affinity: Option<IgnoredPresence>,
-    /// Pod anti-affinity: presence only (not modelled yet).
-    pub pod_anti_affinity: Option<IgnoredPresence>,
+    /// Pod affinity.
+    pub pod_affinity: Option<PodAffinity>,
+    /// Pod anti-affinity.
+    pub pod_anti_affinity: Option<PodAffinity>,
 }
 
 /// Node affinity.

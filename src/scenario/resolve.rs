@@ -13,12 +13,18 @@ use crate::api::pod::{
     Behaviour, Container, DEFAULT_SCHEDULER, Pod, PodSpec, PodStatus, PreemptionPolicy,
     RestartPolicy,
 };
+use crate::api::pod_affinity::{
+    InclusionPolicy, PodAffinity, PodAffinityTerm, PodAffinityTerms, TopologySpreadConstraint,
+    WeightedPodAffinityTerm, WhenUnsatisfiable,
+};
 use crate::api::quantity::Quantity;
 use crate::api::scheduler_config::{
     BalancedAllocationArgs, ExtensionPoint, FitArgs, PluginArgs, PluginRef, PluginSet,
     ProfileConfig, ResourceWeight, SchedulerConfig, ScoringStrategyType,
 };
-use crate::api::selector::{Operator, Requirement, validate_label_key, validate_label_value};
+use crate::api::selector::{
+    LabelSelector, Operator, Requirement, validate_label_key, validate_label_value,
+};
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use crate::api::{ContainerImage, Distribution, JobSpec, Labels, Node, PriorityClass, Resources};
 use crate::engine::SimTime;
@@ -48,6 +54,7 @@ struct Resolver {
     profiles: BTreeSet<String>,
     node_names: BTreeSet<String>,
     namespaces: Vec<String>,
+    namespace_labels: BTreeMap<String, Labels>,
 }
 
 impl Resolver {
@@ -207,8 +214,14 @@ pub fn load_scenario_checked(
                 );
             }
             Manifest::Namespace(ns) => match &ns.metadata.name {
-                Some(n) if !r.namespaces.contains(n) => r.namespaces.push(n.clone()),
-                Some(_) => {}
+                Some(n) => {
+                    if !r.namespaces.contains(n) {
+                        r.namespaces.push(n.clone());
+                    }
+                    check_labels(&mut r, d, "metadata.labels", &ns.metadata.labels);
+                    r.namespace_labels
+                        .insert(n.clone(), ns.metadata.labels.clone());
+                }
                 None => r.doc(d, "metadata.name", "is required"),
             },
             _ => {}
@@ -452,6 +465,7 @@ pub fn load_scenario_checked(
         jobs,
         priority_classes: r.classes.values().cloned().collect(),
         namespaces: r.namespaces,
+        namespace_labels: r.namespace_labels,
         scheduler,
         timings,
         arrivals,
@@ -682,6 +696,252 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
     }
 }
 
+/// A `metav1.LabelSelector`; errors name the offending requirement.
+fn label_selector(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    sel: &raw::LabelSelector,
+) -> Option<LabelSelector> {
+    check_labels(r, d, &format!("{path}.matchLabels"), &sel.match_labels);
+    let mut ok = true;
+    let mut exprs = Vec::new();
+    for (i, e) in sel.match_expressions.iter().enumerate() {
+        let p = format!("{path}.matchExpressions[{i}]");
+        match Operator::parse(&e.operator.value) {
+            Ok(Operator::Gt | Operator::Lt) | Err(_) => {
+                r.at(
+                    d,
+                    &e.operator,
+                    &format!("{p}.operator"),
+                    format!(
+                        "expected one of In, NotIn, Exists, DoesNotExist, got {:?}",
+                        e.operator.value
+                    ),
+                );
+                ok = false;
+            }
+            Ok(op) => match Requirement::new(&e.key, op, e.values.clone()) {
+                Ok(_) => exprs.push((e.key.clone(), e.operator.value.clone(), e.values.clone())),
+                Err(err) => {
+                    r.doc(d, &p, err.to_string());
+                    ok = false;
+                }
+            },
+        }
+    }
+    if !ok {
+        return None;
+    }
+    match LabelSelector::from_parts(&sel.match_labels, &exprs) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            r.doc(d, path, e.to_string());
+            None
+        }
+    }
+}
+
+/// `Honor` or `Ignore`, defaulting to `default`.
+fn inclusion_policy(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    v: &Option<Spanned<String>>,
+    default: InclusionPolicy,
+) -> InclusionPolicy {
+    match v.as_ref().map(|s| (s, s.value.as_str())) {
+        None => default,
+        Some((_, "Honor")) => InclusionPolicy::Honor,
+        Some((_, "Ignore")) => InclusionPolicy::Ignore,
+        Some((leaf, other)) => {
+            r.at(
+                d,
+                leaf,
+                path,
+                format!("expected Honor or Ignore, got {other:?}"),
+            );
+            default
+        }
+    }
+}
+
+fn spread_constraint(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    c: &raw::TopologySpreadConstraint,
+) -> Option<TopologySpreadConstraint> {
+    let errors = r.errors.len();
+    if c.max_skew.value < 1 {
+        r.at(
+            d,
+            &c.max_skew,
+            &format!("{path}.maxSkew"),
+            format!("must be at least 1, got {}", c.max_skew.value),
+        );
+    }
+    if c.topology_key.value.is_empty() {
+        r.at(
+            d,
+            &c.topology_key,
+            &format!("{path}.topologyKey"),
+            "must not be empty",
+        );
+    } else if let Err(e) = validate_label_key(&c.topology_key.value) {
+        r.at(d, &c.topology_key, &format!("{path}.topologyKey"), e);
+    }
+    let when = match c.when_unsatisfiable.value.as_str() {
+        "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+        other => {
+            r.at(
+                d,
+                &c.when_unsatisfiable,
+                &format!("{path}.whenUnsatisfiable"),
+                format!("expected DoNotSchedule or ScheduleAnyway, got {other:?}"),
+            );
+            WhenUnsatisfiable::DoNotSchedule
+        }
+    };
+    if let Some(m) = &c.min_domains {
+        if m.value < 1 {
+            r.at(
+                d,
+                m,
+                &format!("{path}.minDomains"),
+                format!("must be at least 1, got {}", m.value),
+            );
+        } else if when != WhenUnsatisfiable::DoNotSchedule {
+            r.at(
+                d,
+                m,
+                &format!("{path}.minDomains"),
+                "may only be set with whenUnsatisfiable: DoNotSchedule",
+            );
+        }
+    }
+    let label_selector = c
+        .label_selector
+        .as_ref()
+        .and_then(|s| label_selector(r, d, &format!("{path}.labelSelector"), s));
+    for (i, k) in c.match_label_keys.iter().enumerate() {
+        let p = format!("{path}.matchLabelKeys[{i}]");
+        if let Err(e) = validate_label_key(k) {
+            r.doc(d, &p, e);
+        }
+        if c.label_selector.as_ref().is_some_and(|s| {
+            s.match_labels.contains_key(k) || s.match_expressions.iter().any(|e| &e.key == k)
+        }) {
+            r.doc(
+                d,
+                &p,
+                format!("{k:?} must not also be a key of labelSelector"),
+            );
+        }
+    }
+    let node_affinity_policy = inclusion_policy(
+        r,
+        d,
+        &format!("{path}.nodeAffinityPolicy"),
+        &c.node_affinity_policy,
+        InclusionPolicy::Honor,
+    );
+    let node_taints_policy = inclusion_policy(
+        r,
+        d,
+        &format!("{path}.nodeTaintsPolicy"),
+        &c.node_taints_policy,
+        InclusionPolicy::Ignore,
+    );
+    (r.errors.len() == errors).then(|| TopologySpreadConstraint {
+        max_skew: c.max_skew.value,
+        topology_key: c.topology_key.value.clone(),
+        when_unsatisfiable: when,
+        label_selector,
+        min_domains: c.min_domains.as_ref().map(|m| m.value),
+        node_affinity_policy,
+        node_taints_policy,
+        match_label_keys: c.match_label_keys.clone(),
+    })
+}
+
+fn pod_affinity_term(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    t: &raw::PodAffinityTerm,
+) -> PodAffinityTerm {
+    if t.topology_key.value.is_empty() {
+        r.at(
+            d,
+            &t.topology_key,
+            &format!("{path}.topologyKey"),
+            "must not be empty",
+        );
+    } else if let Err(e) = validate_label_key(&t.topology_key.value) {
+        r.at(d, &t.topology_key, &format!("{path}.topologyKey"), e);
+    }
+    PodAffinityTerm {
+        label_selector: t
+            .label_selector
+            .as_ref()
+            .and_then(|s| label_selector(r, d, &format!("{path}.labelSelector"), s)),
+        namespaces: t.namespaces.clone(),
+        namespace_selector: t
+            .namespace_selector
+            .as_ref()
+            .and_then(|s| label_selector(r, d, &format!("{path}.namespaceSelector"), s)),
+        topology_key: t.topology_key.value.clone(),
+    }
+}
+
+fn pod_affinity_terms(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    a: &raw::PodAffinity,
+) -> PodAffinityTerms {
+    let required = a
+        .required_during_scheduling_ignored_during_execution
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let p = format!("{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]");
+            pod_affinity_term(r, d, &p, t)
+        })
+        .collect();
+    let preferred = a
+        .preferred_during_scheduling_ignored_during_execution
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let p = format!("{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+            if !(1..=100).contains(&w.weight.value) {
+                r.at(
+                    d,
+                    &w.weight,
+                    &format!("{p}.weight"),
+                    format!("must be between 1 and 100, got {}", w.weight.value),
+                );
+            }
+            WeightedPodAffinityTerm {
+                weight: w.weight.value,
+                term: pod_affinity_term(
+                    r,
+                    d,
+                    &format!("{p}.podAffinityTerm"),
+                    &w.pod_affinity_term,
+                ),
+            }
+        })
+        .collect();
+    PodAffinityTerms {
+        required,
+        preferred,
+    }
+}
+
 fn term(r: &mut Resolver, d: Doc, path: &str, t: &raw::NodeSelectorTerm) -> NodeSelectorTerm {
     let mut out = NodeSelectorTerm::default();
     for (field, list, is_fields) in [
@@ -746,12 +1006,19 @@ fn pod(
     let overhead = resources(r, d, &format!("{path}.overhead"), &s.overhead);
     check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
     let mut affinity = None;
+    let mut pod_affinity = None;
     if let Some(a) = &s.affinity {
-        if a.pod_affinity.is_some() || a.pod_anti_affinity.is_some() {
-            r.warn(
-                d,
-                format!("{path}.affinity.podAffinity/podAntiAffinity is not modelled yet; ignored"),
-            );
+        let terms = |r: &mut Resolver, field: &str, raw: &Option<raw::PodAffinity>| {
+            raw.as_ref()
+                .map(|pa| pod_affinity_terms(r, d, &format!("{path}.affinity.{field}"), pa))
+                .unwrap_or_default()
+        };
+        let pa = PodAffinity {
+            affinity: terms(r, "podAffinity", &a.pod_affinity),
+            anti_affinity: terms(r, "podAntiAffinity", &a.pod_anti_affinity),
+        };
+        if !pa.is_empty() {
+            pod_affinity = Some(pa);
         }
         if let Some(na) = &a.node_affinity {
             let required = na.required_during_scheduling_ignored_during_execution.as_ref().map(|ns| {
@@ -785,11 +1052,27 @@ fn pod(
             });
         }
     }
-    if s.topology_spread_constraints.is_some() {
-        r.warn(
-            d,
-            format!("{path}.topologySpreadConstraints is not modelled yet; ignored"),
-        );
+    let spread: Vec<TopologySpreadConstraint> = s
+        .topology_spread_constraints
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            spread_constraint(r, d, &format!("{path}.topologySpreadConstraints[{i}]"), c)
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, c) in spread.iter().enumerate() {
+        // Upstream validation: one constraint per (topologyKey, whenUnsatisfiable).
+        if !seen.insert((&c.topology_key, c.when_unsatisfiable)) {
+            r.doc(
+                d,
+                &format!("{path}.topologySpreadConstraints[{i}]"),
+                format!(
+                    "duplicate constraint for topologyKey {:?} and whenUnsatisfiable {:?}",
+                    c.topology_key, c.when_unsatisfiable
+                ),
+            );
+        }
     }
     let mut tolerations = Vec::new();
     for (i, t) in s.tolerations.iter().enumerate() {
@@ -888,6 +1171,8 @@ fn pod(
         scheduler_name,
         restart_policy,
     );
+    spec.pod_affinity = pod_affinity;
+    spec.topology_spread_constraints = spread;
     if let Some(n) = &s.node_name {
         if !r.node_names.contains(n) {
             r.doc(

@@ -1,10 +1,11 @@
 //! The scheduler's view of each node (upstream `NodeInfo` in the scheduler cache): the node
 //! object plus the summed requests of the pods bound to it.
 
+use super::pod_index::PodIndex;
 use crate::api::pod::Pod;
 use crate::api::{Node, Resources, TaintEffect};
 use crate::store::NodeId;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The numbers every filter and score pass reads for each node, packed in one 64-byte cache
 /// line so that a pass over hundreds of nodes stays in the L1 cache. They mirror
@@ -204,15 +205,20 @@ pub struct NodeSet<'a> {
     all: &'a [NodeInfo],
     which: &'a [usize],
     facts: NodeFacts,
+    pods: &'a PodIndex,
 }
 
+/// The index a [`NodeSet`] built without one refers to: no pods anywhere.
+static NO_PODS: LazyLock<PodIndex> = LazyLock::new(PodIndex::default);
+
 impl<'a> NodeSet<'a> {
-    /// The nodes `all[which[0]], all[which[1]], ...`, with unknown facts.
+    /// The nodes `all[which[0]], all[which[1]], ...`, with unknown facts and no bound pods.
     pub fn new(all: &'a [NodeInfo], which: &'a [usize]) -> Self {
         NodeSet {
             all,
             which,
             facts: NodeFacts::UNKNOWN,
+            pods: &NO_PODS,
         }
     }
 
@@ -221,9 +227,44 @@ impl<'a> NodeSet<'a> {
         NodeSet { facts, ..self }
     }
 
+    /// The same nodes, with the index of the pods bound in the cluster.
+    pub fn with_pods(self, pods: &'a PodIndex) -> Self {
+        NodeSet { pods, ..self }
+    }
+
+    /// Other nodes of the same cluster (indices into [`NodeSet::all`]), with the same facts
+    /// and pods.
+    pub fn with_indices<'b>(&self, which: &'b [usize]) -> NodeSet<'b>
+    where
+        'a: 'b,
+    {
+        NodeSet { which, ..*self }
+    }
+
     /// Cluster-wide facts about the nodes.
     pub fn facts(&self) -> NodeFacts {
         self.facts
+    }
+
+    /// The index of bound pods (by selector and topology domain).
+    pub fn pods(&self) -> &'a PodIndex {
+        self.pods
+    }
+
+    /// Every node of the cluster, by node index (`NodeId` order), not only this set's.
+    pub fn all(&self) -> &'a [NodeInfo] {
+        self.all
+    }
+
+    /// The node indices of this set, in order.
+    pub fn indices(&self) -> &'a [usize] {
+        self.which
+    }
+
+    /// The nodes with their node indices, in order.
+    pub fn iter_indexed(&self) -> impl Iterator<Item = (usize, &'a NodeInfo)> + 'a {
+        let all = self.all;
+        self.which.iter().map(move |&i| (i, &all[i]))
     }
 
     /// Number of nodes.

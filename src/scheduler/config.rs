@@ -26,7 +26,7 @@ pub fn default_multi_point() -> Vec<PluginRef> {
         w("NodeVolumeLimits", 0),
         w("VolumeBinding", 0),
         w("VolumeZone", 0),
-        w("PodTopologySpread", 2),
+        w(names::POD_TOPOLOGY_SPREAD, 2),
         w("InterPodAffinity", 2),
         w("DefaultPreemption", 0),
         w(names::NODE_RESOURCES_BALANCED_ALLOCATION, 1),

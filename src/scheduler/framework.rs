@@ -202,9 +202,10 @@ pub type PreFilterResult = Option<Vec<NodeId>>;
 
 /// Runs once per pod per cycle, before any node is filtered.
 pub trait PreFilterPlugin {
-    /// Computes per-pod state; `Skip` disables this plugin's Filter for the cycle; a rejection
-    /// fails the cycle for every node.
-    fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (Status, PreFilterResult);
+    /// Computes per-pod state from every node of the cluster (in the scheduler's walk order,
+    /// with the cluster facts and the index of bound pods); `Skip` disables this plugin's
+    /// Filter for the cycle; a rejection fails the cycle for every node.
+    fn pre_filter(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> (Status, PreFilterResult);
 }
 
 /// Decides whether a pod may run on a node.

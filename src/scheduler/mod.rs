@@ -10,17 +10,19 @@ pub mod config;
 pub mod explain;
 pub mod framework;
 pub mod plugins;
+pub mod pod_index;
 pub mod profile;
 pub mod queue;
 
 use crate::api::event::{EventType, Message};
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
-use cache::{NodeFacts, NodeInfo, node_tree_order};
+use cache::{NodeFacts, NodeInfo, NodeSet, node_tree_order};
 use config::SchedulerConfig;
 use explain::AttemptRecord;
 use framework::ClusterEvents;
 use plugins::Registry;
+use pod_index::{NamespaceLabels, PodIndex};
 use profile::{CycleDetail, CycleResult, Profile};
 use queue::{BACKOFF_FLUSH_MS, SchedulingQueue, UNSCHEDULABLE_FLUSH_MS};
 use std::collections::BTreeMap;
@@ -58,6 +60,8 @@ pub struct Scheduler {
     nodes: Vec<NodeInfo>,
     /// Cluster-wide counts over `nodes`.
     facts: NodeFacts,
+    /// Bound pods by selector and topology domain.
+    pods: PodIndex,
     /// Node names, shared by the Scheduled events.
     node_names: Vec<Arc<str>>,
     order: Vec<usize>,
@@ -113,6 +117,7 @@ impl Scheduler {
             queue: SchedulingQueue::new(),
             nodes: Vec::new(),
             facts: NodeFacts::EMPTY,
+            pods: PodIndex::default(),
             node_names: Vec::new(),
             order: Vec::new(),
             order_stale: false,
@@ -126,6 +131,14 @@ impl Scheduler {
             stats: SchedulerStats::default(),
         };
         Ok((s, warnings))
+    }
+
+    /// Sets the namespace labels `namespaceSelector`s match (before any pod is bound).
+    pub fn set_namespace_labels(&mut self, labels: NamespaceLabels) {
+        self.pods = PodIndex::new(labels);
+        for n in &self.nodes {
+            self.pods.add_node(&n.node);
+        }
     }
 
     /// The built profiles.
@@ -167,6 +180,7 @@ impl Scheduler {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeInfo::new(id, store.node(id).clone()));
                 self.facts.count(store.node(id), true);
+                self.pods.add_node(store.node(id));
                 self.node_names.push(Arc::from(store.node(id).name()));
                 self.order_stale = true;
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
@@ -187,6 +201,7 @@ impl Scheduler {
                 if !self.counted[id.0 as usize] {
                     self.counted[id.0 as usize] = true;
                     self.nodes[node.0 as usize].add_pod(store.pod(id));
+                    self.pods.pod_bound(store.pod(id), node.0 as usize);
                 }
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }
@@ -214,6 +229,7 @@ impl Scheduler {
             let pod = store.pod(id);
             if let Some(n) = pod.status.node {
                 self.nodes[n as usize].remove_pod(pod);
+                self.pods.pod_unbound(pod, n as usize);
             }
             self.cluster_event(ClusterEvents::ASSIGNED_POD_DELETE, now);
         }
@@ -301,12 +317,28 @@ impl Scheduler {
             self.order = node_tree_order(&self.nodes);
             self.order_stale = false;
         }
+        // Pods that count other pods need their selectors indexed before the cycle.
+        if pod.spec.pod_affinity.is_some() || !pod.spec.topology_spread_constraints.is_empty() {
+            for m in self.pods.prepare(pod) {
+                let counted = &self.counted;
+                let bound = counted
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, c)| *c)
+                    .filter_map(|(i, _)| {
+                        let p = store.pod(PodId(i as u32));
+                        p.status.node.map(|n| (p, n as usize))
+                    });
+                self.pods.ensure_matcher(&m, bound);
+            }
+        }
         let mut detail = self.explain.as_ref().map(|_| CycleDetail::default());
+        let cluster = NodeSet::new(&self.nodes, &self.order)
+            .with_facts(self.facts)
+            .with_pods(&self.pods);
         let result = self.profiles[pi].run_cycle(
             pod,
-            &self.nodes,
-            self.facts,
-            &self.order,
+            cluster,
             &mut self.next_start,
             &mut self.rng,
             detail.as_mut(),

@@ -1,7 +1,7 @@
 //! A built profile: plugin instances wired to extension points, and one scheduling cycle
 //! (`pkg/scheduler/schedule_one.go`, `pkg/scheduler/framework/runtime/framework.go`).
 
-use super::cache::{NodeFacts, NodeInfo, NodeSet};
+use super::cache::{NodeInfo, NodeSet};
 use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
@@ -281,19 +281,19 @@ impl Profile {
         ]
     }
 
-    /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
+    /// One scheduling cycle for `pod` over the nodes of `cluster` (every node, in walk order,
+    /// with the cluster facts and bound pods), walked from `*next_start`.
     /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's
     /// `selectHost` samples a reservoir; the distribution is the same). With `detail`, per-node verdicts and scores are recorded.
     pub fn run_cycle(
         &mut self,
         pod: &Pod,
-        nodes: &[NodeInfo],
-        facts: NodeFacts,
-        order: &[usize],
+        cluster: NodeSet<'_>,
         next_start: &mut usize,
         rng: &mut SimRng,
         mut detail: Option<&mut CycleDetail>,
     ) -> CycleResult {
+        let (nodes, order) = (cluster.all(), cluster.indices());
         let num_all = order.len();
         let mut diag = Diagnosis {
             num_all_nodes: num_all,
@@ -312,7 +312,7 @@ impl Profile {
             let Some(pf) = plugin.as_pre_filter() else {
                 continue;
             };
-            let (status, result) = pf.pre_filter(pod, nodes);
+            let (status, result) = pf.pre_filter(pod, cluster);
             match status.code {
                 Code::Success => {}
                 Code::Skip => {
@@ -379,7 +379,7 @@ impl Profile {
             .chunks(FILTER_CHUNK)
             .chain(walk[..start].chunks(FILTER_CHUNK));
         'search: for chunk_idx in chunks {
-            let chunk = NodeSet::new(nodes, chunk_idx).with_facts(facts);
+            let chunk = cluster.with_indices(chunk_idx);
             let alive = &mut alive[..chunk_idx.len()];
             alive.fill(true);
             rejected.clear();
@@ -441,7 +441,7 @@ impl Profile {
         }
 
         // PreScore and Score.
-        let feasible_nodes = NodeSet::new(nodes, &self.feasible).with_facts(facts);
+        let feasible_nodes = cluster.with_indices(&self.feasible);
         let mut score_skip: Vec<usize> = Vec::new();
         for &pi in &self.pre_score {
             let plugin = &mut self.plugins[pi];
@@ -615,9 +615,7 @@ mod tests {
             let mut d = CycleDetail::default();
             let r = p.run_cycle(
                 &pod("p", 100, 0),
-                &nodes,
-                NodeFacts::UNKNOWN,
-                &order,
+                NodeSet::new(&nodes, &order),
                 &mut start,
                 &mut rng,
                 Some(&mut d),
@@ -633,8 +631,8 @@ mod tests {
     fn a_plugin_not_modelled_is_warned_about_once() {
         let mut cfg = ProfileConfig::named("p");
         let r = crate::scheduler::config::PluginRef {
-            name: "PodTopologySpread".into(),
-            weight: 2,
+            name: "ImageLocality".into(),
+            weight: 1,
         };
         cfg.plugins
             .at_mut(crate::scheduler::config::ExtensionPoint::Score)
@@ -654,9 +652,7 @@ mod tests {
             let mut rng = RngStreams::new(seed).stream("scheduler");
             match p.run_cycle(
                 &pod("p", 100, 0),
-                &nodes,
-                NodeFacts::UNKNOWN,
-                &order,
+                NodeSet::new(&nodes, &order),
                 &mut 0,
                 &mut rng,
                 None,
@@ -683,9 +679,7 @@ mod tests {
         let mut rng = RngStreams::new(1).stream("t");
         let r = p.run_cycle(
             &pod("p", 500, 1 << 30),
-            &nodes,
-            NodeFacts::UNKNOWN,
-            &order,
+            NodeSet::new(&nodes, &order),
             &mut 0,
             &mut rng,
             None,
@@ -696,9 +690,7 @@ mod tests {
         );
         let r = p.run_cycle(
             &pod("big", 3500, 1 << 30),
-            &nodes,
-            NodeFacts::UNKNOWN,
-            &order,
+            NodeSet::new(&nodes, &order),
             &mut 0,
             &mut rng,
             None,
@@ -709,9 +701,7 @@ mod tests {
         assert!(n == 1 || n == 2);
         match p.run_cycle(
             &pod("huge", 5000, 0),
-            &nodes,
-            NodeFacts::UNKNOWN,
-            &order,
+            NodeSet::new(&nodes, &order),
             &mut 0,
             &mut rng,
             None,

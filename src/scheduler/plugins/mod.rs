@@ -9,6 +9,7 @@ pub mod node_name;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod normalize;
+pub mod pod_topology_spread;
 pub mod priority_sort;
 pub mod taint_toleration;
 
@@ -32,7 +33,7 @@ impl Registry {
         let mut r = Registry {
             factories: BTreeMap::new(),
         };
-        let entries: [(&str, Factory); 8] = [
+        let entries: [(&str, Factory); 9] = [
             (
                 names::PRIORITY_SORT,
                 Box::new(|_| Box::new(priority_sort::PrioritySort)),
@@ -70,6 +71,10 @@ impl Registry {
                     }
                     _ => Box::new(BalancedAllocation::default()),
                 }),
+            ),
+            (
+                names::POD_TOPOLOGY_SPREAD,
+                Box::new(|_| Box::new(pod_topology_spread::PodTopologySpread::default())),
             ),
             (
                 names::DEFAULT_BINDER,

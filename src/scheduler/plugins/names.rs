@@ -16,6 +16,10 @@ pub const NODE_RESOURCES_FIT: &str = "NodeResourcesFit";
 pub const NODE_RESOURCES_BALANCED_ALLOCATION: &str = "NodeResourcesBalancedAllocation";
 /// Binds through the API server.
 pub const DEFAULT_BINDER: &str = "DefaultBinder";
+/// Spreads matching pods over topology domains.
+pub const POD_TOPOLOGY_SPREAD: &str = "PodTopologySpread";
+/// Pod affinity and anti-affinity.
+pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
 /// Keeps gated pods out of the active queue.
 pub const SCHEDULING_GATES: &str = "SchedulingGates";
 
@@ -27,7 +31,6 @@ pub const NOT_YET_MODELLED: &[&str] = &[
     "NodeVolumeLimits",
     "VolumeBinding",
     "VolumeZone",
-    "PodTopologySpread",
     "InterPodAffinity",
     "DefaultPreemption",
     "ImageLocality",

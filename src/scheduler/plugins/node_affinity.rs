@@ -45,7 +45,7 @@ impl Plugin for NodeAffinity {
 impl PreFilterPlugin for NodeAffinity {
     /// Skip when the pod has neither a nodeSelector nor required affinity; when every required
     /// term names nodes through `metadata.name In [...]`, only those nodes are filtered.
-    fn pre_filter(&mut self, pod: &Pod, nodes: &[NodeInfo]) -> (Status, PreFilterResult) {
+    fn pre_filter(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> (Status, PreFilterResult) {
         let required = pod
             .spec
             .node_affinity
@@ -158,9 +158,10 @@ mod tests {
     #[test]
     fn prefilter_skips_plain_pods_and_narrows_by_name() {
         let nodes = vec![node("a", 1, 1), node("b", 1, 1)];
+        let all = NodeSet::new(&nodes, &[0, 1]);
         let mut p = NodeAffinity;
         assert_eq!(
-            p.pre_filter(&pod("x", 0, 0), &nodes).0.code,
+            p.pre_filter(&pod("x", 0, 0), all).0.code,
             crate::scheduler::framework::Code::Skip
         );
         let mut named = pod("n", 0, 0);
@@ -171,7 +172,7 @@ mod tests {
             }]),
             preferred: vec![],
         });
-        let (s, r) = p.pre_filter(&named, &nodes);
+        let (s, r) = p.pre_filter(&named, all);
         assert!(s.is_success());
         assert_eq!(r, Some(vec![nodes[1].id]));
     }

@@ -133,7 +133,7 @@ impl Plugin for NodeResourcesFit {
 
 impl PreFilterPlugin for NodeResourcesFit {
     /// Upstream computes the pod's request here; kubesim keeps it on the spec already.
-    fn pre_filter(&mut self, _pod: &Pod, _nodes: &[NodeInfo]) -> (Status, PreFilterResult) {
+    fn pre_filter(&mut self, _pod: &Pod, _nodes: NodeSet<'_>) -> (Status, PreFilterResult) {
         (Status::success(), None)
     }
 }
