@@ -157,6 +157,12 @@ pub enum PluginArgs {
     NodeResourcesFit(FitArgs),
     /// `NodeResourcesBalancedAllocationArgs`.
     BalancedAllocation(BalancedAllocationArgs),
+    /// `InterPodAffinityArgs`: the weight existing pods' required affinity terms add when
+    /// scoring (`hardPodAffinityWeight`, 0-100, default 1).
+    InterPodAffinity {
+        /// `hardPodAffinityWeight`.
+        hard_pod_affinity_weight: i32,
+    },
 }
 
 /// How nodes are ranked by requested resources.

@@ -675,7 +675,7 @@ pub struct PluginConfig {
 }
 
 /// Union of the plugin arguments kubesim understands
-/// (NodeResourcesFit, NodeResourcesBalancedAllocation).
+/// (NodeResourcesFit, NodeResourcesBalancedAllocation, InterPodAffinity).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PluginArgs {
@@ -687,6 +687,8 @@ pub struct PluginArgs {
     pub ignored_resource_groups: Vec<String>,
     /// NodeResourcesBalancedAllocation: resources and weights.
     pub resources: Vec<ResourceWeight>,
+    /// InterPodAffinity: weight of existing pods' required affinity terms (0-100).
+    pub hard_pod_affinity_weight: Option<Spanned<i32>>,
 }
 
 /// NodeResourcesFit scoring strategy.

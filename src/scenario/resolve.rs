@@ -1721,7 +1721,18 @@ fn scheduler_config(
                     }
                     cfg.plugin_args.push(("NodeResourcesBalancedAllocation".into(), PluginArgs::BalancedAllocation(b)));
                 }
-                other => r.at(d, &pc.name, &format!("{path}.pluginConfig[{ci}].name"), format!("pluginConfig for {other} is not supported; configurable plugins: NodeResourcesFit, NodeResourcesBalancedAllocation")),
+                "InterPodAffinity" => {
+                    let mut weight = 1;
+                    if let Some(w) = &args.hard_pod_affinity_weight {
+                        if (0..=100).contains(&w.value) {
+                            weight = w.value;
+                        } else {
+                            r.at(d, w, &format!("{cpath}.hardPodAffinityWeight"), format!("must be between 0 and 100, got {}", w.value));
+                        }
+                    }
+                    cfg.plugin_args.push(("InterPodAffinity".into(), PluginArgs::InterPodAffinity { hard_pod_affinity_weight: weight }));
+                }
+                other => r.at(d, &pc.name, &format!("{path}.pluginConfig[{ci}].name"), format!("pluginConfig for {other} is not supported; configurable plugins: NodeResourcesFit, NodeResourcesBalancedAllocation, InterPodAffinity")),
             }
         }
         profiles.push(cfg);

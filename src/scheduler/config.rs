@@ -27,7 +27,7 @@ pub fn default_multi_point() -> Vec<PluginRef> {
         w("VolumeBinding", 0),
         w("VolumeZone", 0),
         w(names::POD_TOPOLOGY_SPREAD, 2),
-        w("InterPodAffinity", 2),
+        w(names::INTER_POD_AFFINITY, 2),
         w("DefaultPreemption", 0),
         w(names::NODE_RESOURCES_BALANCED_ALLOCATION, 1),
         w("ImageLocality", 1),

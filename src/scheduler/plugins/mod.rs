@@ -3,6 +3,7 @@
 
 pub mod balanced_allocation;
 pub mod default_binder;
+pub mod inter_pod_affinity;
 pub mod names;
 pub mod node_affinity;
 pub mod node_name;
@@ -33,7 +34,7 @@ impl Registry {
         let mut r = Registry {
             factories: BTreeMap::new(),
         };
-        let entries: [(&str, Factory); 9] = [
+        let entries: [(&str, Factory); 10] = [
             (
                 names::PRIORITY_SORT,
                 Box::new(|_| Box::new(priority_sort::PrioritySort)),
@@ -75,6 +76,17 @@ impl Registry {
             (
                 names::POD_TOPOLOGY_SPREAD,
                 Box::new(|_| Box::new(pod_topology_spread::PodTopologySpread::default())),
+            ),
+            (
+                names::INTER_POD_AFFINITY,
+                Box::new(|args| match args {
+                    Some(PluginArgs::InterPodAffinity {
+                        hard_pod_affinity_weight,
+                    }) => Box::new(inter_pod_affinity::InterPodAffinity::new(
+                        *hard_pod_affinity_weight,
+                    )),
+                    _ => Box::new(inter_pod_affinity::InterPodAffinity::default()),
+                }),
             ),
             (
                 names::DEFAULT_BINDER,

@@ -31,7 +31,6 @@ pub const NOT_YET_MODELLED: &[&str] = &[
     "NodeVolumeLimits",
     "VolumeBinding",
     "VolumeZone",
-    "InterPodAffinity",
     "DefaultPreemption",
     "ImageLocality",
     "DynamicResources",
