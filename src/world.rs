@@ -179,6 +179,22 @@ impl World {
         self.duration
     }
 
+    /// Keeps every node's free resources at each metric sample (for the fragmentation
+    /// metric of `kubesim compare`; memory grows with samples x nodes).
+    pub fn keep_node_free(&mut self) {
+        self.sampler.keep_node_free();
+    }
+
+    /// The metric sampler (means, peaks and, when kept, per-node free resources).
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    /// Arrivals (stream objects and trace rows) not yet created.
+    pub fn arrivals_remaining(&self) -> u64 {
+        self.arrivals.remaining()
+    }
+
     /// Each scheduler profile's plugins per extension point (`score` entries carry weights).
     pub fn profile_plugins(&self) -> Vec<(String, crate::scheduler::profile::PluginsByPoint)> {
         self.scheduler
@@ -355,7 +371,14 @@ impl World {
             nodes: self.store.nodes().len() as u64,
             ..Default::default()
         };
+        let keep_free = self.sampler.keeps_node_free();
         for n in self.scheduler.node_infos() {
+            if keep_free {
+                s.node_free.push((
+                    n.allocatable.cpu_m - n.requested.cpu_m,
+                    n.allocatable.memory - n.requested.memory,
+                ));
+            }
             s.cpu_requested_m += n.requested.cpu_m;
             s.memory_requested += n.requested.memory;
             s.cpu_allocatable_m += n.allocatable.cpu_m;
@@ -403,6 +426,7 @@ impl World {
                 events_processed: self.queue.processed(),
                 scheduling_attempts: self.scheduler.stats().attempts,
                 image_pulls: self.kubelet.image_pulls(),
+                preemptions: self.scheduler.stats().preemptions,
                 means,
                 peaks,
                 warnings: self.warnings.clone(),

@@ -1,6 +1,10 @@
-//! The command line: `kubesim run` and `kubesim validate`.
+//! The command line: `kubesim run`, `kubesim validate`, `kubesim compare` and
+//! `kubesim explain`.
 //!
 //! Exit codes: 0 success, 1 invalid input or a failed run, 2 usage error.
+
+mod compare;
+mod explain;
 
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
 use crate::api::scheduler_config::SchedulerConfig;
@@ -22,7 +26,9 @@ Examples:
   kubesim run scenarios/quickstart.yaml
   kubesim run scenarios/bench-batch-1k.yaml --out results/bench --seed 7
   kubesim run manifests/ --duration 30m --explain
-  kubesim validate scenarios/quickstart.yaml";
+  kubesim validate scenarios/quickstart.yaml
+  kubesim compare scenarios/compare-small.yaml --scheduler default-scheduler --scheduler bin-packing
+  kubesim explain results/quickstart pod/default/too-big";
 
 /// kubesim: a deterministic discrete-event simulator of a Kubernetes cluster.
 #[derive(Parser, Debug)]
@@ -62,6 +68,12 @@ enum Command {
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
     },
+    /// Run one workload under several scheduler profiles and seeds, and compare them.
+    #[command(after_help = compare::EXAMPLES)]
+    Compare(compare::CompareArgs),
+    /// Explain one pod's scheduling attempts from a run's scheduling.jsonl.
+    #[command(after_help = explain::EXAMPLES)]
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the arguments and runs the command.
@@ -75,6 +87,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Validate { paths } => validate(&paths),
+        Command::Compare(args) => compare::compare(args),
+        Command::Explain(args) => explain::explain(args),
         Command::Run {
             paths,
             out,

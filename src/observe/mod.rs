@@ -2,8 +2,12 @@
 //! and a pod ledger, in Kubernetes terms). They read the store and counters the world hands
 //! them; they never change the simulation.
 
+pub mod comparison;
+pub mod estimate;
+pub mod fragmentation;
 mod stats;
 
+pub use fragmentation::FreeHistory;
 pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
 
 use crate::engine::SimTime;
@@ -50,6 +54,9 @@ pub struct ClusterState {
     pub queue: (u64, u64, u64),
     /// Per node pool, in pool order: the same requested / allocatable sums.
     pub pools: Vec<PoolState>,
+    /// Free (allocatable - requested) cpu millicores and memory bytes of every node, in node
+    /// order; filled only when the sampler keeps them ([`Sampler::keeps_node_free`]).
+    pub node_free: Vec<(i64, i64)>,
 }
 
 /// Requested and allocatable resources of one node pool.
@@ -76,6 +83,7 @@ pub struct Sampler {
     samples: u64,
     sums: [f64; 4],
     peaks: [f64; 4],
+    node_free: Option<FreeHistory>,
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
@@ -83,8 +91,27 @@ fn ratio(a: i64, b: i64) -> f64 {
 }
 
 impl Sampler {
+    /// Also keep every node's free resources at each sample (for the fragmentation metric;
+    /// memory grows with samples x nodes).
+    pub fn keep_node_free(&mut self) {
+        self.node_free.get_or_insert_with(FreeHistory::default);
+    }
+
+    /// Whether per-node free resources are kept.
+    pub fn keeps_node_free(&self) -> bool {
+        self.node_free.is_some()
+    }
+
+    /// The per-node free resources of every sample, when kept.
+    pub fn node_free(&self) -> Option<&FreeHistory> {
+        self.node_free.as_ref()
+    }
+
     /// Rows for one sample of `state` at `time`.
     pub fn sample(&mut self, time: SimTime, s: &ClusterState) -> Vec<MetricSample> {
+        if let Some(h) = &mut self.node_free {
+            h.push_sample(s.node_free.iter().copied());
+        }
         let fractions = [
             ratio(s.cpu_requested_m, s.cpu_allocatable_m),
             ratio(s.memory_requested, s.memory_allocatable),

@@ -58,6 +58,8 @@ pub struct SummaryInput {
     pub scheduling_attempts: u64,
     /// Image pulls.
     pub image_pulls: u64,
+    /// Pods preempted by the scheduler (0 until preemption is modelled).
+    pub preemptions: u64,
     /// Mean and peak of cpu/memory allocation and usage.
     pub means: [f64; 4],
     /// Peaks of the same.

@@ -45,6 +45,7 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String 
         "unserved_requests": 0,
         "faults_injected": 0,
         "evictions": 0,
+        "preemptions": i.preemptions,
         "warnings": i.warnings,
         "files": files,
         "output_sha256": digest,
@@ -54,7 +55,8 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String 
     text
 }
 
-/// One `scheduling.jsonl` line (pinned fields).
+/// One `scheduling.jsonl` line: the pinned fields, plus `weights` (each score plugin's
+/// weight in the profile, so that `total` = Σ weight × score can be checked).
 pub fn attempt(r: &AttemptRecord) -> String {
     let filter: Map<String, Value> = r
         .filter
@@ -81,6 +83,11 @@ pub fn attempt(r: &AttemptRecord) -> String {
             (node.clone(), Value::Object(m))
         })
         .collect();
+    let weights: Map<String, Value> = r
+        .weights
+        .iter()
+        .map(|(p, w)| (p.clone(), json!(w)))
+        .collect();
     let v = json!({
         "time_s": r.time.as_secs_f64(),
         "pod": r.pod,
@@ -91,6 +98,7 @@ pub fn attempt(r: &AttemptRecord) -> String {
         "message": r.message,
         "filter": filter,
         "scores": scores,
+        "weights": weights,
         "preemption": Value::Null,
     });
     v.to_string()

@@ -1,10 +1,14 @@
 //! Writes a run's files: `pods.csv`, `events.csv`, `metrics.csv`, `summary.json` and, when
-//! explaining, `scheduling.jsonl`. The only module that knows CSV and JSON.
+//! explaining, `scheduling.jsonl`; writes the files of `kubesim compare` ([`compare`]) and
+//! reads `scheduling.jsonl` back for `kubesim explain` ([`scheduling`]). The only module that
+//! knows CSV and JSON.
 //!
 //! Files are written into a temporary directory beside the destination and renamed into place
 //! when the run has finished, so a failed or interrupted run leaves nothing half-written.
 
+pub mod compare;
 mod json;
+pub mod scheduling;
 
 use crate::api::event::{Event, Message};
 use crate::engine::SimTime;

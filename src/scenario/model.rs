@@ -90,3 +90,75 @@ pub struct Scenario {
     /// Warnings found while loading (one line each).
     pub warnings: Vec<String>,
 }
+
+impl Scenario {
+    /// A copy in which every pod, pod template, Job template and trace row names the
+    /// scheduler profile `name` (`spec.schedulerName`), so that one profile schedules the
+    /// whole workload. The caller checks that the profile exists.
+    pub fn with_scheduler_name(&self, name: &str) -> Scenario {
+        use crate::workload::ArrivalTemplate;
+        use std::sync::Arc;
+        let name: Arc<str> = Arc::from(name);
+        let set = |spec: &mut Arc<crate::api::pod::PodSpec>| {
+            if spec.scheduler_name != name {
+                Arc::make_mut(spec).scheduler_name = name.clone();
+            }
+        };
+        let mut s = self.clone();
+        for pod in &mut s.pods {
+            set(&mut pod.spec);
+        }
+        for job in &mut s.jobs {
+            set(&mut job.spec.template);
+        }
+        for source in &mut s.arrivals {
+            match source {
+                Source::Stream(a) => match &mut a.template {
+                    ArrivalTemplate::Pod { spec, .. } => set(spec),
+                    ArrivalTemplate::Job { spec, .. } => set(&mut spec.template),
+                },
+                Source::Trace { base, .. } => set(base),
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::workload::{ArrivalTemplate, Source};
+    use std::path::Path;
+
+    fn load(name: &str) -> super::Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        crate::scenario::load_scenario(&[path]).expect("shipped scenario loads")
+    }
+
+    #[test]
+    fn with_scheduler_name_reaches_pods_jobs_streams_and_traces() {
+        for file in ["quickstart.yaml", "bin-packing.yaml", "trace-replay.yaml"] {
+            let s = load(file);
+            let t = s.with_scheduler_name("other");
+            let mut names: Vec<&str> = Vec::new();
+            names.extend(t.pods.iter().map(|p| &*p.spec.scheduler_name));
+            names.extend(t.jobs.iter().map(|j| &*j.spec.template.scheduler_name));
+            for src in &t.arrivals {
+                names.push(match src {
+                    Source::Stream(a) => match &a.template {
+                        ArrivalTemplate::Pod { spec, .. } => &spec.scheduler_name,
+                        ArrivalTemplate::Job { spec, .. } => &spec.template.scheduler_name,
+                    },
+                    Source::Trace { base, .. } => &base.scheduler_name,
+                });
+            }
+            assert!(!names.is_empty(), "{file}");
+            assert!(names.iter().all(|n| *n == "other"), "{file}: {names:?}");
+            assert!(
+                s.pods.iter().all(|p| &*p.spec.scheduler_name != "other"),
+                "the original is unchanged"
+            );
+        }
+    }
+}

@@ -49,4 +49,6 @@ pub struct AttemptRecord {
     pub filter: Vec<(String, FilterEntry)>,
     /// Scores by node name.
     pub scores: Vec<(String, ScoreEntry)>,
+    /// The profile's score plugins and their weights (`total` = Σ weight × score).
+    pub weights: Vec<(String, i64)>,
 }

@@ -50,6 +50,9 @@ pub struct SchedulerStats {
     pub unschedulable: u64,
     /// Cycles that failed with an error.
     pub errors: u64,
+    /// Pods evicted as preemption victims. Nothing increments it yet: PostFilter preemption
+    /// is not modelled, and when it lands it counts each victim here.
+    pub preemptions: u64,
 }
 
 /// The kube-scheduler component.
@@ -398,6 +401,7 @@ impl Scheduler {
                 message,
                 filter: d.filter.into_iter().map(|f| (name(f.node), f)).collect(),
                 scores: d.scores.into_iter().map(|s| (name(s.node), s)).collect(),
+                weights: self.profiles[pi].score_weights(),
             });
         }
     }

@@ -281,6 +281,14 @@ impl Profile {
         ]
     }
 
+    /// The score plugins and their weights, in score order.
+    pub fn score_weights(&self) -> Vec<(String, i64)> {
+        self.score
+            .iter()
+            .map(|(i, w)| (self.plugins[*i].name().to_string(), *w))
+            .collect()
+    }
+
     /// One scheduling cycle for `pod` over the nodes of `cluster` (every node, in walk order,
     /// with the cluster facts and bound pods), walked from `*next_start`.
     /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's

@@ -103,6 +103,21 @@ impl Arrivals {
         Arrivals { sources, state }
     }
 
+    /// Objects still to be created: stream arrivals and trace rows not yet emitted.
+    pub fn remaining(&self) -> u64 {
+        self.sources
+            .iter()
+            .zip(&self.state)
+            .map(|(s, st)| {
+                let total = match s {
+                    Source::Stream(a) => a.count,
+                    Source::Trace { rows, .. } => rows.len() as u64,
+                };
+                total.saturating_sub(st.emitted)
+            })
+            .sum()
+    }
+
     /// Schedules the first arrival of every source.
     pub fn start(&mut self, out: &mut Outbox<ArrivalEvent>) {
         for (i, s) in self.sources.iter().enumerate() {

@@ -1,0 +1,134 @@
+//! `kubesim explain`: run the quickstart with `--explain`, then explain its pods, and check
+//! the error cases.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kubesim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubesim"))
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn explain(dir: &Path, pod: &str) -> Output {
+    kubesim()
+        .arg("explain")
+        .arg(dir)
+        .arg(pod)
+        .output()
+        .expect("binary runs")
+}
+
+fn quickstart_run(dir: &Path) {
+    let o = kubesim()
+        .arg("run")
+        .arg(repo("scenarios/quickstart.yaml"))
+        .arg("--explain")
+        .arg("--quiet")
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn explains_the_chosen_node_the_scores_and_the_failed_scheduling_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("qs");
+    quickstart_run(&dir);
+    let pods = std::fs::read_to_string(dir.join("pods.csv")).unwrap();
+    let node_of = |name: &str| {
+        pods.lines()
+            .find(|l| l.split(',').nth(1) == Some(name))
+            .and_then(|l| l.split(',').nth(3))
+            .unwrap()
+            .to_string()
+    };
+
+    let o = explain(&dir, "pod/default/batch-7");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let node = node_of("batch-7");
+    assert!(
+        text.contains(&format!("Scheduled on {node}")),
+        "the node of pods.csv: {text}"
+    );
+    assert!(
+        text.contains(&format!("chosen: {node} with total ")),
+        "{text}"
+    );
+    assert!(
+        text.contains("weights: NodeAffinity 2, NodeResourcesBalancedAllocation 1, NodeResourcesFit 1, TaintToleration 3"),
+        "{text}"
+    );
+    let header = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("node "))
+        .expect("a score table");
+    assert!(
+        header.contains("NodeResourcesFit×1") && header.trim_end().ends_with("total"),
+        "{header}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with(&format!("* {node} "))),
+        "the chosen row is marked: {text}"
+    );
+    assert!(
+        text.contains("TaintToleration rejected 1 node (UnschedulableAndUnresolvable)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("runner-up: ") || text.contains("the seeded random draw"),
+        "{text}"
+    );
+
+    let o = explain(&dir, "pod/default/too-big");
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("attempt 1 at 0.000s, profile default-scheduler: Unschedulable"),
+        "{text}"
+    );
+    assert!(text.contains("FailedScheduling: 0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 Insufficient cpu."), "{text}");
+    assert!(text.contains("NodeResourcesFit rejected 3 nodes (Unschedulable): Insufficient cpu\n      general-1, general-2, general-3"), "{text}");
+
+    let o = explain(&dir, "pod/default/trainer");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("Scheduled on gpu-1"), "{text}");
+    assert!(text.contains("gpu-1 was the only feasible node"), "{text}");
+}
+
+#[test]
+fn errors_missing_run_pod_not_found_and_bad_argument() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = explain(&tmp.path().join("missing"), "pod/default/x");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("kubesim run SCENARIO --explain"));
+
+    let o = explain(tmp.path(), "pod/default/x");
+    assert_eq!(o.status.code(), Some(1), "no scheduling.jsonl");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--explain"));
+
+    let dir = tmp.path().join("qs");
+    quickstart_run(&dir);
+    let o = explain(&dir, "pod/default/batch-700");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no scheduling attempt of pod default/batch-700"),
+        "{err}"
+    );
+    let similar = err.split("similar pods: ").nth(1).expect("suggestions");
+    let names: Vec<&str> = similar.split(')').next().unwrap().split(", ").collect();
+    assert_eq!(names.len(), 5, "{err}");
+    assert!(names.contains(&"default/batch-7"), "{err}");
+
+    for bad in ["default/batch-7", "pod/default", "node/default/x"] {
+        let o = explain(&dir, bad);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+    }
+}
