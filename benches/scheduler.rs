@@ -1,9 +1,16 @@
-//! Scheduling decisions per second at 5,000 nodes under the default profile (upstream
+//! Scheduling decisions per second under the default profile (upstream
 //! percentageOfNodesToScore), in a steady state: each bound pod finishes before the next one
 //! arrives, so node occupancy stays fixed.
+//!
+//! - `decision/N-nodes`: plain pods (every default plugin enabled; the pod-counting plugins
+//!   skip them);
+//! - `anti-affinity/5000-nodes`: 50,000 bound pods of 100 apps, each with required
+//!   anti-affinity to its own app per node; every incoming pod has the same term.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubesim::api::pod::{Container, Phase, Pod, PodSpec, PodStatus, RestartPolicy};
+use kubesim::api::pod_affinity::{PodAffinity, PodAffinityTerm, PodAffinityTerms};
+use kubesim::api::selector::LabelSelector;
 use kubesim::api::{Node, ObjectMeta, Resources};
 use kubesim::engine::{Outbox, RngStreams, SimTime};
 use kubesim::scheduler::config::SchedulerConfig;
@@ -26,6 +33,7 @@ fn node(i: usize) -> Node {
         "topology.kubernetes.io/zone".into(),
         format!("zone-{}", i % 3),
     );
+    labels.insert("kubernetes.io/hostname".into(), format!("node-{i}"));
     Node {
         meta: ObjectMeta {
             name: format!("node-{i}"),
@@ -66,16 +74,65 @@ fn spec(cpu_m: i64, memory: i64) -> Arc<PodSpec> {
     ))
 }
 
+/// A spec with required anti-affinity to pods labelled `app=<app>` on the same node.
+fn anti_affinity_spec(app: &str) -> Arc<PodSpec> {
+    let mut s = (*spec(500, 2 << 30)).clone();
+    s.pod_affinity = Some(PodAffinity {
+        affinity: PodAffinityTerms::default(),
+        anti_affinity: PodAffinityTerms {
+            required: vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector::parse(&format!("app={app}")).unwrap()),
+                namespaces: vec![],
+                namespace_selector: None,
+                topology_key: "kubernetes.io/hostname".into(),
+            }],
+            preferred: vec![],
+        },
+    });
+    Arc::new(s)
+}
+
 struct Bench {
     store: Store,
     scheduler: Scheduler,
     changes: Vec<Change>,
     specs: Vec<Arc<PodSpec>>,
+    /// Per spec, the pod labels.
+    labels: Vec<Arc<kubesim::api::Labels>>,
     n: u64,
 }
 
 impl Bench {
     fn new(nodes: usize) -> Bench {
+        let mut b = Bench::empty(nodes);
+        for (cpu, gib) in [(250, 1), (500, 2), (1000, 4), (2000, 8), (4000, 16)] {
+            b.specs.push(spec(cpu, gib << 30));
+            b.labels.push(Arc::default());
+        }
+        // Fill the cluster to about half its CPU with long-running pods.
+        for _ in 0..(nodes * 5) {
+            b.decide(false);
+        }
+        b
+    }
+
+    /// `pods` bound pods of 100 apps, each repelling its own app per node.
+    fn anti_affinity(nodes: usize, pods: usize) -> Bench {
+        let mut b = Bench::empty(nodes);
+        for k in 0..100 {
+            let app = format!("app-{k}");
+            b.specs.push(anti_affinity_spec(&app));
+            let mut l = kubesim::api::Labels::new();
+            l.insert("app".into(), app);
+            b.labels.push(Arc::new(l));
+        }
+        for _ in 0..pods {
+            b.decide(false);
+        }
+        b
+    }
+
+    fn empty(nodes: usize) -> Bench {
         let (scheduler, _) = Scheduler::new(
             &SchedulerConfig::default(),
             &Registry::in_tree(),
@@ -88,19 +145,13 @@ impl Bench {
             scheduler,
             changes: Vec::new(),
             specs: Vec::new(),
+            labels: Vec::new(),
             n: 0,
         };
         for i in 0..nodes {
             b.store.add_node(node(i));
         }
         b.deliver();
-        for (cpu, gib) in [(250, 1), (500, 2), (1000, 4), (2000, 8), (4000, 16)] {
-            b.specs.push(spec(cpu, gib << 30));
-        }
-        // Fill the cluster to about half its CPU with long-running pods.
-        for _ in 0..(nodes * 5) {
-            b.decide(false);
-        }
         b
     }
 
@@ -118,11 +169,13 @@ impl Bench {
     /// Creates one pod, runs one cycle; with `finish`, the pod completes at once.
     fn decide(&mut self, finish: bool) {
         self.n += 1;
-        let spec = self.specs[(self.n % self.specs.len() as u64) as usize].clone();
+        let k = (self.n % self.specs.len() as u64) as usize;
+        let spec = self.specs[k].clone();
         let pod = Pod {
             meta: ObjectMeta {
                 name: format!("p{}", self.n),
                 namespace: "default".into(),
+                labels: self.labels[k].clone(),
                 ..Default::default()
             },
             spec,
@@ -151,6 +204,10 @@ fn decisions(c: &mut Criterion) {
             bench.iter(|| b.decide(black_box(true)))
         });
     }
+    let mut b = Bench::anti_affinity(5000, 50_000);
+    g.bench_function("anti-affinity/5000-nodes", |bench| {
+        bench.iter(|| b.decide(black_box(true)))
+    });
     g.finish();
 }
 
