@@ -92,7 +92,7 @@ impl World {
         let (scheduler, mut warnings) = Scheduler::new(
             &scenario.scheduler,
             registry,
-            streams.stream("scheduler"),
+            scenario.seed,
             scenario.output.explain,
         )?;
         // A scenario loaded with the scheduler check already carries these (located).
