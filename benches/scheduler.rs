@@ -12,7 +12,7 @@ use kubesim::api::pod::{Container, Phase, Pod, PodSpec, PodStatus, RestartPolicy
 use kubesim::api::pod_affinity::{PodAffinity, PodAffinityTerm, PodAffinityTerms};
 use kubesim::api::selector::LabelSelector;
 use kubesim::api::{Node, ObjectMeta, Resources};
-use kubesim::engine::{Outbox, RngStreams, SimTime};
+use kubesim::engine::{Outbox, SimTime};
 use kubesim::scheduler::config::SchedulerConfig;
 use kubesim::scheduler::plugins::Registry;
 use kubesim::scheduler::{Scheduler, SchedulerEvent};
@@ -133,13 +133,9 @@ impl Bench {
     }
 
     fn empty(nodes: usize) -> Bench {
-        let (scheduler, _) = Scheduler::new(
-            &SchedulerConfig::default(),
-            &Registry::in_tree(),
-            RngStreams::new(1).stream("scheduler"),
-            false,
-        )
-        .expect("default profile builds");
+        let (scheduler, _) =
+            Scheduler::new(&SchedulerConfig::default(), &Registry::in_tree(), 1, false)
+                .expect("default profile builds");
         let mut b = Bench {
             store: Store::new(),
             scheduler,

@@ -5,6 +5,8 @@
 //! modules follow the Kubernetes architecture: [`store`] is the API server, [`scheduler`] is
 //! kube-scheduler, [`controllers`] is kube-controller-manager, [`node`] is the kubelet.
 //! See `ARCHITECTURE.md` in the design documents for the data flow and the invariants.
+//! Scheduler plugins can be written outside the crate: see [`scheduler::plugin`] and
+//! `examples/custom_plugin.rs`.
 //!
 //! Running a scenario from Rust, without writing files:
 //!

@@ -93,7 +93,7 @@ impl World {
         let (mut scheduler, mut warnings) = Scheduler::new(
             &scenario.scheduler,
             registry,
-            streams.stream("scheduler"),
+            scenario.seed,
             scenario.output.explain,
         )?;
         scheduler.set_namespace_labels(NamespaceLabels::new(scenario.namespace_labels.clone()));

@@ -8,11 +8,10 @@ mod explain;
 
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
 use crate::api::scheduler_config::SchedulerConfig;
-use crate::engine::RngStreams;
 use crate::engine::SimTime;
 use crate::output::RunOutput;
 use crate::scenario::{Scenario, load_scenario_checked};
-use crate::scheduler::Scheduler;
+use crate::scheduler::check_config;
 use crate::scheduler::plugins::Registry;
 use crate::world::World;
 use clap::{Parser, Subcommand};
@@ -102,13 +101,7 @@ pub fn main() -> ExitCode {
 
 /// Checks a scheduler configuration by building its profiles.
 fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>> {
-    Scheduler::new(
-        config,
-        &Registry::in_tree(),
-        RngStreams::new(1).stream("validate"),
-        false,
-    )
-    .map(|(_, w)| w)
+    check_config(config, &Registry::in_tree())
 }
 
 fn load(paths: &[PathBuf]) -> Result<Scenario, ExitCode> {

@@ -189,12 +189,45 @@ pub trait Plugin {
     fn as_bind(&mut self) -> Option<&mut dyn BindPlugin> {
         None
     }
+    /// This plugin as a watcher of the scheduler's cache (not an extension point: every
+    /// plugin instantiated in a profile that returns `Some` hears about every node and pod).
+    fn as_watcher(&mut self) -> Option<&mut dyn ClusterWatcher> {
+        None
+    }
 }
 
 /// Orders the active queue.
+///
+/// The order may depend on more than the two queued pods (on cluster state that changes as
+/// pods bind and end, say), provided it splits into groups: [`QueueSortPlugin::group`] puts
+/// each pod in a group when it is queued, `less` between two pods of one group must never
+/// change, and `less` between groups may change at any time. The queue keeps one heap per
+/// group and compares the heads of the groups at each pop, so a pop costs O(groups + log n)
+/// and never sees a stale order.
 pub trait QueueSortPlugin {
     /// Whether `a` should be scheduled before `b`.
     fn less(&self, a: &QueuedPodInfo, b: &QueuedPodInfo) -> bool;
+    /// The group of a pod about to be queued (its [`QueuedPodInfo::group`]); `None`, the
+    /// default, when `less` depends only on the pods compared.
+    fn group(&self, _pod: &Pod) -> Option<u32> {
+        None
+    }
+}
+
+/// Hears about the pods and nodes the scheduler's cache counts: kubesim's stand-in for the
+/// informer event handlers an upstream plugin registers through its framework handle. A
+/// plugin that keeps cluster-wide state (usage per namespace, say) implements it and returns
+/// itself from [`Plugin::as_watcher`]. Calls come in the order of the store's changes, before
+/// the next scheduling cycle; every method defaults to doing nothing.
+pub trait ClusterWatcher {
+    /// A node joined the cluster (`node` as the cache now counts it).
+    fn node_added(&mut self, _node: &NodeInfo) {}
+    /// A pod was created; for an unbound pod this comes before it is queued.
+    fn pod_created(&mut self, _pod: &Pod) {}
+    /// A pod was bound and is now counted on `node`.
+    fn pod_assigned(&mut self, _pod: &Pod, _node: &NodeInfo) {}
+    /// A counted pod ended or was deleted: its requests on `node` are free again.
+    fn pod_unassigned(&mut self, _pod: &Pod, _node: &NodeInfo) {}
 }
 
 /// What PreFilter may return besides a status: the only nodes worth filtering.

@@ -9,13 +9,14 @@ pub mod cache;
 pub mod config;
 pub mod explain;
 pub mod framework;
+pub mod plugin;
 pub mod plugins;
 pub mod pod_index;
 pub mod profile;
 pub mod queue;
 
 use crate::api::event::{EventType, Message};
-use crate::engine::{Outbox, SimRng, SimTime};
+use crate::engine::{Outbox, RngStreams, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use cache::{NodeFacts, NodeInfo, NodeSet, node_tree_order};
 use config::SchedulerConfig;
@@ -77,14 +78,28 @@ pub struct Scheduler {
     unschedulable_tick_pending: bool,
     explain: Option<Vec<AttemptRecord>>,
     stats: SchedulerStats,
+    /// Whether any profile has a plugin that watches the cluster.
+    watched: bool,
+}
+
+/// Checks a scheduler configuration against a registry by building its profiles:
+/// `Ok(warnings)` or `Err(every error)`. This is the check
+/// [`crate::scenario::load_scenario_checked`] takes; pass the registry the run will use.
+pub fn check_config(
+    config: &SchedulerConfig,
+    registry: &Registry,
+) -> Result<Vec<String>, Vec<String>> {
+    Scheduler::new(config, registry, 0, false).map(|(_, w)| w)
 }
 
 impl Scheduler {
-    /// Builds every profile of `config`. Errors list every problem found.
+    /// Builds every profile of `config`, plugins from `registry`. The tie-break stream is the
+    /// `scheduler` stream of `seed`; plugin factories get `seed` itself. Errors list every
+    /// problem found.
     pub fn new(
         config: &SchedulerConfig,
         registry: &Registry,
-        rng: SimRng,
+        seed: u64,
         explain: bool,
     ) -> Result<(Scheduler, Vec<String>), Vec<String>> {
         let mut profiles = Vec::new();
@@ -99,7 +114,7 @@ impl Scheduler {
                 ));
                 continue;
             }
-            match Profile::build(cfg, config.percentage_of_nodes_to_score, registry) {
+            match Profile::build(cfg, config.percentage_of_nodes_to_score, registry, seed) {
                 Ok((p, w)) => {
                     profile_by_name.insert(cfg.scheduler_name.clone(), profiles.len());
                     profiles.push(p);
@@ -111,9 +126,24 @@ impl Scheduler {
         if profiles.is_empty() && errors.is_empty() {
             errors.push("at least one scheduler profile is required".to_string());
         }
+        // One queue serves every profile, so they must sort it alike (upstream validation).
+        if let Some((first, rest)) = profiles.split_first() {
+            for p in rest {
+                if p.queue_sort_name() != first.queue_sort_name() {
+                    errors.push(format!(
+                        "profile {}: queueSort plugin {} differs from {} of profile {}: the scheduling queue is shared, so every profile must use the same queueSort plugin",
+                        p.name,
+                        p.queue_sort_name(),
+                        first.queue_sort_name(),
+                        first.name
+                    ));
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
+        let watched = profiles.iter().any(Profile::has_watchers);
         let s = Scheduler {
             profiles,
             profile_by_name,
@@ -125,13 +155,14 @@ impl Scheduler {
             order: Vec::new(),
             order_stale: false,
             next_start: 0,
-            rng,
+            rng: RngStreams::new(seed).stream("scheduler"),
             counted: Vec::new(),
             cycle_pending: false,
             backoff_tick_pending: false,
             unschedulable_tick_pending: false,
             explain: explain.then(Vec::new),
             stats: SchedulerStats::default(),
+            watched,
         };
         Ok((s, warnings))
     }
@@ -185,26 +216,46 @@ impl Scheduler {
                 self.facts.count(store.node(id), true);
                 self.pods.add_node(store.node(id));
                 self.node_names.push(Arc::from(store.node(id).name()));
+                if self.watched
+                    && let Some(n) = self.nodes.last()
+                {
+                    for p in &mut self.profiles {
+                        p.for_each_watcher(|w| w.node_added(n));
+                    }
+                }
                 self.order_stale = true;
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
             }
             Change::PodCreated(id) => {
                 let pod = store.pod(id);
+                if self.watched {
+                    for p in &mut self.profiles {
+                        p.for_each_watcher(|w| w.pod_created(pod));
+                    }
+                }
                 if pod.status.node.is_none()
                     && pod.spec.scheduling_gates.is_empty()
                     && self.profile_by_name.contains_key(&*pod.spec.scheduler_name)
                 {
                     let profiles = &self.profiles;
-                    self.queue
-                        .add(id, pod.spec.priority, now, &|a, b| profiles[0].less(a, b));
+                    let group = profiles[0].queue_group(pod);
+                    self.queue.add(id, pod.spec.priority, group, now, &|a, b| {
+                        profiles[0].less(a, b)
+                    });
                 }
             }
             Change::PodBound(id, node) => {
                 self.ensure_counted_len(id);
                 if !self.counted[id.0 as usize] {
                     self.counted[id.0 as usize] = true;
-                    self.nodes[node.0 as usize].add_pod(store.pod(id));
-                    self.pods.pod_bound(store.pod(id), node.0 as usize);
+                    let (pod, n) = (store.pod(id), &mut self.nodes[node.0 as usize]);
+                    n.add_pod(pod);
+                    self.pods.pod_bound(pod, node.0 as usize);
+                    if self.watched {
+                        for p in &mut self.profiles {
+                            p.for_each_watcher(|w| w.pod_assigned(pod, n));
+                        }
+                    }
                 }
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }
@@ -231,8 +282,14 @@ impl Scheduler {
             self.counted[id.0 as usize] = false;
             let pod = store.pod(id);
             if let Some(n) = pod.status.node {
-                self.nodes[n as usize].remove_pod(pod);
                 self.pods.pod_unbound(pod, n as usize);
+                let n = &mut self.nodes[n as usize];
+                n.remove_pod(pod);
+                if self.watched {
+                    for p in &mut self.profiles {
+                        p.for_each_watcher(|w| w.pod_unassigned(pod, n));
+                    }
+                }
             }
             self.cluster_event(ClusterEvents::ASSIGNED_POD_DELETE, now);
         }
@@ -410,4 +467,37 @@ impl Scheduler {
 /// The first multiple of `period` strictly after `now`.
 fn next_multiple(now: SimTime, period: i64) -> SimTime {
     SimTime((now.ms() / period + 1) * period)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::config::{ExtensionPoint, PluginRef, ProfileConfig};
+
+    #[test]
+    fn every_profile_must_sort_the_shared_queue_alike() {
+        let mut drf = ProfileConfig::named("drf");
+        let qs = drf.plugins.at_mut(ExtensionPoint::QueueSort);
+        qs.enabled.push(PluginRef {
+            name: plugins::names::DOMINANT_RESOURCE_FAIRNESS.into(),
+            weight: 0,
+        });
+        qs.disabled.push(plugins::names::PRIORITY_SORT.into());
+        let config = |profiles| SchedulerConfig {
+            percentage_of_nodes_to_score: None,
+            profiles,
+        };
+        let registry = Registry::in_tree();
+        let mixed = config(vec![ProfileConfig::named("default-scheduler"), drf.clone()]);
+        let errors = check_config(&mixed, &registry).expect_err("two queue sorts");
+        assert_eq!(
+            errors,
+            [
+                "profile drf: queueSort plugin kubesim.io/DominantResourceFairness differs from PrioritySort of profile default-scheduler: the scheduling queue is shared, so every profile must use the same queueSort plugin"
+            ]
+        );
+        let mut other = drf.clone();
+        other.scheduler_name = "other".into();
+        assert!(check_config(&config(vec![drf, other]), &registry).is_ok());
+    }
 }

@@ -6,8 +6,8 @@ use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
 use super::explain::{FilterEntry, ScoreEntry};
-use super::framework::{ClusterEvents, Code, Plugin, Status};
-use super::plugins::{Registry, names};
+use super::framework::{ClusterEvents, ClusterWatcher, Code, Plugin, Status};
+use super::plugins::{BuildContext, Registry, names};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
 use crate::engine::SimRng;
@@ -30,6 +30,8 @@ pub struct Profile {
     score: Vec<(usize, i64)>,
     reserve: Vec<usize>,
     bind: Vec<usize>,
+    /// Plugins that watch the cluster (any point, or none).
+    watchers: Vec<usize>,
     percentage: Option<i32>,
     // Scratch buffers reused across cycles.
     feasible: Vec<usize>,
@@ -101,11 +103,13 @@ pub struct CycleDetail {
 
 impl Profile {
     /// Builds a profile from its configuration: merge over the defaults, expand multiPoint,
-    /// instantiate each plugin once. Returns the profile and warnings, or every error found.
+    /// instantiate each plugin once (factories get the run's `seed`). Returns the profile and
+    /// warnings, or every error found.
     pub fn build(
         cfg: &ProfileConfig,
         global_pct: Option<i32>,
         registry: &Registry,
+        seed: u64,
     ) -> Result<(Profile, Vec<String>), Vec<String>> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -154,7 +158,8 @@ impl Profile {
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, a)| a);
-            match registry.build(&name, args) {
+            let ctx = BuildContext::new(seed, profile_label).with_args(args);
+            match registry.build(&name, &ctx) {
                 Some(plugin) => {
                     index_of.insert(name, plugins.len());
                     plugins.push(plugin);
@@ -233,6 +238,9 @@ impl Profile {
             return Err(errors);
         }
         let idx = |v: Vec<(usize, i64)>| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
+        let watchers = (0..plugins.len())
+            .filter(|&i| plugins[i].as_watcher().is_some())
+            .collect();
         let profile = Profile {
             name: cfg.scheduler_name.clone(),
             queue_sort: queue_sorts[0].0,
@@ -242,6 +250,7 @@ impl Profile {
             score: take(ExtensionPoint::Score, &mut point_lists),
             reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
             bind: idx(bind),
+            watchers,
             percentage: cfg
                 .percentage_of_nodes_to_score
                 .filter(|p| *p > 0)
@@ -259,6 +268,33 @@ impl Profile {
         self.plugins[self.queue_sort]
             .as_queue_sort()
             .is_some_and(|q| q.less(a, b))
+    }
+
+    /// The QueueSort group of a pod about to be queued (see
+    /// [`super::framework::QueueSortPlugin::group`]).
+    pub fn queue_group(&self, pod: &Pod) -> Option<u32> {
+        self.plugins[self.queue_sort]
+            .as_queue_sort()
+            .and_then(|q| q.group(pod))
+    }
+
+    /// The name of this profile's QueueSort plugin.
+    pub fn queue_sort_name(&self) -> &str {
+        self.plugins[self.queue_sort].name()
+    }
+
+    /// Whether any plugin of this profile watches the cluster.
+    pub fn has_watchers(&self) -> bool {
+        !self.watchers.is_empty()
+    }
+
+    /// Calls `f` on each plugin of this profile that watches the cluster, in profile order.
+    pub fn for_each_watcher(&mut self, mut f: impl FnMut(&mut dyn ClusterWatcher)) {
+        for &i in &self.watchers {
+            if let Some(w) = self.plugins[i].as_watcher() {
+                f(w);
+            }
+        }
     }
 
     /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
@@ -596,6 +632,7 @@ mod tests {
             &ProfileConfig::named("default-scheduler"),
             None,
             &Registry::in_tree(),
+            1,
         )
         .expect("default profile builds")
         .0
@@ -647,7 +684,7 @@ mod tests {
             .enabled
             .push(r.clone());
         cfg.plugins.multi_point.enabled.push(r);
-        let (_, warnings) = Profile::build(&cfg, None, &Registry::in_tree()).unwrap();
+        let (_, warnings) = Profile::build(&cfg, None, &Registry::in_tree(), 1).unwrap();
         assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 

@@ -3,7 +3,9 @@
 //!
 //! - activeQ is a heap ordered by the profile's QueueSort plugin (PrioritySort: higher priority
 //!   first, then earlier queue timestamp); a sequence number makes equal pods pop in the order
-//!   they were queued.
+//!   they were queued. A sort whose order changes with the cluster (DominantResourceFairness)
+//!   puts pods in groups: activeQ then keeps one heap per group and a pop takes the best of
+//!   the group heads under the order of that moment (see [`QueueSortPlugin`]).
 //! - backoffQ holds pods whose back-off has not expired: `min(1 s * 2^(attempts-1), 10 s)`
 //!   after their last failure. A flush every second moves expired pods to activeQ.
 //! - the unschedulable pool holds pods that failed; a cluster event that one of the plugins
@@ -11,6 +13,8 @@
 //!   A sweep every 30 s moves pods that have waited longer than 5 minutes.
 
 use super::framework::ClusterEvents;
+#[cfg(doc)]
+use super::framework::QueueSortPlugin;
 use crate::engine::SimTime;
 use crate::store::PodId;
 use std::collections::BTreeMap;
@@ -46,6 +50,8 @@ pub struct QueuedPodInfo {
     pub requeue_on: ClusterEvents,
     /// Order of entry into activeQ, for a deterministic tie-break.
     pub seq: u64,
+    /// The QueueSort group (see [`QueueSortPlugin::group`]); `None` for a static order.
+    pub group: Option<u32>,
 }
 
 impl QueuedPodInfo {
@@ -75,7 +81,12 @@ pub type Less<'a> = &'a dyn Fn(&QueuedPodInfo, &QueuedPodInfo) -> bool;
 /// The three pools.
 #[derive(Default)]
 pub struct SchedulingQueue {
+    /// activeQ's heap of the pods without a group.
     active: Vec<QueuedPodInfo>,
+    /// activeQ's heap of each group that has pods (an emptied group is removed).
+    groups: BTreeMap<u32, Vec<QueuedPodInfo>>,
+    /// Pods in `groups`.
+    grouped_len: usize,
     backoff: BTreeMap<(SimTime, u64), QueuedPodInfo>,
     unschedulable: BTreeMap<PodId, QueuedPodInfo>,
     next_seq: u64,
@@ -89,7 +100,7 @@ impl SchedulingQueue {
 
     /// Pods in activeQ.
     pub fn active_len(&self) -> usize {
-        self.active.len()
+        self.active.len() + self.grouped_len
     }
 
     /// Pods in backoffQ.
@@ -102,8 +113,8 @@ impl SchedulingQueue {
         self.unschedulable.len()
     }
 
-    /// A new pod enters activeQ.
-    pub fn add(&mut self, pod: PodId, priority: i32, now: SimTime, less: Less) {
+    /// A new pod enters activeQ, in `group` (see [`QueueSortPlugin::group`]).
+    pub fn add(&mut self, pod: PodId, priority: i32, group: Option<u32>, now: SimTime, less: Less) {
         let info = QueuedPodInfo {
             pod,
             priority,
@@ -113,20 +124,39 @@ impl SchedulingQueue {
             last_failure: now,
             requeue_on: ClusterEvents::NONE,
             seq: 0,
+            group,
         };
         self.push_active(info, less);
     }
 
-    /// Pops the head of activeQ.
+    /// Pops the head of activeQ: the best of the ungrouped heap's head and each group's head,
+    /// compared under `less` as it is now.
     pub fn pop(&mut self, less: Less) -> Option<QueuedPodInfo> {
-        if self.active.is_empty() {
-            return None;
+        if self.groups.is_empty() {
+            return heap_pop(&mut self.active, less);
         }
-        let last = self.active.len() - 1;
-        self.active.swap(0, last);
-        let top = self.active.pop();
-        self.sift_down(0, less);
-        top
+        let mut best: Option<(Option<u32>, &QueuedPodInfo)> =
+            self.active.first().map(|i| (None, i));
+        for (&g, heap) in &self.groups {
+            if let Some(head) = heap.first()
+                && best.is_none_or(|(_, b)| before(head, b, less))
+            {
+                best = Some((Some(g), head));
+            }
+        }
+        match best.map(|(g, _)| g) {
+            None => None,
+            Some(None) => heap_pop(&mut self.active, less),
+            Some(Some(g)) => {
+                let heap = self.groups.get_mut(&g)?;
+                let top = heap_pop(heap, less);
+                if heap.is_empty() {
+                    self.groups.remove(&g);
+                }
+                self.grouped_len -= 1;
+                top
+            }
+        }
     }
 
     /// A pod whose attempt failed as unschedulable goes to the unschedulable pool.
@@ -147,13 +177,17 @@ impl SchedulingQueue {
     pub fn remove(&mut self, pod: PodId, less: Less) {
         self.unschedulable.remove(&pod);
         self.backoff.retain(|_, i| i.pod != pod);
-        if let Some(i) = self.active.iter().position(|i| i.pod == pod) {
-            let last = self.active.len() - 1;
-            self.active.swap(i, last);
-            self.active.pop();
-            if i < self.active.len() {
-                self.sift_down(i, less);
-                self.sift_up(i, less);
+        if heap_remove(&mut self.active, pod, less) || self.groups.is_empty() {
+            return;
+        }
+        let found = self
+            .groups
+            .iter_mut()
+            .find_map(|(&g, heap)| heap_remove(heap, pod, less).then_some((g, heap.is_empty())));
+        if let Some((g, emptied)) = found {
+            self.grouped_len -= 1;
+            if emptied {
+                self.groups.remove(&g);
             }
         }
     }
@@ -221,51 +255,85 @@ impl SchedulingQueue {
     fn push_active(&mut self, mut info: QueuedPodInfo, less: Less) {
         info.seq = self.next_seq;
         self.next_seq += 1;
-        self.active.push(info);
-        let i = self.active.len() - 1;
-        self.sift_up(i, less);
+        let heap = match info.group {
+            None => &mut self.active,
+            Some(g) => {
+                self.grouped_len += 1;
+                self.groups.entry(g).or_default()
+            }
+        };
+        heap.push(info);
+        let i = heap.len() - 1;
+        sift_up(heap, i, less);
     }
+}
 
-    fn before(a: &QueuedPodInfo, b: &QueuedPodInfo, less: Less) -> bool {
-        if less(a, b) {
-            true
-        } else if less(b, a) {
-            false
+/// Whether `a` pops before `b`: by `less`, then by entry order.
+fn before(a: &QueuedPodInfo, b: &QueuedPodInfo, less: Less) -> bool {
+    if less(a, b) {
+        true
+    } else if less(b, a) {
+        false
+    } else {
+        a.seq < b.seq
+    }
+}
+
+fn heap_pop(heap: &mut Vec<QueuedPodInfo>, less: Less) -> Option<QueuedPodInfo> {
+    if heap.is_empty() {
+        return None;
+    }
+    let last = heap.len() - 1;
+    heap.swap(0, last);
+    let top = heap.pop();
+    sift_down(heap, 0, less);
+    top
+}
+
+/// Removes `pod` from the heap; false when it is not there.
+fn heap_remove(heap: &mut Vec<QueuedPodInfo>, pod: PodId, less: Less) -> bool {
+    let Some(i) = heap.iter().position(|i| i.pod == pod) else {
+        return false;
+    };
+    let last = heap.len() - 1;
+    heap.swap(i, last);
+    heap.pop();
+    if i < heap.len() {
+        sift_down(heap, i, less);
+        sift_up(heap, i, less);
+    }
+    true
+}
+
+fn sift_up(heap: &mut [QueuedPodInfo], mut i: usize, less: Less) {
+    while i > 0 {
+        let parent = (i - 1) / 2;
+        if before(&heap[i], &heap[parent], less) {
+            heap.swap(i, parent);
+            i = parent;
         } else {
-            a.seq < b.seq
+            break;
         }
     }
+}
 
-    fn sift_up(&mut self, mut i: usize, less: Less) {
-        while i > 0 {
-            let parent = (i - 1) / 2;
-            if Self::before(&self.active[i], &self.active[parent], less) {
-                self.active.swap(i, parent);
-                i = parent;
-            } else {
-                break;
-            }
+fn sift_down(heap: &mut [QueuedPodInfo], mut i: usize, less: Less) {
+    let n = heap.len();
+    loop {
+        let l = 2 * i + 1;
+        let r = l + 1;
+        let mut best = i;
+        if l < n && before(&heap[l], &heap[best], less) {
+            best = l;
         }
-    }
-
-    fn sift_down(&mut self, mut i: usize, less: Less) {
-        let n = self.active.len();
-        loop {
-            let l = 2 * i + 1;
-            let r = l + 1;
-            let mut best = i;
-            if l < n && Self::before(&self.active[l], &self.active[best], less) {
-                best = l;
-            }
-            if r < n && Self::before(&self.active[r], &self.active[best], less) {
-                best = r;
-            }
-            if best == i {
-                break;
-            }
-            self.active.swap(i, best);
-            i = best;
+        if r < n && before(&heap[r], &heap[best], less) {
+            best = r;
         }
+        if best == i {
+            break;
+        }
+        heap.swap(i, best);
+        i = best;
     }
 }
 
@@ -288,10 +356,10 @@ mod tests {
     fn active_queue_pops_by_priority_then_time_then_entry() {
         let mut q = SchedulingQueue::new();
         let less: Less = &priority_sort;
-        q.add(PodId(1), 0, SimTime(5), less);
-        q.add(PodId(2), 10, SimTime(9), less);
-        q.add(PodId(3), 0, SimTime(1), less);
-        q.add(PodId(4), 0, SimTime(1), less);
+        q.add(PodId(1), 0, None, SimTime(5), less);
+        q.add(PodId(2), 10, None, SimTime(9), less);
+        q.add(PodId(3), 0, None, SimTime(1), less);
+        q.add(PodId(4), 0, None, SimTime(1), less);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop(less))
             .map(|i| i.pod.0)
             .collect();
@@ -299,10 +367,49 @@ mod tests {
     }
 
     #[test]
+    fn grouped_pops_follow_group_keys_that_change_between_pops() {
+        use std::cell::Cell;
+        // Group key (smaller first), then priority: the keys change after the pushes.
+        let keys = [Cell::new(0i64), Cell::new(0i64)];
+        let by_group = |a: &QueuedPodInfo, b: &QueuedPodInfo| {
+            let k = |i: &QueuedPodInfo| keys[i.group.unwrap_or(0) as usize].get();
+            k(a) < k(b) || (k(a) == k(b) && a.priority > b.priority)
+        };
+        let less: Less = &by_group;
+        let mut q = SchedulingQueue::new();
+        q.add(PodId(1), 0, Some(0), SimTime(0), less);
+        q.add(PodId(2), 5, Some(0), SimTime(0), less);
+        q.add(PodId(3), 1, Some(1), SimTime(0), less);
+        q.add(PodId(4), 9, Some(1), SimTime(0), less);
+        assert_eq!(q.active_len(), 4);
+        keys[1].set(10);
+        assert_eq!(
+            q.pop(less).map(|i| i.pod.0),
+            Some(2),
+            "group 0 is now first"
+        );
+        keys[0].set(20);
+        assert_eq!(q.pop(less).map(|i| i.pod.0), Some(4), "then group 1");
+        q.remove(PodId(3), less);
+        assert_eq!(q.pop(less).map(|i| i.pod.0), Some(1));
+        assert_eq!((q.pop(less), q.active_len()), (None, 0));
+        // Equal keys across groups: entry order decides.
+        keys[0].set(0);
+        keys[1].set(0);
+        q.add(PodId(5), 0, Some(1), SimTime(0), less);
+        q.add(PodId(6), 0, Some(0), SimTime(0), less);
+        q.add(PodId(7), 0, None, SimTime(0), less);
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop(less))
+            .map(|i| i.pod.0)
+            .collect();
+        assert_eq!(order, [5, 6, 7]);
+    }
+
+    #[test]
     fn unschedulable_pods_move_on_registered_events_only() {
         let mut q = SchedulingQueue::new();
         let less: Less = &priority_sort;
-        q.add(PodId(1), 0, SimTime(0), less);
+        q.add(PodId(1), 0, None, SimTime(0), less);
         let mut info = q.pop(less).unwrap();
         info.attempts = 1;
         info.requeue_on = ClusterEvents::ASSIGNED_POD_DELETE;
@@ -327,7 +434,7 @@ mod tests {
     fn backed_off_pod_goes_straight_to_active() {
         let mut q = SchedulingQueue::new();
         let less: Less = &priority_sort;
-        q.add(PodId(1), 0, SimTime(0), less);
+        q.add(PodId(1), 0, None, SimTime(0), less);
         let mut info = q.pop(less).unwrap();
         info.attempts = 1;
         q.add_unschedulable(info, SimTime(0));
@@ -339,7 +446,7 @@ mod tests {
     fn unschedulable_sweep_after_five_minutes() {
         let mut q = SchedulingQueue::new();
         let less: Less = &priority_sort;
-        q.add(PodId(1), 0, SimTime(0), less);
+        q.add(PodId(1), 0, None, SimTime(0), less);
         let mut info = q.pop(less).unwrap();
         info.attempts = 1;
         info.requeue_on = ClusterEvents::NODE_ADD;

@@ -1,5 +1,6 @@
 //! In-tree plugins, one file each, and the registry that builds them by name
-//! (`pkg/scheduler/framework/plugins/registry.go`).
+//! (`pkg/scheduler/framework/plugins/registry.go`). The research plugins (`kubesim.io/...`:
+//! textbook and published algorithms) are under [`research`].
 
 pub mod balanced_allocation;
 pub mod default_binder;
@@ -12,6 +13,7 @@ pub mod node_unschedulable;
 pub mod normalize;
 pub mod pod_topology_spread;
 pub mod priority_sort;
+pub mod research;
 pub mod taint_toleration;
 
 use super::framework::Plugin;
@@ -20,8 +22,38 @@ use balanced_allocation::BalancedAllocation;
 use node_resources_fit::NodeResourcesFit;
 use std::collections::BTreeMap;
 
-/// Builds a plugin from its (optional) args.
-pub type Factory = Box<dyn Fn(Option<&PluginArgs>) -> Box<dyn Plugin> + Send + Sync>;
+/// What a factory builds a plugin from.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct BuildContext<'a> {
+    /// The plugin's `pluginConfig` args, if the profile gives any.
+    pub args: Option<&'a PluginArgs>,
+    /// The run's seed. A plugin that needs random numbers derives them from it mixed with its
+    /// own name (as the engine's named streams do), so it never shifts another component's
+    /// draws.
+    pub seed: u64,
+    /// The profile's `schedulerName`.
+    pub profile: &'a str,
+}
+
+impl<'a> BuildContext<'a> {
+    /// A context without args.
+    pub fn new(seed: u64, profile: &'a str) -> Self {
+        BuildContext {
+            args: None,
+            seed,
+            profile,
+        }
+    }
+
+    /// The same context with these args.
+    pub fn with_args(self, args: Option<&'a PluginArgs>) -> Self {
+        BuildContext { args, ..self }
+    }
+}
+
+/// Builds a plugin instance for one profile.
+pub type Factory = Box<dyn Fn(&BuildContext<'_>) -> Box<dyn Plugin> + Send + Sync>;
 
 /// Plugin factories by name.
 pub struct Registry {
@@ -29,12 +61,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The in-tree plugins: one line each.
-    pub fn in_tree() -> Registry {
-        let mut r = Registry {
+    /// A registry without any plugin (to build one from scratch).
+    pub fn empty() -> Registry {
+        Registry {
             factories: BTreeMap::new(),
-        };
-        let entries: [(&str, Factory); 10] = [
+        }
+    }
+
+    /// The in-tree plugins, the research ones included: one line each.
+    pub fn in_tree() -> Registry {
+        let mut r = Registry::empty();
+        let entries: [(&str, Factory); 16] = [
             (
                 names::PRIORITY_SORT,
                 Box::new(|_| Box::new(priority_sort::PrioritySort)),
@@ -57,7 +94,7 @@ impl Registry {
             ),
             (
                 names::NODE_RESOURCES_FIT,
-                Box::new(|args| match args {
+                Box::new(|ctx| match ctx.args {
                     Some(PluginArgs::NodeResourcesFit(a)) => {
                         Box::new(NodeResourcesFit::new(a.clone()))
                     }
@@ -66,7 +103,7 @@ impl Registry {
             ),
             (
                 names::NODE_RESOURCES_BALANCED_ALLOCATION,
-                Box::new(|args| match args {
+                Box::new(|ctx| match ctx.args {
                     Some(PluginArgs::BalancedAllocation(a)) => {
                         Box::new(BalancedAllocation::new(a.clone()))
                     }
@@ -79,7 +116,7 @@ impl Registry {
             ),
             (
                 names::INTER_POD_AFFINITY,
-                Box::new(|args| match args {
+                Box::new(|ctx| match ctx.args {
                     Some(PluginArgs::InterPodAffinity {
                         hard_pod_affinity_weight,
                     }) => Box::new(inter_pod_affinity::InterPodAffinity::new(
@@ -91,6 +128,30 @@ impl Registry {
             (
                 names::DEFAULT_BINDER,
                 Box::new(|_| Box::new(default_binder::DefaultBinder)),
+            ),
+            (
+                names::FIRST_FIT,
+                Box::new(|_| Box::new(research::first_fit::FirstFit)),
+            ),
+            (
+                names::RANDOM,
+                Box::new(|ctx| Box::new(research::random::Random::new(ctx.seed))),
+            ),
+            (
+                names::BEST_FIT,
+                Box::new(|_| Box::new(research::best_fit::BestFit)),
+            ),
+            (
+                names::WORST_FIT,
+                Box::new(|_| Box::new(research::worst_fit::WorstFit)),
+            ),
+            (
+                names::TETRIS,
+                Box::new(|_| Box::new(research::tetris::Tetris)),
+            ),
+            (
+                names::DOMINANT_RESOURCE_FAIRNESS,
+                Box::new(|_| Box::new(research::drf::DominantResourceFairness::default())),
             ),
         ];
         for (name, f) in entries {
@@ -115,8 +176,8 @@ impl Registry {
     }
 
     /// Builds the plugin called `name`.
-    pub fn build(&self, name: &str, args: Option<&PluginArgs>) -> Option<Box<dyn Plugin>> {
-        self.factories.get(name).map(|f| f(args))
+    pub fn build(&self, name: &str, ctx: &BuildContext<'_>) -> Option<Box<dyn Plugin>> {
+        self.factories.get(name).map(|f| f(ctx))
     }
 
     /// Registered names, sorted.
@@ -278,6 +339,37 @@ pub(crate) mod testing {
                 }
             }
         }
+    }
+
+    #[test]
+    fn factories_get_the_seed_and_names_are_registered_once() {
+        use super::*;
+        use crate::scheduler::framework::ScorePlugin;
+        let r = Registry::in_tree();
+        let (n, p) = (node("n", 1000, 1 << 30), pod("p", 100, 0));
+        let score = |seed| {
+            let plugin = r
+                .build(names::RANDOM, &BuildContext::new(seed, "profile"))
+                .expect("registered");
+            plugin.as_score().map(|s| s.score(&p, &n))
+        };
+        let direct = research::random::Random::new(42).score(&p, &n);
+        assert_eq!(score(42), Some(direct));
+        assert!((1..20).any(|seed| score(seed) != Some(direct)));
+        let mut r = Registry::in_tree();
+        let again = r.register(
+            names::FIRST_FIT,
+            Box::new(|_| Box::new(research::first_fit::FirstFit)),
+        );
+        assert!(again.is_err());
+        assert!(
+            r.register(
+                "example.com/Mine",
+                Box::new(|_| Box::new(research::first_fit::FirstFit))
+            )
+            .is_ok()
+        );
+        assert!(r.contains("example.com/Mine"));
     }
 
     #[test]

@@ -23,6 +23,19 @@ pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
 /// Keeps gated pods out of the active queue.
 pub const SCHEDULING_GATES: &str = "SchedulingGates";
 
+/// Research: the first feasible node in creation order wins (first-fit).
+pub const FIRST_FIT: &str = "kubesim.io/FirstFit";
+/// Research: a uniform random score per pod and node, fixed by the seed.
+pub const RANDOM: &str = "kubesim.io/Random";
+/// Research: the node left with the least free capacity wins (best-fit).
+pub const BEST_FIT: &str = "kubesim.io/BestFit";
+/// Research: the node left with the most free capacity wins (worst-fit).
+pub const WORST_FIT: &str = "kubesim.io/WorstFit";
+/// Research: Tetris' alignment of demand and free resources (Grandl et al., 2014).
+pub const TETRIS: &str = "kubesim.io/Tetris";
+/// Research: queue order by the namespace's dominant share (Ghodsi et al., 2011).
+pub const DOMINANT_RESOURCE_FAIRNESS: &str = "kubesim.io/DominantResourceFairness";
+
 /// Upstream plugins kubesim knows by name but does not model yet: accepted in a
 /// configuration with a warning, and left out of the profile.
 pub const NOT_YET_MODELLED: &[&str] = &[

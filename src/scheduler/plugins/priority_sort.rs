@@ -41,6 +41,7 @@ mod tests {
             last_failure: SimTime(t),
             requeue_on: ClusterEvents::NONE,
             seq: 0,
+            group: None,
         }
     }
 
