@@ -6,6 +6,7 @@
 //! them.
 
 pub mod affinity;
+pub mod disruption;
 pub mod distribution;
 pub mod duration;
 pub mod event;

@@ -520,6 +520,7 @@ enum KnownKind {
     PriorityClass,
     Namespace,
     SchedulerConfig,
+    PodDisruptionBudget,
 }
 
 fn known_kind(kind: &str) -> Option<KnownKind> {
@@ -531,6 +532,7 @@ fn known_kind(kind: &str) -> Option<KnownKind> {
         "PriorityClass" => KnownKind::PriorityClass,
         "Namespace" => KnownKind::Namespace,
         "KubeSchedulerConfiguration" => KnownKind::SchedulerConfig,
+        "PodDisruptionBudget" => KnownKind::PodDisruptionBudget,
         _ => return None,
     })
 }
@@ -552,6 +554,9 @@ impl<'de> DeserializeSeed<'de> for KindSeed {
                 Manifest::PriorityClass(raw::PriorityClass::deserialize(d)?)
             }
             KnownKind::Namespace => Manifest::Namespace(raw::Namespace::deserialize(d)?),
+            KnownKind::PodDisruptionBudget => {
+                Manifest::PodDisruptionBudget(Box::new(raw::PodDisruptionBudget::deserialize(d)?))
+            }
             KnownKind::SchedulerConfig => Manifest::KubeSchedulerConfiguration(Box::new(
                 raw::KubeSchedulerConfiguration::deserialize(d)?,
             )),

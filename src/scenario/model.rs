@@ -1,6 +1,7 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
 use crate::api::Distribution;
+use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
@@ -79,6 +80,8 @@ pub struct Scenario {
     pub namespaces: Vec<String>,
     /// Labels of the Namespace objects given (by name).
     pub namespace_labels: BTreeMap<String, Labels>,
+    /// PodDisruptionBudgets.
+    pub pdbs: Vec<PodDisruptionBudget>,
     /// The scheduler configuration (default profile when none was given).
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.

@@ -116,6 +116,8 @@ pub enum Manifest {
     PriorityClass(PriorityClass),
     /// `v1` `Namespace`.
     Namespace(Namespace),
+    /// `policy/v1` `PodDisruptionBudget`.
+    PodDisruptionBudget(Box<PodDisruptionBudget>),
     /// `kubescheduler.config.k8s.io/v1` `KubeSchedulerConfiguration`.
     KubeSchedulerConfiguration(Box<KubeSchedulerConfiguration>),
     /// Reserved; the loader never produces it (unknown kinds become warnings).
@@ -135,6 +137,7 @@ impl Manifest {
             Manifest::Job(_) => "Job",
             Manifest::PriorityClass(_) => "PriorityClass",
             Manifest::Namespace(_) => "Namespace",
+            Manifest::PodDisruptionBudget(_) => "PodDisruptionBudget",
             Manifest::KubeSchedulerConfiguration(_) => "KubeSchedulerConfiguration",
             Manifest::Other { kind } => kind,
         }
@@ -149,6 +152,7 @@ impl Manifest {
             Manifest::Job(j) => Some(&j.metadata),
             Manifest::PriorityClass(p) => Some(&p.metadata),
             Manifest::Namespace(n) => Some(&n.metadata),
+            Manifest::PodDisruptionBudget(p) => Some(&p.metadata),
             Manifest::KubeSchedulerConfiguration(_) | Manifest::Other { .. } => None,
         }
     }
@@ -517,6 +521,41 @@ pub struct LabelSelectorRequirement {
     /// Values.
     #[serde(default)]
     pub values: Vec<String>,
+}
+
+/// A `policy/v1` PodDisruptionBudget.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PodDisruptionBudget {
+    /// Metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Spec (required).
+    pub spec: PodDisruptionBudgetSpec,
+}
+
+/// PodDisruptionBudget spec.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDisruptionBudgetSpec {
+    /// Pods that must stay available: a count or a percentage (`"50%"`).
+    #[serde(default)]
+    pub min_available: Option<Spanned<IntOrString>>,
+    /// Pods that may be unavailable: a count or a percentage.
+    #[serde(default)]
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+    /// The pods covered.
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+}
+
+/// A number or a string (Kubernetes `IntOrString`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrString {
+    /// A number.
+    Int(i64),
+    /// A string such as `"25%"`.
+    String(String),
 }
 
 /// A `batch/v1` Job.

@@ -6,6 +6,7 @@ use super::model::KubeletTimings;
 use super::model::{JobManifest, OutputOptions, Scenario};
 use super::raw::{self, Manifest, Spanned, abs_position};
 use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm, PreferredTerm};
+use crate::api::disruption::{IntOrPercent, PodDisruptionBudget};
 use crate::api::duration::parse_duration_ms;
 use crate::api::meta::{ObjectMeta, OwnerRef};
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
@@ -55,6 +56,7 @@ struct Resolver {
     node_names: BTreeSet<String>,
     namespaces: Vec<String>,
     namespace_labels: BTreeMap<String, Labels>,
+    pdbs: Vec<PodDisruptionBudget>,
 }
 
 impl Resolver {
@@ -212,6 +214,11 @@ pub fn load_scenario_checked(
                         preemption_policy: policy,
                     },
                 );
+            }
+            Manifest::PodDisruptionBudget(p) => {
+                if let Some(b) = disruption_budget(&mut r, d, p) {
+                    r.pdbs.push(b);
+                }
             }
             Manifest::Namespace(ns) => match &ns.metadata.name {
                 Some(n) => {
@@ -466,6 +473,7 @@ pub fn load_scenario_checked(
         priority_classes: r.classes.values().cloned().collect(),
         namespaces: r.namespaces,
         namespace_labels: r.namespace_labels,
+        pdbs: r.pdbs,
         scheduler,
         timings,
         arrivals,
@@ -740,6 +748,72 @@ fn label_selector(
             None
         }
     }
+}
+
+/// A count (at least 0) or a percentage `"N%"` (0-100).
+fn int_or_percent(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    v: &Spanned<raw::IntOrString>,
+) -> Option<IntOrPercent> {
+    let bad = |r: &mut Resolver, msg: String| {
+        r.at(d, v, path, msg);
+        None
+    };
+    match &v.value {
+        raw::IntOrString::Int(n) if *n >= 0 => Some(IntOrPercent::Int(*n)),
+        raw::IntOrString::Int(n) => bad(r, format!("must not be negative, got {n}")),
+        raw::IntOrString::String(t) => match t.strip_suffix('%').map(str::parse::<i64>) {
+            Some(Ok(p)) if (0..=100).contains(&p) => Some(IntOrPercent::Percent(p)),
+            _ => bad(
+                r,
+                format!("expected a count or a percentage such as \"50%\", got {t:?}"),
+            ),
+        },
+    }
+}
+
+fn disruption_budget(
+    r: &mut Resolver,
+    d: Doc,
+    p: &raw::PodDisruptionBudget,
+) -> Option<PodDisruptionBudget> {
+    let Some(name) = p.metadata.name.clone() else {
+        r.doc(d, "metadata.name", "is required");
+        return None;
+    };
+    let namespace = namespace(r, d, p.metadata.namespace.as_ref());
+    let min = p
+        .spec
+        .min_available
+        .as_ref()
+        .and_then(|v| int_or_percent(r, d, "spec.minAvailable", v));
+    let max = p
+        .spec
+        .max_unavailable
+        .as_ref()
+        .and_then(|v| int_or_percent(r, d, "spec.maxUnavailable", v));
+    if p.spec.min_available.is_some() == p.spec.max_unavailable.is_some() {
+        r.doc(
+            d,
+            "spec",
+            "exactly one of minAvailable and maxUnavailable must be set",
+        );
+        return None;
+    }
+    let selector = p
+        .spec
+        .selector
+        .as_ref()
+        .and_then(|s| label_selector(r, d, "spec.selector", s));
+    Some(PodDisruptionBudget {
+        name,
+        namespace,
+        selector,
+        min_available: min,
+        max_unavailable: max,
+    })
 }
 
 /// `Honor` or `Ignore`, defaulting to `default`.
