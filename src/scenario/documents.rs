@@ -520,6 +520,9 @@ enum KnownKind {
     PriorityClass,
     Namespace,
     SchedulerConfig,
+    PersistentVolume,
+    PersistentVolumeClaim,
+    StorageClass,
 }
 
 fn known_kind(kind: &str) -> Option<KnownKind> {
@@ -531,6 +534,9 @@ fn known_kind(kind: &str) -> Option<KnownKind> {
         "PriorityClass" => KnownKind::PriorityClass,
         "Namespace" => KnownKind::Namespace,
         "KubeSchedulerConfiguration" => KnownKind::SchedulerConfig,
+        "PersistentVolume" => KnownKind::PersistentVolume,
+        "PersistentVolumeClaim" => KnownKind::PersistentVolumeClaim,
+        "StorageClass" => KnownKind::StorageClass,
         _ => return None,
     })
 }
@@ -555,6 +561,15 @@ impl<'de> DeserializeSeed<'de> for KindSeed {
             KnownKind::SchedulerConfig => Manifest::KubeSchedulerConfiguration(Box::new(
                 raw::KubeSchedulerConfiguration::deserialize(d)?,
             )),
+            KnownKind::PersistentVolume => {
+                Manifest::PersistentVolume(Box::new(raw::PersistentVolume::deserialize(d)?))
+            }
+            KnownKind::PersistentVolumeClaim => Manifest::PersistentVolumeClaim(Box::new(
+                raw::PersistentVolumeClaim::deserialize(d)?,
+            )),
+            KnownKind::StorageClass => {
+                Manifest::StorageClass(Box::new(raw::StorageClass::deserialize(d)?))
+            }
         })
     }
 }

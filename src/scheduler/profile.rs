@@ -6,12 +6,12 @@ use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
 use super::explain::{FilterEntry, ScoreEntry};
-use super::framework::{ClusterEvents, Code, Plugin, Status};
+use super::framework::{ClusterEvents, ClusterView, Code, Plugin, Status};
 use super::plugins::{Registry, names};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
-use crate::engine::SimRng;
-use crate::store::NodeId;
+use crate::engine::{SimRng, SimTime};
+use crate::store::{NodeId, PodId, Store};
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -23,12 +23,14 @@ pub struct Profile {
     /// `schedulerName`.
     pub name: String,
     plugins: Vec<Box<dyn Plugin>>,
+    pre_enqueue: Vec<usize>,
     queue_sort: usize,
     pre_filter: Vec<usize>,
     filter: Vec<usize>,
     pre_score: Vec<usize>,
     score: Vec<(usize, i64)>,
     reserve: Vec<usize>,
+    pre_bind: Vec<usize>,
     bind: Vec<usize>,
     percentage: Option<i32>,
     // Scratch buffers reused across cycles.
@@ -125,7 +127,7 @@ impl Profile {
         }
         let mut handled: Vec<String> = Vec::new();
         for name in names_seen {
-            if handled.contains(&name) || name == names::SCHEDULING_GATES {
+            if handled.contains(&name) {
                 continue;
             }
             handled.push(name.clone());
@@ -172,10 +174,12 @@ impl Profile {
         }
 
         // Mutable capability probes need a mutable plugin; collect them up front.
-        let mut caps: BTreeMap<String, [bool; 11]> = BTreeMap::new();
+        let mut caps: BTreeMap<String, [bool; ExtensionPoint::ALL.len()]> = BTreeMap::new();
         for (name, &i) in &index_of {
             let p = &mut plugins[i];
-            let mut c = [false; 11];
+            let mut c = [false; ExtensionPoint::ALL.len()];
+            c[ExtensionPoint::PreEnqueue as usize] = p.as_pre_enqueue().is_some();
+            c[ExtensionPoint::PreBind as usize] = p.as_pre_bind().is_some();
             c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
             c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
             c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
@@ -235,12 +239,14 @@ impl Profile {
         let idx = |v: Vec<(usize, i64)>| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
         let profile = Profile {
             name: cfg.scheduler_name.clone(),
+            pre_enqueue: idx(take(ExtensionPoint::PreEnqueue, &mut point_lists)),
             queue_sort: queue_sorts[0].0,
             pre_filter: idx(take(ExtensionPoint::PreFilter, &mut point_lists)),
             filter: idx(take(ExtensionPoint::Filter, &mut point_lists)),
             pre_score: idx(take(ExtensionPoint::PreScore, &mut point_lists)),
             score: take(ExtensionPoint::Score, &mut point_lists),
             reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
+            pre_bind: idx(take(ExtensionPoint::PreBind, &mut point_lists)),
             bind: idx(bind),
             percentage: cfg
                 .percentage_of_nodes_to_score
@@ -261,10 +267,43 @@ impl Profile {
             .is_some_and(|q| q.less(a, b))
     }
 
+    /// Runs the PreEnqueue plugins: `None` lets the pod into the queue, `Some(status)` is the
+    /// first rejection.
+    pub fn pre_enqueue(&self, pod: &Pod) -> Option<Status> {
+        self.pre_enqueue.iter().find_map(|&i| {
+            let s = self.plugins[i].as_pre_enqueue()?.pre_enqueue(pod);
+            (!s.is_success()).then_some(s)
+        })
+    }
+
+    /// Runs the PreBind plugins for a pod the last cycle placed on `node`: `Err` with the
+    /// failing plugin's message, and the pod is not bound.
+    pub fn pre_bind(
+        &mut self,
+        pod: PodId,
+        node: NodeId,
+        store: &mut Store,
+        now: SimTime,
+    ) -> Result<(), String> {
+        for k in 0..self.pre_bind.len() {
+            let pi = self.pre_bind[k];
+            let plugin = &mut self.plugins[pi];
+            let name = plugin.name().to_string();
+            if let Some(p) = plugin.as_pre_bind() {
+                let s = p.pre_bind(pod, node, store, now);
+                if !s.is_success() {
+                    return Err(format!("running PreBind plugin {name:?}: {s}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
     pub fn describe(&self) -> PluginsByPoint {
         let n = |i: &usize| self.plugins[*i].name().to_string();
         vec![
+            ("preEnqueue", self.pre_enqueue.iter().map(n).collect()),
             ("queueSort", vec![n(&self.queue_sort)]),
             ("preFilter", self.pre_filter.iter().map(n).collect()),
             ("filter", self.filter.iter().map(n).collect()),
@@ -277,6 +316,7 @@ impl Profile {
                     .collect(),
             ),
             ("reserve", self.reserve.iter().map(n).collect()),
+            ("preBind", self.pre_bind.iter().map(n).collect()),
             ("bind", self.bind.iter().map(n).collect()),
         ]
     }
@@ -284,10 +324,12 @@ impl Profile {
     /// One scheduling cycle for `pod` over `nodes` walked in `order` from `*next_start`.
     /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's
     /// `selectHost` samples a reservoir; the distribution is the same). With `detail`, per-node verdicts and scores are recorded.
+    #[allow(clippy::too_many_arguments)]
     pub fn run_cycle(
         &mut self,
         pod: &Pod,
         nodes: &[NodeInfo],
+        cluster: ClusterView<'_>,
         facts: NodeFacts,
         order: &[usize],
         next_start: &mut usize,
@@ -307,12 +349,10 @@ impl Profile {
         let mut filter_skip: Vec<usize> = Vec::new();
         let mut subset: Option<Vec<NodeId>> = None;
         for &pi in &self.pre_filter {
-            let plugin = &mut self.plugins[pi];
-            let name = plugin.name().to_string();
-            let Some(pf) = plugin.as_pre_filter() else {
+            let Some(pf) = self.plugins[pi].as_pre_filter() else {
                 continue;
             };
-            let (status, result) = pf.pre_filter(pod, nodes);
+            let (status, result) = pf.pre_filter_with(pod, nodes, cluster);
             match status.code {
                 Code::Success => {}
                 Code::Skip => {
@@ -321,7 +361,8 @@ impl Profile {
                 }
                 Code::Error => {
                     return CycleResult::Error(format!(
-                        "running PreFilter plugin {name:?}: {status}"
+                        "running PreFilter plugin {:?}: {status}",
+                        self.plugins[pi].name()
                     ));
                 }
                 _ => {
@@ -444,16 +485,17 @@ impl Profile {
         let feasible_nodes = NodeSet::new(nodes, &self.feasible).with_facts(facts);
         let mut score_skip: Vec<usize> = Vec::new();
         for &pi in &self.pre_score {
-            let plugin = &mut self.plugins[pi];
-            let name = plugin.name().to_string();
-            let Some(ps) = plugin.as_pre_score() else {
+            let Some(ps) = self.plugins[pi].as_pre_score() else {
                 continue;
             };
-            let s = ps.pre_score(pod, feasible_nodes);
+            let s = ps.pre_score_with(pod, feasible_nodes, cluster);
             match s.code {
                 Code::Success => {}
                 Code::Skip => score_skip.push(pi),
-                _ => return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}")),
+                _ => {
+                    let name = self.plugins[pi].name();
+                    return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}"));
+                }
             }
         }
         let m = feasible_nodes.len();
@@ -616,6 +658,7 @@ mod tests {
             let r = p.run_cycle(
                 &pod("p", 100, 0),
                 &nodes,
+                ClusterView::empty(),
                 NodeFacts::UNKNOWN,
                 &order,
                 &mut start,
@@ -655,6 +698,7 @@ mod tests {
             match p.run_cycle(
                 &pod("p", 100, 0),
                 &nodes,
+                ClusterView::empty(),
                 NodeFacts::UNKNOWN,
                 &order,
                 &mut 0,
@@ -684,6 +728,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("p", 500, 1 << 30),
             &nodes,
+            ClusterView::empty(),
             NodeFacts::UNKNOWN,
             &order,
             &mut 0,
@@ -697,6 +742,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("big", 3500, 1 << 30),
             &nodes,
+            ClusterView::empty(),
             NodeFacts::UNKNOWN,
             &order,
             &mut 0,
@@ -710,6 +756,7 @@ mod tests {
         match p.run_cycle(
             &pod("huge", 5000, 0),
             &nodes,
+            ClusterView::empty(),
             NodeFacts::UNKNOWN,
             &order,
             &mut 0,

@@ -18,19 +18,23 @@ pub const NODE_RESOURCES_BALANCED_ALLOCATION: &str = "NodeResourcesBalancedAlloc
 pub const DEFAULT_BINDER: &str = "DefaultBinder";
 /// Keeps gated pods out of the active queue.
 pub const SCHEDULING_GATES: &str = "SchedulingGates";
+/// Host port conflicts.
+pub const NODE_PORTS: &str = "NodePorts";
+/// Prefers nodes that hold the pod's images.
+pub const IMAGE_LOCALITY: &str = "ImageLocality";
+/// Binds and checks PersistentVolumeClaims.
+pub const VOLUME_BINDING: &str = "VolumeBinding";
+/// Zone labels of bound volumes.
+pub const VOLUME_ZONE: &str = "VolumeZone";
 
 /// Upstream plugins kubesim knows by name but does not model yet: accepted in a
 /// configuration with a warning, and left out of the profile.
 pub const NOT_YET_MODELLED: &[&str] = &[
-    "NodePorts",
     "VolumeRestrictions",
     "NodeVolumeLimits",
-    "VolumeBinding",
-    "VolumeZone",
     "PodTopologySpread",
     "InterPodAffinity",
     "DefaultPreemption",
-    "ImageLocality",
     "DynamicResources",
     "EBSLimits",
     "GCEPDLimits",
