@@ -941,6 +941,13 @@ fn pod(
         spec.termination_grace_ms = g.max(0).saturating_mul(1000);
     }
     spec.scheduling_gates = s.scheduling_gates.iter().map(|g| g.name.clone()).collect();
+    if !spec.scheduling_gates.is_empty() && spec.node_name.is_some() {
+        r.doc(
+            d,
+            &format!("{path}.nodeName"),
+            "cannot be set until all schedulingGates have been cleared",
+        );
+    }
     spec.host_ports = storage::host_ports(r, d, path, s);
     spec.volumes = storage::pod_volumes(r, d, path, s);
     spec.behaviour = behaviour(r, d, &meta_path, &meta.annotations);

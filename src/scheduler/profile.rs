@@ -673,6 +673,33 @@ mod tests {
     }
 
     #[test]
+    fn default_profile_wires_gates_ports_volumes_and_images() {
+        let p = default_profile();
+        let d = p.describe();
+        let at = |point: &str| d.iter().find(|(n, _)| *n == point).unwrap().1.clone();
+        assert_eq!(at("preEnqueue"), ["SchedulingGates"]);
+        assert_eq!(
+            at("preFilter"),
+            [
+                "NodeAffinity",
+                "NodePorts",
+                "NodeResourcesFit",
+                "VolumeBinding",
+                "VolumeZone"
+            ]
+        );
+        assert_eq!(at("preBind"), ["VolumeBinding"]);
+        assert!(at("score").contains(&"ImageLocality:1".to_string()));
+        let mut gated = pod("g", 100, 0);
+        assert!(p.pre_enqueue(&gated).is_none());
+        std::sync::Arc::make_mut(&mut gated.spec).scheduling_gates = vec!["x".into()];
+        assert_eq!(
+            p.pre_enqueue(&gated).map(|s| s.to_string()).as_deref(),
+            Some("waiting for scheduling gates: [x]")
+        );
+    }
+
+    #[test]
     fn a_plugin_not_modelled_is_warned_about_once() {
         let mut cfg = ProfileConfig::named("p");
         let r = crate::scheduler::config::PluginRef {

@@ -631,5 +631,16 @@ spec:
             "{:?}",
             errs
         );
+        let bound = pod.replace(
+            "spec:\n  schedulingGates",
+            "spec:\n  nodeName: pool-1\n  schedulingGates",
+        );
+        let (_d, _, r) = load(&format!("{SIM}{bound}"));
+        let errs = r.expect_err("gates with nodeName");
+        assert_eq!(errs[0].path, "spec.nodeName");
+        assert_eq!(
+            errs[0].message,
+            "cannot be set until all schedulingGates have been cleared"
+        );
     }
 }
