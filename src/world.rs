@@ -8,7 +8,7 @@
 use crate::api::PodSpec;
 use crate::api::event::Event as KubeEvent;
 use crate::api::pod::Phase;
-use crate::controllers::{JobController, JobEvent};
+use crate::controllers::{GateEvent, GateRemover, JobController, JobEvent, VolumeController};
 use crate::engine::{EventQueue, Outbox, RngStreams, SimTime};
 use crate::node::{Kubelet, KubeletEvent};
 use crate::observe::{ClusterState, MetricSample, PoolState, Sampler, Summary, SummaryInput};
@@ -30,6 +30,8 @@ pub enum Event {
     Kubelet(KubeletEvent),
     /// Job controller.
     Job(JobEvent),
+    /// Scheduling gate remover.
+    Gates(GateEvent),
     /// Workload arrivals.
     Arrival(ArrivalEvent),
     /// Metric sample.
@@ -69,6 +71,8 @@ pub struct World {
     scheduler: Scheduler,
     kubelet: Kubelet,
     jobs: JobController,
+    volumes: VolumeController,
+    gates: GateRemover,
     arrivals: Arrivals,
     sampler: Sampler,
     duration: SimTime,
@@ -113,6 +117,8 @@ impl World {
             scheduler,
             kubelet: Kubelet::new(scenario.timings.clone(), streams.stream("kubelet")),
             jobs: JobController::new(streams.stream("controllers/job")),
+            volumes: VolumeController::new(),
+            gates: GateRemover::new(streams.stream("controllers/gates")),
             arrivals: Arrivals::new(scenario.arrivals.clone(), &streams),
             sampler: Sampler::default(),
             duration: scenario.duration,
@@ -140,6 +146,15 @@ impl World {
         // Time 0: nodes, then the objects given as manifests, as `kubectl apply` would.
         for node in &scenario.nodes {
             world.store.add_node(node.clone());
+        }
+        for class in &scenario.storage_classes {
+            world.store.add_storage_class(class.clone());
+        }
+        for v in &scenario.volumes {
+            world.store.create_pv(v.meta.clone(), v.spec.clone());
+        }
+        for c in &scenario.claims {
+            world.store.create_pvc(c.meta.clone(), c.spec.clone());
         }
         for pod in &scenario.pods {
             let id = world.store.create_pod(pod.clone());
@@ -259,6 +274,7 @@ impl World {
                     self.queue.schedule(t, Event::Job(e));
                 }
             }
+            Event::Gates(e) => self.gates.handle(e, &mut self.store),
             Event::Arrival(e) => {
                 let mut out = Outbox::new(now);
                 self.arrivals.handle(e, &mut self.store, &mut out);
@@ -303,6 +319,12 @@ impl World {
                 self.jobs.on_change(change, &mut self.store, &mut j_out);
                 for (t, e) in j_out.drain() {
                     self.queue.schedule(t, Event::Job(e));
+                }
+                self.volumes.on_change(change, &mut self.store, now);
+                let mut g_out = Outbox::new(now);
+                self.gates.on_change(change, &self.store, &mut g_out);
+                for (t, e) in g_out.drain() {
+                    self.queue.schedule(t, Event::Gates(e));
                 }
                 // Every watcher has seen the pod end: its spec is no longer needed.
                 if let Change::PodPhase(id, phase) = change

@@ -24,6 +24,7 @@ fn invariants_hold_after_every_event_in_every_small_scenario() {
         "scenarios/quickstart.yaml",
         "scenarios/bin-packing.yaml",
         "scenarios/trace-replay.yaml",
+        "scenarios/volumes-and-ports.yaml",
     ] {
         let w = run_checked(s, None);
         assert!(

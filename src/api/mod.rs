@@ -20,6 +20,7 @@ pub mod resources;
 pub mod scheduler_config;
 pub mod selector;
 pub mod taint;
+pub mod volume;
 
 pub use affinity::{NodeAffinity, NodeSelectorTerm, PreferredTerm};
 pub use distribution::Distribution;

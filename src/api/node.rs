@@ -3,6 +3,7 @@
 use super::meta::ObjectMeta;
 use super::resources::Resources;
 use super::taint::Taint;
+use std::borrow::Cow;
 
 /// An image a node already holds (`status.images`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,5 +49,44 @@ impl Node {
     /// The node's zone label, if any.
     pub fn zone(&self) -> Option<&str> {
         self.meta.labels.get(LABEL_ZONE).map(String::as_str)
+    }
+}
+
+/// The name an image is known by on a node: `:latest` is appended when the reference has no
+/// tag (no `:` after the last `/`), as upstream `normalizedImageName` does
+/// (`pkg/scheduler/framework/plugins/imagelocality/image_locality.go`). Registries are not
+/// filled in: `nginx` and `docker.io/library/nginx:latest` stay different names.
+pub fn normalized_image_name(name: &str) -> Cow<'_, str> {
+    let colon = name.rfind(':');
+    let slash = name.rfind('/');
+    let tagged = match (colon, slash) {
+        (Some(c), Some(s)) => c > s,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if tagged {
+        Cow::Borrowed(name)
+    } else {
+        Cow::Owned(format!("{name}:latest"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untagged_images_get_latest() {
+        assert_eq!(normalized_image_name("nginx"), "nginx:latest");
+        assert_eq!(normalized_image_name("nginx:1.27"), "nginx:1.27");
+        assert_eq!(
+            normalized_image_name("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(
+            normalized_image_name("registry.k8s.io/pause:3.10"),
+            "registry.k8s.io/pause:3.10"
+        );
+        assert!(matches!(normalized_image_name("a/b:1"), Cow::Borrowed(_)));
     }
 }

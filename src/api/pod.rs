@@ -99,6 +99,54 @@ pub struct Behaviour {
     pub cpu_usage_m: Option<i64>,
     /// `kubesim.io/memory-usage` in bytes (default: the request).
     pub memory_usage: Option<i64>,
+    /// `kubesim.io/ungate-after`: the scheduling gates are removed this long after creation.
+    pub ungate_after: Option<Distribution>,
+}
+
+/// `ports[].protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP (the default).
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+impl Protocol {
+    /// Parses the upstream spelling.
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s {
+            "TCP" => Some(Protocol::Tcp),
+            "UDP" => Some(Protocol::Udp),
+            "SCTP" => Some(Protocol::Sctp),
+            _ => None,
+        }
+    }
+}
+
+/// The host IP that binds every address.
+pub const BIND_ALL_HOST_IP: &str = "0.0.0.0";
+
+/// A port a container takes on its node (`ports[]` with a `hostPort`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostPort {
+    /// `hostIP`, [`BIND_ALL_HOST_IP`] when not given.
+    pub ip: Arc<str>,
+    /// `protocol`.
+    pub protocol: Protocol,
+    /// `hostPort`, 1..=65535.
+    pub port: u16,
+}
+
+/// A pod volume backed by a PersistentVolumeClaim (other volume sources are not modelled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodVolume {
+    /// `volumes[].name`.
+    pub name: Arc<str>,
+    /// `volumes[].persistentVolumeClaim.claimName`, in the pod's namespace.
+    pub claim_name: Arc<str>,
 }
 
 /// A pod spec with its derived scheduling data. Shared (`Arc`) by all pods of one template.
@@ -136,6 +184,10 @@ pub struct PodSpec {
     pub termination_grace_ms: i64,
     /// `spec.schedulingGates` names.
     pub scheduling_gates: Vec<String>,
+    /// Host ports of the containers and sidecars (upstream `GetHostPorts`).
+    pub host_ports: Vec<HostPort>,
+    /// PersistentVolumeClaim volumes.
+    pub volumes: Vec<PodVolume>,
     /// kubesim behaviour annotations.
     pub behaviour: Behaviour,
     /// Effective request (init containers, sidecars, overhead), no defaults.
@@ -176,6 +228,8 @@ impl PodSpec {
             restart_policy,
             termination_grace_ms: 30_000,
             scheduling_gates: Vec::new(),
+            host_ports: Vec::new(),
+            volumes: Vec::new(),
             behaviour: Behaviour::default(),
             requests: Resources::default(),
             nonzero_cpu_m: 0,

@@ -27,6 +27,8 @@ pub struct PluginSet {
 /// The extension points a profile configures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExtensionPoint {
+    /// `preEnqueue`.
+    PreEnqueue,
     /// `queueSort`.
     QueueSort,
     /// `preFilter`.
@@ -53,7 +55,8 @@ pub enum ExtensionPoint {
 
 impl ExtensionPoint {
     /// Every point, in cycle order.
-    pub const ALL: [ExtensionPoint; 11] = [
+    pub const ALL: [ExtensionPoint; 12] = [
+        ExtensionPoint::PreEnqueue,
         ExtensionPoint::QueueSort,
         ExtensionPoint::PreFilter,
         ExtensionPoint::Filter,
@@ -70,6 +73,7 @@ impl ExtensionPoint {
     /// The configuration spelling.
     pub fn as_str(self) -> &'static str {
         match self {
+            ExtensionPoint::PreEnqueue => "preEnqueue",
             ExtensionPoint::QueueSort => "queueSort",
             ExtensionPoint::PreFilter => "preFilter",
             ExtensionPoint::Filter => "filter",
@@ -91,7 +95,7 @@ pub struct Plugins {
     /// `multiPoint`: plugins enabled at every point they implement.
     pub multi_point: PluginSet,
     /// Per-point sets, indexed like [`ExtensionPoint::ALL`].
-    pub points: [PluginSet; 11],
+    pub points: [PluginSet; ExtensionPoint::ALL.len()],
 }
 
 impl Plugins {

@@ -278,6 +278,12 @@ fn resolved_parameters(s: &Scenario, world: &World) -> String {
         s.jobs.len()
     ));
     t.push_str(&format!(
+        "storageClasses: {}\npersistentVolumes: {}\npersistentVolumeClaims: {}\n",
+        s.storage_classes.len(),
+        s.volumes.len(),
+        s.claims.len()
+    ));
+    t.push_str(&format!(
         "timings.podStartup: {}\ntimings.imagePull: {}\n",
         s.timings.pod_startup, s.timings.image_pull
     ));

@@ -7,8 +7,10 @@ mod backoff;
 
 pub use backoff::CrashLoopBackoff;
 
+use crate::api::ContainerImage;
 use crate::api::duration::format_duration_ms;
 use crate::api::event::{EventType, Message};
+use crate::api::node::normalized_image_name;
 use crate::api::pod::{Phase, RestartPolicy};
 use crate::engine::{Outbox, SimRng, SimTime};
 pub use crate::scenario::KubeletTimings;
@@ -26,10 +28,14 @@ pub enum KubeletEvent {
     Ready(PodId, u32),
     /// The containers exited.
     Exited(PodId, u32),
+    /// A pull finished: the node reports the image (an index into the kubelet's image names)
+    /// in its `status.images`.
+    ImagePulled(NodeId, u32),
 }
 
 #[derive(Default)]
 struct NodeState {
+    /// Images on the node (normalized names), pulled or being pulled.
     images: BTreeSet<String>,
     pulls_busy_until: SimTime,
 }
@@ -45,6 +51,12 @@ pub struct Kubelet {
     backoff: BTreeMap<PodId, CrashLoopBackoff>,
     pulled: BTreeMap<PodId, Vec<String>>,
     image_pulls: u64,
+    /// Image sizes from the nodes' `status.images` (normalized names): a pulled image takes
+    /// the size some node already reported for it, else 0 (unknown).
+    sizes: BTreeMap<String, i64>,
+    /// Names of pulled images, indexed by [`KubeletEvent::ImagePulled`].
+    image_names: Vec<String>,
+    image_ids: BTreeMap<String, u32>,
 }
 
 impl Kubelet {
@@ -58,6 +70,9 @@ impl Kubelet {
             backoff: BTreeMap::new(),
             pulled: BTreeMap::new(),
             image_pulls: 0,
+            sizes: BTreeMap::new(),
+            image_names: Vec::new(),
+            image_ids: BTreeMap::new(),
         }
     }
 
@@ -84,11 +99,17 @@ impl Kubelet {
         match change {
             Change::NodeAdded(id) => {
                 let node = store.node(id);
-                let images = node
-                    .images
-                    .iter()
-                    .flat_map(|i| i.names.iter().cloned())
-                    .collect();
+                let mut images = BTreeSet::new();
+                for image in &node.images {
+                    for name in &image.names {
+                        let name = normalized_image_name(name).into_owned();
+                        let size = self.sizes.entry(name.clone()).or_default();
+                        if *size == 0 {
+                            *size = image.size_bytes.max(0);
+                        }
+                        images.insert(name);
+                    }
+                }
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeState {
                     images,
@@ -162,8 +183,9 @@ impl Kubelet {
         }
         let mut ready_at = now;
         for image in images {
+            let name = normalized_image_name(image);
             let state = &mut self.nodes[node.0 as usize];
-            if state.images.contains(&**image) {
+            if state.images.contains(&*name) {
                 let msg = Message::ImagePresent(image.clone());
                 store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
                 continue;
@@ -172,8 +194,10 @@ impl Kubelet {
             let took = self.timings.image_pull.sample(&mut self.rng);
             let done = start + took;
             state.pulls_busy_until = done;
-            state.images.insert(image.to_string());
+            state.images.insert(name.to_string());
             self.image_pulls += 1;
+            let index = self.intern(&name);
+            out.at(done, KubeletEvent::ImagePulled(node, index));
             let msg = Message::Pulling(image.clone());
             store.record_pod(now, pod, EventType::Normal, "Pulling", msg);
             let msg = format!(
@@ -190,6 +214,16 @@ impl Kubelet {
         out.at(ready_at, KubeletEvent::ImagesReady(pod, inc));
     }
 
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.image_ids.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.image_names.len()).unwrap_or(u32::MAX);
+        self.image_names.push(name.to_string());
+        self.image_ids.insert(name.to_string(), i);
+        i
+    }
+
     /// Handles one of the kubelet's own events.
     pub fn handle(
         &mut self,
@@ -198,7 +232,18 @@ impl Kubelet {
         out: &mut Outbox<KubeletEvent>,
     ) {
         let now = out.now();
+        if let KubeletEvent::ImagePulled(node, index) = event {
+            if let Some(name) = self.image_names.get(index as usize) {
+                let image = ContainerImage {
+                    names: vec![name.clone()],
+                    size_bytes: self.sizes.get(name).copied().unwrap_or(0),
+                };
+                store.add_node_image(node, image);
+            }
+            return;
+        }
         let (pod, inc) = match event {
+            KubeletEvent::ImagePulled(..) => return,
             KubeletEvent::ImagesReady(p, i)
             | KubeletEvent::Started(p, i)
             | KubeletEvent::Ready(p, i)
@@ -214,6 +259,7 @@ impl Kubelet {
             }
         }
         match event {
+            KubeletEvent::ImagePulled(..) => {}
             KubeletEvent::ImagesReady(..) => {
                 for msg in self.pulled.remove(&pod).unwrap_or_default() {
                     store.record_pod(now, pod, EventType::Normal, "Pulled", msg);

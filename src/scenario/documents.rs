@@ -521,6 +521,9 @@ enum KnownKind {
     Namespace,
     SchedulerConfig,
     PodDisruptionBudget,
+    PersistentVolume,
+    PersistentVolumeClaim,
+    StorageClass,
 }
 
 fn known_kind(kind: &str) -> Option<KnownKind> {
@@ -533,6 +536,9 @@ fn known_kind(kind: &str) -> Option<KnownKind> {
         "Namespace" => KnownKind::Namespace,
         "KubeSchedulerConfiguration" => KnownKind::SchedulerConfig,
         "PodDisruptionBudget" => KnownKind::PodDisruptionBudget,
+        "PersistentVolume" => KnownKind::PersistentVolume,
+        "PersistentVolumeClaim" => KnownKind::PersistentVolumeClaim,
+        "StorageClass" => KnownKind::StorageClass,
         _ => return None,
     })
 }
@@ -560,6 +566,15 @@ impl<'de> DeserializeSeed<'de> for KindSeed {
             KnownKind::SchedulerConfig => Manifest::KubeSchedulerConfiguration(Box::new(
                 raw::KubeSchedulerConfiguration::deserialize(d)?,
             )),
+            KnownKind::PersistentVolume => {
+                Manifest::PersistentVolume(Box::new(raw::PersistentVolume::deserialize(d)?))
+            }
+            KnownKind::PersistentVolumeClaim => Manifest::PersistentVolumeClaim(Box::new(
+                raw::PersistentVolumeClaim::deserialize(d)?,
+            )),
+            KnownKind::StorageClass => {
+                Manifest::StorageClass(Box::new(raw::StorageClass::deserialize(d)?))
+            }
         })
     }
 }

@@ -10,5 +10,7 @@ pub mod raw;
 mod resolve;
 
 pub use documents::{LoadError, Location};
-pub use model::{JobManifest, KubeletTimings, OutputOptions, Scenario};
+pub use model::{
+    ClaimManifest, JobManifest, KubeletTimings, OutputOptions, Scenario, VolumeManifest,
+};
 pub use resolve::{SchedulerCheck, load_scenario, load_scenario_checked};

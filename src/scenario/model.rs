@@ -4,6 +4,7 @@ use crate::api::Distribution;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
+use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
 use crate::workload::Source;
@@ -57,6 +58,24 @@ pub struct JobManifest {
     pub spec: JobSpec,
 }
 
+/// A PersistentVolume given as a manifest.
+#[derive(Clone, Debug)]
+pub struct VolumeManifest {
+    /// Name and labels.
+    pub meta: ObjectMeta,
+    /// Spec.
+    pub spec: PersistentVolumeSpec,
+}
+
+/// A PersistentVolumeClaim given as a manifest (class defaulted).
+#[derive(Clone, Debug)]
+pub struct ClaimManifest {
+    /// Name and namespace.
+    pub meta: ObjectMeta,
+    /// Spec.
+    pub spec: PersistentVolumeClaimSpec,
+}
+
 /// Everything a run needs.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -74,6 +93,12 @@ pub struct Scenario {
     pub pods: Vec<Pod>,
     /// Jobs given as manifests.
     pub jobs: Vec<JobManifest>,
+    /// StorageClasses.
+    pub storage_classes: Vec<StorageClass>,
+    /// PersistentVolumes given as manifests.
+    pub volumes: Vec<VolumeManifest>,
+    /// PersistentVolumeClaims given as manifests.
+    pub claims: Vec<ClaimManifest>,
     /// PriorityClasses (built-in ones included).
     pub priority_classes: Vec<PriorityClass>,
     /// Namespaces (default ones included).

@@ -120,6 +120,12 @@ pub enum Manifest {
     PodDisruptionBudget(Box<PodDisruptionBudget>),
     /// `kubescheduler.config.k8s.io/v1` `KubeSchedulerConfiguration`.
     KubeSchedulerConfiguration(Box<KubeSchedulerConfiguration>),
+    /// `v1` `PersistentVolume`.
+    PersistentVolume(Box<PersistentVolume>),
+    /// `v1` `PersistentVolumeClaim`.
+    PersistentVolumeClaim(Box<PersistentVolumeClaim>),
+    /// `storage.k8s.io/v1` `StorageClass`.
+    StorageClass(Box<StorageClass>),
     /// Reserved; the loader never produces it (unknown kinds become warnings).
     Other {
         /// The object's kind.
@@ -139,6 +145,9 @@ impl Manifest {
             Manifest::Namespace(_) => "Namespace",
             Manifest::PodDisruptionBudget(_) => "PodDisruptionBudget",
             Manifest::KubeSchedulerConfiguration(_) => "KubeSchedulerConfiguration",
+            Manifest::PersistentVolume(_) => "PersistentVolume",
+            Manifest::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
+            Manifest::StorageClass(_) => "StorageClass",
             Manifest::Other { kind } => kind,
         }
     }
@@ -153,6 +162,9 @@ impl Manifest {
             Manifest::PriorityClass(p) => Some(&p.metadata),
             Manifest::Namespace(n) => Some(&n.metadata),
             Manifest::PodDisruptionBudget(p) => Some(&p.metadata),
+            Manifest::PersistentVolume(v) => Some(&v.metadata),
+            Manifest::PersistentVolumeClaim(c) => Some(&c.metadata),
+            Manifest::StorageClass(c) => Some(&c.metadata),
             Manifest::KubeSchedulerConfiguration(_) | Manifest::Other { .. } => None,
         }
     }
@@ -307,6 +319,9 @@ pub struct PodSpec {
     /// Topology spread constraints.
     #[serde(default)]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// Volumes (only PersistentVolumeClaim sources are modelled).
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
 }
 
 /// A topology spread constraint.
@@ -373,6 +388,31 @@ pub struct WeightedPodAffinityTerm {
     pub pod_affinity_term: PodAffinityTerm,
 }
 
+/// A pod volume.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    /// Volume name.
+    pub name: String,
+    /// A PersistentVolumeClaim source.
+    #[serde(default)]
+    pub persistent_volume_claim: Option<ClaimSource>,
+    /// A generic ephemeral volume: presence only (not modelled).
+    #[serde(default)]
+    pub ephemeral: Option<IgnoredPresence>,
+}
+
+/// `volumes[].persistentVolumeClaim`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimSource {
+    /// The claim, in the pod's namespace.
+    pub claim_name: Spanned<String>,
+    /// Read-only mount (accepted, not used).
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
 /// A scheduling gate.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct SchedulingGate {
@@ -418,10 +458,13 @@ pub struct ContainerPort {
     pub container_port: i32,
     /// Port on the host.
     #[serde(default)]
-    pub host_port: Option<i32>,
+    pub host_port: Option<Spanned<i32>>,
     /// `TCP`, `UDP` or `SCTP`.
     #[serde(default)]
-    pub protocol: Option<String>,
+    pub protocol: Option<Spanned<String>>,
+    /// Host address the port binds (`0.0.0.0` when absent).
+    #[serde(rename = "hostIP", default)]
+    pub host_ip: Option<String>,
 }
 
 /// A toleration.
@@ -621,6 +664,96 @@ pub struct PriorityClass {
     pub description: Option<String>,
 }
 
+/// A `v1` PersistentVolume.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PersistentVolume {
+    /// Metadata (zone labels are read).
+    pub metadata: ObjectMeta,
+    /// Spec.
+    pub spec: PersistentVolumeSpec,
+}
+
+/// PersistentVolume spec (the scheduling-relevant subset).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PersistentVolumeSpec {
+    /// `storage`.
+    pub capacity: Quantities,
+    /// Access modes.
+    pub access_modes: Vec<Spanned<String>>,
+    /// Storage class.
+    pub storage_class_name: Option<String>,
+    /// Which nodes can reach the volume.
+    pub node_affinity: Option<VolumeNodeAffinity>,
+}
+
+/// `spec.nodeAffinity` of a PersistentVolume.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct VolumeNodeAffinity {
+    /// Required terms.
+    pub required: Option<NodeSelector>,
+}
+
+/// A `v1` PersistentVolumeClaim.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PersistentVolumeClaim {
+    /// Metadata.
+    pub metadata: ObjectMeta,
+    /// Spec.
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+/// PersistentVolumeClaim spec.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PersistentVolumeClaimSpec {
+    /// Access modes.
+    pub access_modes: Vec<Spanned<String>>,
+    /// Storage class (absent: the default class; empty: none).
+    pub storage_class_name: Option<String>,
+    /// `requests.storage`.
+    pub resources: ResourceRequirements,
+    /// A volume asked for by name.
+    pub volume_name: Option<String>,
+    /// Label selector over volumes: presence only (not modelled).
+    pub selector: Option<IgnoredPresence>,
+}
+
+/// A `storage.k8s.io/v1` StorageClass.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StorageClass {
+    /// Metadata (the default-class annotation is read).
+    pub metadata: ObjectMeta,
+    /// Provisioner name (required).
+    pub provisioner: Option<String>,
+    /// `Immediate` or `WaitForFirstConsumer`.
+    pub volume_binding_mode: Option<Spanned<String>>,
+    /// Where provisioned volumes may go.
+    pub allowed_topologies: Vec<TopologySelectorTerm>,
+}
+
+/// One `allowedTopologies` term.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TopologySelectorTerm {
+    /// Requirements (AND-ed).
+    pub match_label_expressions: Vec<TopologySelectorRequirement>,
+}
+
+/// A label key and its allowed values.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct TopologySelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// Allowed values.
+    pub values: Vec<String>,
+}
+
 /// A `v1` Namespace.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
@@ -657,6 +790,8 @@ pub struct Profile {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Plugins {
+    /// PreEnqueue.
+    pub pre_enqueue: Option<PluginSet>,
     /// QueueSort.
     pub queue_sort: Option<PluginSet>,
     /// PreFilter.

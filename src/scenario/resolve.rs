@@ -36,9 +36,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod storage;
+
 /// The largest node pool a scenario may declare (a guard against a typo that would exhaust
 /// memory; a million nodes is far beyond any real cluster).
 const MAX_POOL_NODES: i64 = 1_000_000;
+
+/// Annotation that removes a pod's scheduling gates this long after it is created.
+pub const ANNOTATION_UNGATE_AFTER: &str = "kubesim.io/ungate-after";
 
 /// Where a document is: its file and first line.
 #[derive(Clone, Copy)]
@@ -331,6 +336,11 @@ pub fn load_scenario_checked(
         }
     }
 
+    // Storage: classes, volumes, claims.
+    let storage_classes = storage::storage_classes(&mut r, &manifests);
+    let volumes = storage::volumes(&mut r, &manifests);
+    let claims = storage::claims(&mut r, &manifests, &storage_classes, &volumes);
+
     // Pods and Jobs given as manifests.
     let mut pods = Vec::new();
     let mut jobs = Vec::new();
@@ -470,6 +480,9 @@ pub fn load_scenario_checked(
         nodes,
         pods,
         jobs,
+        storage_classes,
+        volumes,
+        claims,
         priority_classes: r.classes.values().cloned().collect(),
         namespaces: r.namespaces,
         namespace_labels: r.namespace_labels,
@@ -687,12 +700,6 @@ fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: boo
     let set = |name: &str| given.contains_key(name) || limit_qs.contains_key(name);
     if c.image.as_deref().unwrap_or("").is_empty() {
         r.doc(d, &format!("{path}.image"), "is required");
-    }
-    if c.ports.iter().any(|p| p.host_port.is_some()) {
-        r.warn(
-            d,
-            format!("{path}.ports[].hostPort is not modelled yet; ignored"),
-        );
     }
     Container {
         name: Arc::from(c.name.as_str()),
@@ -1293,7 +1300,22 @@ fn pod(
         spec.termination_grace_ms = g.max(0).saturating_mul(1000);
     }
     spec.scheduling_gates = s.scheduling_gates.iter().map(|g| g.name.clone()).collect();
+    if !spec.scheduling_gates.is_empty() && spec.node_name.is_some() {
+        r.doc(
+            d,
+            &format!("{path}.nodeName"),
+            "cannot be set until all schedulingGates have been cleared",
+        );
+    }
+    spec.host_ports = storage::host_ports(r, d, path, s);
+    spec.volumes = storage::pod_volumes(r, d, path, s);
     spec.behaviour = behaviour(r, d, &meta_path, &meta.annotations);
+    if spec.behaviour.ungate_after.is_some() && spec.scheduling_gates.is_empty() {
+        r.warn(
+            d,
+            format!("{meta_path}.annotations.{ANNOTATION_UNGATE_AFTER}: the pod has no schedulingGates; ignored"),
+        );
+    }
     Some((meta, spec))
 }
 
@@ -1312,6 +1334,7 @@ fn behaviour(
     };
     b.duration = dist(r, "kubesim.io/duration");
     b.startup = dist(r, "kubesim.io/startup");
+    b.ungate_after = dist(r, ANNOTATION_UNGATE_AFTER);
     if let Some(v) = ann.get("kubesim.io/exit-code") {
         match v.parse::<i32>() {
             Ok(c) => b.exit_code = c,
@@ -1724,6 +1747,7 @@ fn scheduler_config(
         );
         if let Some(pl) = &p.plugins {
             let points = [
+                (ExtensionPoint::PreEnqueue, &pl.pre_enqueue, "preEnqueue"),
                 (ExtensionPoint::QueueSort, &pl.queue_sort, "queueSort"),
                 (ExtensionPoint::PreFilter, &pl.pre_filter, "preFilter"),
                 (ExtensionPoint::Filter, &pl.filter, "filter"),

@@ -1,8 +1,9 @@
 //! The scheduler's view of each node (upstream `NodeInfo` in the scheduler cache): the node
 //! object plus the summed requests of the pods bound to it.
 
+use super::images::ImageId;
 use super::pod_index::PodIndex;
-use crate::api::pod::Pod;
+use crate::api::pod::{HostPort, Pod};
 use crate::api::{Node, Resources, TaintEffect};
 use crate::store::NodeId;
 use std::sync::{Arc, LazyLock};
@@ -53,6 +54,10 @@ pub struct NodeInfo {
     pub id: NodeId,
     /// The node object.
     pub node: Arc<Node>,
+    /// Images the node holds, sorted (see [`super::images::ImageStates`]).
+    pub images: Vec<ImageId>,
+    /// Host ports taken by the pods on the node (upstream `UsedPorts`; a multiset).
+    pub used_ports: Vec<HostPort>,
 }
 
 impl NodeInfo {
@@ -78,6 +83,8 @@ impl NodeInfo {
             allocatable: a.clone(),
             id,
             node,
+            images: Vec::new(),
+            used_ports: Vec::new(),
         }
     }
 
@@ -90,6 +97,9 @@ impl NodeInfo {
         h.nonzero_cpu_m += pod.spec.nonzero_cpu_m;
         h.nonzero_memory += pod.spec.nonzero_memory;
         h.pod_count += 1;
+        if !pod.spec.host_ports.is_empty() {
+            self.used_ports.extend(pod.spec.host_ports.iter().cloned());
+        }
     }
 
     /// Stops counting a pod on this node.
@@ -101,6 +111,11 @@ impl NodeInfo {
         h.nonzero_cpu_m -= pod.spec.nonzero_cpu_m;
         h.nonzero_memory -= pod.spec.nonzero_memory;
         h.pod_count -= 1;
+        for p in &pod.spec.host_ports {
+            if let Some(i) = self.used_ports.iter().position(|u| u == p) {
+                self.used_ports.swap_remove(i);
+            }
+        }
     }
 
     /// Sets the requested amounts directly (for tests and benches that start from a given

@@ -7,10 +7,13 @@
 //! instead of upstream's string-keyed `CycleState`: the cycle runs one pod at a time.
 
 use super::cache::{NodeInfo, NodeSet};
+use super::images::ImageStates;
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
-use crate::store::NodeId;
+use crate::engine::SimTime;
+use crate::store::{NodeId, PodId, Store};
 use std::fmt;
+use std::sync::LazyLock;
 
 /// The highest score a plugin may give a node.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -139,6 +142,10 @@ impl ClusterEvents {
     pub const ASSIGNED_POD_DELETE: ClusterEvents = ClusterEvents(1 << 4);
     /// A pod was bound to a node.
     pub const ASSIGNED_POD_ADD: ClusterEvents = ClusterEvents(1 << 5);
+    /// A PersistentVolume was created or bound.
+    pub const PV_ADD_OR_UPDATE: ClusterEvents = ClusterEvents(1 << 8);
+    /// A PersistentVolumeClaim was created or bound.
+    pub const PVC_ADD_OR_UPDATE: ClusterEvents = ClusterEvents(1 << 9);
     /// Every event.
     pub const ALL: ClusterEvents = ClusterEvents(u32::MAX);
 
@@ -153,6 +160,29 @@ impl ClusterEvents {
     }
 }
 
+/// What plugins may read besides the nodes: the API objects (upstream's listers, through the
+/// framework handle) and the scheduler cache's image states. Borrowed for one cycle.
+#[derive(Clone, Copy)]
+pub struct ClusterView<'a> {
+    /// The API server's objects (claims, volumes, storage classes).
+    pub store: &'a Store,
+    /// Image sizes and spread.
+    pub images: &'a ImageStates,
+}
+
+static EMPTY_STORE: LazyLock<Store> = LazyLock::new(Store::new);
+static EMPTY_IMAGES: LazyLock<ImageStates> = LazyLock::new(ImageStates::new);
+
+impl ClusterView<'static> {
+    /// A cluster with no API objects and no images (for tests and benches).
+    pub fn empty() -> Self {
+        ClusterView {
+            store: &EMPTY_STORE,
+            images: &EMPTY_IMAGES,
+        }
+    }
+}
+
 /// What every plugin is: a name, and the extension points it serves.
 pub trait Plugin {
     /// The plugin's registered name (as in a KubeSchedulerConfiguration).
@@ -160,6 +190,10 @@ pub trait Plugin {
     /// The cluster events that can make a pod this plugin rejected schedulable again.
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NONE
+    }
+    /// This plugin as a PreEnqueue plugin.
+    fn as_pre_enqueue(&self) -> Option<&dyn PreEnqueuePlugin> {
+        None
     }
     /// This plugin as a QueueSort plugin.
     fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
@@ -185,6 +219,10 @@ pub trait Plugin {
     fn as_reserve(&mut self) -> Option<&mut dyn ReservePlugin> {
         None
     }
+    /// This plugin as a PreBind plugin.
+    fn as_pre_bind(&mut self) -> Option<&mut dyn PreBindPlugin> {
+        None
+    }
     /// This plugin as a Bind plugin.
     fn as_bind(&mut self) -> Option<&mut dyn BindPlugin> {
         None
@@ -194,6 +232,13 @@ pub trait Plugin {
     fn as_watcher(&mut self) -> Option<&mut dyn ClusterWatcher> {
         None
     }
+}
+
+/// Decides whether a pod may enter the scheduling queue at all.
+pub trait PreEnqueuePlugin {
+    /// Success lets the pod in; a rejection keeps it out until an event the plugin registered
+    /// for (no scheduling attempt, no FailedScheduling event).
+    fn pre_enqueue(&self, pod: &Pod) -> Status;
 }
 
 /// Orders the active queue.
@@ -239,6 +284,16 @@ pub trait PreFilterPlugin {
     /// with the cluster facts and the index of bound pods); `Skip` disables this plugin's
     /// Filter for the cycle; a rejection fails the cycle for every node.
     fn pre_filter(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> (Status, PreFilterResult);
+    /// [`PreFilterPlugin::pre_filter`] for plugins that read the cluster beyond the nodes; the
+    /// framework calls this one. Default: ignores `cluster`.
+    fn pre_filter_with(
+        &mut self,
+        pod: &Pod,
+        nodes: NodeSet<'_>,
+        _cluster: ClusterView<'_>,
+    ) -> (Status, PreFilterResult) {
+        self.pre_filter(pod, nodes)
+    }
 }
 
 /// Decides whether a pod may run on a node.
@@ -285,6 +340,16 @@ pub trait PreScorePlugin {
     /// Computes per-pod state over the feasible nodes; `Skip` drops this plugin from scoring
     /// for this pod (it contributes 0).
     fn pre_score(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> Status;
+    /// [`PreScorePlugin::pre_score`] for plugins that read the cluster beyond the nodes; the
+    /// framework calls this one. Default: ignores `cluster`.
+    fn pre_score_with(
+        &mut self,
+        pod: &Pod,
+        nodes: NodeSet<'_>,
+        _cluster: ClusterView<'_>,
+    ) -> Status {
+        self.pre_score(pod, nodes)
+    }
 }
 
 /// Ranks feasible nodes.
@@ -313,6 +378,13 @@ pub trait ReservePlugin {
     fn reserve(&mut self, pod: &Pod, node: &NodeInfo) -> Status;
     /// Undo `reserve` after a later failure.
     fn unreserve(&mut self, _pod: &Pod, _node: &NodeInfo) {}
+}
+
+/// Makes the API changes the binding needs (volume bindings) once the node is chosen, before
+/// the pod is bound. It runs after the cycle, with write access to the store.
+pub trait PreBindPlugin {
+    /// Success lets the binding proceed; anything else sends the pod back with back-off.
+    fn pre_bind(&mut self, pod: PodId, node: NodeId, store: &mut Store, now: SimTime) -> Status;
 }
 
 /// Binds a pod to its node.

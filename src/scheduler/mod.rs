@@ -9,6 +9,7 @@ pub mod cache;
 pub mod config;
 pub mod explain;
 pub mod framework;
+pub mod images;
 pub mod plugin;
 pub mod plugins;
 pub mod pod_index;
@@ -21,7 +22,8 @@ use crate::store::{Change, NodeId, PodId, Store};
 use cache::{NodeFacts, NodeInfo, NodeSet, node_tree_order};
 use config::SchedulerConfig;
 use explain::AttemptRecord;
-use framework::ClusterEvents;
+use framework::{ClusterEvents, ClusterView};
+use images::ImageStates;
 use plugins::Registry;
 use pod_index::{NamespaceLabels, PodIndex};
 use profile::{CycleDetail, CycleResult, Profile};
@@ -66,6 +68,8 @@ pub struct Scheduler {
     facts: NodeFacts,
     /// Bound pods by selector and topology domain.
     pods: PodIndex,
+    /// Image sizes and the nodes holding them.
+    images: ImageStates,
     /// Node names, shared by the Scheduled events.
     node_names: Vec<Arc<str>>,
     order: Vec<usize>,
@@ -151,6 +155,7 @@ impl Scheduler {
             nodes: Vec::new(),
             facts: NodeFacts::EMPTY,
             pods: PodIndex::default(),
+            images: ImageStates::new(),
             node_names: Vec::new(),
             order: Vec::new(),
             order_stale: false,
@@ -212,7 +217,9 @@ impl Scheduler {
         match change {
             Change::NodeAdded(id) => {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
-                self.nodes.push(NodeInfo::new(id, store.node(id).clone()));
+                let mut info = NodeInfo::new(id, store.node(id).clone());
+                self.images.add_node(&mut info, &store.node(id).images);
+                self.nodes.push(info);
                 self.facts.count(store.node(id), true);
                 self.pods.add_node(store.node(id));
                 self.node_names.push(Arc::from(store.node(id).name()));
@@ -227,23 +234,26 @@ impl Scheduler {
                 self.cluster_event(ClusterEvents::NODE_ADD, now);
             }
             Change::PodCreated(id) => {
-                let pod = store.pod(id);
                 if self.watched {
+                    let pod = store.pod(id);
                     for p in &mut self.profiles {
                         p.for_each_watcher(|w| w.pod_created(pod));
                     }
                 }
-                if pod.status.node.is_none()
-                    && pod.spec.scheduling_gates.is_empty()
-                    && self.profile_by_name.contains_key(&*pod.spec.scheduler_name)
-                {
-                    let profiles = &self.profiles;
-                    let group = profiles[0].queue_group(pod);
-                    self.queue.add(id, pod.spec.priority, group, now, &|a, b| {
-                        profiles[0].less(a, b)
-                    });
+                self.enqueue(id, store, now);
+            }
+            Change::PodUngated(id) => self.enqueue(id, store, now),
+            Change::NodeImageAdded(id, index) => {
+                if let Some(image) = store.node(id).images.get(index as usize) {
+                    self.images.add_image(&mut self.nodes[id.0 as usize], image);
                 }
             }
+            Change::PvCreated(_) => self.cluster_event(ClusterEvents::PV_ADD_OR_UPDATE, now),
+            Change::PvcCreated(_) => self.cluster_event(ClusterEvents::PVC_ADD_OR_UPDATE, now),
+            Change::ClaimBound(..) => self.cluster_event(
+                ClusterEvents::PV_ADD_OR_UPDATE.or(ClusterEvents::PVC_ADD_OR_UPDATE),
+                now,
+            ),
             Change::PodBound(id, node) => {
                 self.ensure_counted_len(id);
                 if !self.counted[id.0 as usize] {
@@ -268,6 +278,27 @@ impl Scheduler {
             Change::PodPhase(..) | Change::JobCreated(_) => {}
         }
         self.arm_timers(out);
+    }
+
+    /// Adds an unbound pod to the queue if its profile's PreEnqueue plugins let it in. A pod
+    /// with scheduling gates never enters, whatever the plugins: the API server would refuse
+    /// to bind it.
+    fn enqueue(&mut self, id: PodId, store: &Store, now: SimTime) {
+        let pod = store.pod(id);
+        if pod.status.node.is_some() || pod.status.deleted.is_some() {
+            return;
+        }
+        let Some(&pi) = self.profile_by_name.get(&*pod.spec.scheduler_name) else {
+            return;
+        };
+        if !pod.spec.scheduling_gates.is_empty() || self.profiles[pi].pre_enqueue(pod).is_some() {
+            return;
+        }
+        let profiles = &self.profiles;
+        let group = profiles[0].queue_group(pod);
+        self.queue.add(id, pod.spec.priority, group, now, &|a, b| {
+            profiles[0].less(a, b)
+        });
     }
 
     fn ensure_counted_len(&mut self, id: PodId) {
@@ -396,13 +427,24 @@ impl Scheduler {
         let cluster = NodeSet::new(&self.nodes, &self.order)
             .with_facts(self.facts)
             .with_pods(&self.pods);
-        let result = self.profiles[pi].run_cycle(
+        let view = ClusterView {
+            store: &*store,
+            images: &self.images,
+        };
+        let mut result = self.profiles[pi].run_cycle(
             pod,
             cluster,
+            view,
             &mut self.next_start,
             &mut self.rng,
             detail.as_mut(),
         );
+        // The binding cycle: PreBind plugins make their API changes before the pod is bound.
+        if let CycleResult::Scheduled(ni) = result
+            && let Err(e) = self.profiles[pi].pre_bind(pod_id, NodeId(ni as u32), store, now)
+        {
+            result = CycleResult::Error(e);
+        }
         let (result_str, node_name, message) = match result {
             CycleResult::Scheduled(ni) => {
                 let node_id = NodeId(ni as u32);

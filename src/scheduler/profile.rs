@@ -6,12 +6,12 @@ use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
 use super::explain::{FilterEntry, ScoreEntry};
-use super::framework::{ClusterEvents, ClusterWatcher, Code, Plugin, Status};
+use super::framework::{ClusterEvents, ClusterView, ClusterWatcher, Code, Plugin, Status};
 use super::plugins::{BuildContext, Registry, names};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
-use crate::engine::SimRng;
-use crate::store::NodeId;
+use crate::engine::{SimRng, SimTime};
+use crate::store::{NodeId, PodId, Store};
 use rand::RngExt;
 use std::collections::BTreeMap;
 
@@ -23,12 +23,14 @@ pub struct Profile {
     /// `schedulerName`.
     pub name: String,
     plugins: Vec<Box<dyn Plugin>>,
+    pre_enqueue: Vec<usize>,
     queue_sort: usize,
     pre_filter: Vec<usize>,
     filter: Vec<usize>,
     pre_score: Vec<usize>,
     score: Vec<(usize, i64)>,
     reserve: Vec<usize>,
+    pre_bind: Vec<usize>,
     bind: Vec<usize>,
     /// Plugins that watch the cluster (any point, or none).
     watchers: Vec<usize>,
@@ -129,7 +131,7 @@ impl Profile {
         }
         let mut handled: Vec<String> = Vec::new();
         for name in names_seen {
-            if handled.contains(&name) || name == names::SCHEDULING_GATES {
+            if handled.contains(&name) {
                 continue;
             }
             handled.push(name.clone());
@@ -177,10 +179,12 @@ impl Profile {
         }
 
         // Mutable capability probes need a mutable plugin; collect them up front.
-        let mut caps: BTreeMap<String, [bool; 11]> = BTreeMap::new();
+        let mut caps: BTreeMap<String, [bool; ExtensionPoint::ALL.len()]> = BTreeMap::new();
         for (name, &i) in &index_of {
             let p = &mut plugins[i];
-            let mut c = [false; 11];
+            let mut c = [false; ExtensionPoint::ALL.len()];
+            c[ExtensionPoint::PreEnqueue as usize] = p.as_pre_enqueue().is_some();
+            c[ExtensionPoint::PreBind as usize] = p.as_pre_bind().is_some();
             c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
             c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
             c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
@@ -243,12 +247,14 @@ impl Profile {
             .collect();
         let profile = Profile {
             name: cfg.scheduler_name.clone(),
+            pre_enqueue: idx(take(ExtensionPoint::PreEnqueue, &mut point_lists)),
             queue_sort: queue_sorts[0].0,
             pre_filter: idx(take(ExtensionPoint::PreFilter, &mut point_lists)),
             filter: idx(take(ExtensionPoint::Filter, &mut point_lists)),
             pre_score: idx(take(ExtensionPoint::PreScore, &mut point_lists)),
             score: take(ExtensionPoint::Score, &mut point_lists),
             reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
+            pre_bind: idx(take(ExtensionPoint::PreBind, &mut point_lists)),
             bind: idx(bind),
             watchers,
             percentage: cfg
@@ -297,10 +303,43 @@ impl Profile {
         }
     }
 
+    /// Runs the PreEnqueue plugins: `None` lets the pod into the queue, `Some(status)` is the
+    /// first rejection.
+    pub fn pre_enqueue(&self, pod: &Pod) -> Option<Status> {
+        self.pre_enqueue.iter().find_map(|&i| {
+            let s = self.plugins[i].as_pre_enqueue()?.pre_enqueue(pod);
+            (!s.is_success()).then_some(s)
+        })
+    }
+
+    /// Runs the PreBind plugins for a pod the last cycle placed on `node`: `Err` with the
+    /// failing plugin's message, and the pod is not bound.
+    pub fn pre_bind(
+        &mut self,
+        pod: PodId,
+        node: NodeId,
+        store: &mut Store,
+        now: SimTime,
+    ) -> Result<(), String> {
+        for k in 0..self.pre_bind.len() {
+            let pi = self.pre_bind[k];
+            let plugin = &mut self.plugins[pi];
+            let name = plugin.name().to_string();
+            if let Some(p) = plugin.as_pre_bind() {
+                let s = p.pre_bind(pod, node, store, now);
+                if !s.is_success() {
+                    return Err(format!("running PreBind plugin {name:?}: {s}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Names of the plugins at each point, for `validate` and the resolved-parameters file.
     pub fn describe(&self) -> PluginsByPoint {
         let n = |i: &usize| self.plugins[*i].name().to_string();
         vec![
+            ("preEnqueue", self.pre_enqueue.iter().map(n).collect()),
             ("queueSort", vec![n(&self.queue_sort)]),
             ("preFilter", self.pre_filter.iter().map(n).collect()),
             ("filter", self.filter.iter().map(n).collect()),
@@ -313,6 +352,7 @@ impl Profile {
                     .collect(),
             ),
             ("reserve", self.reserve.iter().map(n).collect()),
+            ("preBind", self.pre_bind.iter().map(n).collect()),
             ("bind", self.bind.iter().map(n).collect()),
         ]
     }
@@ -329,10 +369,12 @@ impl Profile {
     /// with the cluster facts and bound pods), walked from `*next_start`.
     /// Ties between the best nodes are broken uniformly with one draw from `rng` (upstream's
     /// `selectHost` samples a reservoir; the distribution is the same). With `detail`, per-node verdicts and scores are recorded.
+    #[allow(clippy::too_many_arguments)]
     pub fn run_cycle(
         &mut self,
         pod: &Pod,
         cluster: NodeSet<'_>,
+        view: ClusterView<'_>,
         next_start: &mut usize,
         rng: &mut SimRng,
         mut detail: Option<&mut CycleDetail>,
@@ -351,12 +393,10 @@ impl Profile {
         let mut filter_skip: Vec<usize> = Vec::new();
         let mut subset: Option<Vec<NodeId>> = None;
         for &pi in &self.pre_filter {
-            let plugin = &mut self.plugins[pi];
-            let name = plugin.name().to_string();
-            let Some(pf) = plugin.as_pre_filter() else {
+            let Some(pf) = self.plugins[pi].as_pre_filter() else {
                 continue;
             };
-            let (status, result) = pf.pre_filter(pod, cluster);
+            let (status, result) = pf.pre_filter_with(pod, cluster, view);
             match status.code {
                 Code::Success => {}
                 Code::Skip => {
@@ -365,7 +405,8 @@ impl Profile {
                 }
                 Code::Error => {
                     return CycleResult::Error(format!(
-                        "running PreFilter plugin {name:?}: {status}"
+                        "running PreFilter plugin {:?}: {status}",
+                        self.plugins[pi].name()
                     ));
                 }
                 _ => {
@@ -488,16 +529,17 @@ impl Profile {
         let feasible_nodes = cluster.with_indices(&self.feasible);
         let mut score_skip: Vec<usize> = Vec::new();
         for &pi in &self.pre_score {
-            let plugin = &mut self.plugins[pi];
-            let name = plugin.name().to_string();
-            let Some(ps) = plugin.as_pre_score() else {
+            let Some(ps) = self.plugins[pi].as_pre_score() else {
                 continue;
             };
-            let s = ps.pre_score(pod, feasible_nodes);
+            let s = ps.pre_score_with(pod, feasible_nodes, view);
             match s.code {
                 Code::Success => {}
                 Code::Skip => score_skip.push(pi),
-                _ => return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}")),
+                _ => {
+                    let name = self.plugins[pi].name();
+                    return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}"));
+                }
             }
         }
         let m = feasible_nodes.len();
@@ -661,6 +703,7 @@ mod tests {
             let r = p.run_cycle(
                 &pod("p", 100, 0),
                 NodeSet::new(&nodes, &order),
+                ClusterView::empty(),
                 &mut start,
                 &mut rng,
                 Some(&mut d),
@@ -670,6 +713,33 @@ mod tests {
             assert_eq!(d.scores.len(), 144);
             assert_eq!(start, want_start);
         }
+    }
+
+    #[test]
+    fn default_profile_wires_gates_ports_volumes_and_images() {
+        let p = default_profile();
+        let d = p.describe();
+        let at = |point: &str| d.iter().find(|(n, _)| *n == point).unwrap().1.clone();
+        assert_eq!(at("preEnqueue"), ["SchedulingGates"]);
+        assert_eq!(
+            at("preFilter"),
+            [
+                "NodeAffinity",
+                "NodePorts",
+                "NodeResourcesFit",
+                "VolumeBinding",
+                "VolumeZone"
+            ]
+        );
+        assert_eq!(at("preBind"), ["VolumeBinding"]);
+        assert!(at("score").contains(&"ImageLocality:1".to_string()));
+        let mut gated = pod("g", 100, 0);
+        assert!(p.pre_enqueue(&gated).is_none());
+        std::sync::Arc::make_mut(&mut gated.spec).scheduling_gates = vec!["x".into()];
+        assert_eq!(
+            p.pre_enqueue(&gated).map(|s| s.to_string()).as_deref(),
+            Some("waiting for scheduling gates: [x]")
+        );
     }
 
     #[test]
@@ -698,6 +768,7 @@ mod tests {
             match p.run_cycle(
                 &pod("p", 100, 0),
                 NodeSet::new(&nodes, &order),
+                ClusterView::empty(),
                 &mut 0,
                 &mut rng,
                 None,
@@ -725,6 +796,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("p", 500, 1 << 30),
             NodeSet::new(&nodes, &order),
+            ClusterView::empty(),
             &mut 0,
             &mut rng,
             None,
@@ -736,6 +808,7 @@ mod tests {
         let r = p.run_cycle(
             &pod("big", 3500, 1 << 30),
             NodeSet::new(&nodes, &order),
+            ClusterView::empty(),
             &mut 0,
             &mut rng,
             None,
@@ -747,6 +820,7 @@ mod tests {
         match p.run_cycle(
             &pod("huge", 5000, 0),
             NodeSet::new(&nodes, &order),
+            ClusterView::empty(),
             &mut 0,
             &mut rng,
             None,

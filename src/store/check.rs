@@ -6,7 +6,8 @@ use crate::api::Resources;
 /// Checks the store's invariants and returns every violation found (empty when sound):
 /// - each pod on a node's list is bound to that node, live and not terminal;
 /// - each live, bound, non-terminal pod is on its node's list;
-/// - the summed requests of a node's pods fit its allocatable.
+/// - the summed requests of a node's pods fit its allocatable;
+/// - claims and volumes point at each other.
 pub fn check_invariants(store: &Store) -> Vec<String> {
     let mut errors = Vec::new();
     for (i, node) in store.nodes().iter().enumerate() {
@@ -40,6 +41,18 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             errors.push(format!(
                 "node {} over-committed: requests {sum} > allocatable {a}",
                 node.name()
+            ));
+        }
+    }
+    for (i, c) in store.pvcs().iter().enumerate() {
+        if let Some(pv) = c.volume
+            && store.pv(pv).claim != Some(super::PvcId(i as u32))
+        {
+            errors.push(format!(
+                "claim {}/{} bound to {} which holds another claim",
+                c.meta.namespace,
+                c.meta.name,
+                store.pv(pv).meta.name
             ));
         }
     }

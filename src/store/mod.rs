@@ -11,11 +11,15 @@ pub use check::check_invariants;
 
 use crate::api::event::{Event, EventType, Message};
 use crate::api::pod::{Phase, Pod};
-use crate::api::{JobSpec, Node, ObjectMeta, PriorityClass};
+use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
+use crate::api::{ContainerImage, JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The pod status reason of a pod waiting for its scheduling gates to be removed.
+pub const REASON_SCHEDULING_GATED: &str = "SchedulingGated";
 
 /// Index of a node in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,6 +33,14 @@ pub struct PodId(pub u32);
 /// Index of a job in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(pub u32);
+
+/// Index of a PersistentVolume in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PvId(pub u32);
+
+/// Index of a PersistentVolumeClaim in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PvcId(pub u32);
 
 /// A change to the store, delivered to watchers in the order it happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +57,48 @@ pub enum Change {
     PodDeleted(PodId),
     /// A job was created.
     JobCreated(JobId),
+    /// An image joined a node's `status.images` (the index in that list).
+    NodeImageAdded(NodeId, u32),
+    /// A pod's scheduling gates were removed.
+    PodUngated(PodId),
+    /// A PersistentVolume was created.
+    PvCreated(PvId),
+    /// A PersistentVolumeClaim was created.
+    PvcCreated(PvcId),
+    /// A claim was bound to a volume.
+    ClaimBound(PvcId, PvId),
+}
+
+/// A PersistentVolume object: its spec and the claim it is bound to.
+#[derive(Clone, Debug)]
+pub struct PersistentVolume {
+    /// Name and labels (VolumeZone reads the zone labels).
+    pub meta: ObjectMeta,
+    /// Capacity, modes, class, node affinity.
+    pub spec: PersistentVolumeSpec,
+    /// The claim holding it (`spec.claimRef`); `None` while Available.
+    pub claim: Option<PvcId>,
+}
+
+/// A PersistentVolumeClaim object: its spec and the volume it is bound to.
+#[derive(Clone, Debug)]
+pub struct PersistentVolumeClaim {
+    /// Name and namespace.
+    pub meta: ObjectMeta,
+    /// Class, request, modes, requested volume.
+    pub spec: PersistentVolumeClaimSpec,
+    /// The bound volume; `None` while Pending.
+    pub volume: Option<PvId>,
+}
+
+impl PersistentVolumeClaim {
+    /// `PersistentVolumeClaim/namespace/name`, the object of its Events.
+    pub fn object(&self) -> String {
+        format!(
+            "PersistentVolumeClaim/{}/{}",
+            self.meta.namespace, self.meta.name
+        )
+    }
 }
 
 /// What the Job controller records about a Job.
@@ -96,6 +150,14 @@ pub struct Store {
     events: Vec<Event>,
     /// `Pod/namespace/name` of pods that have had events, by pod id.
     pod_objects: Vec<Option<Arc<str>>>,
+    storage_classes: BTreeMap<String, StorageClass>,
+    pvs: Vec<PersistentVolume>,
+    pv_by_name: BTreeMap<String, PvId>,
+    /// Volumes by storage class name, in creation order.
+    pvs_by_class: BTreeMap<String, Vec<PvId>>,
+    pvcs: Vec<PersistentVolumeClaim>,
+    /// Claims by namespace, then name; only looked up.
+    pvc_by_key: FxHashMap<String, FxHashMap<String, PvcId>>,
 }
 
 impl Store {
@@ -131,6 +193,14 @@ impl Store {
         self.node_by_name.get(name).copied()
     }
 
+    /// Adds an image to a node's `status.images` (the kubelet reports a pull).
+    pub fn add_node_image(&mut self, id: NodeId, image: ContainerImage) {
+        let node = Arc::make_mut(&mut self.nodes[id.0 as usize]);
+        node.images.push(image);
+        let index = u32::try_from(node.images.len() - 1).unwrap_or(u32::MAX);
+        self.changes.push(Change::NodeImageAdded(id, index));
+    }
+
     /// Pods bound to a node and not yet terminal or deleted.
     pub fn pods_on_node(&self, id: NodeId) -> &[PodId] {
         &self.pods_on_node[id.0 as usize]
@@ -138,9 +208,14 @@ impl Store {
 
     // ---- pods ----
 
-    /// Creates a pod (it must not exist yet; the scenario loader guarantees unique names).
-    pub fn create_pod(&mut self, pod: Pod) -> PodId {
+    /// Creates a pod (it must not exist yet; the scenario loader guarantees unique names). A
+    /// pod with scheduling gates gets the `SchedulingGated` reason, as the API server sets the
+    /// PodScheduled condition (`pkg/registry/core/pod/strategy.go`).
+    pub fn create_pod(&mut self, mut pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
+        if !pod.spec.scheduling_gates.is_empty() {
+            pod.status.reason = Some(REASON_SCHEDULING_GATED);
+        }
         self.pod_by_key
             .entry(pod.meta.namespace.clone())
             .or_default()
@@ -187,6 +262,19 @@ impl Store {
     /// Every pod ever created, in creation order.
     pub fn pods(&self) -> &[Pod] {
         &self.pods
+    }
+
+    /// Removes a pod's scheduling gates (a `kubectl patch` by whoever owns them).
+    pub fn remove_scheduling_gates(&mut self, pod: PodId) {
+        let p = &mut self.pods[pod.0 as usize];
+        if p.spec.scheduling_gates.is_empty() || p.status.released.is_some() {
+            return;
+        }
+        Arc::make_mut(&mut p.spec).scheduling_gates.clear();
+        if p.status.reason == Some(REASON_SCHEDULING_GATED) {
+            p.status.reason = None;
+        }
+        self.changes.push(Change::PodUngated(pod));
     }
 
     /// Binds a pod to a node (the `pods/binding` subresource).
@@ -300,6 +388,112 @@ impl Store {
     /// Known namespaces, in registration order.
     pub fn namespaces(&self) -> &[String] {
         &self.namespaces
+    }
+
+    // ---- storage ----
+
+    /// Registers a StorageClass.
+    pub fn add_storage_class(&mut self, class: StorageClass) {
+        self.storage_classes.insert(class.name.clone(), class);
+    }
+
+    /// Looks up a StorageClass by name.
+    pub fn storage_class(&self, name: &str) -> Option<&StorageClass> {
+        self.storage_classes.get(name)
+    }
+
+    /// Creates a PersistentVolume (names are unique: the loader checks manifests, the
+    /// provisioner picks free names).
+    pub fn create_pv(&mut self, meta: ObjectMeta, spec: PersistentVolumeSpec) -> PvId {
+        let id = PvId(self.pvs.len() as u32);
+        self.pv_by_name.insert(meta.name.clone(), id);
+        self.pvs_by_class
+            .entry(spec.storage_class.clone())
+            .or_default()
+            .push(id);
+        self.pvs.push(PersistentVolume {
+            meta,
+            spec,
+            claim: None,
+        });
+        self.changes.push(Change::PvCreated(id));
+        id
+    }
+
+    /// `base`, or `base-2`, `base-3`, ... : the first name no volume has.
+    pub fn free_pv_name(&self, base: &str) -> String {
+        let mut name = base.to_string();
+        let mut n = 1;
+        while self.pv_by_name.contains_key(&name) {
+            n += 1;
+            name = format!("{base}-{n}");
+        }
+        name
+    }
+
+    /// The volume with this id.
+    pub fn pv(&self, id: PvId) -> &PersistentVolume {
+        &self.pvs[id.0 as usize]
+    }
+
+    /// Looks a volume up by name.
+    pub fn pv_id(&self, name: &str) -> Option<PvId> {
+        self.pv_by_name.get(name).copied()
+    }
+
+    /// The volumes of a storage class (empty name: no class), in creation order.
+    pub fn pvs_of_class(&self, class: &str) -> &[PvId] {
+        self.pvs_by_class.get(class).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every volume, in creation order.
+    pub fn pvs(&self) -> &[PersistentVolume] {
+        &self.pvs
+    }
+
+    /// Creates a PersistentVolumeClaim (unique per namespace; the loader checks).
+    pub fn create_pvc(&mut self, meta: ObjectMeta, spec: PersistentVolumeClaimSpec) -> PvcId {
+        let id = PvcId(self.pvcs.len() as u32);
+        self.pvc_by_key
+            .entry(meta.namespace.clone())
+            .or_default()
+            .insert(meta.name.clone(), id);
+        self.pvcs.push(PersistentVolumeClaim {
+            meta,
+            spec,
+            volume: None,
+        });
+        self.changes.push(Change::PvcCreated(id));
+        id
+    }
+
+    /// The claim with this id.
+    pub fn pvc(&self, id: PvcId) -> &PersistentVolumeClaim {
+        &self.pvcs[id.0 as usize]
+    }
+
+    /// Looks a claim up by namespace and name.
+    pub fn pvc_id(&self, namespace: &str, name: &str) -> Option<PvcId> {
+        self.pvc_by_key.get(namespace)?.get(name).copied()
+    }
+
+    /// Every claim, in creation order.
+    pub fn pvcs(&self) -> &[PersistentVolumeClaim] {
+        &self.pvcs
+    }
+
+    /// Binds a claim to a volume (both sides, as the volume controller does). Either already
+    /// bound elsewhere is refused: `false`, nothing changed.
+    pub fn bind_claim(&mut self, pvc: PvcId, pv: PvId) -> bool {
+        let claim_free = self.pvcs[pvc.0 as usize].volume.is_none();
+        let volume_free = self.pvs[pv.0 as usize].claim.is_none_or(|c| c == pvc);
+        if !claim_free || !volume_free {
+            return false;
+        }
+        self.pvcs[pvc.0 as usize].volume = Some(pv);
+        self.pvs[pv.0 as usize].claim = Some(pvc);
+        self.changes.push(Change::ClaimBound(pvc, pv));
+        true
     }
 
     // ---- watch ----

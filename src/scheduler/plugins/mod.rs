@@ -4,17 +4,22 @@
 
 pub mod balanced_allocation;
 pub mod default_binder;
+pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod names;
 pub mod node_affinity;
 pub mod node_name;
+pub mod node_ports;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod normalize;
 pub mod pod_topology_spread;
 pub mod priority_sort;
 pub mod research;
+pub mod scheduling_gates;
 pub mod taint_toleration;
+pub mod volume_binding;
+pub mod volume_zone;
 
 use super::framework::Plugin;
 pub use crate::api::scheduler_config::PluginArgs;
@@ -71,7 +76,11 @@ impl Registry {
     /// The in-tree plugins, the research ones included: one line each.
     pub fn in_tree() -> Registry {
         let mut r = Registry::empty();
-        let entries: [(&str, Factory); 16] = [
+        let entries: [(&str, Factory); 21] = [
+            (
+                names::SCHEDULING_GATES,
+                Box::new(|_| Box::new(scheduling_gates::SchedulingGates)),
+            ),
             (
                 names::PRIORITY_SORT,
                 Box::new(|_| Box::new(priority_sort::PrioritySort)),
@@ -91,6 +100,10 @@ impl Registry {
             (
                 names::NODE_AFFINITY,
                 Box::new(|_| Box::new(node_affinity::NodeAffinity)),
+            ),
+            (
+                names::NODE_PORTS,
+                Box::new(|_| Box::new(node_ports::NodePorts)),
             ),
             (
                 names::NODE_RESOURCES_FIT,
@@ -124,6 +137,18 @@ impl Registry {
                     )),
                     _ => Box::new(inter_pod_affinity::InterPodAffinity::default()),
                 }),
+            ),
+            (
+                names::VOLUME_BINDING,
+                Box::new(|_| Box::new(volume_binding::VolumeBinding::default())),
+            ),
+            (
+                names::VOLUME_ZONE,
+                Box::new(|_| Box::new(volume_zone::VolumeZone::default())),
+            ),
+            (
+                names::IMAGE_LOCALITY,
+                Box::new(|_| Box::new(image_locality::ImageLocality::default())),
             ),
             (
                 names::DEFAULT_BINDER,
@@ -384,5 +409,7 @@ pub(crate) mod testing {
         check_batch_calls_agree(&node_unschedulable::NodeUnschedulable);
         check_batch_calls_agree(&node_name::NodeName);
         check_batch_calls_agree(&taint_toleration::TaintToleration::default());
+        check_batch_calls_agree(&node_ports::NodePorts);
+        check_batch_calls_agree(&image_locality::ImageLocality::default());
     }
 }

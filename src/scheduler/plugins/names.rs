@@ -22,6 +22,14 @@ pub const POD_TOPOLOGY_SPREAD: &str = "PodTopologySpread";
 pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
 /// Keeps gated pods out of the active queue.
 pub const SCHEDULING_GATES: &str = "SchedulingGates";
+/// Host port conflicts.
+pub const NODE_PORTS: &str = "NodePorts";
+/// Prefers nodes that hold the pod's images.
+pub const IMAGE_LOCALITY: &str = "ImageLocality";
+/// Binds and checks PersistentVolumeClaims.
+pub const VOLUME_BINDING: &str = "VolumeBinding";
+/// Zone labels of bound volumes.
+pub const VOLUME_ZONE: &str = "VolumeZone";
 
 /// Research: the first feasible node in creation order wins (first-fit).
 pub const FIRST_FIT: &str = "kubesim.io/FirstFit";
@@ -39,13 +47,9 @@ pub const DOMINANT_RESOURCE_FAIRNESS: &str = "kubesim.io/DominantResourceFairnes
 /// Upstream plugins kubesim knows by name but does not model yet: accepted in a
 /// configuration with a warning, and left out of the profile.
 pub const NOT_YET_MODELLED: &[&str] = &[
-    "NodePorts",
     "VolumeRestrictions",
     "NodeVolumeLimits",
-    "VolumeBinding",
-    "VolumeZone",
     "DefaultPreemption",
-    "ImageLocality",
     "DynamicResources",
     "EBSLimits",
     "GCEPDLimits",
