@@ -111,6 +111,9 @@ impl World {
         for ns in &scenario.namespaces {
             store.add_namespace(ns);
         }
+        for pdb in &scenario.pdbs {
+            store.add_pdb(pdb.clone());
+        }
         let mut world = World {
             queue: EventQueue::new(),
             store,

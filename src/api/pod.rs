@@ -335,6 +335,11 @@ pub struct PodStatus {
     pub finished: Option<SimTime>,
     /// Deleted from the API server.
     pub deleted: Option<SimTime>,
+    /// Deletion requested (`metadata.deletionTimestamp`): the pod keeps its node until its
+    /// grace period ends.
+    pub terminating: Option<SimTime>,
+    /// `status.nominatedNodeName`: the node preemption freed for this pod (node index).
+    pub nominated_node: Option<u32>,
     /// Scheduling attempts so far.
     pub scheduling_attempts: u32,
     /// Container restarts.

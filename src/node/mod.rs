@@ -28,6 +28,8 @@ pub enum KubeletEvent {
     Ready(PodId, u32),
     /// The containers exited.
     Exited(PodId, u32),
+    /// The grace period of a terminating pod ended: the pod is removed.
+    GraceExpired(PodId),
     /// A pull finished: the node reports the image (an index into the kubelet's image names)
     /// in its `status.images`.
     ImagePulled(NodeId, u32),
@@ -117,9 +119,22 @@ impl Kubelet {
                 });
             }
             Change::PodBound(pod, node) => self.admit(pod, node, store, out, now),
+            Change::PodTerminating(pod) => {
+                // SIGTERM now; the pod keeps its node until the grace period ends
+                // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
+                let spec = store.pod(pod).spec.clone();
+                for c in &spec.containers {
+                    let msg = format!("Stopping container {}", c.name);
+                    store.record_pod(now, pod, EventType::Normal, "Killing", msg);
+                }
+                out.after(spec.termination_grace_ms, KubeletEvent::GraceExpired(pod));
+            }
             Change::PodDeleted(pod) => {
                 let p = store.pod(pod);
-                if p.status.node.is_some() && !p.phase().is_terminal() {
+                if p.status.node.is_some()
+                    && !p.phase().is_terminal()
+                    && p.status.terminating.is_none()
+                {
                     let spec = p.spec.clone();
                     for c in &spec.containers {
                         let msg = format!("Stopping container {}", c.name);
@@ -242,8 +257,12 @@ impl Kubelet {
             }
             return;
         }
+        if let KubeletEvent::GraceExpired(pod) = event {
+            store.delete_pod(pod, now);
+            return;
+        }
         let (pod, inc) = match event {
-            KubeletEvent::ImagePulled(..) => return,
+            KubeletEvent::ImagePulled(..) | KubeletEvent::GraceExpired(_) => return,
             KubeletEvent::ImagesReady(p, i)
             | KubeletEvent::Started(p, i)
             | KubeletEvent::Ready(p, i)
@@ -259,7 +278,7 @@ impl Kubelet {
             }
         }
         match event {
-            KubeletEvent::ImagePulled(..) => {}
+            KubeletEvent::ImagePulled(..) | KubeletEvent::GraceExpired(_) => {}
             KubeletEvent::ImagesReady(..) => {
                 for msg in self.pulled.remove(&pod).unwrap_or_default() {
                     store.record_pod(now, pod, EventType::Normal, "Pulled", msg);

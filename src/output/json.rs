@@ -99,7 +99,10 @@ pub fn attempt(r: &AttemptRecord) -> String {
         "filter": filter,
         "scores": scores,
         "weights": weights,
-        "preemption": Value::Null,
+        "preemption": r.preemption.as_ref().map_or(Value::Null, |p| json!({
+            "victims": p.victims,
+            "nominated_node": p.nominated_node,
+        })),
     });
     v.to_string()
 }

@@ -28,7 +28,7 @@ pub fn default_multi_point() -> Vec<PluginRef> {
         w(names::VOLUME_ZONE, 0),
         w(names::POD_TOPOLOGY_SPREAD, 2),
         w(names::INTER_POD_AFFINITY, 2),
-        w("DefaultPreemption", 0),
+        w(names::DEFAULT_PREEMPTION, 0),
         w(names::NODE_RESOURCES_BALANCED_ALLOCATION, 1),
         w(names::IMAGE_LOCALITY, 1),
         w(names::DEFAULT_BINDER, 0),

@@ -51,4 +51,15 @@ pub struct AttemptRecord {
     pub scores: Vec<(String, ScoreEntry)>,
     /// The profile's score plugins and their weights (`total` = Σ weight × score).
     pub weights: Vec<(String, i64)>,
+    /// What PostFilter (preemption) did, when it ran.
+    pub preemption: Option<PreemptionRecord>,
+}
+
+/// The outcome of preemption in one attempt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreemptionRecord {
+    /// The node freed for the pod (`None` when preemption found nothing).
+    pub nominated_node: Option<String>,
+    /// The evicted pods (`namespace/name`), most important first.
+    pub victims: Vec<String>,
 }

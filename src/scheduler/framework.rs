@@ -219,6 +219,10 @@ pub trait Plugin {
     fn as_reserve(&mut self) -> Option<&mut dyn ReservePlugin> {
         None
     }
+    /// This plugin as a PostFilter plugin.
+    fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
+        None
+    }
     /// This plugin as a PreBind plugin.
     fn as_pre_bind(&mut self) -> Option<&mut dyn PreBindPlugin> {
         None
@@ -391,4 +395,39 @@ pub trait PreBindPlugin {
 pub trait BindPlugin {
     /// Success binds; Skip passes to the next bind plugin.
     fn bind(&mut self, pod: &Pod, node: &NodeInfo) -> Status;
+}
+
+/// What a PostFilter plugin sees when no node fits the pod.
+pub struct PostFilterInput<'a> {
+    /// Every node, in the scheduler's walk order, with the cluster facts and bound pods.
+    pub nodes: NodeSet<'a>,
+    /// The rejected nodes (node index) and their filter codes.
+    pub statuses: &'a [(usize, Code)],
+    /// The API objects.
+    pub view: ClusterView<'a>,
+    /// Runs the profile's filters for a pod on a node as given (say, with pods removed):
+    /// success, or the first rejection.
+    pub filters: &'a dyn Fn(&Pod, &NodeInfo) -> Status,
+    /// A uniform draw in `0..n` from the scheduler's seeded stream.
+    pub draw: &'a mut dyn FnMut(usize) -> usize,
+}
+
+/// A node freed for the pod by evicting other pods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nomination {
+    /// The node (index).
+    pub node: usize,
+    /// The pods to evict, most important first.
+    pub victims: Vec<PodId>,
+}
+
+/// Runs when no node fits (upstream: DefaultPreemption).
+pub trait PostFilterPlugin {
+    /// Success with a nomination, or why nothing can be done (the message is appended to the
+    /// FailedScheduling event).
+    fn post_filter(
+        &self,
+        pod: &Pod,
+        input: &mut PostFilterInput<'_>,
+    ) -> (Status, Option<Nomination>);
 }

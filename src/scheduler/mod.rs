@@ -21,7 +21,8 @@ use crate::engine::{Outbox, RngStreams, SimRng, SimTime};
 use crate::store::{Change, NodeId, PodId, Store};
 use cache::{NodeFacts, NodeInfo, NodeSet, node_tree_order};
 use config::SchedulerConfig;
-use explain::AttemptRecord;
+use explain::{AttemptRecord, PreemptionRecord};
+use framework::Nomination;
 use framework::{ClusterEvents, ClusterView};
 use images::ImageStates;
 use plugins::Registry;
@@ -68,6 +69,8 @@ pub struct Scheduler {
     facts: NodeFacts,
     /// Bound pods by selector and topology domain.
     pods: PodIndex,
+    /// Pods nominated to a node by preemption (node index).
+    nominated: BTreeMap<PodId, usize>,
     /// Image sizes and the nodes holding them.
     images: ImageStates,
     /// Node names, shared by the Scheduled events.
@@ -155,6 +158,7 @@ impl Scheduler {
             nodes: Vec::new(),
             facts: NodeFacts::EMPTY,
             pods: PodIndex::default(),
+            nominated: BTreeMap::new(),
             images: ImageStates::new(),
             node_names: Vec::new(),
             order: Vec::new(),
@@ -255,6 +259,7 @@ impl Scheduler {
                 now,
             ),
             Change::PodBound(id, node) => {
+                self.nominated.remove(&id);
                 self.ensure_counted_len(id);
                 if !self.counted[id.0 as usize] {
                     self.counted[id.0 as usize] = true;
@@ -271,11 +276,12 @@ impl Scheduler {
             }
             Change::PodPhase(id, phase) if phase.is_terminal() => self.forget(id, store, now),
             Change::PodDeleted(id) => {
+                self.nominated.remove(&id);
                 let profiles = &self.profiles;
                 self.queue.remove(id, &|a, b| profiles[0].less(a, b));
                 self.forget(id, store, now);
             }
-            Change::PodPhase(..) | Change::JobCreated(_) => {}
+            Change::PodPhase(..) | Change::PodTerminating(_) | Change::JobCreated(_) => {}
         }
         self.arm_timers(out);
     }
@@ -423,6 +429,17 @@ impl Scheduler {
                 self.pods.ensure_matcher(&m, bound);
             }
         }
+        // Pods nominated to a node by preemption, of at least this pod's priority, hold their
+        // place there while this pod is filtered (upstream's RunFilterPluginsWithNominatedPods).
+        let holding: Vec<(PodId, usize)> = self
+            .nominated
+            .iter()
+            .filter(|&(&p, _)| p != pod_id && store.pod(p).spec.priority >= pod.spec.priority)
+            .map(|(&p, &n)| (p, n))
+            .collect();
+        for &(p, n) in &holding {
+            self.nodes[n].add_pod(store.pod(p));
+        }
         let mut detail = self.explain.as_ref().map(|_| CycleDetail::default());
         let cluster = NodeSet::new(&self.nodes, &self.order)
             .with_facts(self.facts)
@@ -439,12 +456,23 @@ impl Scheduler {
             &mut self.rng,
             detail.as_mut(),
         );
+        // PostFilter (preemption) when no node fits.
+        let post = match &result {
+            CycleResult::Unschedulable(diag) => {
+                self.profiles[pi].post_filter(pod, cluster, view, diag, &mut self.rng)
+            }
+            _ => None,
+        };
+        for &(p, n) in &holding {
+            self.nodes[n].remove_pod(store.pod(p));
+        }
         // The binding cycle: PreBind plugins make their API changes before the pod is bound.
         if let CycleResult::Scheduled(ni) = result
             && let Err(e) = self.profiles[pi].pre_bind(pod_id, NodeId(ni as u32), store, now)
         {
             result = CycleResult::Error(e);
         }
+        let mut preemption = None;
         let (result_str, node_name, message) = match result {
             CycleResult::Scheduled(ni) => {
                 let node_id = NodeId(ni as u32);
@@ -462,7 +490,17 @@ impl Scheduler {
             }
             CycleResult::Unschedulable(diag) => {
                 self.stats.unschedulable += 1;
-                let msg = diag.message();
+                let mut msg = diag.message();
+                match post {
+                    Some((status, Some(nomination))) if status.is_success() => {
+                        preemption = Some(self.nominate(pod_id, nomination, store, now));
+                    }
+                    Some((status, _)) => {
+                        msg = format!("{msg} {}", status.reasons.join(", "));
+                        preemption = Some(PreemptionRecord::default());
+                    }
+                    None => {}
+                }
                 info.requeue_on = diag.requeue_on;
                 self.queue.add_unschedulable(info.clone(), now);
                 store.pod_status_mut(pod_id).reason = Some("Unschedulable");
@@ -501,7 +539,51 @@ impl Scheduler {
                 filter: d.filter.into_iter().map(|f| (name(f.node), f)).collect(),
                 scores: d.scores.into_iter().map(|s| (name(s.node), s)).collect(),
                 weights: self.profiles[pi].score_weights(),
+                preemption,
             });
+        }
+    }
+
+    /// Carries out a preemption: the victims are deleted with their grace period and told
+    /// why, lower-priority pods nominated to the node lose their nomination, and the pod is
+    /// nominated (it is not bound in this cycle).
+    fn nominate(
+        &mut self,
+        pod_id: PodId,
+        nomination: Nomination,
+        store: &mut Store,
+        now: SimTime,
+    ) -> PreemptionRecord {
+        let node = nomination.node;
+        let node_name = self.node_names[node].clone();
+        let preemptor = store.pod(pod_id).key();
+        let priority = store.pod(pod_id).spec.priority;
+        let mut victims = Vec::with_capacity(nomination.victims.len());
+        for &v in &nomination.victims {
+            victims.push(store.pod(v).key());
+            if store.pod(v).status.terminating.is_none() {
+                let msg = format!("Preempted by pod {preemptor} on node {node_name}");
+                store.record_pod(now, v, EventType::Normal, "Preempted", msg);
+                store.pod_status_mut(v).reason = Some("Preempted");
+                store.request_deletion(v, now);
+            }
+        }
+        let losing: Vec<PodId> = self
+            .nominated
+            .iter()
+            .filter(|&(&p, &n)| n == node && p != pod_id && store.pod(p).spec.priority < priority)
+            .map(|(&p, _)| p)
+            .collect();
+        for p in losing {
+            self.nominated.remove(&p);
+            store.pod_status_mut(p).nominated_node = None;
+        }
+        self.nominated.insert(pod_id, node);
+        store.pod_status_mut(pod_id).nominated_node = Some(node as u32);
+        self.stats.preemptions += nomination.victims.len() as u64;
+        PreemptionRecord {
+            nominated_node: Some(node_name.to_string()),
+            victims,
         }
     }
 }

@@ -6,7 +6,9 @@ use super::config::{
     ExtensionPoint, ProfileConfig, expand_point, merge_plugin_set, num_feasible_nodes_to_find,
 };
 use super::explain::{FilterEntry, ScoreEntry};
-use super::framework::{ClusterEvents, ClusterView, ClusterWatcher, Code, Plugin, Status};
+use super::framework::{
+    ClusterEvents, ClusterView, ClusterWatcher, Code, Nomination, Plugin, PostFilterInput, Status,
+};
 use super::plugins::{BuildContext, Registry, names};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
@@ -27,6 +29,9 @@ pub struct Profile {
     queue_sort: usize,
     pre_filter: Vec<usize>,
     filter: Vec<usize>,
+    post_filter: Vec<usize>,
+    /// Filter plugins the last cycle's PreFilter skipped (the dry run of PostFilter skips them).
+    last_filter_skip: Vec<usize>,
     pre_score: Vec<usize>,
     score: Vec<(usize, i64)>,
     reserve: Vec<usize>,
@@ -188,6 +193,7 @@ impl Profile {
             c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
             c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
             c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
+            c[ExtensionPoint::PostFilter as usize] = p.as_post_filter().is_some();
             c[ExtensionPoint::PreScore as usize] = p.as_pre_score().is_some();
             c[ExtensionPoint::Score as usize] = p.as_score().is_some();
             c[ExtensionPoint::Reserve as usize] = p.as_reserve().is_some();
@@ -251,6 +257,8 @@ impl Profile {
             queue_sort: queue_sorts[0].0,
             pre_filter: idx(take(ExtensionPoint::PreFilter, &mut point_lists)),
             filter: idx(take(ExtensionPoint::Filter, &mut point_lists)),
+            post_filter: idx(take(ExtensionPoint::PostFilter, &mut point_lists)),
+            last_filter_skip: Vec::new(),
             pre_score: idx(take(ExtensionPoint::PreScore, &mut point_lists)),
             score: take(ExtensionPoint::Score, &mut point_lists),
             reserve: idx(take(ExtensionPoint::Reserve, &mut point_lists)),
@@ -343,6 +351,7 @@ impl Profile {
             ("queueSort", vec![n(&self.queue_sort)]),
             ("preFilter", self.pre_filter.iter().map(n).collect()),
             ("filter", self.filter.iter().map(n).collect()),
+            ("postFilter", self.post_filter.iter().map(n).collect()),
             ("preScore", self.pre_score.iter().map(n).collect()),
             (
                 "score",
@@ -441,6 +450,7 @@ impl Profile {
 
         // Filter, round robin from the saved start index, until enough feasible nodes.
         let to_find = num_feasible_nodes_to_find(self.percentage, walk.len());
+        self.last_filter_skip.clone_from(&filter_skip);
         let filters: Vec<(usize, &dyn super::framework::FilterPlugin)> = self
             .filter
             .iter()
@@ -619,6 +629,56 @@ impl Profile {
         self.reserve_and_bind(pod, nodes, node)
     }
 
+    /// Runs the PostFilter plugins after a cycle found no node (`diag`): `None` without any,
+    /// else the first success or the last failure.
+    pub fn post_filter(
+        &self,
+        pod: &Pod,
+        cluster: NodeSet<'_>,
+        view: ClusterView<'_>,
+        diag: &Diagnosis,
+        rng: &mut SimRng,
+    ) -> Option<(Status, Option<Nomination>)> {
+        if self.post_filter.is_empty() {
+            return None;
+        }
+        let statuses: Vec<(usize, Code)> =
+            diag.rejected.iter().map(|(n, _, s)| (*n, s.code)).collect();
+        let filters = |p: &Pod, n: &NodeInfo| -> Status {
+            for &pi in &self.filter {
+                if self.last_filter_skip.contains(&pi) {
+                    continue;
+                }
+                if let Some(f) = self.plugins[pi].as_filter() {
+                    let s = f.filter(p, n);
+                    if !s.is_success() {
+                        return s;
+                    }
+                }
+            }
+            Status::success()
+        };
+        let mut draw = |n: usize| if n > 1 { rng.random_range(0..n) } else { 0 };
+        let mut input = PostFilterInput {
+            nodes: cluster,
+            statuses: &statuses,
+            view,
+            filters: &filters,
+            draw: &mut draw,
+        };
+        let mut last = None;
+        for &pi in &self.post_filter {
+            if let Some(pf) = self.plugins[pi].as_post_filter() {
+                let r = pf.post_filter(pod, &mut input);
+                if r.0.is_success() {
+                    return Some(r);
+                }
+                last = Some(r);
+            }
+        }
+        last
+    }
+
     fn reserve_and_bind(&mut self, pod: &Pod, nodes: &[NodeInfo], node: usize) -> CycleResult {
         let info = &nodes[node];
         for k in 0..self.reserve.len() {
@@ -728,9 +788,12 @@ mod tests {
                 "NodePorts",
                 "NodeResourcesFit",
                 "VolumeBinding",
-                "VolumeZone"
+                "VolumeZone",
+                "PodTopologySpread",
+                "InterPodAffinity"
             ]
         );
+        assert_eq!(at("postFilter"), ["DefaultPreemption"]);
         assert_eq!(at("preBind"), ["VolumeBinding"]);
         assert!(at("score").contains(&"ImageLocality:1".to_string()));
         let mut gated = pod("g", 100, 0);
@@ -746,8 +809,8 @@ mod tests {
     fn a_plugin_not_modelled_is_warned_about_once() {
         let mut cfg = ProfileConfig::named("p");
         let r = crate::scheduler::config::PluginRef {
-            name: "ImageLocality".into(),
-            weight: 1,
+            name: "VolumeRestrictions".into(),
+            weight: 0,
         };
         cfg.plugins
             .at_mut(crate::scheduler::config::ExtensionPoint::Score)

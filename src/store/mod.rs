@@ -9,6 +9,7 @@ mod check;
 
 pub use check::check_invariants;
 
+use crate::api::disruption::PodDisruptionBudget;
 use crate::api::event::{Event, EventType, Message};
 use crate::api::pod::{Phase, Pod};
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
@@ -53,6 +54,8 @@ pub enum Change {
     PodBound(PodId, NodeId),
     /// A pod's phase changed.
     PodPhase(PodId, Phase),
+    /// A pod's deletion was requested; it stops after its grace period.
+    PodTerminating(PodId),
     /// A pod was deleted.
     PodDeleted(PodId),
     /// A job was created.
@@ -145,6 +148,7 @@ pub struct Store {
     pods_on_node: Vec<Vec<PodId>>,
     jobs: Vec<Job>,
     priority_classes: BTreeMap<String, PriorityClass>,
+    pdbs: Vec<PodDisruptionBudget>,
     namespaces: Vec<String>,
     changes: Vec<Change>,
     events: Vec<Event>,
@@ -304,6 +308,32 @@ impl Store {
             self.unlink_from_node(pod);
         }
         self.changes.push(Change::PodPhase(pod, phase));
+    }
+
+    /// Requests a pod's deletion with its grace period (a `DELETE` without
+    /// `gracePeriodSeconds: 0`): a bound, running pod is marked terminating and the kubelet
+    /// removes it when the grace period ends; any other pod is deleted at once.
+    pub fn request_deletion(&mut self, pod: PodId, now: SimTime) {
+        let p = &mut self.pods[pod.0 as usize];
+        if p.status.deleted.is_some() || p.status.terminating.is_some() {
+            return;
+        }
+        if p.status.node.is_none() || p.phase().is_terminal() || p.spec.termination_grace_ms <= 0 {
+            self.delete_pod(pod, now);
+            return;
+        }
+        p.status.terminating = Some(now);
+        self.changes.push(Change::PodTerminating(pod));
+    }
+
+    /// PodDisruptionBudgets.
+    pub fn pdbs(&self) -> &[PodDisruptionBudget] {
+        &self.pdbs
+    }
+
+    /// Adds a PodDisruptionBudget.
+    pub fn add_pdb(&mut self, pdb: PodDisruptionBudget) {
+        self.pdbs.push(pdb);
     }
 
     /// Deletes a pod: its record stays for the outputs, its name and node place are freed.

@@ -4,6 +4,7 @@
 
 pub mod balanced_allocation;
 pub mod default_binder;
+pub mod default_preemption;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod names;
@@ -76,7 +77,7 @@ impl Registry {
     /// The in-tree plugins, the research ones included: one line each.
     pub fn in_tree() -> Registry {
         let mut r = Registry::empty();
-        let entries: [(&str, Factory); 21] = [
+        let entries: [(&str, Factory); 22] = [
             (
                 names::SCHEDULING_GATES,
                 Box::new(|_| Box::new(scheduling_gates::SchedulingGates)),
@@ -149,6 +150,10 @@ impl Registry {
             (
                 names::IMAGE_LOCALITY,
                 Box::new(|_| Box::new(image_locality::ImageLocality::default())),
+            ),
+            (
+                names::DEFAULT_PREEMPTION,
+                Box::new(|_| Box::new(default_preemption::DefaultPreemption)),
             ),
             (
                 names::DEFAULT_BINDER,

@@ -18,6 +18,8 @@ pub const NODE_RESOURCES_BALANCED_ALLOCATION: &str = "NodeResourcesBalancedAlloc
 pub const DEFAULT_BINDER: &str = "DefaultBinder";
 /// Spreads matching pods over topology domains.
 pub const POD_TOPOLOGY_SPREAD: &str = "PodTopologySpread";
+/// Evicts lower-priority pods when nothing fits (PostFilter).
+pub const DEFAULT_PREEMPTION: &str = "DefaultPreemption";
 /// Pod affinity and anti-affinity.
 pub const INTER_POD_AFFINITY: &str = "InterPodAffinity";
 /// Keeps gated pods out of the active queue.
@@ -49,7 +51,6 @@ pub const DOMINANT_RESOURCE_FAIRNESS: &str = "kubesim.io/DominantResourceFairnes
 pub const NOT_YET_MODELLED: &[&str] = &[
     "VolumeRestrictions",
     "NodeVolumeLimits",
-    "DefaultPreemption",
     "DynamicResources",
     "EBSLimits",
     "GCEPDLimits",

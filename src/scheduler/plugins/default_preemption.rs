@@ -1,0 +1,376 @@
+//! DefaultPreemption: when no node fits, evict lower-priority pods from one node
+//! (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`,
+//! `pkg/scheduler/framework/preemption/preemption.go`).
+//!
+//! 1. A pod with `preemptionPolicy: Never`, or one still waiting for the victims of an earlier
+//!    preemption on its nominated node, does not preempt.
+//! 2. Candidates are the nodes the filters rejected as `Unschedulable` (not `...AndUnresolvable`),
+//!    tried from a random offset; the dry run stops once it has a candidate without
+//!    PodDisruptionBudget violations and `max(10% of them, 100)` candidates in all.
+//! 3. On a node, every pod of strictly lower priority is removed; if the pod then passes the
+//!    filters, the removed pods are added back one by one, most important first (PDB-violating
+//!    ones before the others), and a pod that makes the preemptor stop fitting stays a victim.
+//! 4. The node is chosen by: fewest PDB violations, lowest highest-victim priority, lowest sum
+//!    of victim priorities (each shifted by 2^31), fewest victims, latest start among the
+//!    highest-priority victims, then walk order.
+//!
+//! The dry run re-runs the profile's filters on the node without the victims; plugins that
+//! read the index of bound pods (PodTopologySpread, InterPodAffinity) still count the victims
+//! (upstream removes them through PreFilter extensions), and nominated pods are not added to
+//! other pods' filters.
+
+use super::names;
+use crate::api::disruption::PodDisruptionBudget;
+use crate::api::pod::{Pod, PreemptionPolicy};
+use crate::engine::SimTime;
+use crate::scheduler::framework::{
+    Code, Nomination, Plugin, PostFilterInput, PostFilterPlugin, Status,
+};
+use crate::scheduler::profile::Diagnosis;
+use crate::store::{NodeId, PodId, Store};
+
+/// Status of a node with no lower-priority pod.
+pub const ERR_NO_VICTIMS: &str = "No preemption victims found for incoming pod";
+/// Status of a node whose rejection no eviction can fix.
+pub const ERR_NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
+
+/// The plugin.
+#[derive(Debug, Default)]
+pub struct DefaultPreemption;
+
+impl Plugin for DefaultPreemption {
+    fn name(&self) -> &str {
+        names::DEFAULT_PREEMPTION
+    }
+    fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
+        Some(self)
+    }
+}
+
+/// A node where evicting `victims` makes the pod fit.
+#[derive(Clone, Debug)]
+struct Candidate {
+    node: usize,
+    victims: Vec<PodId>,
+    pdb_violations: usize,
+}
+
+/// When a pod started, for the importance order (bound time before the containers start).
+fn start_time(p: &Pod) -> SimTime {
+    p.status
+        .started
+        .or(p.status.scheduled)
+        .unwrap_or(p.status.created)
+}
+
+/// Upstream's `MoreImportantPod`: higher priority, then earlier start.
+fn more_important(store: &Store, a: PodId, b: PodId) -> std::cmp::Ordering {
+    let (pa, pb) = (store.pod(a), store.pod(b));
+    pb.spec
+        .priority
+        .cmp(&pa.spec.priority)
+        .then(start_time(pa).cmp(&start_time(pb)))
+        .then(a.cmp(&b))
+}
+
+/// `disruptionsAllowed` of every budget, as the disruption controller would report it now.
+fn disruptions_allowed(store: &Store) -> Vec<i64> {
+    store
+        .pdbs()
+        .iter()
+        .map(|b| {
+            let (mut expected, mut healthy) = (0, 0);
+            for p in store.pods() {
+                let live = p.status.deleted.is_none() && !p.phase().is_terminal();
+                let selected = b
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| s.matches(&p.meta.labels));
+                if live && selected && p.meta.namespace == b.namespace {
+                    expected += 1;
+                    if p.status.ready.is_some() && p.status.terminating.is_none() {
+                        healthy += 1;
+                    }
+                }
+            }
+            b.disruptions_allowed(expected, healthy)
+        })
+        .collect()
+}
+
+/// Whether evicting `pod` would break a budget (decrementing the allowances it uses). As
+/// upstream, a budget with an empty selector covers nothing here.
+fn violates(pdbs: &[PodDisruptionBudget], allowed: &mut [i64], pod: &Pod) -> bool {
+    let mut violated = false;
+    for (b, left) in pdbs.iter().zip(allowed.iter_mut()) {
+        let covers = b.namespace == pod.meta.namespace
+            && b.selector
+                .as_ref()
+                .is_some_and(|s| !s.is_everything() && s.matches(&pod.meta.labels));
+        if covers {
+            *left -= 1;
+            violated |= *left < 0;
+        }
+    }
+    violated
+}
+
+impl DefaultPreemption {
+    /// The victims on one node, or why there are none.
+    fn select_victims(
+        &self,
+        pod: &Pod,
+        node: usize,
+        input: &PostFilterInput<'_>,
+        allowed: &[i64],
+    ) -> Result<Candidate, Status> {
+        let store = input.view.store;
+        let mut info = input.nodes.all()[node].clone();
+        let mut lower: Vec<PodId> = store
+            .pods_on_node(NodeId(node as u32))
+            .iter()
+            .copied()
+            .filter(|&v| store.pod(v).spec.priority < pod.spec.priority)
+            .collect();
+        if lower.is_empty() {
+            return Err(Status::unresolvable(ERR_NO_VICTIMS));
+        }
+        for &v in &lower {
+            info.remove_pod(store.pod(v));
+        }
+        let fits = (input.filters)(pod, &info);
+        if !fits.is_success() {
+            return Err(fits);
+        }
+        lower.sort_by(|&a, &b| more_important(store, a, b));
+        let mut left = allowed.to_vec();
+        let (violating, other): (Vec<PodId>, Vec<PodId>) = lower
+            .into_iter()
+            .partition(|&v| violates(store.pdbs(), &mut left, store.pod(v)));
+        let mut victims = Vec::new();
+        let mut pdb_violations = 0;
+        for (group, is_violating) in [(violating, true), (other, false)] {
+            for v in group {
+                let p = store.pod(v);
+                info.add_pod(p);
+                if !(input.filters)(pod, &info).is_success() {
+                    info.remove_pod(p);
+                    victims.push(v);
+                    pdb_violations += usize::from(is_violating);
+                }
+            }
+        }
+        victims.sort_by(|&a, &b| more_important(store, a, b));
+        Ok(Candidate {
+            node,
+            victims,
+            pdb_violations,
+        })
+    }
+}
+
+/// Upstream's `pickOneNodeForPreemption` over candidates in dry-run order.
+fn pick(store: &Store, candidates: &[Candidate]) -> usize {
+    if let Some(i) = candidates.iter().position(|c| c.victims.is_empty()) {
+        return i;
+    }
+    let prio = |v: &PodId| i64::from(store.pod(*v).spec.priority);
+    let mut left: Vec<usize> = (0..candidates.len()).collect();
+    let keep_min = |key: &dyn Fn(&Candidate) -> i64, left: &mut Vec<usize>| {
+        if let Some(best) = left.iter().map(|&i| key(&candidates[i])).min() {
+            left.retain(|&i| key(&candidates[i]) == best);
+        }
+    };
+    keep_min(&|c| c.pdb_violations as i64, &mut left);
+    keep_min(&|c| c.victims.first().map_or(i64::MIN, prio), &mut left);
+    keep_min(
+        &|c| c.victims.iter().map(|v| prio(v) + (1i64 << 31)).sum(),
+        &mut left,
+    );
+    keep_min(&|c| c.victims.len() as i64, &mut left);
+    // Latest start among the highest-priority victims: the most negated earliest time.
+    keep_min(
+        &|c| {
+            let top = c.victims.first().map_or(0, prio);
+            let earliest = c
+                .victims
+                .iter()
+                .filter(|v| prio(v) == top)
+                .map(|v| start_time(store.pod(*v)).ms())
+                .min()
+                .unwrap_or(0);
+            -earliest
+        },
+        &mut left,
+    );
+    left[0]
+}
+
+impl PostFilterPlugin for DefaultPreemption {
+    fn post_filter(
+        &self,
+        pod: &Pod,
+        input: &mut PostFilterInput<'_>,
+    ) -> (Status, Option<Nomination>) {
+        let store = input.view.store;
+        if pod.spec.preemption_policy == PreemptionPolicy::Never {
+            return (
+                Status::unschedulable("preemption: not eligible due to preemptionPolicy=Never."),
+                None,
+            );
+        }
+        if let Some(n) = pod.status.nominated_node {
+            let waiting = store.pods_on_node(NodeId(n)).iter().any(|&v| {
+                let p = store.pod(v);
+                p.status.terminating.is_some() && p.spec.priority < pod.spec.priority
+            });
+            if waiting {
+                return (
+                    Status::unschedulable(
+                        "preemption: not eligible due to a terminating pod on the nominated node.",
+                    ),
+                    None,
+                );
+            }
+        }
+        let all = input.nodes.indices();
+        let unschedulable: Vec<bool> = {
+            let mut v = vec![false; input.nodes.all().len()];
+            for &(n, code) in input.statuses {
+                if code == Code::Unschedulable {
+                    v[n] = true;
+                }
+            }
+            v
+        };
+        let potential: Vec<usize> = all.iter().copied().filter(|&n| unschedulable[n]).collect();
+        let mut diag = Diagnosis {
+            num_all_nodes: all.len(),
+            ..Default::default()
+        };
+        let not_helpful = |diag: &mut Diagnosis, except: &[usize]| {
+            for &n in all {
+                if !except.contains(&n) {
+                    diag.rejected
+                        .push((n, String::new(), Status::unresolvable(ERR_NOT_HELPFUL)));
+                }
+            }
+        };
+        if potential.is_empty() {
+            not_helpful(&mut diag, &[]);
+            return (
+                Status::unschedulable(format!("preemption: {}", diag.message())),
+                None,
+            );
+        }
+        let allowed = disruptions_allowed(store);
+        let len = potential.len();
+        let wanted = (len * 10 / 100).max(100).min(len);
+        let offset = (input.draw)(len);
+        let mut candidates = Vec::new();
+        let mut without_violations = 0;
+        for j in 0..len {
+            let node = potential[(offset + j) % len];
+            match self.select_victims(pod, node, input, &allowed) {
+                Ok(c) => {
+                    without_violations += usize::from(c.pdb_violations == 0);
+                    candidates.push(c);
+                    if without_violations > 0 && candidates.len() >= wanted {
+                        break;
+                    }
+                }
+                Err(s) => diag.rejected.push((node, String::new(), s)),
+            }
+        }
+        if candidates.is_empty() {
+            not_helpful(&mut diag, &potential);
+            return (
+                Status::unschedulable(format!("preemption: {}", diag.message())),
+                None,
+            );
+        }
+        let chosen = pick(store, &candidates);
+        let best = candidates.swap_remove(chosen);
+        (
+            Status::success(),
+            Some(Nomination {
+                node: best.node,
+                victims: best.victims,
+            }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::plugins::testing::pod;
+    use std::sync::Arc;
+
+    /// A store with pods of the given (priority, start second).
+    fn store(pods: &[(i32, i64)]) -> (Store, Vec<PodId>) {
+        let mut s = Store::new();
+        let ids = pods
+            .iter()
+            .enumerate()
+            .map(|(i, &(prio, start))| {
+                let mut p = pod(&format!("p{i}"), 100, 0);
+                Arc::make_mut(&mut p.spec).priority = prio;
+                let id = s.create_pod(p);
+                s.pod_status_mut(id).started = Some(SimTime(start * 1000));
+                id
+            })
+            .collect();
+        (s, ids)
+    }
+
+    fn cand(node: usize, victims: &[PodId], pdb_violations: usize) -> Candidate {
+        Candidate {
+            node,
+            victims: victims.to_vec(),
+            pdb_violations,
+        }
+    }
+
+    #[test]
+    fn candidate_order_follows_upstream_criteria() {
+        let (s, p) = store(&[(10, 0), (5, 0), (5, 0), (1, 0), (5, 7), (5, 3)]);
+        // Fewest PDB violations first.
+        let cs = [cand(0, &[p[3]], 1), cand(1, &[p[0]], 0)];
+        assert_eq!(pick(&s, &cs), 1);
+        // Then the lowest highest-victim priority.
+        let cs = [cand(0, &[p[0]], 0), cand(1, &[p[1], p[2]], 0)];
+        assert_eq!(pick(&s, &cs), 1);
+        // Then the smallest priority sum.
+        let cs = [cand(0, &[p[1], p[2]], 0), cand(1, &[p[1], p[3]], 0)];
+        assert_eq!(pick(&s, &cs), 1);
+        // Then the latest start among the highest-priority victims.
+        let cs = [cand(0, &[p[5]], 0), cand(1, &[p[4]], 0)];
+        assert_eq!(pick(&s, &cs), 1);
+        // A node without victims wins at once.
+        let cs = [cand(0, &[p[3]], 0), cand(1, &[], 0)];
+        assert_eq!(pick(&s, &cs), 1);
+    }
+
+    #[test]
+    fn a_budget_is_broken_only_past_its_allowance() {
+        use crate::api::disruption::IntOrPercent;
+        use crate::api::selector::LabelSelector;
+        let budget = PodDisruptionBudget {
+            name: "b".into(),
+            namespace: "default".into(),
+            selector: Some(LabelSelector::parse("app=db").unwrap()),
+            min_available: Some(IntOrPercent::Int(1)),
+            max_unavailable: None,
+        };
+        let mut db = pod("db", 100, 0);
+        let mut labels = crate::api::Labels::new();
+        labels.insert("app".into(), "db".into());
+        db.meta.labels = Arc::new(labels);
+        let mut allowed = vec![1];
+        assert!(!violates(std::slice::from_ref(&budget), &mut allowed, &db));
+        assert!(violates(std::slice::from_ref(&budget), &mut allowed, &db));
+        // Other pods are not covered.
+        assert!(!violates(&[budget], &mut allowed, &pod("web", 100, 0)));
+    }
+}
