@@ -6,6 +6,9 @@
 //!   skip them);
 //! - `anti-affinity/5000-nodes`: 50,000 bound pods of 100 apps, each with required
 //!   anti-affinity to its own app per node; every incoming pod has the same term.
+//! - `preemption/5000-nodes`: every node full of low-priority pods; each decision is a
+//!   high-priority pod that must preempt (the PostFilter dry run over `max(10%, 100)` nodes).
+//!   Only the cycle is timed; restoring the cluster afterwards is not.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubesim::api::pod::{Container, Phase, Pod, PodSpec, PodStatus, RestartPolicy};
@@ -19,6 +22,7 @@ use kubesim::scheduler::{Scheduler, SchedulerEvent};
 use kubesim::store::{Change, Store};
 use std::hint::black_box;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn node(i: usize) -> Node {
     let alloc = Resources {
@@ -163,6 +167,58 @@ impl Bench {
     }
 
     /// Creates one pod, runs one cycle; with `finish`, the pod completes at once.
+    /// Every node full of 4-CPU pods of priority 0.
+    fn full(nodes: usize) -> Bench {
+        let mut b = Bench::empty(nodes);
+        b.specs.push(spec(4000, 8 << 30));
+        b.labels.push(Arc::default());
+        for _ in 0..(nodes * 4) {
+            b.decide(false);
+        }
+        b
+    }
+
+    /// One high-priority pod that must preempt: the time of its cycle. Afterwards the victims
+    /// go at once and a low-priority pod takes their place again.
+    fn preempt(&mut self) -> Duration {
+        self.n += 1;
+        let mut spec = (*self.specs[0]).clone();
+        spec.priority = 1000;
+        let pod = Pod {
+            meta: ObjectMeta {
+                name: format!("high{}", self.n),
+                namespace: "default".into(),
+                ..Default::default()
+            },
+            spec: Arc::new(spec),
+            status: PodStatus::default(),
+        };
+        let id = self.store.create_pod(pod);
+        self.deliver();
+        let mut out = Outbox::new(SimTime::ZERO);
+        let started = Instant::now();
+        self.scheduler
+            .handle(SchedulerEvent::ScheduleOne, &mut self.store, &mut out);
+        let took = started.elapsed();
+        out.drain().for_each(drop);
+        self.deliver();
+        let terminating: Vec<_> = (0..self.store.pods().len() as u32)
+            .map(kubesim::store::PodId)
+            .filter(|&p| {
+                let s = &self.store.pod(p).status;
+                s.terminating.is_some() && s.deleted.is_none()
+            })
+            .collect();
+        assert!(!terminating.is_empty(), "the pod preempted");
+        for v in terminating {
+            self.store.delete_pod(v, SimTime::ZERO);
+        }
+        self.store.delete_pod(id, SimTime::ZERO);
+        self.deliver();
+        self.decide(false);
+        took
+    }
+
     fn decide(&mut self, finish: bool) {
         self.n += 1;
         let k = (self.n % self.specs.len() as u64) as usize;
@@ -203,6 +259,11 @@ fn decisions(c: &mut Criterion) {
     let mut b = Bench::anti_affinity(5000, 50_000);
     g.bench_function("anti-affinity/5000-nodes", |bench| {
         bench.iter(|| b.decide(black_box(true)))
+    });
+    drop(b);
+    let mut b = Bench::full(5000);
+    g.bench_function("preemption/5000-nodes", |bench| {
+        bench.iter_custom(|iters| (0..iters).map(|_| b.preempt()).sum())
     });
     g.finish();
 }

@@ -61,7 +61,7 @@ fn explains_the_chosen_node_the_scores_and_the_failed_scheduling_message() {
         "{text}"
     );
     assert!(
-        text.contains("weights: InterPodAffinity 2, NodeAffinity 2, NodeResourcesBalancedAllocation 1, NodeResourcesFit 1, PodTopologySpread 2, TaintToleration 3"),
+        text.contains("weights: ImageLocality 1, InterPodAffinity 2, NodeAffinity 2, NodeResourcesBalancedAllocation 1, NodeResourcesFit 1, PodTopologySpread 2, TaintToleration 3"),
         "{text}"
     );
     let header = text

@@ -90,8 +90,8 @@ fn volumes_ports_images_and_gates_scenario() {
     assert_eq!(gated[REASON], "");
 
     // Claims that do not exist or cannot bind.
-    assert!(events.contains("Warning,FailedScheduling,Pod/default/orphan,\"0/4 nodes are available: persistentvolumeclaim \"\"does-not-exist\"\" not found.\""));
-    assert!(events.contains("Warning,FailedScheduling,Pod/default/big-data,0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims."));
+    assert!(events.contains("Warning,FailedScheduling,Pod/default/orphan,\"0/4 nodes are available: persistentvolumeclaim \"\"does-not-exist\"\" not found. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling..\""));
+    assert!(events.contains("Warning,FailedScheduling,Pod/default/big-data,0/4 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."));
     assert_eq!(row(&pods, "orphan")[PHASE], "Pending");
 }
 

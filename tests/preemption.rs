@@ -64,7 +64,7 @@ fn critical_pods_preempt_one_victim_each_and_wait_for_its_grace_period() {
     // preemptionPolicy: Never waits, and says why.
     assert_eq!(row(&pods, "polite-1")[4], "Pending");
     assert!(events.contains(
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.."
     ));
     // scheduling.jsonl records the nomination and the victims.
     let jsonl = std::fs::read_to_string(out.join("scheduling.jsonl")).unwrap();
@@ -97,6 +97,6 @@ fn same_priority_pods_never_preempt_each_other() {
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
     assert!(!events.contains(",Preempted,"));
     assert!(events.contains(
-        "preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
+        "preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.."
     ));
 }

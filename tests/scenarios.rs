@@ -80,8 +80,8 @@ fn quickstart_schedules_completes_and_explains_pending_pods() {
 
     let events = read(&out, "events.csv");
     assert!(events.starts_with("time_s,type,reason,object,message\n"));
-    assert!(events.contains("Warning,FailedScheduling,Pod/default/too-big,\"0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 Insufficient cpu.\""));
-    assert!(events.contains("Warning,FailedScheduling,Pod/default/wants-ssd,\"0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 node(s) didn't match Pod's node affinity/selector.\""));
+    assert!(events.contains("Warning,FailedScheduling,Pod/default/too-big,\"0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod..\""));
+    assert!(events.contains("Warning,FailedScheduling,Pod/default/wants-ssd,\"0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling..\""));
     assert!(events.contains(
         "Normal,Scheduled,Pod/default/trainer,Successfully assigned default/trainer to gpu-1"
     ));
@@ -302,7 +302,7 @@ fn csv_trace_replays_every_row() {
 /// The quickstart's output digest, pinned. It changes when behaviour changes on purpose (then
 /// update it, and say why in the commit) or when a dependency bump changes the random draws
 /// (then investigate: runs must stay reproducible across versions of kubesim's dependencies).
-const QUICKSTART_SHA256: &str = "45d9589f2b9b8e62bced6be367d2da81a485f264d3bf7de34ee40bd0ea9a6868";
+const QUICKSTART_SHA256: &str = "57485dc8031812a71ae3cca3ca8db21cf94df535b1ddaeb1639870e1367d1c0d";
 
 #[test]
 fn quickstart_output_digest_is_pinned() {

@@ -496,7 +496,8 @@ impl Scheduler {
                         preemption = Some(self.nominate(pod_id, nomination, store, now));
                     }
                     Some((status, _)) => {
-                        msg = format!("{msg} {}", status.reasons.join(", "));
+                        // Upstream's FitError appends the PostFilter message as " %v.".
+                        msg = format!("{msg} {}.", status.reasons.join(", "));
                         preemption = Some(PreemptionRecord::default());
                     }
                     None => {}

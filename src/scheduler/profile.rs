@@ -56,6 +56,8 @@ pub struct Diagnosis {
     pub rejected: Vec<(usize, String, Status)>,
     /// A PreFilter rejection that failed every node.
     pub pre_filter_message: Option<String>,
+    /// The code of that PreFilter rejection (every node has it, for PostFilter).
+    pub pre_filter_code: Option<Code>,
     /// Number of nodes in the cluster.
     pub num_all_nodes: usize,
     /// Events that can help: the union over the rejecting plugins.
@@ -420,6 +422,7 @@ impl Profile {
                 }
                 _ => {
                     diag.pre_filter_message = Some(status.reasons.join(", "));
+                    diag.pre_filter_code = Some(status.code);
                     diag.requeue_on = self.plugins[pi].events_to_register();
                     return CycleResult::Unschedulable(diag);
                 }
@@ -642,8 +645,11 @@ impl Profile {
         if self.post_filter.is_empty() {
             return None;
         }
-        let statuses: Vec<(usize, Code)> =
-            diag.rejected.iter().map(|(n, _, s)| (*n, s.code)).collect();
+        let statuses: Vec<(usize, Code)> = match diag.pre_filter_code {
+            // A PreFilter rejection holds for every node.
+            Some(code) => cluster.indices().iter().map(|&n| (n, code)).collect(),
+            None => diag.rejected.iter().map(|(n, _, s)| (*n, s.code)).collect(),
+        };
         let filters = |p: &Pod, n: &NodeInfo| -> Status {
             for &pi in &self.filter {
                 if self.last_filter_skip.contains(&pi) {
