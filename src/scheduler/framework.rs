@@ -49,13 +49,17 @@ impl Code {
     }
 }
 
+/// One reason of a [`Status`]: a fixed upstream text or a formatted one.
+pub type Reason = std::borrow::Cow<'static, str>;
+
 /// What a plugin call returned: a code and the reasons, in upstream wording.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     /// The outcome class.
     pub code: Code,
-    /// Human-readable reasons (for events and `explain`).
-    pub reasons: Vec<String>,
+    /// Human-readable reasons (for events and `explain`); the fixed upstream reasons are
+    /// borrowed, so rejecting thousands of nodes allocates no strings.
+    pub reasons: Vec<Reason>,
 }
 
 impl Status {
@@ -76,7 +80,7 @@ impl Status {
     }
 
     /// Unschedulable with one reason.
-    pub fn unschedulable(reason: impl Into<String>) -> Status {
+    pub fn unschedulable(reason: impl Into<Reason>) -> Status {
         Status {
             code: Code::Unschedulable,
             reasons: vec![reason.into()],
@@ -84,7 +88,7 @@ impl Status {
     }
 
     /// UnschedulableAndUnresolvable with one reason.
-    pub fn unresolvable(reason: impl Into<String>) -> Status {
+    pub fn unresolvable(reason: impl Into<Reason>) -> Status {
         Status {
             code: Code::UnschedulableAndUnresolvable,
             reasons: vec![reason.into()],
@@ -92,7 +96,7 @@ impl Status {
     }
 
     /// An internal error.
-    pub fn error(message: impl Into<String>) -> Status {
+    pub fn error(message: impl Into<Reason>) -> Status {
         Status {
             code: Code::Error,
             reasons: vec![message.into()],

@@ -53,7 +53,7 @@ pub type PluginsByPoint = Vec<(&'static str, Vec<String>)>;
 #[derive(Clone, Debug, Default)]
 pub struct Diagnosis {
     /// Rejected nodes: (node index, plugin, status).
-    pub rejected: Vec<(usize, String, Status)>,
+    pub rejected: Vec<(usize, Status)>,
     /// A PreFilter rejection that failed every node.
     pub pre_filter_message: Option<String>,
     /// The code of that PreFilter rejection (every node has it, for PostFilter).
@@ -77,9 +77,9 @@ impl Diagnosis {
             return msg;
         }
         let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, _, s) in &self.rejected {
+        for (_, s) in &self.rejected {
             for r in &s.reasons {
-                *histogram.entry(r.as_str()).or_default() += 1;
+                *histogram.entry(r.as_ref()).or_default() += 1;
             }
         }
         let mut parts: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
@@ -517,17 +517,16 @@ impl Profile {
                         self.plugins[pi].name()
                     ));
                 }
-                let plugin = self.plugins[pi].name().to_string();
                 if let Some(d) = detail.as_deref_mut() {
                     d.filter.push(FilterEntry {
                         node: ni,
                         code: st.code,
-                        plugin: Some(plugin.clone()),
+                        plugin: Some(self.plugins[pi].name().to_string()),
                         reason: st.reasons.join(", "),
                     });
                 }
                 diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
-                diag.rejected.push((ni, plugin, st));
+                diag.rejected.push((ni, st));
             }
         }
         *next_start = (*next_start + processed) % num_all.max(1);
@@ -648,7 +647,7 @@ impl Profile {
         let statuses: Vec<(usize, Code)> = match diag.pre_filter_code {
             // A PreFilter rejection holds for every node.
             Some(code) => cluster.indices().iter().map(|&n| (n, code)).collect(),
-            None => diag.rejected.iter().map(|(n, _, s)| (*n, s.code)).collect(),
+            None => diag.rejected.iter().map(|(n, s)| (*n, s.code)).collect(),
         };
         let filters = |p: &Pod, n: &NodeInfo| -> Status {
             for &pi in &self.filter {

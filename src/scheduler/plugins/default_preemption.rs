@@ -252,7 +252,7 @@ impl PostFilterPlugin for DefaultPreemption {
             for &n in all {
                 if !except.contains(&n) {
                     diag.rejected
-                        .push((n, String::new(), Status::unresolvable(ERR_NOT_HELPFUL)));
+                        .push((n, Status::unresolvable(ERR_NOT_HELPFUL)));
                 }
             }
         };
@@ -279,7 +279,7 @@ impl PostFilterPlugin for DefaultPreemption {
                         break;
                     }
                 }
-                Err(s) => diag.rejected.push((node, String::new(), s)),
+                Err(s) => diag.rejected.push((node, s)),
             }
         }
         if candidates.is_empty() {

@@ -10,7 +10,7 @@ pub use crate::api::scheduler_config::{
 };
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
+    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, Reason,
     ScorePlugin, Status, filter_where,
 };
 
@@ -167,7 +167,7 @@ impl FilterPlugin for NodeResourcesFit {
         let a = &node.allocatable;
         let u = &node.requested;
         let p = &pod.spec.requests;
-        let mut reasons: Vec<String> = Vec::new();
+        let mut reasons: Vec<Reason> = Vec::new();
         if i64::from(node.hot.pod_count) + 1 > a.pods {
             reasons.push(ERR_TOO_MANY_PODS.into());
         }
@@ -194,7 +194,7 @@ impl FilterPlugin for NodeResourcesFit {
         }
         for (name, want) in &p.scalars {
             if *want > 0 && !self.ignored(name) && a.scalar(name) < want + u.scalar(name) {
-                reasons.push(format!("Insufficient {name}"));
+                reasons.push(format!("Insufficient {name}").into());
             }
         }
         if reasons.is_empty() {

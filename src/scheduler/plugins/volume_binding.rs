@@ -214,10 +214,10 @@ impl FilterPlugin for VolumeBinding {
         let plan = self.plan(&node.node.meta.labels, node.name());
         let mut reasons = Vec::new();
         if plan.node_conflict {
-            reasons.push(ERR_REASON_NODE_CONFLICT.to_string());
+            reasons.push(ERR_REASON_NODE_CONFLICT.into());
         }
         if plan.bind_conflict {
-            reasons.push(ERR_REASON_BIND_CONFLICT.to_string());
+            reasons.push(ERR_REASON_BIND_CONFLICT.into());
         }
         if reasons.is_empty() {
             Status::success()
@@ -412,7 +412,7 @@ mod tests {
             plugin.filter(&p, &zone_node("n2", "b")),
             Status {
                 code: Code::UnschedulableAndUnresolvable,
-                reasons: vec![ERR_REASON_BIND_CONFLICT.to_string()],
+                reasons: vec![ERR_REASON_BIND_CONFLICT.into()],
             }
         );
         let plan = plugin.plan(&a.node.meta.labels, a.name());
