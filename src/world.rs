@@ -114,6 +114,9 @@ impl World {
         for pdb in &scenario.pdbs {
             store.add_pdb(pdb.clone());
         }
+        for svc in &scenario.services {
+            store.add_service(svc.clone());
+        }
         let mut world = World {
             queue: EventQueue::new(),
             store,

@@ -123,6 +123,18 @@ spec:
           podAffinityTerm:
             topologyKey: ""
   containers: [{name: c, image: x}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {"bad key!": web}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: b}
+spec:
+  minAvailable: "150%"
 "#,
     )
     .unwrap();
@@ -135,6 +147,8 @@ spec:
         "spec.topologySpreadConstraints[0].whenUnsatisfiable: expected DoNotSchedule or ScheduleAnyway, got \"Sometimes\"",
         "preferredDuringSchedulingIgnoredDuringExecution[0].weight: must be between 1 and 100, got 500",
         "podAffinityTerm.topologyKey: must not be empty",
+        "spec.selector.bad key!:",
+        "spec.minAvailable: expected a count or a percentage such as \"50%\", got \"150%\"",
     ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }

@@ -19,6 +19,7 @@ pub mod quantity;
 pub mod resources;
 pub mod scheduler_config;
 pub mod selector;
+pub mod service;
 pub mod taint;
 pub mod volume;
 

@@ -521,6 +521,7 @@ enum KnownKind {
     Namespace,
     SchedulerConfig,
     PodDisruptionBudget,
+    Service,
     PersistentVolume,
     PersistentVolumeClaim,
     StorageClass,
@@ -536,6 +537,7 @@ fn known_kind(kind: &str) -> Option<KnownKind> {
         "Namespace" => KnownKind::Namespace,
         "KubeSchedulerConfiguration" => KnownKind::SchedulerConfig,
         "PodDisruptionBudget" => KnownKind::PodDisruptionBudget,
+        "Service" => KnownKind::Service,
         "PersistentVolume" => KnownKind::PersistentVolume,
         "PersistentVolumeClaim" => KnownKind::PersistentVolumeClaim,
         "StorageClass" => KnownKind::StorageClass,
@@ -563,6 +565,7 @@ impl<'de> DeserializeSeed<'de> for KindSeed {
             KnownKind::PodDisruptionBudget => {
                 Manifest::PodDisruptionBudget(Box::new(raw::PodDisruptionBudget::deserialize(d)?))
             }
+            KnownKind::Service => Manifest::Service(Box::new(raw::Service::deserialize(d)?)),
             KnownKind::SchedulerConfig => Manifest::KubeSchedulerConfiguration(Box::new(
                 raw::KubeSchedulerConfiguration::deserialize(d)?,
             )),

@@ -4,6 +4,7 @@ use crate::api::Distribution;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
+use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
@@ -107,6 +108,8 @@ pub struct Scenario {
     pub namespace_labels: BTreeMap<String, Labels>,
     /// PodDisruptionBudgets.
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// Services.
+    pub services: Vec<Service>,
     /// The scheduler configuration (default profile when none was given).
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.

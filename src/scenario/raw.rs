@@ -118,6 +118,8 @@ pub enum Manifest {
     Namespace(Namespace),
     /// `policy/v1` `PodDisruptionBudget`.
     PodDisruptionBudget(Box<PodDisruptionBudget>),
+    /// `v1` `Service`.
+    Service(Box<Service>),
     /// `kubescheduler.config.k8s.io/v1` `KubeSchedulerConfiguration`.
     KubeSchedulerConfiguration(Box<KubeSchedulerConfiguration>),
     /// `v1` `PersistentVolume`.
@@ -144,6 +146,7 @@ impl Manifest {
             Manifest::PriorityClass(_) => "PriorityClass",
             Manifest::Namespace(_) => "Namespace",
             Manifest::PodDisruptionBudget(_) => "PodDisruptionBudget",
+            Manifest::Service(_) => "Service",
             Manifest::KubeSchedulerConfiguration(_) => "KubeSchedulerConfiguration",
             Manifest::PersistentVolume(_) => "PersistentVolume",
             Manifest::PersistentVolumeClaim(_) => "PersistentVolumeClaim",
@@ -162,6 +165,7 @@ impl Manifest {
             Manifest::PriorityClass(p) => Some(&p.metadata),
             Manifest::Namespace(n) => Some(&n.metadata),
             Manifest::PodDisruptionBudget(p) => Some(&p.metadata),
+            Manifest::Service(s) => Some(&s.metadata),
             Manifest::PersistentVolume(v) => Some(&v.metadata),
             Manifest::PersistentVolumeClaim(c) => Some(&c.metadata),
             Manifest::StorageClass(c) => Some(&c.metadata),
@@ -564,6 +568,25 @@ pub struct LabelSelectorRequirement {
     /// Values.
     #[serde(default)]
     pub values: Vec<String>,
+}
+
+/// A `v1` Service (the selector; ports and the rest are ignored for now).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Service {
+    /// Metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Spec.
+    #[serde(default)]
+    pub spec: ServiceSpec,
+}
+
+/// Service spec.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ServiceSpec {
+    /// Pods selected by label equality.
+    pub selector: BTreeMap<String, String>,
 }
 
 /// A `policy/v1` PodDisruptionBudget.

@@ -26,6 +26,7 @@ use crate::api::scheduler_config::{
 use crate::api::selector::{
     LabelSelector, Operator, Requirement, validate_label_key, validate_label_value,
 };
+use crate::api::service::Service;
 use crate::api::taint::{Taint, TaintEffect, Toleration, TolerationOperator};
 use crate::api::{ContainerImage, Distribution, JobSpec, Labels, Node, PriorityClass, Resources};
 use crate::engine::SimTime;
@@ -62,6 +63,7 @@ struct Resolver {
     namespaces: Vec<String>,
     namespace_labels: BTreeMap<String, Labels>,
     pdbs: Vec<PodDisruptionBudget>,
+    services: Vec<Service>,
 }
 
 impl Resolver {
@@ -219,6 +221,19 @@ pub fn load_scenario_checked(
                         preemption_policy: policy,
                     },
                 );
+            }
+            Manifest::Service(svc) => {
+                let Some(name) = svc.metadata.name.clone() else {
+                    r.doc(d, "metadata.name", "is required");
+                    continue;
+                };
+                let namespace = namespace(&mut r, d, svc.metadata.namespace.as_ref());
+                check_labels(&mut r, d, "spec.selector", &svc.spec.selector);
+                r.services.push(Service {
+                    name,
+                    namespace,
+                    selector: svc.spec.selector.clone(),
+                });
             }
             Manifest::PodDisruptionBudget(p) => {
                 if let Some(b) = disruption_budget(&mut r, d, p) {
@@ -487,6 +502,7 @@ pub fn load_scenario_checked(
         namespaces: r.namespaces,
         namespace_labels: r.namespace_labels,
         pdbs: r.pdbs,
+        services: r.services,
         scheduler,
         timings,
         arrivals,

@@ -415,8 +415,11 @@ impl Scheduler {
             self.order_stale = false;
         }
         // Pods that count other pods need their selectors indexed before the cycle.
-        if pod.spec.pod_affinity.is_some() || !pod.spec.topology_spread_constraints.is_empty() {
-            for m in self.pods.prepare(pod) {
+        if pod.spec.pod_affinity.is_some()
+            || !pod.spec.topology_spread_constraints.is_empty()
+            || !store.services().is_empty()
+        {
+            for m in self.pods.prepare(pod, store.services()) {
                 let counted = &self.counted;
                 let bound = counted
                     .iter()

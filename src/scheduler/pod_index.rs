@@ -17,9 +17,13 @@
 
 use crate::api::Labels;
 use crate::api::node::Node;
+use crate::api::node::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::api::pod::Pod;
-use crate::api::pod_affinity::{PodAffinityTerm, TopologySpreadConstraint};
+use crate::api::pod_affinity::{
+    InclusionPolicy, PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
+};
 use crate::api::selector::{LabelSelector, Operator, Requirement};
+use crate::api::service::Service;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -298,7 +302,7 @@ impl PodIndex {
     /// Registers the topology keys the constraints and terms of `pod` need, and returns the
     /// matchers they need that are not registered yet (to pass to
     /// [`PodIndex::ensure_matcher`] with the bound pods).
-    pub fn prepare(&mut self, pod: &Pod) -> Vec<Matcher> {
+    pub fn prepare(&mut self, pod: &Pod, services: &[Service]) -> Vec<Matcher> {
         let mut missing: Vec<Matcher> = Vec::new();
         let mut need = |idx: &PodIndex, m: Option<Matcher>| {
             if let Some(m) = m
@@ -308,7 +312,8 @@ impl PodIndex {
                 missing.push(m);
             }
         };
-        for c in &pod.spec.topology_spread_constraints {
+        let defaults = system_default_constraints(pod, services);
+        for c in pod.spec.topology_spread_constraints.iter().chain(&defaults) {
             self.ensure_key(&c.topology_key);
             need(self, Matcher::for_spread(pod, c));
         }
@@ -468,6 +473,46 @@ impl PodIndex {
         }
         out
     }
+}
+
+/// The system default spread constraints (`systemDefaultConstraints` in
+/// `pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`): for a pod without
+/// constraints of its own that a Service selects, ScheduleAnyway over hostnames (maxSkew 3)
+/// and zones (maxSkew 5), counting pods matched by the merged selectors of the Services that
+/// select it (upstream's `DefaultSelector`, which also merges ReplicaSets, StatefulSets and
+/// ReplicationControllers, not modelled yet).
+pub fn system_default_constraints(
+    pod: &Pod,
+    services: &[Service],
+) -> Vec<TopologySpreadConstraint> {
+    if !pod.spec.topology_spread_constraints.is_empty() {
+        return Vec::new();
+    }
+    let mut merged = Labels::new();
+    for s in services {
+        if s.selects(&pod.meta.namespace, &pod.meta.labels) {
+            merged.extend(s.selector.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    if merged.is_empty() {
+        return Vec::new();
+    }
+    let Ok(selector) = LabelSelector::from_parts(&merged, &[]) else {
+        return Vec::new();
+    };
+    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
+        .into_iter()
+        .map(|(key, max_skew)| TopologySpreadConstraint {
+            max_skew,
+            topology_key: key.to_string(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            label_selector: Some(selector.clone()),
+            min_domains: None,
+            node_affinity_policy: InclusionPolicy::Honor,
+            node_taints_policy: InclusionPolicy::Ignore,
+            match_label_keys: Vec::new(),
+        })
+        .collect()
 }
 
 /// The AND of a pod's required affinity terms (upstream counts, for required affinity, the

@@ -12,6 +12,7 @@ pub use check::check_invariants;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::event::{Event, EventType, Message};
 use crate::api::pod::{Phase, Pod};
+use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{ContainerImage, JobSpec, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
@@ -149,6 +150,7 @@ pub struct Store {
     jobs: Vec<Job>,
     priority_classes: BTreeMap<String, PriorityClass>,
     pdbs: Vec<PodDisruptionBudget>,
+    services: Vec<Service>,
     namespaces: Vec<String>,
     changes: Vec<Change>,
     events: Vec<Event>,
@@ -329,6 +331,16 @@ impl Store {
     /// PodDisruptionBudgets.
     pub fn pdbs(&self) -> &[PodDisruptionBudget] {
         &self.pdbs
+    }
+
+    /// Services.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// Adds a Service.
+    pub fn add_service(&mut self, service: Service) {
+        self.services.push(service);
     }
 
     /// Adds a PodDisruptionBudget.

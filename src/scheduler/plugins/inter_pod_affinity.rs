@@ -395,7 +395,7 @@ mod tests {
         }
 
         fn prepare(&mut self, p: &Pod) {
-            for m in self.index.prepare(p) {
+            for m in self.index.prepare(p, &[]) {
                 let bound = self.bound.iter().map(|(p, n)| (p, *n));
                 self.index.ensure_matcher(&m, bound);
             }

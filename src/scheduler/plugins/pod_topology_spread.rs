@@ -8,9 +8,9 @@
 //! [`PodIndex`](crate::scheduler::pod_index::PodIndex), kept up to date as pods bind, so a
 //! cycle costs O(nodes) rather than O(pods).
 //!
-//! kubesim has no Services, ReplicaSets or StatefulSets yet, so the system default constraints
-//! (which take their selector from those objects) never apply: a pod without constraints of
-//! its own is not spread.
+//! A pod without constraints of its own gets the system defaults when a Service selects it
+//! (kubesim has no ReplicaSets, ReplicationControllers or StatefulSets yet, whose selectors
+//! upstream adds too).
 
 use super::names;
 use crate::api::affinity::node_selector_matches;
@@ -20,10 +20,12 @@ use crate::api::pod_affinity::{InclusionPolicy, TopologySpreadConstraint, WhenUn
 use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
-    PreScorePlugin, ScorePlugin, Status,
+    ClusterEvents, ClusterView, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin,
+    PreFilterResult, PreScorePlugin, ScorePlugin, Status,
 };
-use crate::scheduler::pod_index::{KeyId, Matcher, NO_DOMAIN, PodIndex};
+use crate::scheduler::pod_index::{
+    KeyId, Matcher, NO_DOMAIN, PodIndex, system_default_constraints,
+};
 
 /// Reason when a node lacks a constraint's topology key.
 pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
@@ -55,6 +57,8 @@ struct Resolved {
 pub struct PodTopologySpread {
     hard: Vec<Resolved>,
     soft: Vec<Resolved>,
+    /// Whether the soft constraints are the pod's own (nodes missing a key are ignored).
+    require_all: bool,
 }
 
 impl Plugin for PodTopologySpread {
@@ -232,29 +236,54 @@ const IGNORED: i64 = -1;
 impl PreScorePlugin for PodTopologySpread {
     /// Resolves the soft constraints over the candidate nodes; Skip without any.
     fn pre_score(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> Status {
+        self.pre_score_with(pod, nodes, ClusterView::empty())
+    }
+
+    /// The pod's soft constraints, or the system defaults for a pod without any constraint
+    /// that a Service selects.
+    fn pre_score_with(&mut self, pod: &Pod, nodes: NodeSet<'_>, view: ClusterView<'_>) -> Status {
         self.soft.clear();
-        let cs = constraints(pod, WhenUnsatisfiable::ScheduleAnyway);
+        let own = pod.spec.topology_spread_constraints.is_empty();
+        let cs: Vec<TopologySpreadConstraint> = if own {
+            system_default_constraints(pod, view.store.services())
+        } else {
+            constraints(pod, WhenUnsatisfiable::ScheduleAnyway)
+                .into_iter()
+                .cloned()
+                .collect()
+        };
         if cs.is_empty() {
             return Status::skip();
         }
+        // With its own constraints a pod ignores nodes missing a key; with the system defaults
+        // such nodes are scored on the keys they have.
+        self.require_all = !own;
         let index = nodes.pods();
         let all = nodes.all();
-        let eligible: Vec<bool> = all.iter().map(|n| counted(pod, n, &cs)).collect();
+        let refs: Vec<&TopologySpreadConstraint> = cs.iter().collect();
         let has_all_keys = |n: &NodeInfo| {
             cs.iter()
                 .all(|c| n.node.meta.labels.contains_key(&c.topology_key))
         };
-        let candidates: Vec<&NodeInfo> = nodes.iter().filter(|n| has_all_keys(n)).collect();
+        let candidates: Vec<&NodeInfo> = nodes
+            .iter()
+            .filter(|n| !self.require_all || has_all_keys(n))
+            .collect();
         for c in &cs {
             let Some(key) = index.key(&c.topology_key) else {
                 return Status::error(format!("topology key {:?} not indexed", c.topology_key));
             };
+            let eligible: Vec<bool> = if self.require_all {
+                all.iter().map(|n| counted(pod, n, &refs)).collect()
+            } else {
+                all.iter().map(|n| counted(pod, n, &[c])).collect()
+            };
             let hostname = c.topology_key == LABEL_HOSTNAME;
+            let domains = index.domains(key);
             let size = if hostname {
                 candidates.len()
             } else {
                 let mut seen = vec![false; index.domain_count(key)];
-                let domains = index.domains(key);
                 for n in &candidates {
                     let d = domains[n.id.0 as usize];
                     if d != NO_DOMAIN {
@@ -274,7 +303,7 @@ impl PreScorePlugin for PodTopologySpread {
                 domain_counts(index, pod, c, key, &eligible).0
             };
             self.soft.push(Resolved {
-                domains: index.domains(key).to_vec(),
+                domains: domains.to_vec(),
                 max_skew: i64::from(c.max_skew),
                 counts,
                 self_match: false,
@@ -295,7 +324,10 @@ impl ScorePlugin for PodTopologySpread {
         for c in &self.soft {
             let d = c.domain_of(node);
             if d == NO_DOMAIN {
-                return IGNORED;
+                if self.require_all {
+                    return IGNORED;
+                }
+                continue;
             }
             let count = match &c.per_node {
                 Some(per_node) => u64::from(per_node[node.id.0 as usize]),
@@ -370,6 +402,7 @@ mod tests {
                 let mut n = with_labels(node(&name, 4000, 1 << 30), &[("zone", z)]);
                 let mut labels = (*n.node.meta.labels).clone();
                 labels.insert(LABEL_HOSTNAME.into(), name.clone());
+                labels.insert(crate::api::node::LABEL_ZONE.into(), z.to_string());
                 Arc::make_mut(&mut n.node).meta.labels = Arc::new(labels);
                 n.id = crate::store::NodeId(i as u32);
                 n
@@ -381,7 +414,7 @@ mod tests {
         }
         let mut incoming = labelled(pod("in", 100, 0), &[("app", "web")]);
         Arc::make_mut(&mut incoming.spec).topology_spread_constraints = cs;
-        for m in index.prepare(&incoming) {
+        for m in index.prepare(&incoming, &[]) {
             index.ensure_matcher(&m, std::iter::empty());
         }
         for (i, &k) in bound.iter().enumerate() {
@@ -431,7 +464,7 @@ mod tests {
         for n in &nodes {
             index2.add_node(&n.node);
         }
-        for m in index2.prepare(&p) {
+        for m in index2.prepare(&p, &[]) {
             index2.ensure_matcher(&m, std::iter::empty());
         }
         let set = NodeSet::new(&nodes, &order).with_pods(&index2);
@@ -458,6 +491,65 @@ mod tests {
         assert_eq!(raw, [4, 2, 0, 5]);
         pl.normalize(&p, &mut raw);
         assert_eq!(raw, [20, 60, 100, 0]);
+    }
+
+    #[test]
+    fn a_service_gives_pods_without_constraints_the_system_defaults() {
+        use crate::api::service::Service;
+        use crate::scheduler::images::ImageStates;
+        use crate::store::Store;
+        // Bound web pods 2, 0, 1 on n0 (zone a), n1 (zone b), n2 (zone a).
+        let (nodes, mut index, _) = setup(&["a", "b", "a"], &[2, 0, 1], vec![]);
+        let p = labelled(pod("plain", 100, 0), &[("app", "web")]);
+        let mut store = Store::new();
+        let mut selector = Labels::new();
+        selector.insert("app".into(), "web".into());
+        store.add_service(Service {
+            name: "web".into(),
+            namespace: "default".into(),
+            selector,
+        });
+        // The index learns the defaults' selector and keys (the bound pods come from setup).
+        let bound: Vec<(Pod, usize)> = [2, 0, 1]
+            .iter()
+            .enumerate()
+            .flat_map(|(n, &k)| {
+                (0..k).map(move |j| {
+                    (
+                        labelled(pod(&format!("b{n}-{j}"), 100, 0), &[("app", "web")]),
+                        n,
+                    )
+                })
+            })
+            .collect();
+        for m in index.prepare(&p, store.services()) {
+            index.ensure_matcher(&m, bound.iter().map(|(p, n)| (p, *n)));
+        }
+        let order = [0usize, 1, 2];
+        let set = NodeSet::new(&nodes, &order).with_pods(&index);
+        let images = ImageStates::new();
+        let view = ClusterView {
+            store: &store,
+            images: &images,
+        };
+        let mut pl = PodTopologySpread::default();
+        assert!(pl.pre_score_with(&p, set, view).is_success());
+        // hostname (maxSkew 3, weight ln 5) and zone (maxSkew 5, weight ln 4):
+        // raw 13, 6, 12 -> 100 × (13 + 6 − raw) / 13 = 46, 100, 53.
+        let mut s: Vec<i64> = nodes.iter().map(|n| pl.score(&p, n)).collect();
+        assert_eq!(s, [13, 6, 12]);
+        pl.normalize(&p, &mut s);
+        assert_eq!(s, [46, 100, 53]);
+        // Without a Service selecting it, the pod is not spread.
+        let empty = Store::new();
+        let view = ClusterView {
+            store: &empty,
+            images: &images,
+        };
+        assert_eq!(
+            pl.pre_score_with(&p, set, view).code,
+            crate::scheduler::framework::Code::Skip
+        );
     }
 
     #[test]
