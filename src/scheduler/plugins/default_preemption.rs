@@ -115,6 +115,14 @@ fn violates(pdbs: &[PodDisruptionBudget], allowed: &mut [i64], pod: &Pod) -> boo
     violated
 }
 
+/// Buffers the dry run reuses from node to node.
+#[derive(Default)]
+struct Scratch {
+    lower: Vec<PodId>,
+    violating: Vec<bool>,
+    left: Vec<i64>,
+}
+
 impl DefaultPreemption {
     /// The victims on one node, or why there are none.
     fn select_victims(
@@ -123,19 +131,23 @@ impl DefaultPreemption {
         node: usize,
         input: &PostFilterInput<'_>,
         allowed: &[i64],
+        scratch: &mut Scratch,
     ) -> Result<Candidate, Status> {
         let store = input.view.store;
-        let mut info = input.nodes.all()[node].clone();
-        let mut lower: Vec<PodId> = store
-            .pods_on_node(NodeId(node as u32))
-            .iter()
-            .copied()
-            .filter(|&v| store.pod(v).spec.priority < pod.spec.priority)
-            .collect();
+        let lower = &mut scratch.lower;
+        lower.clear();
+        lower.extend(
+            store
+                .pods_on_node(NodeId(node as u32))
+                .iter()
+                .copied()
+                .filter(|&v| store.pod(v).spec.priority < pod.spec.priority),
+        );
         if lower.is_empty() {
             return Err(Status::unresolvable(ERR_NO_VICTIMS));
         }
-        for &v in &lower {
+        let mut info = input.nodes.all()[node].clone();
+        for &v in lower.iter() {
             info.remove_pod(store.pod(v));
         }
         let fits = (input.filters)(pod, &info);
@@ -143,20 +155,27 @@ impl DefaultPreemption {
             return Err(fits);
         }
         lower.sort_by(|&a, &b| more_important(store, a, b));
-        let mut left = allowed.to_vec();
-        let (violating, other): (Vec<PodId>, Vec<PodId>) = lower
-            .into_iter()
-            .partition(|&v| violates(store.pdbs(), &mut left, store.pod(v)));
+        scratch.left.clear();
+        scratch.left.extend_from_slice(allowed);
+        scratch.violating.clear();
+        for &v in lower.iter() {
+            let broken = violates(store.pdbs(), &mut scratch.left, store.pod(v));
+            scratch.violating.push(broken);
+        }
         let mut victims = Vec::new();
         let mut pdb_violations = 0;
-        for (group, is_violating) in [(violating, true), (other, false)] {
-            for v in group {
+        // Reprieve the PDB-violating pods first, then the others, most important first.
+        for pass in [true, false] {
+            for (&v, &broken) in lower.iter().zip(&scratch.violating) {
+                if broken != pass {
+                    continue;
+                }
                 let p = store.pod(v);
                 info.add_pod(p);
                 if !(input.filters)(pod, &info).is_success() {
                     info.remove_pod(p);
                     victims.push(v);
-                    pdb_violations += usize::from(is_violating);
+                    pdb_violations += usize::from(broken);
                 }
             }
         }
@@ -269,9 +288,10 @@ impl PostFilterPlugin for DefaultPreemption {
         let offset = (input.draw)(len);
         let mut candidates = Vec::new();
         let mut without_violations = 0;
+        let mut scratch = Scratch::default();
         for j in 0..len {
             let node = potential[(offset + j) % len];
-            match self.select_victims(pod, node, input, &allowed) {
+            match self.select_victims(pod, node, input, &allowed, &mut scratch) {
                 Ok(c) => {
                     without_violations += usize::from(c.pdb_violations == 0);
                     candidates.push(c);
