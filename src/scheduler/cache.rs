@@ -276,12 +276,6 @@ impl<'a> NodeSet<'a> {
         self.which
     }
 
-    /// The nodes with their node indices, in order.
-    pub fn iter_indexed(&self) -> impl Iterator<Item = (usize, &'a NodeInfo)> + 'a {
-        let all = self.all;
-        self.which.iter().map(move |&i| (i, &all[i]))
-    }
-
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.which.len()
