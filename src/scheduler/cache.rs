@@ -3,7 +3,7 @@
 
 use super::images::ImageId;
 use super::pod_index::PodIndex;
-use crate::api::pod::{HostPort, Pod};
+use crate::api::pod::{HostPort, Pod, PodSpec};
 use crate::api::{Node, Resources, TaintEffect};
 use crate::store::NodeId;
 use std::sync::{Arc, LazyLock};
@@ -90,28 +90,38 @@ impl NodeInfo {
 
     /// Counts a pod on this node.
     pub fn add_pod(&mut self, pod: &Pod) {
-        self.requested.add(&pod.spec.requests);
-        let h = &mut self.hot;
-        h.requested_cpu_m = self.requested.cpu_m;
-        h.requested_memory = self.requested.memory;
-        h.nonzero_cpu_m += pod.spec.nonzero_cpu_m;
-        h.nonzero_memory += pod.spec.nonzero_memory;
-        h.pod_count += 1;
-        if !pod.spec.host_ports.is_empty() {
-            self.used_ports.extend(pod.spec.host_ports.iter().cloned());
-        }
+        self.add_spec(&pod.spec);
     }
 
     /// Stops counting a pod on this node.
     pub fn remove_pod(&mut self, pod: &Pod) {
-        self.requested.sub(&pod.spec.requests);
+        self.remove_spec(&pod.spec);
+    }
+
+    /// Counts a pod of this spec on this node.
+    pub fn add_spec(&mut self, spec: &PodSpec) {
+        self.requested.add(&spec.requests);
         let h = &mut self.hot;
         h.requested_cpu_m = self.requested.cpu_m;
         h.requested_memory = self.requested.memory;
-        h.nonzero_cpu_m -= pod.spec.nonzero_cpu_m;
-        h.nonzero_memory -= pod.spec.nonzero_memory;
+        h.nonzero_cpu_m += spec.nonzero_cpu_m;
+        h.nonzero_memory += spec.nonzero_memory;
+        h.pod_count += 1;
+        if !spec.host_ports.is_empty() {
+            self.used_ports.extend(spec.host_ports.iter().cloned());
+        }
+    }
+
+    /// Stops counting a pod of this spec on this node.
+    pub fn remove_spec(&mut self, spec: &PodSpec) {
+        self.requested.sub(&spec.requests);
+        let h = &mut self.hot;
+        h.requested_cpu_m = self.requested.cpu_m;
+        h.requested_memory = self.requested.memory;
+        h.nonzero_cpu_m -= spec.nonzero_cpu_m;
+        h.nonzero_memory -= spec.nonzero_memory;
         h.pod_count -= 1;
-        for p in &pod.spec.host_ports {
+        for p in &spec.host_ports {
             if let Some(i) = self.used_ports.iter().position(|u| u == p) {
                 self.used_ports.swap_remove(i);
             }

@@ -52,6 +52,10 @@ impl Code {
 /// One reason of a [`Status`]: a fixed upstream text or a formatted one.
 pub type Reason = std::borrow::Cow<'static, str>;
 
+/// The reasons of a [`Status`]. Nearly every status has at most one, which is held inline:
+/// rejecting thousands of nodes allocates nothing.
+pub type Reasons = smallvec::SmallVec<[Reason; 1]>;
+
 /// What a plugin call returned: a code and the reasons, in upstream wording.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
@@ -59,7 +63,7 @@ pub struct Status {
     pub code: Code,
     /// Human-readable reasons (for events and `explain`); the fixed upstream reasons are
     /// borrowed, so rejecting thousands of nodes allocates no strings.
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
 }
 
 impl Status {
@@ -67,7 +71,7 @@ impl Status {
     pub const fn success() -> Status {
         Status {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::new_const(),
         }
     }
 
@@ -75,7 +79,7 @@ impl Status {
     pub const fn skip() -> Status {
         Status {
             code: Code::Skip,
-            reasons: Vec::new(),
+            reasons: Reasons::new_const(),
         }
     }
 
@@ -83,7 +87,7 @@ impl Status {
     pub fn unschedulable(reason: impl Into<Reason>) -> Status {
         Status {
             code: Code::Unschedulable,
-            reasons: vec![reason.into()],
+            reasons: smallvec::smallvec![reason.into()],
         }
     }
 
@@ -91,7 +95,7 @@ impl Status {
     pub fn unresolvable(reason: impl Into<Reason>) -> Status {
         Status {
             code: Code::UnschedulableAndUnresolvable,
-            reasons: vec![reason.into()],
+            reasons: smallvec::smallvec![reason.into()],
         }
     }
 
@@ -99,7 +103,7 @@ impl Status {
     pub fn error(message: impl Into<Reason>) -> Status {
         Status {
             code: Code::Error,
-            reasons: vec![message.into()],
+            reasons: smallvec::smallvec![message.into()],
         }
     }
 

@@ -266,6 +266,7 @@ impl Scheduler {
                     let (pod, n) = (store.pod(id), &mut self.nodes[node.0 as usize]);
                     n.add_pod(pod);
                     self.pods.pod_bound(pod, node.0 as usize);
+                    self.pods.list_bound(id, pod, node.0 as usize);
                     if self.watched {
                         for p in &mut self.profiles {
                             p.for_each_watcher(|w| w.pod_assigned(pod, n));
@@ -320,6 +321,7 @@ impl Scheduler {
             let pod = store.pod(id);
             if let Some(n) = pod.status.node {
                 self.pods.pod_unbound(pod, n as usize);
+                self.pods.unlist_bound(id, n as usize);
                 let n = &mut self.nodes[n as usize];
                 n.remove_pod(pod);
                 if self.watched {

@@ -76,10 +76,23 @@ impl Diagnosis {
             msg.push_str(&format!(" {p}."));
             return msg;
         }
-        let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
+        // A handful of distinct reasons over thousands of nodes: a short list, searched from
+        // the reason seen last, beats a map.
+        let mut histogram: Vec<(&str, usize)> = Vec::new();
+        let mut last = 0;
         for (_, s) in &self.rejected {
             for r in &s.reasons {
-                *histogram.entry(r.as_ref()).or_default() += 1;
+                let r: &str = r;
+                if histogram.get(last).is_none_or(|(h, _)| *h != r) {
+                    last = match histogram.iter().position(|(h, _)| *h == r) {
+                        Some(i) => i,
+                        None => {
+                            histogram.push((r, 0));
+                            histogram.len() - 1
+                        }
+                    };
+                }
+                histogram[last].1 += 1;
             }
         }
         let mut parts: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
@@ -470,9 +483,12 @@ impl Profile {
         // first failing plugin, and the search stops at the same node. Verdicts computed past
         // the stop are discarded.
         let mut alive = [true; FILTER_CHUNK];
-        // (index in chunk, plugin, status) of the rejected nodes; each index at most once.
-        let mut rejected: Vec<(usize, usize, Status)> = Vec::new();
-        let mut failures: Vec<(usize, Status)> = Vec::new();
+        // The plugin that rejected each node of the chunk. A plugin sees only the nodes still
+        // alive, so each node is rejected at most once. The plugins push their statuses
+        // straight onto `diag.rejected` (chunk indices, renumbered below), so a status is
+        // never moved again: rejecting thousands of nodes stays cheap.
+        let mut rejected_by = [0usize; FILTER_CHUNK];
+        let mut last_rejecter = None;
         let chunks = walk[start..]
             .chunks(FILTER_CHUNK)
             .chain(walk[..start].chunks(FILTER_CHUNK));
@@ -480,14 +496,19 @@ impl Profile {
             let chunk = cluster.with_indices(chunk_idx);
             let alive = &mut alive[..chunk_idx.len()];
             alive.fill(true);
-            rejected.clear();
+            let base = diag.rejected.len();
             for &(pi, f) in &filters {
-                failures.clear();
-                f.filter_nodes(pod, chunk, alive, &mut failures);
-                rejected.extend(failures.drain(..).map(|(i, st)| (i, pi, st)));
+                let from = diag.rejected.len();
+                f.filter_nodes(pod, chunk, alive, &mut diag.rejected);
+                for &(i, _) in &diag.rejected[from..] {
+                    rejected_by[i] = pi;
+                }
             }
-            rejected.sort_by_key(|r| r.0);
-            let mut next_rejected = rejected.drain(..).peekable();
+            let verdicts = &mut diag.rejected[base..];
+            if !verdicts.is_sorted_by_key(|r| r.0) {
+                verdicts.sort_by_key(|r| r.0);
+            }
+            let mut next = base;
             for (i, &ni) in chunk_idx.iter().enumerate() {
                 processed += 1;
                 if alive[i] {
@@ -501,16 +522,21 @@ impl Profile {
                     }
                     feasible.push(ni);
                     if feasible.len() >= to_find {
+                        // Verdicts past the stop were never reached.
+                        diag.rejected.truncate(next);
                         break 'search;
                     }
                     continue;
                 }
-                let Some((_, pi, st)) = next_rejected.next_if(|r| r.0 == i) else {
+                let Some((at, st)) = diag.rejected.get_mut(next).filter(|r| r.0 == i) else {
                     return CycleResult::Error(format!(
                         "node {} was filtered out without a status",
                         nodes[ni].name()
                     ));
                 };
+                *at = ni;
+                next += 1;
+                let pi = rejected_by[i];
                 if st.code == Code::Error {
                     return CycleResult::Error(format!(
                         "running Filter plugin {:?}: {st}",
@@ -525,8 +551,16 @@ impl Profile {
                         reason: st.reasons.join(", "),
                     });
                 }
-                diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
-                diag.rejected.push((ni, st));
+                if last_rejecter != Some(pi) {
+                    last_rejecter = Some(pi);
+                    diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
+                }
+            }
+            if next != diag.rejected.len() {
+                return CycleResult::Error(format!(
+                    "a Filter plugin rejected a node it was not given: {}",
+                    diag.rejected[next].1
+                ));
             }
         }
         *next_start = (*next_start + processed) % num_all.max(1);
@@ -649,16 +683,17 @@ impl Profile {
             Some(code) => cluster.indices().iter().map(|&n| (n, code)).collect(),
             None => diag.rejected.iter().map(|(n, s)| (*n, s.code)).collect(),
         };
+        let active: Vec<&dyn super::framework::FilterPlugin> = self
+            .filter
+            .iter()
+            .filter(|pi| !self.last_filter_skip.contains(pi))
+            .filter_map(|&pi| self.plugins[pi].as_filter())
+            .collect();
         let filters = |p: &Pod, n: &NodeInfo| -> Status {
-            for &pi in &self.filter {
-                if self.last_filter_skip.contains(&pi) {
-                    continue;
-                }
-                if let Some(f) = self.plugins[pi].as_filter() {
-                    let s = f.filter(p, n);
-                    if !s.is_success() {
-                        return s;
-                    }
+            for f in &active {
+                let s = f.filter(p, n);
+                if !s.is_success() {
+                    return s;
                 }
             }
             Status::success()

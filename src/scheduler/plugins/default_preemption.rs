@@ -14,6 +14,10 @@
 //!    of victim priorities (each shifted by 2^31), fewest victims, latest start among the
 //!    highest-priority victims, then walk order.
 //!
+//! A pod's start time is when it was bound (upstream's `status.startTime` is set when the
+//! kubelet first sees the pod, before it pulls images). The dry run reads the pods of each
+//! node from the scheduler's list of bound pods ([`BoundPod`]), not from the pod objects.
+//!
 //! The dry run re-runs the profile's filters on the node without the victims; plugins that
 //! read the index of bound pods (PodTopologySpread, InterPodAffinity) still count the victims
 //! (upstream removes them through PreFilter extensions), and nominated pods are not added to
@@ -26,6 +30,7 @@ use crate::engine::SimTime;
 use crate::scheduler::framework::{
     Code, Nomination, Plugin, PostFilterInput, PostFilterPlugin, Status,
 };
+use crate::scheduler::pod_index::BoundPod;
 use crate::scheduler::profile::Diagnosis;
 use crate::store::{NodeId, PodId, Store};
 
@@ -47,30 +52,40 @@ impl Plugin for DefaultPreemption {
     }
 }
 
-/// A node where evicting `victims` makes the pod fit.
+/// What the candidate order reads of a victim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Victim {
+    id: PodId,
+    priority: i32,
+    start: SimTime,
+}
+
+impl Victim {
+    fn of(b: &BoundPod) -> Victim {
+        Victim {
+            id: b.id,
+            priority: b.priority,
+            start: b.bound_at,
+        }
+    }
+
+    /// Upstream's `MoreImportantPod` as an order (most important first): higher priority,
+    /// then earlier start; the pod id settles the rest.
+    fn importance(&self, other: &Victim) -> std::cmp::Ordering {
+        other
+            .priority
+            .cmp(&self.priority)
+            .then(self.start.cmp(&other.start))
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+/// A node where evicting `victims` (most important first) makes the pod fit.
 #[derive(Clone, Debug)]
 struct Candidate {
     node: usize,
-    victims: Vec<PodId>,
+    victims: Vec<Victim>,
     pdb_violations: usize,
-}
-
-/// When a pod started, for the importance order (bound time before the containers start).
-fn start_time(p: &Pod) -> SimTime {
-    p.status
-        .started
-        .or(p.status.scheduled)
-        .unwrap_or(p.status.created)
-}
-
-/// Upstream's `MoreImportantPod`: higher priority, then earlier start.
-fn more_important(store: &Store, a: PodId, b: PodId) -> std::cmp::Ordering {
-    let (pa, pb) = (store.pod(a), store.pod(b));
-    pb.spec
-        .priority
-        .cmp(&pa.spec.priority)
-        .then(start_time(pa).cmp(&start_time(pb)))
-        .then(a.cmp(&b))
 }
 
 /// `disruptionsAllowed` of every budget, as the disruption controller would report it now.
@@ -118,7 +133,8 @@ fn violates(pdbs: &[PodDisruptionBudget], allowed: &mut [i64], pod: &Pod) -> boo
 /// Buffers the dry run reuses from node to node.
 #[derive(Default)]
 struct Scratch {
-    lower: Vec<PodId>,
+    /// The lower-priority pods of the node, as indices into its bound pods.
+    lower: Vec<usize>,
     violating: Vec<bool>,
     left: Vec<i64>,
 }
@@ -134,52 +150,51 @@ impl DefaultPreemption {
         scratch: &mut Scratch,
     ) -> Result<Candidate, Status> {
         let store = input.view.store;
+        let bound = input.nodes.pods().on_node(node);
         let lower = &mut scratch.lower;
         lower.clear();
-        lower.extend(
-            store
-                .pods_on_node(NodeId(node as u32))
-                .iter()
-                .copied()
-                .filter(|&v| store.pod(v).spec.priority < pod.spec.priority),
-        );
+        lower.extend((0..bound.len()).filter(|&k| bound[k].priority < pod.spec.priority));
         if lower.is_empty() {
             return Err(Status::unresolvable(ERR_NO_VICTIMS));
         }
         let mut info = input.nodes.all()[node].clone();
-        for &v in lower.iter() {
-            info.remove_pod(store.pod(v));
+        for &k in lower.iter() {
+            info.remove_spec(&bound[k].spec);
         }
         let fits = (input.filters)(pod, &info);
         if !fits.is_success() {
             return Err(fits);
         }
-        lower.sort_by(|&a, &b| more_important(store, a, b));
-        scratch.left.clear();
-        scratch.left.extend_from_slice(allowed);
+        lower.sort_by(|&a, &b| Victim::of(&bound[a]).importance(&Victim::of(&bound[b])));
         scratch.violating.clear();
-        for &v in lower.iter() {
-            let broken = violates(store.pdbs(), &mut scratch.left, store.pod(v));
-            scratch.violating.push(broken);
+        if store.pdbs().is_empty() {
+            scratch.violating.resize(lower.len(), false);
+        } else {
+            scratch.left.clear();
+            scratch.left.extend_from_slice(allowed);
+            for &k in lower.iter() {
+                let broken = violates(store.pdbs(), &mut scratch.left, store.pod(bound[k].id));
+                scratch.violating.push(broken);
+            }
         }
         let mut victims = Vec::new();
         let mut pdb_violations = 0;
         // Reprieve the PDB-violating pods first, then the others, most important first.
         for pass in [true, false] {
-            for (&v, &broken) in lower.iter().zip(&scratch.violating) {
+            for (&k, &broken) in lower.iter().zip(&scratch.violating) {
                 if broken != pass {
                     continue;
                 }
-                let p = store.pod(v);
-                info.add_pod(p);
+                let spec = &bound[k].spec;
+                info.add_spec(spec);
                 if !(input.filters)(pod, &info).is_success() {
-                    info.remove_pod(p);
-                    victims.push(v);
+                    info.remove_spec(spec);
+                    victims.push(Victim::of(&bound[k]));
                     pdb_violations += usize::from(broken);
                 }
             }
         }
-        victims.sort_by(|&a, &b| more_important(store, a, b));
+        victims.sort_by(Victim::importance);
         Ok(Candidate {
             node,
             victims,
@@ -189,11 +204,11 @@ impl DefaultPreemption {
 }
 
 /// Upstream's `pickOneNodeForPreemption` over candidates in dry-run order.
-fn pick(store: &Store, candidates: &[Candidate]) -> usize {
+fn pick(candidates: &[Candidate]) -> usize {
     if let Some(i) = candidates.iter().position(|c| c.victims.is_empty()) {
         return i;
     }
-    let prio = |v: &PodId| i64::from(store.pod(*v).spec.priority);
+    let prio = |v: &Victim| i64::from(v.priority);
     let mut left: Vec<usize> = (0..candidates.len()).collect();
     let keep_min = |key: &dyn Fn(&Candidate) -> i64, left: &mut Vec<usize>| {
         if let Some(best) = left.iter().map(|&i| key(&candidates[i])).min() {
@@ -215,7 +230,7 @@ fn pick(store: &Store, candidates: &[Candidate]) -> usize {
                 .victims
                 .iter()
                 .filter(|v| prio(v) == top)
-                .map(|v| start_time(store.pod(*v)).ms())
+                .map(|v| v.start.ms())
                 .min()
                 .unwrap_or(0);
             -earliest
@@ -309,13 +324,13 @@ impl PostFilterPlugin for DefaultPreemption {
                 None,
             );
         }
-        let chosen = pick(store, &candidates);
+        let chosen = pick(&candidates);
         let best = candidates.swap_remove(chosen);
         (
             Status::success(),
             Some(Nomination {
                 node: best.node,
-                victims: best.victims,
+                victims: best.victims.iter().map(|v| v.id).collect(),
             }),
         )
     }
@@ -327,24 +342,19 @@ mod tests {
     use crate::scheduler::plugins::testing::pod;
     use std::sync::Arc;
 
-    /// A store with pods of the given (priority, start second).
-    fn store(pods: &[(i32, i64)]) -> (Store, Vec<PodId>) {
-        let mut s = Store::new();
-        let ids = pods
-            .iter()
+    /// Victims of the given (priority, start second), with ids in order.
+    fn victims(pods: &[(i32, i64)]) -> Vec<Victim> {
+        pods.iter()
             .enumerate()
-            .map(|(i, &(prio, start))| {
-                let mut p = pod(&format!("p{i}"), 100, 0);
-                Arc::make_mut(&mut p.spec).priority = prio;
-                let id = s.create_pod(p);
-                s.pod_status_mut(id).started = Some(SimTime(start * 1000));
-                id
+            .map(|(i, &(priority, start))| Victim {
+                id: PodId(i as u32),
+                priority,
+                start: SimTime(start * 1000),
             })
-            .collect();
-        (s, ids)
+            .collect()
     }
 
-    fn cand(node: usize, victims: &[PodId], pdb_violations: usize) -> Candidate {
+    fn cand(node: usize, victims: &[Victim], pdb_violations: usize) -> Candidate {
         Candidate {
             node,
             victims: victims.to_vec(),
@@ -354,22 +364,34 @@ mod tests {
 
     #[test]
     fn candidate_order_follows_upstream_criteria() {
-        let (s, p) = store(&[(10, 0), (5, 0), (5, 0), (1, 0), (5, 7), (5, 3)]);
+        let p = victims(&[(10, 0), (5, 0), (5, 0), (1, 0), (5, 7), (5, 3)]);
         // Fewest PDB violations first.
         let cs = [cand(0, &[p[3]], 1), cand(1, &[p[0]], 0)];
-        assert_eq!(pick(&s, &cs), 1);
+        assert_eq!(pick(&cs), 1);
         // Then the lowest highest-victim priority.
         let cs = [cand(0, &[p[0]], 0), cand(1, &[p[1], p[2]], 0)];
-        assert_eq!(pick(&s, &cs), 1);
+        assert_eq!(pick(&cs), 1);
         // Then the smallest priority sum.
         let cs = [cand(0, &[p[1], p[2]], 0), cand(1, &[p[1], p[3]], 0)];
-        assert_eq!(pick(&s, &cs), 1);
+        assert_eq!(pick(&cs), 1);
         // Then the latest start among the highest-priority victims.
         let cs = [cand(0, &[p[5]], 0), cand(1, &[p[4]], 0)];
-        assert_eq!(pick(&s, &cs), 1);
+        assert_eq!(pick(&cs), 1);
         // A node without victims wins at once.
         let cs = [cand(0, &[p[3]], 0), cand(1, &[], 0)];
-        assert_eq!(pick(&s, &cs), 1);
+        assert_eq!(pick(&cs), 1);
+        // On a full tie, the first candidate in dry-run order.
+        let cs = [cand(0, &[p[1]], 0), cand(1, &[p[2]], 0)];
+        assert_eq!(pick(&cs), 0);
+    }
+
+    #[test]
+    fn importance_is_priority_then_earlier_start() {
+        let p = victims(&[(5, 9), (7, 9), (5, 2), (5, 2)]);
+        let mut order = p.clone();
+        order.sort_by(Victim::importance);
+        let ids: Vec<u32> = order.iter().map(|v| v.id.0).collect();
+        assert_eq!(ids, [1, 2, 3, 0]);
     }
 
     #[test]

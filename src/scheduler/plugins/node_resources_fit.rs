@@ -10,7 +10,7 @@ pub use crate::api::scheduler_config::{
 };
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, Reason,
+    ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, Reasons,
     ScorePlugin, Status, filter_where,
 };
 
@@ -167,7 +167,7 @@ impl FilterPlugin for NodeResourcesFit {
         let a = &node.allocatable;
         let u = &node.requested;
         let p = &pod.spec.requests;
-        let mut reasons: Vec<Reason> = Vec::new();
+        let mut reasons = Reasons::new();
         if i64::from(node.hot.pod_count) + 1 > a.pods {
             reasons.push(ERR_TOO_MANY_PODS.into());
         }
@@ -376,7 +376,7 @@ mod tests {
         let f = NodeResourcesFit::default();
         let s = f.filter(&pod("p", 1000, 2 * GI), &n);
         assert_eq!(s.code, crate::scheduler::framework::Code::Unschedulable);
-        assert_eq!(s.reasons, ["Insufficient cpu", "Insufficient memory"]);
+        assert_eq!(s.reasons[..], ["Insufficient cpu", "Insufficient memory"]);
         assert!(
             f.filter(&pod("fits", 500, GI), &n).is_success(),
             "equality fits"
@@ -389,7 +389,7 @@ mod tests {
         });
         full.allocatable.pods = 110;
         assert_eq!(
-            f.filter(&pod("zero", 0, 0), &full).reasons,
+            f.filter(&pod("zero", 0, 0), &full).reasons[..],
             [ERR_TOO_MANY_PODS]
         );
     }
@@ -405,7 +405,7 @@ mod tests {
             .requests
             .set("nvidia.com/gpu", 2);
         assert_eq!(
-            NodeResourcesFit::default().filter(&p, &n).reasons,
+            NodeResourcesFit::default().filter(&p, &n).reasons[..],
             ["Insufficient nvidia.com/gpu"]
         );
         let ignoring = NodeResourcesFit::new(FitArgs {

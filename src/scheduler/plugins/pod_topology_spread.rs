@@ -439,7 +439,10 @@ mod tests {
         let mut failures = Vec::new();
         pl.filter_nodes(&p, set, &mut alive, &mut failures);
         assert_eq!(alive, [false, false, true]);
-        assert_eq!(failures[0].1.reasons, [ERR_REASON_CONSTRAINTS_NOT_MATCH]);
+        assert_eq!(
+            failures[0].1.reasons[..],
+            [ERR_REASON_CONSTRAINTS_NOT_MATCH]
+        );
     }
 
     #[test]
@@ -473,7 +476,7 @@ mod tests {
         failures.clear();
         pl.filter_nodes(&p, set, &mut alive, &mut failures);
         assert!(!alive[1]);
-        assert_eq!(failures[0].1.reasons, [ERR_REASON_NODE_LABEL_NOT_MATCH]);
+        assert_eq!(failures[0].1.reasons[..], [ERR_REASON_NODE_LABEL_NOT_MATCH]);
     }
 
     #[test]

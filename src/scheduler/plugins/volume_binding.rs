@@ -212,7 +212,7 @@ impl FilterPlugin for VolumeBinding {
             return Status::success();
         }
         let plan = self.plan(&node.node.meta.labels, node.name());
-        let mut reasons = Vec::new();
+        let mut reasons = crate::scheduler::framework::Reasons::new();
         if plan.node_conflict {
             reasons.push(ERR_REASON_NODE_CONFLICT.into());
         }
@@ -412,7 +412,7 @@ mod tests {
             plugin.filter(&p, &zone_node("n2", "b")),
             Status {
                 code: Code::UnschedulableAndUnresolvable,
-                reasons: vec![ERR_REASON_BIND_CONFLICT.into()],
+                reasons: smallvec::smallvec![ERR_REASON_BIND_CONFLICT.into()],
             }
         );
         let plan = plugin.plan(&a.node.meta.labels, a.name());
