@@ -67,20 +67,28 @@ impl From<String> for Message {
     }
 }
 
-impl std::fmt::Display for Message {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Message {
+    /// The message as pieces to write one after the other (unused ones are empty), so that
+    /// the event log is written without formatting machinery.
+    pub fn pieces(&self) -> [&str; 4] {
         match self {
-            Message::Text(s) => f.write_str(s),
+            Message::Text(s) => [s, "", "", ""],
             Message::Assigned { object, node } => {
                 let key = object.strip_prefix("Pod/").unwrap_or(object);
-                write!(f, "Successfully assigned {key} to {node}")
+                ["Successfully assigned ", key, " to ", node]
             }
             Message::ImagePresent(i) => {
-                write!(f, "Container image \"{i}\" already present on machine")
+                ["Container image \"", i, "\" already present on machine", ""]
             }
-            Message::Pulling(i) => write!(f, "Pulling image \"{i}\""),
-            Message::Created(c) => write!(f, "Created container: {c}"),
-            Message::Started(c) => write!(f, "Started container {c}"),
+            Message::Pulling(i) => ["Pulling image \"", i, "\"", ""],
+            Message::Created(c) => ["Created container: ", c, "", ""],
+            Message::Started(c) => ["Started container ", c, "", ""],
         }
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces().iter().try_for_each(|p| f.write_str(p))
     }
 }

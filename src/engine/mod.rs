@@ -32,4 +32,4 @@ mod time;
 pub use outbox::Outbox;
 pub use queue::{EventId, EventQueue};
 pub use rng::{RngStreams, SimRng};
-pub use time::SimTime;
+pub use time::{SimTime, TimeBuf};

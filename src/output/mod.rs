@@ -11,7 +11,7 @@ mod json;
 pub mod scheduling;
 
 use crate::api::event::{Event, Message};
-use crate::engine::SimTime;
+use crate::engine::{SimTime, TimeBuf};
 use crate::observe::{MetricSample, Summary};
 use crate::scheduler::explain::AttemptRecord;
 use crate::store::Store;
@@ -73,14 +73,21 @@ pub struct RunOutput {
     metrics: Option<CsvOut>,
     explain: Option<BufWriter<File>>,
     done: bool,
-    /// Reused to format times and messages without a new string per row.
-    time_buf: String,
+    /// Reused to write messages without a new string per row.
     message_buf: String,
 }
 
-/// `12.345`, or empty for `None`.
-fn t(x: Option<SimTime>) -> String {
-    x.map(|t| t.to_string()).unwrap_or_default()
+/// Writes `12.345`, or an empty field for `None`.
+fn write_time(w: &mut CsvOut, x: Option<SimTime>) -> csv::Result<()> {
+    match x {
+        Some(t) => w.write_field(t.format(&mut TimeBuf::default())),
+        None => w.write_field(""),
+    }
+}
+
+/// Writes an integer field.
+fn write_int(w: &mut CsvOut, x: impl itoa::Integer) -> csv::Result<()> {
+    w.write_field(itoa::Buffer::new().format(x))
 }
 
 impl RunOutput {
@@ -107,7 +114,6 @@ impl RunOutput {
             metrics: None,
             explain: None,
             done: false,
-            time_buf: String::new(),
             message_buf: String::new(),
         };
         out.events = Some(csv_file(&tmp, "events.csv", EVENTS_HEADER)?);
@@ -135,31 +141,26 @@ impl RunOutput {
             let (cpu_m, memory, priority) = p.request_record();
             let node = s
                 .node
-                .map(|n| store.node(crate::store::NodeId(n)).name().to_string())
-                .unwrap_or_default();
-            pods.write_record([
-                p.meta.namespace.as_str(),
-                p.meta.name.as_str(),
-                &p.meta
-                    .owner
-                    .as_ref()
-                    .map(|o| o.to_string())
-                    .unwrap_or_default(),
-                &node,
-                p.phase().as_str(),
-                &s.created.to_string(),
-                &t(s.scheduled),
-                &t(s.started),
-                &t(s.ready),
-                &t(s.finished),
-                &t(s.deleted),
-                &s.scheduling_attempts.to_string(),
-                &s.restarts.to_string(),
-                &cpu_m.to_string(),
-                &memory.to_string(),
-                &priority.to_string(),
-                s.reason.unwrap_or(""),
-            ])?;
+                .map_or("", |n| store.node(crate::store::NodeId(n)).name());
+            pods.write_field(&p.meta.namespace)?;
+            pods.write_field(&p.meta.name)?;
+            match &p.meta.owner {
+                Some(o) => pods.write_field(o.to_string())?,
+                None => pods.write_field("")?,
+            }
+            pods.write_field(node)?;
+            pods.write_field(p.phase().as_str())?;
+            write_time(&mut pods, Some(s.created))?;
+            for x in [s.scheduled, s.started, s.ready, s.finished, s.deleted] {
+                write_time(&mut pods, x)?;
+            }
+            write_int(&mut pods, s.scheduling_attempts)?;
+            write_int(&mut pods, s.restarts)?;
+            write_int(&mut pods, cpu_m)?;
+            write_int(&mut pods, memory)?;
+            write_int(&mut pods, priority)?;
+            pods.write_field(s.reason.unwrap_or(""))?;
+            pods.write_record(None::<&[u8]>)?;
         }
         let hashes = [
             ("pods.csv", finish_csv(pods)?),
@@ -217,32 +218,31 @@ impl Drop for RunOutput {
 
 impl Sink for RunOutput {
     fn event(&mut self, e: &Event) -> io::Result<()> {
-        use std::fmt::Write as _;
-        self.time_buf.clear();
-        let _ = write!(self.time_buf, "{}", e.time);
         let message: &str = match &e.message {
             Message::Text(s) => s,
             other => {
                 self.message_buf.clear();
-                let _ = write!(self.message_buf, "{other}");
+                other
+                    .pieces()
+                    .iter()
+                    .for_each(|p| self.message_buf.push_str(p));
                 &self.message_buf
             }
         };
         let w = self.events.as_mut().expect("events writer open");
-        w.write_record([
-            &self.time_buf,
-            e.kind.as_str(),
-            e.reason,
-            &*e.object,
-            message,
-        ])?;
+        w.write_field(e.time.format(&mut TimeBuf::default()))?;
+        w.write_field(e.kind.as_str())?;
+        w.write_field(e.reason)?;
+        w.write_field(&*e.object)?;
+        w.write_field(message)?;
+        w.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
     fn metric(&mut self, m: &MetricSample) -> io::Result<()> {
         let w = self.metrics.as_mut().expect("metrics writer open");
         w.write_record([
-            m.time.to_string().as_str(),
+            m.time.format(&mut TimeBuf::default()),
             m.metric,
             &m.object,
             &format_value(m.value),
