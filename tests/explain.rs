@@ -132,3 +132,40 @@ fn errors_missing_run_pod_not_found_and_bad_argument() {
         assert_eq!(o.status.code(), Some(2), "{bad}");
     }
 }
+
+/// Explaining a run only adds `scheduling.jsonl`: every decision, and so every output file,
+/// is the same as without it (the cycle takes a different path when it keeps details).
+#[test]
+fn explaining_does_not_change_the_run() {
+    let digest = |scenario: &str, explain: bool| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let mut cmd = kubesim();
+        cmd.arg("run")
+            .arg(repo(scenario))
+            .arg("--quiet")
+            .arg("--out")
+            .arg(&dir);
+        if explain {
+            cmd.arg("--explain");
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(dir.join("scheduling.jsonl").exists(), explain);
+        let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        v["output_sha256"].as_str().unwrap().to_string()
+    };
+    for scenario in [
+        "scenarios/quickstart.yaml",
+        "scenarios/pod-placement.yaml",
+        "scenarios/preemption.yaml",
+        "scenarios/bin-packing.yaml",
+    ] {
+        assert_eq!(
+            digest(scenario, true),
+            digest(scenario, false),
+            "{scenario}"
+        );
+    }
+}

@@ -104,6 +104,17 @@ impl Diagnosis {
     }
 }
 
+/// Whether the verdicts of a chunk (chunk indices, sorted) name each of its `dead` rejected
+/// nodes exactly once and carry no error: the case the node-by-node walk would pass through
+/// without a remark.
+fn well_formed(verdicts: &[(usize, Status)], alive: &[bool], dead: usize) -> bool {
+    verdicts.len() == dead
+        && verdicts.windows(2).all(|w| w[0].0 < w[1].0)
+        && verdicts
+            .iter()
+            .all(|(i, st)| alive.get(*i) == Some(&false) && st.code != Code::Error)
+}
+
 /// The result of one cycle.
 pub enum CycleResult {
     /// Bind the pod to this node index.
@@ -507,6 +518,33 @@ impl Profile {
             let verdicts = &mut diag.rejected[base..];
             if !verdicts.is_sorted_by_key(|r| r.0) {
                 verdicts.sort_by_key(|r| r.0);
+            }
+            // The common case: the search goes on past this chunk and nobody is explaining.
+            // Then every passing node is feasible and every verdict is kept, which needs no
+            // branch per node (whether a node passes is as unpredictable as a coin).
+            let passing = alive.iter().filter(|&&a| a).count();
+            if detail.is_none()
+                && feasible.len() + passing < to_find
+                && well_formed(&diag.rejected[base..], alive, chunk_idx.len() - passing)
+            {
+                let from = feasible.len();
+                feasible.resize(from + chunk_idx.len(), 0);
+                let mut k = from;
+                for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
+                    feasible[k] = ni;
+                    k += usize::from(a);
+                }
+                feasible.truncate(k);
+                for (at, _) in &mut diag.rejected[base..] {
+                    let pi = rejected_by[*at];
+                    *at = chunk_idx[*at];
+                    if last_rejecter != Some(pi) {
+                        last_rejecter = Some(pi);
+                        diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
+                    }
+                }
+                processed += chunk_idx.len();
+                continue;
             }
             let mut next = base;
             for (i, &ni) in chunk_idx.iter().enumerate() {

@@ -138,16 +138,36 @@ impl PreFilterPlugin for NodeResourcesFit {
     }
 }
 
-impl NodeResourcesFit {
+impl NodeResourcesFit {}
+
+/// What a pod needs of a node's hot numbers to fit: a request of zero is not checked
+/// (upstream skips it even on an over-committed node), so it needs "at least `i64::MIN`".
+#[derive(Clone, Copy)]
+struct Need {
+    cpu_m: i64,
+    memory: i64,
+}
+
+impl Need {
+    /// `None` when the pod requests ephemeral storage or extended resources, which the hot
+    /// numbers do not hold.
+    fn of(pod: &Pod) -> Option<Need> {
+        let p = &pod.spec.requests;
+        let need = |x: i64| if x == 0 { i64::MIN } else { x };
+        (p.ephemeral_storage == 0 && p.scalars.is_empty()).then(|| Need {
+            cpu_m: need(p.cpu_m),
+            memory: need(p.memory),
+        })
+    }
+
     /// Whether the pod fits, without building reasons (the common case in the hot loop).
+    /// The tests are combined without short-circuits, so that the loop has no branch.
     #[inline]
-    fn fits(&self, pod: &Pod, node: &NodeInfo) -> bool {
-        let (h, p) = (&node.hot, &pod.spec.requests);
-        h.pod_count < h.allocatable_pods
-            && (p.cpu_m == 0 || p.cpu_m + h.requested_cpu_m <= h.allocatable_cpu_m)
-            && (p.memory == 0 || p.memory + h.requested_memory <= h.allocatable_memory)
-            && p.ephemeral_storage == 0
-            && p.scalars.is_empty()
+    fn fits(self, node: &NodeInfo) -> bool {
+        let h = &node.hot;
+        (h.pod_count < h.allocatable_pods)
+            & (h.allocatable_cpu_m - h.requested_cpu_m >= self.cpu_m)
+            & (h.allocatable_memory - h.requested_memory >= self.memory)
     }
 }
 
@@ -159,7 +179,10 @@ impl FilterPlugin for NodeResourcesFit {
         alive: &mut [bool],
         failures: &mut Vec<(usize, Status)>,
     ) {
-        filter_where(self, pod, nodes, alive, failures, |n| !self.fits(pod, n));
+        match Need::of(pod) {
+            Some(need) => filter_where(self, pod, nodes, alive, failures, |n| !need.fits(n)),
+            None => filter_where(self, pod, nodes, alive, failures, |_| true),
+        }
     }
 
     #[inline]
@@ -231,12 +254,22 @@ impl ScorePlugin for NodeResourcesFit {
         };
         let (pc, pm) = (pod.spec.nonzero_cpu_m, pod.spec.nonzero_memory);
         match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => {
-                cpu_memory_scores(nodes, pc, pm, *wc, *wm, least_requested_score, out)
-            }
-            ScoringStrategyType::MostAllocated => {
-                cpu_memory_scores(nodes, pc, pm, *wc, *wm, most_requested_score, out)
-            }
+            ScoringStrategyType::LeastAllocated => cpu_memory_scores(
+                nodes,
+                (pc, pm),
+                (*wc, *wm),
+                least_requested_score,
+                least_requested_numerator,
+                out,
+            ),
+            ScoringStrategyType::MostAllocated => cpu_memory_scores(
+                nodes,
+                (pc, pm),
+                (*wc, *wm),
+                most_requested_score,
+                most_requested_numerator,
+                out,
+            ),
             ScoringStrategyType::RequestedToCapacityRatio => {
                 out.extend(nodes.iter().map(|n| self.score(pod, n)))
             }
@@ -245,41 +278,42 @@ impl ScorePlugin for NodeResourcesFit {
 }
 
 /// The cpu-and-memory case of [`weighted_mean`] over many nodes, in a loop the compiler can
-/// inline `f` into (the same arithmetic as `score`). With equal weights the weighted mean of
-/// two scores is `(a + b) / 2`, a shift instead of a division.
+/// inline `f` and `numerator` into (the same arithmetic as `score`). With equal weights the
+/// weighted mean of two scores is `(a + b) / 2`, a shift instead of a division; on nodes
+/// whose capacities are below [`EXACT_CAPACITY`], each score is `numerator` divided by the
+/// capacity in floating point, truncated, without a branch.
 fn cpu_memory_scores(
     nodes: NodeSet<'_>,
-    pc: i64,
-    pm: i64,
-    wc: i64,
-    wm: i64,
+    (pc, pm): (i64, i64),
+    (wc, wm): (i64, i64),
     f: impl Fn(i64, i64) -> i64,
+    numerator: impl Fn(i64, i64) -> i64,
     out: &mut Vec<i64>,
 ) {
-    out.reserve(nodes.len());
-    for n in nodes.iter() {
+    let equal = wc == wm && wc > 0;
+    let small = |c: i64| (c > 0) & (c < EXACT_CAPACITY);
+    let exact = |req: i64, cap: i64| (numerator(req, cap) as f64 / cap as f64) as i64;
+    out.extend(nodes.iter().map(|n| {
         let h = &n.hot;
         let (ac, am) = (h.allocatable_cpu_m, h.allocatable_memory);
-        let v = if ac != 0 && am != 0 && wc == wm && wc > 0 {
-            (f(h.nonzero_cpu_m + pc, ac) + f(h.nonzero_memory + pm, am)) >> 1
+        if equal && small(ac) & small(am) {
+            return (exact(h.nonzero_cpu_m + pc, ac) + exact(h.nonzero_memory + pm, am)) >> 1;
+        }
+        let (mut sum, mut weights) = (0, 0);
+        if ac != 0 {
+            sum += f(h.nonzero_cpu_m + pc, ac) * wc;
+            weights += wc;
+        }
+        if am != 0 {
+            sum += f(h.nonzero_memory + pm, am) * wm;
+            weights += wm;
+        }
+        if weights == 0 {
+            0
         } else {
-            let (mut sum, mut weights) = (0, 0);
-            if ac != 0 {
-                sum += f(h.nonzero_cpu_m + pc, ac) * wc;
-                weights += wc;
-            }
-            if am != 0 {
-                sum += f(h.nonzero_memory + pm, am) * wm;
-                weights += wm;
-            }
-            if weights == 0 {
-                0
-            } else {
-                div_floor(sum, weights)
-            }
-        };
-        out.push(v);
-    }
+            div_floor(sum, weights)
+        }
+    }));
 }
 
 /// `Σ score_i * w_i / Σ w_i` with integer division; 0 when no resource is scored.
@@ -299,6 +333,27 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
         return 0;
     }
     div_floor((capacity - requested) * MAX_NODE_SCORE, capacity)
+}
+
+/// Capacities below `2^45` keep every score numerator (at most 100 × capacity) below
+/// `2^52`, where a floating-point division truncates to the integer quotient ([`div_floor`]).
+pub const EXACT_CAPACITY: i64 = 1 << 45;
+
+/// The dividend of [`least_requested_score`], without branches: for `requested >= 0` and
+/// `0 < capacity < EXACT_CAPACITY` the score is this divided by `capacity` in floating
+/// point, truncated ([`div_floor`]).
+#[inline]
+fn least_requested_numerator(requested: i64, capacity: i64) -> i64 {
+    capacity
+        .wrapping_sub(requested)
+        .max(0)
+        .wrapping_mul(MAX_NODE_SCORE)
+}
+
+/// The dividend of [`most_requested_score`], as [`least_requested_numerator`].
+#[inline]
+fn most_requested_numerator(requested: i64, capacity: i64) -> i64 {
+    requested.min(capacity).wrapping_mul(MAX_NODE_SCORE)
 }
 
 /// `min(requested, capacity) * 100 / capacity`.
@@ -438,6 +493,63 @@ mod tests {
             let a = ((x >> 3) % (b as u64 * 101)) as i64;
             assert_eq!(div_floor(a, b), a / b, "{a}/{b}");
             assert_eq!(div_floor(b * 100 - 1, b), (b * 100 - 1) / b);
+        }
+    }
+
+    #[test]
+    fn branchless_scores_match_the_formulas() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Capacities of every size up to the limit, requests below, at and above them.
+            let cap = ((x % (EXACT_CAPACITY as u64 >> (i % 40))) as i64).max(1);
+            let req = ((x >> 7) % (cap as u64 * 2 + 2)) as i64;
+            let exact = |num: i64, c: i64| (num as f64 / c as f64) as i64;
+            for (r, c) in [
+                (req, cap),
+                (cap, cap),
+                (0, cap),
+                (EXACT_CAPACITY - 2, EXACT_CAPACITY - 1),
+            ] {
+                let least = exact(least_requested_numerator(r, c), c);
+                assert_eq!(least, least_requested_score(r, c), "{r}/{c}");
+                let most = exact(most_requested_numerator(r, c), c);
+                assert_eq!(most, most_requested_score(r, c), "{r}/{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_batch_filter_agrees_with_the_node_filter() {
+        use crate::scheduler::cache::NodeSet;
+        let f = NodeResourcesFit::default();
+        let mut nodes = Vec::new();
+        for (cpu, mem, pods) in [
+            (0, 0, 0),
+            (3500, 7 * GI, 2),
+            (4000, 8 * GI, 0),
+            (5000, GI, 1),
+        ] {
+            let mut n = with_used(node("n", 4000, 8 * GI), cpu, mem, pods);
+            n.hot.allocatable_pods = 2;
+            n.allocatable.pods = 2;
+            nodes.push(n);
+        }
+        let which: Vec<usize> = (0..nodes.len()).collect();
+        for (cpu, mem) in [(0, 0), (500, GI), (1, 0), (0, 1), (4000, 8 * GI), (4001, 0)] {
+            let p = pod("p", cpu, mem);
+            let mut alive = vec![true; nodes.len()];
+            let mut failures = Vec::new();
+            f.filter_nodes(&p, NodeSet::new(&nodes, &which), &mut alive, &mut failures);
+            for (i, n) in nodes.iter().enumerate() {
+                let s = f.filter(&p, n);
+                assert_eq!(alive[i], s.is_success(), "pod {cpu}/{mem} node {i}");
+                if !alive[i] {
+                    assert!(failures.contains(&(i, s)));
+                }
+            }
         }
     }
 
