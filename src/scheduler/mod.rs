@@ -604,6 +604,34 @@ mod tests {
     use super::*;
     use crate::scheduler::config::{ExtensionPoint, PluginRef, ProfileConfig};
 
+    /// A pod whose `schedulerName` no profile has is not this scheduler's: it stays Pending,
+    /// untouched, as upstream's kube-scheduler ignores pods for other schedulers. (The loader
+    /// rejects such pods, so only code that creates pods at run time can hand one over.)
+    #[test]
+    fn a_pod_for_another_scheduler_stays_pending_untouched() {
+        use crate::scheduler::plugins::testing::{node, pod};
+        let (mut sched, _) =
+            Scheduler::new(&SchedulerConfig::default(), &Registry::in_tree(), 1, false).unwrap();
+        let mut store = Store::new();
+        store.add_node((*node("n1", 4000, 1 << 30).node).clone());
+        let mut p = pod("elsewhere", 100, 0);
+        Arc::make_mut(&mut p.spec).scheduler_name = "other-scheduler".into();
+        let id = store.create_pod(p);
+        let mut out = Outbox::new(SimTime::ZERO);
+        let mut changes = Vec::new();
+        store.take_changes(&mut changes);
+        for c in changes {
+            sched.on_change(c, &store, &mut out);
+        }
+        assert!(out.drain().next().is_none(), "no scheduling cycle is armed");
+        sched.handle(SchedulerEvent::ScheduleOne, &mut store, &mut out);
+        assert_eq!(store.pod(id).status.node, None);
+        assert_eq!(store.pod(id).status.scheduling_attempts, 0);
+        let mut events = Vec::new();
+        store.take_events(&mut events);
+        assert!(events.is_empty(), "{events:?}");
+    }
+
     #[test]
     fn every_profile_must_sort_the_shared_queue_alike() {
         let mut drf = ProfileConfig::named("drf");
