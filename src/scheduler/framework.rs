@@ -323,6 +323,26 @@ pub trait FilterPlugin {
     ) {
         filter_where(self, pod, nodes, alive, failures, |_| true);
     }
+    /// [`FilterPlugin::filter_nodes`] when only the verdicts matter: marks the rejected nodes
+    /// dead, and returns false when something went wrong (an error status, or a node marked
+    /// dead without one), so that the framework filters again with statuses. A cycle that
+    /// finds a node never reads why the others were rejected, so a plugin that can decide
+    /// without building statuses saves that work here. The default calls `filter_nodes` and
+    /// drops the statuses (`scratch` is a buffer for them); an override must mark exactly
+    /// the nodes `filter_nodes` would.
+    fn filter_alive(
+        &self,
+        pod: &Pod,
+        nodes: NodeSet<'_>,
+        alive: &mut [bool],
+        scratch: &mut Vec<(usize, Status)>,
+    ) -> bool {
+        scratch.clear();
+        let before = alive.iter().filter(|&&a| a).count();
+        self.filter_nodes(pod, nodes, alive, scratch);
+        let after = alive.iter().filter(|&&a| a).count();
+        before - after == scratch.len() && scratch.iter().all(|(_, s)| s.code != Code::Error)
+    }
 }
 
 /// The loop of [`FilterPlugin::filter_nodes`] for a plugin with a cheap test that proves a

@@ -44,6 +44,7 @@ pub struct Profile {
     feasible: Vec<usize>,
     totals: Vec<i64>,
     column: Vec<i64>,
+    scratch: Vec<(usize, Status)>,
 }
 
 /// Plugin names per extension point (`score` entries as `Name:weight`).
@@ -102,6 +103,62 @@ impl Diagnosis {
         }
         msg
     }
+}
+
+/// The filter walk when only the feasible nodes matter: each plugin's
+/// [`FilterPlugin::filter_alive`] over a chunk, then the passing nodes in walk order until
+/// `to_find`. Returns how many nodes were processed, with `feasible` filled; `None` when the
+/// walk must be redone with statuses (a plugin erred, or no node passed and the diagnosis is
+/// needed).
+fn walk_verdicts_only(
+    pod: &Pod,
+    cluster: NodeSet<'_>,
+    (walk, start, to_find): (&[usize], usize, usize),
+    filters: &[(usize, &dyn super::framework::FilterPlugin)],
+    feasible: &mut Vec<usize>,
+    scratch: &mut Vec<(usize, Status)>,
+) -> Option<usize> {
+    feasible.clear();
+    let mut alive = [true; FILTER_CHUNK];
+    let mut processed = 0;
+    let chunks = walk[start..]
+        .chunks(FILTER_CHUNK)
+        .chain(walk[..start].chunks(FILTER_CHUNK));
+    for chunk_idx in chunks {
+        let chunk = cluster.with_indices(chunk_idx);
+        let alive = &mut alive[..chunk_idx.len()];
+        alive.fill(true);
+        for &(_, f) in filters {
+            if !f.filter_alive(pod, chunk, alive, scratch) {
+                return None;
+            }
+        }
+        let passing = alive.iter().filter(|&&a| a).count();
+        if feasible.len() + passing < to_find {
+            // The search goes on past this chunk: append its passing nodes without a branch
+            // per node (whether a node passes is as unpredictable as a coin).
+            let from = feasible.len();
+            feasible.resize(from + chunk_idx.len(), 0);
+            let mut k = from;
+            for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
+                feasible[k] = ni;
+                k += usize::from(a);
+            }
+            feasible.truncate(k);
+            processed += chunk_idx.len();
+            continue;
+        }
+        for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
+            processed += 1;
+            if a {
+                feasible.push(ni);
+                if feasible.len() >= to_find {
+                    return Some(processed);
+                }
+            }
+        }
+    }
+    (!feasible.is_empty()).then_some(processed)
 }
 
 /// Whether the verdicts of a chunk (chunk indices, sorted) name each of its `dead` rejected
@@ -297,6 +354,7 @@ impl Profile {
                 .or(global_pct),
             plugins,
             feasible: Vec::new(),
+            scratch: Vec::new(),
             totals: Vec::new(),
             column: Vec::new(),
         };
@@ -486,121 +544,145 @@ impl Profile {
             .collect();
         let feasible = &mut self.feasible;
         feasible.clear();
-        let mut processed = 0usize;
         let len = walk.len();
         let start = if len > 0 { *next_start % len } else { 0 };
-        // Nodes are filtered a chunk at a time, plugin by plugin (a tight loop per plugin), then
-        // walked in order exactly as a node-by-node search would: each node's verdict is its
-        // first failing plugin, and the search stops at the same node. Verdicts computed past
-        // the stop are discarded.
-        let mut alive = [true; FILTER_CHUNK];
-        // The plugin that rejected each node of the chunk. A plugin sees only the nodes still
-        // alive, so each node is rejected at most once. The plugins push their statuses
-        // straight onto `diag.rejected` (chunk indices, renumbered below), so a status is
-        // never moved again: rejecting thousands of nodes stays cheap.
-        let mut rejected_by = [0usize; FILTER_CHUNK];
-        let mut last_rejecter = None;
-        let chunks = walk[start..]
-            .chunks(FILTER_CHUNK)
-            .chain(walk[..start].chunks(FILTER_CHUNK));
-        'search: for chunk_idx in chunks {
-            let chunk = cluster.with_indices(chunk_idx);
-            let alive = &mut alive[..chunk_idx.len()];
-            alive.fill(true);
-            let base = diag.rejected.len();
-            for &(pi, f) in &filters {
-                let from = diag.rejected.len();
-                f.filter_nodes(pod, chunk, alive, &mut diag.rejected);
-                for &(i, _) in &diag.rejected[from..] {
-                    rejected_by[i] = pi;
-                }
-            }
-            let verdicts = &mut diag.rejected[base..];
-            if !verdicts.is_sorted_by_key(|r| r.0) {
-                verdicts.sort_by_key(|r| r.0);
-            }
-            // The common case: the search goes on past this chunk and nobody is explaining.
-            // Then every passing node is feasible and every verdict is kept, which needs no
-            // branch per node (whether a node passes is as unpredictable as a coin).
-            let passing = alive.iter().filter(|&&a| a).count();
-            if detail.is_none()
-                && feasible.len() + passing < to_find
-                && well_formed(&diag.rejected[base..], alive, chunk_idx.len() - passing)
-            {
-                let from = feasible.len();
-                feasible.resize(from + chunk_idx.len(), 0);
-                let mut k = from;
-                for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
-                    feasible[k] = ni;
-                    k += usize::from(a);
-                }
-                feasible.truncate(k);
-                for (at, _) in &mut diag.rejected[base..] {
-                    let pi = rejected_by[*at];
-                    *at = chunk_idx[*at];
-                    if last_rejecter != Some(pi) {
-                        last_rejecter = Some(pi);
-                        diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
+        // A cycle that finds a node needs only the verdicts; one that finds none needs every
+        // status for its diagnosis and so walks again, with statuses.
+        let quick = if detail.is_none() {
+            walk_verdicts_only(
+                pod,
+                cluster,
+                (walk, start, to_find),
+                &filters,
+                feasible,
+                &mut self.scratch,
+            )
+        } else {
+            None
+        };
+        let processed = match quick {
+            Some(processed) => processed,
+            None => {
+                feasible.clear();
+                let mut processed = 0usize;
+                // Nodes are filtered a chunk at a time, plugin by plugin (a tight loop per plugin), then
+                // walked in order exactly as a node-by-node search would: each node's verdict is its
+                // first failing plugin, and the search stops at the same node. Verdicts computed past
+                // the stop are discarded.
+                let mut alive = [true; FILTER_CHUNK];
+                // The plugin that rejected each node of the chunk. A plugin sees only the nodes still
+                // alive, so each node is rejected at most once. The plugins push their statuses
+                // straight onto `diag.rejected` (chunk indices, renumbered below), so a status is
+                // never moved again: rejecting thousands of nodes stays cheap.
+                let mut rejected_by = [0usize; FILTER_CHUNK];
+                let mut last_rejecter = None;
+                let chunks = walk[start..]
+                    .chunks(FILTER_CHUNK)
+                    .chain(walk[..start].chunks(FILTER_CHUNK));
+                'search: for chunk_idx in chunks {
+                    let chunk = cluster.with_indices(chunk_idx);
+                    let alive = &mut alive[..chunk_idx.len()];
+                    alive.fill(true);
+                    let base = diag.rejected.len();
+                    for &(pi, f) in &filters {
+                        let from = diag.rejected.len();
+                        f.filter_nodes(pod, chunk, alive, &mut diag.rejected);
+                        for &(i, _) in &diag.rejected[from..] {
+                            rejected_by[i] = pi;
+                        }
+                    }
+                    let verdicts = &mut diag.rejected[base..];
+                    if !verdicts.is_sorted_by_key(|r| r.0) {
+                        verdicts.sort_by_key(|r| r.0);
+                    }
+                    // The common case: the search goes on past this chunk and nobody is explaining.
+                    // Then every passing node is feasible and every verdict is kept, which needs no
+                    // branch per node (whether a node passes is as unpredictable as a coin).
+                    let passing = alive.iter().filter(|&&a| a).count();
+                    if detail.is_none()
+                        && feasible.len() + passing < to_find
+                        && well_formed(&diag.rejected[base..], alive, chunk_idx.len() - passing)
+                    {
+                        let from = feasible.len();
+                        feasible.resize(from + chunk_idx.len(), 0);
+                        let mut k = from;
+                        for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
+                            feasible[k] = ni;
+                            k += usize::from(a);
+                        }
+                        feasible.truncate(k);
+                        for (at, _) in &mut diag.rejected[base..] {
+                            let pi = rejected_by[*at];
+                            *at = chunk_idx[*at];
+                            if last_rejecter != Some(pi) {
+                                last_rejecter = Some(pi);
+                                diag.requeue_on =
+                                    diag.requeue_on.or(self.plugins[pi].events_to_register());
+                            }
+                        }
+                        processed += chunk_idx.len();
+                        continue;
+                    }
+                    let mut next = base;
+                    for (i, &ni) in chunk_idx.iter().enumerate() {
+                        processed += 1;
+                        if alive[i] {
+                            if let Some(d) = detail.as_deref_mut() {
+                                d.filter.push(FilterEntry {
+                                    node: ni,
+                                    code: Code::Success,
+                                    plugin: None,
+                                    reason: String::new(),
+                                });
+                            }
+                            feasible.push(ni);
+                            if feasible.len() >= to_find {
+                                // Verdicts past the stop were never reached.
+                                diag.rejected.truncate(next);
+                                break 'search;
+                            }
+                            continue;
+                        }
+                        let Some((at, st)) = diag.rejected.get_mut(next).filter(|r| r.0 == i)
+                        else {
+                            return CycleResult::Error(format!(
+                                "node {} was filtered out without a status",
+                                nodes[ni].name()
+                            ));
+                        };
+                        *at = ni;
+                        next += 1;
+                        let pi = rejected_by[i];
+                        if st.code == Code::Error {
+                            return CycleResult::Error(format!(
+                                "running Filter plugin {:?}: {st}",
+                                self.plugins[pi].name()
+                            ));
+                        }
+                        if let Some(d) = detail.as_deref_mut() {
+                            d.filter.push(FilterEntry {
+                                node: ni,
+                                code: st.code,
+                                plugin: Some(self.plugins[pi].name().to_string()),
+                                reason: st.reasons.join(", "),
+                            });
+                        }
+                        if last_rejecter != Some(pi) {
+                            last_rejecter = Some(pi);
+                            diag.requeue_on =
+                                diag.requeue_on.or(self.plugins[pi].events_to_register());
+                        }
+                    }
+                    if next != diag.rejected.len() {
+                        return CycleResult::Error(format!(
+                            "a Filter plugin rejected a node it was not given: {}",
+                            diag.rejected[next].1
+                        ));
                     }
                 }
-                processed += chunk_idx.len();
-                continue;
+                processed
             }
-            let mut next = base;
-            for (i, &ni) in chunk_idx.iter().enumerate() {
-                processed += 1;
-                if alive[i] {
-                    if let Some(d) = detail.as_deref_mut() {
-                        d.filter.push(FilterEntry {
-                            node: ni,
-                            code: Code::Success,
-                            plugin: None,
-                            reason: String::new(),
-                        });
-                    }
-                    feasible.push(ni);
-                    if feasible.len() >= to_find {
-                        // Verdicts past the stop were never reached.
-                        diag.rejected.truncate(next);
-                        break 'search;
-                    }
-                    continue;
-                }
-                let Some((at, st)) = diag.rejected.get_mut(next).filter(|r| r.0 == i) else {
-                    return CycleResult::Error(format!(
-                        "node {} was filtered out without a status",
-                        nodes[ni].name()
-                    ));
-                };
-                *at = ni;
-                next += 1;
-                let pi = rejected_by[i];
-                if st.code == Code::Error {
-                    return CycleResult::Error(format!(
-                        "running Filter plugin {:?}: {st}",
-                        self.plugins[pi].name()
-                    ));
-                }
-                if let Some(d) = detail.as_deref_mut() {
-                    d.filter.push(FilterEntry {
-                        node: ni,
-                        code: st.code,
-                        plugin: Some(self.plugins[pi].name().to_string()),
-                        reason: st.reasons.join(", "),
-                    });
-                }
-                if last_rejecter != Some(pi) {
-                    last_rejecter = Some(pi);
-                    diag.requeue_on = diag.requeue_on.or(self.plugins[pi].events_to_register());
-                }
-            }
-            if next != diag.rejected.len() {
-                return CycleResult::Error(format!(
-                    "a Filter plugin rejected a node it was not given: {}",
-                    diag.rejected[next].1
-                ));
-            }
-        }
+        };
         *next_start = (*next_start + processed) % num_all.max(1);
         if feasible.is_empty() {
             return CycleResult::Unschedulable(diag);
@@ -851,6 +933,54 @@ mod tests {
             assert_eq!(d.scores.len(), 144);
             assert_eq!(start, want_start);
         }
+    }
+
+    /// Without details the walk keeps only verdicts (and walks again with statuses when no
+    /// node passes); it must choose the same nodes and advance the start index the same way.
+    #[test]
+    fn the_verdict_only_walk_matches_the_detailed_walk() {
+        // 300 nodes, every third one full: some chunks stop the search midway.
+        let nodes: Vec<NodeInfo> = nodes(300)
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i % 3 == 0 {
+                    with_used(n, 4000, 0, 1)
+                } else {
+                    n
+                }
+            })
+            .collect();
+        let order: Vec<usize> = (0..300).collect();
+        let run = |explain: bool| {
+            let mut p = default_profile();
+            let (mut start, mut rng) = (7, RngStreams::new(1).stream("t"));
+            let mut seen = Vec::new();
+            for cpu in [100, 3000, 5000, 100, 2000] {
+                let mut d = CycleDetail::default();
+                let r = p.run_cycle(
+                    &pod("p", cpu, 0),
+                    NodeSet::new(&nodes, &order),
+                    ClusterView::empty(),
+                    &mut start,
+                    &mut rng,
+                    explain.then_some(&mut d),
+                );
+                let outcome = match r {
+                    CycleResult::Scheduled(n) => format!("node {n}"),
+                    CycleResult::Unschedulable(diag) => diag.message(),
+                    CycleResult::Error(e) => e,
+                };
+                seen.push((outcome, start));
+            }
+            seen
+        };
+        let quick = run(false);
+        assert_eq!(quick, run(true));
+        assert_eq!(
+            quick[2].0,
+            "0/300 nodes are available: 300 Insufficient cpu."
+        );
     }
 
     #[test]

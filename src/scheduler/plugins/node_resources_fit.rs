@@ -185,6 +185,27 @@ impl FilterPlugin for NodeResourcesFit {
         }
     }
 
+    /// The test alone: for a pod without ephemeral-storage or extended requests it decides
+    /// exactly as `filter` (pod count, cpu, memory), and never errs.
+    fn filter_alive(
+        &self,
+        pod: &Pod,
+        nodes: NodeSet<'_>,
+        alive: &mut [bool],
+        scratch: &mut Vec<(usize, Status)>,
+    ) -> bool {
+        let Some(need) = Need::of(pod) else {
+            scratch.clear();
+            self.filter_nodes(pod, nodes, alive, scratch);
+            return true;
+        };
+        let all = nodes.all();
+        for (a, &ni) in alive.iter_mut().zip(nodes.indices()) {
+            *a &= need.fits(&all[ni]);
+        }
+        true
+    }
+
     #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         let a = &node.allocatable;
