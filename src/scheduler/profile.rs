@@ -105,31 +105,145 @@ impl Diagnosis {
     }
 }
 
+/// What a filter walk goes through: the pod, the cluster, the nodes in walk order from the
+/// round-robin `start`, how many feasible nodes end the search, and the filters to run.
+struct WalkPlan<'a> {
+    pod: &'a Pod,
+    cluster: NodeSet<'a>,
+    walk: &'a [usize],
+    start: usize,
+    to_find: usize,
+    filters: &'a [(usize, &'a dyn super::framework::FilterPlugin)],
+}
+
+impl WalkPlan<'_> {
+    /// The nodes in chunks, from `start` round the walk.
+    fn chunks(&self) -> impl Iterator<Item = &[usize]> {
+        self.walk[self.start..]
+            .chunks(FILTER_CHUNK)
+            .chain(self.walk[..self.start].chunks(FILTER_CHUNK))
+    }
+}
+
+/// The filter walk with every status: each plugin's [`FilterPlugin::filter_nodes`] over a
+/// chunk, then the nodes in walk order exactly as a node-by-node search would, each rejected
+/// one with its first failing plugin's status in `diag`, until `to_find` nodes pass. Returns
+/// how many nodes were processed, with `feasible` filled, or the error that ends the cycle.
+fn walk_with_statuses(
+    plan: &WalkPlan<'_>,
+    plugins: &[Box<dyn Plugin>],
+    feasible: &mut Vec<usize>,
+    diag: &mut Diagnosis,
+    mut detail: Option<&mut CycleDetail>,
+) -> Result<usize, String> {
+    let (pod, cluster, to_find) = (plan.pod, plan.cluster, plan.to_find);
+    feasible.clear();
+    let mut processed = 0usize;
+    // Nodes are filtered a chunk at a time, plugin by plugin (a tight loop per plugin), then
+    // walked in order exactly as a node-by-node search would: each node's verdict is its
+    // first failing plugin, and the search stops at the same node. Verdicts computed past
+    // the stop are discarded.
+    let mut alive = [true; FILTER_CHUNK];
+    // The plugin that rejected each node of the chunk. A plugin sees only the nodes still
+    // alive, so each node is rejected at most once. The plugins push their statuses
+    // straight onto `diag.rejected` (chunk indices, renumbered below), so a status is
+    // never moved again: rejecting thousands of nodes stays cheap.
+    let mut rejected_by = [0usize; FILTER_CHUNK];
+    let mut last_rejecter = None;
+    'search: for chunk_idx in plan.chunks() {
+        let chunk = cluster.with_indices(chunk_idx);
+        let alive = &mut alive[..chunk_idx.len()];
+        alive.fill(true);
+        let base = diag.rejected.len();
+        for &(pi, f) in plan.filters {
+            let from = diag.rejected.len();
+            f.filter_nodes(pod, chunk, alive, &mut diag.rejected);
+            for &(i, _) in &diag.rejected[from..] {
+                rejected_by[i] = pi;
+            }
+        }
+        let verdicts = &mut diag.rejected[base..];
+        if !verdicts.is_sorted_by_key(|r| r.0) {
+            verdicts.sort_by_key(|r| r.0);
+        }
+        let mut next = base;
+        for (i, &ni) in chunk_idx.iter().enumerate() {
+            processed += 1;
+            if alive[i] {
+                if let Some(d) = detail.as_deref_mut() {
+                    d.filter.push(FilterEntry {
+                        node: ni,
+                        code: Code::Success,
+                        plugin: None,
+                        reason: String::new(),
+                    });
+                }
+                feasible.push(ni);
+                if feasible.len() >= to_find {
+                    // Verdicts past the stop were never reached.
+                    diag.rejected.truncate(next);
+                    break 'search;
+                }
+                continue;
+            }
+            let Some((at, st)) = diag.rejected.get_mut(next).filter(|r| r.0 == i) else {
+                return Err(format!(
+                    "node {} was filtered out without a status",
+                    cluster.all()[ni].name()
+                ));
+            };
+            *at = ni;
+            next += 1;
+            let pi = rejected_by[i];
+            if st.code == Code::Error {
+                return Err(format!(
+                    "running Filter plugin {:?}: {st}",
+                    plugins[pi].name()
+                ));
+            }
+            if let Some(d) = detail.as_deref_mut() {
+                d.filter.push(FilterEntry {
+                    node: ni,
+                    code: st.code,
+                    plugin: Some(plugins[pi].name().to_string()),
+                    reason: st.reasons.join(", "),
+                });
+            }
+            if last_rejecter != Some(pi) {
+                last_rejecter = Some(pi);
+                diag.requeue_on = diag.requeue_on.or(plugins[pi].events_to_register());
+            }
+        }
+        if next != diag.rejected.len() {
+            return Err(format!(
+                "a Filter plugin rejected a node it was not given: {}",
+                diag.rejected[next].1
+            ));
+        }
+    }
+    Ok(processed)
+}
+
 /// The filter walk when only the feasible nodes matter: each plugin's
 /// [`FilterPlugin::filter_alive`] over a chunk, then the passing nodes in walk order until
 /// `to_find`. Returns how many nodes were processed, with `feasible` filled; `None` when the
 /// walk must be redone with statuses (a plugin erred, or no node passed and the diagnosis is
 /// needed).
 fn walk_verdicts_only(
-    pod: &Pod,
-    cluster: NodeSet<'_>,
-    (walk, start, to_find): (&[usize], usize, usize),
-    filters: &[(usize, &dyn super::framework::FilterPlugin)],
+    plan: &WalkPlan<'_>,
     feasible: &mut Vec<usize>,
     scratch: &mut Vec<(usize, Status)>,
 ) -> Option<usize> {
+    let to_find = plan.to_find;
     feasible.clear();
     let mut alive = [true; FILTER_CHUNK];
     let mut processed = 0;
-    let chunks = walk[start..]
-        .chunks(FILTER_CHUNK)
-        .chain(walk[..start].chunks(FILTER_CHUNK));
-    for chunk_idx in chunks {
-        let chunk = cluster.with_indices(chunk_idx);
+    for chunk_idx in plan.chunks() {
+        let chunk = plan.cluster.with_indices(chunk_idx);
         let alive = &mut alive[..chunk_idx.len()];
         alive.fill(true);
-        for &(_, f) in filters {
-            if !f.filter_alive(pod, chunk, alive, scratch) {
+        for &(_, f) in plan.filters {
+            if !f.filter_alive(plan.pod, chunk, alive, scratch) {
                 return None;
             }
         }
@@ -159,17 +273,6 @@ fn walk_verdicts_only(
         }
     }
     (!feasible.is_empty()).then_some(processed)
-}
-
-/// Whether the verdicts of a chunk (chunk indices, sorted) name each of its `dead` rejected
-/// nodes exactly once and carry no error: the case the node-by-node walk would pass through
-/// without a remark.
-fn well_formed(verdicts: &[(usize, Status)], alive: &[bool], dead: usize) -> bool {
-    verdicts.len() == dead
-        && verdicts.windows(2).all(|w| w[0].0 < w[1].0)
-        && verdicts
-            .iter()
-            .all(|(i, st)| alive.get(*i) == Some(&false) && st.code != Code::Error)
 }
 
 /// The result of one cycle.
@@ -548,140 +651,31 @@ impl Profile {
         let start = if len > 0 { *next_start % len } else { 0 };
         // A cycle that finds a node needs only the verdicts; one that finds none needs every
         // status for its diagnosis and so walks again, with statuses.
+        let plan = WalkPlan {
+            pod,
+            cluster,
+            walk,
+            start,
+            to_find,
+            filters: &filters,
+        };
         let quick = if detail.is_none() {
-            walk_verdicts_only(
-                pod,
-                cluster,
-                (walk, start, to_find),
-                &filters,
-                feasible,
-                &mut self.scratch,
-            )
+            walk_verdicts_only(&plan, feasible, &mut self.scratch)
         } else {
             None
         };
         let processed = match quick {
             Some(processed) => processed,
-            None => {
-                feasible.clear();
-                let mut processed = 0usize;
-                // Nodes are filtered a chunk at a time, plugin by plugin (a tight loop per plugin), then
-                // walked in order exactly as a node-by-node search would: each node's verdict is its
-                // first failing plugin, and the search stops at the same node. Verdicts computed past
-                // the stop are discarded.
-                let mut alive = [true; FILTER_CHUNK];
-                // The plugin that rejected each node of the chunk. A plugin sees only the nodes still
-                // alive, so each node is rejected at most once. The plugins push their statuses
-                // straight onto `diag.rejected` (chunk indices, renumbered below), so a status is
-                // never moved again: rejecting thousands of nodes stays cheap.
-                let mut rejected_by = [0usize; FILTER_CHUNK];
-                let mut last_rejecter = None;
-                let chunks = walk[start..]
-                    .chunks(FILTER_CHUNK)
-                    .chain(walk[..start].chunks(FILTER_CHUNK));
-                'search: for chunk_idx in chunks {
-                    let chunk = cluster.with_indices(chunk_idx);
-                    let alive = &mut alive[..chunk_idx.len()];
-                    alive.fill(true);
-                    let base = diag.rejected.len();
-                    for &(pi, f) in &filters {
-                        let from = diag.rejected.len();
-                        f.filter_nodes(pod, chunk, alive, &mut diag.rejected);
-                        for &(i, _) in &diag.rejected[from..] {
-                            rejected_by[i] = pi;
-                        }
-                    }
-                    let verdicts = &mut diag.rejected[base..];
-                    if !verdicts.is_sorted_by_key(|r| r.0) {
-                        verdicts.sort_by_key(|r| r.0);
-                    }
-                    // The common case: the search goes on past this chunk and nobody is explaining.
-                    // Then every passing node is feasible and every verdict is kept, which needs no
-                    // branch per node (whether a node passes is as unpredictable as a coin).
-                    let passing = alive.iter().filter(|&&a| a).count();
-                    if detail.is_none()
-                        && feasible.len() + passing < to_find
-                        && well_formed(&diag.rejected[base..], alive, chunk_idx.len() - passing)
-                    {
-                        let from = feasible.len();
-                        feasible.resize(from + chunk_idx.len(), 0);
-                        let mut k = from;
-                        for (&ni, &a) in chunk_idx.iter().zip(alive.iter()) {
-                            feasible[k] = ni;
-                            k += usize::from(a);
-                        }
-                        feasible.truncate(k);
-                        for (at, _) in &mut diag.rejected[base..] {
-                            let pi = rejected_by[*at];
-                            *at = chunk_idx[*at];
-                            if last_rejecter != Some(pi) {
-                                last_rejecter = Some(pi);
-                                diag.requeue_on =
-                                    diag.requeue_on.or(self.plugins[pi].events_to_register());
-                            }
-                        }
-                        processed += chunk_idx.len();
-                        continue;
-                    }
-                    let mut next = base;
-                    for (i, &ni) in chunk_idx.iter().enumerate() {
-                        processed += 1;
-                        if alive[i] {
-                            if let Some(d) = detail.as_deref_mut() {
-                                d.filter.push(FilterEntry {
-                                    node: ni,
-                                    code: Code::Success,
-                                    plugin: None,
-                                    reason: String::new(),
-                                });
-                            }
-                            feasible.push(ni);
-                            if feasible.len() >= to_find {
-                                // Verdicts past the stop were never reached.
-                                diag.rejected.truncate(next);
-                                break 'search;
-                            }
-                            continue;
-                        }
-                        let Some((at, st)) = diag.rejected.get_mut(next).filter(|r| r.0 == i)
-                        else {
-                            return CycleResult::Error(format!(
-                                "node {} was filtered out without a status",
-                                nodes[ni].name()
-                            ));
-                        };
-                        *at = ni;
-                        next += 1;
-                        let pi = rejected_by[i];
-                        if st.code == Code::Error {
-                            return CycleResult::Error(format!(
-                                "running Filter plugin {:?}: {st}",
-                                self.plugins[pi].name()
-                            ));
-                        }
-                        if let Some(d) = detail.as_deref_mut() {
-                            d.filter.push(FilterEntry {
-                                node: ni,
-                                code: st.code,
-                                plugin: Some(self.plugins[pi].name().to_string()),
-                                reason: st.reasons.join(", "),
-                            });
-                        }
-                        if last_rejecter != Some(pi) {
-                            last_rejecter = Some(pi);
-                            diag.requeue_on =
-                                diag.requeue_on.or(self.plugins[pi].events_to_register());
-                        }
-                    }
-                    if next != diag.rejected.len() {
-                        return CycleResult::Error(format!(
-                            "a Filter plugin rejected a node it was not given: {}",
-                            diag.rejected[next].1
-                        ));
-                    }
-                }
-                processed
-            }
+            None => match walk_with_statuses(
+                &plan,
+                &self.plugins,
+                feasible,
+                &mut diag,
+                detail.as_deref_mut(),
+            ) {
+                Ok(processed) => processed,
+                Err(e) => return CycleResult::Error(e),
+            },
         };
         *next_start = (*next_start + processed) % num_all.max(1);
         if feasible.is_empty() {
