@@ -138,8 +138,6 @@ impl PreFilterPlugin for NodeResourcesFit {
     }
 }
 
-impl NodeResourcesFit {}
-
 /// What a pod needs of a node's hot numbers to fit: a request of zero is not checked
 /// (upstream skips it even on an over-committed node), so it needs "at least `i64::MIN`".
 #[derive(Clone, Copy)]
