@@ -88,6 +88,18 @@ pub struct World {
     warnings: Vec<String>,
     /// Shared by every pod whose spec was released after it ended.
     released_spec: Arc<PodSpec>,
+    /// The components' outboxes, reused from one handler call to the next.
+    out: Outboxes,
+}
+
+/// One outbox per component that schedules its own events.
+#[derive(Default)]
+struct Outboxes {
+    scheduler: Outbox<SchedulerEvent>,
+    kubelet: Outbox<KubeletEvent>,
+    jobs: Outbox<JobEvent>,
+    gates: Outbox<GateEvent>,
+    arrivals: Outbox<ArrivalEvent>,
 }
 
 impl World {
@@ -148,6 +160,7 @@ impl World {
                 String::new(),
                 crate::api::RestartPolicy::Never,
             )),
+            out: Outboxes::default(),
         };
         // Time 0: nodes, then the objects given as manifests, as `kubectl apply` would.
         for node in &scenario.nodes {
@@ -260,38 +273,41 @@ impl World {
     fn dispatch(&mut self, now: SimTime, event: Event, sink: &mut dyn Sink) -> std::io::Result<()> {
         match event {
             Event::Scheduler(e) => {
-                let mut out = Outbox::new(now);
-                self.scheduler.handle(e, &mut self.store, &mut out);
-                for (t, e) in out.drain() {
+                self.out.scheduler.reset(now);
+                self.scheduler
+                    .handle(e, &mut self.store, &mut self.out.scheduler);
+                for (t, e) in self.out.scheduler.drain() {
                     self.queue.schedule(t, Event::Scheduler(e));
                 }
             }
             Event::Kubelet(e) => {
-                let mut out = Outbox::new(now);
-                self.kubelet.handle(e, &mut self.store, &mut out);
-                for (t, e) in out.drain() {
+                self.out.kubelet.reset(now);
+                self.kubelet
+                    .handle(e, &mut self.store, &mut self.out.kubelet);
+                for (t, e) in self.out.kubelet.drain() {
                     self.queue.schedule(t, Event::Kubelet(e));
                 }
             }
             Event::Job(e) => {
-                let mut out = Outbox::new(now);
-                self.jobs.handle(e, &mut self.store, &mut out);
-                for (t, e) in out.drain() {
+                self.out.jobs.reset(now);
+                self.jobs.handle(e, &mut self.store, &mut self.out.jobs);
+                for (t, e) in self.out.jobs.drain() {
                     self.queue.schedule(t, Event::Job(e));
                 }
             }
             Event::Gates(e) => self.gates.handle(e, &mut self.store),
             Event::Arrival(e) => {
-                let mut out = Outbox::new(now);
-                self.arrivals.handle(e, &mut self.store, &mut out);
-                for (t, e) in out.drain() {
+                self.out.arrivals.reset(now);
+                self.arrivals
+                    .handle(e, &mut self.store, &mut self.out.arrivals);
+                for (t, e) in self.out.arrivals.drain() {
                     self.queue.schedule(t, Event::Arrival(e));
                 }
             }
             Event::Sample => {
                 let state = self.cluster_state();
                 for row in self.sampler.sample(now, &state) {
-                    sink.metric(&row)?;
+                    sink.metric(row)?;
                 }
                 let next = now + self.metrics_interval_ms;
                 if next <= self.duration {
@@ -311,25 +327,29 @@ impl World {
             self.store.take_changes(&mut changes);
             for &change in &changes {
                 self.observe(change);
-                let mut s_out = Outbox::new(now);
-                self.scheduler.on_change(change, &self.store, &mut s_out);
-                for (t, e) in s_out.drain() {
+                self.out.scheduler.reset(now);
+                self.scheduler
+                    .on_change(change, &self.store, &mut self.out.scheduler);
+                for (t, e) in self.out.scheduler.drain() {
                     self.queue.schedule(t, Event::Scheduler(e));
                 }
-                let mut k_out = Outbox::new(now);
-                self.kubelet.on_change(change, &mut self.store, &mut k_out);
-                for (t, e) in k_out.drain() {
+                self.out.kubelet.reset(now);
+                self.kubelet
+                    .on_change(change, &mut self.store, &mut self.out.kubelet);
+                for (t, e) in self.out.kubelet.drain() {
                     self.queue.schedule(t, Event::Kubelet(e));
                 }
-                let mut j_out = Outbox::new(now);
-                self.jobs.on_change(change, &mut self.store, &mut j_out);
-                for (t, e) in j_out.drain() {
+                self.out.jobs.reset(now);
+                self.jobs
+                    .on_change(change, &mut self.store, &mut self.out.jobs);
+                for (t, e) in self.out.jobs.drain() {
                     self.queue.schedule(t, Event::Job(e));
                 }
                 self.volumes.on_change(change, &mut self.store, now);
-                let mut g_out = Outbox::new(now);
-                self.gates.on_change(change, &self.store, &mut g_out);
-                for (t, e) in g_out.drain() {
+                self.out.gates.reset(now);
+                self.gates
+                    .on_change(change, &self.store, &mut self.out.gates);
+                for (t, e) in self.out.gates.drain() {
                     self.queue.schedule(t, Event::Gates(e));
                 }
                 // Every watcher has seen the pod end: its spec is no longer needed.

@@ -19,6 +19,12 @@ impl<E> Outbox<E> {
         }
     }
 
+    /// Moves an emptied outbox to `now`, keeping its buffer.
+    pub fn reset(&mut self, now: SimTime) {
+        debug_assert!(self.items.is_empty(), "outbox reset before it was drained");
+        self.now = now;
+    }
+
     /// The current simulated time.
     pub fn now(&self) -> SimTime {
         self.now
@@ -38,5 +44,12 @@ impl<E> Outbox<E> {
     /// Takes the requested events.
     pub fn drain(&mut self) -> std::vec::Drain<'_, (SimTime, E)> {
         self.items.drain(..)
+    }
+}
+
+impl<E> Default for Outbox<E> {
+    /// An empty outbox at time zero.
+    fn default() -> Self {
+        Outbox::new(SimTime::ZERO)
     }
 }

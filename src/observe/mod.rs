@@ -84,6 +84,8 @@ pub struct Sampler {
     sums: [f64; 4],
     peaks: [f64; 4],
     node_free: Option<FreeHistory>,
+    /// The rows of the last sample (reused: a sample allocates nothing new once warm).
+    rows: Vec<MetricSample>,
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
@@ -108,7 +110,7 @@ impl Sampler {
     }
 
     /// Rows for one sample of `state` at `time`.
-    pub fn sample(&mut self, time: SimTime, s: &ClusterState) -> Vec<MetricSample> {
+    pub fn sample(&mut self, time: SimTime, s: &ClusterState) -> &[MetricSample] {
         if let Some(h) = &mut self.node_free {
             h.push_sample(s.node_free.iter().copied());
         }
@@ -129,7 +131,9 @@ impl Sampler {
             object: "cluster".to_string(),
             value,
         };
-        let mut rows = vec![
+        let rows = &mut self.rows;
+        rows.clear();
+        rows.extend([
             row("nodes", s.nodes as f64),
             row("pods_pending", s.pods_pending as f64),
             row("pods_running", s.pods_running as f64),
@@ -144,7 +148,7 @@ impl Sampler {
             row("scheduler_queue_active", s.queue.0 as f64),
             row("scheduler_queue_backoff", s.queue.1 as f64),
             row("scheduler_queue_unschedulable", s.queue.2 as f64),
-        ];
+        ]);
         for p in &s.pools {
             let object = format!("nodepool/{}", p.name);
             let pool_row = |metric: &'static str, value: f64| MetricSample {

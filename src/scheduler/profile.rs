@@ -15,6 +15,7 @@ use crate::api::pod::Pod;
 use crate::engine::{SimRng, SimTime};
 use crate::store::{NodeId, PodId, Store};
 use rand::RngExt;
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 /// Nodes filtered per batch (see [`Profile::run_cycle`]).
@@ -247,7 +248,7 @@ fn walk_verdicts_only(
                 return None;
             }
         }
-        let passing = alive.iter().filter(|&&a| a).count();
+        let passing = super::framework::count_true(alive);
         if feasible.len() + passing < to_find {
             // The search goes on past this chunk: append its passing nodes without a branch
             // per node (whether a node passes is as unpredictable as a coin).
@@ -586,7 +587,7 @@ impl Profile {
         }
 
         // PreFilter.
-        let mut filter_skip: Vec<usize> = Vec::new();
+        let mut filter_skip: SmallVec<[usize; 8]> = SmallVec::new();
         let mut subset: Option<Vec<NodeId>> = None;
         for &pi in &self.pre_filter {
             let Some(pf) = self.plugins[pi].as_pre_filter() else {
@@ -638,8 +639,9 @@ impl Profile {
 
         // Filter, round robin from the saved start index, until enough feasible nodes.
         let to_find = num_feasible_nodes_to_find(self.percentage, walk.len());
-        self.last_filter_skip.clone_from(&filter_skip);
-        let filters: Vec<(usize, &dyn super::framework::FilterPlugin)> = self
+        self.last_filter_skip.clear();
+        self.last_filter_skip.extend_from_slice(&filter_skip);
+        let filters: SmallVec<[(usize, &dyn super::framework::FilterPlugin); 16]> = self
             .filter
             .iter()
             .filter(|i| !filter_skip.contains(i))
@@ -678,6 +680,7 @@ impl Profile {
             },
         };
         *next_start = (*next_start + processed) % num_all.max(1);
+        drop(filters);
         if feasible.is_empty() {
             return CycleResult::Unschedulable(diag);
         }
@@ -687,7 +690,7 @@ impl Profile {
 
         // PreScore and Score.
         let feasible_nodes = cluster.with_indices(&self.feasible);
-        let mut score_skip: Vec<usize> = Vec::new();
+        let mut score_skip: SmallVec<[usize; 8]> = SmallVec::new();
         for &pi in &self.pre_score {
             let Some(ps) = self.plugins[pi].as_pre_score() else {
                 continue;
@@ -752,16 +755,12 @@ impl Profile {
             }
         }
 
-        // selectHost: the best total wins.
-        // One pass finds the best total, how many nodes share it and the first of them.
-        let (mut best, mut ties, mut first) = (i64::MIN, 0usize, 0usize);
-        for (j, &t) in self.totals.iter().enumerate() {
-            if t > best {
-                (best, ties, first) = (t, 1, j);
-            } else if t == best {
-                ties += 1;
-            }
-        }
+        // selectHost: the best total wins. The best total, how many nodes share it and the
+        // first of them, in passes without a branch per node (which node leads so far is
+        // as unpredictable as the scores).
+        let best = self.totals.iter().copied().fold(i64::MIN, i64::max);
+        let ties = self.totals.iter().filter(|&&t| t == best).count();
+        let first = self.totals.iter().position(|&t| t == best).unwrap_or(0);
         // One uniform draw among the best nodes: the same distribution as upstream's reservoir
         // sampling in selectHost, with one random number instead of one per tie.
         let chosen = if ties > 1 {

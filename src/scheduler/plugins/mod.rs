@@ -272,6 +272,45 @@ pub(crate) mod testing {
         NodeInfo::new(n.id, Arc::new(node))
     }
 
+    /// `count` nodes and `count` pods of random sizes for checking a batch score or filter
+    /// against the per-node one: capacities from zero through the bounds of the exact
+    /// floating-point paths (2^45, 2^53) and beyond, usage below, at and above capacity.
+    pub fn random_nodes_and_pods(seed: u64, count: usize) -> (Vec<NodeInfo>, Vec<Pod>) {
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        const EDGES: [i64; 8] = [
+            0,
+            1,
+            1 << 45,
+            (1 << 45) - 1,
+            1 << 53,
+            (1 << 53) + 1,
+            1 << 61,
+            7,
+        ];
+        let mut size = |scale: i64| match next() % 8 {
+            0 => EDGES[(next() % 8) as usize],
+            1..=2 => (next() % (1 << 40)) as i64,
+            _ => (next() % scale as u64) as i64,
+        };
+        let nodes = (0..count)
+            .map(|i| {
+                let (c, m) = (size(64_000), size(256 << 30));
+                let (uc, um) = (size(c.max(1) * 2), size(m.max(1) * 2));
+                with_used(node(&format!("n{i}"), c, m), uc, um, 3)
+            })
+            .collect();
+        let pods = (0..count)
+            .map(|i| pod(&format!("p{i}"), size(8_000), size(32 << 30)))
+            .collect();
+        (nodes, pods)
+    }
+
     /// The node with this much already requested by `pods` pods.
     pub fn with_used(mut n: NodeInfo, cpu_m: i64, memory: i64, pods: i64) -> NodeInfo {
         n.set_used(cpu_m, memory, pods as i32);

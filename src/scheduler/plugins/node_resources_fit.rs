@@ -272,6 +272,9 @@ impl ScorePlugin for NodeResourcesFit {
             return;
         };
         let (pc, pm) = (pod.spec.nonzero_cpu_m, pod.spec.nonzero_memory);
+        if wc == wm && *wc > 0 && equal_weight_scores(nodes, (pc, pm), self.args.strategy, out) {
+            return;
+        }
         match self.args.strategy {
             ScoringStrategyType::LeastAllocated => cpu_memory_scores(
                 nodes,
@@ -293,6 +296,54 @@ impl ScorePlugin for NodeResourcesFit {
                 out.extend(nodes.iter().map(|n| self.score(pod, n)))
             }
         }
+    }
+}
+
+/// The cpu-and-memory case with equal weights, from the floating-point pairs of
+/// [`crate::scheduler::cache::ScoreNumbers`]: the mean of two scores is `(a + b) / 2`, a
+/// shift, and each score is its dividend divided by the capacity in floating point, both
+/// resources in one vector division. With capacities in `(0, EXACT_CAPACITY)` this is the
+/// integer formula exactly (see [`div_floor`]): the dividends are integers below `2^52`, a
+/// requested sum too large to be exact is far above the capacity and clamps the same way,
+/// and the quotient lies in `[0, 100]`, so the cast does not saturate. Returns false, with
+/// `out` unchanged, when a node's capacities are outside those bounds (or the strategy has
+/// no such form).
+fn equal_weight_scores(
+    nodes: NodeSet<'_>,
+    (pc, pm): (i64, i64),
+    strategy: ScoringStrategyType,
+    out: &mut Vec<i64>,
+) -> bool {
+    const MAX: f64 = MAX_NODE_SCORE as f64;
+    const LIMIT: f64 = EXACT_CAPACITY as f64;
+    let pod_pair = [pc as f64, pm as f64];
+    let exact = |a: [f64; 2]| (a[0] > 0.0) & (a[1] > 0.0) & (a[0] < LIMIT) & (a[1] < LIMIT);
+    // Each step on both lanes at once, written out pair by pair so that it compiles to
+    // vector instructions.
+    let scores = |q: [f64; 2]| i64::from(((q[0] as i32) + (q[1] as i32)) >> 1);
+    match strategy {
+        ScoringStrategyType::LeastAllocated => nodes.score_numbers(out, |s| {
+            let (z, a) = (s.nonzero, s.allocatable);
+            let r = [z[0] + pod_pair[0], z[1] + pod_pair[1]];
+            let f = [a[0] - r[0], a[1] - r[1]];
+            let f = [
+                if f[0] > 0.0 { f[0] } else { 0.0 },
+                if f[1] > 0.0 { f[1] } else { 0.0 },
+            ];
+            let q = [f[0] * MAX / a[0], f[1] * MAX / a[1]];
+            (scores(q), exact(a))
+        }),
+        ScoringStrategyType::MostAllocated => nodes.score_numbers(out, |s| {
+            let (z, a) = (s.nonzero, s.allocatable);
+            let r = [z[0] + pod_pair[0], z[1] + pod_pair[1]];
+            let u = [
+                if r[0] < a[0] { r[0] } else { a[0] },
+                if r[1] < a[1] { r[1] } else { a[1] },
+            ];
+            let q = [u[0] * MAX / a[0], u[1] * MAX / a[1]];
+            (scores(q), exact(a))
+        }),
+        ScoringStrategyType::RequestedToCapacityRatio => false,
     }
 }
 
@@ -536,6 +587,48 @@ mod tests {
                 assert_eq!(least, least_requested_score(r, c), "{r}/{c}");
                 let most = exact(most_requested_numerator(r, c), c);
                 assert_eq!(most, most_requested_score(r, c), "{r}/{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_scores_agree_with_node_scores() {
+        use crate::scheduler::cache::NodeSet;
+        use crate::scheduler::plugins::testing::random_nodes_and_pods;
+        let (nodes, pods) = random_nodes_and_pods(0x9e37_79b9_7f4a_7c15, 400);
+        let which: Vec<usize> = (0..nodes.len()).collect();
+        let set = NodeSet::new(&nodes, &which);
+        let clean: Vec<usize> = (0..nodes.len())
+            .filter(|&i| {
+                let h = &nodes[i].hot;
+                (1..EXACT_CAPACITY).contains(&h.allocatable_cpu_m)
+                    && (1..EXACT_CAPACITY).contains(&h.allocatable_memory)
+            })
+            .collect();
+        assert!(clean.len() > 100, "the fast path must be exercised");
+        for strategy in [
+            ScoringStrategyType::LeastAllocated,
+            ScoringStrategyType::MostAllocated,
+        ] {
+            for weights in [(1, 1), (1, 3)] {
+                let weight = |name: &str, weight| ResourceWeight {
+                    name: name.into(),
+                    weight,
+                };
+                let f = NodeResourcesFit::new(FitArgs {
+                    strategy,
+                    resources: vec![weight("cpu", weights.0), weight("memory", weights.1)],
+                    ..FitArgs::default()
+                });
+                for p in &pods {
+                    // Every node, and the nodes whose capacities the fast path accepts.
+                    for set in [set, set.with_indices(&clean)] {
+                        let mut batch = Vec::new();
+                        f.score_nodes(p, set, &mut batch);
+                        let one: Vec<i64> = set.iter().map(|n| f.score(p, n)).collect();
+                        assert_eq!(batch, one, "{strategy:?} {weights:?}");
+                    }
+                }
             }
         }
     }
