@@ -221,7 +221,15 @@ pub struct NodeFacts {
     pub filter_tainted: u32,
     /// Nodes with a PreferNoSchedule taint.
     pub prefer_no_schedule: u32,
+    /// Nodes whose allocatable cpu or memory lies outside `(0, EXACT_CAPACITY)`, where the
+    /// floating-point resource scores are not exact for every request.
+    pub odd_capacity: u32,
 }
+
+/// Capacities below `2^45` keep every resource score dividend (at most 100 × capacity)
+/// below `2^52`, where a floating-point division truncates to the integer quotient (see
+/// [`crate::scheduler::plugins::node_resources_fit::div_floor`]).
+pub const EXACT_CAPACITY: i64 = 1 << 45;
 
 impl NodeFacts {
     /// No knowledge: every count may be non-zero.
@@ -229,12 +237,14 @@ impl NodeFacts {
         unschedulable: u32::MAX,
         filter_tainted: u32::MAX,
         prefer_no_schedule: u32::MAX,
+        odd_capacity: u32::MAX,
     };
     /// No nodes.
     pub const EMPTY: NodeFacts = NodeFacts {
         unschedulable: 0,
         filter_tainted: 0,
         prefer_no_schedule: 0,
+        odd_capacity: 0,
     };
 
     /// Counts `node` in (`add`) or out of the facts.
@@ -258,6 +268,20 @@ impl NodeFacts {
             &mut self.prefer_no_schedule,
             has(&[TaintEffect::PreferNoSchedule]),
         );
+        let exact = |c: i64| 0 < c && c < EXACT_CAPACITY;
+        bump(
+            &mut self.odd_capacity,
+            !(exact(node.allocatable.cpu_m) && exact(node.allocatable.memory)),
+        );
+    }
+
+    /// The facts of `nodes`.
+    pub fn of<'n>(nodes: impl IntoIterator<Item = &'n Node>) -> NodeFacts {
+        let mut facts = NodeFacts::EMPTY;
+        for n in nodes {
+            facts.count(n, true);
+        }
+        facts
     }
 }
 

@@ -348,7 +348,11 @@ pub trait FilterPlugin {
 /// How many of `flags` are true, in a loop the compiler vectorizes (a `filter().count()`
 /// over bools stays a byte-at-a-time loop).
 pub fn count_true(flags: &[bool]) -> usize {
-    flags.iter().map(|&f| usize::from(u8::from(f))).sum()
+    // Byte counters, 255 flags at a time, add sixteen flags per vector instruction.
+    flags
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |n, &f| n + u8::from(f))))
+        .sum()
 }
 
 /// The loop of [`FilterPlugin::filter_nodes`] for a plugin with a cheap test that proves a
@@ -479,4 +483,20 @@ pub trait PostFilterPlugin {
         pod: &Pod,
         input: &mut PostFilterInput<'_>,
     ) -> (Status, Option<Nomination>);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_true;
+
+    #[test]
+    fn count_true_counts_past_a_byte() {
+        for len in [0, 1, 64, 254, 255, 256, 600, 1000] {
+            for every in [1, 2, 3, 7] {
+                let flags: Vec<bool> = (0..len).map(|i| i % every == 0).collect();
+                let want = flags.iter().filter(|&&f| f).count();
+                assert_eq!(count_true(&flags), want, "{len} {every}");
+            }
+        }
+    }
 }

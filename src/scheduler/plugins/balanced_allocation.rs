@@ -90,20 +90,21 @@ impl ScorePlugin for BalancedAllocation {
         }
         // cpu and memory: the same arithmetic as `score` on the floating-point pairs, both
         // resources in one vector division. Sums below 2^53 are exact, so they equal the
-        // integer sums converted; positive capacities keep the fractions in [0, 1] and the
-        // score in [50, 100], so the cast does not saturate.
+        // integer sums converted; positive capacities (no node with odd capacities in the
+        // cluster) keep the fractions in [0, 1] and the score in [50, 100], so the cast does
+        // not saturate.
         let (pc, pm) = (pod.spec.requests.cpu_m, pod.spec.requests.memory);
         let pod_pair = [pc as f64, pm as f64];
         const EXACT_SUM: f64 = (1u64 << 53) as f64;
         let capped = |f: f64| if f < 1.0 { f } else { 1.0 };
-        let exact = nodes.score_numbers(out, |s| {
-            let r = [s.requested[0] + pod_pair[0], s.requested[1] + pod_pair[1]];
-            let a = s.allocatable;
-            let ok = (r[0] < EXACT_SUM) & (r[1] < EXACT_SUM) & (a[0] > 0.0) & (a[1] > 0.0);
-            let (fc, fm) = (capped(r[0] / a[0]), capped(r[1] / a[1]));
-            let score = ((1.0 - ((fc - fm) / 2.0).abs()) * MAX_NODE_SCORE as f64) as i32;
-            (i64::from(score), ok)
-        });
+        let exact = nodes.facts().odd_capacity == 0
+            && nodes.score_numbers(out, |s| {
+                let r = [s.requested[0] + pod_pair[0], s.requested[1] + pod_pair[1]];
+                let a = s.allocatable;
+                let (fc, fm) = (capped(r[0] / a[0]), capped(r[1] / a[1]));
+                let score = ((1.0 - ((fc - fm) / 2.0).abs()) * MAX_NODE_SCORE as f64) as i32;
+                (i64::from(score), (r[0] < EXACT_SUM) & (r[1] < EXACT_SUM))
+            });
         if exact {
             return;
         }
@@ -147,23 +148,12 @@ mod tests {
 
     #[test]
     fn batch_scores_agree_with_node_scores() {
-        use crate::scheduler::plugins::testing::random_nodes_and_pods;
+        use crate::scheduler::plugins::testing::{node_sets, random_nodes_and_pods};
         let (nodes, pods) = random_nodes_and_pods(0x2545_f491_4f6c_dd1d, 400);
-        let which: Vec<usize> = (0..nodes.len()).collect();
-        let set = NodeSet::new(&nodes, &which);
-        let small: Vec<usize> = (0..nodes.len())
-            .filter(|&i| {
-                let h = &nodes[i].hot;
-                h.allocatable_cpu_m > 0
-                    && h.allocatable_memory > 0
-                    && h.requested_memory < 1 << 52
-                    && h.requested_cpu_m < 1 << 52
-            })
-            .collect();
-        assert!(small.len() > 100, "the fast path must be exercised");
+        let (all, exact) = node_sets(nodes);
         let b = BalancedAllocation::default();
         for p in &pods {
-            for set in [set, set.with_indices(&small)] {
+            for set in [all.set(), exact.set()] {
                 let mut batch = Vec::new();
                 b.score_nodes(p, set, &mut batch);
                 let one: Vec<i64> = set.iter().map(|n| b.score(p, n)).collect();

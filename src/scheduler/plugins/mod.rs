@@ -221,7 +221,7 @@ impl Registry {
 pub(crate) mod testing {
     use crate::api::pod::{Container, Pod, PodSpec, PodStatus, RestartPolicy};
     use crate::api::{Node, ObjectMeta, Resources, Taint};
-    use crate::scheduler::cache::NodeInfo;
+    use crate::scheduler::cache::{NodeFacts, NodeInfo, NodeSet};
     use crate::store::NodeId;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -309,6 +309,45 @@ pub(crate) mod testing {
             .map(|i| pod(&format!("p{i}"), size(8_000), size(32 << 30)))
             .collect();
         (nodes, pods)
+    }
+
+    /// Nodes with their indices and cluster facts, to lend out as a [`NodeSet`].
+    pub struct OwnedNodeSet {
+        nodes: Vec<NodeInfo>,
+        which: Vec<usize>,
+        facts: NodeFacts,
+    }
+
+    impl OwnedNodeSet {
+        /// All the nodes, in order, with their facts.
+        pub fn new(nodes: Vec<NodeInfo>) -> Self {
+            let facts = NodeFacts::of(nodes.iter().map(|n| &*n.node));
+            let which = (0..nodes.len()).collect();
+            OwnedNodeSet {
+                nodes,
+                which,
+                facts,
+            }
+        }
+
+        /// The set.
+        pub fn set(&self) -> NodeSet<'_> {
+            NodeSet::new(&self.nodes, &self.which).with_facts(self.facts)
+        }
+    }
+
+    /// `nodes` as a set, and its nodes with capacities in `(0, EXACT_CAPACITY)` as another
+    /// (the clusters where the floating-point resource scores apply), with their facts.
+    pub fn node_sets(nodes: Vec<NodeInfo>) -> (OwnedNodeSet, OwnedNodeSet) {
+        let exact: Vec<NodeInfo> = nodes
+            .iter()
+            .filter(|n| NodeFacts::of([&*n.node]).odd_capacity == 0)
+            .cloned()
+            .collect();
+        assert!(exact.len() > 100, "the exact paths must be exercised");
+        let (all, exact) = (OwnedNodeSet::new(nodes), OwnedNodeSet::new(exact));
+        assert!(all.facts.odd_capacity > 0, "the other paths too");
+        (all, exact)
     }
 
     /// The node with this much already requested by `pods` pods.

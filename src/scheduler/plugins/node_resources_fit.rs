@@ -8,6 +8,7 @@ use crate::api::resources::names as res;
 pub use crate::api::scheduler_config::{
     FitArgs, ResourceWeight, ScoringStrategyType, default_resources,
 };
+pub use crate::scheduler::cache::EXACT_CAPACITY;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult, Reasons,
@@ -306,8 +307,8 @@ impl ScorePlugin for NodeResourcesFit {
 /// integer formula exactly (see [`div_floor`]): the dividends are integers below `2^52`, a
 /// requested sum too large to be exact is far above the capacity and clamps the same way,
 /// and the quotient lies in `[0, 100]`, so the cast does not saturate. Returns false, with
-/// `out` unchanged, when a node's capacities are outside those bounds (or the strategy has
-/// no such form).
+/// `out` unchanged, when some node of the cluster has capacities outside those bounds
+/// ([`crate::scheduler::cache::NodeFacts::odd_capacity`]), or the strategy has no such form.
 fn equal_weight_scores(
     nodes: NodeSet<'_>,
     (pc, pm): (i64, i64),
@@ -315,9 +316,10 @@ fn equal_weight_scores(
     out: &mut Vec<i64>,
 ) -> bool {
     const MAX: f64 = MAX_NODE_SCORE as f64;
-    const LIMIT: f64 = EXACT_CAPACITY as f64;
+    if nodes.facts().odd_capacity != 0 {
+        return false;
+    }
     let pod_pair = [pc as f64, pm as f64];
-    let exact = |a: [f64; 2]| (a[0] > 0.0) & (a[1] > 0.0) & (a[0] < LIMIT) & (a[1] < LIMIT);
     // Each step on both lanes at once, written out pair by pair so that it compiles to
     // vector instructions.
     let scores = |q: [f64; 2]| i64::from(((q[0] as i32) + (q[1] as i32)) >> 1);
@@ -331,7 +333,7 @@ fn equal_weight_scores(
                 if f[1] > 0.0 { f[1] } else { 0.0 },
             ];
             let q = [f[0] * MAX / a[0], f[1] * MAX / a[1]];
-            (scores(q), exact(a))
+            (scores(q), true)
         }),
         ScoringStrategyType::MostAllocated => nodes.score_numbers(out, |s| {
             let (z, a) = (s.nonzero, s.allocatable);
@@ -341,7 +343,7 @@ fn equal_weight_scores(
                 if r[1] < a[1] { r[1] } else { a[1] },
             ];
             let q = [u[0] * MAX / a[0], u[1] * MAX / a[1]];
-            (scores(q), exact(a))
+            (scores(q), true)
         }),
         ScoringStrategyType::RequestedToCapacityRatio => false,
     }
@@ -404,10 +406,6 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     }
     div_floor((capacity - requested) * MAX_NODE_SCORE, capacity)
 }
-
-/// Capacities below `2^45` keep every score numerator (at most 100 × capacity) below
-/// `2^52`, where a floating-point division truncates to the integer quotient ([`div_floor`]).
-pub const EXACT_CAPACITY: i64 = 1 << 45;
 
 /// The dividend of [`least_requested_score`], without branches: for `requested >= 0` and
 /// `0 < capacity < EXACT_CAPACITY` the score is this divided by `capacity` in floating
@@ -593,19 +591,9 @@ mod tests {
 
     #[test]
     fn batch_scores_agree_with_node_scores() {
-        use crate::scheduler::cache::NodeSet;
-        use crate::scheduler::plugins::testing::random_nodes_and_pods;
+        use crate::scheduler::plugins::testing::{node_sets, random_nodes_and_pods};
         let (nodes, pods) = random_nodes_and_pods(0x9e37_79b9_7f4a_7c15, 400);
-        let which: Vec<usize> = (0..nodes.len()).collect();
-        let set = NodeSet::new(&nodes, &which);
-        let clean: Vec<usize> = (0..nodes.len())
-            .filter(|&i| {
-                let h = &nodes[i].hot;
-                (1..EXACT_CAPACITY).contains(&h.allocatable_cpu_m)
-                    && (1..EXACT_CAPACITY).contains(&h.allocatable_memory)
-            })
-            .collect();
-        assert!(clean.len() > 100, "the fast path must be exercised");
+        let (all, exact) = node_sets(nodes);
         for strategy in [
             ScoringStrategyType::LeastAllocated,
             ScoringStrategyType::MostAllocated,
@@ -621,8 +609,7 @@ mod tests {
                     ..FitArgs::default()
                 });
                 for p in &pods {
-                    // Every node, and the nodes whose capacities the fast path accepts.
-                    for set in [set, set.with_indices(&clean)] {
+                    for set in [all.set(), exact.set()] {
                         let mut batch = Vec::new();
                         f.score_nodes(p, set, &mut batch);
                         let one: Vec<i64> = set.iter().map(|n| f.score(p, n)).collect();
