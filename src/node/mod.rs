@@ -158,15 +158,13 @@ impl Kubelet {
     ) {
         // Admission: the node must still have room (it may not when the pod came pre-bound).
         let alloc = &store.node(node).allocatable;
-        let (mut used_cpu, mut used_memory) = (0, 0);
-        for &other in store.pods_on_node(node) {
-            if other != pod {
-                let r = &store.pod(other).spec.requests;
-                used_cpu += r.cpu_m;
-                used_memory += r.memory;
-            }
-        }
         let want = &store.pod(pod).spec.requests;
+        // What the other pods on the node request (the pod itself is already counted).
+        let (mut used_cpu, mut used_memory) = store.requested_on_node(node);
+        if store.pods_on_node(node).contains(&pod) {
+            used_cpu -= want.cpu_m;
+            used_memory -= want.memory;
+        }
         let short = [
             ("cpu", want.cpu_m, used_cpu, alloc.cpu_m),
             ("memory", want.memory, used_memory, alloc.memory),

@@ -31,6 +31,15 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             }
             sum.add(&p.spec.requests);
         }
+        if store.requested_on_node(id) != (sum.cpu_m, sum.memory) {
+            errors.push(format!(
+                "node {} keeps requests {:?}, its pods sum to ({}, {})",
+                node.name(),
+                store.requested_on_node(id),
+                sum.cpu_m,
+                sum.memory
+            ));
+        }
         let a = &node.allocatable;
         let over = sum.cpu_m > a.cpu_m
             || sum.memory > a.memory

@@ -147,6 +147,8 @@ pub struct Store {
     /// up, never iterated, so the hash order cannot reach behaviour.
     pod_by_key: FxHashMap<String, FxHashMap<String, PodId>>,
     pods_on_node: Vec<Vec<PodId>>,
+    /// Summed cpu (millicores) and memory (bytes) requests of each node's `pods_on_node`.
+    requested_on_node: Vec<(i64, i64)>,
     jobs: Vec<Job>,
     priority_classes: BTreeMap<String, PriorityClass>,
     pdbs: Vec<PodDisruptionBudget>,
@@ -180,6 +182,7 @@ impl Store {
         self.node_by_name.insert(node.meta.name.clone(), id);
         self.nodes.push(Arc::new(node));
         self.pods_on_node.push(Vec::new());
+        self.requested_on_node.push((0, 0));
         self.changes.push(Change::NodeAdded(id));
         id
     }
@@ -210,6 +213,12 @@ impl Store {
     /// Pods bound to a node and not yet terminal or deleted.
     pub fn pods_on_node(&self, id: NodeId) -> &[PodId] {
         &self.pods_on_node[id.0 as usize]
+    }
+
+    /// The summed cpu (millicores) and memory (bytes) requests of the pods on a node
+    /// ([`Store::pods_on_node`]), kept as pods come and go.
+    pub fn requested_on_node(&self, id: NodeId) -> (i64, i64) {
+        self.requested_on_node[id.0 as usize]
     }
 
     // ---- pods ----
@@ -290,6 +299,11 @@ impl Store {
         p.status.node = Some(node.0);
         p.status.scheduled = Some(now);
         self.pods_on_node[node.0 as usize].push(pod);
+        let (r, sum) = (
+            &p.spec.requests,
+            &mut self.requested_on_node[node.0 as usize],
+        );
+        *sum = (sum.0 + r.cpu_m, sum.1 + r.memory);
         self.changes.push(Change::PodBound(pod, node));
     }
 
@@ -368,10 +382,13 @@ impl Store {
     }
 
     fn unlink_from_node(&mut self, pod: PodId) {
-        if let Some(n) = self.pods[pod.0 as usize].status.node {
+        let p = &self.pods[pod.0 as usize];
+        if let Some(n) = p.status.node {
             let list = &mut self.pods_on_node[n as usize];
             if let Some(i) = list.iter().position(|&p| p == pod) {
                 list.swap_remove(i);
+                let (r, sum) = (&p.spec.requests, &mut self.requested_on_node[n as usize]);
+                *sum = (sum.0 - r.cpu_m, sum.1 - r.memory);
             }
         }
     }
