@@ -1,9 +1,17 @@
-//! The future-event list: a binary heap ordered by `(time, sequence number)`.
+//! The future-event list: a binary heap ordered by `(time, sequence number)`, with a FIFO
+//! lane for events scheduled at the current time.
+//!
+//! Many events are due the moment they are scheduled (a scheduling cycle after a pod is
+//! created, a container start when its images are already present). They would be pushed
+//! onto the heap only to be popped straight back. They go to the lane instead, and the order
+//! stays exactly `(time, seq)`: an event on the heap due now was scheduled before the clock
+//! reached now, so its sequence number is below that of every event in the lane, and the
+//! lane is empty whenever the clock moves on.
 
 use super::SimTime;
 use rustc_hash::FxHashSet;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// Identifies a scheduled event, so that it can be cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +44,8 @@ impl<E> Ord for Entry<E> {
 /// Pending events. Pops in `(time, seq)` order; see the module docs of [`crate::engine`].
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// Events due at `now`, scheduled once the clock had reached it, in `seq` order.
+    lane: VecDeque<(u64, E)>,
     now: SimTime,
     next_seq: u64,
     /// Membership only, never iterated.
@@ -54,6 +64,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            lane: VecDeque::new(),
             now: SimTime::ZERO,
             next_seq: 0,
             cancelled: FxHashSet::default(),
@@ -73,12 +84,12 @@ impl<E> EventQueue<E> {
 
     /// Number of events waiting, cancelled ones included.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lane.len()
     }
 
     /// True when no event is waiting.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lane.is_empty()
     }
 
     /// Schedules `event` at `time`.
@@ -93,7 +104,11 @@ impl<E> EventQueue<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        if time == self.now {
+            self.lane.push_back((seq, event));
+        } else {
+            self.heap.push(Entry { time, seq, event });
+        }
         EventId(seq)
     }
 
@@ -110,27 +125,48 @@ impl<E> EventQueue<E> {
 
     /// The time of the next live event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        while let Some(top) = self.heap.peek() {
-            if self.cancelled.remove(&top.seq) {
-                self.heap.pop();
-                continue;
-            }
-            return Some(top.time);
+        self.drop_cancelled();
+        if !self.lane.is_empty() {
+            return Some(self.now);
         }
-        None
+        self.heap.peek().map(|top| top.time)
     }
 
     /// Removes the earliest live event and advances the clock to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(entry) = self.heap.pop() {
-            if !self.cancelled.is_empty() && self.cancelled.remove(&entry.seq) {
-                continue;
-            }
-            self.now = entry.time;
-            self.popped += 1;
-            return Some((entry.time, entry.event));
+        self.drop_cancelled();
+        // The heap's events due now come before the lane's (see the module docs).
+        let heap_first = self.heap.peek().is_some_and(|top| top.time == self.now);
+        let (time, event) = if heap_first || self.lane.is_empty() {
+            let entry = self.heap.pop()?;
+            (entry.time, entry.event)
+        } else {
+            let (_, event) = self.lane.pop_front()?;
+            (self.now, event)
+        };
+        self.now = time;
+        self.popped += 1;
+        Some((time, event))
+    }
+
+    /// Discards cancelled events from the fronts of the heap and the lane, so that both
+    /// fronts are live.
+    fn drop_cancelled(&mut self) {
+        if self.cancelled.is_empty() {
+            return;
         }
-        None
+        while let Some(top) = self.heap.peek() {
+            if !self.cancelled.remove(&top.seq) {
+                break;
+            }
+            self.heap.pop();
+        }
+        while let Some(&(seq, _)) = self.lane.front() {
+            if !self.cancelled.remove(&seq) {
+                break;
+            }
+            self.lane.pop_front();
+        }
     }
 }
 
@@ -160,6 +196,59 @@ mod tests {
         assert_eq!(q.peek_time(), Some(SimTime(2)));
         assert_eq!(q.pop(), Some((SimTime(2), 2)));
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn events_due_now_keep_schedule_order_after_the_heap() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(5), "heap-1");
+        q.schedule(SimTime(5), "heap-2");
+        assert_eq!(q.pop(), Some((SimTime(5), "heap-1")));
+        // Scheduled at the current time: after the heap's event due now, in order.
+        let cancelled = q.schedule(SimTime(5), "lane-0");
+        q.schedule(SimTime(5), "lane-1");
+        q.schedule(SimTime(6), "later");
+        q.schedule(SimTime(5), "lane-2");
+        q.cancel(cancelled);
+        assert_eq!(q.len(), 5);
+        assert_eq!(q.peek_time(), Some(SimTime(5)));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["heap-2", "lane-1", "lane-2", "later"]);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn the_lane_matches_a_plain_heap_on_a_random_stream() {
+        // Every event is scheduled from a handler of a popped one, some due at once: the
+        // pop order must be exactly `(time, seq)`, as a heap alone gives it.
+        let mut q = EventQueue::new();
+        let mut plain = BinaryHeap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut seq = 0u64;
+        for _ in 0..50 {
+            q.schedule(SimTime(0), seq);
+            plain.push(std::cmp::Reverse((0i64, seq)));
+            seq += 1;
+        }
+        while let Some((t, e)) = q.pop() {
+            let std::cmp::Reverse((pt, pe)) = plain.pop().expect("same length");
+            assert_eq!((t.0, e), (pt, pe));
+            if seq < 20_000 {
+                for _ in 0..2 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if x % 3 == 0 {
+                        continue;
+                    }
+                    let at = t.0 + [0, 0, 1, 7][(x >> 8) as usize % 4];
+                    q.schedule(SimTime(at), seq);
+                    plain.push(std::cmp::Reverse((at, seq)));
+                    seq += 1;
+                }
+            }
+        }
+        assert!(plain.is_empty());
     }
 
     #[test]

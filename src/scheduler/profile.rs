@@ -520,10 +520,10 @@ impl Profile {
         for k in 0..self.pre_bind.len() {
             let pi = self.pre_bind[k];
             let plugin = &mut self.plugins[pi];
-            let name = plugin.name().to_string();
             if let Some(p) = plugin.as_pre_bind() {
                 let s = p.pre_bind(pod, node, store, now);
                 if !s.is_success() {
+                    let name = self.plugins[pi].name();
                     return Err(format!("running PreBind plugin {name:?}: {s}"));
                 }
             }

@@ -609,7 +609,14 @@ impl Store {
         }
         let p = &self.pods[i];
         self.pod_objects[i]
-            .get_or_insert_with(|| Arc::from(format!("Pod/{}/{}", p.meta.namespace, p.meta.name)))
+            .get_or_insert_with(|| {
+                let (ns, name) = (&p.meta.namespace, &p.meta.name);
+                let mut s = String::with_capacity(5 + ns.len() + name.len());
+                for piece in ["Pod/", ns, "/", name] {
+                    s.push_str(piece);
+                }
+                Arc::from(s)
+            })
             .clone()
     }
 
