@@ -238,7 +238,7 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if x % 3 == 0 {
+                    if x.is_multiple_of(3) {
                         continue;
                     }
                     let at = t.0 + [0, 0, 1, 7][(x >> 8) as usize % 4];
