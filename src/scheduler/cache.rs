@@ -48,7 +48,8 @@ pub struct NodeHot {
 /// scalar integer-to-float conversions that otherwise dominate a pass over hundreds of
 /// nodes, and the pairs let both resources go through one vector division. Below `2^53`
 /// every value is exact, so sums and differences computed from the pairs equal the integer
-/// ones converted; a pass checks that bound before trusting them.
+/// ones converted; each pass states the bounds it relies on and checks them (per node, or
+/// through [`NodeFacts::odd_capacity`]) before trusting the pairs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[repr(C, align(64))]
 pub struct ScoreNumbers {

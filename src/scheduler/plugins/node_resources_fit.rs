@@ -277,22 +277,12 @@ impl ScorePlugin for NodeResourcesFit {
             return;
         }
         match self.args.strategy {
-            ScoringStrategyType::LeastAllocated => cpu_memory_scores(
-                nodes,
-                (pc, pm),
-                (*wc, *wm),
-                least_requested_score,
-                least_requested_numerator,
-                out,
-            ),
-            ScoringStrategyType::MostAllocated => cpu_memory_scores(
-                nodes,
-                (pc, pm),
-                (*wc, *wm),
-                most_requested_score,
-                most_requested_numerator,
-                out,
-            ),
+            ScoringStrategyType::LeastAllocated => {
+                cpu_memory_scores(nodes, (pc, pm), (*wc, *wm), least_requested_score, out)
+            }
+            ScoringStrategyType::MostAllocated => {
+                cpu_memory_scores(nodes, (pc, pm), (*wc, *wm), most_requested_score, out)
+            }
             ScoringStrategyType::RequestedToCapacityRatio => {
                 out.extend(nodes.iter().map(|n| self.score(pod, n)))
             }
@@ -320,10 +310,9 @@ fn equal_weight_scores(
         return false;
     }
     let pod_pair = [pc as f64, pm as f64];
-    // Each step on both lanes at once, written out pair by pair so that it compiles to
-    // vector instructions.
-    // Both quotients truncated in one instruction, summed exactly (integers up to 200) and
-    // converted once: the same as converting each.
+    // Each step is written out on both lanes so that it compiles to vector instructions.
+    // Both quotients are truncated in one instruction, summed exactly (integers up to 200)
+    // and converted once: the same as converting each.
     let scores = |q: [f64; 2]| i64::from(((q[0].trunc() + q[1].trunc()) as i32) >> 1);
     match strategy {
         ScoringStrategyType::LeastAllocated => nodes.score_numbers(out, |s| {
@@ -352,27 +341,18 @@ fn equal_weight_scores(
 }
 
 /// The cpu-and-memory case of [`weighted_mean`] over many nodes, in a loop the compiler can
-/// inline `f` and `numerator` into (the same arithmetic as `score`). With equal weights the
-/// weighted mean of two scores is `(a + b) / 2`, a shift instead of a division; on nodes
-/// whose capacities are below [`EXACT_CAPACITY`], each score is `numerator` divided by the
-/// capacity in floating point, truncated, without a branch.
+/// inline `f` into (the same arithmetic as `score`): for the clusters and weights where
+/// [`equal_weight_scores`] does not apply.
 fn cpu_memory_scores(
     nodes: NodeSet<'_>,
     (pc, pm): (i64, i64),
     (wc, wm): (i64, i64),
     f: impl Fn(i64, i64) -> i64,
-    numerator: impl Fn(i64, i64) -> i64,
     out: &mut Vec<i64>,
 ) {
-    let equal = wc == wm && wc > 0;
-    let small = |c: i64| (c > 0) & (c < EXACT_CAPACITY);
-    let exact = |req: i64, cap: i64| (numerator(req, cap) as f64 / cap as f64) as i64;
     out.extend(nodes.iter().map(|n| {
         let h = &n.hot;
         let (ac, am) = (h.allocatable_cpu_m, h.allocatable_memory);
-        if equal && small(ac) & small(am) {
-            return (exact(h.nonzero_cpu_m + pc, ac) + exact(h.nonzero_memory + pm, am)) >> 1;
-        }
         let (mut sum, mut weights) = (0, 0);
         if ac != 0 {
             sum += f(h.nonzero_cpu_m + pc, ac) * wc;
@@ -407,23 +387,6 @@ pub fn least_requested_score(requested: i64, capacity: i64) -> i64 {
         return 0;
     }
     div_floor((capacity - requested) * MAX_NODE_SCORE, capacity)
-}
-
-/// The dividend of [`least_requested_score`], without branches: for `requested >= 0` and
-/// `0 < capacity < EXACT_CAPACITY` the score is this divided by `capacity` in floating
-/// point, truncated ([`div_floor`]).
-#[inline]
-fn least_requested_numerator(requested: i64, capacity: i64) -> i64 {
-    capacity
-        .wrapping_sub(requested)
-        .max(0)
-        .wrapping_mul(MAX_NODE_SCORE)
-}
-
-/// The dividend of [`most_requested_score`], as [`least_requested_numerator`].
-#[inline]
-fn most_requested_numerator(requested: i64, capacity: i64) -> i64 {
-    requested.min(capacity).wrapping_mul(MAX_NODE_SCORE)
 }
 
 /// `min(requested, capacity) * 100 / capacity`.
@@ -567,7 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn branchless_scores_match_the_formulas() {
+    fn float_scores_match_the_formulas_below_the_exact_capacity() {
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for i in 0..200_000u64 {
             x ^= x << 13;
@@ -576,17 +539,18 @@ mod tests {
             // Capacities of every size up to the limit, requests below, at and above them.
             let cap = ((x % (EXACT_CAPACITY as u64 >> (i % 40))) as i64).max(1);
             let req = ((x >> 7) % (cap as u64 * 2 + 2)) as i64;
-            let exact = |num: i64, c: i64| (num as f64 / c as f64) as i64;
+            // The arithmetic of `equal_weight_scores`, on one lane.
+            let least = |r: f64, c: f64| ((c - r).max(0.0) * 100.0 / c).trunc() as i64;
+            let most = |r: f64, c: f64| (r.min(c) * 100.0 / c).trunc() as i64;
             for (r, c) in [
                 (req, cap),
                 (cap, cap),
                 (0, cap),
                 (EXACT_CAPACITY - 2, EXACT_CAPACITY - 1),
             ] {
-                let least = exact(least_requested_numerator(r, c), c);
-                assert_eq!(least, least_requested_score(r, c), "{r}/{c}");
-                let most = exact(most_requested_numerator(r, c), c);
-                assert_eq!(most, most_requested_score(r, c), "{r}/{c}");
+                let (rf, cf) = (r as f64, c as f64);
+                assert_eq!(least(rf, cf), least_requested_score(r, c), "{r}/{c}");
+                assert_eq!(most(rf, cf), most_requested_score(r, c), "{r}/{c}");
             }
         }
     }
