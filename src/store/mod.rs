@@ -610,12 +610,7 @@ impl Store {
         let p = &self.pods[i];
         self.pod_objects[i]
             .get_or_insert_with(|| {
-                let (ns, name) = (&p.meta.namespace, &p.meta.name);
-                let mut s = String::with_capacity(5 + ns.len() + name.len());
-                for piece in ["Pod/", ns, "/", name] {
-                    s.push_str(piece);
-                }
-                Arc::from(s)
+                Arc::from(["Pod/", &p.meta.namespace, "/", &p.meta.name].concat())
             })
             .clone()
     }

@@ -206,11 +206,7 @@ impl Arrivals {
 /// `prefix-n`, or `prefix-n-k` when that name is taken.
 fn unique_name(store: &Store, namespace: &str, prefix: &str, n: u64) -> String {
     let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n);
-    let mut name = String::with_capacity(prefix.len() + 1 + digits.len());
-    for piece in [prefix, "-", digits] {
-        name.push_str(piece);
-    }
+    let mut name = [prefix, "-", digits.format(n)].concat();
     let mut k = 1;
     while store.pod_exists(namespace, &name) {
         k += 1;
