@@ -1,0 +1,41 @@
+//! Helpers shared by the scenario tests: the binary, repository paths, a run, a file read.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `kubesim` binary under test.
+pub fn kubesim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kubesim"))
+}
+
+/// A path inside the repository.
+pub fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// `kubesim run SCENARIO --out OUT --quiet EXTRA...`, which must succeed.
+pub fn run(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
+    let o = kubesim()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .expect("binary runs");
+    assert!(
+        o.status.success(),
+        "run of {} failed: {}",
+        scenario.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// A file of a run directory, as text.
+pub fn read(dir: &Path, f: &str) -> String {
+    std::fs::read_to_string(dir.join(f))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
+}
