@@ -26,7 +26,7 @@ pub mod volume;
 pub use affinity::{NodeAffinity, NodeSelectorTerm, PreferredTerm};
 pub use distribution::Distribution;
 pub use job::JobSpec;
-pub use meta::{ObjectMeta, OwnerRef};
+pub use meta::{ObjectMeta, OwnerReference, Uid};
 pub use node::{ContainerImage, Node};
 pub use pod::{Container, Phase, PodSpec, PreemptionPolicy, RestartPolicy};
 pub use quantity::Quantity;

@@ -3,7 +3,7 @@
 //! (`pkg/controller/job/job_controller.go`, `pkg/controller/job/backoff_utils.go`).
 
 use crate::api::event::EventType;
-use crate::api::meta::{ObjectMeta, OwnerRef};
+use crate::api::meta::{ObjectMeta, OwnerReference, Uid};
 use crate::api::pod::{Phase, Pod, PodStatus};
 use crate::engine::{Outbox, SimRng, SimTime};
 use crate::store::{Change, JobId, PodId, Store};
@@ -224,10 +224,15 @@ impl JobController {
                 namespace,
                 labels,
                 annotations: j.spec.template_meta.annotations.clone(),
-                owner: Some(OwnerRef {
+                uid: Uid::Unset,
+                owner_references: Arc::from([OwnerReference {
+                    api_version: "batch/v1".into(),
                     kind: "Job".into(),
-                    name: j.meta.name.clone(),
-                }),
+                    name: j.meta.name.as_str().into(),
+                    uid: j.meta.uid.clone(),
+                    controller: true,
+                    block_owner_deletion: true,
+                }]),
             },
             spec: j.spec.template.clone(),
             status: PodStatus {

@@ -144,7 +144,7 @@ impl RunOutput {
                 .map_or("", |n| store.node(crate::store::NodeId(n)).name());
             pods.write_field(&p.meta.namespace)?;
             pods.write_field(&p.meta.name)?;
-            match &p.meta.owner {
+            match p.meta.controller() {
                 Some(o) => pods.write_field(o.to_string())?,
                 None => pods.write_field("")?,
             }

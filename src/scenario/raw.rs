@@ -184,6 +184,8 @@ pub struct ObjectMeta {
     pub generate_name: Option<String>,
     /// Namespace (namespaced kinds only).
     pub namespace: Option<String>,
+    /// Unique id (a snapshot's objects carry theirs; ownerReferences point at them).
+    pub uid: Option<String>,
     /// Labels.
     pub labels: BTreeMap<String, String>,
     /// Annotations.
@@ -206,6 +208,8 @@ pub struct OwnerReference {
     pub uid: String,
     /// Whether this owner is the managing controller.
     pub controller: Option<bool>,
+    /// Whether the owner's foreground deletion waits for this object.
+    pub block_owner_deletion: Option<bool>,
 }
 
 /// A `v1` Node.

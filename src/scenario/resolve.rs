@@ -8,7 +8,7 @@ use super::raw::{self, Manifest, Spanned, abs_position};
 use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm, PreferredTerm};
 use crate::api::disruption::{IntOrPercent, PodDisruptionBudget};
 use crate::api::duration::parse_duration_ms;
-use crate::api::meta::{ObjectMeta, OwnerRef};
+use crate::api::meta::{ObjectMeta, OwnerReference, Uid};
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
 use crate::api::pod::{
     Behaviour, Container, DEFAULT_SCHEDULER, Pod, PodSpec, PodStatus, PreemptionPolicy,
@@ -622,7 +622,7 @@ fn node(
             namespace: String::new(),
             labels: Arc::new(labels),
             annotations: Arc::new(n.metadata.annotations.clone()),
-            owner: None,
+            ..ObjectMeta::default()
         },
         capacity: if capacity.pods == 0 {
             Resources {
@@ -688,21 +688,64 @@ fn meta(
         }
     };
     check_labels(r, d, &format!("{path}.labels"), &m.labels);
-    let owner = m
-        .owner_references
-        .iter()
-        .find(|o| o.controller == Some(true))
-        .map(|o| OwnerRef {
-            kind: o.kind.clone(),
-            name: o.name.clone(),
-        });
+    let owner_references = owner_references(r, d, &format!("{path}.ownerReferences"), m);
     Some(ObjectMeta {
         name,
         namespace: namespace(r, d, m.namespace.as_ref()),
+        uid: m
+            .uid
+            .as_deref()
+            .map_or(Uid::Unset, |u| Uid::Given(u.into())),
         labels: Arc::new(m.labels.clone()),
         annotations: Arc::new(m.annotations.clone()),
-        owner,
+        owner_references,
     })
+}
+
+/// `metadata.ownerReferences`, checked as the API server does
+/// (`ValidateOwnerReferences` in `apimachinery/pkg/api/validation/objectmeta.go`): apiVersion,
+/// kind, name and uid are required, and at most one reference is the controller.
+fn owner_references(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    m: &raw::ObjectMeta,
+) -> Arc<[OwnerReference]> {
+    let mut refs = Vec::with_capacity(m.owner_references.len());
+    for (i, o) in m.owner_references.iter().enumerate() {
+        for (field, value) in [
+            ("apiVersion", &o.api_version),
+            ("kind", &o.kind),
+            ("name", &o.name),
+            ("uid", &o.uid),
+        ] {
+            if value.is_empty() {
+                r.doc(d, &format!("{path}[{i}].{field}"), "must not be empty");
+            }
+        }
+        refs.push(OwnerReference {
+            api_version: o.api_version.as_str().into(),
+            kind: o.kind.as_str().into(),
+            name: o.name.as_str().into(),
+            uid: Uid::Given(o.uid.as_str().into()),
+            controller: o.controller == Some(true),
+            block_owner_deletion: o.block_owner_deletion == Some(true),
+        });
+    }
+    let controllers: Vec<String> = refs
+        .iter()
+        .filter(|o| o.controller)
+        .map(|o| o.to_string())
+        .collect();
+    if controllers.len() > 1 {
+        let msg = format!(
+            "only one reference can have controller set to true, found {}: {}",
+            controllers.len(),
+            controllers.join(", ")
+        );
+        r.doc(d, path, msg);
+    }
+    refs.into()
 }
 
 fn container(r: &mut Resolver, d: Doc, path: &str, c: &raw::Container, init: bool) -> Container {
@@ -1962,6 +2005,40 @@ spec:
             }
         }
         panic!("{needle:?} not in text")
+    }
+
+    #[test]
+    fn owner_references_keep_uid_and_controller_and_are_checked_as_upstream() {
+        let owned = |refs: &str| {
+            format!(
+                "{}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  uid: 5e1f\n  ownerReferences:\n{refs}spec:\n  containers: [{{name: c, image: x}}]\n",
+                sim("")
+            )
+        };
+        let good = "  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: a1, controller: true, blockOwnerDeletion: true}\n  - {apiVersion: v1, kind: Service, name: web, uid: b2}\n";
+        let s = ok(&[("sim.yaml", &owned(good))]);
+        let p = pod_named(&s, "p");
+        assert_eq!(p.meta.uid, Uid::Given("5e1f".into()));
+        let c = p.meta.controller().expect("a controller");
+        assert_eq!(
+            (c.to_string(), &c.uid),
+            ("ReplicaSet/web-1".into(), &Uid::Given("a1".into()))
+        );
+        assert!(c.block_owner_deletion);
+        assert_eq!(p.meta.owner_references.len(), 2);
+        assert!(!p.meta.owner_references[1].controller);
+
+        let bad = "  - {apiVersion: apps/v1, kind: ReplicaSet, name: a, uid: a1, controller: true}\n  - {apiVersion: apps/v1, kind: ReplicaSet, name: b, controller: true}\n";
+        let (_, e) = errs(&[("sim.yaml", &owned(bad))]);
+        let shown = display(&e);
+        assert!(
+            shown.contains("metadata.ownerReferences[1].uid: must not be empty"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("metadata.ownerReferences: only one reference can have controller set to true, found 2: ReplicaSet/a, ReplicaSet/b"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub(super) fn volumes(r: &mut Resolver, manifests: &[Located<Manifest>]) -> Vec<
                 namespace: String::new(),
                 labels: Arc::new(v.metadata.labels.clone()),
                 annotations: Arc::new(v.metadata.annotations.clone()),
-                owner: None,
+                ..ObjectMeta::default()
             },
             spec: PersistentVolumeSpec {
                 capacity,
