@@ -2,6 +2,7 @@
 //! simulate 100,000 pods on 1,000 nodes, write every file.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kubesim::observe::pod_rows;
 use kubesim::output::RunOutput;
 use kubesim::scenario::load_scenario;
 use kubesim::scheduler::plugins::Registry;
@@ -23,7 +24,7 @@ fn whole_run(c: &mut Criterion) {
             world.run(&mut output, &mut |_, _| {}).expect("run");
             let summary = world.summary(0.0);
             output
-                .finish(world.store(), &summary, "")
+                .finish(pod_rows(world.store()), &summary, "")
                 .expect("outputs written")
         })
     });

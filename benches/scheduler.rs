@@ -15,11 +15,11 @@ use kubesim::api::pod::{Container, Phase, Pod, PodSpec, PodStatus, RestartPolicy
 use kubesim::api::pod_affinity::{PodAffinity, PodAffinityTerm, PodAffinityTerms};
 use kubesim::api::selector::LabelSelector;
 use kubesim::api::{Node, ObjectMeta, Resources};
-use kubesim::engine::{Outbox, SimTime};
+use kubesim::component::Harness;
+use kubesim::engine::SimTime;
+use kubesim::scheduler::Scheduler;
 use kubesim::scheduler::config::SchedulerConfig;
 use kubesim::scheduler::plugins::Registry;
-use kubesim::scheduler::{Scheduler, SchedulerEvent};
-use kubesim::store::{Change, Store};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,9 +97,8 @@ fn anti_affinity_spec(app: &str) -> Arc<PodSpec> {
 }
 
 struct Bench {
-    store: Store,
-    scheduler: Scheduler,
-    changes: Vec<Change>,
+    /// The scheduler wired to a store alone.
+    h: Harness<Scheduler>,
     specs: Vec<Arc<PodSpec>>,
     /// Per spec, the pod labels.
     labels: Vec<Arc<kubesim::api::Labels>>,
@@ -141,29 +140,27 @@ impl Bench {
             Scheduler::new(&SchedulerConfig::default(), &Registry::in_tree(), 1, false)
                 .expect("default profile builds");
         let mut b = Bench {
-            store: Store::new(),
-            scheduler,
-            changes: Vec::new(),
+            h: Harness::new(scheduler),
             specs: Vec::new(),
             labels: Vec::new(),
             n: 0,
         };
         for i in 0..nodes {
-            b.store.add_node(node(i));
+            b.h.store.add_node(node(i));
         }
         b.deliver();
         b
     }
 
     fn deliver(&mut self) {
-        let mut out = Outbox::new(SimTime::ZERO);
-        while self.store.has_changes() {
-            self.store.take_changes(&mut self.changes);
-            for c in self.changes.drain(..) {
-                self.scheduler.on_change(c, &self.store, &mut out);
-            }
-        }
-        out.drain().for_each(drop);
+        self.h.settle();
+    }
+
+    /// One scheduling cycle: the pod just created is the only one queued, so the scheduler's
+    /// earliest event is its cycle, due now (the clock stays at 0).
+    fn cycle(&mut self) {
+        assert!(self.h.step(), "a cycle was armed");
+        debug_assert_eq!(self.h.now(), SimTime::ZERO);
     }
 
     /// Creates one pod, runs one cycle; with `finish`, the pod completes at once.
@@ -193,27 +190,24 @@ impl Bench {
             spec: Arc::new(spec),
             status: PodStatus::default(),
         };
-        let id = self.store.create_pod(pod);
+        let id = self.h.store.create_pod(pod);
         self.deliver();
-        let mut out = Outbox::new(SimTime::ZERO);
         let started = Instant::now();
-        self.scheduler
-            .handle(SchedulerEvent::ScheduleOne, &mut self.store, &mut out);
+        self.cycle();
         let took = started.elapsed();
-        out.drain().for_each(drop);
         self.deliver();
-        let terminating: Vec<_> = (0..self.store.pods().len() as u32)
+        let terminating: Vec<_> = (0..self.h.store.pods().len() as u32)
             .map(kubesim::store::PodId)
             .filter(|&p| {
-                let s = &self.store.pod(p).status;
+                let s = &self.h.store.pod(p).status;
                 s.terminating.is_some() && s.deleted.is_none()
             })
             .collect();
         assert!(!terminating.is_empty(), "the pod preempted");
         for v in terminating {
-            self.store.delete_pod(v, SimTime::ZERO);
+            self.h.store.delete_pod(v, SimTime::ZERO);
         }
-        self.store.delete_pod(id, SimTime::ZERO);
+        self.h.store.delete_pod(id, SimTime::ZERO);
         self.deliver();
         self.decide(false);
         took
@@ -233,15 +227,12 @@ impl Bench {
             spec,
             status: PodStatus::default(),
         };
-        let id = self.store.create_pod(pod);
+        let id = self.h.store.create_pod(pod);
         self.deliver();
-        let mut out = Outbox::new(SimTime::ZERO);
-        self.scheduler
-            .handle(SchedulerEvent::ScheduleOne, &mut self.store, &mut out);
-        out.drain().for_each(drop);
+        self.cycle();
         self.deliver();
         if finish {
-            self.store.set_phase(id, Phase::Succeeded, SimTime::ZERO);
+            self.h.store.set_phase(id, Phase::Succeeded, SimTime::ZERO);
             self.deliver();
         }
     }

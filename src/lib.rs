@@ -13,7 +13,8 @@
 //! ```
 //! use kubesim::scenario::load_scenario;
 //! use kubesim::scheduler::plugins::Registry;
-//! use kubesim::world::{NullSink, World};
+//! use kubesim::observe::NullSink;
+//! use kubesim::world::World;
 //!
 //! let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml");
 //! let scenario = load_scenario(&[path]).expect("the quickstart is valid");
@@ -26,6 +27,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod component;
 pub mod controllers;
 pub mod engine;
 pub mod node;

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod event;
 pub mod job;
 pub mod meta;
+pub mod namespace;
 pub mod node;
 pub mod pod;
 pub mod pod_affinity;

@@ -329,8 +329,10 @@ pub struct PodStatus {
     pub scheduled: Option<SimTime>,
     /// First container started (phase Running).
     pub started: Option<SimTime>,
-    /// Became Ready.
-    pub ready: Option<SimTime>,
+    /// The Ready condition.
+    pub ready: bool,
+    /// When the pod first became Ready.
+    pub first_ready: Option<SimTime>,
     /// Reached Succeeded or Failed.
     pub finished: Option<SimTime>,
     /// Deleted from the API server.
@@ -346,8 +348,6 @@ pub struct PodStatus {
     pub restarts: u32,
     /// Last reason (e.g. `Unschedulable`, `Completed`, `Error`).
     pub reason: Option<&'static str>,
-    /// How long the containers ran last (sampled from the behaviour when they started).
-    pub run_ms: Option<i64>,
     /// Set when the pod ended and its spec was released to save memory: the cpu request
     /// (millicores), memory request (bytes) and priority the outputs still report.
     pub released: Option<(i64, i64, i32)>,

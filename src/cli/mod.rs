@@ -9,6 +9,7 @@ mod explain;
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::engine::SimTime;
+use crate::observe::pod_rows;
 use crate::output::RunOutput;
 use crate::scenario::{Scenario, load_scenario_checked};
 use crate::scheduler::check_config;
@@ -216,7 +217,7 @@ fn run(
     }
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
-    let finished = output.finish(world.store(), &summary, &resolved);
+    let finished = output.finish(pod_rows(world.store()), &summary, &resolved);
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {

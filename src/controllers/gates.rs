@@ -3,8 +3,8 @@
 //! `kubesim.io/ungate-after: <duration or distribution>` loses its gates that long after it
 //! was created.
 
-use crate::engine::{Outbox, SimRng};
-use crate::store::{Change, PodId, Store};
+use crate::component::{Component, Context};
+use crate::store::{Change, ChangeKind, PodId, Watch};
 
 /// The gate remover's timed events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,35 +14,39 @@ pub enum GateEvent {
 }
 
 /// The gate remover.
-pub struct GateRemover {
-    rng: SimRng,
-}
+#[derive(Debug, Default)]
+pub struct GateRemover;
 
-impl GateRemover {
-    /// A remover drawing delays from `rng`.
-    pub fn new(rng: SimRng) -> Self {
-        GateRemover { rng }
+impl Component for GateRemover {
+    type Event = GateEvent;
+
+    fn name(&self) -> &str {
+        "controllers/gates"
     }
 
-    /// Reacts to store changes: a new gated pod with the annotation gets its timer.
-    pub fn on_change(&mut self, change: Change, store: &Store, out: &mut Outbox<GateEvent>) {
-        if let Change::PodCreated(id) = change {
-            let pod = store.pod(id);
+    fn watches(&self) -> Watch {
+        Watch::of(&[ChangeKind::PodCreated])
+    }
+
+    /// A new gated pod with the annotation gets its timer.
+    fn on_change(&mut self, change: &Change, ctx: &mut Context<'_, GateEvent>) {
+        if let Change::PodCreated(id) = *change {
+            let pod = ctx.store.pod(id);
             if pod.spec.scheduling_gates.is_empty() {
                 return;
             }
             if let Some(d) = &pod.spec.behaviour.ungate_after {
-                let delay = d.sample(&mut self.rng);
-                out.after(delay, GateEvent::Ungate(id));
+                let delay = d.sample(ctx.rng);
+                ctx.after(delay, GateEvent::Ungate(id));
             }
         }
     }
 
-    /// Handles a timer: the gates go (unless the pod is gone).
-    pub fn handle(&mut self, event: GateEvent, store: &mut Store) {
+    /// The gates go (unless the pod is gone).
+    fn handle(&mut self, event: GateEvent, ctx: &mut Context<'_, GateEvent>) {
         let GateEvent::Ungate(id) = event;
-        if store.pod(id).status.deleted.is_none() {
-            store.remove_scheduling_gates(id);
+        if ctx.store.pod(id).status.deleted.is_none() {
+            ctx.store.remove_scheduling_gates(id);
         }
     }
 }

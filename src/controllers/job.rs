@@ -1,12 +1,17 @@
 //! The Job controller: keeps `parallelism` pods running until `completions` succeed, replaces
 //! failed pods after a back-off, and fails the Job past `backoffLimit`
 //! (`pkg/controller/job/job_controller.go`, `pkg/controller/job/backoff_utils.go`).
+//!
+//! A Job's pods are the pods whose controller reference carries the Job's uid (the store's
+//! index of pods by controller).
 
+use crate::api::Labels;
 use crate::api::event::EventType;
 use crate::api::meta::{ObjectMeta, OwnerReference, Uid};
 use crate::api::pod::{Phase, Pod, PodStatus};
-use crate::engine::{Outbox, SimRng, SimTime};
-use crate::store::{Change, JobId, PodId, Store};
+use crate::component::{Component, Context};
+use crate::engine::{SimRng, SimTime};
+use crate::store::{Change, ChangeKind, JobId, JobStatus, PodId, Watch};
 use rand::RngExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,118 +32,137 @@ pub enum JobEvent {
     Sync(JobId),
 }
 
+/// What every pod of one Job shares: its labels and its owner reference.
+struct PodTemplate {
+    labels: Arc<Labels>,
+    owners: Arc<[OwnerReference]>,
+}
+
+/// How a Job ends: its condition and the Event that says so.
+struct Outcome {
+    condition: &'static str,
+    kind: EventType,
+    reason: &'static str,
+    message: &'static str,
+}
+
+const COMPLETE: Outcome = Outcome {
+    condition: "Complete",
+    kind: EventType::Normal,
+    reason: "Completed",
+    message: "Job completed",
+};
+const BACKOFF_LIMIT_EXCEEDED: Outcome = Outcome {
+    condition: "Failed",
+    kind: EventType::Warning,
+    reason: "BackoffLimitExceeded",
+    message: "Job has reached the specified backoff limit",
+};
+const DEADLINE_EXCEEDED: Outcome = Outcome {
+    condition: "Failed",
+    kind: EventType::Warning,
+    reason: "DeadlineExceeded",
+    message: "Job was active longer than specified deadline",
+};
+
 /// The controller.
+#[derive(Default)]
 pub struct JobController {
-    rng: SimRng,
-    pods_of: BTreeMap<PodId, JobId>,
-    pod_labels: BTreeMap<JobId, Arc<crate::api::Labels>>,
+    templates: BTreeMap<JobId, PodTemplate>,
     last_failure: BTreeMap<JobId, SimTime>,
 }
 
-impl JobController {
-    /// A controller naming pods from `rng`.
-    pub fn new(rng: SimRng) -> Self {
-        JobController {
-            rng,
-            pods_of: BTreeMap::new(),
-            pod_labels: BTreeMap::new(),
-            last_failure: BTreeMap::new(),
-        }
+type Ctx<'a, 'b> = &'a mut Context<'b, JobEvent>;
+
+impl Component for JobController {
+    type Event = JobEvent;
+
+    fn name(&self) -> &str {
+        "controllers/job"
     }
 
-    /// Reacts to store changes: new Jobs, and pods of Jobs that finished or were deleted.
-    pub fn on_change(&mut self, change: Change, store: &mut Store, out: &mut Outbox<JobEvent>) {
-        let now = out.now();
-        match change {
-            Change::JobCreated(job) => self.sync(job, store, out),
-            Change::PodPhase(pod, phase) if phase.is_terminal() => {
-                let Some(&job) = self.pods_of.get(&pod) else {
+    fn watches(&self) -> Watch {
+        Watch::of(&[
+            ChangeKind::JobCreated,
+            ChangeKind::PodPhase,
+            ChangeKind::PodDeleted,
+        ])
+    }
+
+    /// New Jobs, and pods of Jobs that finished or were deleted before they finished.
+    fn on_change(&mut self, change: &Change, ctx: Ctx) {
+        let now = ctx.now();
+        match *change {
+            Change::JobCreated(job) => self.sync(job, ctx),
+            Change::PodPhase { pod, to, .. } if to.is_terminal() => {
+                let Some(job) = job_of(pod, ctx) else {
                     return;
                 };
-                let st = store.job_status_mut(job);
-                st.active = st.active.saturating_sub(1);
-                if phase == Phase::Succeeded {
-                    st.succeeded += 1;
-                    st.failures_since_success = 0;
-                } else {
-                    st.failed += 1;
-                    st.failures_since_success += 1;
+                ctx.store.update_job_status(job, |st| {
+                    st.active = st.active.saturating_sub(1);
+                    if to == Phase::Succeeded {
+                        st.succeeded += 1;
+                        st.failures_since_success = 0;
+                    } else {
+                        st.failed += 1;
+                        st.failures_since_success += 1;
+                    }
+                });
+                if to == Phase::Failed {
                     self.last_failure.insert(job, now);
                 }
-                self.pods_of.remove(&pod);
-                self.sync(job, store, out);
+                self.sync(job, ctx);
             }
-            Change::PodDeleted(pod) => {
-                if let Some(job) = self.pods_of.remove(&pod) {
-                    let st = store.job_status_mut(job);
-                    st.active = st.active.saturating_sub(1);
-                    self.sync(job, store, out);
+            Change::PodDeleted(pod) if !ctx.store.pod(pod).phase().is_terminal() => {
+                if let Some(job) = job_of(pod, ctx) {
+                    ctx.store
+                        .update_job_status(job, |st| st.active = st.active.saturating_sub(1));
+                    self.sync(job, ctx);
                 }
             }
             _ => {}
         }
     }
 
-    /// Handles the controller's own events.
-    pub fn handle(&mut self, event: JobEvent, store: &mut Store, out: &mut Outbox<JobEvent>) {
+    fn handle(&mut self, event: JobEvent, ctx: Ctx) {
         match event {
-            JobEvent::Sync(job) => self.sync(job, store, out),
+            JobEvent::Sync(job) => self.sync(job, ctx),
         }
     }
+}
 
-    fn sync(&mut self, job: JobId, store: &mut Store, out: &mut Outbox<JobEvent>) {
-        let now = out.now();
-        let j = store.job(job);
+/// The Job controlling a pod, if any.
+fn job_of(pod: PodId, ctx: Ctx) -> Option<JobId> {
+    let owner = ctx.store.pod(pod).meta.controller()?;
+    if &*owner.kind != "Job" {
+        return None;
+    }
+    ctx.store.job_by_uid(&owner.uid)
+}
+
+impl JobController {
+    fn sync(&mut self, job: JobId, ctx: Ctx) {
+        let now = ctx.now();
+        let j = ctx.store.job(job);
         if j.status.finished.is_some() {
             return;
         }
-        let object = format!("Job/{}/{}", j.meta.namespace, j.meta.name);
         let spec = j.spec.clone();
         let st = j.status.clone();
         if st.failed > spec.backoff_limit {
-            self.finish(
-                job,
-                store,
-                now,
-                "Failed",
-                EventType::Warning,
-                "BackoffLimitExceeded",
-                "Job has reached the specified backoff limit",
-                &object,
-            );
-            return;
+            return self.finish(job, ctx, &BACKOFF_LIMIT_EXCEEDED);
         }
         if let Some(limit) = spec.active_deadline_ms
             && now - st.start >= limit
         {
-            self.finish(
-                job,
-                store,
-                now,
-                "Failed",
-                EventType::Warning,
-                "DeadlineExceeded",
-                "Job was active longer than specified deadline",
-                &object,
-            );
-            return;
+            return self.finish(job, ctx, &DEADLINE_EXCEEDED);
         }
         let complete = match spec.completions {
             Some(c) => st.succeeded >= c,
             None => st.succeeded >= 1 && st.active == 0,
         };
         if complete {
-            self.finish(
-                job,
-                store,
-                now,
-                "Complete",
-                EventType::Normal,
-                "Completed",
-                "Job completed",
-                &object,
-            );
-            return;
+            return self.finish(job, ctx, &COMPLETE);
         }
         let wanted = match spec.completions {
             Some(c) => spec.parallelism.min(c - st.succeeded),
@@ -148,84 +172,69 @@ impl JobController {
         if st.active >= wanted {
             return;
         }
-        // Replacements for failed pods wait 10 s * 2^(f-1), capped at 10 minutes.
-        if st.failures_since_success > 0
-            && let Some(&last) = self.last_failure.get(&job)
-        {
-            let shift = (st.failures_since_success - 1).min(16);
-            let delay = (BACKOFF_BASE_MS << shift).min(BACKOFF_MAX_MS);
-            if now < last + delay {
-                out.at(last + delay, JobEvent::Sync(job));
-                return;
-            }
+        if let Some(until) = self.backing_off(job, &st, now) {
+            ctx.at(until, JobEvent::Sync(job));
+            return;
         }
         for _ in st.active..wanted {
-            self.create_pod(job, store, now, &object);
+            self.create_pod(job, ctx);
         }
         if let Some(limit) = spec.active_deadline_ms {
-            out.at(st.start + limit, JobEvent::Sync(job));
+            ctx.at(st.start + limit, JobEvent::Sync(job));
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finish(
-        &mut self,
-        job: JobId,
-        store: &mut Store,
-        now: SimTime,
-        condition: &'static str,
-        kind: EventType,
-        reason: &'static str,
-        message: &str,
-        object: &str,
-    ) {
-        let st = store.job_status_mut(job);
-        st.finished = Some(now);
-        st.condition = Some(condition);
-        store.record(now, kind, reason, object.to_string(), message.to_string());
-        if condition == "Failed" {
-            let active: Vec<PodId> = self
-                .pods_of
+    /// Replacements for failed pods wait 10 s * 2^(f-1), capped at 10 minutes: the end of
+    /// the wait, while it lasts.
+    fn backing_off(&self, job: JobId, st: &JobStatus, now: SimTime) -> Option<SimTime> {
+        if st.failures_since_success == 0 {
+            return None;
+        }
+        let last = *self.last_failure.get(&job)?;
+        let shift = (st.failures_since_success - 1).min(16);
+        let delay = (BACKOFF_BASE_MS << shift).min(BACKOFF_MAX_MS);
+        (now < last + delay).then_some(last + delay)
+    }
+
+    fn finish(&mut self, job: JobId, ctx: Ctx, outcome: &Outcome) {
+        let now = ctx.now();
+        ctx.store.update_job_status(job, |st| {
+            st.finished = Some(now);
+            st.condition = Some(outcome.condition);
+        });
+        let j = ctx.store.job(job);
+        let (object, uid) = (j.object(), j.meta.uid.clone());
+        ctx.record(
+            outcome.kind,
+            outcome.reason,
+            object,
+            outcome.message.to_string(),
+        );
+        if outcome.condition == "Failed" {
+            let active: Vec<PodId> = ctx
+                .store
+                .pods_of_controller(&uid)
                 .iter()
-                .filter(|(_, j)| **j == job)
-                .map(|(p, _)| *p)
+                .copied()
+                .filter(|&p| !ctx.store.pod(p).phase().is_terminal())
                 .collect();
             for p in active {
-                self.pods_of.remove(&p);
-                store.delete_pod(p, now);
+                ctx.store.delete_pod(p, now);
             }
         }
-        self.pod_labels.remove(&job);
+        self.templates.remove(&job);
     }
 
-    fn create_pod(&mut self, job: JobId, store: &mut Store, now: SimTime, object: &str) {
-        let j = store.job(job);
-        let labels = self
-            .pod_labels
-            .entry(job)
-            .or_insert_with(|| {
-                let mut l = (*j.spec.template_meta.labels).clone();
-                l.insert(LABEL_JOB_NAME.to_string(), j.meta.name.clone());
-                l.insert(LABEL_JOB_NAME_LEGACY.to_string(), j.meta.name.clone());
-                Arc::new(l)
-            })
-            .clone();
-        let namespace = j.meta.namespace.clone();
-        let mut name;
-        loop {
-            name = format!("{}-{}", j.meta.name, random_suffix(&mut self.rng));
-            if !store.pod_exists(&namespace, &name) {
-                break;
-            }
-        }
-        let pod = Pod {
-            meta: ObjectMeta {
-                name: name.clone(),
-                namespace,
-                labels,
-                annotations: j.spec.template_meta.annotations.clone(),
-                uid: Uid::Unset,
-                owner_references: Arc::from([OwnerReference {
+    fn create_pod(&mut self, job: JobId, ctx: Ctx) {
+        let now = ctx.now();
+        let j = ctx.store.job(job);
+        let template = self.templates.entry(job).or_insert_with(|| {
+            let mut labels = (*j.spec.template_meta.labels).clone();
+            labels.insert(LABEL_JOB_NAME.to_string(), j.meta.name.clone());
+            labels.insert(LABEL_JOB_NAME_LEGACY.to_string(), j.meta.name.clone());
+            PodTemplate {
+                labels: Arc::new(labels),
+                owners: Arc::from([OwnerReference {
                     api_version: "batch/v1".into(),
                     kind: "Job".into(),
                     name: j.meta.name.as_str().into(),
@@ -233,6 +242,24 @@ impl JobController {
                     controller: true,
                     block_owner_deletion: true,
                 }]),
+            }
+        });
+        let namespace = j.meta.namespace.clone();
+        let mut name;
+        loop {
+            name = format!("{}-{}", j.meta.name, random_suffix(ctx.rng));
+            if !ctx.store.pod_exists(&namespace, &name) {
+                break;
+            }
+        }
+        let pod = Pod {
+            meta: ObjectMeta {
+                name: name.clone(),
+                namespace,
+                uid: Uid::Unset,
+                labels: template.labels.clone(),
+                annotations: j.spec.template_meta.annotations.clone(),
+                owner_references: template.owners.clone(),
             },
             spec: j.spec.template.clone(),
             status: PodStatus {
@@ -240,16 +267,16 @@ impl JobController {
                 ..Default::default()
             },
         };
-        let id = store.create_pod(pod);
-        self.pods_of.insert(id, job);
-        let st = store.job_status_mut(job);
-        st.active += 1;
-        st.created += 1;
-        store.record(
-            now,
+        let object = j.object();
+        ctx.store.create_pod(pod);
+        ctx.store.update_job_status(job, |st| {
+            st.active += 1;
+            st.created += 1;
+        });
+        ctx.record(
             EventType::Normal,
             "SuccessfulCreate",
-            object.to_string(),
+            object,
             format!("Created pod: {name}"),
         );
     }
@@ -261,4 +288,113 @@ pub fn random_suffix(rng: &mut SimRng) -> String {
     (0..5)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::Harness;
+    use crate::scheduler::plugins::testing::pod;
+
+    fn job(parallelism: u32, completions: u32, backoff_limit: u32) -> crate::api::JobSpec {
+        crate::api::JobSpec {
+            parallelism,
+            completions: Some(completions),
+            backoff_limit,
+            active_deadline_ms: None,
+            template_meta: ObjectMeta::default(),
+            template: pod("t", 100, 0).spec,
+        }
+    }
+
+    fn job_pods(h: &Harness<JobController>, job: JobId) -> Vec<PodId> {
+        h.store
+            .pods_of_controller(&h.store.job(job).meta.uid)
+            .to_vec()
+    }
+
+    fn active(h: &Harness<JobController>, job: JobId) -> Vec<PodId> {
+        let live = job_pods(h, job);
+        live.into_iter()
+            .filter(|&p| !h.store.pod(p).phase().is_terminal())
+            .collect()
+    }
+
+    #[test]
+    fn pods_carry_the_job_as_controller_and_failures_are_replaced_after_a_back_off() {
+        let mut h = Harness::new(JobController::default());
+        let meta = ObjectMeta::named("default", "report");
+        let id = h.store.create_job(meta, job(2, 3, 1), SimTime::ZERO);
+        h.settle();
+        let pods = job_pods(&h, id);
+        assert_eq!(pods.len(), 2, "parallelism 2");
+        let p = h.store.pod(pods[0]);
+        let owner = p.meta.controller().expect("a controller reference");
+        assert_eq!(owner.to_string(), "Job/report");
+        assert_eq!(owner.uid, h.store.job(id).meta.uid);
+        assert!(owner.block_owner_deletion);
+        assert_eq!(
+            p.meta.labels.get(LABEL_JOB_NAME).map(String::as_str),
+            Some("report")
+        );
+        let events = h.events();
+        assert_eq!(events.len(), 2);
+        assert!(events[0].starts_with("SuccessfulCreate Job/default/report: Created pod: report-"));
+
+        // One succeeds: the next pod starts at once. One fails: its replacement waits 10 s.
+        h.store.set_phase(pods[0], Phase::Succeeded, SimTime::ZERO);
+        h.settle();
+        assert_eq!(active(&h, id).len(), 2, "a new pod for the success");
+        h.store.set_phase(pods[1], Phase::Failed, SimTime::ZERO);
+        h.settle();
+        assert_eq!(active(&h, id).len(), 1, "no replacement yet");
+        h.run_until(SimTime::from_secs(9));
+        assert_eq!(active(&h, id).len(), 1);
+        h.run_until(SimTime::from_secs(10));
+        assert_eq!(h.now(), SimTime::from_secs(10));
+        let running = active(&h, id);
+        assert_eq!(running.len(), 2, "the replacement at 10 s");
+        let st = &h.store.job(id).status;
+        assert_eq!(
+            (st.created, st.active, st.succeeded, st.failed),
+            (4, 2, 1, 1)
+        );
+
+        // A second failure passes backoffLimit 1: the Job fails and its active pods go.
+        h.store
+            .set_phase(running[0], Phase::Failed, SimTime::from_secs(10));
+        h.settle();
+        assert_eq!(h.store.job(id).status.condition, Some("Failed"));
+        let events = h.events();
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some(
+                "BackoffLimitExceeded Job/default/report: Job has reached the specified backoff limit"
+            )
+        );
+        assert!(active(&h, id).is_empty());
+        assert_eq!(
+            job_pods(&h, id).len(),
+            3,
+            "the succeeded and failed pods remain"
+        );
+    }
+
+    #[test]
+    fn a_failed_job_deletes_its_active_pods() {
+        let mut h = Harness::new(JobController::default());
+        let mut spec = job(3, 3, 0);
+        spec.active_deadline_ms = Some(60_000);
+        let id = h
+            .store
+            .create_job(ObjectMeta::named("default", "j"), spec, SimTime::ZERO);
+        h.run_until(SimTime::from_secs(60));
+        assert_eq!(h.store.job(id).status.condition, Some("Failed"));
+        assert!(
+            job_pods(&h, id).is_empty(),
+            "the index holds live pods only"
+        );
+        assert!(h.store.pods().iter().all(|p| p.status.deleted.is_some()));
+        assert_eq!(h.store.job(id).status.active, 0);
+    }
 }

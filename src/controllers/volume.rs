@@ -9,8 +9,8 @@
 use crate::api::event::EventType;
 use crate::api::meta::ObjectMeta;
 use crate::api::volume::{VolumeBindingMode, provisioned_immediately, smallest_matching};
-use crate::engine::SimTime;
-use crate::store::{Change, PvcId, Store};
+use crate::component::{Component, Context};
+use crate::store::{Change, ChangeKind, PvcId, Watch};
 
 /// Event message for a claim that waits for its first pod.
 pub const MSG_WAIT_FOR_FIRST_CONSUMER: &str =
@@ -23,21 +23,30 @@ pub const MSG_NO_VOLUME_NO_CLASS: &str =
 #[derive(Debug, Default)]
 pub struct VolumeController;
 
-impl VolumeController {
-    /// A controller.
-    pub fn new() -> Self {
-        VolumeController
+impl Component for VolumeController {
+    /// It acts only on changes.
+    type Event = ();
+
+    fn name(&self) -> &str {
+        "controllers/persistentvolume"
     }
 
-    /// Reacts to store changes: a new claim is bound, provisioned or left waiting.
-    pub fn on_change(&mut self, change: Change, store: &mut Store, now: SimTime) {
-        if let Change::PvcCreated(id) = change {
-            sync_unbound_claim(id, store, now);
+    fn watches(&self) -> Watch {
+        Watch::of(&[ChangeKind::PvcCreated])
+    }
+
+    /// A new claim is bound, provisioned or left waiting.
+    fn on_change(&mut self, change: &Change, ctx: &mut Context<'_, ()>) {
+        if let Change::PvcCreated(id) = *change {
+            sync_unbound_claim(id, ctx);
         }
     }
+
+    fn handle(&mut self, _: (), _: &mut Context<'_, ()>) {}
 }
 
-fn sync_unbound_claim(id: PvcId, store: &mut Store, now: SimTime) {
+fn sync_unbound_claim(id: PvcId, ctx: &mut Context<'_, ()>) {
+    let store = &mut *ctx.store;
     let claim = store.pvc(id);
     if claim.volume.is_some() {
         return;
@@ -60,7 +69,7 @@ fn sync_unbound_claim(id: PvcId, store: &mut Store, now: SimTime) {
         .is_some_and(|c| c.binding_mode == VolumeBindingMode::WaitForFirstConsumer)
     {
         let msg = MSG_WAIT_FOR_FIRST_CONSUMER.to_string();
-        store.record(now, EventType::Normal, "WaitForFirstConsumer", object, msg);
+        ctx.record(EventType::Normal, "WaitForFirstConsumer", object, msg);
         return;
     }
     let candidates = store
@@ -77,7 +86,7 @@ fn sync_unbound_claim(id: PvcId, store: &mut Store, now: SimTime) {
     match class {
         None if spec.storage_class.is_empty() => {
             let msg = MSG_NO_VOLUME_NO_CLASS.to_string();
-            store.record(now, EventType::Normal, "FailedBinding", object, msg);
+            ctx.record(EventType::Normal, "FailedBinding", object, msg);
         }
         Some(c) if c.can_provision() => {
             let claim = store.pvc(id);
@@ -90,7 +99,7 @@ fn sync_unbound_claim(id: PvcId, store: &mut Store, now: SimTime) {
             let pv = store.create_pv(meta, provisioned_immediately(&spec, &c));
             store.bind_claim(id, pv);
             let msg = format!("Successfully provisioned volume {name}");
-            store.record(now, EventType::Normal, "ProvisioningSucceeded", object, msg);
+            ctx.record(EventType::Normal, "ProvisioningSucceeded", object, msg);
         }
         // A class that cannot provision, or a class that does not exist: the claim stays
         // Pending (upstream waits for an administrator to create a volume).
@@ -104,6 +113,7 @@ mod tests {
     use crate::api::volume::{
         AccessModes, PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass,
     };
+    use crate::component::Harness;
 
     fn meta(name: &str) -> ObjectMeta {
         ObjectMeta {
@@ -141,24 +151,14 @@ mod tests {
         }
     }
 
-    fn settle(store: &mut Store) -> Vec<String> {
-        let mut c = VolumeController::new();
-        let mut changes = Vec::new();
-        store.take_changes(&mut changes);
-        for ch in changes {
-            c.on_change(ch, store, SimTime::ZERO);
-        }
-        let mut events = Vec::new();
-        store.take_events(&mut events);
-        events
-            .iter()
-            .map(|e| format!("{} {}: {}", e.reason, e.object, e.message))
-            .collect()
+    fn harness() -> Harness<VolumeController> {
+        Harness::new(VolumeController)
     }
 
     #[test]
     fn immediate_claims_bind_to_the_smallest_fit_by_name_or_wait() {
-        let mut s = Store::new();
+        let mut h = harness();
+        let s = &mut h.store;
         s.create_pv(meta("pv-b"), pv("", 10));
         s.create_pv(meta("pv-a"), pv("", 10));
         s.create_pv(meta("pv-big"), pv("", 100));
@@ -166,7 +166,9 @@ mod tests {
         let second = s.create_pvc(meta("second"), claim("", 5, None));
         let third = s.create_pvc(meta("third"), claim("", 50, None));
         let fourth = s.create_pvc(meta("fourth"), claim("", 50, None));
-        let events = settle(&mut s);
+        h.settle();
+        let events = h.events();
+        let s = &h.store;
         let name = |c: PvcId| s.pvc(c).volume.map(|v| s.pv(v).meta.name.clone());
         assert_eq!(name(first).as_deref(), Some("pv-a"));
         assert_eq!(name(second).as_deref(), Some("pv-b"));
@@ -182,7 +184,8 @@ mod tests {
 
     #[test]
     fn classes_wait_provision_or_honour_a_volume_name() {
-        let mut s = Store::new();
+        let mut h = harness();
+        let s = &mut h.store;
         s.add_storage_class(class(
             "wffc",
             VolumeBindingMode::WaitForFirstConsumer,
@@ -195,7 +198,9 @@ mod tests {
         let now = s.create_pvc(meta("now"), claim("std", 5, None));
         let named = s.create_pvc(meta("named"), claim("", 5, Some("reserved")));
         let too_big = s.create_pvc(meta("too-big"), claim("", 5, Some("small")));
-        let events = settle(&mut s);
+        h.settle();
+        let events = h.events();
+        let s = &h.store;
         assert!(s.pvc(later).volume.is_none());
         let provisioned = s.pvc(now).volume.expect("provisioned");
         assert_eq!(s.pv(provisioned).meta.name, "pvc-default-now");

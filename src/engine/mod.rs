@@ -24,12 +24,10 @@
 //! q.schedule(SimTime(9), ()); // in the past: panics
 //! ```
 
-mod outbox;
 mod queue;
 mod rng;
 mod time;
 
-pub use outbox::Outbox;
 pub use queue::{EventId, EventQueue};
 pub use rng::{RngStreams, SimRng};
 pub use time::{SimTime, TimeBuf};

@@ -12,9 +12,10 @@ use crate::api::duration::format_duration_ms;
 use crate::api::event::{EventType, Message};
 use crate::api::node::normalized_image_name;
 use crate::api::pod::{Phase, RestartPolicy};
-use crate::engine::{Outbox, SimRng, SimTime};
+use crate::component::{Component, ComponentMetrics, Context};
+use crate::engine::SimTime;
 pub use crate::scenario::KubeletTimings;
-use crate::store::{Change, NodeId, PodId, Store};
+use crate::store::{Change, ChangeKind, NodeId, PodId, Watch};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The kubelet's timed events.
@@ -45,7 +46,6 @@ struct NodeState {
 /// The kubelets of all nodes.
 pub struct Kubelet {
     timings: KubeletTimings,
-    rng: SimRng,
     nodes: Vec<NodeState>,
     /// Incarnation of each pod's containers: events carrying an older one are stale.
     /// Incarnation by pod id (0: no containers to track).
@@ -62,11 +62,10 @@ pub struct Kubelet {
 }
 
 impl Kubelet {
-    /// Kubelets with these timings, drawing from `rng`.
-    pub fn new(timings: KubeletTimings, rng: SimRng) -> Self {
+    /// Kubelets with these timings.
+    pub fn new(timings: KubeletTimings) -> Self {
         Kubelet {
             timings,
-            rng,
             nodes: Vec::new(),
             incarnation: Vec::new(),
             backoff: BTreeMap::new(),
@@ -89,18 +88,31 @@ impl Kubelet {
         }
         self.incarnation[i] = inc;
     }
+}
 
-    /// Images pulled so far.
-    pub fn image_pulls(&self) -> u64 {
-        self.image_pulls
+type Ctx<'a, 'b> = &'a mut Context<'b, KubeletEvent>;
+
+impl Component for Kubelet {
+    type Event = KubeletEvent;
+
+    fn name(&self) -> &str {
+        "kubelet"
     }
 
-    /// Reacts to store changes: a node joining, a pod bound to a node, a pod deleted.
-    pub fn on_change(&mut self, change: Change, store: &mut Store, out: &mut Outbox<KubeletEvent>) {
-        let now = out.now();
-        match change {
+    fn watches(&self) -> Watch {
+        Watch::of(&[
+            ChangeKind::NodeAdded,
+            ChangeKind::PodBound,
+            ChangeKind::PodTerminating,
+            ChangeKind::PodDeleted,
+        ])
+    }
+
+    /// A node joining, a pod bound to a node, a pod terminating or deleted.
+    fn on_change(&mut self, change: &Change, ctx: Ctx) {
+        match *change {
             Change::NodeAdded(id) => {
-                let node = store.node(id);
+                let node = ctx.store.node(id);
                 let mut images = BTreeSet::new();
                 for image in &node.images {
                     for name in &image.names {
@@ -118,19 +130,19 @@ impl Kubelet {
                     pulls_busy_until: SimTime::ZERO,
                 });
             }
-            Change::PodBound(pod, node) => self.admit(pod, node, store, out, now),
+            Change::PodBound { pod, node } => self.admit(pod, node, ctx),
             Change::PodTerminating(pod) => {
                 // SIGTERM now; the pod keeps its node until the grace period ends
                 // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
-                let spec = store.pod(pod).spec.clone();
+                let spec = ctx.store.pod(pod).spec.clone();
                 for c in &spec.containers {
                     let msg = format!("Stopping container {}", c.name);
-                    store.record_pod(now, pod, EventType::Normal, "Killing", msg);
+                    ctx.record_pod(pod, EventType::Normal, "Killing", msg);
                 }
-                out.after(spec.termination_grace_ms, KubeletEvent::GraceExpired(pod));
+                ctx.after(spec.termination_grace_ms, KubeletEvent::GraceExpired(pod));
             }
             Change::PodDeleted(pod) => {
-                let p = store.pod(pod);
+                let p = ctx.store.pod(pod);
                 if p.status.node.is_some()
                     && !p.phase().is_terminal()
                     && p.status.terminating.is_none()
@@ -138,7 +150,7 @@ impl Kubelet {
                     let spec = p.spec.clone();
                     for c in &spec.containers {
                         let msg = format!("Stopping container {}", c.name);
-                        store.record_pod(now, pod, EventType::Normal, "Killing", msg);
+                        ctx.record_pod(pod, EventType::Normal, "Killing", msg);
                     }
                 }
                 self.set_incarnation(pod, 0);
@@ -148,15 +160,20 @@ impl Kubelet {
         }
     }
 
-    fn admit(
-        &mut self,
-        pod: PodId,
-        node: NodeId,
-        store: &mut Store,
-        out: &mut Outbox<KubeletEvent>,
-        now: SimTime,
-    ) {
+    fn handle(&mut self, event: KubeletEvent, ctx: Ctx) {
+        self.handle_event(event, ctx);
+    }
+
+    fn export(&self, metrics: &mut ComponentMetrics) {
+        metrics.image_pulls += self.image_pulls;
+    }
+}
+
+impl Kubelet {
+    fn admit(&mut self, pod: PodId, node: NodeId, ctx: Ctx) {
+        let now = ctx.now();
         // Admission: the node must still have room (it may not when the pod came pre-bound).
+        let store = &*ctx.store;
         let alloc = &store.node(node).allocatable;
         let want = &store.pod(pod).spec.requests;
         // What the other pods on the node request (the pod itself is already counted).
@@ -180,13 +197,13 @@ impl Kubelet {
             let msg = format!(
                 "Node didn't have enough resource: {res}, requested: {w}, used: {u}, capacity: {a}"
             );
-            store.record_pod(now, pod, EventType::Warning, reason, msg);
-            store.pod_status_mut(pod).reason = Some(reason);
-            store.set_phase(pod, Phase::Failed, now);
+            ctx.record_pod(pod, EventType::Warning, reason, msg);
+            ctx.store.set_pod_reason(pod, Some(reason));
+            ctx.store.set_phase(pod, Phase::Failed, now);
             return;
         }
         // Pull what the node lacks, one image at a time per node (serializeImagePulls).
-        let spec = store.pod(pod).spec.clone();
+        let spec = ctx.store.pod(pod).spec.clone();
         let mut images: Vec<&std::sync::Arc<str>> =
             Vec::with_capacity(spec.containers.len() + spec.init_containers.len());
         for image in spec.images() {
@@ -200,19 +217,19 @@ impl Kubelet {
             let state = &mut self.nodes[node.0 as usize];
             if state.images.contains(&*name) {
                 let msg = Message::ImagePresent(image.clone());
-                store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
+                ctx.record_pod(pod, EventType::Normal, "Pulled", msg);
                 continue;
             }
             let start = state.pulls_busy_until.max(now);
-            let took = self.timings.image_pull.sample(&mut self.rng);
+            let took = self.timings.image_pull.sample(ctx.rng);
             let done = start + took;
             state.pulls_busy_until = done;
             state.images.insert(name.to_string());
             self.image_pulls += 1;
             let index = self.intern(&name);
-            out.at(done, KubeletEvent::ImagePulled(node, index));
+            ctx.at(done, KubeletEvent::ImagePulled(node, index));
             let msg = Message::Pulling(image.clone());
-            store.record_pod(now, pod, EventType::Normal, "Pulling", msg);
+            ctx.record_pod(pod, EventType::Normal, "Pulling", msg);
             let msg = format!(
                 "Successfully pulled image \"{image}\" in {} ({} including waiting)",
                 format_duration_ms(took),
@@ -224,7 +241,7 @@ impl Kubelet {
         }
         let inc = self.incarnation_of(pod) + 1;
         self.set_incarnation(pod, inc);
-        out.at(ready_at, KubeletEvent::ImagesReady(pod, inc));
+        ctx.at(ready_at, KubeletEvent::ImagesReady(pod, inc));
     }
 
     fn intern(&mut self, name: &str) -> u32 {
@@ -237,30 +254,23 @@ impl Kubelet {
         i
     }
 
-    /// Handles one of the kubelet's own events.
-    pub fn handle(
-        &mut self,
-        event: KubeletEvent,
-        store: &mut Store,
-        out: &mut Outbox<KubeletEvent>,
-    ) {
-        let now = out.now();
-        if let KubeletEvent::ImagePulled(node, index) = event {
-            if let Some(name) = self.image_names.get(index as usize) {
-                let image = ContainerImage {
-                    names: vec![name.clone()],
-                    size_bytes: self.sizes.get(name).copied().unwrap_or(0),
-                };
-                store.add_node_image(node, image);
-            }
-            return;
-        }
-        if let KubeletEvent::GraceExpired(pod) = event {
-            store.delete_pod(pod, now);
-            return;
-        }
+    fn handle_event(&mut self, event: KubeletEvent, ctx: Ctx) {
+        let now = ctx.now();
         let (pod, inc) = match event {
-            KubeletEvent::ImagePulled(..) | KubeletEvent::GraceExpired(_) => return,
+            KubeletEvent::ImagePulled(node, index) => {
+                if let Some(name) = self.image_names.get(index as usize) {
+                    let image = ContainerImage {
+                        names: vec![name.clone()],
+                        size_bytes: self.sizes.get(name).copied().unwrap_or(0),
+                    };
+                    ctx.store.add_node_image(node, image);
+                }
+                return;
+            }
+            KubeletEvent::GraceExpired(pod) => {
+                ctx.store.delete_pod(pod, now);
+                return;
+            }
             KubeletEvent::ImagesReady(p, i)
             | KubeletEvent::Started(p, i)
             | KubeletEvent::Ready(p, i)
@@ -270,7 +280,7 @@ impl Kubelet {
             return; // stale: the pod was deleted or restarted since
         }
         {
-            let p = store.pod(pod);
+            let p = ctx.store.pod(pod);
             if p.status.deleted.is_some() || p.phase().is_terminal() {
                 return;
             }
@@ -279,63 +289,45 @@ impl Kubelet {
             KubeletEvent::ImagePulled(..) | KubeletEvent::GraceExpired(_) => {}
             KubeletEvent::ImagesReady(..) => {
                 for msg in self.pulled.remove(&pod).unwrap_or_default() {
-                    store.record_pod(now, pod, EventType::Normal, "Pulled", msg);
+                    ctx.record_pod(pod, EventType::Normal, "Pulled", msg);
                 }
-                let spec = store.pod(pod).spec.clone();
+                let spec = ctx.store.pod(pod).spec.clone();
                 for c in spec.containers.iter() {
                     let msg = Message::Created(c.name.clone());
-                    store.record_pod(now, pod, EventType::Normal, "Created", msg);
+                    ctx.record_pod(pod, EventType::Normal, "Created", msg);
                 }
-                let startup = self.timings.pod_startup.sample(&mut self.rng);
-                out.after(startup, KubeletEvent::Started(pod, inc));
+                let startup = self.timings.pod_startup.sample(ctx.rng);
+                ctx.after(startup, KubeletEvent::Started(pod, inc));
             }
-            KubeletEvent::Started(..) => self.start(pod, inc, store, out, now),
-            KubeletEvent::Ready(..) => {
-                let st = store.pod_status_mut(pod);
-                if st.ready.is_none() {
-                    st.ready = Some(now);
-                }
-            }
-            KubeletEvent::Exited(..) => self.exited(pod, inc, store, out, now),
+            KubeletEvent::Started(..) => self.start(pod, inc, ctx),
+            KubeletEvent::Ready(..) => ctx.store.set_ready(pod, true, now),
+            KubeletEvent::Exited(..) => self.exited(pod, inc, ctx),
         }
     }
 
-    fn start(
-        &mut self,
-        pod: PodId,
-        inc: u32,
-        store: &mut Store,
-        out: &mut Outbox<KubeletEvent>,
-        now: SimTime,
-    ) {
-        let spec = store.pod(pod).spec.clone();
+    fn start(&mut self, pod: PodId, inc: u32, ctx: Ctx) {
+        let now = ctx.now();
+        let spec = ctx.store.pod(pod).spec.clone();
         for c in &spec.containers {
             let msg = Message::Started(c.name.clone());
-            store.record_pod(now, pod, EventType::Normal, "Started", msg);
+            ctx.record_pod(pod, EventType::Normal, "Started", msg);
         }
-        store.set_phase(pod, Phase::Running, now);
+        ctx.store.set_phase(pod, Phase::Running, now);
         let to_ready = spec
             .behaviour
             .startup
             .as_ref()
-            .map_or(0, |d| d.sample(&mut self.rng));
-        out.after(to_ready, KubeletEvent::Ready(pod, inc));
+            .map_or(0, |d| d.sample(ctx.rng));
+        ctx.after(to_ready, KubeletEvent::Ready(pod, inc));
         if let Some(d) = &spec.behaviour.duration {
-            let run = d.sample(&mut self.rng);
-            store.pod_status_mut(pod).run_ms = Some(run);
-            out.after(run, KubeletEvent::Exited(pod, inc));
+            let run = d.sample(ctx.rng);
+            ctx.after(run, KubeletEvent::Exited(pod, inc));
         }
     }
 
-    fn exited(
-        &mut self,
-        pod: PodId,
-        inc: u32,
-        store: &mut Store,
-        out: &mut Outbox<KubeletEvent>,
-        now: SimTime,
-    ) {
-        let spec = store.pod(pod).spec.clone();
+    fn exited(&mut self, pod: PodId, inc: u32, ctx: Ctx) {
+        let now = ctx.now();
+        let spec = ctx.store.pod(pod).spec.clone();
         let code = spec.behaviour.exit_code;
         let restart = match spec.restart_policy {
             RestartPolicy::Always => true,
@@ -343,16 +335,13 @@ impl Kubelet {
             RestartPolicy::Never => false,
         };
         if !restart {
-            store.pod_status_mut(pod).reason = Some(if code == 0 { "Completed" } else { "Error" });
-            store.set_phase(
-                pod,
-                if code == 0 {
-                    Phase::Succeeded
-                } else {
-                    Phase::Failed
-                },
-                now,
-            );
+            let (reason, phase) = if code == 0 {
+                ("Completed", Phase::Succeeded)
+            } else {
+                ("Error", Phase::Failed)
+            };
+            ctx.store.set_pod_reason(pod, Some(reason));
+            ctx.store.set_phase(pod, phase, now);
             self.set_incarnation(pod, 0);
             self.backoff.remove(&pod);
             return;
@@ -360,7 +349,7 @@ impl Kubelet {
         let wait = self.backoff.entry(pod).or_default().next_delay(now);
         if wait > 0 {
             let (ns, name) = {
-                let p = store.pod(pod);
+                let p = ctx.store.pod(pod);
                 (p.meta.namespace.clone(), p.meta.name.clone())
             };
             for c in &spec.containers {
@@ -368,13 +357,13 @@ impl Kubelet {
                     "Back-off restarting failed container {} in pod {name}_{ns}",
                     c.name
                 );
-                store.record_pod(now, pod, EventType::Warning, "BackOff", msg);
+                ctx.record_pod(pod, EventType::Warning, "BackOff", msg);
             }
-            store.pod_status_mut(pod).reason = Some("CrashLoopBackOff");
+            ctx.store.set_pod_reason(pod, Some("CrashLoopBackOff"));
         }
-        store.pod_status_mut(pod).restarts += 1;
+        ctx.store.record_restart(pod);
         let next = inc + 1;
         self.set_incarnation(pod, next);
-        out.after(wait, KubeletEvent::ImagesReady(pod, next));
+        ctx.after(wait, KubeletEvent::ImagesReady(pod, next));
     }
 }

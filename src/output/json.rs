@@ -1,8 +1,8 @@
 //! JSON documents: `summary.json` and the `scheduling.jsonl` records.
 
 use super::hex;
+use crate::observe::AttemptRecord;
 use crate::observe::{Percentiles, Summary};
-use crate::scheduler::explain::AttemptRecord;
 use serde_json::{Map, Value, json};
 
 fn pct(p: &Percentiles) -> Value {
@@ -63,7 +63,7 @@ pub fn attempt(r: &AttemptRecord) -> String {
         .iter()
         .map(|(node, f)| {
             let v = json!({
-                "status": f.code.as_str(),
+                "status": f.status,
                 "plugin": f.plugin,
                 "reason": f.plugin.as_ref().map(|_| &f.reason),
             });

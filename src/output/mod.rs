@@ -12,10 +12,7 @@ pub mod scheduling;
 
 use crate::api::event::{Event, Message};
 use crate::engine::{SimTime, TimeBuf};
-use crate::observe::{MetricSample, Summary};
-use crate::scheduler::explain::AttemptRecord;
-use crate::store::Store;
-use crate::world::Sink;
+use crate::observe::{AttemptRecord, MetricSample, PodRow, Sink, Summary};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -129,41 +126,18 @@ impl RunOutput {
 
     /// Writes `pods.csv` and `summary.json`, closes every file and moves the directory into
     /// place (replacing an older run there). Returns the output hash.
-    pub fn finish(
+    pub fn finish<'a>(
         mut self,
-        store: &Store,
+        pods: impl Iterator<Item = PodRow<'a>>,
         summary: &Summary,
         resolved: &str,
     ) -> io::Result<String> {
-        let mut pods = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
-        for p in store.pods() {
-            let s = &p.status;
-            let (cpu_m, memory, priority) = p.request_record();
-            let node = s
-                .node
-                .map_or("", |n| store.node(crate::store::NodeId(n)).name());
-            pods.write_field(&p.meta.namespace)?;
-            pods.write_field(&p.meta.name)?;
-            match p.meta.controller() {
-                Some(o) => pods.write_field(o.to_string())?,
-                None => pods.write_field("")?,
-            }
-            pods.write_field(node)?;
-            pods.write_field(p.phase().as_str())?;
-            write_time(&mut pods, Some(s.created))?;
-            for x in [s.scheduled, s.started, s.ready, s.finished, s.deleted] {
-                write_time(&mut pods, x)?;
-            }
-            write_int(&mut pods, s.scheduling_attempts)?;
-            write_int(&mut pods, s.restarts)?;
-            write_int(&mut pods, cpu_m)?;
-            write_int(&mut pods, memory)?;
-            write_int(&mut pods, priority)?;
-            pods.write_field(s.reason.unwrap_or(""))?;
-            pods.write_record(None::<&[u8]>)?;
+        let mut out = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
+        for p in pods {
+            write_pod(&mut out, &p)?;
         }
         let hashes = [
-            ("pods.csv", finish_csv(pods)?),
+            ("pods.csv", finish_csv(out)?),
             (
                 "events.csv",
                 finish_csv(self.events.take().expect("events writer open until finish"))?,
@@ -191,6 +165,29 @@ impl RunOutput {
         self.done = true;
         Ok(digest)
     }
+}
+
+/// One row of `pods.csv`.
+fn write_pod(w: &mut CsvOut, p: &PodRow) -> csv::Result<()> {
+    w.write_field(p.namespace)?;
+    w.write_field(p.name)?;
+    match p.owner {
+        Some(o) => w.write_field(o.to_string())?,
+        None => w.write_field("")?,
+    }
+    w.write_field(p.node.unwrap_or(""))?;
+    w.write_field(p.phase.as_str())?;
+    write_time(w, Some(p.created))?;
+    for x in [p.scheduled, p.started, p.ready, p.finished, p.deleted] {
+        write_time(w, x)?;
+    }
+    write_int(w, p.scheduling_attempts)?;
+    write_int(w, p.restarts)?;
+    write_int(w, p.cpu_request_m)?;
+    write_int(w, p.memory_request)?;
+    write_int(w, p.priority)?;
+    w.write_field(p.reason.unwrap_or(""))?;
+    w.write_record(None::<&[u8]>)
 }
 
 /// SHA-256 over lines `<file> <sha256 hex>` of the three CSV files, in the order pods, events,

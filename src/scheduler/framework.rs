@@ -10,6 +10,7 @@ use super::cache::{NodeInfo, NodeSet};
 use super::images::ImageStates;
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
+use crate::component::Recorder;
 use crate::engine::SimTime;
 use crate::store::{NodeId, PodId, Store};
 use std::fmt;
@@ -441,7 +442,18 @@ pub trait ReservePlugin {
 /// the pod is bound. It runs after the cycle, with write access to the store.
 pub trait PreBindPlugin {
     /// Success lets the binding proceed; anything else sends the pod back with back-off.
-    fn pre_bind(&mut self, pod: PodId, node: NodeId, store: &mut Store, now: SimTime) -> Status;
+    fn pre_bind(&mut self, pod: PodId, node: NodeId, api: &mut ApiHandle<'_>) -> Status;
+}
+
+/// What a binding-cycle plugin writes through (upstream's framework handle: its clientset and
+/// its event recorder): the store, where every write records a change, and the recorder.
+pub struct ApiHandle<'a> {
+    /// The API server's objects.
+    pub store: &'a mut Store,
+    /// Where Kubernetes Events go.
+    pub recorder: &'a mut Recorder,
+    /// The current time.
+    pub now: SimTime,
 }
 
 /// Binds a pod to its node.

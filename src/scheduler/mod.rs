@@ -17,13 +17,15 @@ pub mod profile;
 pub mod queue;
 
 use crate::api::event::{EventType, Message};
-use crate::engine::{Outbox, RngStreams, SimRng, SimTime};
-use crate::store::{Change, NodeId, PodId, Store};
+use crate::component::{
+    AttemptRecord, Component, ComponentMetrics, Context, FilterVerdict, NodeScores,
+    PreemptionRecord,
+};
+use crate::engine::SimTime;
+use crate::store::{Change, ChangeKind, NodeId, PodId, Store, Watch};
 use cache::{NodeFacts, NodeInfo, NodeSet, node_tree_order};
 use config::SchedulerConfig;
-use explain::{AttemptRecord, PreemptionRecord};
-use framework::Nomination;
-use framework::{ClusterEvents, ClusterView};
+use framework::{ApiHandle, ClusterEvents, ClusterView, Nomination};
 use images::ImageStates;
 use plugins::Registry;
 use pod_index::{NamespaceLabels, PodIndex};
@@ -54,8 +56,8 @@ pub struct SchedulerStats {
     pub unschedulable: u64,
     /// Cycles that failed with an error.
     pub errors: u64,
-    /// Pods evicted as preemption victims. Nothing increments it yet: PostFilter preemption
-    /// is not modelled, and when it lands it counts each victim here.
+    /// Pods the scheduler deleted as preemption victims (victims already terminating when
+    /// a preemption chose them are not counted again).
     pub preemptions: u64,
 }
 
@@ -78,12 +80,12 @@ pub struct Scheduler {
     order: Vec<usize>,
     order_stale: bool,
     next_start: usize,
-    rng: SimRng,
     counted: Vec<bool>,
     cycle_pending: bool,
     backoff_tick_pending: bool,
     unschedulable_tick_pending: bool,
-    explain: Option<Vec<AttemptRecord>>,
+    /// Whether each attempt is recorded in detail (`--explain`).
+    explain: bool,
     stats: SchedulerStats,
     /// Whether any profile has a plugin that watches the cluster.
     watched: bool,
@@ -100,8 +102,8 @@ pub fn check_config(
 }
 
 impl Scheduler {
-    /// Builds every profile of `config`, plugins from `registry`. The tie-break stream is the
-    /// `scheduler` stream of `seed`; plugin factories get `seed` itself. Errors list every
+    /// Builds every profile of `config`, plugins from `registry`. Plugin factories get `seed`
+    /// (the tie-breaks draw from the component's stream, `scheduler`). Errors list every
     /// problem found.
     pub fn new(
         config: &SchedulerConfig,
@@ -164,12 +166,11 @@ impl Scheduler {
             order: Vec::new(),
             order_stale: false,
             next_start: 0,
-            rng: RngStreams::new(seed).stream("scheduler"),
             counted: Vec::new(),
             cycle_pending: false,
             backoff_tick_pending: false,
             unschedulable_tick_pending: false,
-            explain: explain.then(Vec::new),
+            explain,
             stats: SchedulerStats::default(),
             watched,
         };
@@ -203,22 +204,14 @@ impl Scheduler {
         )
     }
 
-    /// Takes the explain records produced since the last call.
-    pub fn take_explain(&mut self, into: &mut Vec<AttemptRecord>) {
-        if let Some(v) = &mut self.explain {
-            into.append(v);
-        }
-    }
-
     /// The scheduler's per-node view.
     pub fn node_infos(&self) -> &[NodeInfo] {
         &self.nodes
     }
 
     /// Reacts to a store change (the informers' event handlers).
-    pub fn on_change(&mut self, change: Change, store: &Store, out: &mut Outbox<SchedulerEvent>) {
-        let now = out.now();
-        match change {
+    fn react(&mut self, change: &Change, store: &Store, now: SimTime) {
+        match *change {
             Change::NodeAdded(id) => {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 let mut info = NodeInfo::new(id, store.node(id).clone());
@@ -247,18 +240,19 @@ impl Scheduler {
                 self.enqueue(id, store, now);
             }
             Change::PodUngated(id) => self.enqueue(id, store, now),
-            Change::NodeImageAdded(id, index) => {
-                if let Some(image) = store.node(id).images.get(index as usize) {
-                    self.images.add_image(&mut self.nodes[id.0 as usize], image);
+            Change::NodeImageAdded { node, index } => {
+                if let Some(image) = store.node(node).images.get(index as usize) {
+                    self.images
+                        .add_image(&mut self.nodes[node.0 as usize], image);
                 }
             }
             Change::PvCreated(_) => self.cluster_event(ClusterEvents::PV_ADD_OR_UPDATE, now),
             Change::PvcCreated(_) => self.cluster_event(ClusterEvents::PVC_ADD_OR_UPDATE, now),
-            Change::ClaimBound(..) => self.cluster_event(
+            Change::ClaimBound { .. } => self.cluster_event(
                 ClusterEvents::PV_ADD_OR_UPDATE.or(ClusterEvents::PVC_ADD_OR_UPDATE),
                 now,
             ),
-            Change::PodBound(id, node) => {
+            Change::PodBound { pod: id, node } => {
                 self.nominated.remove(&id);
                 self.ensure_counted_len(id);
                 if !self.counted[id.0 as usize] {
@@ -275,16 +269,15 @@ impl Scheduler {
                 }
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }
-            Change::PodPhase(id, phase) if phase.is_terminal() => self.forget(id, store, now),
+            Change::PodPhase { pod, to, .. } if to.is_terminal() => self.forget(pod, store, now),
             Change::PodDeleted(id) => {
                 self.nominated.remove(&id);
                 let profiles = &self.profiles;
                 self.queue.remove(id, &|a, b| profiles[0].less(a, b));
                 self.forget(id, store, now);
             }
-            Change::PodPhase(..) | Change::PodTerminating(_) | Change::JobCreated(_) => {}
+            _ => {}
         }
-        self.arm_timers(out);
     }
 
     /// Adds an unbound pod to the queue if its profile's PreEnqueue plugins let it in. A pod
@@ -343,57 +336,27 @@ impl Scheduler {
             .on_cluster_event(event, now, &|a, b| profiles[0].less(a, b));
     }
 
-    fn arm_timers(&mut self, out: &mut Outbox<SchedulerEvent>) {
-        let now = out.now();
+    fn arm_timers(&mut self, ctx: Ctx) {
+        let now = ctx.now();
         if self.queue.active_len() > 0 && !self.cycle_pending {
             self.cycle_pending = true;
-            out.at(now, SchedulerEvent::ScheduleOne);
+            ctx.at(now, SchedulerEvent::ScheduleOne);
         }
         if self.queue.backoff_len() > 0 && !self.backoff_tick_pending {
             self.backoff_tick_pending = true;
-            out.at(
-                next_multiple(now, BACKOFF_FLUSH_MS),
-                SchedulerEvent::FlushBackoff,
-            );
+            let at = next_multiple(now, BACKOFF_FLUSH_MS);
+            ctx.at(at, SchedulerEvent::FlushBackoff);
         }
         if self.queue.unschedulable_len() > 0 && !self.unschedulable_tick_pending {
             self.unschedulable_tick_pending = true;
-            out.at(
-                next_multiple(now, UNSCHEDULABLE_FLUSH_MS),
-                SchedulerEvent::FlushUnschedulable,
-            );
+            let at = next_multiple(now, UNSCHEDULABLE_FLUSH_MS);
+            ctx.at(at, SchedulerEvent::FlushUnschedulable);
         }
     }
 
-    /// Handles one of the scheduler's own events.
-    pub fn handle(
-        &mut self,
-        event: SchedulerEvent,
-        store: &mut Store,
-        out: &mut Outbox<SchedulerEvent>,
-    ) {
-        let now = out.now();
-        let profiles = &self.profiles;
-        match event {
-            SchedulerEvent::ScheduleOne => {
-                self.cycle_pending = false;
-                self.schedule_one(store, now);
-            }
-            SchedulerEvent::FlushBackoff => {
-                self.backoff_tick_pending = false;
-                self.queue
-                    .flush_backoff(now, &|a, b| profiles[0].less(a, b));
-            }
-            SchedulerEvent::FlushUnschedulable => {
-                self.unschedulable_tick_pending = false;
-                self.queue
-                    .flush_unschedulable(now, &|a, b| profiles[0].less(a, b));
-            }
-        }
-        self.arm_timers(out);
-    }
-
-    fn schedule_one(&mut self, store: &mut Store, now: SimTime) {
+    fn schedule_one(&mut self, ctx: Ctx) {
+        let now = ctx.now();
+        let store = &mut *ctx.store;
         let profiles = &self.profiles;
         let Some(mut info) = self.queue.pop(&|a, b| profiles[0].less(a, b)) else {
             return;
@@ -406,7 +369,7 @@ impl Scheduler {
             }
         }
         info.attempts += 1;
-        store.pod_status_mut(pod_id).scheduling_attempts = info.attempts;
+        store.set_scheduling_attempts(pod_id, info.attempts);
         self.stats.attempts += 1;
         let pod = store.pod(pod_id);
         let Some(&pi) = self.profile_by_name.get(&*pod.spec.scheduler_name) else {
@@ -445,7 +408,7 @@ impl Scheduler {
         for &(p, n) in &holding {
             self.nodes[n].add_pod(store.pod(p));
         }
-        let mut detail = self.explain.as_ref().map(|_| CycleDetail::default());
+        let mut detail = self.explain.then(CycleDetail::default);
         let cluster = NodeSet::new(&self.nodes, &self.order)
             .with_facts(self.facts)
             .with_pods(&self.pods);
@@ -458,13 +421,13 @@ impl Scheduler {
             cluster,
             view,
             &mut self.next_start,
-            &mut self.rng,
+            ctx.rng,
             detail.as_mut(),
         );
         // PostFilter (preemption) when no node fits.
         let post = match &result {
             CycleResult::Unschedulable(diag) => {
-                self.profiles[pi].post_filter(pod, cluster, view, diag, &mut self.rng)
+                self.profiles[pi].post_filter(pod, cluster, view, diag, ctx.rng)
             }
             _ => None,
         };
@@ -472,25 +435,31 @@ impl Scheduler {
             self.nodes[n].remove_pod(store.pod(p));
         }
         // The binding cycle: PreBind plugins make their API changes before the pod is bound.
-        if let CycleResult::Scheduled(ni) = result
-            && let Err(e) = self.profiles[pi].pre_bind(pod_id, NodeId(ni as u32), store, now)
-        {
-            result = CycleResult::Error(e);
+        if let CycleResult::Scheduled(ni) = result {
+            let mut api = ApiHandle {
+                store: &mut *ctx.store,
+                recorder: &mut *ctx.recorder,
+                now,
+            };
+            if let Err(e) = self.profiles[pi].pre_bind(pod_id, NodeId(ni as u32), &mut api) {
+                result = CycleResult::Error(e);
+            }
         }
+        let store = &mut *ctx.store;
         let mut preemption = None;
         let (result_str, node_name, message) = match result {
             CycleResult::Scheduled(ni) => {
                 let node_id = NodeId(ni as u32);
                 self.stats.scheduled += 1;
                 store.bind(pod_id, node_id, now);
-                store.pod_status_mut(pod_id).reason = None;
-                let object = store.pod_object(pod_id);
+                store.set_pod_reason(pod_id, None);
+                let object = ctx.pod_object(pod_id);
                 let node = self.node_names[ni].clone();
                 let msg = Message::Assigned {
                     object,
                     node: node.clone(),
                 };
-                store.record_pod(now, pod_id, EventType::Normal, "Scheduled", msg);
+                ctx.record_pod(pod_id, EventType::Normal, "Scheduled", msg);
                 ("Scheduled", Some(node), None)
             }
             CycleResult::Unschedulable(diag) => {
@@ -498,7 +467,7 @@ impl Scheduler {
                 let mut msg = diag.message();
                 match post {
                     Some((status, Some(nomination))) if status.is_success() => {
-                        preemption = Some(self.nominate(pod_id, nomination, store, now));
+                        preemption = Some(self.nominate(pod_id, nomination, ctx));
                     }
                     Some((status, _)) => {
                         // Upstream's FitError appends the PostFilter message as " %v.".
@@ -509,41 +478,45 @@ impl Scheduler {
                 }
                 info.requeue_on = diag.requeue_on;
                 self.queue.add_unschedulable(info.clone(), now);
-                store.pod_status_mut(pod_id).reason = Some("Unschedulable");
-                store.record_pod(
-                    now,
-                    pod_id,
-                    EventType::Warning,
-                    "FailedScheduling",
-                    msg.clone(),
-                );
+                ctx.store.set_pod_reason(pod_id, Some("Unschedulable"));
+                let reason = "FailedScheduling";
+                ctx.record_pod(pod_id, EventType::Warning, reason, msg.clone());
                 ("Unschedulable", None, Some(msg))
             }
             CycleResult::Error(e) => {
                 self.stats.errors += 1;
                 self.queue.add_backoff(info.clone(), now);
-                store.record_pod(
-                    now,
-                    pod_id,
-                    EventType::Warning,
-                    "FailedScheduling",
-                    e.clone(),
-                );
+                ctx.record_pod(pod_id, EventType::Warning, "FailedScheduling", e.clone());
                 ("Error", None, Some(e))
             }
         };
-        if let (Some(records), Some(d)) = (&mut self.explain, detail) {
+        if let Some(d) = detail {
             let name = |i: usize| self.nodes[i].name().to_string();
-            records.push(AttemptRecord {
+            let filter = d.filter.into_iter().map(|f| {
+                let verdict = FilterVerdict {
+                    status: f.code.as_str(),
+                    plugin: f.plugin,
+                    reason: f.reason,
+                };
+                (name(f.node), verdict)
+            });
+            let scores = d.scores.into_iter().map(|s| {
+                let scores = NodeScores {
+                    plugins: s.plugins,
+                    total: s.total,
+                };
+                (name(s.node), scores)
+            });
+            ctx.recorder.attempt(AttemptRecord {
                 time: now,
-                pod: store.pod(pod_id).key(),
+                pod: ctx.store.pod(pod_id).key(),
                 profile: self.profiles[pi].name.clone(),
                 attempt: info.attempts,
                 result: result_str,
                 node: node_name.map(|n| n.to_string()),
                 message,
-                filter: d.filter.into_iter().map(|f| (name(f.node), f)).collect(),
-                scores: d.scores.into_iter().map(|s| (name(s.node), s)).collect(),
+                filter: filter.collect(),
+                scores: scores.collect(),
                 weights: self.profiles[pi].score_weights(),
                 preemption,
             });
@@ -553,44 +526,103 @@ impl Scheduler {
     /// Carries out a preemption: the victims are deleted with their grace period and told
     /// why, lower-priority pods nominated to the node lose their nomination, and the pod is
     /// nominated (it is not bound in this cycle).
-    fn nominate(
-        &mut self,
-        pod_id: PodId,
-        nomination: Nomination,
-        store: &mut Store,
-        now: SimTime,
-    ) -> PreemptionRecord {
+    fn nominate(&mut self, pod_id: PodId, nomination: Nomination, ctx: Ctx) -> PreemptionRecord {
+        let now = ctx.now();
         let node = nomination.node;
         let node_name = self.node_names[node].clone();
-        let preemptor = store.pod(pod_id).key();
-        let priority = store.pod(pod_id).spec.priority;
+        let preemptor = ctx.store.pod(pod_id).key();
+        let priority = ctx.store.pod(pod_id).spec.priority;
         let mut victims = Vec::with_capacity(nomination.victims.len());
         for &v in &nomination.victims {
-            victims.push(store.pod(v).key());
-            if store.pod(v).status.terminating.is_none() {
+            victims.push(ctx.store.pod(v).key());
+            if ctx.store.pod(v).status.terminating.is_none() {
                 let msg = format!("Preempted by pod {preemptor} on node {node_name}");
-                store.record_pod(now, v, EventType::Normal, "Preempted", msg);
-                store.pod_status_mut(v).reason = Some("Preempted");
-                store.request_deletion(v, now);
+                ctx.record_pod(v, EventType::Normal, "Preempted", msg);
+                ctx.store.set_pod_reason(v, Some("Preempted"));
+                if ctx.store.request_deletion(v, now) {
+                    self.stats.preemptions += 1;
+                }
             }
         }
         let losing: Vec<PodId> = self
             .nominated
             .iter()
-            .filter(|&(&p, &n)| n == node && p != pod_id && store.pod(p).spec.priority < priority)
+            .filter(|&(&p, &n)| {
+                n == node && p != pod_id && ctx.store.pod(p).spec.priority < priority
+            })
             .map(|(&p, _)| p)
             .collect();
         for p in losing {
             self.nominated.remove(&p);
-            store.pod_status_mut(p).nominated_node = None;
+            ctx.store.set_nominated_node(p, None);
         }
         self.nominated.insert(pod_id, node);
-        store.pod_status_mut(pod_id).nominated_node = Some(node as u32);
-        self.stats.preemptions += nomination.victims.len() as u64;
+        ctx.store
+            .set_nominated_node(pod_id, Some(NodeId(node as u32)));
         PreemptionRecord {
             nominated_node: Some(node_name.to_string()),
             victims,
         }
+    }
+}
+
+type Ctx<'a, 'b> = &'a mut Context<'b, SchedulerEvent>;
+
+impl Component for Scheduler {
+    type Event = SchedulerEvent;
+
+    fn name(&self) -> &str {
+        "scheduler"
+    }
+
+    fn watches(&self) -> Watch {
+        Watch::of(&[
+            ChangeKind::NodeAdded,
+            ChangeKind::NodeImageAdded,
+            ChangeKind::PodCreated,
+            ChangeKind::PodUngated,
+            ChangeKind::PodBound,
+            ChangeKind::PodPhase,
+            ChangeKind::PodDeleted,
+            ChangeKind::PvCreated,
+            ChangeKind::PvcCreated,
+            ChangeKind::ClaimBound,
+        ])
+    }
+
+    fn on_change(&mut self, change: &Change, ctx: Ctx) {
+        self.react(change, ctx.store, ctx.now());
+        self.arm_timers(ctx);
+    }
+
+    fn handle(&mut self, event: SchedulerEvent, ctx: Ctx) {
+        let now = ctx.now();
+        let profiles = &self.profiles;
+        match event {
+            SchedulerEvent::ScheduleOne => {
+                self.cycle_pending = false;
+                self.schedule_one(ctx);
+            }
+            SchedulerEvent::FlushBackoff => {
+                self.backoff_tick_pending = false;
+                self.queue
+                    .flush_backoff(now, &|a, b| profiles[0].less(a, b));
+            }
+            SchedulerEvent::FlushUnschedulable => {
+                self.unschedulable_tick_pending = false;
+                self.queue
+                    .flush_unschedulable(now, &|a, b| profiles[0].less(a, b));
+            }
+        }
+        self.arm_timers(ctx);
+    }
+
+    fn export(&self, m: &mut ComponentMetrics) {
+        m.scheduler_active += self.queue.active_len() as u64;
+        m.scheduler_backoff += self.queue.backoff_len() as u64;
+        m.scheduler_unschedulable += self.queue.unschedulable_len() as u64;
+        m.schedule_attempts += self.stats.attempts;
+        m.preemption_victims += self.stats.preemptions;
     }
 }
 
@@ -609,27 +641,20 @@ mod tests {
     /// rejects such pods, so only code that creates pods at run time can hand one over.)
     #[test]
     fn a_pod_for_another_scheduler_stays_pending_untouched() {
+        use crate::component::Harness;
         use crate::scheduler::plugins::testing::{node, pod};
-        let (mut sched, _) =
+        let (sched, _) =
             Scheduler::new(&SchedulerConfig::default(), &Registry::in_tree(), 1, false).unwrap();
-        let mut store = Store::new();
-        store.add_node((*node("n1", 4000, 1 << 30).node).clone());
+        let mut h = Harness::new(sched);
+        h.store.add_node((*node("n1", 4000, 1 << 30).node).clone());
         let mut p = pod("elsewhere", 100, 0);
         Arc::make_mut(&mut p.spec).scheduler_name = "other-scheduler".into();
-        let id = store.create_pod(p);
-        let mut out = Outbox::new(SimTime::ZERO);
-        let mut changes = Vec::new();
-        store.take_changes(&mut changes);
-        for c in changes {
-            sched.on_change(c, &store, &mut out);
-        }
-        assert!(out.drain().next().is_none(), "no scheduling cycle is armed");
-        sched.handle(SchedulerEvent::ScheduleOne, &mut store, &mut out);
-        assert_eq!(store.pod(id).status.node, None);
-        assert_eq!(store.pod(id).status.scheduling_attempts, 0);
-        let mut events = Vec::new();
-        store.take_events(&mut events);
-        assert!(events.is_empty(), "{events:?}");
+        let id = h.store.create_pod(p);
+        h.run_until(SimTime::from_secs(3600));
+        assert_eq!(h.now(), SimTime::ZERO, "no scheduling cycle was armed");
+        assert_eq!(h.store.pod(id).status.node, None);
+        assert_eq!(h.store.pod(id).status.scheduling_attempts, 0);
+        assert!(h.events().is_empty());
     }
 
     #[test]

@@ -14,9 +14,9 @@
 pub use super::cache::{NodeHot, NodeInfo, NodeSet};
 pub use super::check_config;
 pub use super::framework::{
-    BindPlugin, ClusterEvents, ClusterWatcher, Code, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE,
-    Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin, QueueSortPlugin, ReservePlugin,
-    ScorePlugin, Status, filter_where,
+    ApiHandle, BindPlugin, ClusterEvents, ClusterWatcher, Code, FilterPlugin, MAX_NODE_SCORE,
+    MIN_NODE_SCORE, Plugin, PreBindPlugin, PreFilterPlugin, PreFilterResult, PreScorePlugin,
+    QueueSortPlugin, ReservePlugin, ScorePlugin, Status, filter_where,
 };
 pub use super::plugins::normalize::default_normalize_score;
 pub use super::plugins::{BuildContext, Factory, PluginArgs, Registry};

@@ -7,13 +7,14 @@ use super::config::{
 };
 use super::explain::{FilterEntry, ScoreEntry};
 use super::framework::{
-    ClusterEvents, ClusterView, ClusterWatcher, Code, Nomination, Plugin, PostFilterInput, Status,
+    ApiHandle, ClusterEvents, ClusterView, ClusterWatcher, Code, Nomination, Plugin,
+    PostFilterInput, Status,
 };
 use super::plugins::{BuildContext, Registry, names};
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
-use crate::engine::{SimRng, SimTime};
-use crate::store::{NodeId, PodId, Store};
+use crate::engine::SimRng;
+use crate::store::{NodeId, PodId};
 use rand::RngExt;
 use smallvec::SmallVec;
 use std::collections::BTreeMap;
@@ -514,14 +515,13 @@ impl Profile {
         &mut self,
         pod: PodId,
         node: NodeId,
-        store: &mut Store,
-        now: SimTime,
+        api: &mut ApiHandle<'_>,
     ) -> Result<(), String> {
         for k in 0..self.pre_bind.len() {
             let pi = self.pre_bind[k];
             let plugin = &mut self.plugins[pi];
             if let Some(p) = plugin.as_pre_bind() {
-                let s = p.pre_bind(pod, node, store, now);
+                let s = p.pre_bind(pod, node, api);
                 if !s.is_success() {
                     let name = self.plugins[pi].name();
                     return Err(format!("running PreBind plugin {name:?}: {s}"));

@@ -1,15 +1,26 @@
 //! A state checker outside the model: invariants that must hold after every event.
 
-use super::{NodeId, PodId, Store};
+use super::{NodeId, PodId, PvcId, Store};
 use crate::api::Resources;
 
 /// Checks the store's invariants and returns every violation found (empty when sound):
 /// - each pod on a node's list is bound to that node, live and not terminal;
 /// - each live, bound, non-terminal pod is on its node's list;
-/// - the summed requests of a node's pods fit its allocatable;
-/// - claims and volumes point at each other.
+/// - each node's kept request sums equal its pods' requests, and fit its allocatable;
+/// - claims and volumes point at each other;
+/// - every kind's name and uid indices agree with its objects;
+/// - the controller index lists exactly the live pods of each controller.
 pub fn check_invariants(store: &Store) -> Vec<String> {
     let mut errors = Vec::new();
+    check_nodes(store, &mut errors);
+    check_bound_pods(store, &mut errors);
+    check_claims(store, &mut errors);
+    check_indices(store, &mut errors);
+    check_controllers(store, &mut errors);
+    errors
+}
+
+fn check_nodes(store: &Store, errors: &mut Vec<String>) {
     for (i, node) in store.nodes().iter().enumerate() {
         let id = NodeId(i as u32);
         let mut sum = Resources::default();
@@ -53,18 +64,9 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             ));
         }
     }
-    for (i, c) in store.pvcs().iter().enumerate() {
-        if let Some(pv) = c.volume
-            && store.pv(pv).claim != Some(super::PvcId(i as u32))
-        {
-            errors.push(format!(
-                "claim {}/{} bound to {} which holds another claim",
-                c.meta.namespace,
-                c.meta.name,
-                store.pv(pv).meta.name
-            ));
-        }
-    }
+}
+
+fn check_bound_pods(store: &Store, errors: &mut Vec<String>) {
     for (i, p) in store.pods().iter().enumerate() {
         if let Some(n) = p.status.node
             && p.status.deleted.is_none()
@@ -77,5 +79,239 @@ pub fn check_invariants(store: &Store) -> Vec<String> {
             ));
         }
     }
-    errors
+}
+
+fn check_claims(store: &Store, errors: &mut Vec<String>) {
+    for (i, c) in store.pvcs().iter().enumerate() {
+        if let Some(pv) = c.volume
+            && store.pv(pv).claim != Some(PvcId(i as u32))
+        {
+            errors.push(format!(
+                "claim {}/{} bound to {} which holds another claim",
+                c.meta.namespace,
+                c.meta.name,
+                store.pv(pv).meta.name
+            ));
+        }
+    }
+}
+
+fn check_indices(store: &Store, errors: &mut Vec<String>) {
+    let results = [
+        ("nodes", store.nodes.indices_agree()),
+        ("pods", store.pods.indices_agree()),
+        ("jobs", store.jobs.indices_agree()),
+        ("persistent volumes", store.pvs.indices_agree()),
+        ("claims", store.pvcs.indices_agree()),
+        ("services", store.services.indices_agree()),
+        ("disruption budgets", store.pdbs.indices_agree()),
+        ("storage classes", store.storage_classes.indices_agree()),
+        ("priority classes", store.priority_classes.indices_agree()),
+        ("namespaces", store.namespaces.indices_agree()),
+    ];
+    for (kind, r) in results {
+        if let Err(e) = r {
+            errors.push(format!("{kind}: {e}"));
+        }
+    }
+}
+
+fn check_controllers(store: &Store, errors: &mut Vec<String>) {
+    let mut indexed = 0;
+    for (uid, pods) in &store.pods_by_controller {
+        for &id in pods {
+            indexed += 1;
+            let p = store.pod(id);
+            if !store.pods.is_live(id) || p.meta.controller().map(|o| &o.uid) != Some(uid) {
+                errors.push(format!(
+                    "pod {} listed under controller {uid} it is not a live pod of",
+                    p.key()
+                ));
+            }
+        }
+    }
+    let owned = store
+        .pods
+        .live()
+        .filter(|(_, p)| p.meta.controller().is_some())
+        .count();
+    if owned != indexed {
+        errors.push(format!(
+            "{owned} live pods have a controller, {indexed} are indexed by controller"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::meta::{OwnerReference, Uid};
+    use crate::api::pod::{Phase, Pod, PodStatus};
+    use crate::api::volume::{AccessModes, PersistentVolumeClaimSpec, PersistentVolumeSpec};
+    use crate::api::{Container, Node, ObjectMeta, PodSpec, Resources, RestartPolicy};
+    use crate::engine::SimTime;
+    use std::sync::Arc;
+
+    fn node(name: &str, cpu_m: i64) -> Node {
+        let r = Resources {
+            cpu_m,
+            memory: 1 << 30,
+            pods: 10,
+            ..Resources::default()
+        };
+        Node {
+            meta: ObjectMeta::named("", name),
+            capacity: r.clone(),
+            allocatable: r,
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        }
+    }
+
+    fn pod(name: &str, cpu_m: i64, controller: Option<&str>) -> Pod {
+        let c = Container {
+            name: "c".into(),
+            image: "i".into(),
+            requests: Resources {
+                cpu_m,
+                ..Resources::default()
+            },
+            cpu_request_set: true,
+            memory_request_set: false,
+            sidecar: false,
+        };
+        let spec = PodSpec::new(
+            vec![c],
+            vec![],
+            Resources::default(),
+            Default::default(),
+            None,
+            vec![],
+            "default-scheduler",
+            RestartPolicy::Always,
+        );
+        let owner = controller.map(|uid| OwnerReference {
+            api_version: "batch/v1".into(),
+            kind: "Job".into(),
+            name: "j".into(),
+            uid: Uid::Given(uid.into()),
+            controller: true,
+            block_owner_deletion: true,
+        });
+        Pod {
+            meta: ObjectMeta {
+                owner_references: owner.into_iter().collect(),
+                ..ObjectMeta::named("default", name)
+            },
+            spec: Arc::new(spec),
+            status: PodStatus::default(),
+        }
+    }
+
+    /// Two nodes, a bound pod of a controller, an unbound one, a bound claim.
+    fn sound() -> (Store, PodId, PodId) {
+        let mut s = Store::new();
+        let n = s.add_node(node("n1", 1000));
+        s.add_node(node("n2", 1000));
+        let a = s.create_pod(pod("a", 400, Some("job-uid")));
+        let b = s.create_pod(pod("b", 400, None));
+        s.bind(a, n, SimTime::ZERO);
+        let spec = PersistentVolumeSpec {
+            capacity: 10,
+            access_modes: AccessModes::READ_WRITE_ONCE,
+            storage_class: String::new(),
+            node_affinity: None,
+        };
+        let pv = s.create_pv(ObjectMeta::named("", "pv"), spec);
+        let claim = PersistentVolumeClaimSpec {
+            storage_class: String::new(),
+            request: 5,
+            access_modes: AccessModes::READ_WRITE_ONCE,
+            volume_name: None,
+        };
+        let pvc = s.create_pvc(ObjectMeta::named("default", "c"), claim);
+        s.bind_claim(pvc, pv);
+        assert_eq!(check_invariants(&s), Vec::<String>::new());
+        (s, a, b)
+    }
+
+    fn broken(edit: impl FnOnce(&mut Store, PodId, PodId)) -> String {
+        let (mut s, a, b) = sound();
+        edit(&mut s, a, b);
+        let errors = check_invariants(&s);
+        assert!(!errors.is_empty(), "the broken state went unnoticed");
+        errors.join("\n")
+    }
+
+    #[test]
+    fn a_sound_store_after_every_kind_of_write_passes() {
+        let (mut s, a, b) = sound();
+        s.set_phase(a, Phase::Running, SimTime(1));
+        s.set_ready(a, true, SimTime(2));
+        s.request_deletion(b, SimTime(3));
+        s.set_phase(a, Phase::Succeeded, SimTime(4));
+        s.delete_pod(a, SimTime(5));
+        assert_eq!(check_invariants(&s), Vec::<String>::new());
+        assert!(
+            s.pods_of_controller(&Uid::Given("job-uid".into()))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn each_broken_state_is_caught() {
+        let e = broken(|s, a, _| s.pods_on_node[1].push(a));
+        assert!(e.contains("listed on n2 but bound elsewhere"), "{e}");
+        let e = broken(|s, a, _| s.pods.get_mut(a).status.phase = Some(Phase::Failed));
+        assert!(
+            e.contains("terminal or deleted pod default/a still on n1"),
+            "{e}"
+        );
+        let e = broken(|s, a, _| {
+            s.pods_on_node[0].clear();
+            s.requested_on_node[0] = (0, 0);
+            let _ = a;
+        });
+        assert!(
+            e.contains("pod default/a bound but missing from its node's list"),
+            "{e}"
+        );
+        let e = broken(|s, _, _| s.requested_on_node[0] = (1, 0));
+        assert!(
+            e.contains("node n1 keeps requests (1, 0), its pods sum to (400, 0)"),
+            "{e}"
+        );
+        let e = broken(|s, _, b| {
+            s.bind(b, NodeId(0), SimTime::ZERO);
+            let c = s.create_pod(pod("c", 400, None));
+            s.bind(c, NodeId(0), SimTime::ZERO);
+        });
+        assert!(e.contains("node n1 over-committed"), "{e}");
+        let e = broken(|s, _, _| s.pvs.get_mut(super::super::PvId(0)).claim = None);
+        assert!(
+            e.contains("claim default/c bound to pv which holds another claim"),
+            "{e}"
+        );
+        let e = broken(|s, _, b| s.pods.get_mut(b).meta.name = "renamed".into());
+        assert!(e.contains("pods: name index default/b"), "{e}");
+        let e = broken(|s, _, _| {
+            s.pods_by_controller.clear();
+        });
+        assert!(
+            e.contains("1 live pods have a controller, 0 are indexed"),
+            "{e}"
+        );
+        let e = broken(|s, _, b| {
+            s.pods_by_controller
+                .entry(Uid::Given("job-uid".into()))
+                .or_default()
+                .push(b);
+        });
+        assert!(
+            e.contains("pod default/b listed under controller job-uid"),
+            "{e}"
+        );
+    }
 }

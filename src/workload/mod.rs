@@ -10,8 +10,9 @@ pub use trace::{TraceRow, read_csv_trace};
 use crate::api::meta::ObjectMeta;
 use crate::api::pod::{Pod, PodSpec, PodStatus};
 use crate::api::{Distribution, JobSpec};
-use crate::engine::{Outbox, RngStreams, SimRng, SimTime};
-use crate::store::Store;
+use crate::component::{Component, ComponentMetrics, Context};
+use crate::engine::SimTime;
+use crate::store::{Store, Watch};
 use std::sync::Arc;
 
 /// What each arrival creates.
@@ -66,89 +67,78 @@ pub enum Source {
     },
 }
 
-/// The arrivals component's events.
+/// An arrival source's one event: its next object is due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArrivalEvent {
-    /// The next arrival of source `i`.
-    Next(usize),
-}
+pub struct NextArrival;
 
-struct SourceState {
-    rng: SimRng,
+/// One source of work turning into objects in the store over time: a component of its own,
+/// drawing from its own random stream (`arrivals/<name>` for a stream, `trace/<file>` for a
+/// trace).
+pub struct Arrivals {
+    source: Source,
+    stream: String,
     emitted: u64,
 }
 
-/// Turns sources into objects in the store over time.
-pub struct Arrivals {
-    sources: Vec<Source>,
-    state: Vec<SourceState>,
-}
-
 impl Arrivals {
-    /// Arrivals for these sources, each with its own random stream.
-    pub fn new(sources: Vec<Source>, streams: &RngStreams) -> Self {
-        let state = sources
-            .iter()
-            .map(|s| {
-                let name = match s {
-                    Source::Stream(a) => format!("arrivals/{}", a.name),
-                    Source::Trace { name, .. } => format!("trace/{name}"),
-                };
-                SourceState {
-                    rng: streams.stream(&name),
-                    emitted: 0,
-                }
-            })
-            .collect();
-        Arrivals { sources, state }
-    }
-
-    /// Objects still to be created: stream arrivals and trace rows not yet emitted.
-    pub fn remaining(&self) -> u64 {
-        self.sources
-            .iter()
-            .zip(&self.state)
-            .map(|(s, st)| {
-                let total = match s {
-                    Source::Stream(a) => a.count,
-                    Source::Trace { rows, .. } => rows.len() as u64,
-                };
-                total.saturating_sub(st.emitted)
-            })
-            .sum()
-    }
-
-    /// Schedules the first arrival of every source.
-    pub fn start(&mut self, out: &mut Outbox<ArrivalEvent>) {
-        for (i, s) in self.sources.iter().enumerate() {
-            match s {
-                Source::Stream(a) if a.count > 0 => out.at(a.start, ArrivalEvent::Next(i)),
-                Source::Trace { rows, .. } if !rows.is_empty() => {
-                    out.at(SimTime(rows[0].arrival_ms), ArrivalEvent::Next(i))
-                }
-                _ => {}
-            }
+    /// The component of one source.
+    pub fn new(source: Source) -> Self {
+        let stream = match &source {
+            Source::Stream(a) => format!("arrivals/{}", a.name),
+            Source::Trace { name, .. } => format!("trace/{name}"),
+        };
+        Arrivals {
+            source,
+            stream,
+            emitted: 0,
         }
     }
 
-    /// Creates the next object of a source and schedules the one after.
-    pub fn handle(
-        &mut self,
-        event: ArrivalEvent,
-        store: &mut Store,
-        out: &mut Outbox<ArrivalEvent>,
-    ) {
-        let ArrivalEvent::Next(i) = event;
-        let now = out.now();
-        let st = &mut self.state[i];
-        st.emitted += 1;
-        let n = st.emitted;
-        match &self.sources[i] {
+    /// Objects of the source in all.
+    fn total(&self) -> u64 {
+        match &self.source {
+            Source::Stream(a) => a.count,
+            Source::Trace { rows, .. } => rows.len() as u64,
+        }
+    }
+}
+
+impl Component for Arrivals {
+    type Event = NextArrival;
+
+    fn name(&self) -> &str {
+        &self.stream
+    }
+
+    fn watches(&self) -> Watch {
+        Watch::NONE
+    }
+
+    /// Schedules the first arrival.
+    fn start(&mut self, ctx: &mut Context<'_, NextArrival>) {
+        match &self.source {
+            Source::Stream(a) if a.count > 0 => {
+                ctx.at(a.start, NextArrival);
+            }
+            Source::Trace { rows, .. } if !rows.is_empty() => {
+                ctx.at(SimTime(rows[0].arrival_ms), NextArrival);
+            }
+            _ => {}
+        }
+    }
+
+    /// Creates the next object and schedules the one after.
+    fn handle(&mut self, _: NextArrival, ctx: &mut Context<'_, NextArrival>) {
+        let now = ctx.now();
+        self.emitted += 1;
+        let n = self.emitted;
+        let store = &mut *ctx.store;
+        match &self.source {
             Source::Stream(a) => {
                 match &a.template {
                     ArrivalTemplate::Pod { meta, spec } => {
                         let spec = match &a.requests {
-                            Some(d) => Arc::new(d.apply(spec, &mut st.rng)),
+                            Some(d) => Arc::new(d.apply(spec, ctx.rng)),
                             None => spec.clone(),
                         };
                         let name = unique_name(store, &meta.namespace, &meta.name, n);
@@ -178,8 +168,8 @@ impl Arrivals {
                     }
                 }
                 if n < a.count {
-                    let gap = a.every.sample(&mut st.rng);
-                    out.after(gap, ArrivalEvent::Next(i));
+                    let gap = a.every.sample(ctx.rng);
+                    ctx.after(gap, NextArrival);
                 }
             }
             Source::Trace { rows, base, .. } => {
@@ -196,10 +186,14 @@ impl Arrivals {
                     ..pod
                 });
                 if let Some(next) = rows.get(n as usize) {
-                    out.at(SimTime(next.arrival_ms).max(now), ArrivalEvent::Next(i));
+                    ctx.at(SimTime(next.arrival_ms).max(now), NextArrival);
                 }
             }
         }
+    }
+
+    fn export(&self, metrics: &mut ComponentMetrics) {
+        metrics.arrivals_remaining += self.total().saturating_sub(self.emitted);
     }
 }
 

@@ -103,7 +103,7 @@ fn disruptions_allowed(store: &Store) -> Vec<i64> {
                     .is_some_and(|s| s.matches(&p.meta.labels));
                 if live && selected && p.meta.namespace == b.namespace {
                     expected += 1;
-                    if p.status.ready.is_some() && p.status.terminating.is_none() {
+                    if p.status.ready && p.status.terminating.is_none() {
                         healthy += 1;
                     }
                 }

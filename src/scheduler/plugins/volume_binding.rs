@@ -19,10 +19,9 @@ use crate::api::volume::{
     PersistentVolumeClaimSpec, StorageClass, TopologyTerm, VolumeBindingMode, affinity_matches,
     provisioned_for_node,
 };
-use crate::engine::SimTime;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
-    ClusterEvents, ClusterView, FilterPlugin, Plugin, PreBindPlugin, PreFilterPlugin,
+    ApiHandle, ClusterEvents, ClusterView, FilterPlugin, Plugin, PreBindPlugin, PreFilterPlugin,
     PreFilterResult, Status,
 };
 use crate::store::{NodeId, PodId, PvId, PvcId, Store};
@@ -234,7 +233,8 @@ impl PreBindPlugin for VolumeBinding {
     /// Binds each WaitForFirstConsumer claim to its chosen volume, or provisions one for it
     /// reachable from the node (named `pvc-<namespace>-<claim>`, with a ProvisioningSucceeded
     /// event on the claim).
-    fn pre_bind(&mut self, _pod: PodId, node: NodeId, store: &mut Store, now: SimTime) -> Status {
+    fn pre_bind(&mut self, _pod: PodId, node: NodeId, api: &mut ApiHandle<'_>) -> Status {
+        let store = &mut *api.store;
         if self.delayed.is_empty() {
             return Status::success();
         }
@@ -264,8 +264,8 @@ impl PreBindPlugin for VolumeBinding {
             };
             let pv = store.create_pv(meta, provisioned_for_node(&spec, &n.meta.labels, n.name()));
             store.bind_claim(pvc, pv);
-            store.record(
-                now,
+            api.recorder.event(
+                api.now,
                 EventType::Normal,
                 "ProvisioningSucceeded",
                 object,
@@ -443,11 +443,13 @@ mod tests {
             plugin.filter(&p, &n1).is_success(),
             "provisionable anywhere"
         );
-        assert!(
-            plugin
-                .pre_bind(PodId(0), NodeId(0), &mut store, SimTime::ZERO)
-                .is_success()
-        );
+        let mut recorder = crate::component::Recorder::default();
+        let mut api = ApiHandle {
+            store: &mut store,
+            recorder: &mut recorder,
+            now: crate::engine::SimTime::ZERO,
+        };
+        assert!(plugin.pre_bind(PodId(0), NodeId(0), &mut api).is_success());
         let pv = store.pvc(pvc).volume.expect("bound to a new volume");
         let pv = store.pv(pv);
         assert_eq!(pv.meta.name, "pvc-default-data");
@@ -458,7 +460,7 @@ mod tests {
                 .node_affinity_matches(&zone_node("x", "b").node.meta.labels, "x")
         );
         let mut events = Vec::new();
-        store.take_events(&mut events);
+        recorder.take_events(&mut events);
         assert_eq!(events[0].reason, "ProvisioningSucceeded");
         assert_eq!(
             events[0].message.to_string(),

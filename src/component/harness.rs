@@ -1,0 +1,103 @@
+//! A one-component world, for tests and benchmarks of one component: a store, the queue, a recorder and one component,
+//! with the world's delivery rules (every change to the component if it watches its kind,
+//! then its events in time order).
+
+use super::wiring::{Delivery, Env, Wired, Wiring};
+use super::{Component, Recorder};
+use crate::api::event::Event;
+use crate::engine::{EventQueue, RngStreams, SimTime};
+use crate::store::{Change, Store};
+
+/// The environment of the harness's fields, borrowed beside its wiring.
+macro_rules! env {
+    ($h:expr) => {
+        Env {
+            store: &mut $h.store,
+            queue: &mut $h.queue,
+            recorder: &mut $h.recorder,
+        }
+    };
+}
+
+/// A store and one component wired to it.
+pub struct Harness<C: Component> {
+    /// The store (write to it, then [`Harness::settle`]).
+    pub store: Store,
+    queue: EventQueue<Delivery>,
+    recorder: Recorder,
+    wiring: Wiring<C>,
+    watches: crate::store::Watch,
+    started: bool,
+}
+
+impl<C: Component> Harness<C> {
+    /// `component` with an empty store, drawing from its stream of seed 1.
+    pub fn new(component: C) -> Self {
+        let rng = RngStreams::new(1).stream(component.name());
+        let watches = component.watches();
+        Harness {
+            store: Store::new(),
+            queue: EventQueue::new(),
+            recorder: Recorder::default(),
+            wiring: Wiring::new(component, rng, 0),
+            watches,
+            started: false,
+        }
+    }
+
+    /// Starts the component (once), then hands it the store's changes until none are left.
+    pub fn settle(&mut self) {
+        if !self.started {
+            self.started = true;
+            self.wiring.start(&mut env!(self));
+        }
+        let mut changes: Vec<Change> = Vec::new();
+        while self.store.has_changes() {
+            self.store.take_changes(&mut changes);
+            for c in changes.drain(..) {
+                if self.watches.contains(c.kind()) {
+                    self.wiring.on_change(&c, &mut env!(self));
+                }
+            }
+        }
+    }
+
+    /// Settles, then delivers the component's events up to `until`, settling after each.
+    pub fn run_until(&mut self, until: SimTime) {
+        self.settle();
+        while self.queue.peek_time().is_some_and(|t| t <= until) {
+            let Some((_, Delivery::Component { slot, .. })) = self.queue.pop() else {
+                continue;
+            };
+            self.wiring.deliver(slot, &mut env!(self));
+            self.settle();
+        }
+    }
+
+    /// Delivers the component's earliest event, without settling the changes it makes;
+    /// `false` when none is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some((_, delivery)) = self.queue.pop() else {
+            return false;
+        };
+        if let Delivery::Component { slot, .. } = delivery {
+            self.wiring.deliver(slot, &mut env!(self));
+        }
+        true
+    }
+
+    /// The current time.
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    /// Events recorded since the last call, as `Reason Kind/ns/name: message`.
+    pub fn events(&mut self) -> Vec<String> {
+        let mut events: Vec<Event> = Vec::new();
+        self.recorder.take_events(&mut events);
+        events
+            .iter()
+            .map(|e| format!("{} {}: {}", e.reason, e.object, e.message))
+            .collect()
+    }
+}

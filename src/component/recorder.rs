@@ -1,0 +1,144 @@
+//! The recorder a component reports through: Kubernetes Events (upstream's `EventRecorder`)
+//! and, when explaining, the scheduler's per-attempt records. Observers take what it holds
+//! after each event and hand it to the sink.
+
+use crate::api::event::{Event, EventType, Message};
+use crate::engine::SimTime;
+use crate::store::{ArenaId, PodId, Store};
+use std::sync::Arc;
+
+/// One node's filter verdict in a scheduling attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilterVerdict {
+    /// `Success`, `Unschedulable` or `UnschedulableAndUnresolvable`.
+    pub status: &'static str,
+    /// The plugin that rejected the node.
+    pub plugin: Option<String>,
+    /// Its reasons.
+    pub reason: String,
+}
+
+/// One feasible node's scores in a scheduling attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeScores {
+    /// Each score plugin's normalized score, before weighting.
+    pub plugins: Vec<(String, i64)>,
+    /// The weighted sum.
+    pub total: i64,
+}
+
+/// One scheduling attempt, as `scheduling.jsonl` records it (`--explain`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// When.
+    pub time: SimTime,
+    /// `namespace/name`.
+    pub pod: String,
+    /// Profile (`schedulerName`).
+    pub profile: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// `Scheduled`, `Unschedulable` or `Error`.
+    pub result: &'static str,
+    /// Chosen node name.
+    pub node: Option<String>,
+    /// FailedScheduling message or error.
+    pub message: Option<String>,
+    /// Filter verdicts by node name.
+    pub filter: Vec<(String, FilterVerdict)>,
+    /// Scores by node name.
+    pub scores: Vec<(String, NodeScores)>,
+    /// The profile's score plugins and their weights (`total` = Σ weight × score).
+    pub weights: Vec<(String, i64)>,
+    /// What PostFilter (preemption) did, when it ran.
+    pub preemption: Option<PreemptionRecord>,
+}
+
+/// The outcome of preemption in one attempt.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreemptionRecord {
+    /// The node freed for the pod (`None` when preemption found nothing).
+    pub nominated_node: Option<String>,
+    /// The evicted pods (`namespace/name`), most important first.
+    pub victims: Vec<String>,
+}
+
+/// What components reported since observers last took it.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    events: Vec<Event>,
+    attempts: Vec<AttemptRecord>,
+    /// `Pod/namespace/name` of pods that have had events, by pod id (built once, shared by
+    /// every event of the pod).
+    pod_objects: Vec<Option<Arc<str>>>,
+}
+
+impl Recorder {
+    /// Records a Kubernetes Event about an object (`Kind/namespace/name`).
+    pub fn event(
+        &mut self,
+        time: SimTime,
+        kind: EventType,
+        reason: &'static str,
+        object: impl Into<Arc<str>>,
+        message: impl Into<Message>,
+    ) {
+        self.events.push(Event {
+            time,
+            kind,
+            reason,
+            object: object.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Records an Event about a pod.
+    pub fn pod_event(
+        &mut self,
+        store: &Store,
+        time: SimTime,
+        pod: PodId,
+        kind: EventType,
+        reason: &'static str,
+        message: impl Into<Message>,
+    ) {
+        let object = self.pod_object(store, pod);
+        self.event(time, kind, reason, object, message);
+    }
+
+    /// `Pod/namespace/name` of a pod, built once and shared by its events.
+    pub fn pod_object(&mut self, store: &Store, pod: PodId) -> Arc<str> {
+        let i = pod.index();
+        if self.pod_objects.len() <= i {
+            self.pod_objects.resize(i + 1, None);
+        }
+        self.pod_objects[i]
+            .get_or_insert_with(|| {
+                let m = &store.pod(pod).meta;
+                Arc::from(["Pod/", &m.namespace, "/", &m.name].concat())
+            })
+            .clone()
+    }
+
+    /// Drops a pod's shared object name (once it has ended: it has no more events).
+    pub fn forget_pod(&mut self, pod: PodId) {
+        if let Some(o) = self.pod_objects.get_mut(pod.index()) {
+            *o = None;
+        }
+    }
+
+    /// Records a scheduling attempt.
+    pub fn attempt(&mut self, record: AttemptRecord) {
+        self.attempts.push(record);
+    }
+
+    /// Takes the Events recorded since the last call, oldest first.
+    pub fn take_events(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.events);
+    }
+
+    /// Takes the attempt records since the last call, oldest first.
+    pub fn take_attempts(&mut self, into: &mut Vec<AttemptRecord>) {
+        into.append(&mut self.attempts);
+    }
+}

@@ -1,0 +1,77 @@
+//! Pods by phase and the resources running pods use, kept up to date from the store's changes
+//! (each phase change says what it changed from and to).
+
+use crate::api::pod::{Phase, Pod};
+use crate::store::{Change, ChangeKind, Store, Watch};
+
+/// Live pods by phase, and the cpu and memory that running pods use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodTally {
+    /// Pending, Running, Succeeded, Failed (deleted pods leave their count).
+    counts: [u64; 4],
+    /// Millicores and bytes used by running pods.
+    usage: (i64, i64),
+}
+
+impl PodTally {
+    /// The changes the tally follows.
+    pub const WATCHES: Watch = Watch::of(&[
+        ChangeKind::PodCreated,
+        ChangeKind::PodPhase,
+        ChangeKind::PodDeleted,
+    ]);
+
+    /// Counts a change (the pod as the store holds it after the change).
+    pub fn on_change(&mut self, change: &Change, store: &Store) {
+        match *change {
+            Change::PodCreated(_) => self.counts[Phase::Pending as usize] += 1,
+            Change::PodPhase { pod, from, to } => {
+                let c = &mut self.counts;
+                c[from as usize] = c[from as usize].saturating_sub(1);
+                c[to as usize] += 1;
+                let (cpu, memory) = usage_of(store.pod(pod));
+                if to == Phase::Running {
+                    self.usage.0 += cpu;
+                    self.usage.1 += memory;
+                } else if from == Phase::Running {
+                    self.usage.0 -= cpu;
+                    self.usage.1 -= memory;
+                }
+            }
+            Change::PodDeleted(pod) => {
+                let p = store.pod(pod);
+                let phase = p.phase();
+                if !phase.is_terminal() {
+                    let c = &mut self.counts[phase as usize];
+                    *c = c.saturating_sub(1);
+                    if phase == Phase::Running {
+                        let (cpu, memory) = usage_of(p);
+                        self.usage.0 -= cpu;
+                        self.usage.1 -= memory;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Pods Pending, Running, Succeeded and Failed.
+    pub fn by_phase(&self) -> [u64; 4] {
+        self.counts
+    }
+
+    /// Millicores and bytes used by running pods.
+    pub fn usage(&self) -> (i64, i64) {
+        self.usage
+    }
+}
+
+/// CPU (millicores) and memory (bytes) a running pod uses: its `kubesim.io/*-usage`
+/// annotations, or its requests.
+fn usage_of(p: &Pod) -> (i64, i64) {
+    let b = &p.spec.behaviour;
+    (
+        b.cpu_usage_m.unwrap_or(p.spec.requests.cpu_m),
+        b.memory_usage.unwrap_or(p.spec.requests.memory),
+    )
+}

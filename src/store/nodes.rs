@@ -1,0 +1,167 @@
+//! Nodes: joining, updates (`kubectl label`, `taint`, `cordon`, a kubelet reporting a new
+//! allocatable), the images they report, and the pods bound to each.
+
+use super::{Change, NodeId, NodeUpdate, PodId, Store};
+use crate::api::{ContainerImage, Labels, Node, Resources, Taint};
+use std::sync::Arc;
+
+impl Store {
+    /// Adds a node.
+    pub fn add_node(&mut self, mut node: Node) -> NodeId {
+        self.assign_uid(&mut node);
+        let id = self.nodes.insert(Arc::new(node));
+        self.pods_on_node.push(Vec::new());
+        self.requested_on_node.push((0, 0));
+        self.push(Change::NodeAdded(id));
+        id
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &Arc<Node> {
+        self.nodes.get(id)
+    }
+
+    /// All nodes, in id order.
+    pub fn nodes(&self) -> &[Arc<Node>] {
+        self.nodes.all()
+    }
+
+    /// Looks a node up by name.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.nodes.find("", name)
+    }
+
+    /// Applies `edit` to a node and records what it changed, with the node as it was
+    /// before. Nothing is recorded when nothing changed.
+    fn update_node(&mut self, id: NodeId, what: NodeUpdate, edit: impl FnOnce(&mut Node) -> bool) {
+        let old = self.nodes.get(id).clone();
+        let mut node = (*old).clone();
+        if !edit(&mut node) {
+            return;
+        }
+        *self.nodes.get_mut(id) = Arc::new(node);
+        self.push(Change::NodeUpdated {
+            node: id,
+            old,
+            what,
+        });
+    }
+
+    /// Replaces a node's labels (`kubectl label node`).
+    pub fn set_node_labels(&mut self, id: NodeId, labels: Labels) {
+        self.update_node(id, NodeUpdate::LABELS, |n| {
+            let changed = *n.meta.labels != labels;
+            n.meta.labels = Arc::new(labels);
+            changed
+        });
+    }
+
+    /// Replaces a node's taints (`kubectl taint node`, the node lifecycle controller).
+    pub fn set_node_taints(&mut self, id: NodeId, taints: Vec<Taint>) {
+        self.update_node(id, NodeUpdate::TAINTS, |n| {
+            let changed = n.taints != taints;
+            n.taints = taints;
+            changed
+        });
+    }
+
+    /// Sets `spec.unschedulable` (`kubectl cordon` / `uncordon`).
+    pub fn set_unschedulable(&mut self, id: NodeId, unschedulable: bool) {
+        self.update_node(id, NodeUpdate::UNSCHEDULABLE, |n| {
+            let changed = n.unschedulable != unschedulable;
+            n.unschedulable = unschedulable;
+            changed
+        });
+    }
+
+    /// Sets a node's allocatable (the kubelet reporting a new `status.allocatable`).
+    pub fn set_node_allocatable(&mut self, id: NodeId, allocatable: Resources) {
+        self.update_node(id, NodeUpdate::ALLOCATABLE, |n| {
+            let changed = n.allocatable != allocatable;
+            n.allocatable = allocatable;
+            changed
+        });
+    }
+
+    /// Adds an image to a node's `status.images` (the kubelet reports a pull).
+    pub fn add_node_image(&mut self, id: NodeId, image: ContainerImage) {
+        let node = Arc::make_mut(self.nodes.get_mut(id));
+        node.images.push(image);
+        let index = u32::try_from(node.images.len() - 1).unwrap_or(u32::MAX);
+        self.push(Change::NodeImageAdded { node: id, index });
+    }
+
+    /// Pods bound to a node and not yet terminal or deleted.
+    pub fn pods_on_node(&self, id: NodeId) -> &[PodId] {
+        &self.pods_on_node[id.0 as usize]
+    }
+
+    /// The summed cpu (millicores) and memory (bytes) requests of the pods on a node
+    /// ([`Store::pods_on_node`]), kept as pods come and go.
+    pub fn requested_on_node(&self, id: NodeId) -> (i64, i64) {
+        self.requested_on_node[id.0 as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ObjectMeta;
+    use crate::api::TaintEffect;
+
+    fn node(name: &str) -> Node {
+        Node {
+            meta: ObjectMeta::named("", name),
+            capacity: Resources::default(),
+            allocatable: Resources::default(),
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        }
+    }
+
+    #[test]
+    fn node_updates_carry_the_node_before_and_what_changed() {
+        let mut s = Store::new();
+        let id = s.add_node(node("n1"));
+        s.set_unschedulable(id, false); // no change: nothing recorded
+        s.set_unschedulable(id, true);
+        let taint = Taint {
+            key: "k".into(),
+            value: String::new(),
+            effect: TaintEffect::NoExecute,
+        };
+        s.set_node_taints(id, vec![taint.clone()]);
+        let mut labels = Labels::new();
+        labels.insert("disk".into(), "ssd".into());
+        s.set_node_labels(id, labels.clone());
+        let mut changes = Vec::new();
+        s.take_changes(&mut changes);
+        assert_eq!(changes.len(), 4, "{changes:?}");
+        assert_eq!(changes[0], Change::NodeAdded(id));
+        let Change::NodeUpdated { old, what, .. } = &changes[1] else {
+            panic!("{:?}", changes[1]);
+        };
+        assert_eq!(
+            (*what, old.unschedulable),
+            (NodeUpdate::UNSCHEDULABLE, false)
+        );
+        let Change::NodeUpdated { old, what, .. } = &changes[2] else {
+            panic!("{:?}", changes[2]);
+        };
+        assert_eq!(*what, NodeUpdate::TAINTS);
+        assert!(
+            old.taints.is_empty() && old.unschedulable,
+            "old is the state just before"
+        );
+        let Change::NodeUpdated { old, what, .. } = &changes[3] else {
+            panic!("{:?}", changes[3]);
+        };
+        assert_eq!(*what, NodeUpdate::LABELS);
+        assert!(old.meta.labels.is_empty());
+        let now = s.node(id);
+        assert_eq!((&now.taints, &*now.meta.labels), (&vec![taint], &labels));
+        assert!(now.meta.uid.is_set(), "the store assigned a uid");
+    }
+}

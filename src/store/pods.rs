@@ -1,0 +1,234 @@
+//! Pods: creation, binding (`pods/binding`), status writes (phase, the Ready condition,
+//! `nominatedNodeName`, reason, restarts), graceful and immediate deletion, and the index of
+//! pods by node and by controller.
+
+use super::{ArenaId, Change, NodeId, PodField, PodId, Store};
+use crate::api::meta::Uid;
+use crate::api::pod::{Phase, Pod, PodSpec};
+use crate::engine::SimTime;
+use std::sync::Arc;
+
+/// The pod status reason of a pod waiting for its scheduling gates to be removed.
+pub const REASON_SCHEDULING_GATED: &str = "SchedulingGated";
+
+impl Store {
+    /// Creates a pod (its name must be free in its namespace; the loader checks manifests,
+    /// controllers pick free names). A pod with scheduling gates gets the `SchedulingGated`
+    /// reason, as the API server sets the PodScheduled condition
+    /// (`pkg/registry/core/pod/strategy.go`).
+    pub fn create_pod(&mut self, mut pod: Pod) -> PodId {
+        if !pod.spec.scheduling_gates.is_empty() {
+            pod.status.reason = Some(REASON_SCHEDULING_GATED);
+        }
+        self.assign_uid(&mut pod);
+        let controller = pod.meta.controller().map(|o| o.uid.clone());
+        let id = self.pods.insert(pod);
+        if let Some(uid) = controller {
+            self.pods_by_controller.entry(uid).or_default().push(id);
+        }
+        self.push(Change::PodCreated(id));
+        id
+    }
+
+    /// Whether a pod with this namespace and name exists (deleted pods free their name).
+    pub fn pod_exists(&self, namespace: &str, name: &str) -> bool {
+        self.pod_id(namespace, name).is_some()
+    }
+
+    /// Looks a live pod up by namespace and name.
+    pub fn pod_id(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.pods.find(namespace, name)
+    }
+
+    /// The pod with this id.
+    pub fn pod(&self, id: PodId) -> &Pod {
+        self.pods.get(id)
+    }
+
+    /// Every pod ever created, in creation order (deleted ones included).
+    pub fn pods(&self) -> &[Pod] {
+        self.pods.all()
+    }
+
+    /// The live pods whose controller (`ownerReferences` with `controller: true`) has this
+    /// uid, in creation order.
+    pub fn pods_of_controller(&self, uid: &Uid) -> &[PodId] {
+        self.pods_by_controller.get(uid).map_or(&[], Vec::as_slice)
+    }
+
+    /// Replaces the spec of a pod that has ended with `empty`, keeping only what the outputs
+    /// report ([`Pod::request_record`]). Not an API write: the world calls it once every
+    /// watcher has seen the pod end, to bound memory.
+    pub fn release_spec(&mut self, pod: PodId, empty: &Arc<PodSpec>) {
+        let p = self.pods.get_mut(pod);
+        if p.status.released.is_none() && (p.phase().is_terminal() || p.status.deleted.is_some()) {
+            p.status.released = Some(p.request_record());
+            p.spec = empty.clone();
+        }
+    }
+
+    /// Removes a pod's scheduling gates (a `kubectl patch` by whoever owns them).
+    pub fn remove_scheduling_gates(&mut self, pod: PodId) {
+        let p = self.pods.get_mut(pod);
+        if p.spec.scheduling_gates.is_empty() || p.status.released.is_some() {
+            return;
+        }
+        Arc::make_mut(&mut p.spec).scheduling_gates.clear();
+        if p.status.reason == Some(REASON_SCHEDULING_GATED) {
+            p.status.reason = None;
+        }
+        self.push(Change::PodUngated(pod));
+    }
+
+    /// Binds a pod to a node (the `pods/binding` subresource).
+    pub fn bind(&mut self, pod: PodId, node: NodeId, now: SimTime) {
+        let p = self.pods.get_mut(pod);
+        debug_assert!(p.status.node.is_none(), "pod bound twice");
+        p.status.node = Some(node.0);
+        p.status.scheduled = Some(now);
+        self.pods_on_node[node.index()].push(pod);
+        let (r, sum) = (&p.spec.requests, &mut self.requested_on_node[node.index()]);
+        *sum = (sum.0 + r.cpu_m, sum.1 + r.memory);
+        self.push(Change::PodBound { pod, node });
+    }
+
+    /// Sets a pod's phase. A terminal phase releases the pod's place on its node.
+    pub fn set_phase(&mut self, pod: PodId, phase: Phase, now: SimTime) {
+        let p = self.pods.get_mut(pod);
+        let from = p.phase();
+        if p.status.phase == Some(phase) {
+            return;
+        }
+        p.status.phase = Some(phase);
+        match phase {
+            Phase::Running if p.status.started.is_none() => p.status.started = Some(now),
+            Phase::Succeeded | Phase::Failed => p.status.finished = Some(now),
+            _ => {}
+        }
+        if phase.is_terminal() && !from.is_terminal() {
+            self.unlink_from_node(pod);
+        }
+        self.push(Change::PodPhase {
+            pod,
+            from,
+            to: phase,
+        });
+    }
+
+    /// Sets a pod's Ready condition (the kubelet's readiness probe result).
+    pub fn set_ready(&mut self, pod: PodId, ready: bool, now: SimTime) {
+        let st = &mut self.pods.get_mut(pod).status;
+        if st.ready == ready {
+            return;
+        }
+        st.ready = ready;
+        if ready && st.first_ready.is_none() {
+            st.first_ready = Some(now);
+        }
+        self.push(Change::PodReady { pod, ready });
+    }
+
+    /// Sets `status.nominatedNodeName` (preemption nominates the node it freed).
+    pub fn set_nominated_node(&mut self, pod: PodId, node: Option<NodeId>) {
+        let st = &mut self.pods.get_mut(pod).status;
+        let from = st.nominated_node.map(NodeId);
+        if from == node {
+            return;
+        }
+        st.nominated_node = node.map(|n| n.0);
+        self.push(Change::PodNominated {
+            pod,
+            from,
+            to: node,
+        });
+    }
+
+    /// Sets `status.reason`.
+    pub fn set_pod_reason(&mut self, pod: PodId, reason: Option<&'static str>) {
+        let st = &mut self.pods.get_mut(pod).status;
+        if st.reason == reason {
+            return;
+        }
+        st.reason = reason;
+        self.push(Change::PodStatus {
+            pod,
+            field: PodField::Reason,
+        });
+    }
+
+    /// Records the number of scheduling attempts made for a pod so far (the scheduler sets
+    /// it before each attempt, so plugins read the attempt under way).
+    pub fn set_scheduling_attempts(&mut self, pod: PodId, attempts: u32) {
+        let st = &mut self.pods.get_mut(pod).status;
+        if st.scheduling_attempts == attempts {
+            return;
+        }
+        st.scheduling_attempts = attempts;
+        self.push(Change::PodStatus {
+            pod,
+            field: PodField::SchedulingAttempts,
+        });
+    }
+
+    /// Counts a container restart.
+    pub fn record_restart(&mut self, pod: PodId) {
+        self.pods.get_mut(pod).status.restarts += 1;
+        self.push(Change::PodStatus {
+            pod,
+            field: PodField::Restarts,
+        });
+    }
+
+    /// Requests a pod's deletion with its grace period (a `DELETE` without
+    /// `gracePeriodSeconds: 0`): a bound, running pod is marked terminating and the kubelet
+    /// removes it when the grace period ends; any other pod is deleted at once. Returns
+    /// whether this call started a deletion (`false` for a pod already terminating or gone).
+    pub fn request_deletion(&mut self, pod: PodId, now: SimTime) -> bool {
+        let p = self.pods.get_mut(pod);
+        if p.status.deleted.is_some() || p.status.terminating.is_some() {
+            return false;
+        }
+        if p.status.node.is_none() || p.phase().is_terminal() || p.spec.termination_grace_ms <= 0 {
+            return self.delete_pod(pod, now);
+        }
+        p.status.terminating = Some(now);
+        self.push(Change::PodTerminating(pod));
+        true
+    }
+
+    /// Deletes a pod: its record stays (a tombstone, for the outputs and the watchers), its
+    /// name and node place are freed. Returns `false` when it was deleted already.
+    pub fn delete_pod(&mut self, pod: PodId, now: SimTime) -> bool {
+        if !self.pods.remove(pod) {
+            return false;
+        }
+        let p = self.pods.get_mut(pod);
+        p.status.deleted = Some(now);
+        let terminal = p.phase().is_terminal();
+        if let Some(uid) = p.meta.controller().map(|o| &o.uid)
+            && let Some(list) = self.pods_by_controller.get_mut(uid)
+        {
+            list.retain(|&q| q != pod);
+            if list.is_empty() {
+                self.pods_by_controller.remove(uid);
+            }
+        }
+        if !terminal {
+            self.unlink_from_node(pod);
+        }
+        self.push(Change::PodDeleted(pod));
+        true
+    }
+
+    fn unlink_from_node(&mut self, pod: PodId) {
+        let p = self.pods.get(pod);
+        if let Some(n) = p.status.node {
+            let list = &mut self.pods_on_node[n as usize];
+            if let Some(i) = list.iter().position(|&q| q == pod) {
+                list.swap_remove(i);
+                let (r, sum) = (&p.spec.requests, &mut self.requested_on_node[n as usize]);
+                *sum = (sum.0 - r.cpu_m, sum.1 - r.memory);
+            }
+        }
+    }
+}
