@@ -64,6 +64,7 @@ fn spec(cpu_m: i64, memory: i64) -> Arc<PodSpec> {
         },
         cpu_request_set: true,
         memory_request_set: true,
+        limits: Resources::default(),
         sidecar: false,
     };
     Arc::new(PodSpec::new(

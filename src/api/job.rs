@@ -4,6 +4,16 @@ use super::meta::ObjectMeta;
 use super::pod::PodSpec;
 use std::sync::Arc;
 
+/// Label the API server adds to a Job's pod template (unless `manualSelector`), and so to
+/// its pods (`pkg/registry/batch/job/strategy.go`).
+pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
+/// The older spelling of the same label, still set upstream.
+pub const LABEL_JOB_NAME_LEGACY: &str = "job-name";
+/// Label with the Job's uid, added with [`LABEL_JOB_NAME`].
+pub const LABEL_CONTROLLER_UID: &str = "batch.kubernetes.io/controller-uid";
+/// The older spelling of the same label.
+pub const LABEL_CONTROLLER_UID_LEGACY: &str = "controller-uid";
+
 /// The parts of a Job spec the simulator acts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobSpec {

@@ -6,11 +6,13 @@
 //! them.
 
 pub mod affinity;
+pub mod arrival;
 pub mod disruption;
 pub mod distribution;
 pub mod duration;
 pub mod event;
 pub mod job;
+pub mod kubelet;
 pub mod meta;
 pub mod namespace;
 pub mod node;

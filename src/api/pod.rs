@@ -26,8 +26,10 @@ pub struct Container {
     pub name: Arc<str>,
     /// Image reference.
     pub image: Arc<str>,
-    /// `resources.requests`.
+    /// `resources.requests` (a request left out takes its limit's value).
     pub requests: Resources,
+    /// `resources.limits` (what is not limited is zero).
+    pub limits: Resources,
     /// Whether a cpu request was written (an explicit 0 stays 0 for scoring).
     pub cpu_request_set: bool,
     /// Whether a memory request was written.
@@ -389,6 +391,7 @@ mod tests {
                 ..Default::default()
             },
             cpu_request_set: cpu.is_some(),
+            limits: Resources::default(),
             memory_request_set: mem.is_some(),
             sidecar,
         }

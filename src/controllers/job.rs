@@ -16,10 +16,7 @@ use rand::RngExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Label the Job controller puts on its pods.
-pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
-/// The older spelling of the same label, still set upstream.
-pub const LABEL_JOB_NAME_LEGACY: &str = "job-name";
+pub use crate::api::job::{LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
 /// Replacement back-off base.
 pub const BACKOFF_BASE_MS: i64 = 10_000;
 /// Replacement back-off cap.

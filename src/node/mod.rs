@@ -10,11 +10,11 @@ pub use backoff::CrashLoopBackoff;
 use crate::api::ContainerImage;
 use crate::api::duration::format_duration_ms;
 use crate::api::event::{EventType, Message};
+pub use crate::api::kubelet::KubeletTimings;
 use crate::api::node::normalized_image_name;
 use crate::api::pod::{Phase, RestartPolicy};
 use crate::component::{Component, ComponentMetrics, Context};
 use crate::engine::SimTime;
-pub use crate::scenario::KubeletTimings;
 use crate::store::{Change, ChangeKind, NodeId, PodId, Watch};
 use std::collections::{BTreeMap, BTreeSet};
 

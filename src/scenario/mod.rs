@@ -1,16 +1,341 @@
-//! Scenario loading: files -> documents -> raw typed manifests -> the resolved [`Scenario`].
+//! Scenario loading: files -> documents -> manifests as written -> the resolved [`Scenario`].
 //!
-//! Staged like a compiler front end: `documents` splits files and deserializes each document
-//! with its location; `raw` mirrors the manifests; `resolve` validates everything, collecting
-//! every error with `file:line:col: field.path: message`, and builds the [`Scenario`].
+//! Staged like a compiler front end (the only module that knows YAML):
+//! - [`files`] expands paths and splits files into documents; [`yaml`] reads one document
+//!   into typed values that keep their line and column;
+//! - `documents` dispatches each document on its `kind` through the one kind table,
+//!   `kinds`, unpacking `kind: List`;
+//! - one module per API group holds its kinds as written and their resolution: `core`,
+//!   `batch`, `policy`, `storage`, `scheduling`, `kubescheduler_config`, and `kubesim` (the
+//!   Simulation, its arrivals and traces; the only CSV the loader reads), with `meta` for
+//!   what every kind shares;
+//! - [`load_scenario_checked`] resolves the kinds stage by stage (`kinds::Stage`),
+//!   collecting every error as `file:line:col: field.path: message`, and builds the
+//!   [`Scenario`] only when there is none.
+//!
+//! The loader builds `api` types and imports nothing above them (not the store, not a
+//! component).
 
-pub mod documents;
+mod batch;
+mod core;
+mod documents;
+pub mod files;
+mod kinds;
+mod kubescheduler_config;
+mod kubesim;
+mod list;
+mod meta;
 mod model;
-pub mod raw;
-mod resolve;
+mod policy;
+mod resolver;
+mod scheduling;
+mod storage;
+#[cfg(test)]
+mod testing;
+pub mod yaml;
 
-pub use documents::{LoadError, Location};
-pub use model::{
-    ClaimManifest, JobManifest, KubeletTimings, OutputOptions, Scenario, VolumeManifest,
-};
-pub use resolve::{SchedulerCheck, load_scenario, load_scenario_checked};
+pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
+pub use model::{ClaimManifest, JobManifest, OutputOptions, Scenario, VolumeManifest};
+pub use yaml::{LoadError, Location};
+
+use crate::api::PriorityClass;
+use crate::api::scheduler_config::SchedulerConfig;
+use kinds::Stage;
+use resolver::{Doc, Resolver};
+use std::path::PathBuf;
+
+/// The namespaces every cluster has.
+const BUILT_IN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Loads and validates a scenario from files and directories.
+pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
+    load_scenario_checked(paths, &|_| Ok(Vec::new()))
+}
+
+/// Checks a scheduler configuration beyond its syntax (plugin names, extension points):
+/// `Ok(warnings)` or `Err(errors)`. The scheduler supplies it; the loader cannot build one.
+pub type SchedulerCheck<'a> = &'a dyn Fn(&SchedulerConfig) -> Result<Vec<String>, Vec<String>>;
+
+/// [`load_scenario`], also running `check` on the scheduler configuration and reporting what
+/// it finds at the KubeSchedulerConfiguration document.
+pub fn load_scenario_checked(
+    paths: &[PathBuf],
+    check: SchedulerCheck<'_>,
+) -> Result<Scenario, Vec<LoadError>> {
+    let outcome = documents::load(paths);
+    let mut r = Resolver {
+        errors: outcome.errors,
+        warnings: outcome.warnings,
+        namespaces: BUILT_IN_NAMESPACES.map(String::from).to_vec(),
+        ..Default::default()
+    };
+    for pc in PriorityClass::built_in() {
+        r.classes.insert(pc.name.clone(), pc);
+    }
+    let manifests = outcome.manifests;
+    // Stage::Config: the one Simulation and the scheduler configuration.
+    let sim = kubesim::simulation(&mut r, &manifests, paths);
+    let (scheduler, scheduler_doc) = kubescheduler_config::configuration(&mut r, &manifests);
+    r.profiles = scheduler
+        .profiles
+        .iter()
+        .map(|p| p.scheduler_name.clone())
+        .collect();
+    let Some(sim) = sim else {
+        return Err(r.errors);
+    };
+    for stage in Stage::RESOLVED_IN_ORDER {
+        if stage == Stage::Nodes {
+            kubesim::node_pools(&mut r, &sim);
+        }
+        for m in manifests.iter().filter(|m| m.value.stage() == stage) {
+            m.value.resolve(&mut r, Doc::of(m));
+        }
+    }
+    storage::warn_several_defaults(&mut r);
+    let spec = kubesim::spec(&mut r, &sim);
+    // Plugin names and extension points, checked by the scheduler itself.
+    let (file, line) = scheduler_doc.unwrap_or((sim.file.clone(), sim.line));
+    match check(&scheduler) {
+        Ok(warnings) => {
+            for w in warnings {
+                r.warn(Doc { file: &file, line }, w);
+            }
+        }
+        Err(errs) => {
+            for e in errs {
+                r.errors.push(LoadError::at(&file, line, 0, "", e));
+            }
+        }
+    }
+    if !r.errors.is_empty() {
+        return Err(r.errors);
+    }
+    Ok(Scenario {
+        name: spec.name,
+        description: spec.description,
+        seed: spec.seed,
+        duration: spec.duration,
+        nodes: r.nodes,
+        pods: r.pods,
+        jobs: r.jobs,
+        storage_classes: r.storage_classes,
+        volumes: r.volumes,
+        claims: r.claims,
+        priority_classes: r.classes.into_values().collect(),
+        namespaces: r.namespaces,
+        namespace_labels: r.namespace_labels,
+        pdbs: r.pdbs,
+        services: r.services,
+        scheduler,
+        timings: spec.timings,
+        arrivals: spec.arrivals,
+        output: spec.output,
+        warnings: r.warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+
+    #[test]
+    fn each_invalid_input_is_a_clear_error_with_its_path() {
+        let job = "apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+  template:
+    spec:
+      restartPolicy: Always
+      containers: [{name: c, image: busybox}]
+";
+        let second_sim = format!("{}---\n{}", sim(""), sim(""));
+        let pod_class = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace("spec:\n", "spec:\n  priorityClassName: nope\n")
+        );
+        let pod_sched = format!(
+            "{}---\n{}",
+            sim(""),
+            POD.replace("spec:\n", "spec:\n  schedulerName: my-scheduler\n")
+        );
+        let job_doc = format!("{}---\n{job}", sim(""));
+        let arrival = "  arrivals:
+  - count: -4
+    every: 1s
+    template:
+      kind: Pod
+      metadata: {name: a}
+      spec:
+        containers: [{name: c, image: busybox}]
+";
+        let cases: Vec<(&str, String, &str, &str)> = vec![
+            (
+                "unknown priority class",
+                pod_class,
+                "spec.priorityClassName",
+                "no PriorityClass is named \"nope\"",
+            ),
+            (
+                "unknown schedulerName",
+                pod_sched,
+                "spec.schedulerName",
+                "no scheduler profile is named \"my-scheduler\"",
+            ),
+            (
+                "negative pool count",
+                sim("").replace("count: 3", "count: -2"),
+                "spec.cluster.nodePools[0].count",
+                "must not be negative, got -2",
+            ),
+            (
+                "second Simulation",
+                second_sim,
+                "",
+                "a second Simulation document; the first is at",
+            ),
+            (
+                "no Simulation",
+                POD.to_string(),
+                "",
+                "no Simulation document",
+            ),
+            (
+                "Job template restartPolicy Always",
+                job_doc,
+                "spec.template.spec.restartPolicy",
+                "Never or OnFailure",
+            ),
+            (
+                "unknown timing key",
+                sim("  timings: {podStartup: 1s, bogus: 2s}\n"),
+                "spec.timings.bogus",
+                "unknown timing",
+            ),
+            (
+                "negative arrival count",
+                sim(arrival),
+                "spec.arrivals[0].count",
+                "must not be negative, got -4",
+            ),
+            (
+                "bad duration",
+                sim("").replace("duration: 1h", "duration: 1 hour"),
+                "spec.duration",
+                "",
+            ),
+            (
+                "huge pool count",
+                sim("").replace("count: 3", "count: 5000000"),
+                "spec.cluster.nodePools[0].count",
+                "at most 1000000 nodes per pool",
+            ),
+            (
+                "non-positive Job deadline",
+                format!(
+                    "{}---\n{}",
+                    sim(""),
+                    job.replace("restartPolicy: Always", "restartPolicy: Never")
+                        .replace(
+                            "spec:\n  template:",
+                            "spec:\n  activeDeadlineSeconds: 0\n  template:"
+                        )
+                ),
+                "spec.activeDeadlineSeconds",
+                "must be positive, got 0",
+            ),
+            (
+                "PriorityClass defined twice",
+                format!(
+                    "{}---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: hi}}\nvalue: 5\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: hi}}\nvalue: 6\n",
+                    sim("")
+                ),
+                "metadata.name",
+                "PriorityClass \"hi\" is defined twice",
+            ),
+            (
+                "PriorityClass named like a built-in",
+                format!(
+                    "{}---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {{name: system-node-critical}}\nvalue: 5\n",
+                    sim("")
+                ),
+                "metadata.name",
+                "is reserved for the built-in classes",
+            ),
+            (
+                "zero metrics interval",
+                sim("  output: {metricsInterval: 0s}\n"),
+                "spec.output.metricsInterval",
+                "must be positive",
+            ),
+        ];
+        for (name, text, path, message) in cases {
+            let (file, errs) = errs(&[("sim.yaml", &text)]);
+            assert_eq!(errs.len(), 1, "{name}: {}", display(&errs));
+            let e = &errs[0];
+            assert_eq!(e.file, file, "{name}");
+            assert_eq!(e.path, path, "{name}: {e}");
+            assert!(e.message.contains(message), "{name}: {e}");
+            if !path.is_empty() {
+                assert!(
+                    e.to_string().contains(&format!(": {path}: ")),
+                    "{name}: {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn scalar_errors_point_at_their_value() {
+        let cases = [
+            (
+                sim("").replace("count: 3", "count: -2"),
+                "-2",
+                "spec.cluster.nodePools[0].count",
+            ),
+            (
+                sim("  timings: {imagePull: 1s, bogus: 2s}\n"),
+                "2s}",
+                "spec.timings.bogus",
+            ),
+            (
+                sim("  timings:\n    podStartup: uniform(3s)\n"),
+                "uniform(3s)",
+                "spec.timings.podStartup",
+            ),
+        ];
+        for (text, needle, path) in cases {
+            let (file, errs) = errs(&[("sim.yaml", &text)]);
+            let (line, col) = position(&text, needle);
+            let shown = errs[0].to_string();
+            assert!(
+                shown.starts_with(&format!("{}:{line}:{col}: {path}: ", file.display())),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_is_collected() {
+        let text = format!(
+            "{}---\n{}",
+            sim("  timings: {bogus: 1s}\n").replace("count: 3", "count: -1"),
+            POD.replace("cpu: 500m", "cpu: lots")
+        );
+        let (_, errs) = errs(&[("sim.yaml", &text)]);
+        let mut paths: Vec<_> = errs.iter().map(|e| e.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "spec.cluster.nodePools[0].count",
+                "spec.containers[0].resources.requests.cpu",
+                "spec.timings.bogus",
+            ],
+            "{}",
+            display(&errs)
+        );
+    }
+}

@@ -1,33 +1,15 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
-use crate::api::Distribution;
+use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
+use crate::api::kubelet::KubeletTimings;
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
-use crate::workload::Source;
 use std::collections::BTreeMap;
-
-/// How long the runtime takes for things (`timings` in the Simulation).
-#[derive(Clone, Debug, PartialEq)]
-pub struct KubeletTimings {
-    /// Container create + start.
-    pub pod_startup: Distribution,
-    /// Pulling an image that is not cached on the node.
-    pub image_pull: Distribution,
-}
-
-impl Default for KubeletTimings {
-    fn default() -> Self {
-        KubeletTimings {
-            pod_startup: Distribution::Constant(1_000),
-            image_pull: Distribution::Constant(5_000),
-        }
-    }
-}
 
 /// Output options of a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +109,7 @@ impl Scenario {
     /// scheduler profile `name` (`spec.schedulerName`), so that one profile schedules the
     /// whole workload. The caller checks that the profile exists.
     pub fn with_scheduler_name(&self, name: &str) -> Scenario {
-        use crate::workload::ArrivalTemplate;
+        use crate::api::arrival::ArrivalTemplate;
         use std::sync::Arc;
         let name: Arc<str> = Arc::from(name);
         let set = |spec: &mut Arc<crate::api::pod::PodSpec>| {
@@ -157,7 +139,7 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests {
-    use crate::workload::{ArrivalTemplate, Source};
+    use crate::api::arrival::{ArrivalTemplate, Source};
     use std::path::Path;
 
     fn load(name: &str) -> super::Scenario {

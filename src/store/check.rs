@@ -180,6 +180,7 @@ mod tests {
             },
             cpu_request_set: true,
             memory_request_set: false,
+            limits: Resources::default(),
             sidecar: false,
         };
         let spec = PodSpec::new(

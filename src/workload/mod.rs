@@ -1,71 +1,13 @@
 //! The outside world submitting work: streams of pods or Jobs from a template, and recorded
 //! traces replayed row by row.
 
-mod draws;
-mod trace;
-
-pub use draws::{QuantityDraw, RequestDraws};
-pub use trace::{TraceRow, read_csv_trace};
-
+use crate::api::arrival::{ArrivalTemplate, Source};
 use crate::api::meta::ObjectMeta;
-use crate::api::pod::{Pod, PodSpec, PodStatus};
-use crate::api::{Distribution, JobSpec};
+use crate::api::pod::{Pod, PodStatus};
 use crate::component::{Component, ComponentMetrics, Context};
 use crate::engine::SimTime;
 use crate::store::{Store, Watch};
 use std::sync::Arc;
-
-/// What each arrival creates.
-#[derive(Clone, Debug)]
-pub enum ArrivalTemplate {
-    /// A pod (named `<name>-<n>`).
-    Pod {
-        /// Metadata stamped on each pod (name is the prefix).
-        meta: ObjectMeta,
-        /// Spec shared by the pods unless requests are drawn per pod.
-        spec: Arc<PodSpec>,
-    },
-    /// A Job (named `<name>-<n>`).
-    Job {
-        /// Metadata of each Job.
-        meta: ObjectMeta,
-        /// Its spec.
-        spec: JobSpec,
-    },
-}
-
-/// One stream of arrivals.
-#[derive(Clone, Debug)]
-pub struct ArrivalStream {
-    /// Stream name (names its random stream).
-    pub name: String,
-    /// What arrives.
-    pub template: ArrivalTemplate,
-    /// How many.
-    pub count: u64,
-    /// Inter-arrival time.
-    pub every: Distribution,
-    /// When the first arrives.
-    pub start: SimTime,
-    /// Per-pod request draws (pods only).
-    pub requests: Option<RequestDraws>,
-}
-
-/// A source of work.
-#[derive(Clone, Debug)]
-pub enum Source {
-    /// A templated stream.
-    Stream(Box<ArrivalStream>),
-    /// A recorded trace.
-    Trace {
-        /// Name (the file name).
-        name: String,
-        /// Rows sorted by arrival time.
-        rows: Arc<Vec<TraceRow>>,
-        /// Spec every trace pod starts from (requests and duration are per row).
-        base: Arc<PodSpec>,
-    },
-}
 
 /// An arrival source's one event: its next object is due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,10 +25,7 @@ pub struct Arrivals {
 impl Arrivals {
     /// The component of one source.
     pub fn new(source: Source) -> Self {
-        let stream = match &source {
-            Source::Stream(a) => format!("arrivals/{}", a.name),
-            Source::Trace { name, .. } => format!("trace/{name}"),
-        };
+        let stream = source.stream_name();
         Arrivals {
             source,
             stream,

@@ -368,6 +368,7 @@ pub(crate) mod testing {
             },
             cpu_request_set: cpu_m != 0,
             memory_request_set: memory != 0,
+            limits: Resources::default(),
             sidecar: false,
         };
         let spec = PodSpec::new(

@@ -1,10 +1,133 @@
-//! Per-pod random resource requests for arrival streams: `choice(250m, 500m, 1)`,
-//! `uniform(2Gi, 6Gi)` or a constant quantity.
+//! Sources of work arriving over time, as the Simulation's `spec.arrivals` gives them once
+//! resolved: streams of Pods or Jobs from a template (with per-pod request draws such as
+//! `choice(250m, 500m, 1)` or `uniform(2Gi, 6Gi)`), and trace rows replayed one pod each.
+//! Plain data: the loader builds it, the arrival components read it.
 
-use crate::api::pod::PodSpec;
+use crate::api::meta::ObjectMeta;
+use crate::api::pod::{Behaviour, Pod, PodSpec, PodStatus};
 use crate::api::quantity::Quantity;
-use crate::engine::SimRng;
+use crate::api::{Distribution, JobSpec, Labels};
+use crate::engine::{SimRng, SimTime};
 use rand::RngExt;
+use std::sync::Arc;
+
+/// What each arrival creates.
+#[derive(Clone, Debug)]
+pub enum ArrivalTemplate {
+    /// A pod (named `<name>-<n>`).
+    Pod {
+        /// Metadata stamped on each pod (name is the prefix).
+        meta: ObjectMeta,
+        /// Spec shared by the pods unless requests are drawn per pod.
+        spec: Arc<PodSpec>,
+    },
+    /// A Job (named `<name>-<n>`).
+    Job {
+        /// Metadata of each Job.
+        meta: ObjectMeta,
+        /// Its spec.
+        spec: JobSpec,
+    },
+}
+
+/// One stream of arrivals.
+#[derive(Clone, Debug)]
+pub struct ArrivalStream {
+    /// Stream name (names its random stream).
+    pub name: String,
+    /// What arrives.
+    pub template: ArrivalTemplate,
+    /// How many.
+    pub count: u64,
+    /// Inter-arrival time.
+    pub every: Distribution,
+    /// When the first arrives.
+    pub start: SimTime,
+    /// Per-pod request draws (pods only).
+    pub requests: Option<RequestDraws>,
+}
+
+/// A source of work.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A templated stream.
+    Stream(Box<ArrivalStream>),
+    /// A recorded trace.
+    Trace {
+        /// Name (the arrival's `name`, else the file name).
+        name: String,
+        /// Rows sorted by arrival time.
+        rows: Arc<Vec<TraceRow>>,
+        /// Spec every trace pod starts from (requests and duration are per row).
+        base: Arc<PodSpec>,
+    },
+}
+
+impl Source {
+    /// The name of the random stream the source draws from, and of its component:
+    /// `arrivals/<name>` for a stream, `trace/<name>` for a trace.
+    pub fn stream_name(&self) -> String {
+        match self {
+            Source::Stream(a) => format!("arrivals/{}", a.name),
+            Source::Trace { name, .. } => format!("trace/{name}"),
+        }
+    }
+}
+
+/// One row of a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceRow {
+    /// Arrival, ms from the start.
+    pub arrival_ms: i64,
+    /// Run time, ms (`None` when the cell is empty: runs until the end).
+    pub duration_ms: Option<i64>,
+    /// CPU request, millicores.
+    pub cpu_m: i64,
+    /// Memory request, bytes.
+    pub memory: i64,
+    /// Pod name (default `trace-<row>`).
+    pub name: Option<String>,
+    /// Namespace (default `default`).
+    pub namespace: Option<String>,
+    /// Priority.
+    pub priority: Option<i32>,
+    /// Labels.
+    pub labels: Labels,
+}
+
+impl TraceRow {
+    /// The pod this row creates, from a base spec.
+    pub fn to_pod(&self, base: &Arc<PodSpec>, n: u64, now: SimTime) -> Pod {
+        let mut spec = (**base).clone();
+        if let Some(c) = spec.containers.first_mut() {
+            c.requests.cpu_m = self.cpu_m;
+            c.requests.memory = self.memory;
+            c.cpu_request_set = true;
+            c.memory_request_set = true;
+        }
+        spec.behaviour = Behaviour {
+            duration: self.duration_ms.map(Distribution::Constant),
+            ..spec.behaviour
+        };
+        if let Some(p) = self.priority {
+            spec.priority = p;
+        }
+        spec.recompute_requests();
+        Pod {
+            meta: ObjectMeta {
+                name: self.name.clone().unwrap_or_else(|| format!("trace-{n}")),
+                namespace: self.namespace.clone().unwrap_or_else(|| "default".into()),
+                labels: Arc::new(self.labels.clone()),
+                ..Default::default()
+            },
+            spec: Arc::new(spec),
+            status: PodStatus {
+                created: now,
+                ..Default::default()
+            },
+        }
+    }
+}
 
 /// A random quantity.
 #[derive(Clone, Debug, PartialEq, Eq)]

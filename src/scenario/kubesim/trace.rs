@@ -1,68 +1,10 @@
-//! A generic CSV trace: one pod per row, with a header row naming the columns
+//! Reading a generic CSV trace (the only CSV the loader reads): one pod per row, with a header row naming the columns
 //! `arrival_s,duration_s,cpu,memory[,name,namespace,priority,labels]` in any order.
 //! `cpu` and `memory` are Kubernetes quantities; `labels` is `k=v;k2=v2`.
 
-use crate::api::meta::ObjectMeta;
-use crate::api::pod::{Behaviour, Pod, PodSpec, PodStatus};
+use crate::api::Labels;
+use crate::api::arrival::TraceRow;
 use crate::api::quantity::Quantity;
-use crate::api::{Distribution, Labels};
-use crate::engine::SimTime;
-use std::sync::Arc;
-
-/// One row of a trace.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TraceRow {
-    /// Arrival, ms from the start.
-    pub arrival_ms: i64,
-    /// Run time, ms (`None` when the cell is empty: runs until the end).
-    pub duration_ms: Option<i64>,
-    /// CPU request, millicores.
-    pub cpu_m: i64,
-    /// Memory request, bytes.
-    pub memory: i64,
-    /// Pod name (default `trace-<row>`).
-    pub name: Option<String>,
-    /// Namespace (default `default`).
-    pub namespace: Option<String>,
-    /// Priority.
-    pub priority: Option<i32>,
-    /// Labels.
-    pub labels: Labels,
-}
-
-impl TraceRow {
-    /// The pod this row creates, from a base spec.
-    pub fn to_pod(&self, base: &Arc<PodSpec>, n: u64, now: SimTime) -> Pod {
-        let mut spec = (**base).clone();
-        if let Some(c) = spec.containers.first_mut() {
-            c.requests.cpu_m = self.cpu_m;
-            c.requests.memory = self.memory;
-            c.cpu_request_set = true;
-            c.memory_request_set = true;
-        }
-        spec.behaviour = Behaviour {
-            duration: self.duration_ms.map(Distribution::Constant),
-            ..spec.behaviour
-        };
-        if let Some(p) = self.priority {
-            spec.priority = p;
-        }
-        spec.recompute_requests();
-        Pod {
-            meta: ObjectMeta {
-                name: self.name.clone().unwrap_or_else(|| format!("trace-{n}")),
-                namespace: self.namespace.clone().unwrap_or_else(|| "default".into()),
-                labels: Arc::new(self.labels.clone()),
-                ..Default::default()
-            },
-            spec: Arc::new(spec),
-            status: PodStatus {
-                created: now,
-                ..Default::default()
-            },
-        }
-    }
-}
 
 /// Reads a trace. Errors name the line and column (`line 12: cpu: invalid quantity "x"`).
 /// Rows are returned sorted by arrival time (stable for equal times).

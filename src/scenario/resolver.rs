@@ -1,0 +1,181 @@
+//! What every kind's resolution shares: where a document is, the [`Resolver`] that collects
+//! errors and warnings and holds what earlier stages resolved, and quantities.
+
+use super::model::{ClaimManifest, JobManifest, VolumeManifest};
+use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
+use crate::api::disruption::PodDisruptionBudget;
+use crate::api::pod::Pod;
+use crate::api::quantity::Quantity;
+use crate::api::service::Service;
+use crate::api::volume::StorageClass;
+use crate::api::{Labels, Node, PriorityClass, Resources};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Where a document is: its file and first line.
+#[derive(Clone, Copy)]
+pub(super) struct Doc<'a> {
+    /// The file.
+    pub file: &'a Path,
+    /// The file line the document starts on.
+    pub line: u32,
+}
+
+impl<'a> Doc<'a> {
+    /// The document of a located manifest.
+    pub fn of<T>(m: &'a Located<T>) -> Doc<'a> {
+        Doc {
+            file: &m.file,
+            line: m.line,
+        }
+    }
+}
+
+/// Resolution's state: every error and warning found so far, what later stages check
+/// against (priority classes, profiles, node names, namespaces), and the objects built.
+#[derive(Default)]
+pub(super) struct Resolver {
+    pub errors: Vec<LoadError>,
+    pub warnings: Vec<String>,
+    /// PriorityClasses by name, built-in ones included.
+    pub classes: BTreeMap<String, PriorityClass>,
+    /// The scheduler profiles' names.
+    pub profiles: BTreeSet<String>,
+    /// Names of the nodes resolved so far.
+    pub node_names: BTreeSet<String>,
+    /// Namespaces, declared or implied, in the order first seen.
+    pub namespaces: Vec<String>,
+    /// Labels of the Namespace objects given.
+    pub namespace_labels: BTreeMap<String, Labels>,
+    /// `(namespace, name)` of the pods resolved so far.
+    pub pod_keys: BTreeSet<(String, String)>,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub jobs: Vec<JobManifest>,
+    pub storage_classes: Vec<StorageClass>,
+    pub volumes: Vec<VolumeManifest>,
+    pub claims: Vec<ClaimManifest>,
+    pub pdbs: Vec<PodDisruptionBudget>,
+    pub services: Vec<Service>,
+}
+
+impl Resolver {
+    /// An error at a leaf: its own line and column.
+    pub fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
+        let (line, col) = abs_position(d.line, leaf);
+        self.errors
+            .push(LoadError::at(d.file, line, col, path, msg));
+    }
+
+    /// An error about a field without a position of its own: the document's first line.
+    pub fn doc(&mut self, d: Doc, path: &str, msg: impl Into<String>) {
+        self.errors
+            .push(LoadError::at(d.file, d.line, 0, path, msg));
+    }
+
+    /// A warning, with the document's file and line.
+    pub fn warn(&mut self, d: Doc, msg: impl AsRef<str>) {
+        self.warnings
+            .push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
+    }
+
+    /// `metadata.name` of a cluster-scoped object, reported when missing or empty.
+    pub fn name(&mut self, d: Doc, name: &Option<String>) -> Option<String> {
+        match name {
+            Some(n) if !n.is_empty() => Some(n.clone()),
+            _ => {
+                self.doc(d, "metadata.name", "is required");
+                None
+            }
+        }
+    }
+}
+
+/// A quantity as an integer: millicores for `cpu`, base units for every other resource.
+pub(super) fn quantity(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    name: &str,
+    q: &Spanned<QuantityText>,
+) -> Option<i64> {
+    let parsed = match Quantity::parse(q.value.as_str()) {
+        Ok(v) => v,
+        Err(e) => {
+            r.at(d, q, path, e.to_string());
+            return None;
+        }
+    };
+    let v = if name == "cpu" {
+        parsed.as_milli_i64()
+    } else {
+        parsed.as_units_i64()
+    };
+    match v {
+        Some(v) if v >= 0 => Some(v),
+        _ => {
+            r.at(
+                d,
+                q,
+                path,
+                format!(
+                    "must be a non-negative quantity that fits 64 bits, got {:?}",
+                    q.value.as_str()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A resource list (`requests`, `capacity`, ...) as [`Resources`].
+pub(super) fn resources(r: &mut Resolver, d: Doc, path: &str, qs: &Quantities) -> Resources {
+    let mut out = Resources::default();
+    for (name, q) in qs {
+        if let Some(v) = quantity(r, d, &format!("{path}.{name}"), name, q) {
+            out.set(name, v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[test]
+    fn bad_quantity_points_at_the_value() {
+        let text = sim("").replace("memory: 16Gi", "memory: 1..5Gi");
+        let (file, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        let (line, col) = position(&text, "1..5Gi");
+        let shown = errs[0].to_string();
+        assert!(
+            shown.starts_with(&format!("{}:{line}:{col}: ", file.display())),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("spec.cluster.nodePools[0].template.status.capacity.memory"),
+            "{shown}"
+        );
+        assert!(shown.contains("invalid quantity"), "{shown}");
+    }
+
+    #[test]
+    fn bad_quantity_in_a_later_document_has_the_file_line() {
+        let pod = POD.replace("cpu: 500m", "cpu: 5x");
+        let text = format!("{}---\n# a comment\n{pod}", sim(""));
+        let (file, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        let (line, col) = position(&text, "5x");
+        assert_eq!(
+            errs[0].to_string(),
+            format!(
+                "{}:{line}:{col}: spec.containers[0].resources.requests.cpu: {}",
+                file.display(),
+                errs[0].message
+            )
+        );
+        assert!(errs[0].message.contains("invalid quantity"));
+    }
+}
