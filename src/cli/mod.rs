@@ -263,41 +263,21 @@ fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar
     Some(bar)
 }
 
-/// The fully resolved parameters of a run, seed first, written beside the outputs.
+/// The fully resolved parameters of a run, seed first, written beside the outputs: the
+/// scenario as resolved, then what the world built from it (each scheduler profile's plugins
+/// and weights, the components in delivery order, each drawing from the random stream of its
+/// name).
 fn resolved_parameters(s: &Scenario, world: &World) -> String {
-    let mut t = String::new();
-    t.push_str(&format!(
-        "seed: {}\nscenario: {}\nduration: {}\n",
-        s.seed,
-        s.name,
-        format_duration_ms(s.duration.ms())
-    ));
-    t.push_str(&format!(
-        "nodes: {}\npods: {}\njobs: {}\n",
-        s.nodes.len(),
-        s.pods.len(),
-        s.jobs.len()
-    ));
-    t.push_str(&format!(
-        "storageClasses: {}\npersistentVolumes: {}\npersistentVolumeClaims: {}\n",
-        s.storage_classes.len(),
-        s.volumes.len(),
-        s.claims.len()
-    ));
-    t.push_str(&format!(
-        "timings.podStartup: {}\ntimings.imagePull: {}\n",
-        s.timings.pod_startup, s.timings.image_pull
-    ));
-    t.push_str(&format!(
-        "output.metricsInterval: {}\noutput.explain: {}\n",
-        format_duration_ms(s.output.metrics_interval_ms),
-        s.output.explain
-    ));
+    let mut t = crate::scenario::describe(s);
     for (name, points) in world.profile_plugins() {
         t.push_str(&format!("profile: {name}\n"));
         for (point, plugins) in points {
             t.push_str(&format!("  {point}: {}\n", plugins.join(", ")));
         }
     }
+    t.push_str(&format!(
+        "components: {}\n",
+        world.component_names().join(", ")
+    ));
     t
 }

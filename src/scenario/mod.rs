@@ -18,6 +18,7 @@
 
 mod batch;
 mod core;
+mod describe;
 mod documents;
 pub mod files;
 mod kinds;
@@ -34,6 +35,7 @@ mod storage;
 mod testing;
 pub mod yaml;
 
+pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
 pub use model::{ClaimManifest, JobManifest, OutputOptions, Scenario, VolumeManifest};
 pub use yaml::{LoadError, Location};
