@@ -148,7 +148,8 @@ fn same_seed_same_bytes_other_seed_other_tie_breaks() {
         );
     }
     let sha = |d: &Path| {
-        serde_json::from_str::<serde_json::Value>(&read(d, "summary.json")).unwrap()["output_sha256"].clone()
+        let summary: serde_json::Value = serde_json::from_str(&read(d, "summary.json")).unwrap();
+        summary["output_sha256"].clone()
     };
     assert_eq!(sha(&a), sha(&b));
     assert_ne!(

@@ -233,9 +233,8 @@ mod tests {
             QuantityDraw::parse("2Gi").unwrap(),
             QuantityDraw::Constant(Quantity::parse("2Gi").unwrap())
         );
-        assert!(
-            matches!(QuantityDraw::parse("choice(250m, 500m, 1)").unwrap(), QuantityDraw::Choice(v) if v.len() == 3)
-        );
+        let choice = QuantityDraw::parse("choice(250m, 500m, 1)").unwrap();
+        assert!(matches!(choice, QuantityDraw::Choice(v) if v.len() == 3));
         assert!(QuantityDraw::parse("uniform(6Gi, 2Gi)").is_err());
         assert!(QuantityDraw::parse("choice()").is_err());
         assert!(QuantityDraw::parse("lots").is_err());

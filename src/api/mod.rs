@@ -24,6 +24,8 @@ pub mod scheduler_config;
 pub mod selector;
 pub mod service;
 pub mod taint;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod volume;
 
 pub use affinity::{NodeAffinity, NodeSelectorTerm, PreferredTerm};

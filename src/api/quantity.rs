@@ -481,7 +481,10 @@ mod tests {
         }
 
         #[test]
-        fn small_decimals_match_integer_math(units in -1_000_000i64..1_000_000, frac in 0u32..1000) {
+        fn small_decimals_match_integer_math(
+            units in -1_000_000i64..1_000_000,
+            frac in 0u32..1000,
+        ) {
             let s = format!("{units}.{frac:03}");
             let sign = if s.starts_with('-') { -1 } else { 1 };
             let expect = i128::from(units) * 1000 + sign * i128::from(frac);

@@ -40,7 +40,12 @@ pub struct CompareArgs {
     #[arg(long = "scheduler", value_name = "NAME", required = true)]
     schedulers: Vec<String>,
     /// Replicates per profile; replicate i uses seed = scenario seed + i.
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     seeds: u32,
     /// Output directory [default: results/compare-<simulation name>].
     #[arg(long, value_name = "DIR")]

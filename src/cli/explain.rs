@@ -235,7 +235,6 @@ fn render_scores(out: &mut String, a: &RecordedAttempt) {
         .collect();
     plugins.sort();
     plugins.dedup();
-    let weight = |p: &str| a.weights.as_ref().and_then(|w| w.get(p).copied());
     let mut ranked: Vec<&RecordedScore> = a.scores.iter().collect();
     ranked.sort_by(|x, y| y.total.cmp(&x.total).then(x.node.cmp(&y.node)));
 
@@ -270,8 +269,24 @@ fn render_scores(out: &mut String, a: &RecordedAttempt) {
             );
         }
     }
+    render_table(out, a, &plugins, &ranked);
+    render_choice(out, a, &plugins, &ranked);
+}
+
+/// The recorded weight of a score plugin.
+fn weight_of(a: &RecordedAttempt, plugin: &str) -> Option<i64> {
+    a.weights.as_ref().and_then(|w| w.get(plugin).copied())
+}
+
+/// The score table: the top nodes by total, each plugin's score, the chosen node marked.
+fn render_table(
+    out: &mut String,
+    a: &RecordedAttempt,
+    plugins: &[&str],
+    ranked: &[&RecordedScore],
+) {
     let mut header = vec!["node".to_string()];
-    header.extend(plugins.iter().map(|p| match weight(p) {
+    header.extend(plugins.iter().map(|p| match weight_of(a, p) {
         Some(w) => format!("{p}×{w}"),
         None => p.to_string(),
     }));
@@ -318,7 +333,15 @@ fn render_scores(out: &mut String, a: &RecordedAttempt) {
             ranked.len() - TOP_NODES
         );
     }
+}
 
+/// The chosen node, and why the runner-up lost (or that a tie was broken by the draw).
+fn render_choice(
+    out: &mut String,
+    a: &RecordedAttempt,
+    plugins: &[&str],
+    ranked: &[&RecordedScore],
+) {
     let Some(chosen) = a
         .node
         .as_deref()
@@ -352,7 +375,7 @@ fn render_scores(out: &mut String, a: &RecordedAttempt) {
         .map(|p| {
             let w_score = chosen.plugins.get(*p).copied().unwrap_or(0);
             let r_score = runner_up.plugins.get(*p).copied().unwrap_or(0);
-            let w = weight(p);
+            let w = weight_of(a, p);
             (
                 (w_score - r_score) * w.unwrap_or(1),
                 *p,

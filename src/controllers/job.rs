@@ -290,8 +290,8 @@ pub fn random_suffix(rng: &mut SimRng) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::testing::pod;
     use crate::component::Harness;
-    use crate::scheduler::plugins::testing::pod;
 
     fn job(parallelism: u32, completions: u32, backoff_limit: u32) -> crate::api::JobSpec {
         crate::api::JobSpec {

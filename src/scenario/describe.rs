@@ -277,7 +277,10 @@ spec:
             )
         );
         let d = describe(&ok(&[("s.yaml", &text)]));
-        assert!(d.starts_with("seed: 7\nscenario: t\nduration: 1h0m0s\n"), "{d}");
+        assert!(
+            d.starts_with("seed: 7\nscenario: t\nduration: 1h0m0s\n"),
+            "{d}"
+        );
         for want in [
             "timings.podStartup: 1s",
             "output.metricsInterval: 15s",

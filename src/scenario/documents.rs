@@ -412,9 +412,8 @@ mod tests {
         assert_eq!(t.value.kind(), "Pod");
         assert_eq!(t.line, 2);
         // Inline template with `spec` before `kind` resolved through the first pass.
-        assert!(
-            matches!(&s.spec.arrivals[1].template, Some(TemplateRef::Inline(m)) if m.kind() == "Pod")
-        );
+        let second = &s.spec.arrivals[1].template;
+        assert!(matches!(second, Some(TemplateRef::Inline(m)) if m.kind() == "Pod"));
         assert_eq!(
             s.spec.arrivals[2].trace.as_ref().unwrap().format.value,
             "alibaba"
@@ -557,19 +556,23 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(512))]
 
             #[test]
-            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            fn arbitrary_bytes_never_panic(
+                bytes in proptest::collection::vec(any::<u8>(), 0..400),
+            ) {
                 let text = String::from_utf8_lossy(&bytes);
                 let _ = load_text(&text);
             }
 
             #[test]
             fn yamlish_text_never_panics(parts in proptest::collection::vec(prop_oneof![
-                Just("---\n"), Just("...\n"), Just("kind: List\n"), Just("kind: Pod\n"), Just("kind: Job\n"),
-                Just("kind: Simulation\n"), Just("apiVersion: kubesim.io/v1alpha1\n"), Just("items:\n"),
-                Just("- "), Just("  "), Just("spec:\n"), Just("containers: [{name: c}]\n"), Just("template:\n"),
-                Just("arrivals:\n"), Just("duration: 1h\n"), Just("&a "), Just("*a\n"), Just("<<: *a\n"),
-                Just("["), Just("]"), Just("{"), Just("}"), Just(": "), Just("\n"), Just("#c\n"), Just("%YAML 1.2\n"),
-                Just("\"x"), Just("'"), Just("|\n"), Just("!tag "), Just("\t"), Just("cpu: 1.5\n"), Just("\r"),
+                Just("---\n"), Just("...\n"), Just("kind: List\n"), Just("kind: Pod\n"),
+                Just("kind: Job\n"), Just("kind: Simulation\n"),
+                Just("apiVersion: kubesim.io/v1alpha1\n"), Just("items:\n"), Just("- "), Just("  "),
+                Just("spec:\n"), Just("containers: [{name: c}]\n"), Just("template:\n"),
+                Just("arrivals:\n"), Just("duration: 1h\n"), Just("&a "), Just("*a\n"),
+                Just("<<: *a\n"), Just("["), Just("]"), Just("{"), Just("}"), Just(": "),
+                Just("\n"), Just("#c\n"), Just("%YAML 1.2\n"), Just("\"x"), Just("'"), Just("|\n"),
+                Just("!tag "), Just("\t"), Just("cpu: 1.5\n"), Just("\r"),
                 "[a-z0-9:]{0,6}".prop_map(|s| Box::leak(s.into_boxed_str()) as &str),
             ], 0..60)) {
                 let text: String = parts.concat();

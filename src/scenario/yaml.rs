@@ -267,7 +267,10 @@ fn format_path(path: &serde_path_to_error::Path) -> String {
 /// Whether `<prefix>.value` names a non-`Spanned` field or string-map entry of `raw`.
 fn is_plain_value_field(prefix: &[&serde_path_to_error::Segment]) -> bool {
     use serde_path_to_error::Segment;
-    let key_is = |seg: Option<&&Segment>, names: &[&str]| matches!(seg, Some(Segment::Map { key }) if names.contains(&key.as_str()));
+    let key_is = |seg: Option<&&Segment>, names: &[&str]| match seg {
+        Some(Segment::Map { key }) => names.contains(&key.as_str()),
+        _ => false,
+    };
     match prefix {
         // PriorityClass.value
         [] => true,

@@ -67,7 +67,8 @@ thread_local! {
     /// Kinds of the inline templates of the document being deserialized, in
     /// document order (`None` for path templates or unknown kinds). Only
     /// consulted when `spec` precedes `kind` in an inline template.
-    static TEMPLATE_KIND_HINTS: RefCell<VecDeque<Option<String>>> = const { RefCell::new(VecDeque::new()) };
+    static TEMPLATE_KIND_HINTS: RefCell<VecDeque<Option<String>>> =
+        const { RefCell::new(VecDeque::new()) };
 }
 
 /// Runs `f` with the given template kind hints installed (restoring the previous ones after).

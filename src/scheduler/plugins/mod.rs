@@ -219,7 +219,7 @@ impl Registry {
 /// Fixtures for plugin tests.
 #[cfg(test)]
 pub(crate) mod testing {
-    use crate::api::pod::{Container, Pod, PodSpec, PodStatus, RestartPolicy};
+    use crate::api::pod::Pod;
     use crate::api::{Node, ObjectMeta, Resources, Taint};
     use crate::scheduler::cache::{NodeFacts, NodeInfo, NodeSet};
     use crate::store::NodeId;
@@ -356,41 +356,7 @@ pub(crate) mod testing {
         n
     }
 
-    /// A pod with one container requesting this much (0 means not set).
-    pub fn pod(name: &str, cpu_m: i64, memory: i64) -> Pod {
-        let c = Container {
-            name: "main".into(),
-            image: "img".into(),
-            requests: Resources {
-                cpu_m,
-                memory,
-                ..Default::default()
-            },
-            cpu_request_set: cpu_m != 0,
-            memory_request_set: memory != 0,
-            limits: Resources::default(),
-            sidecar: false,
-        };
-        let spec = PodSpec::new(
-            vec![c],
-            vec![],
-            Resources::default(),
-            Default::default(),
-            None,
-            vec![],
-            "default-scheduler",
-            RestartPolicy::Never,
-        );
-        Pod {
-            meta: ObjectMeta {
-                name: name.into(),
-                namespace: "default".into(),
-                ..Default::default()
-            },
-            spec: Arc::new(spec),
-            status: PodStatus::default(),
-        }
-    }
+    pub use crate::api::testing::pod;
 
     /// Checks that a plugin's batch calls agree with its per-node calls on varied nodes.
     pub fn check_batch_calls_agree(plugin: &dyn crate::scheduler::framework::Plugin) {
