@@ -1,17 +1,12 @@
 //! `kubesim compare`: run the binary on a small two-profile workload and check the table,
 //! the CSV files, their independence from the thread count, and the argument errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{kubesim, read, repo};
+use std::path::Path;
+use std::process::Output;
 use std::time::Instant;
-
-fn kubesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kubesim"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
 
 const SCHEDULERS: [&str; 2] = ["default-scheduler", "bin-packing"];
 
@@ -34,10 +29,6 @@ fn compare(out: &Path, extra: &[&str]) -> Output {
         String::from_utf8_lossy(&o.stderr)
     );
     o
-}
-
-fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
 }
 
 #[test]

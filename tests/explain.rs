@@ -1,16 +1,11 @@
 //! `kubesim explain`: run the quickstart with `--explain`, then explain its pods, and check
 //! the error cases.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn kubesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kubesim"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
+use common::{kubesim, repo, run};
+use std::path::Path;
+use std::process::Output;
 
 fn explain(dir: &Path, pod: &str) -> Output {
     kubesim()
@@ -22,16 +17,7 @@ fn explain(dir: &Path, pod: &str) -> Output {
 }
 
 fn quickstart_run(dir: &Path) {
-    let o = kubesim()
-        .arg("run")
-        .arg(repo("scenarios/quickstart.yaml"))
-        .arg("--explain")
-        .arg("--quiet")
-        .arg("--out")
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run(&repo("scenarios/quickstart.yaml"), dir, &["--explain"]);
 }
 
 #[test]

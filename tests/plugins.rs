@@ -1,40 +1,15 @@
 //! Scenario tests of the volume, port, image and gate plugins: run the `kubesim` binary and
 //! check placements in pods.csv and the upstream wording in events.csv.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
+use common::{read, repo, row};
+use std::path::Path;
 
 /// Runs a scenario into `out` and returns (pods.csv, events.csv).
 fn run(scenario: &Path, out: &Path) -> (String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .output()
-        .expect("binary runs");
-    assert!(
-        o.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
-    (read("pods.csv"), read("events.csv"))
-}
-
-/// The pods.csv row of a pod, split into fields.
-fn row(pods: &str, name: &str) -> Vec<String> {
-    pods.lines()
-        .find(|l| l.split(',').nth(1) == Some(name))
-        .unwrap_or_else(|| panic!("no pod {name}"))
-        .split(',')
-        .map(String::from)
-        .collect()
+    common::run(scenario, out, &[]);
+    (read(out, "pods.csv"), read(out, "events.csv"))
 }
 
 const NODE: usize = 3;

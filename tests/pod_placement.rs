@@ -3,16 +3,10 @@
 //! constraint fields.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn kubesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kubesim"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
+use common::{kubesim, repo, run};
+use std::path::Path;
 
 /// `name -> (node, phase)` from pods.csv.
 fn placements(dir: &Path) -> BTreeMap<String, (String, String)> {
@@ -36,13 +30,7 @@ fn zone(node: &str) -> usize {
 fn spread_anti_affinity_and_affinity_place_pods_as_constrained() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pp");
-    let o = kubesim()
-        .args(["run", "--quiet", "--explain", "--out"])
-        .arg(&out)
-        .arg(repo("scenarios/pod-placement.yaml"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run(&repo("scenarios/pod-placement.yaml"), &out, &["--explain"]);
     let p = placements(&out);
     let of = |prefix: &str| -> Vec<(String, String)> {
         p.iter()

@@ -1,26 +1,12 @@
 //! Scenario test for DefaultPreemption: `scenarios/preemption.yaml` run through the binary.
 
+mod common;
+
+use common::{repo, row};
 use std::path::Path;
-use std::process::Command;
 
 fn run(out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
-        .args(["run", "--quiet", "--explain", "--out"])
-        .arg(out)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/preemption.yaml"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// The pods.csv row of `name`, split.
-fn row(pods: &str, name: &str) -> Vec<String> {
-    pods.lines()
-        .find(|l| l.split(',').nth(1) == Some(name))
-        .unwrap_or_else(|| panic!("no pod {name}"))
-        .split(',')
-        .map(String::from)
-        .collect()
+    common::run(&repo("scenarios/preemption.yaml"), out, &["--explain"]);
 }
 
 #[test]
@@ -70,7 +56,7 @@ fn critical_pods_preempt_one_victim_each_and_wait_for_its_grace_period() {
     let jsonl = std::fs::read_to_string(out.join("scheduling.jsonl")).unwrap();
     assert!(jsonl.contains("\"preemption\":{\"nominated_node\":\"general-"));
     // The explain command shows them.
-    let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
+    let o = common::kubesim()
         .arg("explain")
         .arg(&out)
         .arg("pod/default/critical-1")
@@ -87,13 +73,7 @@ fn same_priority_pods_never_preempt_each_other() {
     // preemption diagnosis and evict nothing.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("qs");
-    let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml"))
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    common::run(&repo("scenarios/quickstart.yaml"), &out, &[]);
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
     assert!(!events.contains(",Preempted,"));
     assert!(events.contains(

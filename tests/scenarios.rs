@@ -1,37 +1,9 @@
 //! Scenario tests: run the `kubesim` binary on real YAML and check the output files.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn kubesim() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kubesim"))
-}
-
-fn repo(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
-}
-
-fn run(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let o = kubesim()
-        .arg("run")
-        .arg(scenario)
-        .arg("--out")
-        .arg(out)
-        .arg("--quiet")
-        .args(extra)
-        .output()
-        .expect("binary runs");
-    assert!(
-        o.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
-}
+use common::{kubesim, read, repo, run};
+use std::path::Path;
 
 #[test]
 fn quickstart_schedules_completes_and_explains_pending_pods() {

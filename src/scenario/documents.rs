@@ -267,22 +267,10 @@ pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<Manifest>, V
 mod tests {
     use super::super::files::expand_paths;
     use super::super::kubesim::TemplateRef;
+    use super::super::testing::write;
     use super::super::yaml::abs_line;
     use super::*;
     use std::fs;
-    use std::io::Write;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::File::create(&path)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        path
-    }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources: {requests: {cpu: 500m}}\n";
 

@@ -218,20 +218,8 @@ pub(super) fn read_text(file: &Path) -> Result<String, LoadError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::write;
     use super::*;
-    use std::io::Write;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::File::create(&path)
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        path
-    }
 
     #[test]
     fn split_basic_stream() {

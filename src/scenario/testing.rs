@@ -3,7 +3,7 @@
 
 use super::{LoadError, Scenario, load_scenario};
 use crate::api::pod::Pod;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A minimal Simulation: one pool of 3 nodes over zones a and b; `extra` is appended to the
 /// document (indent it by two spaces to add `spec` fields).
@@ -105,4 +105,14 @@ pub(super) fn position(text: &str, needle: &str) -> (u32, u32) {
         }
     }
     panic!("{needle:?} not in text")
+}
+
+/// Writes `text` to `dir/name` (directories created) and returns the path.
+pub(super) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    path
 }

@@ -146,11 +146,10 @@ fn check_controllers(store: &Store, errors: &mut Vec<String>) {
 mod tests {
     use super::*;
     use crate::api::meta::{OwnerReference, Uid};
-    use crate::api::pod::{Phase, Pod, PodStatus};
+    use crate::api::pod::{Phase, Pod};
     use crate::api::volume::{AccessModes, PersistentVolumeClaimSpec, PersistentVolumeSpec};
-    use crate::api::{Container, Node, ObjectMeta, PodSpec, Resources, RestartPolicy};
+    use crate::api::{Node, ObjectMeta, Resources};
     use crate::engine::SimTime;
-    use std::sync::Arc;
 
     fn node(name: &str, cpu_m: i64) -> Node {
         let r = Resources {
@@ -171,28 +170,7 @@ mod tests {
     }
 
     fn pod(name: &str, cpu_m: i64, controller: Option<&str>) -> Pod {
-        let c = Container {
-            name: "c".into(),
-            image: "i".into(),
-            requests: Resources {
-                cpu_m,
-                ..Resources::default()
-            },
-            cpu_request_set: true,
-            memory_request_set: false,
-            limits: Resources::default(),
-            sidecar: false,
-        };
-        let spec = PodSpec::new(
-            vec![c],
-            vec![],
-            Resources::default(),
-            Default::default(),
-            None,
-            vec![],
-            "default-scheduler",
-            RestartPolicy::Always,
-        );
+        let mut pod = crate::api::testing::pod(name, cpu_m, 0);
         let owner = controller.map(|uid| OwnerReference {
             api_version: "batch/v1".into(),
             kind: "Job".into(),
@@ -201,14 +179,8 @@ mod tests {
             controller: true,
             block_owner_deletion: true,
         });
-        Pod {
-            meta: ObjectMeta {
-                owner_references: owner.into_iter().collect(),
-                ..ObjectMeta::named("default", name)
-            },
-            spec: Arc::new(spec),
-            status: PodStatus::default(),
-        }
+        pod.meta.owner_references = owner.into_iter().collect();
+        pod
     }
 
     /// Two nodes, a bound pod of a controller, an unbound one, a bound claim.

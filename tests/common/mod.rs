@@ -39,3 +39,13 @@ pub fn read(dir: &Path, f: &str) -> String {
     std::fs::read_to_string(dir.join(f))
         .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
 }
+
+/// The pods.csv row of the pod `name`, split into fields.
+pub fn row(pods: &str, name: &str) -> Vec<String> {
+    pods.lines()
+        .find(|l| l.split(',').nth(1) == Some(name))
+        .unwrap_or_else(|| panic!("no pod {name}"))
+        .split(',')
+        .map(String::from)
+        .collect()
+}
