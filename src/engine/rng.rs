@@ -1,8 +1,28 @@
 //! Named random streams derived from the scenario seed.
 //!
-//! Every component draws from its own stream (`"scheduler"`, `"arrivals/batch"`, ...), so adding
-//! a draw in one component never shifts the numbers another one sees. A stream is a ChaCha8
-//! generator keyed by the seed, on a stream number taken from a stable hash of its name.
+//! A stream is a ChaCha8 generator keyed by the seed, on a stream number taken from a stable
+//! hash (FNV-1a) of its name: the same seed and name always give the same numbers, on every
+//! platform.
+//!
+//! **The rule: each component draws only from the stream of its own name**, which the world
+//! hands it when it wires it (`World::wire` in `src/world.rs`); the world refuses two
+//! components with the same name. So adding, removing or reordering draws in one component
+//! never shifts the numbers another one sees. The streams, by component:
+//!
+//! | Stream | Component | Draws |
+//! |---|---|---|
+//! | `scheduler` | kube-scheduler ([`crate::scheduler`]) | tie-breaks between the best-scored nodes (`selectHost`), DefaultPreemption's random offset into the candidate nodes |
+//! | `kubelet` | every node's kubelet ([`crate::node`]) | image pull times, pod start-up times, time from start to Ready, run durations |
+//! | `controllers/job` | the Job controller | the random suffix of each pod name |
+//! | `controllers/persistentvolume` | the PersistentVolume controller | nothing yet |
+//! | `controllers/gates` | the scheduling-gate remover | when each pod's gates come off |
+//! | `arrivals/<name>` | one per `arrivals` entry, `<name>` its `name` ([`crate::workload`]) | inter-arrival gaps, drawn requests |
+//! | `trace/<name>` | one per trace source, `<name>` its file name | nothing (a trace fixes its times) |
+//!
+//! Plugins do not own streams: the scheduler's tie-breaks draw from `scheduler`, and a
+//! plugin that needs numbers of its own derives them from the seed by hashing (as
+//! `kubesim.io/Random` does), so that it never shifts the scheduler's draws.
+//! [`crate::component::Harness`] gives its one component the stream of its name for seed 1.
 
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -48,7 +68,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::{Rng, RngExt};
 
     #[test]
     fn same_name_same_draws_other_name_other_draws() {
@@ -74,12 +94,48 @@ mod tests {
         assert_ne!(a, other_seed);
     }
 
+    /// Outputs depend on the draws, so a dependency bump that changes them must be noticed
+    /// here (and in `tests/digests.rs`): the first draws of a few streams, pinned.
     #[test]
-    fn first_draw_is_pinned() {
-        // A dependency bump that changes the draws must be noticed: outputs depend on them.
+    fn first_draws_are_pinned() {
+        let cases: [(u64, &str, [u64; 3]); 3] = [
+            (
+                1,
+                "scheduler",
+                [
+                    2246859849506786606,
+                    6166026008155444192,
+                    17655309372813793321,
+                ],
+            ),
+            (
+                1,
+                "kubelet",
+                [
+                    7801111729124375723,
+                    18144494833127956739,
+                    17930736914550075659,
+                ],
+            ),
+            (
+                2,
+                "scheduler",
+                [
+                    10010440351016968384,
+                    2496951236737717761,
+                    10464747012970784762,
+                ],
+            ),
+        ];
+        for (seed, name, want) in cases {
+            let mut r = RngStreams::new(seed).stream(name);
+            let got = [r.next_u64(), r.next_u64(), r.next_u64()];
+            assert_eq!(got, want, "seed {seed}, stream {name:?}");
+        }
+        // The sampling the components use on top of them (`rand`'s uniform ranges, floats).
         let mut r = RngStreams::new(1).stream("scheduler");
-        let first = r.next_u64();
-        assert_eq!(first, RngStreams::new(1).stream("scheduler").next_u64());
-        assert_ne!(first, 0);
+        let picks: Vec<usize> = (0..5).map(|_| r.random_range(0..10)).collect();
+        assert_eq!(picks, [9, 1, 2, 3, 1]);
+        assert_eq!(r.random::<f64>(), 0.7609113522239719);
     }
 }

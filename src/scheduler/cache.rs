@@ -3,6 +3,7 @@
 
 use super::images::ImageId;
 use super::pod_index::PodIndex;
+use crate::api::node::LABEL_ZONE;
 use crate::api::pod::{HostPort, Pod, PodSpec};
 use crate::api::{Node, Resources, TaintEffect};
 use crate::store::NodeId;
@@ -98,31 +99,40 @@ pub struct NodeInfo {
 impl NodeInfo {
     /// An empty node.
     pub fn new(id: NodeId, node: Arc<Node>) -> NodeInfo {
+        let mut info = NodeInfo {
+            hot: NodeHot::default(),
+            score: ScoreNumbers::default(),
+            requested: Resources::default(),
+            allocatable: Resources::default(),
+            id,
+            node: node.clone(),
+            images: Vec::new(),
+            used_ports: Vec::new(),
+        };
+        info.set_node(node);
+        info
+    }
+
+    /// Replaces the node object (an update of its labels, taints, `spec.unschedulable` or
+    /// allocatable) and every number read from it, keeping the pods counted on it (upstream
+    /// `NodeInfo.SetNode`).
+    pub fn set_node(&mut self, node: Arc<Node>) {
         let prefer = node
             .taints
             .iter()
             .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
             .count();
         let a = &node.allocatable;
-        let hot = NodeHot {
-            allocatable_cpu_m: a.cpu_m,
-            allocatable_memory: a.memory,
-            allocatable_pods: i32::try_from(a.pods).unwrap_or(i32::MAX),
-            prefer_no_schedule_taints: u16::try_from(prefer).unwrap_or(u16::MAX),
-            unschedulable: node.unschedulable,
-            has_taints: !node.taints.is_empty(),
-            ..NodeHot::default()
-        };
-        NodeInfo {
-            hot,
-            score: ScoreNumbers::of(&hot),
-            requested: Resources::default(),
-            allocatable: a.clone(),
-            id,
-            node,
-            images: Vec::new(),
-            used_ports: Vec::new(),
-        }
+        let h = &mut self.hot;
+        h.allocatable_cpu_m = a.cpu_m;
+        h.allocatable_memory = a.memory;
+        h.allocatable_pods = i32::try_from(a.pods).unwrap_or(i32::MAX);
+        h.prefer_no_schedule_taints = u16::try_from(prefer).unwrap_or(u16::MAX);
+        h.unschedulable = node.unschedulable;
+        h.has_taints = !node.taints.is_empty();
+        self.score = ScoreNumbers::of(h);
+        self.allocatable = a.clone();
+        self.node = node;
     }
 
     /// Counts a pod on this node.
@@ -186,29 +196,93 @@ impl NodeInfo {
     }
 }
 
-/// The order in which the scheduler walks nodes: zones round robin, nodes within a zone in
-/// the order they joined (upstream `nodeTree.list()`, `pkg/scheduler/backend/cache/node_tree.go`).
-pub fn node_tree_order(nodes: &[NodeInfo]) -> Vec<usize> {
-    let mut zones: Vec<(&str, Vec<usize>)> = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        // Upstream keys zones by region and zone together.
-        let zone = n.node.zone().unwrap_or("");
-        match zones.iter_mut().find(|(z, _)| *z == zone) {
-            Some((_, list)) => list.push(i),
-            None => zones.push((zone, vec![i])),
-        }
+/// The key the node tree groups nodes by: region and zone together, each from its
+/// `topology.kubernetes.io` label or else the deprecated `failure-domain.beta.kubernetes.io`
+/// one; empty when the node has neither (upstream `GetZoneKey`,
+/// `staging/src/k8s.io/component-helpers/node/topology/helpers.go`).
+pub fn zone_key(node: &Node) -> String {
+    let label = |ga: &str, beta: &str| {
+        let l = &node.meta.labels;
+        l.get(ga).or_else(|| l.get(beta)).map_or("", String::as_str)
+    };
+    let zone = label(LABEL_ZONE, "failure-domain.beta.kubernetes.io/zone");
+    let region = label(
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/region",
+    );
+    if region.is_empty() && zone.is_empty() {
+        return String::new();
     }
-    let mut order = Vec::with_capacity(nodes.len());
-    let mut depth = 0;
-    while order.len() < nodes.len() {
-        for (_, list) in &zones {
-            if let Some(&i) = list.get(depth) {
-                order.push(i);
+    format!("{region}:\0:{zone}")
+}
+
+/// The nodes by zone (upstream `nodeTree`, `pkg/scheduler/backend/cache/node_tree.go`): zones
+/// in the order they first appeared, nodes within a zone in the order they entered it. A
+/// node whose zone changes leaves its zone (an emptied zone is dropped) and joins the end
+/// of the new one.
+#[derive(Clone, Debug, Default)]
+pub struct NodeTree {
+    zones: Vec<(String, Vec<usize>)>,
+    len: usize,
+}
+
+impl NodeTree {
+    /// Adds node `index` to its zone.
+    pub fn add(&mut self, index: usize, node: &Node) {
+        let zone = zone_key(node);
+        match self.zones.iter_mut().find(|(z, _)| *z == zone) {
+            Some((_, list)) => list.push(index),
+            None => self.zones.push((zone, vec![index])),
+        }
+        self.len += 1;
+    }
+
+    /// Moves node `index` to the zone of `new` if it differs from that of `old`; returns
+    /// whether it moved.
+    pub fn update(&mut self, index: usize, old: &Node, new: &Node) -> bool {
+        let (from, to) = (zone_key(old), zone_key(new));
+        if from == to {
+            return false;
+        }
+        if let Some(z) = self.zones.iter().position(|(z, _)| *z == from) {
+            let list = &mut self.zones[z].1;
+            if let Some(i) = list.iter().position(|&n| n == index) {
+                list.remove(i);
+                self.len -= 1;
+            }
+            if list.is_empty() {
+                self.zones.remove(z);
             }
         }
-        depth += 1;
+        self.add(index, new);
+        true
     }
-    order
+
+    /// The walk order: zones round robin, one node of each per round (upstream
+    /// `nodeTree.list()`).
+    pub fn list(&self) -> Vec<usize> {
+        let mut order = Vec::with_capacity(self.len);
+        let mut depth = 0;
+        while order.len() < self.len {
+            for (_, list) in &self.zones {
+                if let Some(&i) = list.get(depth) {
+                    order.push(i);
+                }
+            }
+            depth += 1;
+        }
+        order
+    }
+}
+
+/// The walk order of nodes that joined in this order and never changed zone (see
+/// [`NodeTree`]).
+pub fn node_tree_order(nodes: &[NodeInfo]) -> Vec<usize> {
+    let mut tree = NodeTree::default();
+    for (i, n) in nodes.iter().enumerate() {
+        tree.add(i, &n.node);
+    }
+    tree.list()
 }
 
 /// Cluster-wide counts about the nodes, kept by the scheduler as nodes come and go, that let
@@ -388,5 +462,107 @@ impl<'a> NodeSet<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &'a NodeInfo> + 'a {
         let all = self.all;
         self.which.iter().map(move |&i| &all[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ObjectMeta;
+    use crate::api::taint::Taint;
+
+    fn labelled(pairs: &[(&str, &str)]) -> Node {
+        Node {
+            meta: ObjectMeta {
+                labels: Arc::new(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                ),
+                ..ObjectMeta::named("", "n")
+            },
+            capacity: Resources::default(),
+            allocatable: Resources::default(),
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        }
+    }
+
+    #[test]
+    fn zone_key_is_region_and_zone_with_the_beta_labels_as_fallback() {
+        let region = "topology.kubernetes.io/region";
+        let cases: [(&[(&str, &str)], &str); 5] = [
+            (&[], ""),
+            (&[(LABEL_ZONE, "a")], ":\0:a"),
+            (&[(region, "r"), (LABEL_ZONE, "a")], "r:\0:a"),
+            (&[(region, "r")], "r:\0:"),
+            (
+                &[
+                    ("failure-domain.beta.kubernetes.io/zone", "old"),
+                    ("failure-domain.beta.kubernetes.io/region", "r"),
+                    (LABEL_ZONE, "new"),
+                ],
+                "r:\0:new",
+            ),
+        ];
+        for (labels, want) in cases {
+            assert_eq!(zone_key(&labelled(labels)), want, "{labels:?}");
+        }
+    }
+
+    /// Upstream's `nodeTree`: zones round robin in the order they appeared; a node that
+    /// changes zone leaves its old one (an emptied zone goes) and joins the end of the new.
+    #[test]
+    fn node_tree_follows_zone_changes_as_upstream() {
+        let z = |zone: &str| labelled(&[(LABEL_ZONE, zone)]);
+        let mut tree = NodeTree::default();
+        for (i, zone) in ["z1", "z2", "z1", "z2"].into_iter().enumerate() {
+            tree.add(i, &z(zone));
+        }
+        assert_eq!(tree.list(), [0, 1, 2, 3]);
+        // (node, from, to, the list after)
+        let steps: [(usize, &str, &str, &[usize]); 4] = [
+            (0, "z1", "z1", &[0, 1, 2, 3]),
+            (0, "z1", "z3", &[2, 1, 0, 3]),
+            (2, "z1", "z2", &[1, 0, 3, 2]),
+            (1, "z2", "z3", &[3, 0, 2, 1]),
+        ];
+        for (node, from, to, want) in steps {
+            assert_eq!(tree.update(node, &z(from), &z(to)), from != to);
+            assert_eq!(tree.list(), want, "node {node} {from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn set_node_refreshes_what_is_read_from_the_node_and_keeps_the_pods() {
+        let mut info = NodeInfo::new(NodeId(0), Arc::new(labelled(&[])));
+        info.set_used(500, 1 << 20, 3);
+        let mut n = labelled(&[]);
+        n.allocatable = Resources {
+            cpu_m: 4000,
+            memory: 8 << 30,
+            pods: 20,
+            ..Resources::default()
+        };
+        n.unschedulable = true;
+        n.taints = ["a", "b"]
+            .map(|k| Taint {
+                key: k.into(),
+                value: String::new(),
+                effect: TaintEffect::PreferNoSchedule,
+            })
+            .to_vec();
+        info.set_node(Arc::new(n.clone()));
+        let mut want = NodeInfo::new(NodeId(0), Arc::new(n));
+        want.set_used(500, 1 << 20, 3);
+        assert_eq!(
+            (info.hot, info.score, &info.allocatable),
+            (want.hot, want.score, &want.allocatable)
+        );
+        assert_eq!(info.hot.prefer_no_schedule_taints, 2);
+        assert_eq!(info.hot.pod_count, 3);
     }
 }

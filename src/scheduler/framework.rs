@@ -9,6 +9,7 @@
 use super::cache::{NodeInfo, NodeSet};
 use super::images::ImageStates;
 use super::queue::QueuedPodInfo;
+use crate::api::Node;
 use crate::api::pod::Pod;
 use crate::component::Recorder;
 use crate::engine::SimTime;
@@ -141,16 +142,20 @@ impl ClusterEvents {
     pub const NONE: ClusterEvents = ClusterEvents(0);
     /// A node was added.
     pub const NODE_ADD: ClusterEvents = ClusterEvents(1);
-    /// A node's labels changed.
+    /// A node's labels changed (`UpdateNodeLabel`).
     pub const NODE_LABEL: ClusterEvents = ClusterEvents(1 << 1);
-    /// A node's taints or `spec.unschedulable` changed.
+    /// A node's taints changed, or it was uncordoned (`UpdateNodeTaint`: upstream reports a
+    /// `spec.unschedulable` change to false as a taint change and a cordon as nothing).
     pub const NODE_TAINT: ClusterEvents = ClusterEvents(1 << 2);
-    /// A node's allocatable changed.
+    /// A node's allocatable changed (`UpdateNodeAllocatable`).
     pub const NODE_ALLOCATABLE: ClusterEvents = ClusterEvents(1 << 3);
     /// A pod on a node was deleted or finished (its resources were freed).
     pub const ASSIGNED_POD_DELETE: ClusterEvents = ClusterEvents(1 << 4);
     /// A pod was bound to a node.
     pub const ASSIGNED_POD_ADD: ClusterEvents = ClusterEvents(1 << 5);
+    /// A node's conditions changed (`UpdateNodeCondition`). No in-tree plugin registers it,
+    /// so it moves only the pods that no plugin rejected (which every event moves).
+    pub const NODE_CONDITION: ClusterEvents = ClusterEvents(1 << 6);
     /// A PersistentVolume was created or bound.
     pub const PV_ADD_OR_UPDATE: ClusterEvents = ClusterEvents(1 << 8);
     /// A PersistentVolumeClaim was created or bound.
@@ -280,6 +285,9 @@ pub trait QueueSortPlugin {
 pub trait ClusterWatcher {
     /// A node joined the cluster (`node` as the cache now counts it).
     fn node_added(&mut self, _node: &NodeInfo) {}
+    /// A node's labels, taints, `spec.unschedulable` or allocatable changed: `old` is the
+    /// node object the cache counted before, `node` the cache's entry now.
+    fn node_updated(&mut self, _old: &Node, _node: &NodeInfo) {}
     /// A pod was created; for an unbound pod this comes before it is queued.
     fn pod_created(&mut self, _pod: &Pod) {}
     /// A pod was bound and is now counted on `node`.

@@ -273,6 +273,19 @@ impl PodIndex {
         self.on_node.push(Vec::new());
     }
 
+    /// Takes node `node`'s new labels: under every registered key it moves to the domain of
+    /// its new label value. The counts are kept per node and summed by domain when read, so
+    /// the pods bound there move with it.
+    pub fn update_node(&mut self, node: usize, new: &Node) {
+        if Arc::ptr_eq(&self.node_labels[node], &new.meta.labels) {
+            return;
+        }
+        self.node_labels[node] = new.meta.labels.clone();
+        for k in &mut self.keys {
+            k.node_domain[node] = k.assign(&new.meta.labels);
+        }
+    }
+
     /// Lists pod `id` (which must be `pod`) on node `node`; the scheduler calls this with
     /// [`PodIndex::pod_bound`].
     pub fn list_bound(&mut self, id: PodId, pod: &Pod, node: usize) {
@@ -646,5 +659,49 @@ mod tests {
         idx.add_node(&a);
         assert_eq!(idx.domains(k), &[0, NO_DOMAIN, 0]);
         assert_eq!(idx.domain_count(k), 1);
+    }
+
+    #[test]
+    fn a_relabelled_node_takes_its_pods_to_its_new_domain() {
+        let zoned = |name: &str, zone: Option<&str>| {
+            let mut n = node(name, 1000, 1 << 30).node.as_ref().clone();
+            n.meta.labels = Arc::new(
+                zone.map(|z| (LABEL_ZONE.to_string(), z.to_string()))
+                    .into_iter()
+                    .collect(),
+            );
+            n
+        };
+        let mut idx = PodIndex::new(NamespaceLabels::default());
+        for (n, z) in [("a", "z1"), ("b", "z2"), ("c", "z1")] {
+            idx.add_node(&zoned(n, Some(z)));
+        }
+        let k = idx.ensure_key(LABEL_ZONE);
+        let m = Matcher::in_namespace("default", LabelSelector::parse("app=web").unwrap());
+        let id = idx.ensure_matcher(&m, std::iter::empty());
+        let web = labelled("w", &[("app", "web")]);
+        idx.pod_bound(&web, 0);
+        idx.pod_bound(&web, 0);
+        idx.pod_bound(&web, 1);
+        let by_zone = |idx: &PodIndex| idx.sum_by_domain(idx.per_node(id), k, |_| true);
+        assert_eq!(by_zone(&idx), [2, 1]);
+        // (node, its new zone, domains after, web pods per domain after)
+        let steps = [
+            (0, Some("z2"), [1, 1, 0], vec![0, 3]),
+            (0, Some("z3"), [2, 1, 0], vec![0, 1, 2]),
+            (0, None, [NO_DOMAIN, 1, 0], vec![0, 1, 0]),
+        ];
+        for (n, zone, domains, counts) in steps {
+            idx.update_node(n, &zoned("a", zone));
+            assert_eq!(idx.domains(k), domains, "{zone:?}");
+            assert_eq!(by_zone(&idx), counts, "{zone:?}");
+        }
+        assert_eq!(idx.per_node(id), &[2, 1, 0], "per-node counts never move");
+        // A key registered later reads the new labels.
+        let mut racked = zoned("a", None);
+        racked.meta.labels = Arc::new([("rack".to_string(), "r1".to_string())].into());
+        idx.update_node(0, &racked);
+        let rack = idx.ensure_key("rack");
+        assert_eq!(idx.domains(rack), [0, NO_DOMAIN, NO_DOMAIN]);
     }
 }

@@ -125,8 +125,12 @@ impl Plugin for InterPodAffinity {
     fn name(&self) -> &str {
         names::INTER_POD_AFFINITY
     }
+    /// Bound pods coming and going, and nodes joining or changing their labels (a topology
+    /// key) or taints (upstream registers `UpdateNodeTaint` for nodes that join not ready).
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD
+            .or(ClusterEvents::NODE_LABEL)
+            .or(ClusterEvents::NODE_TAINT)
             .or(ClusterEvents::ASSIGNED_POD_ADD)
             .or(ClusterEvents::ASSIGNED_POD_DELETE)
     }

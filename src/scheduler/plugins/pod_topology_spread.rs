@@ -65,8 +65,11 @@ impl Plugin for PodTopologySpread {
     fn name(&self) -> &str {
         names::POD_TOPOLOGY_SPREAD
     }
+    /// Bound pods coming and going, and nodes joining or changing their labels (a topology
+    /// key) or taints (`plugin.go`).
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD
+            .or(ClusterEvents::NODE_LABEL)
             .or(ClusterEvents::NODE_TAINT)
             .or(ClusterEvents::ASSIGNED_POD_DELETE)
             .or(ClusterEvents::ASSIGNED_POD_ADD)

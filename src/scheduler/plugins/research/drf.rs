@@ -22,6 +22,7 @@
 //! must use this plugin as its queueSort when one does (upstream requires one queueSort for
 //! all profiles too).
 
+use crate::api::Node;
 use crate::api::pod::Pod;
 use crate::scheduler::cache::NodeInfo;
 use crate::scheduler::framework::{ClusterWatcher, Plugin, QueueSortPlugin};
@@ -127,13 +128,29 @@ impl QueueSortPlugin for DominantResourceFairness {
     }
 }
 
+impl DominantResourceFairness {
+    /// Adds `sign` times a node's allocatable cpu and memory to the capacity, and re-keys.
+    fn add_capacity(&mut self, (cpu, memory): (i64, i64), sign: i64) {
+        self.capacity.0 = self.capacity.0.saturating_add(sign * cpu);
+        self.capacity.1 = self.capacity.1.saturating_add(sign * memory);
+        for g in 0..self.usage.len() {
+            self.keys[g] = self.key_of(self.usage[g]);
+        }
+    }
+}
+
 impl ClusterWatcher for DominantResourceFairness {
     fn node_added(&mut self, node: &NodeInfo) {
         let h = &node.hot;
-        self.capacity.0 = self.capacity.0.saturating_add(h.allocatable_cpu_m);
-        self.capacity.1 = self.capacity.1.saturating_add(h.allocatable_memory);
-        for g in 0..self.usage.len() {
-            self.keys[g] = self.key_of(self.usage[g]);
+        self.add_capacity((h.allocatable_cpu_m, h.allocatable_memory), 1);
+    }
+
+    /// The capacity follows a change of the node's allocatable.
+    fn node_updated(&mut self, old: &Node, node: &NodeInfo) {
+        let (a, h) = (&old.allocatable, &node.hot);
+        if (a.cpu_m, a.memory) != (h.allocatable_cpu_m, h.allocatable_memory) {
+            self.add_capacity((a.cpu_m, a.memory), -1);
+            self.add_capacity((h.allocatable_cpu_m, h.allocatable_memory), 1);
         }
     }
 
@@ -157,6 +174,7 @@ mod tests {
     use crate::scheduler::plugins::testing::{node, pod};
     use crate::scheduler::queue::{Less, SchedulingQueue};
     use crate::store::PodId;
+    use std::sync::Arc;
 
     const GI: i64 = 1 << 30;
 
@@ -185,6 +203,28 @@ mod tests {
         assert_eq!(d.dominant_share("c"), None);
         d.pod_unassigned(&b, &n);
         assert_eq!(d.dominant_share("b"), Some(0.0));
+    }
+
+    #[test]
+    fn the_capacity_follows_a_node_allocatable_change() {
+        let mut d = DominantResourceFairness::default();
+        let n = node("n", 10_000, 10 * GI);
+        d.node_added(&n);
+        d.node_added(&node("m", 10_000, 10 * GI));
+        let a = in_ns("a1", "a", 4000, GI);
+        d.pod_created(&a);
+        d.pod_assigned(&a, &n);
+        assert_eq!(d.dominant_share("a"), Some(0.2));
+        // n shrinks to 6 cores (the cluster to 16), then a label change leaves it alone.
+        let mut smaller = (*n.node).clone();
+        smaller.allocatable.cpu_m = 6000;
+        let mut after = n.clone();
+        after.set_node(Arc::new(smaller));
+        d.node_updated(&n.node, &after);
+        assert_eq!(d.dominant_share("a"), Some(0.25));
+        assert_eq!(d.capacity, (16_000, 20 * GI));
+        d.node_updated(&after.node, &after);
+        assert_eq!(d.capacity, (16_000, 20 * GI));
     }
 
     #[test]
