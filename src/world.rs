@@ -6,7 +6,7 @@
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job
 //! controller, the PersistentVolume controller, the scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
-//! new file and one [`World::wire`] line in [`World::new`].
+//! new file and one `World::wire` line in [`World::new`].
 //!
 //! - At time 0 every component is started, in list order; then the first metric sample is
 //!   scheduled.

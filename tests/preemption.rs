@@ -122,14 +122,8 @@ fn a_victim_chosen_twice_while_terminating_is_counted_once() {
     let scenario = tmp.path().join("shared-victim.yaml");
     std::fs::write(&scenario, SHARED_VICTIM).unwrap();
     let out = tmp.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_kubesim"))
-        .args(["run", "--quiet", "--explain", "--out"])
-        .arg(&out)
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    common::run(&scenario, &out, &["--explain"]);
+    let read = |f: &str| common::read(&out, f);
     // Both preemptions chose the low pod.
     let jsonl = read("scheduling.jsonl");
     let chose_low: Vec<&str> = jsonl

@@ -25,7 +25,7 @@
 //! ```
 
 mod queue;
-mod rng;
+pub mod rng;
 mod time;
 
 pub use queue::{EventId, EventQueue};

@@ -22,6 +22,10 @@ use std::collections::BTreeMap;
 /// Nodes filtered per batch (see [`Profile::run_cycle`]).
 const FILTER_CHUNK: usize = 64;
 
+/// What PreFilter leaves for Filter: the plugins to skip, and the nodes to search (`None`:
+/// every node).
+type PreFilterOutcome = (SmallVec<[usize; 8]>, Option<Vec<NodeId>>);
+
 /// A profile ready to schedule.
 pub struct Profile {
     /// `schedulerName`.
@@ -315,107 +319,10 @@ impl Profile {
         let multi = merge_plugin_set(&default_multi, &cfg.plugins.multi_point);
         let profile_label = &cfg.scheduler_name;
 
-        // Instantiate every named plugin once.
-        let mut plugins: Vec<Box<dyn Plugin>> = Vec::new();
-        let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
-        let mut names_seen: Vec<String> = multi.enabled.iter().map(|p| p.name.clone()).collect();
-        for p in ExtensionPoint::ALL {
-            names_seen.extend(cfg.plugins.at(p).enabled.iter().map(|r| r.name.clone()));
-        }
-        let mut handled: Vec<String> = Vec::new();
-        for name in names_seen {
-            if handled.contains(&name) {
-                continue;
-            }
-            handled.push(name.clone());
-            if index_of.contains_key(&name) {
-                continue;
-            }
-            if names::NOT_YET_MODELLED.contains(&name.as_str()) {
-                let explicit = cfg
-                    .plugins
-                    .multi_point
-                    .enabled
-                    .iter()
-                    .any(|r| r.name == name)
-                    || ExtensionPoint::ALL
-                        .iter()
-                        .any(|p| cfg.plugins.at(*p).enabled.iter().any(|r| r.name == name));
-                if explicit {
-                    warnings.push(format!(
-                        "profile {profile_label}: plugin {name} is not modelled yet; it is left out"
-                    ));
-                }
-                continue;
-            }
-            let args = cfg
-                .plugin_args
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, a)| a);
-            let ctx = BuildContext::new(seed, profile_label).with_args(args);
-            match registry.build(&name, &ctx) {
-                Some(plugin) => {
-                    index_of.insert(name, plugins.len());
-                    plugins.push(plugin);
-                }
-                None => errors.push(format!(
-                    "profile {profile_label}: unknown plugin {name:?}; known plugins: {}",
-                    registry.names().collect::<Vec<_>>().join(", ")
-                )),
-            }
-        }
-        for (name, _) in &cfg.plugin_args {
-            if !index_of.contains_key(name) {
-                errors.push(format!("profile {profile_label}: pluginConfig for {name:?}, which is not enabled in this profile"));
-            }
-        }
-
-        // Mutable capability probes need a mutable plugin; collect them up front.
-        let mut caps: BTreeMap<String, [bool; ExtensionPoint::ALL.len()]> = BTreeMap::new();
-        for (name, &i) in &index_of {
-            let p = &mut plugins[i];
-            let mut c = [false; ExtensionPoint::ALL.len()];
-            c[ExtensionPoint::PreEnqueue as usize] = p.as_pre_enqueue().is_some();
-            c[ExtensionPoint::PreBind as usize] = p.as_pre_bind().is_some();
-            c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
-            c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
-            c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
-            c[ExtensionPoint::PostFilter as usize] = p.as_post_filter().is_some();
-            c[ExtensionPoint::PreScore as usize] = p.as_pre_score().is_some();
-            c[ExtensionPoint::Score as usize] = p.as_score().is_some();
-            c[ExtensionPoint::Reserve as usize] = p.as_reserve().is_some();
-            c[ExtensionPoint::Bind as usize] = p.as_bind().is_some();
-            caps.insert(name.clone(), c);
-        }
-
-        let mut point_lists: BTreeMap<ExtensionPoint, Vec<(usize, i64)>> = BTreeMap::new();
-        for point in ExtensionPoint::ALL {
-            let set = cfg.plugins.at(point);
-            for r in &set.enabled {
-                if let Some(c) = caps.get(&r.name)
-                    && !c[point as usize]
-                {
-                    errors.push(format!("profile {profile_label}: plugin {:?} does not implement the {} extension point", r.name, point.as_str()));
-                }
-                if r.weight < 0 {
-                    errors.push(format!("profile {profile_label}: plugins.{}: weight of {:?} must not be negative, got {}", point.as_str(), r.name, r.weight));
-                }
-            }
-            let has = |name: &str| caps.get(name).is_some_and(|c| c[point as usize]);
-            let list = expand_point(&multi, set, &has);
-            let mut resolved = Vec::new();
-            for r in list {
-                let Some(&i) = index_of.get(&r.name) else {
-                    continue;
-                };
-                if !has(&r.name) {
-                    continue;
-                }
-                resolved.push((i, if r.weight == 0 { 1 } else { r.weight }));
-            }
-            point_lists.insert(point, resolved);
-        }
+        let (mut plugins, index_of) =
+            instantiate(cfg, &multi, registry, seed, &mut errors, &mut warnings);
+        let caps = capabilities(&mut plugins, &index_of);
+        let mut point_lists = point_lists(cfg, &multi, &caps, &index_of, &mut errors);
         let take = |p: ExtensionPoint, lists: &mut BTreeMap<ExtensionPoint, Vec<(usize, i64)>>| {
             lists.remove(&p).unwrap_or_default()
         };
@@ -586,44 +493,10 @@ impl Profile {
             return CycleResult::Unschedulable(diag);
         }
 
-        // PreFilter.
-        let mut filter_skip: SmallVec<[usize; 8]> = SmallVec::new();
-        let mut subset: Option<Vec<NodeId>> = None;
-        for &pi in &self.pre_filter {
-            let Some(pf) = self.plugins[pi].as_pre_filter() else {
-                continue;
-            };
-            let (status, result) = pf.pre_filter_with(pod, cluster, view);
-            match status.code {
-                Code::Success => {}
-                Code::Skip => {
-                    filter_skip.push(pi);
-                    continue;
-                }
-                Code::Error => {
-                    return CycleResult::Error(format!(
-                        "running PreFilter plugin {:?}: {status}",
-                        self.plugins[pi].name()
-                    ));
-                }
-                _ => {
-                    diag.pre_filter_message = Some(status.reasons.join(", "));
-                    diag.pre_filter_code = Some(status.code);
-                    diag.requeue_on = self.plugins[pi].events_to_register();
-                    return CycleResult::Unschedulable(diag);
-                }
-            }
-            if let Some(mut ids) = result {
-                ids.sort();
-                subset = Some(match subset {
-                    None => ids,
-                    Some(prev) => prev
-                        .into_iter()
-                        .filter(|i| ids.binary_search(i).is_ok())
-                        .collect(),
-                });
-            }
-        }
+        let (filter_skip, subset) = match self.pre_filter_pass(pod, cluster, view, &mut diag) {
+            Ok(done) => done,
+            Err(result) => return result,
+        };
         let candidates: Vec<usize>;
         let walk: &[usize] = match &subset {
             None => order,
@@ -689,6 +562,73 @@ impl Profile {
         }
 
         // PreScore and Score.
+        if let Err(e) = self.score_pass(pod, cluster, view, detail) {
+            return CycleResult::Error(e);
+        }
+        let chosen = self.select_host(rng);
+        let node = self.feasible[chosen];
+        self.reserve_and_bind(pod, nodes, node)
+    }
+
+    /// PreFilter: the plugins to skip at Filter and the nodes the plugins narrow the search
+    /// to (`None`: every node), or the cycle's end (an error, or a rejection recorded in
+    /// `diag`).
+    fn pre_filter_pass(
+        &mut self,
+        pod: &Pod,
+        cluster: NodeSet<'_>,
+        view: ClusterView<'_>,
+        diag: &mut Diagnosis,
+    ) -> Result<PreFilterOutcome, CycleResult> {
+        let mut filter_skip: SmallVec<[usize; 8]> = SmallVec::new();
+        let mut subset: Option<Vec<NodeId>> = None;
+        for &pi in &self.pre_filter {
+            let Some(pf) = self.plugins[pi].as_pre_filter() else {
+                continue;
+            };
+            let (status, result) = pf.pre_filter_with(pod, cluster, view);
+            match status.code {
+                Code::Success => {}
+                Code::Skip => {
+                    filter_skip.push(pi);
+                    continue;
+                }
+                Code::Error => {
+                    return Err(CycleResult::Error(format!(
+                        "running PreFilter plugin {:?}: {status}",
+                        self.plugins[pi].name()
+                    )));
+                }
+                _ => {
+                    diag.pre_filter_message = Some(status.reasons.join(", "));
+                    diag.pre_filter_code = Some(status.code);
+                    diag.requeue_on = self.plugins[pi].events_to_register();
+                    return Err(CycleResult::Unschedulable(std::mem::take(diag)));
+                }
+            }
+            if let Some(mut ids) = result {
+                ids.sort();
+                subset = Some(match subset {
+                    None => ids,
+                    Some(prev) => prev
+                        .into_iter()
+                        .filter(|i| ids.binary_search(i).is_ok())
+                        .collect(),
+                });
+            }
+        }
+        Ok((filter_skip, subset))
+    }
+
+    /// PreScore and Score over the feasible nodes of `cluster`: each node's weighted total
+    /// in `self.totals` (and, when explaining, every plugin's score in `detail`).
+    fn score_pass(
+        &mut self,
+        pod: &Pod,
+        cluster: NodeSet<'_>,
+        view: ClusterView<'_>,
+        mut detail: Option<&mut CycleDetail>,
+    ) -> Result<(), String> {
         let feasible_nodes = cluster.with_indices(&self.feasible);
         let mut score_skip: SmallVec<[usize; 8]> = SmallVec::new();
         for &pi in &self.pre_score {
@@ -701,7 +641,7 @@ impl Profile {
                 Code::Skip => score_skip.push(pi),
                 _ => {
                     let name = self.plugins[pi].name();
-                    return CycleResult::Error(format!("running PreScore plugin {name:?}: {s}"));
+                    return Err(format!("running PreScore plugin {name:?}: {s}"));
                 }
             }
         }
@@ -760,6 +700,11 @@ impl Profile {
             }
         }
 
+        Ok(())
+    }
+
+    /// selectHost: the index in `self.feasible` of the node with the best total.
+    fn select_host(&self, rng: &mut SimRng) -> usize {
         // selectHost: the best total wins. The best total, how many nodes share it and the
         // first of them, in passes without a branch per node (which node leads so far is
         // as unpredictable as the scores).
@@ -768,7 +713,7 @@ impl Profile {
         let first = self.totals.iter().position(|&t| t == best).unwrap_or(0);
         // One uniform draw among the best nodes: the same distribution as upstream's reservoir
         // sampling in selectHost, with one random number instead of one per tie.
-        let chosen = if ties > 1 {
+        if ties > 1 {
             let pick = rng.random_range(0..ties);
             self.totals[first..]
                 .iter()
@@ -778,9 +723,7 @@ impl Profile {
                 .map_or(first, |(j, _)| first + j)
         } else {
             first
-        };
-        let node = self.feasible[chosen];
-        self.reserve_and_bind(pod, nodes, node)
+        }
     }
 
     /// Runs the PostFilter plugins after a cycle found no node (`diag`): `None` without any,
@@ -878,6 +821,144 @@ impl Profile {
 
 fn feasible_first(v: &[usize]) -> usize {
     v[0]
+}
+
+/// Which extension points each plugin serves, by name (the probes need a mutable plugin).
+type Capabilities = BTreeMap<String, [bool; ExtensionPoint::ALL.len()]>;
+
+/// Instantiates every plugin a profile names once, with its arguments; reports unknown
+/// plugins and arguments for plugins not enabled, and warns about plugins not modelled.
+fn instantiate(
+    cfg: &ProfileConfig,
+    multi: &super::config::PluginSet,
+    registry: &Registry,
+    seed: u64,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> (Vec<Box<dyn Plugin>>, BTreeMap<String, usize>) {
+    let profile_label = &cfg.scheduler_name;
+    let mut plugins: Vec<Box<dyn Plugin>> = Vec::new();
+    let mut index_of: BTreeMap<String, usize> = BTreeMap::new();
+    let mut names_seen: Vec<String> = multi.enabled.iter().map(|p| p.name.clone()).collect();
+    for p in ExtensionPoint::ALL {
+        names_seen.extend(cfg.plugins.at(p).enabled.iter().map(|r| r.name.clone()));
+    }
+    let mut handled: Vec<String> = Vec::new();
+    for name in names_seen {
+        if handled.contains(&name) {
+            continue;
+        }
+        handled.push(name.clone());
+        if index_of.contains_key(&name) {
+            continue;
+        }
+        if names::NOT_YET_MODELLED.contains(&name.as_str()) {
+            let explicit = cfg
+                .plugins
+                .multi_point
+                .enabled
+                .iter()
+                .any(|r| r.name == name)
+                || ExtensionPoint::ALL
+                    .iter()
+                    .any(|p| cfg.plugins.at(*p).enabled.iter().any(|r| r.name == name));
+            if explicit {
+                warnings.push(format!(
+                    "profile {profile_label}: plugin {name} is not modelled yet; it is left out"
+                ));
+            }
+            continue;
+        }
+        let args = cfg
+            .plugin_args
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| a);
+        let ctx = BuildContext::new(seed, profile_label).with_args(args);
+        match registry.build(&name, &ctx) {
+            Some(plugin) => {
+                index_of.insert(name, plugins.len());
+                plugins.push(plugin);
+            }
+            None => errors.push(format!(
+                "profile {profile_label}: unknown plugin {name:?}; known plugins: {}",
+                registry.names().collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    for (name, _) in &cfg.plugin_args {
+        if !index_of.contains_key(name) {
+            errors.push(format!("profile {profile_label}: pluginConfig for {name:?}, which is not enabled in this profile"));
+        }
+    }
+
+    (plugins, index_of)
+}
+
+/// The extension points each instantiated plugin serves.
+fn capabilities(
+    plugins: &mut [Box<dyn Plugin>],
+    index_of: &BTreeMap<String, usize>,
+) -> Capabilities {
+    let mut caps: BTreeMap<String, [bool; ExtensionPoint::ALL.len()]> = BTreeMap::new();
+    for (name, &i) in index_of {
+        let p = &mut plugins[i];
+        let mut c = [false; ExtensionPoint::ALL.len()];
+        c[ExtensionPoint::PreEnqueue as usize] = p.as_pre_enqueue().is_some();
+        c[ExtensionPoint::PreBind as usize] = p.as_pre_bind().is_some();
+        c[ExtensionPoint::QueueSort as usize] = p.as_queue_sort().is_some();
+        c[ExtensionPoint::PreFilter as usize] = p.as_pre_filter().is_some();
+        c[ExtensionPoint::Filter as usize] = p.as_filter().is_some();
+        c[ExtensionPoint::PostFilter as usize] = p.as_post_filter().is_some();
+        c[ExtensionPoint::PreScore as usize] = p.as_pre_score().is_some();
+        c[ExtensionPoint::Score as usize] = p.as_score().is_some();
+        c[ExtensionPoint::Reserve as usize] = p.as_reserve().is_some();
+        c[ExtensionPoint::Bind as usize] = p.as_bind().is_some();
+        caps.insert(name.clone(), c);
+    }
+
+    caps
+}
+
+/// Each extension point's plugins (index, weight): the multiPoint set expanded and the
+/// point's own set laid over it, as upstream's `mergePlugins`; reports plugins enabled at a
+/// point they do not serve, and negative weights.
+fn point_lists(
+    cfg: &ProfileConfig,
+    multi: &super::config::PluginSet,
+    caps: &Capabilities,
+    index_of: &BTreeMap<String, usize>,
+    errors: &mut Vec<String>,
+) -> BTreeMap<ExtensionPoint, Vec<(usize, i64)>> {
+    let profile_label = &cfg.scheduler_name;
+    let mut point_lists: BTreeMap<ExtensionPoint, Vec<(usize, i64)>> = BTreeMap::new();
+    for point in ExtensionPoint::ALL {
+        let set = cfg.plugins.at(point);
+        for r in &set.enabled {
+            if let Some(c) = caps.get(&r.name)
+                && !c[point as usize]
+            {
+                errors.push(format!("profile {profile_label}: plugin {:?} does not implement the {} extension point", r.name, point.as_str()));
+            }
+            if r.weight < 0 {
+                errors.push(format!("profile {profile_label}: plugins.{}: weight of {:?} must not be negative, got {}", point.as_str(), r.name, r.weight));
+            }
+        }
+        let has = |name: &str| caps.get(name).is_some_and(|c| c[point as usize]);
+        let list = expand_point(multi, set, &has);
+        let mut resolved = Vec::new();
+        for r in list {
+            let Some(&i) = index_of.get(&r.name) else {
+                continue;
+            };
+            if !has(&r.name) {
+                continue;
+            }
+            resolved.push((i, if r.weight == 0 { 1 } else { r.weight }));
+        }
+        point_lists.insert(point, resolved);
+    }
+    point_lists
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! domain's matching-pod count exceed the smallest domain's count by more than `maxSkew`. Soft
 //! (`ScheduleAnyway`) constraints score: fewer matching pods in the node's domain, weighted by
 //! `ln(number of domains + 2)`, scores higher. The counts come from the scheduler's
-//! [`PodIndex`](crate::scheduler::pod_index::PodIndex), kept up to date as pods bind, so a
+//! [`PodIndex`], kept up to date as pods bind, so a
 //! cycle costs O(nodes) rather than O(pods).
 //!
 //! A pod without constraints of its own gets the system defaults when a Service selects it
@@ -321,7 +321,7 @@ impl PreScorePlugin for PodTopologySpread {
 
 impl ScorePlugin for PodTopologySpread {
     /// `round(Σ count × ln(domains + 2) + (maxSkew − 1))` over the constraints whose key the
-    /// node has; [`IGNORED`] for a node missing a key.
+    /// node has; `IGNORED` for a node missing a key.
     fn score(&self, _pod: &Pod, node: &NodeInfo) -> i64 {
         let mut sum = 0.0f64;
         for c in &self.soft {
