@@ -17,7 +17,10 @@
 //! | `controllers/persistentvolume` | the PersistentVolume controller | nothing yet |
 //! | `controllers/gates` | the scheduling-gate remover | when each pod's gates come off |
 //! | `arrivals/<name>` | one per `arrivals` entry, `<name>` its `name` ([`crate::workload`]) | inter-arrival gaps, drawn requests |
-//! | `trace/<name>` | one per trace source, `<name>` its file name | nothing (a trace fixes its times) |
+//! | `trace/<name>` | one per trace source, `<name>` its `name` or else its file name | nothing (a trace fixes its times) |
+//!
+//! Two arrival sources with one stream name would draw the same numbers: the loader refuses
+//! them (`spec.arrivals[i].name`).
 //!
 //! Plugins do not own streams: the scheduler's tie-breaks draw from `scheduler`, and a
 //! plugin that needs numbers of its own derives them from the seed by hashing (as
