@@ -445,13 +445,13 @@ impl<'a> NodeSet<'a> {
         f: impl Fn(&ScoreNumbers) -> (i64, bool),
     ) -> bool {
         let base = out.len();
-        out.resize(base + self.which.len(), 0);
         let mut exact = true;
-        for (o, &i) in out[base..].iter_mut().zip(self.which) {
+        // Written in place as they are computed: no zero fill first.
+        out.extend(self.which.iter().map(|&i| {
             let (score, ok) = f(&self.all[i].score);
-            *o = score;
             exact &= ok;
-        }
+            score
+        }));
         if !exact {
             out.truncate(base);
         }
