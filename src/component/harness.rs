@@ -28,6 +28,8 @@ pub struct Harness<C: Component> {
     wiring: Wiring<C>,
     watches: crate::store::Watch,
     started: bool,
+    /// Every change taken from the store, when recording ([`Harness::record_changes`]).
+    seen: Option<Vec<Change>>,
 }
 
 impl<C: Component> Harness<C> {
@@ -42,7 +44,19 @@ impl<C: Component> Harness<C> {
             wiring: Wiring::new(component, rng, 0),
             watches,
             started: false,
+            seen: None,
         }
+    }
+
+    /// Keeps every change the store records from now on (watched by the component or not),
+    /// for [`Harness::changes`].
+    pub fn record_changes(&mut self) {
+        self.seen.get_or_insert_with(Vec::new);
+    }
+
+    /// The changes recorded since the last call, oldest first.
+    pub fn changes(&mut self) -> Vec<Change> {
+        self.seen.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Starts the component (once), then hands it the store's changes until none are left.
@@ -57,6 +71,9 @@ impl<C: Component> Harness<C> {
             for c in changes.drain(..) {
                 if self.watches.contains(c.kind()) {
                     self.wiring.on_change(&c, &mut env!(self));
+                }
+                if let Some(seen) = &mut self.seen {
+                    seen.push(c);
                 }
             }
         }

@@ -328,6 +328,10 @@ impl Kubelet {
     fn exited(&mut self, pod: PodId, inc: u32, ctx: Ctx) {
         let now = ctx.now();
         let spec = ctx.store.pod(pod).spec.clone();
+        // Its containers are not running: the pod is not Ready (upstream's status manager
+        // sets ContainersReady and Ready false, `pkg/kubelet/status/generate.go`), whether it
+        // completed or waits to restart.
+        ctx.store.set_ready(pod, false, now);
         let code = spec.behaviour.exit_code;
         let restart = match spec.restart_policy {
             RestartPolicy::Always => true,
@@ -365,5 +369,119 @@ impl Kubelet {
         let next = inc + 1;
         self.set_incarnation(pod, next);
         ctx.after(wait, KubeletEvent::ImagesReady(pod, next));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::Pod;
+    use crate::api::{Distribution, Node, ObjectMeta, Resources};
+    use crate::component::Harness;
+    use crate::store::check_invariants;
+    use std::sync::Arc;
+
+    fn node(name: &str) -> Node {
+        let r = Resources {
+            cpu_m: 4000,
+            memory: 8 << 30,
+            pods: 110,
+            ..Resources::default()
+        };
+        Node {
+            meta: ObjectMeta::named("", name),
+            capacity: r.clone(),
+            allocatable: r,
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        }
+    }
+
+    /// A pod that runs for `duration` and exits with `exit_code`, restarting as `restart`.
+    fn pod(name: &str, duration_ms: i64, exit_code: i32, restart: RestartPolicy) -> Pod {
+        let mut p = crate::api::testing::pod(name, 500, 0);
+        let spec = Arc::make_mut(&mut p.spec);
+        spec.restart_policy = restart;
+        spec.behaviour.duration = Some(Distribution::Constant(duration_ms));
+        spec.behaviour.exit_code = exit_code;
+        p
+    }
+
+    fn kubelet() -> Harness<Kubelet> {
+        let timings = KubeletTimings {
+            pod_startup: Distribution::Constant(1_000),
+            image_pull: Distribution::Constant(5_000),
+        };
+        let mut h = Harness::new(Kubelet::new(timings));
+        h.store.add_node(node("n1"));
+        h.settle();
+        h.record_changes();
+        h
+    }
+
+    /// The pod changes recorded, as text.
+    fn pod_changes(h: &mut Harness<Kubelet>) -> Vec<String> {
+        h.changes()
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::PodPhase { from, to, .. } => Some(format!("{from:?}->{to:?}")),
+                Change::PodReady { ready, .. } => Some(format!("ready={ready}")),
+                Change::PodStatus { field, .. } => Some(format!("{field:?}")),
+                Change::PodDeleted(_) => Some("deleted".into()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pod_runs_through_the_store_pull_start_ready_and_exit_each_a_change() {
+        let mut h = kubelet();
+        let id = h
+            .store
+            .create_pod(pod("p", 60_000, 0, RestartPolicy::Never));
+        h.store.bind(id, NodeId(0), SimTime::ZERO);
+        h.run_until(SimTime(3_600_000));
+        assert_eq!(
+            pod_changes(&mut h),
+            [
+                "Pending->Running",
+                "ready=true",
+                "ready=false",
+                "Reason",
+                "Running->Succeeded"
+            ]
+        );
+        let events = h.events();
+        let reasons: Vec<&str> = events
+            .iter()
+            .map(|e| e.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(reasons, ["Pulling", "Pulled", "Created", "Started"]);
+        let st = &h.store.pod(id).status;
+        assert_eq!(st.started, Some(SimTime(6_000)), "5 s pull, then 1 s start");
+        assert_eq!(st.first_ready, Some(SimTime(6_000)));
+        assert_eq!(st.finished, Some(SimTime(66_000)));
+        assert_eq!(check_invariants(&h.store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failing_container_restarts_with_back_off_and_each_restart_is_a_change() {
+        let mut h = kubelet();
+        let id = h
+            .store
+            .create_pod(pod("crash", 1_000, 1, RestartPolicy::Always));
+        h.store.bind(id, NodeId(0), SimTime::ZERO);
+        h.run_until(SimTime(60_000));
+        let changes = pod_changes(&mut h);
+        let restarts = changes.iter().filter(|c| *c == "Restarts").count();
+        assert!(restarts >= 2, "{changes:?}");
+        assert_eq!(h.store.pod(id).status.restarts as usize, restarts);
+        assert!(changes.contains(&"ready=false".to_string()), "{changes:?}");
+        assert!(
+            h.events().iter().any(|e| e.starts_with("BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default")),
+        );
+        assert_eq!(h.store.pod(id).status.reason, Some("CrashLoopBackOff"));
     }
 }

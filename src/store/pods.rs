@@ -232,3 +232,164 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::meta::OwnerReference;
+    use crate::api::{Node, ObjectMeta, Resources};
+    use crate::store::check_invariants;
+
+    fn store_with_node() -> (Store, NodeId) {
+        let mut s = Store::new();
+        let r = Resources {
+            cpu_m: 1000,
+            memory: 1 << 30,
+            pods: 10,
+            ..Resources::default()
+        };
+        let n = s.add_node(Node {
+            meta: ObjectMeta::named("", "n1"),
+            capacity: r.clone(),
+            allocatable: r,
+            taints: vec![],
+            unschedulable: false,
+            images: vec![],
+            pool: None,
+        });
+        s.take_changes(&mut Vec::new());
+        (s, n)
+    }
+
+    fn owned(name: &str, uid: &str) -> Pod {
+        let mut p = crate::api::testing::pod(name, 300, 0);
+        p.meta.owner_references = vec![OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "ReplicaSet".into(),
+            name: "web".into(),
+            uid: Uid::Given(uid.into()),
+            controller: true,
+            block_owner_deletion: true,
+        }]
+        .into();
+        p
+    }
+
+    fn changes(s: &mut Store) -> Vec<Change> {
+        let mut out = Vec::new();
+        s.take_changes(&mut out);
+        out
+    }
+
+    #[test]
+    fn each_pod_write_records_what_changed_from_and_to() {
+        let (mut s, n) = store_with_node();
+        let a = s.create_pod(owned("a", "rs-1"));
+        s.bind(a, n, SimTime(1));
+        s.set_phase(a, Phase::Running, SimTime(2));
+        s.set_phase(a, Phase::Running, SimTime(3)); // no change, nothing recorded
+        s.set_ready(a, true, SimTime(4));
+        s.set_nominated_node(a, Some(n));
+        s.set_nominated_node(a, None);
+        assert_eq!(
+            changes(&mut s),
+            [
+                Change::PodCreated(a),
+                Change::PodBound { pod: a, node: n },
+                Change::PodPhase {
+                    pod: a,
+                    from: Phase::Pending,
+                    to: Phase::Running
+                },
+                Change::PodReady {
+                    pod: a,
+                    ready: true
+                },
+                Change::PodNominated {
+                    pod: a,
+                    from: None,
+                    to: Some(n)
+                },
+                Change::PodNominated {
+                    pod: a,
+                    from: Some(n),
+                    to: None
+                },
+            ]
+        );
+        let st = &s.pod(a).status;
+        assert_eq!(
+            (st.started, st.first_ready),
+            (Some(SimTime(2)), Some(SimTime(4)))
+        );
+        assert_eq!(s.requested_on_node(n), (300, 0));
+        assert_eq!(check_invariants(&s), Vec::<String>::new());
+    }
+
+    #[test]
+    fn deletion_leaves_a_tombstone_frees_the_name_and_clears_the_indices() {
+        let (mut s, n) = store_with_node();
+        let a = s.create_pod(owned("a", "rs-1"));
+        let b = s.create_pod(owned("b", "rs-1"));
+        s.bind(a, n, SimTime(1));
+        assert_eq!(s.pods_of_controller(&Uid::Given("rs-1".into())), [a, b]);
+        changes(&mut s);
+        // A bound pod terminates first; a second request changes nothing.
+        assert!(s.request_deletion(a, SimTime(2)));
+        assert!(!s.request_deletion(a, SimTime(3)));
+        assert_eq!(changes(&mut s), [Change::PodTerminating(a)]);
+        assert!(
+            s.pod_exists("default", "a"),
+            "a terminating pod keeps its name"
+        );
+        assert!(s.delete_pod(a, SimTime(4)));
+        assert!(!s.delete_pod(a, SimTime(5)));
+        // An unbound pod goes at once.
+        assert!(s.request_deletion(b, SimTime(6)));
+        assert_eq!(
+            changes(&mut s),
+            [Change::PodDeleted(a), Change::PodDeleted(b)]
+        );
+        assert_eq!(s.pod(a).status.deleted, Some(SimTime(4)), "the tombstone");
+        assert_eq!(s.pod(a).meta.name, "a");
+        assert!(!s.pod_exists("default", "a"));
+        assert!(s.pods_on_node(n).is_empty());
+        assert_eq!(s.requested_on_node(n), (0, 0));
+        assert!(s.pods_of_controller(&Uid::Given("rs-1".into())).is_empty());
+        // The name is free for a new pod, under a new id.
+        let a2 = s.create_pod(owned("a", "rs-1"));
+        assert_ne!(a2, a);
+        assert_eq!(s.pod_id("default", "a"), Some(a2));
+        assert_eq!(check_invariants(&s), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_terminal_phase_frees_the_node_and_the_spec_is_released_only_then() {
+        let (mut s, n) = store_with_node();
+        let a = s.create_pod(owned("a", "rs-1"));
+        s.bind(a, n, SimTime(1));
+        let empty = Arc::new(
+            crate::api::testing::pod("empty", 0, 0)
+                .spec
+                .as_ref()
+                .clone(),
+        );
+        s.release_spec(a, &empty);
+        assert_eq!(
+            s.pod(a).spec.requests.cpu_m,
+            300,
+            "a live pod keeps its spec"
+        );
+        s.set_phase(a, Phase::Succeeded, SimTime(9));
+        assert!(s.pods_on_node(n).is_empty());
+        assert_eq!(s.pod(a).status.finished, Some(SimTime(9)));
+        s.release_spec(a, &empty);
+        assert_eq!(s.pod(a).spec.requests.cpu_m, 0);
+        assert_eq!(
+            s.pod(a).request_record().0,
+            300,
+            "the outputs keep its requests"
+        );
+        assert_eq!(check_invariants(&s), Vec::<String>::new());
+    }
+}
