@@ -50,6 +50,7 @@ fn node(i: usize) -> Node {
         unschedulable: false,
         images: vec![],
         pool: None,
+        conditions: kubesim::api::node::NodeCondition::healthy(),
     }
 }
 

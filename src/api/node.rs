@@ -31,6 +31,59 @@ pub struct Node {
     pub images: Vec<ContainerImage>,
     /// The node pool it came from, if any.
     pub pool: Option<String>,
+    /// `status.conditions`, one per type, as the kubelet reports them.
+    pub conditions: Vec<NodeCondition>,
+}
+
+/// A node condition type (`status.conditions[].type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeConditionType {
+    /// The kubelet is healthy and ready to accept pods.
+    Ready,
+    /// The node is short of memory.
+    MemoryPressure,
+    /// The node is short of disk.
+    DiskPressure,
+    /// The node is short of process ids.
+    PidPressure,
+    /// The node's network is not configured.
+    NetworkUnavailable,
+}
+
+/// A condition's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// It does not.
+    False,
+    /// The node controller has not heard from the kubelet (`Ready` only).
+    Unknown,
+}
+
+/// One entry of `status.conditions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodeCondition {
+    /// Which condition.
+    pub kind: NodeConditionType,
+    /// Its status.
+    pub status: ConditionStatus,
+}
+
+impl NodeCondition {
+    /// What a healthy kubelet reports: Ready, and no pressure (`pkg/kubelet/nodestatus`).
+    pub fn healthy() -> Vec<NodeCondition> {
+        use NodeConditionType::*;
+        [
+            (Ready, ConditionStatus::True),
+            (MemoryPressure, ConditionStatus::False),
+            (DiskPressure, ConditionStatus::False),
+            (PidPressure, ConditionStatus::False),
+        ]
+        .into_iter()
+        .map(|(kind, status)| NodeCondition { kind, status })
+        .collect()
+    }
 }
 
 /// Label that names a node's zone.
@@ -41,6 +94,14 @@ pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 pub const LABEL_POOL: &str = "kubesim.io/pool";
 
 impl Node {
+    /// The status of a condition (`None` when the node does not report it).
+    pub fn condition(&self, kind: NodeConditionType) -> Option<ConditionStatus> {
+        self.conditions
+            .iter()
+            .find(|c| c.kind == kind)
+            .map(|c| c.status)
+    }
+
     /// The node's name.
     pub fn name(&self) -> &str {
         &self.meta.name

@@ -396,6 +396,7 @@ mod tests {
             unschedulable: false,
             images: vec![],
             pool: None,
+            conditions: crate::api::node::NodeCondition::healthy(),
         }
     }
 

@@ -488,6 +488,7 @@ mod tests {
             unschedulable: false,
             images: vec![],
             pool: None,
+            conditions: crate::api::node::NodeCondition::healthy(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! allocatable), the images they report, and the pods bound to each.
 
 use super::{Change, NodeId, NodeUpdate, PodId, Store};
+use crate::api::node::{ConditionStatus, NodeCondition, NodeConditionType};
 use crate::api::{ContainerImage, Labels, Node, Resources, Taint};
 use std::sync::Arc;
 
@@ -83,6 +84,30 @@ impl Store {
         });
     }
 
+    /// Sets the status of one of a node's `status.conditions` (the kubelet reporting, or the
+    /// node lifecycle controller marking `Ready` Unknown); a condition the node did not report
+    /// is added.
+    pub fn set_node_condition(
+        &mut self,
+        id: NodeId,
+        kind: NodeConditionType,
+        status: ConditionStatus,
+    ) {
+        self.update_node(id, NodeUpdate::CONDITIONS, |n| {
+            match n.conditions.iter_mut().find(|c| c.kind == kind) {
+                Some(c) if c.status == status => false,
+                Some(c) => {
+                    c.status = status;
+                    true
+                }
+                None => {
+                    n.conditions.push(NodeCondition { kind, status });
+                    true
+                }
+            }
+        });
+    }
+
     /// Adds an image to a node's `status.images` (the kubelet reports a pull).
     pub fn add_node_image(&mut self, id: NodeId, image: ContainerImage) {
         let node = Arc::make_mut(self.nodes.get_mut(id));
@@ -118,6 +143,7 @@ mod tests {
             unschedulable: false,
             images: vec![],
             pool: None,
+            conditions: crate::api::node::NodeCondition::healthy(),
         }
     }
 
@@ -136,9 +162,11 @@ mod tests {
         let mut labels = Labels::new();
         labels.insert("disk".into(), "ssd".into());
         s.set_node_labels(id, labels.clone());
+        s.set_node_condition(id, NodeConditionType::Ready, ConditionStatus::True); // as it was
+        s.set_node_condition(id, NodeConditionType::Ready, ConditionStatus::Unknown);
         let mut changes = Vec::new();
         s.take_changes(&mut changes);
-        assert_eq!(changes.len(), 4, "{changes:?}");
+        assert_eq!(changes.len(), 5, "{changes:?}");
         assert_eq!(changes[0], Change::NodeAdded(id));
         let Change::NodeUpdated { old, what, .. } = &changes[1] else {
             panic!("{:?}", changes[1]);
@@ -160,6 +188,18 @@ mod tests {
         };
         assert_eq!(*what, NodeUpdate::LABELS);
         assert!(old.meta.labels.is_empty());
+        let Change::NodeUpdated { old, what, .. } = &changes[4] else {
+            panic!("{:?}", changes[4]);
+        };
+        assert_eq!(*what, NodeUpdate::CONDITIONS);
+        assert_eq!(
+            old.condition(NodeConditionType::Ready),
+            Some(ConditionStatus::True)
+        );
+        assert_eq!(
+            s.node(id).condition(NodeConditionType::Ready),
+            Some(ConditionStatus::Unknown)
+        );
         let now = s.node(id);
         assert_eq!((&now.taints, &*now.meta.labels), (&vec![taint], &labels));
         assert!(now.meta.uid.is_set(), "the store assigned a uid");

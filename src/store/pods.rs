@@ -256,6 +256,7 @@ mod tests {
             unschedulable: false,
             images: vec![],
             pool: None,
+            conditions: crate::api::node::NodeCondition::healthy(),
         });
         s.take_changes(&mut Vec::new());
         (s, n)

@@ -179,5 +179,6 @@ pub(in super::super) fn node(
             })
             .collect(),
         pool,
+        conditions: api::node::NodeCondition::healthy(),
     })
 }

@@ -248,6 +248,7 @@ pub(crate) mod testing {
             unschedulable: false,
             images: vec![],
             pool: None,
+            conditions: crate::api::node::NodeCondition::healthy(),
         };
         NodeInfo::new(NodeId(NEXT.fetch_add(1, Ordering::Relaxed)), Arc::new(n))
     }
