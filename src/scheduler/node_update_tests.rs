@@ -1,12 +1,14 @@
 //! Node updates: the scheduler's per-node state and the cluster events they amount to.
 
+use super::event_handlers::node_update_events;
+use super::framework::ClusterEvents;
 use super::*;
 use crate::api::pod::Pod;
 use crate::api::pod_affinity::{
     InclusionPolicy, PodAffinity, PodAffinityTerm, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 use crate::api::selector::LabelSelector;
-use crate::api::{Labels, Resources, Taint, TaintEffect};
+use crate::api::{Labels, Node, Resources, Taint, TaintEffect};
 use crate::component::Harness;
 use crate::scheduler::plugins::testing::{node, pod};
 use crate::store::check_invariants;
@@ -239,60 +241,46 @@ fn an_update_the_rejecting_plugin_did_not_register_for_leaves_the_pod_waiting() 
 /// The events an update amounts to, in upstream's order (`events.go`).
 #[test]
 fn node_update_events_follow_upstream() {
+    fn not_ready(n: &mut Node) {
+        n.conditions[0].status = crate::api::node::ConditionStatus::Unknown;
+    }
     let base = node_obj("n");
     let with = |f: fn(&mut Node)| {
         let mut n = base.clone();
         f(&mut n);
         n
     };
-    let cases: [(&str, Node, Node, NodeUpdate, Vec<ClusterEvents>); 8] = [
-        (
-            "nothing",
-            base.clone(),
-            base.clone(),
-            NodeUpdate::default(),
-            vec![],
-        ),
+    let cases: [(&str, Node, Node, Vec<ClusterEvents>); 8] = [
+        ("nothing", base.clone(), base.clone(), vec![]),
         (
             "uncordon",
             with(cordoned),
             base.clone(),
-            NodeUpdate::UNSCHEDULABLE,
             vec![ClusterEvents::NODE_TAINT],
         ),
-        (
-            "cordon",
-            base.clone(),
-            with(cordoned),
-            NodeUpdate::UNSCHEDULABLE,
-            vec![],
-        ),
+        ("cordon", base.clone(), with(cordoned), vec![]),
         (
             "taints",
             base.clone(),
             with(tainted),
-            NodeUpdate::TAINTS,
             vec![ClusterEvents::NODE_TAINT],
         ),
         (
             "labels",
             base.clone(),
             with(|n| n.meta.labels = Arc::new(labels(&[("a", "b")]))),
-            NodeUpdate::LABELS,
             vec![ClusterEvents::NODE_LABEL],
         ),
         (
             "allocatable",
             base.clone(),
             with(|n| n.allocatable.cpu_m = 2000),
-            NodeUpdate::ALLOCATABLE,
             vec![ClusterEvents::NODE_ALLOCATABLE],
         ),
         (
-            "conditions (not on the object)",
+            "conditions",
             base.clone(),
-            base.clone(),
-            NodeUpdate::CONDITIONS,
+            with(not_ready),
             vec![ClusterEvents::NODE_CONDITION],
         ),
         (
@@ -304,8 +292,8 @@ fn node_update_events_follow_upstream() {
             with(|n| {
                 n.allocatable.cpu_m = 2000;
                 n.meta.labels = Arc::new(labels(&[("a", "b")]));
+                not_ready(n);
             }),
-            NodeUpdate::CONDITIONS,
             vec![
                 ClusterEvents::NODE_TAINT,
                 ClusterEvents::NODE_ALLOCATABLE,
@@ -315,8 +303,8 @@ fn node_update_events_follow_upstream() {
             ],
         ),
     ];
-    for (name, old, new, what, want) in cases {
-        assert_eq!(node_update_events(&old, &new, what), want, "{name}");
+    for (name, old, new, want) in cases {
+        assert_eq!(node_update_events(&old, &new), want, "{name}");
     }
 }
 
