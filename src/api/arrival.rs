@@ -172,6 +172,15 @@ impl QuantityDraw {
         })
     }
 
+    /// The largest value it can draw, in milli-units.
+    pub fn max_milli(&self) -> i128 {
+        match self {
+            QuantityDraw::Constant(q) => q.milli(),
+            QuantityDraw::Choice(v) => v.iter().map(|q| q.milli()).max().unwrap_or(0),
+            QuantityDraw::Uniform(_, hi) => hi.milli(),
+        }
+    }
+
     /// Draws one value, in milli-units.
     pub fn sample(&self, rng: &mut SimRng) -> i128 {
         match self {

@@ -5,7 +5,9 @@ use super::meta::{LabelSelector, ObjectMeta, label_selector, meta};
 use super::model::JobManifest;
 use super::resolver::{Doc, Resolver};
 use crate::api;
-use crate::api::job::{LABEL_CONTROLLER_UID, LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
+use crate::api::job::{
+    LABEL_CONTROLLER_UID, LABEL_CONTROLLER_UID_LEGACY, LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY,
+};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -47,9 +49,19 @@ pub struct JobSpec {
 
 /// A Job manifest.
 pub(super) fn job_manifest(r: &mut Resolver, d: Doc, j: &Job) {
-    if let Some(job) = job(r, d, "", j) {
-        r.jobs.push(job);
+    let Some(job) = job(r, d, "", j) else {
+        return;
+    };
+    let (ns, name) = (&job.meta.namespace, &job.meta.name);
+    if r.jobs
+        .iter()
+        .any(|o| &o.meta.namespace == ns && &o.meta.name == name)
+    {
+        let msg = format!("duplicate Job {ns}/{name}");
+        r.doc(d, "metadata.name", msg);
+        return;
     }
+    r.jobs.push(job);
 }
 
 /// A Job at `prefix` (its field path with a trailing dot: empty for a manifest,
@@ -121,10 +133,13 @@ fn job_spec(
     })
 }
 
-/// `spec.selector`, when given, must select the pod template: the API server checks it
-/// after adding the labels it generates to the template unless `manualSelector` is set
-/// (`ValidateJobSpec` in `pkg/apis/batch/validation/validation.go`, `generateSelector` in
-/// `pkg/registry/batch/job/strategy.go`).
+/// The selector and template labels as the API server makes and checks them
+/// (`generateSelector` in `pkg/registry/batch/job/strategy.go`; `ValidateJob` and
+/// `validateGeneratedSelector` in `pkg/apis/batch/validation/validation.go`). Without
+/// `manualSelector`, the template gets the job-name and controller-uid labels (where it has
+/// none of its own) and the selector the controller-uid label, and the selector must then
+/// select no more than those generated labels (a selector on other labels is "not
+/// auto-generated"); with it, a selector is required. Either way the selector must select the template.
 fn check_selector(
     r: &mut Resolver,
     d: Doc,
@@ -133,22 +148,51 @@ fn check_selector(
     job: &api::ObjectMeta,
     template: &api::ObjectMeta,
 ) {
-    let Some(raw) = &s.selector else {
+    let manual = s.manual_selector == Some(true);
+    let path = format!("{prefix}spec.selector");
+    if manual && s.selector.is_none() {
+        r.doc(
+            d,
+            &path,
+            "Required value: with manualSelector, a selector must be given",
+        );
         return;
-    };
-    let Some(selector) = label_selector(r, d, &format!("{prefix}spec.selector"), raw) else {
-        return;
-    };
-    let mut labels = (*template.labels).clone();
-    if s.manual_selector != Some(true) {
-        for key in [LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY] {
-            labels.insert(key.into(), job.name.clone());
-        }
-        if let api::Uid::Given(uid) = &job.uid {
-            labels.insert(LABEL_CONTROLLER_UID.into(), uid.to_string());
-        }
     }
-    if selector.is_everything() || !selector.matches(&labels) {
+    // The uid the store will assign is not known yet: a stand-in no manifest writes.
+    let uid = match &job.uid {
+        api::Uid::Given(u) => u.to_string(),
+        _ => "kubesim-uid-assigned-at-creation".to_string(),
+    };
+    let mut raw = s.selector.clone().unwrap_or_default();
+    let mut labels = (*template.labels).clone();
+    if !manual {
+        for key in [LABEL_JOB_NAME_LEGACY, LABEL_JOB_NAME] {
+            labels.entry(key.into()).or_insert_with(|| job.name.clone());
+        }
+        for key in [LABEL_CONTROLLER_UID_LEGACY, LABEL_CONTROLLER_UID] {
+            labels.entry(key.into()).or_insert_with(|| uid.clone());
+        }
+        raw.match_labels
+            .entry(LABEL_CONTROLLER_UID.into())
+            .or_insert_with(|| uid.clone());
+    }
+    let Some(selector) = label_selector(r, d, &path, &raw) else {
+        return;
+    };
+    let generated: api::Labels = [
+        (LABEL_CONTROLLER_UID_LEGACY, &uid),
+        (LABEL_CONTROLLER_UID, &uid),
+        (LABEL_JOB_NAME_LEGACY, &job.name),
+        (LABEL_JOB_NAME, &job.name),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.clone()))
+    .collect();
+    if !manual && !selector.matches(&generated) {
+        let msg = format!("Invalid value: {selector}: `selector` not auto-generated");
+        r.doc(d, &path, msg);
+    }
+    if !selector.matches(&labels) {
         r.doc(
             d,
             &format!("{prefix}spec.template.metadata.labels"),
@@ -182,16 +226,26 @@ spec:
     }
 
     #[test]
-    fn a_selector_must_select_the_template_as_the_api_server_checks() {
+    fn the_selector_is_generated_unless_manual_and_must_select_the_template() {
         // No selector: the API server generates one.
         assert_eq!(ok(&[("s.yaml", &job("", "{app: pi}"))]).jobs.len(), 1);
-        // A selector matching the template's labels, or the generated job-name label.
-        let matching = "  selector: {matchLabels: {app: pi}}\n";
-        assert_eq!(ok(&[("s.yaml", &job(matching, "{app: pi}"))]).jobs.len(), 1);
-        let by_name = "  selector: {matchLabels: {job-name: pi}}\n";
-        assert_eq!(ok(&[("s.yaml", &job(by_name, "{}"))]).jobs.len(), 1);
-        // A selector that does not match is refused at the template's labels.
-        let (_, e) = errs(&[("s.yaml", &job(matching, "{app: other}"))]);
+        // A selector by hand without manualSelector is refused, as kubectl refuses it.
+        let by_hand = "  selector: {matchLabels: {app: pi}}\n";
+        let (_, e) = errs(&[("s.yaml", &job(by_hand, "{app: pi}"))]);
+        let shown = display(&e);
+        assert!(shown.contains("spec.selector: Invalid value: "), "{shown}");
+        assert!(shown.contains("`selector` not auto-generated"), "{shown}");
+        // Selecting by the generated labels (the Job's uid or name) is allowed.
+        for (key, value) in [("controller-uid", "u1"), ("job-name", "pi")] {
+            let own = format!("  selector: {{matchLabels: {{{key}: {value}}}}}\n");
+            let text = job(&own, "{app: pi}")
+                .replace("metadata: {name: pi}", "metadata: {name: pi, uid: u1}");
+            assert_eq!(ok(&[("s.yaml", &text)]).jobs.len(), 1, "{key}");
+        }
+        // With manualSelector the selector must be given and select the template.
+        let manual = "  manualSelector: true\n  selector: {matchLabels: {app: pi}}\n";
+        assert_eq!(ok(&[("s.yaml", &job(manual, "{app: pi}"))]).jobs.len(), 1);
+        let (_, e) = errs(&[("s.yaml", &job(manual, "{app: other}"))]);
         let shown = display(&e);
         assert!(
             shown.contains(
@@ -200,14 +254,15 @@ spec:
             ),
             "{shown}"
         );
-        // With manualSelector the generated labels are not added.
-        let manual = "  manualSelector: true\n  selector: {matchLabels: {job-name: pi}}\n";
-        let (_, e) = errs(&[("s.yaml", &job(manual, "{}"))]);
+        let (_, e) = errs(&[("s.yaml", &job("  manualSelector: true\n", "{app: pi}"))]);
         assert!(
-            display(&e).contains("does not match template"),
+            display(&e).contains("spec.selector: Required value"),
             "{}",
             display(&e)
         );
+        // An empty manual selector selects everything.
+        let empty = "  manualSelector: true\n  selector: {}\n";
+        assert_eq!(ok(&[("s.yaml", &job(empty, "{}"))]).jobs.len(), 1);
         // A malformed selector is reported at its path.
         let bad = "  selector: {matchExpressions: [{key: app, operator: Near}]}\n";
         let (_, e) = errs(&[("s.yaml", &job(bad, "{app: pi}"))]);

@@ -14,7 +14,9 @@ pub(super) enum Stage {
     /// The Simulation and the scheduler configuration, one of each, read before anything
     /// else (pods are checked against the scheduler's profiles).
     Config,
-    /// The objects pods are checked against: PriorityClasses, Namespaces, Services,
+    /// Namespaces, before the objects in them (so that none is taken for undeclared).
+    Namespaces,
+    /// The objects pods are checked against: PriorityClasses, Services,
     /// PodDisruptionBudgets.
     Cluster,
     /// Nodes (after the Simulation's node pools).
@@ -31,7 +33,8 @@ pub(super) enum Stage {
 
 impl Stage {
     /// The stages after [`Stage::Config`], in order.
-    pub const RESOLVED_IN_ORDER: [Stage; 6] = [
+    pub const RESOLVED_IN_ORDER: [Stage; 7] = [
+        Stage::Namespaces,
         Stage::Cluster,
         Stage::Nodes,
         Stage::StorageClasses,
@@ -169,7 +172,7 @@ kinds! {
         scheduling::PriorityClass, Cluster => scheduling::priority_class;
     /// `v1` Namespace.
     Namespace: "Namespace" ["v1"] false Refuse,
-        core::Namespace, Cluster => core::namespace;
+        core::Namespace, Namespaces => core::namespace;
     /// `v1` Service.
     Service: "Service" ["v1"] false Refuse, core::Service, Cluster => core::service;
     /// `policy/v1` PodDisruptionBudget.

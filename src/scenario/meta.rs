@@ -126,6 +126,11 @@ pub(super) fn meta(
         }
     };
     check_labels(r, d, &format!("{path}.labels"), &m.labels);
+    if let Some(uid) = &m.uid
+        && path == "metadata"
+    {
+        unique_uid(r, d, uid);
+    }
     let owner_references = owner_references(r, d, &format!("{path}.ownerReferences"), m);
     Some(api::ObjectMeta {
         name,
@@ -138,6 +143,28 @@ pub(super) fn meta(
         annotations: Arc::new(m.annotations.clone()),
         owner_references,
     })
+}
+
+/// A uid given in a manifest names one object: a second object with it is an error (the
+/// store finds owners by uid).
+fn unique_uid(r: &mut Resolver, d: Doc, uid: &str) {
+    if uid.is_empty() {
+        r.doc(d, "metadata.uid", "must not be empty when given");
+        return;
+    }
+    match r.uids.get(uid) {
+        Some((file, line)) => {
+            let msg = format!(
+                "uid {uid:?} is already the uid of the object at {}:{line}",
+                file.display()
+            );
+            r.doc(d, "metadata.uid", msg);
+        }
+        None => {
+            r.uids
+                .insert(uid.to_string(), (d.file.to_path_buf(), d.line));
+        }
+    }
 }
 
 /// `metadata.ownerReferences`, checked as the API server does

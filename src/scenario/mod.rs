@@ -83,18 +83,23 @@ pub fn load_scenario_checked(
         .iter()
         .map(|p| p.scheduler_name.clone())
         .collect();
-    let Some(sim) = sim else {
-        return Err(r.errors);
-    };
+    // Without a Simulation every other document is still checked, so that all errors show
+    // (but `nodeName`s, which may name pool nodes).
+    r.nodes_known = sim.is_some();
     for stage in Stage::RESOLVED_IN_ORDER {
-        if stage == Stage::Nodes {
-            kubesim::node_pools(&mut r, &sim);
+        if stage == Stage::Nodes
+            && let Some(sim) = &sim
+        {
+            kubesim::node_pools(&mut r, sim);
         }
         for m in manifests.iter().filter(|m| m.value.stage() == stage) {
             m.value.resolve(&mut r, Doc::of(m));
         }
     }
     storage::warn_several_defaults(&mut r);
+    let Some(sim) = sim else {
+        return Err(r.errors);
+    };
     let spec = kubesim::spec(&mut r, &sim);
     // Plugin names and extension points, checked by the scheduler itself.
     let (file, line) = scheduler_doc.unwrap_or((sim.file.clone(), sim.line));

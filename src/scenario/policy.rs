@@ -35,11 +35,18 @@ pub struct PodDisruptionBudgetSpec {
 
 /// A PodDisruptionBudget manifest: exactly one of `minAvailable` and `maxUnavailable`.
 pub(super) fn disruption_budget(r: &mut Resolver, d: Doc, p: &PodDisruptionBudget) {
-    let Some(name) = p.metadata.name.clone() else {
-        r.doc(d, "metadata.name", "is required");
+    let Some(name) = r.name(d, &p.metadata.name) else {
         return;
     };
     let namespace = namespace(r, d, p.metadata.namespace.as_ref());
+    if r.pdbs
+        .iter()
+        .any(|b| b.namespace == namespace && b.name == name)
+    {
+        let msg = format!("duplicate PodDisruptionBudget {namespace}/{name}");
+        r.doc(d, "metadata.name", msg);
+        return;
+    }
     let min = p
         .spec
         .min_available

@@ -10,7 +10,7 @@ use crate::api::service::Service;
 use crate::api::volume::StorageClass;
 use crate::api::{Labels, Node, PriorityClass, Resources};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where a document is: its file and first line.
 #[derive(Clone, Copy)]
@@ -43,12 +43,16 @@ pub(super) struct Resolver {
     pub profiles: BTreeSet<String>,
     /// Names of the nodes resolved so far.
     pub node_names: BTreeSet<String>,
+    /// Whether the node names are all known (without a Simulation the pools' are not).
+    pub nodes_known: bool,
     /// Namespaces, declared or implied, in the order first seen.
     pub namespaces: Vec<String>,
     /// Labels of the Namespace objects given.
     pub namespace_labels: BTreeMap<String, Labels>,
     /// `(namespace, name)` of the pods resolved so far.
     pub pod_keys: BTreeSet<(String, String)>,
+    /// The `metadata.uid`s given so far, with where (file, line): a uid names one object.
+    pub uids: BTreeMap<String, (PathBuf, u32)>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub jobs: Vec<JobManifest>,

@@ -29,8 +29,7 @@ pub struct PriorityClass {
 
 /// A PriorityClass manifest (user classes take values up to one billion).
 pub(super) fn priority_class(r: &mut Resolver, d: Doc, pc: &PriorityClass) {
-    let Some(name) = pc.metadata.name.clone() else {
-        r.doc(d, "metadata.name", "is required");
+    let Some(name) = r.name(d, &pc.metadata.name) else {
         return;
     };
     if pc.value > 1_000_000_000 {

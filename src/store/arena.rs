@@ -160,6 +160,11 @@ impl<T: Object> Arena<T> {
             object.namespace(),
             object.name()
         );
+        debug_assert!(
+            !T::INDEX_UID || !object.uid().is_set() || !self.by_uid.contains_key(object.uid()),
+            "uid {} taken",
+            object.uid()
+        );
         self.by_name
             .entry(object.namespace().to_string())
             .or_default()

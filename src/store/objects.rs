@@ -34,6 +34,11 @@ impl Store {
         self.jobs.get(id)
     }
 
+    /// Looks a live Job up by namespace and name.
+    pub fn job_id(&self, namespace: &str, name: &str) -> Option<JobId> {
+        self.jobs.find(namespace, name)
+    }
+
     /// The live Job with this uid.
     pub fn job_by_uid(&self, uid: &Uid) -> Option<JobId> {
         self.jobs.find_uid(uid)

@@ -2,11 +2,11 @@
 //! traces replayed row by row.
 
 use crate::api::arrival::{ArrivalTemplate, Source};
-use crate::api::meta::ObjectMeta;
+use crate::api::meta::{ObjectMeta, Uid};
 use crate::api::pod::{Pod, PodStatus};
 use crate::component::{Component, ComponentMetrics, Context};
 use crate::engine::SimTime;
-use crate::store::{Store, Watch};
+use crate::store::Watch;
 use std::sync::Arc;
 
 /// An arrival source's one event: its next object is due.
@@ -80,10 +80,13 @@ impl Component for Arrivals {
                             Some(d) => Arc::new(d.apply(spec, ctx.rng)),
                             None => spec.clone(),
                         };
-                        let name = unique_name(store, &meta.namespace, &meta.name, n);
+                        let ns = &meta.namespace;
+                        let name = unique_name(&meta.name, n, |x| store.pod_exists(ns, x));
                         let pod = Pod {
+                            // Each object gets a uid of its own from the store.
                             meta: ObjectMeta {
                                 name,
+                                uid: Uid::Unset,
                                 ..meta.clone()
                             },
                             spec,
@@ -95,10 +98,12 @@ impl Component for Arrivals {
                         store.create_pod(pod);
                     }
                     ArrivalTemplate::Job { meta, spec } => {
-                        let name = format!("{}-{n}", meta.name);
+                        let ns = &meta.namespace;
+                        let name = unique_name(&meta.name, n, |x| store.job_id(ns, x).is_some());
                         store.create_job(
                             ObjectMeta {
                                 name,
+                                uid: Uid::Unset,
                                 ..meta.clone()
                             },
                             spec.clone(),
@@ -118,7 +123,8 @@ impl Component for Arrivals {
                 let name = if !store.pod_exists(&pod.meta.namespace, &pod.meta.name) {
                     pod.meta.name.clone()
                 } else {
-                    unique_name(store, &pod.meta.namespace, &pod.meta.name, n)
+                    let ns = &pod.meta.namespace;
+                    unique_name(&pod.meta.name, n, |x| store.pod_exists(ns, x))
                 };
                 store.create_pod(Pod {
                     meta: ObjectMeta { name, ..pod.meta },
@@ -137,11 +143,11 @@ impl Component for Arrivals {
 }
 
 /// `prefix-n`, or `prefix-n-k` when that name is taken.
-fn unique_name(store: &Store, namespace: &str, prefix: &str, n: u64) -> String {
+fn unique_name(prefix: &str, n: u64, taken: impl Fn(&str) -> bool) -> String {
     let mut digits = itoa::Buffer::new();
     let mut name = [prefix, "-", digits.format(n)].concat();
     let mut k = 1;
-    while store.pod_exists(namespace, &name) {
+    while taken(&name) {
         k += 1;
         name = format!("{prefix}-{n}-{k}");
     }

@@ -57,11 +57,18 @@ pub(super) fn namespace(r: &mut Resolver, d: Doc, ns: &Namespace) {
 
 /// A Service manifest (its selector).
 pub(super) fn service(r: &mut Resolver, d: Doc, svc: &Service) {
-    let Some(name) = svc.metadata.name.clone() else {
-        r.doc(d, "metadata.name", "is required");
+    let Some(name) = r.name(d, &svc.metadata.name) else {
         return;
     };
     let namespace = namespace_of(r, d, svc.metadata.namespace.as_ref());
+    if r.services
+        .iter()
+        .any(|s| s.namespace == namespace && s.name == name)
+    {
+        let msg = format!("duplicate Service {namespace}/{name}");
+        r.doc(d, "metadata.name", msg);
+        return;
+    }
     check_labels(r, d, "spec.selector", &svc.spec.selector);
     r.services.push(api::service::Service {
         name,

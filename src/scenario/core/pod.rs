@@ -217,7 +217,7 @@ pub(in super::super) fn pod(
     spec.topology_spread_constraints =
         affinity::spread_constraints(r, d, path, &s.topology_spread_constraints);
     if let Some(n) = &s.node_name {
-        if !r.node_names.contains(n) {
+        if r.nodes_known && !r.node_names.contains(n) {
             r.doc(
                 d,
                 &format!("{path}.nodeName"),

@@ -29,8 +29,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Arrival {
-    /// Arrival name.
-    pub name: Option<String>,
+    /// Arrival name (names the arrival's component and random stream).
+    pub name: Option<Spanned<String>>,
     /// Object to create: inline Pod/Job or a path to a manifest file.
     pub template: Option<TemplateRef>,
     /// Number of objects.
@@ -214,12 +214,21 @@ pub(super) fn arrivals(r: &mut Resolver, sd: Doc, list: &[Arrival]) -> Vec<Sourc
         };
         let stream = source.stream_name();
         if let Some((_, first)) = streams.iter().find(|(s, _)| *s == stream) {
+            let whence = match &a.name {
+                Some(_) => "its `name`".to_string(),
+                None if a.trace.is_some() => "its trace's file name".to_string(),
+                None => "its template's metadata.name".to_string(),
+            };
             let msg = format!(
-                "spec.arrivals[{first}] is named the same ({stream:?}); each arrival draws from \
-                 the random stream of its name, so two with one name would draw the same \
-                 numbers: give one a different `name`"
+                "spec.arrivals[{first}] has the same name ({stream:?}, from {whence}): each \
+                 arrival is a component with a random stream of its name, so names must be \
+                 unique; give one of them another `name`"
             );
-            r.doc(sd, &format!("spec.arrivals[{i}].name"), msg);
+            let field = format!("spec.arrivals[{i}].name");
+            match &a.name {
+                Some(n) => r.at(sd, n, &field, msg),
+                None => r.doc(sd, &field, msg),
+            }
             continue;
         }
         streams.push((stream, i));
@@ -237,7 +246,7 @@ fn arrival(r: &mut Resolver, sd: Doc, i: usize, a: &Arrival) -> Option<Source> {
             r.doc(sd, &path, msg);
             None
         }
-        (None, Some(t)) => trace(r, sd, &path, a.name.as_deref(), t),
+        (None, Some(t)) => trace(r, sd, &path, a.name.as_ref().map(|n| n.value.as_str()), t),
         (Some(t), None) => stream(r, sd, &path, a, t),
     }
 }
@@ -326,30 +335,27 @@ fn stream(
     a: &Arrival,
     tref: &TemplateRef,
 ) -> Option<Source> {
-    let template = template(r, sd, path, tref)?;
+    // Every field is checked, so that all their errors show at once.
+    let template = template(r, sd, path, tref);
     let count = match &a.count {
         Some(c) if c.value < 0 => {
             let msg = format!("must not be negative, got {}", c.value);
             r.at(sd, c, &format!("{path}.count"), msg);
-            return None;
+            None
         }
-        Some(c) => c.value as u64,
+        Some(c) => Some(c.value as u64),
         None => {
             r.doc(sd, &format!("{path}.count"), "is required with a template");
-            return None;
+            None
         }
     };
     let every = match &a.every {
-        Some(e) => match Distribution::parse(&e.value) {
-            Ok(dist) => dist,
-            Err(err) => {
-                r.at(sd, e, &format!("{path}.every"), err.to_string());
-                return None;
-            }
-        },
+        Some(e) => Distribution::parse(&e.value)
+            .map_err(|err| r.at(sd, e, &format!("{path}.every"), err.to_string()))
+            .ok(),
         None => {
             r.doc(sd, &format!("{path}.every"), "is required with a template");
-            return None;
+            None
         }
     };
     let start = match &a.start {
@@ -367,9 +373,18 @@ fn stream(
         None => SimTime::ZERO,
     };
     let requests = request_draws(r, sd, path, a.requests.as_ref());
-    let name = a.name.clone().unwrap_or_else(|| match &template {
-        ArrivalTemplate::Pod { meta, .. } | ArrivalTemplate::Job { meta, .. } => meta.name.clone(),
-    });
+    let (template, count, every) = (template?, count?, every?);
+    if let (ArrivalTemplate::Pod { spec, .. }, Some(draws)) = (&template, &requests) {
+        draws_within_limits(r, sd, path, a, spec, draws);
+    }
+    let name = match &a.name {
+        Some(n) => n.value.clone(),
+        None => match &template {
+            ArrivalTemplate::Pod { meta, .. } | ArrivalTemplate::Job { meta, .. } => {
+                meta.name.clone()
+            }
+        },
+    };
     Some(Source::Stream(Box::new(ArrivalStream {
         name,
         template,
@@ -378,6 +393,55 @@ fn stream(
         start,
         requests,
     })))
+}
+
+/// A drawn request may not exceed the first container's limit, as a request written in the
+/// template may not (the API server would refuse each pod).
+fn draws_within_limits(
+    r: &mut Resolver,
+    sd: Doc,
+    path: &str,
+    a: &Arrival,
+    spec: &crate::api::PodSpec,
+    draws: &RequestDraws,
+) {
+    let Some(c) = spec.containers.first() else {
+        return;
+    };
+    let cpu_max = draws.cpu.as_ref().map(QuantityDraw::max_milli);
+    let memory_max = match (&draws.memory, &draws.memory_per_cpu) {
+        (Some(m), _) => Some((m.max_milli() + 999) / 1000),
+        (None, Some(per_cpu)) => {
+            let cpu = cpu_max.unwrap_or(i128::from(c.requests.cpu_m));
+            Some((per_cpu.max_milli() * cpu / 1000 + 999) / 1000)
+        }
+        (None, None) => None,
+    };
+    let checks = [
+        ("cpu", "cpu", cpu_max, c.limits.cpu_m, "m"),
+        ("memory", "memory", memory_max, c.limits.memory, ""),
+    ];
+    for (key, resource, max, limit, unit) in checks {
+        let Some(max) = max else {
+            continue;
+        };
+        if limit > 0 && max > i128::from(limit) {
+            // The draw that decides it: `memory`, else `memoryPerCpu`.
+            let field = match key {
+                "memory" if draws.memory.is_none() => "memoryPerCpu",
+                k => k,
+            };
+            let msg = format!(
+                "a drawn {resource} request can reach {max}{unit}, above the template's {resource} \
+                 limit of {limit}{unit}: requests may not exceed limits"
+            );
+            let leaf = a.requests.as_ref().and_then(|m| m.get(field));
+            match leaf {
+                Some(l) => r.at(sd, l, &format!("{path}.requests.{field}"), msg),
+                None => r.doc(sd, &format!("{path}.requests.{field}"), msg),
+            }
+        }
+    }
 }
 
 /// The Pod or Job a stream creates. Field paths run from the Simulation for an inline
@@ -529,10 +593,15 @@ mod tests {
         let (_, e) = errs(&[("sim.yaml", &text)]);
         let shown = display(&e);
         assert_eq!(e.len(), 1, "{shown}");
+        // The second arrival's name: its line and the column of its value.
+        let at = text.rfind("name: web").unwrap();
+        let second_line = text[..at].lines().count();
+        let col = at - text[..at].rfind('\n').unwrap() + "name: ".len();
         assert!(
-            shown.contains(
-                "spec.arrivals[1].name: spec.arrivals[0] is named the same (\"arrivals/web\")"
-            ),
+            shown.contains(&format!(
+                "sim.yaml:{second_line}:{col}: spec.arrivals[1].name: spec.arrivals[0] has the \
+                 same name (\"arrivals/web\", from its `name`)"
+            )),
             "{shown}"
         );
         // Unnamed streams take their template's name, and traces their file's name.
@@ -543,12 +612,69 @@ mod tests {
         );
         let csv = "arrival_s,duration_s,cpu,memory\n1,1,1,1Gi\n";
         let (_, e) = errs(&[("sim.yaml", &traces), ("t.csv", csv)]);
-        assert!(display(&e).contains("(\"trace/t.csv\")"), "{}", display(&e));
+        assert!(
+            display(&e).contains("(\"trace/t.csv\", from its trace's file name)"),
+            "{}",
+            display(&e)
+        );
         let named = traces.replacen("  - trace", "  - name: second\n    trace", 1);
         assert_eq!(
             ok(&[("sim.yaml", &named), ("t.csv", csv)]).arrivals.len(),
             2
         );
+    }
+
+    #[test]
+    fn drawn_requests_may_not_exceed_the_template_limits() {
+        let arrival = |requests: &str| {
+            sim(&format!(
+                "  arrivals:\n  - count: 2\n    every: 1s\n    requests: {requests}\n    \
+                 template:\n      kind: Pod\n      metadata: {{name: x}}\n      spec:\n        \
+                 containers: [{{name: c, image: i, resources: {{limits: {{cpu: \"1\", memory: 4Gi}}}}}}]\n"
+            ))
+        };
+        let fine = arrival("{cpu: \"choice(250m, 1)\", memoryPerCpu: 4Gi}");
+        assert_eq!(ok(&[("sim.yaml", &fine)]).arrivals.len(), 1);
+        let text = arrival("{cpu: \"choice(500m, 3)\", memory: \"uniform(1Gi, 5Gi)\"}");
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        let shown = display(&e);
+        assert_eq!(e.len(), 2, "{shown}");
+        assert!(
+            shown.contains(
+                "spec.arrivals[0].requests.cpu: a drawn cpu request can reach 3000m, above the \
+                 template's cpu limit of 1000m"
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("spec.arrivals[0].requests.memory: a drawn memory"),
+            "{shown}"
+        );
+        let per_cpu = arrival("{cpu: \"1\", memoryPerCpu: 8Gi}");
+        let (_, e) = errs(&[("sim.yaml", &per_cpu)]);
+        assert!(
+            display(&e).contains("requests.memoryPerCpu"),
+            "{}",
+            display(&e)
+        );
+    }
+
+    #[test]
+    fn every_field_of_an_arrival_is_checked_at_once() {
+        let text = sim(
+            "  arrivals:\n  - count: -1\n    every: soon\n    start: later\n    template: \
+             {kind: Pod, spec: {containers: [{name: c, image: i}]}}\n",
+        );
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+        for want in [
+            "spec.arrivals[0].template.metadata.name",
+            "spec.arrivals[0].count",
+            "spec.arrivals[0].every",
+            "spec.arrivals[0].start",
+        ] {
+            assert!(paths.contains(&want), "{want} missing from {paths:?}");
+        }
     }
 
     #[test]
