@@ -1,16 +1,16 @@
 //! The external-plugin example (`examples/custom_plugin.rs`), run as a test: its plugins
 //! register beside the in-tree ones and decide where the pods go.
 
+mod common;
 #[path = "../examples/custom_plugin.rs"]
 #[allow(dead_code)]
 mod custom_plugin;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 #[test]
 fn external_filter_and_score_plugins_place_the_example_pods() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/custom_plugin.yaml");
+    let path = common::repo("examples/custom_plugin.yaml");
     let placements = custom_plugin::run(&path).expect("the example runs");
     assert_eq!(placements.len(), 12);
     let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
@@ -32,7 +32,7 @@ fn external_filter_and_score_plugins_place_the_example_pods() {
 #[test]
 fn the_in_tree_registry_rejects_the_example_plugins_with_a_located_error() {
     use kubesim::scheduler::plugin::{Registry, check_config};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/custom_plugin.yaml");
+    let path = common::repo("examples/custom_plugin.yaml");
     let in_tree = Registry::in_tree();
     let err = kubesim::scenario::load_scenario_checked(&[path], &|c| check_config(c, &in_tree))
         .expect_err("unknown plugins");

@@ -1,21 +1,17 @@
 //! Model tests through the library: the store's invariant checker runs after every event.
 
-use kubesim::scenario::load_scenario;
-use kubesim::scheduler::plugins::Registry;
-use kubesim::world::{NullSink, World};
-use std::path::Path;
+mod common;
 
+use kubesim::world::World;
+
+/// Runs `scenario` (for `duration` when given) with the invariant checker.
 fn run_checked(scenario: &str, duration: Option<&str>) -> World {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(scenario);
-    let mut s = load_scenario(&[path]).expect("scenario loads");
+    let mut s = common::load(scenario);
     if let Some(d) = duration {
         s.duration =
             kubesim::engine::SimTime(kubesim::api::duration::parse_duration_ms(d).unwrap());
     }
-    let mut w = World::new(&s, &Registry::in_tree()).expect("world builds");
-    w.set_check_invariants(true);
-    w.run(&mut NullSink, &mut |_, _| {}).expect("run");
-    w
+    common::run_checked(&s)
 }
 
 #[test]

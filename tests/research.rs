@@ -4,22 +4,14 @@
 
 use kubesim::api::scheduler_config::{ExtensionPoint, PluginSet};
 use kubesim::engine::SimTime;
-use kubesim::scenario::{Scenario, load_scenario};
-use kubesim::scheduler::plugins::Registry;
-use kubesim::world::{NullSink, World};
-use std::path::Path;
+mod common;
+
+use common::run_checked as run;
+use kubesim::scenario::Scenario;
+use kubesim::world::World;
 
 fn scenario() -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/research-algorithms.yaml");
-    load_scenario(&[path]).expect("the scenario loads")
-}
-
-fn run(s: &Scenario) -> World {
-    let mut w = World::new(s, &Registry::in_tree()).expect("profiles build");
-    w.set_check_invariants(true);
-    w.run(&mut NullSink, &mut |_, _| {})
-        .expect("no output to fail");
-    w
+    common::load("scenarios/research-algorithms.yaml")
 }
 
 /// A bound pod: node index, [scheduled, finished), cpu and memory requests.

@@ -194,6 +194,20 @@ impl QuantityDraw {
     }
 }
 
+impl std::fmt::Display for QuantityDraw {
+    /// As written: `2Gi`, `choice(250m, 500m)`, `uniform(2Gi, 6Gi)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QuantityDraw::Constant(q) => write!(f, "{q}"),
+            QuantityDraw::Choice(v) => {
+                let items: Vec<String> = v.iter().map(|q| q.to_string()).collect();
+                write!(f, "choice({})", items.join(", "))
+            }
+            QuantityDraw::Uniform(lo, hi) => write!(f, "uniform({lo}, {hi})"),
+        }
+    }
+}
+
 /// Draws that override the first container's requests of each arriving pod.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestDraws {

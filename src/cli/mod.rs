@@ -270,7 +270,7 @@ fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar
 fn resolved_parameters(s: &Scenario, world: &World) -> String {
     let mut t = crate::scenario::describe(s);
     for (name, points) in world.profile_plugins() {
-        t.push_str(&format!("profile: {name}\n"));
+        t.push_str(&format!("profile {name} plugins:\n"));
         for (point, plugins) in points {
             t.push_str(&format!("  {point}: {}\n", plugins.join(", ")));
         }

@@ -378,7 +378,7 @@ mod tests {
     use crate::api::pod::Pod;
     use crate::api::{Distribution, Node, ObjectMeta, Resources};
     use crate::component::Harness;
-    use crate::store::check_invariants;
+    use crate::store::{PodField, check_invariants};
     use std::sync::Arc;
 
     fn node(name: &str) -> Node {
@@ -429,7 +429,11 @@ mod tests {
             .filter_map(|c| match c {
                 Change::PodPhase { from, to, .. } => Some(format!("{from:?}->{to:?}")),
                 Change::PodReady { ready, .. } => Some(format!("ready={ready}")),
-                Change::PodStatus { field, .. } => Some(format!("{field:?}")),
+                Change::PodStatus { field, .. } => Some(match field {
+                    PodField::Reason { to, .. } => format!("reason={}", to.unwrap_or("")),
+                    PodField::Restarts { to, .. } => format!("restarts={to}"),
+                    PodField::SchedulingAttempts { to, .. } => format!("attempts={to}"),
+                }),
                 Change::PodDeleted(_) => Some("deleted".into()),
                 _ => None,
             })
@@ -450,7 +454,7 @@ mod tests {
                 "Pending->Running",
                 "ready=true",
                 "ready=false",
-                "Reason",
+                "reason=Completed",
                 "Running->Succeeded"
             ]
         );
@@ -476,10 +480,14 @@ mod tests {
         h.store.bind(id, NodeId(0), SimTime::ZERO);
         h.run_until(SimTime(60_000));
         let changes = pod_changes(&mut h);
-        let restarts = changes.iter().filter(|c| *c == "Restarts").count();
+        let restarts = changes
+            .iter()
+            .filter(|c| c.starts_with("restarts="))
+            .count();
         assert!(restarts >= 2, "{changes:?}");
         assert_eq!(h.store.pod(id).status.restarts as usize, restarts);
         assert!(changes.contains(&"ready=false".to_string()), "{changes:?}");
+        assert!(changes.contains(&"restarts=2".to_string()), "{changes:?}");
         assert!(
             h.events().iter().any(|e| e.starts_with("BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default")),
         );

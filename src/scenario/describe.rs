@@ -31,6 +31,7 @@ pub fn describe(s: &Scenario) -> String {
         "scheduler.percentageOfNodesToScore",
         &pct.map_or("adaptive".to_string(), |p| p.to_string()),
     );
+    profiles(&mut t, s);
     cluster(&mut t, s);
     workloads(&mut t, s);
     t
@@ -60,9 +61,11 @@ fn cluster(t: &mut String, s: &Scenario) {
         let selector = b.selector.as_ref().map_or("none".into(), |s| s.to_string());
         let _ = writeln!(
             t,
-            "podDisruptionBudget {}/{}: selector={selector} minAvailable={:?} \
-             maxUnavailable={:?}",
-            b.namespace, b.name, b.min_available, b.max_unavailable
+            "podDisruptionBudget {}/{}: selector={selector} minAvailable={} maxUnavailable={}",
+            b.namespace,
+            b.name,
+            int_or_percent(b.min_available),
+            int_or_percent(b.max_unavailable)
         );
     }
     for c in &s.storage_classes {
@@ -113,7 +116,7 @@ fn node(t: &mut String, n: &Node) {
         .collect();
     let _ = writeln!(
         t,
-        "node {}: pool={} capacity={} allocatable={} taints=[{}] unschedulable={} images={} \
+        "node {}: pool={} capacity={} allocatable={} taints=[{}] unschedulable={} images=[{}] \
          labels={}",
         n.meta.name,
         n.pool.as_deref().unwrap_or("-"),
@@ -121,20 +124,30 @@ fn node(t: &mut String, n: &Node) {
         n.allocatable,
         taints.join(", "),
         n.unschedulable,
-        n.images.len(),
+        n.images
+            .iter()
+            .map(|i| i.names.join("|"))
+            .collect::<Vec<_>>()
+            .join(","),
         labels_text(&n.meta.labels)
     );
 }
 
 fn workloads(t: &mut String, s: &Scenario) {
     for p in &s.pods {
-        let _ = writeln!(t, "pod {}: {}", key(&p.meta), pod_spec(&p.spec));
+        let _ = writeln!(
+            t,
+            "pod {}: labels={} {}",
+            key(&p.meta),
+            labels_text(&p.meta.labels),
+            pod_spec(&p.spec)
+        );
     }
     for j in &s.jobs {
         let _ = writeln!(
             t,
             "job {}: parallelism={} completions={:?} backoffLimit={} activeDeadline={} \
-             template: {}",
+             template: labels={} {}",
             key(&j.meta),
             j.spec.parallelism,
             j.spec.completions,
@@ -142,6 +155,7 @@ fn workloads(t: &mut String, s: &Scenario) {
             j.spec
                 .active_deadline_ms
                 .map_or("none".into(), format_duration_ms),
+            labels_text(&j.spec.template_meta.labels),
             pod_spec(&j.spec.template)
         );
     }
@@ -150,15 +164,20 @@ fn workloads(t: &mut String, s: &Scenario) {
         match source {
             Source::Stream(a) => {
                 let what = match &a.template {
-                    ArrivalTemplate::Pod { meta, spec } => {
-                        format!("Pod {}: {}", key(meta), pod_spec(spec))
-                    }
+                    ArrivalTemplate::Pod { meta, spec } => format!(
+                        "Pod {}: labels={} {}",
+                        key(meta),
+                        labels_text(&meta.labels),
+                        pod_spec(spec)
+                    ),
                     ArrivalTemplate::Job { meta, spec } => format!(
-                        "Job {}: parallelism={} completions={:?} backoffLimit={} template: {}",
+                        "Job {}: parallelism={} completions={:?} backoffLimit={} template: \
+                         labels={} {}",
                         key(meta),
                         spec.parallelism,
                         spec.completions,
                         spec.backoff_limit,
+                        labels_text(&spec.template_meta.labels),
                         pod_spec(&spec.template)
                     ),
                 };
@@ -198,11 +217,44 @@ fn workloads(t: &mut String, s: &Scenario) {
 fn pod_spec(s: &PodSpec) -> String {
     let limits: Vec<String> = s.containers.iter().map(|c| c.limits.to_string()).collect();
     let b = &s.behaviour;
+    let dist =
+        |d: &Option<crate::api::Distribution>| d.as_ref().map_or("-".into(), |d| d.to_string());
+    let tolerations: Vec<String> = s
+        .tolerations
+        .iter()
+        .map(|t| {
+            let effect = t.effect.map_or(String::new(), |e| format!(":{e:?}"));
+            let secs = t
+                .toleration_seconds
+                .map_or(String::new(), |x| format!(" for {x}s"));
+            format!("{}{:?}{}{effect}{secs}", t.key, t.operator, t.value)
+        })
+        .collect();
+    let spread: Vec<String> = s
+        .topology_spread_constraints
+        .iter()
+        .map(|c| {
+            format!(
+                "{} maxSkew {} {:?} selector {} minDomains {:?}",
+                c.topology_key,
+                c.max_skew,
+                c.when_unsatisfiable,
+                selector_text(&c.label_selector),
+                c.min_domains
+            )
+        })
+        .collect();
+    let ports: Vec<String> = s
+        .host_ports
+        .iter()
+        .map(|h| format!("{}:{}/{:?}", h.ip, h.port, h.protocol))
+        .collect();
+    let volumes: Vec<&str> = s.volumes.iter().map(|v| &*v.claim_name).collect();
     format!(
-        "scheduler={} priority={} preemptionPolicy={:?} requests={} limits=[{}] \
-         nodeName={} nodeSelector={} tolerations={} affinity={} spread={} gates={} \
-         hostPorts={} volumes={} restartPolicy={:?} gracePeriod={} duration={} startup={} \
-         exitCode={}",
+        "scheduler={} priority={} preemptionPolicy={:?} requests={} limits=[{}] nodeName={} \
+         nodeSelector={} tolerations=[{}] nodeAffinity={} podAffinity={} spread=[{}] \
+         gates=[{}] hostPorts=[{}] claims=[{}] restartPolicy={:?} gracePeriod={} \
+         duration={} startup={} exitCode={} cpuUsage={} memoryUsage={} ungateAfter={}",
         s.scheduler_name,
         s.priority,
         s.preemption_policy,
@@ -210,17 +262,77 @@ fn pod_spec(s: &PodSpec) -> String {
         limits.join("; "),
         s.node_name.as_deref().unwrap_or("-"),
         labels_text(&s.node_selector),
-        s.tolerations.len(),
-        s.node_affinity.is_some() || s.pod_affinity.is_some(),
-        s.topology_spread_constraints.len(),
-        s.scheduling_gates.len(),
-        s.host_ports.len(),
-        s.volumes.len(),
+        tolerations.join(", "),
+        s.node_affinity
+            .as_ref()
+            .map_or("-".into(), node_affinity_text),
+        s.pod_affinity
+            .as_ref()
+            .map_or("-".into(), pod_affinity_text),
+        spread.join("; "),
+        s.scheduling_gates.join(", "),
+        ports.join(", "),
+        volumes.join(", "),
         s.restart_policy,
         format_duration_ms(s.termination_grace_ms),
-        b.duration.as_ref().map_or("-".into(), |d| d.to_string()),
-        b.startup.as_ref().map_or("-".into(), |d| d.to_string()),
-        b.exit_code
+        dist(&b.duration),
+        dist(&b.startup),
+        b.exit_code,
+        b.cpu_usage_m.map_or("-".into(), |m| format!("{m}m")),
+        b.memory_usage.map_or("-".into(), |m| m.to_string()),
+        dist(&b.ungate_after),
+    )
+}
+
+fn selector_text(s: &Option<crate::api::LabelSelector>) -> String {
+    s.as_ref().map_or("none".into(), |s| format!("{{{s}}}"))
+}
+
+fn term_text(t: &crate::api::NodeSelectorTerm) -> String {
+    let parts: Vec<String> = t
+        .match_expressions
+        .iter()
+        .chain(&t.match_fields)
+        .map(|r| r.to_string())
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+fn node_affinity_text(a: &crate::api::NodeAffinity) -> String {
+    let required: Vec<String> = a.required.iter().flatten().map(term_text).collect();
+    let preferred: Vec<String> = a
+        .preferred
+        .iter()
+        .map(|p| format!("{}×{}", p.weight, term_text(&p.term)))
+        .collect();
+    format!(
+        "required [{}] preferred [{}]",
+        required.join(" or "),
+        preferred.join(", ")
+    )
+}
+
+fn pod_affinity_text(a: &crate::api::pod_affinity::PodAffinity) -> String {
+    let terms = |t: &crate::api::pod_affinity::PodAffinityTerms| {
+        let one = |x: &crate::api::pod_affinity::PodAffinityTerm| {
+            format!("{} by {}", selector_text(&x.label_selector), x.topology_key)
+        };
+        let required: Vec<String> = t.required.iter().map(one).collect();
+        let preferred: Vec<String> = t
+            .preferred
+            .iter()
+            .map(|w| format!("{}×{}", w.weight, one(&w.term)))
+            .collect();
+        format!(
+            "required [{}] preferred [{}]",
+            required.join(", "),
+            preferred.join(", ")
+        )
+    };
+    format!(
+        "affinity {} anti-affinity {}",
+        terms(&a.affinity),
+        terms(&a.anti_affinity)
     )
 }
 
@@ -228,13 +340,67 @@ fn draws(d: Option<&RequestDraws>) -> String {
     let Some(d) = d else {
         return "template".into();
     };
-    let one = |q: &Option<QuantityDraw>| q.as_ref().map_or("-".into(), |q| format!("{q:?}"));
+    let one = |q: &Option<QuantityDraw>| q.as_ref().map_or("-".into(), |q| q.to_string());
     format!(
         "cpu={} memory={} memoryPerCpu={}",
         one(&d.cpu),
         one(&d.memory),
         one(&d.memory_per_cpu)
     )
+}
+
+/// Each profile's own settings: percentage of nodes to score and plugin arguments (the
+/// plugins per extension point come from the built scheduler).
+fn profiles(t: &mut String, s: &Scenario) {
+    for p in &s.scheduler.profiles {
+        let pct = p
+            .percentage_of_nodes_to_score
+            .map_or("global".to_string(), |x| x.to_string());
+        let _ = writeln!(
+            t,
+            "profile {}: percentageOfNodesToScore={pct}",
+            p.scheduler_name
+        );
+        for (name, args) in &p.plugin_args {
+            let _ = writeln!(t, "  pluginConfig {name}: {}", plugin_args_text(args));
+        }
+    }
+}
+
+fn weights_text(w: &[crate::api::scheduler_config::ResourceWeight]) -> String {
+    let parts: Vec<String> = w
+        .iter()
+        .map(|r| format!("{}:{}", r.name, r.weight))
+        .collect();
+    parts.join(",")
+}
+
+fn plugin_args_text(args: &crate::api::scheduler_config::PluginArgs) -> String {
+    use crate::api::scheduler_config::PluginArgs;
+    match args {
+        PluginArgs::NodeResourcesFit(f) => format!(
+            "scoringStrategy.type={:?} resources={} shape={:?} ignoredResources={:?} \
+             ignoredResourceGroups={:?}",
+            f.strategy,
+            weights_text(&f.resources),
+            f.shape,
+            f.ignored_resources,
+            f.ignored_resource_groups
+        ),
+        PluginArgs::BalancedAllocation(b) => format!("resources={}", weights_text(&b.resources)),
+        PluginArgs::InterPodAffinity {
+            hard_pod_affinity_weight,
+        } => format!("hardPodAffinityWeight={hard_pod_affinity_weight}"),
+    }
+}
+
+fn int_or_percent(v: Option<crate::api::disruption::IntOrPercent>) -> String {
+    use crate::api::disruption::IntOrPercent;
+    match v {
+        None => "-".into(),
+        Some(IntOrPercent::Int(n)) => n.to_string(),
+        Some(IntOrPercent::Percent(p)) => format!("{p}%"),
+    }
 }
 
 fn key(m: &ObjectMeta) -> String {
@@ -292,7 +458,8 @@ spec:
             "priority=1000",
             "limits=[cpu=500m]",
             "arrivals web (random stream arrivals/web): count=5 every=exponential(2s) start=0s",
-            "pod default/p: scheduler=default-scheduler priority=0",
+            "pod default/p: labels={} scheduler=default-scheduler priority=0",
+            "requests=cpu=choice(250m, 500m) memory=- memoryPerCpu=-",
         ] {
             assert!(d.contains(want), "{want:?} missing from\n{d}");
         }

@@ -232,7 +232,7 @@ pub(super) fn parse_with_seed<'de, S: DeserializeSeed<'de>>(
 ///
 /// `Spanned<T>` leaves are deserialized through a synthesized map whose `value`
 /// entry shows up as a trailing `value` segment; it is dropped unless the path
-/// really ends in one of the plain `value` fields or string maps of `raw`.
+/// really ends in one of the plain `value` fields or string maps of the manifests.
 fn format_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut segments: Vec<&Segment> = path.iter().collect();
@@ -264,7 +264,7 @@ fn format_path(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// Whether `<prefix>.value` names a non-`Spanned` field or string-map entry of `raw`.
+/// Whether `<prefix>.value` names a non-`Spanned` field or string-map entry of a manifest.
 fn is_plain_value_field(prefix: &[&serde_path_to_error::Segment]) -> bool {
     use serde_path_to_error::Segment;
     let key_is = |seg: Option<&&Segment>, names: &[&str]| match seg {

@@ -275,16 +275,43 @@ impl<T: Object> Arena<T> {
         if named != self.live {
             return Err(format!("{} live objects, {named} names indexed", self.live));
         }
+        if !T::INDEX_UID {
+            return Ok(());
+        }
+        let mut with_uid = 0;
         for (id, o) in self.live() {
-            if T::INDEX_UID && o.uid().is_set() && self.by_uid.get(o.uid()) != Some(&id) {
-                return Err(format!(
-                    "{}/{} missing from the uid index",
-                    o.namespace(),
-                    o.name()
-                ));
+            if !o.uid().is_set() {
+                continue;
+            }
+            with_uid += 1;
+            if self.by_uid.get(o.uid()) != Some(&id) {
+                return Err(format!("{} missing from the uid index", key(o)));
             }
         }
+        for (uid, &id) in &self.by_uid {
+            let o = self
+                .objects
+                .get(id.index())
+                .ok_or("uid index past the end")?;
+            if !self.is_live(id) || o.uid() != uid {
+                return Err(format!("uid index {uid} -> {id:?} is stale"));
+            }
+        }
+        if with_uid != self.by_uid.len() {
+            return Err(format!(
+                "{with_uid} live objects have a uid, {} uids indexed",
+                self.by_uid.len()
+            ));
+        }
         Ok(())
+    }
+}
+
+/// `namespace/name`, or `name` for a cluster-scoped object.
+fn key<T: Object>(o: &T) -> String {
+    match o.namespace() {
+        "" => o.name().to_string(),
+        ns => format!("{ns}/{}", o.name()),
     }
 }
 
@@ -341,6 +368,22 @@ mod tests {
         let mut a: Arena<Thing> = Arena::default();
         let x = a.insert(thing("ns", "x", Uid::Assigned(1)));
         a.get_mut(x).meta.name = "renamed".into();
-        assert!(a.indices_agree().unwrap_err().contains("stale"));
+        assert!(a.indices_agree().unwrap_err().contains("name index ns/x"));
+        let mut a: Arena<Thing> = Arena::default();
+        let x = a.insert(thing("ns", "x", Uid::Assigned(1)));
+        a.get_mut(x).meta.uid = Uid::Assigned(2);
+        assert_eq!(
+            a.indices_agree().unwrap_err(),
+            "ns/x missing from the uid index"
+        );
+        a.get_mut(x).meta.uid = Uid::Assigned(1);
+        a.by_uid.insert(Uid::Assigned(9), x);
+        let e = a.indices_agree().unwrap_err();
+        assert!(
+            e.starts_with("uid index ") && e.ends_with("is stale"),
+            "{e}"
+        );
+        a.by_uid.remove(&Uid::Assigned(9));
+        assert_eq!(a.indices_agree(), Ok(()));
     }
 }

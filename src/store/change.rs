@@ -6,6 +6,7 @@ use super::arena::{
     JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId, PvcId, ServiceId,
     StorageClassId,
 };
+use super::kinds::JobStatus;
 use crate::api::Node;
 use crate::api::pod::Phase;
 use std::sync::Arc;
@@ -43,15 +44,31 @@ impl NodeUpdate {
     }
 }
 
-/// A pod status field without a change of its own ([`Change::PodStatus`]).
+/// A pod status field without a change kind of its own, from and to
+/// ([`Change::PodStatus`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PodField {
     /// `status.reason` (`Unschedulable`, `Completed`, `OutOfcpu`, ...).
-    Reason,
+    Reason {
+        /// Before.
+        from: Option<&'static str>,
+        /// Now.
+        to: Option<&'static str>,
+    },
     /// The scheduling attempts made for the pod.
-    SchedulingAttempts,
+    SchedulingAttempts {
+        /// Before.
+        from: u32,
+        /// Now.
+        to: u32,
+    },
     /// The containers' restart count.
-    Restarts,
+    Restarts {
+        /// Before.
+        from: u32,
+        /// Now.
+        to: u32,
+    },
 }
 
 /// A change to the store, delivered to watchers in the order it happened.
@@ -119,7 +136,7 @@ pub enum Change {
     PodStatus {
         /// The pod.
         pod: PodId,
-        /// Which field.
+        /// Which field, from and to.
         field: PodField,
     },
     /// A pod's deletion was requested; it stops after its grace period.
@@ -128,8 +145,13 @@ pub enum Change {
     PodDeleted(PodId),
     /// A Job was created.
     JobCreated(JobId),
-    /// A Job's status changed.
-    JobStatus(JobId),
+    /// A Job's status changed; `old` is the status before (the store holds the new one).
+    JobStatus {
+        /// The Job.
+        job: JobId,
+        /// Its previous status.
+        old: Box<JobStatus>,
+    },
     /// A PersistentVolume was created.
     PvCreated(PvId),
     /// A PersistentVolumeClaim was created.
@@ -198,7 +220,7 @@ impl Change {
             Change::PodTerminating(_) => ChangeKind::PodTerminating,
             Change::PodDeleted(_) => ChangeKind::PodDeleted,
             Change::JobCreated(_) => ChangeKind::JobCreated,
-            Change::JobStatus(_) => ChangeKind::JobStatus,
+            Change::JobStatus { .. } => ChangeKind::JobStatus,
             Change::PvCreated(_) => ChangeKind::PvCreated,
             Change::PvcCreated(_) => ChangeKind::PvcCreated,
             Change::ClaimBound { .. } => ChangeKind::ClaimBound,

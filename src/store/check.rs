@@ -1,14 +1,14 @@
 //! A state checker outside the model: invariants that must hold after every event.
 
-use super::{NodeId, PodId, PvcId, Store};
+use super::{NodeId, PodId, PvId, PvcId, Store};
 use crate::api::Resources;
 
 /// Checks the store's invariants and returns every violation found (empty when sound):
 /// - each pod on a node's list is bound to that node, live and not terminal;
 /// - each live, bound, non-terminal pod is on its node's list;
 /// - each node's kept request sums equal its pods' requests, and fit its allocatable;
-/// - claims and volumes point at each other;
-/// - every kind's name and uid indices agree with its objects;
+/// - claims and volumes point at each other, and volumes are listed under their class;
+/// - every kind's name and uid indices agree with its objects (both ways);
 /// - the controller index lists exactly the live pods of each controller.
 pub fn check_invariants(store: &Store) -> Vec<String> {
     let mut errors = Vec::new();
@@ -82,6 +82,36 @@ fn check_bound_pods(store: &Store, errors: &mut Vec<String>) {
 }
 
 fn check_claims(store: &Store, errors: &mut Vec<String>) {
+    for (i, pv) in store.pvs().iter().enumerate() {
+        if let Some(c) = pv.claim
+            && store.pvc(c).volume != Some(PvId(i as u32))
+        {
+            errors.push(format!(
+                "volume {} bound to claim {}/{} which holds another volume",
+                pv.meta.name,
+                store.pvc(c).meta.namespace,
+                store.pvc(c).meta.name
+            ));
+        }
+    }
+    let mut by_class = 0;
+    for (class, ids) in &store.pvs_by_class {
+        for &id in ids {
+            by_class += 1;
+            if store.pv(id).spec.storage_class != *class {
+                errors.push(format!(
+                    "volume {} listed under class {class:?}",
+                    store.pv(id).meta.name
+                ));
+            }
+        }
+    }
+    if by_class != store.pvs().len() {
+        errors.push(format!(
+            "{} volumes, {by_class} listed by class",
+            store.pvs().len()
+        ));
+    }
     for (i, c) in store.pvcs().iter().enumerate() {
         if let Some(pv) = c.volume
             && store.pv(pv).claim != Some(PvcId(i as u32))
@@ -268,8 +298,25 @@ mod tests {
             e.contains("claim default/c bound to pv which holds another claim"),
             "{e}"
         );
+        let e = broken(|s, _, _| s.pvcs.get_mut(PvcId(0)).volume = None);
+        assert!(
+            e.contains("volume pv bound to claim default/c which holds another volume"),
+            "{e}"
+        );
+        let e = broken(|s, _, _| s.pvs_by_class.clear());
+        assert!(e.contains("1 volumes, 0 listed by class"), "{e}");
+        let e = broken(|s, _, _| {
+            s.pvs_by_class.insert("gold".into(), vec![PvId(0)]);
+            s.pvs_by_class.remove("");
+        });
+        assert!(e.contains("volume pv listed under class \"gold\""), "{e}");
         let e = broken(|s, _, b| s.pods.get_mut(b).meta.name = "renamed".into());
         assert!(e.contains("pods: name index default/b"), "{e}");
+        let e = broken(|s, _, _| {
+            let n = s.nodes.get_mut(NodeId(1));
+            std::sync::Arc::make_mut(n).meta.uid = Uid::Given("other".into());
+        });
+        assert!(e.contains("nodes: n2 missing from the uid index"), "{e}");
         let e = broken(|s, _, _| {
             s.pods_by_controller.clear();
         });

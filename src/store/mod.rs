@@ -6,7 +6,9 @@
 //! changed from and to, which the world hands to the components watching that kind of
 //! change (the informers of a real control plane). Components never talk to each other
 //! directly: they write here and read what others wrote. There is no way to change an
-//! object's status without a change being recorded.
+//! object's status without a change being recorded. (One write is not an API write and
+//! records none: [`Store::release_spec`], which drops the spec of a pod every watcher has
+//! seen end, to bound memory.)
 //!
 //! The methods are grouped by kind: [`nodes`] (`add_node`, `update_node`, ...), [`pods`]
 //! (`create_pod`, `bind`, `set_phase`, `set_ready`, deletion, ...) and [`objects`] (Jobs,

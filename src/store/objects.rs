@@ -56,7 +56,10 @@ impl Store {
         let before = status.clone();
         edit(status);
         if *status != before {
-            self.push(Change::JobStatus(id));
+            self.push(Change::JobStatus {
+                job: id,
+                old: Box::new(before),
+            });
         }
     }
 

@@ -149,10 +149,10 @@ impl Store {
         if st.reason == reason {
             return;
         }
-        st.reason = reason;
+        let from = std::mem::replace(&mut st.reason, reason);
         self.push(Change::PodStatus {
             pod,
-            field: PodField::Reason,
+            field: PodField::Reason { from, to: reason },
         });
     }
 
@@ -163,19 +163,22 @@ impl Store {
         if st.scheduling_attempts == attempts {
             return;
         }
-        st.scheduling_attempts = attempts;
+        let from = std::mem::replace(&mut st.scheduling_attempts, attempts);
         self.push(Change::PodStatus {
             pod,
-            field: PodField::SchedulingAttempts,
+            field: PodField::SchedulingAttempts { from, to: attempts },
         });
     }
 
     /// Counts a container restart.
     pub fn record_restart(&mut self, pod: PodId) {
-        self.pods.get_mut(pod).status.restarts += 1;
+        let st = &mut self.pods.get_mut(pod).status;
+        let from = st.restarts;
+        st.restarts += 1;
+        let to = st.restarts;
         self.push(Change::PodStatus {
             pod,
-            field: PodField::Restarts,
+            field: PodField::Restarts { from, to },
         });
     }
 
@@ -292,6 +295,8 @@ mod tests {
         s.set_ready(a, true, SimTime(4));
         s.set_nominated_node(a, Some(n));
         s.set_nominated_node(a, None);
+        s.set_pod_reason(a, Some("CrashLoopBackOff"));
+        s.record_restart(a);
         assert_eq!(
             changes(&mut s),
             [
@@ -315,6 +320,17 @@ mod tests {
                     pod: a,
                     from: Some(n),
                     to: None
+                },
+                Change::PodStatus {
+                    pod: a,
+                    field: PodField::Reason {
+                        from: None,
+                        to: Some("CrashLoopBackOff")
+                    }
+                },
+                Change::PodStatus {
+                    pod: a,
+                    field: PodField::Restarts { from: 0, to: 1 }
                 },
             ]
         );

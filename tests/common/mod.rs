@@ -49,3 +49,19 @@ pub fn row(pods: &str, name: &str) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// The scenario at a repository path, loaded.
+pub fn load(p: &str) -> kubesim::scenario::Scenario {
+    kubesim::scenario::load_scenario(&[repo(p)]).expect("the scenario loads")
+}
+
+/// Runs a scenario through the library, with the store's invariant checker after every
+/// event and no output.
+pub fn run_checked(s: &kubesim::scenario::Scenario) -> kubesim::world::World {
+    let registry = kubesim::scheduler::plugins::Registry::in_tree();
+    let mut w = kubesim::world::World::new(s, &registry).expect("the world builds");
+    w.set_check_invariants(true);
+    w.run(&mut kubesim::world::NullSink, &mut |_, _| {})
+        .expect("no output to fail");
+    w
+}

@@ -524,7 +524,7 @@ spec:
         assert!(inits[1].sidecar);
         // An Always restart policy on a regular container does not make it a sidecar.
         assert!(c.iter().all(|c| !c.sidecar));
-        // Limits stay on the pod (the usage model reads them); what is not limited is 0.
+        // Limits stay on the pod (for the usage model to come); what is not limited is 0.
         assert_eq!((c[0].limits.cpu_m, c[0].limits.memory), (2000, 1 << 30));
         assert_eq!((c[1].limits.cpu_m, c[1].limits.memory), (500, 2 << 30));
         assert_eq!((c[2].limits.cpu_m, c[2].limits.memory), (0, 0));
