@@ -76,16 +76,16 @@ pub(in super::super) fn node_manifest(r: &mut Resolver, d: Doc, n: &Node) {
     let mut extra = Labels::new();
     extra.insert(LABEL_HOSTNAME.into(), name.clone());
     if let Some(node) = node(r, d, "", n, name, extra, None) {
-        add_node(r, d, node);
+        add_node(r, d, "metadata.name", node);
     }
 }
 
-/// Adds a resolved node, unless one of that name exists.
-pub(in super::super) fn add_node(r: &mut Resolver, d: Doc, node: api::Node) {
+/// Adds a resolved node, unless one of that name exists (`path`: the field that named it).
+pub(in super::super) fn add_node(r: &mut Resolver, d: Doc, path: &str, node: api::Node) {
     if r.node_names.insert(node.meta.name.clone()) {
         r.nodes.push(node);
     } else {
-        r.doc(d, "", format!("duplicate node name {:?}", node.meta.name));
+        r.doc(d, path, format!("duplicate node name {:?}", node.meta.name));
     }
 }
 

@@ -278,7 +278,7 @@ fn trace(
     let rows = match read_csv_trace(&text) {
         Ok(rows) => rows,
         Err(e) => {
-            r.errors.push(LoadError::in_file(&file, e));
+            r.errors.push(trace_error(&file, &e));
             return None;
         }
     };
@@ -325,6 +325,34 @@ fn trace(
         rows: Arc::new(rows),
         base: Arc::new(base),
     })
+}
+
+/// A trace reader's error (`line 12: cpu: invalid quantity "x"`) as a located error: the
+/// file line, and the column's name as the field path.
+fn trace_error(file: &Path, e: &str) -> LoadError {
+    const COLUMNS: [&str; 8] = [
+        "arrival_s",
+        "duration_s",
+        "cpu",
+        "memory",
+        "name",
+        "namespace",
+        "priority",
+        "labels",
+    ];
+    let Some((line, rest)) = e
+        .strip_prefix("line ")
+        .and_then(|r| r.split_once(": "))
+        .and_then(|(n, rest)| Some((n.parse::<u32>().ok()?, rest)))
+    else {
+        return LoadError::in_file(file, e);
+    };
+    match rest.split_once(": ") {
+        Some((column, msg)) if COLUMNS.contains(&column) => {
+            LoadError::at(file, line, 0, column, msg)
+        }
+        _ => LoadError::at(file, line, 0, "", rest),
+    }
 }
 
 /// A stream of objects from a template: `count` of them, `every` apart, from `start`.
@@ -696,7 +724,11 @@ mod tests {
         let e = r.unwrap_err();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].file, dir.path().join("t.csv"));
-        assert!(e[0].message.contains("line 2"), "{}", e[0]);
+        let shown = e[0].to_string();
+        assert!(
+            shown.contains("t.csv:2: cpu: invalid quantity \"lots\": expected a number"),
+            "{shown}"
+        );
 
         let both =
             sim("  arrivals:\n  - trace: {format: csv, path: t.csv}\n    template: p.yaml\n");

@@ -235,7 +235,7 @@ pub(super) fn node_pools(r: &mut Resolver, s: &TheSimulation) {
                 extra,
                 Some(pool.name.clone()),
             ) {
-                add_node(r, sd, n);
+                add_node(r, sd, &format!("{path}.name"), n);
             }
         }
     }
