@@ -1,5 +1,6 @@
 //! Fixtures for tests of every layer: objects built in one line.
 
+use crate::api::node::{Node, NodeCondition};
 use crate::api::pod::{Container, Pod, PodSpec, PodStatus, RestartPolicy};
 use crate::api::{ObjectMeta, Resources};
 use std::sync::Arc;
@@ -37,5 +38,26 @@ pub fn pod(name: &str, cpu_m: i64, memory: i64) -> Pod {
         },
         spec: Arc::new(spec),
         status: PodStatus::default(),
+    }
+}
+
+/// A healthy, untainted node with this much cpu (millicores) and memory (bytes) allocatable
+/// and room for `pods` pods.
+pub fn node(name: &str, cpu_m: i64, memory: i64, pods: i64) -> Node {
+    let r = Resources {
+        cpu_m,
+        memory,
+        pods,
+        ..Resources::default()
+    };
+    Node {
+        meta: ObjectMeta::named("", name),
+        capacity: r.clone(),
+        allocatable: r,
+        taints: vec![],
+        unschedulable: false,
+        images: vec![],
+        pool: None,
+        conditions: NodeCondition::healthy(),
     }
 }

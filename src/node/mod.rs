@@ -376,28 +376,13 @@ impl Kubelet {
 mod tests {
     use super::*;
     use crate::api::pod::Pod;
-    use crate::api::{Distribution, Node, ObjectMeta, Resources};
+    use crate::api::{Distribution, Node};
     use crate::component::Harness;
     use crate::store::{PodField, check_invariants};
     use std::sync::Arc;
 
     fn node(name: &str) -> Node {
-        let r = Resources {
-            cpu_m: 4000,
-            memory: 8 << 30,
-            pods: 110,
-            ..Resources::default()
-        };
-        Node {
-            meta: ObjectMeta::named("", name),
-            capacity: r.clone(),
-            allocatable: r,
-            taints: vec![],
-            unschedulable: false,
-            images: vec![],
-            pool: None,
-            conditions: crate::api::node::NodeCondition::healthy(),
-        }
+        crate::api::testing::node(name, 4000, 8 << 30, 110)
     }
 
     /// A pod that runs for `duration` and exits with `exit_code`, restarting as `restart`.

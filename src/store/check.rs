@@ -178,26 +178,11 @@ mod tests {
     use crate::api::meta::{OwnerReference, Uid};
     use crate::api::pod::{Phase, Pod};
     use crate::api::volume::{AccessModes, PersistentVolumeClaimSpec, PersistentVolumeSpec};
-    use crate::api::{Node, ObjectMeta, Resources};
+    use crate::api::{Node, ObjectMeta};
     use crate::engine::SimTime;
 
     fn node(name: &str, cpu_m: i64) -> Node {
-        let r = Resources {
-            cpu_m,
-            memory: 1 << 30,
-            pods: 10,
-            ..Resources::default()
-        };
-        Node {
-            meta: ObjectMeta::named("", name),
-            capacity: r.clone(),
-            allocatable: r,
-            taints: vec![],
-            unschedulable: false,
-            images: vec![],
-            pool: None,
-            conditions: crate::api::node::NodeCondition::healthy(),
-        }
+        crate::api::testing::node(name, cpu_m, 1 << 30, 10)
     }
 
     fn pod(name: &str, cpu_m: i64, controller: Option<&str>) -> Pod {

@@ -131,20 +131,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ObjectMeta;
     use crate::api::TaintEffect;
 
     fn node(name: &str) -> Node {
-        Node {
-            meta: ObjectMeta::named("", name),
-            capacity: Resources::default(),
-            allocatable: Resources::default(),
-            taints: vec![],
-            unschedulable: false,
-            images: vec![],
-            pool: None,
-            conditions: crate::api::node::NodeCondition::healthy(),
-        }
+        crate::api::testing::node(name, 0, 0, 0)
     }
 
     #[test]

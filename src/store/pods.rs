@@ -240,27 +240,11 @@ impl Store {
 mod tests {
     use super::*;
     use crate::api::meta::OwnerReference;
-    use crate::api::{Node, ObjectMeta, Resources};
     use crate::store::check_invariants;
 
     fn store_with_node() -> (Store, NodeId) {
         let mut s = Store::new();
-        let r = Resources {
-            cpu_m: 1000,
-            memory: 1 << 30,
-            pods: 10,
-            ..Resources::default()
-        };
-        let n = s.add_node(Node {
-            meta: ObjectMeta::named("", "n1"),
-            capacity: r.clone(),
-            allocatable: r,
-            taints: vec![],
-            unschedulable: false,
-            images: vec![],
-            pool: None,
-            conditions: crate::api::node::NodeCondition::healthy(),
-        });
+        let n = s.add_node(crate::api::testing::node("n1", 1000, 1 << 30, 10));
         s.take_changes(&mut Vec::new());
         (s, n)
     }
