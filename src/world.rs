@@ -17,6 +17,9 @@
 //!   watches its kind, in list order. Changes written while delivering are delivered in the
 //!   next round. Once every watcher has seen a pod end, its spec is released.
 //! - Then the Events and scheduling records of the step go to the sink.
+//! - When a metric sample finds no other event waiting, nothing can change any more: the
+//!   samples left count in the means, only the last one is written, and the run ends
+//!   ([`World::quiet_from`] says when).
 //!
 //! Architecture invariants: components never hold references to each other (they share the
 //! store and the event queue); the world never writes files (it hands records to a
@@ -40,9 +43,19 @@ use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::profile::PluginsByPoint;
 use crate::store::{Change, Store, Watch};
 use crate::workload::Arrivals;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 pub use crate::observe::NullSink;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// At the end of the simulated duration.
+    Finished,
+    /// Stopped by its caller at this simulated time.
+    Stopped(SimTime),
+}
 
 /// A cluster ready to run.
 pub struct World {
@@ -55,6 +68,8 @@ pub struct World {
     watches: Vec<Watch>,
     tally: PodTally,
     sampler: Sampler,
+    /// When the run went quiet (see [`World::quiet_from`]).
+    quiet_from: Option<SimTime>,
     duration: SimTime,
     metrics_interval_ms: i64,
     check_invariants: bool,
@@ -97,6 +112,7 @@ impl World {
             watches: Vec::new(),
             tally: PodTally::default(),
             sampler: Sampler::default(),
+            quiet_from: None,
             duration: scenario.duration,
             metrics_interval_ms: scenario.output.metrics_interval_ms.max(1),
             check_invariants: false,
@@ -263,6 +279,20 @@ impl World {
         sink: &mut dyn Sink,
         progress: &mut dyn FnMut(SimTime, u64),
     ) -> std::io::Result<()> {
+        self.run_until(sink, &mut |now, events| {
+            progress(now, events);
+            ControlFlow::Continue(())
+        })
+        .map(|_| ())
+    }
+
+    /// Runs to the end or until `progress(now, events)`, called every few thousand events,
+    /// breaks; says which.
+    pub fn run_until(
+        &mut self,
+        sink: &mut dyn Sink,
+        progress: &mut dyn FnMut(SimTime, u64) -> ControlFlow<()>,
+    ) -> std::io::Result<RunEnd> {
         self.settle(sink)?;
         let mut since_progress = 0u32;
         while let Some(t) = self.queue.peek_time() {
@@ -281,11 +311,21 @@ impl World {
             since_progress += 1;
             if since_progress == 4096 {
                 since_progress = 0;
-                progress(now, self.queue.processed());
+                if progress(now, self.queue.processed()).is_break() {
+                    return Ok(RunEnd::Stopped(now));
+                }
             }
         }
-        progress(self.duration, self.queue.processed());
-        Ok(())
+        if progress(self.duration, self.queue.processed()).is_break() {
+            return Ok(RunEnd::Stopped(self.queue.now()));
+        }
+        Ok(RunEnd::Finished)
+    }
+
+    /// The time from which nothing could change any more (no event was left but the
+    /// metric samples), if the run went quiet before its end.
+    pub fn quiet_from(&self) -> Option<SimTime> {
+        self.quiet_from
     }
 
     fn dispatch(&mut self, now: SimTime, d: Delivery, sink: &mut dyn Sink) -> std::io::Result<()> {
@@ -305,9 +345,19 @@ impl World {
                 for row in self.sampler.sample(now, &state) {
                     sink.metric(row)?;
                 }
-                let next = now + self.metrics_interval_ms;
-                if next <= self.duration {
-                    self.queue.schedule(next, Delivery::Sample);
+                let interval = self.metrics_interval_ms;
+                let left = (self.duration.ms() - now.ms()) / interval;
+                if left > 0 && self.queue.is_empty() {
+                    // Nothing is left to happen: every later sample would repeat this one.
+                    // They count in the means, and only the last is written, at its time.
+                    self.quiet_from = Some(now);
+                    self.sampler.repeat_last((left - 1) as u64);
+                    let last = SimTime(now.ms() + left * interval);
+                    for row in self.sampler.sample(last, &state) {
+                        sink.metric(row)?;
+                    }
+                } else if left > 0 {
+                    self.queue.schedule(now + interval, Delivery::Sample);
                 }
             }
         }
@@ -375,6 +425,7 @@ impl World {
                 means,
                 peaks,
                 warnings: self.warnings.clone(),
+                quiet_from: self.quiet_from,
             },
         )
     }

@@ -51,8 +51,8 @@ fn compare_prints_a_row_per_scheduler_and_bytes_do_not_depend_on_threads() {
             "scheduler",
             "n",
             "pods_scheduled",
-            "pending_p50_s",
-            "pending_p99_s",
+            "scheduling_latency_p50_s",
+            "scheduling_latency_p99_s",
             "scheduling_attempts",
             "cpu_allocation_mean",
             "cpu_allocation_peak",
@@ -112,8 +112,8 @@ fn compare_prints_a_row_per_scheduler_and_bytes_do_not_depend_on_threads() {
             .unwrap()
     };
     let differing: Vec<&str> = [
-        "pending_p50_s",
-        "pending_p99_s",
+        "scheduling_latency_p50_s",
+        "scheduling_latency_p99_s",
         "scheduling_attempts",
         "fragmentation",
         "makespan_s",

@@ -15,11 +15,11 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "bin-packing",
-        "3f7056e26a9a82de583ac2214249097e2bef3e1025961c2e4894e73ddd1eaa38",
+        "12be4d73f54f5fa97f3c5c5b0fd1f6a0f88dc06ba7466d1a3df7076509755d62",
     ),
     (
         "compare-small",
-        "859fbe86f8059a847c78891c9e4cd8f9a38562fe961ced1d94d06c992255f150",
+        "0794ef7d1e850c2a8ca31b8dd2fae842928254e09032fa66f1af73f44e995a5f",
     ),
     (
         "pod-placement",
@@ -35,11 +35,11 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "research-algorithms",
-        "136fb446f8b6f00300884d9a710548a2869ca3905ea2a040955f4ab3ebefe115",
+        "5c8fffac75581feef2773a22b69a62f46b94206b94594daab810833eb749e661",
     ),
     (
         "trace-replay",
-        "ca180a5d972d336e353b45468123a409baea18c192fd51d6d554c26f67127dc6",
+        "c816b253598f67586138ab8b6ae30e76674b5206eb3641f79962c37ca8260748",
     ),
     (
         "volumes-and-ports",

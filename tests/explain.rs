@@ -76,7 +76,9 @@ fn explains_the_chosen_node_the_scores_and_the_failed_scheduling_message() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(
-        text.contains("attempt 1 at 0.000s, profile default-scheduler: Unschedulable"),
+        text.contains(
+            "attempts 1-45 (45 alike) at 0.000s … 1590.000s, profile default-scheduler: Unschedulable"
+        ),
         "{text}"
     );
     assert!(text.contains("FailedScheduling: 0/4 nodes are available: 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 3 Insufficient cpu."), "{text}");

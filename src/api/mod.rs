@@ -14,6 +14,7 @@ pub mod event;
 pub mod job;
 pub mod kubelet;
 pub mod meta;
+pub mod names;
 pub mod namespace;
 pub mod node;
 pub mod pod;

@@ -14,6 +14,7 @@ use crate::observe::comparison::{
     CompareRun, METRICS, MetricEstimate, ReferenceOverride, RunMetrics, summarize,
 };
 use crate::output::compare::write_comparison;
+use crate::output::destination::{self, OutputKind};
 use crate::scenario::Scenario;
 use crate::scheduler::plugins::Registry;
 use crate::world::{NullSink, World};
@@ -47,9 +48,14 @@ pub struct CompareArgs {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     seeds: u32,
-    /// Output directory [default: results/compare-<simulation name>].
+    /// Output directory [default: results/compare-<simulation name>]. It must not exist, be
+    /// empty, or hold an earlier comparison's files.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Write into an --out directory that holds other files (kubesim's files are replaced,
+    /// the others left alone).
+    #[arg(long)]
+    force: bool,
     /// Runs in parallel [default: available parallelism].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
@@ -134,6 +140,14 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
+    let dest = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", scenario.name)));
+    if let Err(e) = destination::check(&dest, OutputKind::Comparison, &args.paths, args.force) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
     let started = Instant::now();
     let per_scheduler: Vec<Scenario> = args
         .schedulers
@@ -205,10 +219,10 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let estimates = summarize(&runs, &args.schedulers);
-    let dest = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", scenario.name)));
-    if let Err(e) = write_comparison(&dest, &estimates, &runs) {
+    let armed = super::interrupt::arm();
+    let written = write_comparison(&dest, &estimates, &runs);
+    drop(armed);
+    if let Err(e) = written {
         eprintln!("error: writing {}: {e}", dest.display());
         return ExitCode::from(1);
     }

@@ -134,10 +134,58 @@ pub fn render(pod: &str, file: &Path, attempts: &[RecordedAttempt]) -> String {
         attempts.len(),
         file.display()
     );
-    for a in attempts {
+    // Consecutive attempts that read the same (a pod retried against an unchanged cluster)
+    // are shown once.
+    let mut i = 0;
+    while i < attempts.len() {
+        let a = &attempts[i];
+        let (head, body) = (outcome(a), attempt_body(a));
+        let mut j = i + 1;
+        while j < attempts.len()
+            && attempts[j].profile == a.profile
+            && outcome(&attempts[j]) == head
+            && attempt_body(&attempts[j]) == body
+        {
+            j += 1;
+        }
+        let last = &attempts[j - 1];
         out.push('\n');
-        render_attempt(&mut out, a);
+        if j - i == 1 {
+            let _ = writeln!(
+                out,
+                "attempt {} at {:.3}s, profile {}: {head}",
+                a.attempt, a.time_s, a.profile
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "attempts {}-{} ({} alike) at {:.3}s … {:.3}s, profile {}: {head}",
+                a.attempt,
+                last.attempt,
+                j - i,
+                a.time_s,
+                last.time_s,
+                a.profile
+            );
+        }
+        out.push_str(&body);
+        i = j;
     }
+    out
+}
+
+/// `Scheduled on NODE`, `Unschedulable`, ...
+fn outcome(a: &RecordedAttempt) -> String {
+    match (&a.node, a.result.as_str()) {
+        (Some(n), _) => format!("{} on {n}", a.result),
+        (None, r) => r.to_string(),
+    }
+}
+
+/// Everything shown of an attempt below its first line.
+fn attempt_body(a: &RecordedAttempt) -> String {
+    let mut out = String::new();
+    render_attempt(&mut out, a);
     out
 }
 
@@ -155,16 +203,6 @@ fn list_names(names: &[&str]) -> String {
 }
 
 fn render_attempt(out: &mut String, a: &RecordedAttempt) {
-    let outcome = match (&a.node, a.result.as_str()) {
-        (Some(n), _) => format!("{} on {n}", a.result),
-        (None, r) => r.to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "attempt {} at {:.3}s, profile {}: {outcome}",
-        a.attempt, a.time_s, a.profile
-    );
-
     // Filter: rejected nodes grouped by plugin and reason.
     let feasible = a.filter.iter().filter(|(_, f)| f.plugin.is_none()).count();
     let _ = writeln!(
@@ -538,6 +576,35 @@ mod tests {
             text.contains("FailedScheduling: 0/8 nodes are available: 8 Insufficient cpu."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn identical_consecutive_attempts_are_folded() {
+        let failed = |n: u64, t: f64, msg: &str| {
+            let mut a = attempt(vec![], "x");
+            (a.node, a.attempt, a.time_s) = (None, n, t);
+            a.result = "Unschedulable".into();
+            a.message = Some(msg.into());
+            a
+        };
+        let same = "0/8 nodes are available: 8 Insufficient cpu.";
+        let mut last = attempt(vec![], "x");
+        (last.attempt, last.time_s) = (5, 400.0);
+        let attempts = [
+            failed(1, 1.0, same),
+            failed(2, 2.0, same),
+            failed(3, 4.0, same),
+            failed(4, 8.0, "0/8 nodes are available: 8 Insufficient memory."),
+            last,
+        ];
+        let text = render("default/p", Path::new("f"), &attempts);
+        assert!(
+            text.contains("attempts 1-3 (3 alike) at 1.000s … 4.000s, profile default-scheduler: Unschedulable\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("8 Insufficient cpu.").count(), 1, "{text}");
+        assert!(text.contains("attempt 4 at 8.000s"), "{text}");
+        assert!(text.contains("attempt 5 at 400.000s"), "{text}");
     }
 
     #[test]

@@ -5,18 +5,21 @@
 
 mod compare;
 mod explain;
+mod interrupt;
 
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::engine::SimTime;
 use crate::observe::pod_rows;
 use crate::output::RunOutput;
+use crate::output::destination::{self, OutputKind};
 use crate::scenario::{Scenario, load_scenario_checked};
 use crate::scheduler::check_config;
 use crate::scheduler::plugins::Registry;
-use crate::world::World;
+use crate::world::{RunEnd, World};
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -42,26 +45,7 @@ pub struct Cli {
 enum Command {
     /// Run a scenario and write its outputs.
     #[command(after_help = EXAMPLES)]
-    Run {
-        /// Scenario files or directories (every *.yaml / *.yml inside, sorted).
-        #[arg(required = true, value_name = "FILE_OR_DIR")]
-        paths: Vec<PathBuf>,
-        /// Output directory [default: results/<simulation name>].
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
-        /// Override the simulated duration (Go duration, e.g. 30m).
-        #[arg(long, value_name = "D")]
-        duration: Option<String>,
-        /// Write scheduling.jsonl with one record per scheduling attempt.
-        #[arg(long)]
-        explain: bool,
-        /// No progress bar.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Run(RunArgs),
     /// Check scenario files: a one-line summary and exit 0, or every error and exit 1.
     Validate {
         /// Scenario files or directories.
@@ -76,6 +60,34 @@ enum Command {
     Explain(explain::ExplainArgs),
 }
 
+/// Arguments of `kubesim run`.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Scenario files or directories (every *.yaml / *.yml inside, sorted).
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    paths: Vec<PathBuf>,
+    /// Output directory [default: results/<simulation name>]. It must not exist, be empty, or
+    /// hold an earlier run's files.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write into an --out directory that holds other files (kubesim's files are replaced,
+    /// the others left alone).
+    #[arg(long)]
+    force: bool,
+    /// Override the scenario's seed.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Override the simulated duration (Go duration, e.g. 30m).
+    #[arg(long, value_name = "D")]
+    duration: Option<String>,
+    /// Write scheduling.jsonl with one record per scheduling attempt.
+    #[arg(long)]
+    explain: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// Parses the arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -85,18 +97,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    interrupt::install();
     match cli.command {
         Command::Validate { paths } => validate(&paths),
         Command::Compare(args) => compare::compare(args),
         Command::Explain(args) => explain::explain(args),
-        Command::Run {
-            paths,
-            out,
-            seed,
-            duration,
-            explain,
-            quiet,
-        } => run(&paths, out, seed, duration, explain, quiet),
+        Command::Run(args) => run(args),
     }
 }
 
@@ -138,23 +144,17 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(
-    paths: &[PathBuf],
-    out: Option<PathBuf>,
-    seed: Option<u64>,
-    duration: Option<String>,
-    explain: bool,
-    quiet: bool,
-) -> ExitCode {
+fn run(args: RunArgs) -> ExitCode {
+    let paths = &args.paths;
     let mut scenario = match load(paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Some(s) = seed {
+    if let Some(s) = args.seed {
         scenario.seed = s;
     }
-    if let Some(d) = duration {
-        match parse_duration_ms(&d) {
+    if let Some(d) = &args.duration {
+        match parse_duration_ms(d) {
             Ok(ms) if ms > 0 => scenario.duration = SimTime(ms),
             Ok(_) => {
                 eprintln!("error: --duration: must be positive, got {d:?}");
@@ -166,9 +166,18 @@ fn run(
             }
         }
     }
-    scenario.output.explain |= explain;
+    scenario.output.explain |= args.explain;
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
+    }
+    // The name was validated as a DNS-1123 subdomain: it cannot leave `results/`.
+    let dest = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
+    if let Err(e) = destination::check(&dest, OutputKind::Run, paths, args.force) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
     }
     let started = Instant::now();
     let mut world = match World::new(&scenario, &Registry::in_tree()) {
@@ -180,7 +189,6 @@ fn run(
             return ExitCode::from(1);
         }
     };
-    let dest = out.unwrap_or_else(|| PathBuf::from("results").join(&scenario.name));
     let reproduce = format!(
         "kubesim run {} --seed {}",
         paths
@@ -190,6 +198,7 @@ fn run(
             .join(" "),
         scenario.seed
     );
+    let armed = interrupt::arm();
     let mut output = match RunOutput::create(&dest, scenario.output.explain) {
         Ok(o) => o,
         Err(e) => {
@@ -197,7 +206,7 @@ fn run(
             return ExitCode::from(1);
         }
     };
-    let bar = progress_bar(quiet, world.duration());
+    let bar = progress_bar(args.quiet, world.duration());
     let mut on_progress = |now: SimTime, events: u64| {
         if let Some(b) = &bar {
             b.set_position(now.ms().max(0) as u64);
@@ -207,17 +216,41 @@ fn run(
                 events as f64 / secs
             ));
         }
+        if interrupt::interrupted() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
-    if let Err(e) = world.run(&mut output, &mut on_progress) {
-        eprintln!("error: writing outputs: {e}\nreproduce with: {reproduce}");
-        return ExitCode::from(1);
-    }
+    let end = world.run_until(&mut output, &mut on_progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
+    }
+    match end {
+        Ok(RunEnd::Finished) => {}
+        Ok(RunEnd::Stopped(at)) => {
+            drop(output);
+            eprintln!(
+                "interrupted at {} of {} simulated; nothing was written to {} (its temporary files were removed)",
+                format_duration_ms(at.ms()),
+                format_duration_ms(scenario.duration.ms()),
+                dest.display()
+            );
+            return ExitCode::from(interrupt::EXIT_INTERRUPTED);
+        }
+        Err(e) => {
+            eprintln!("error: writing outputs: {e}\nreproduce with: {reproduce}");
+            return ExitCode::from(1);
+        }
     }
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
     let finished = output.finish(pod_rows(world.store()), &summary, &resolved);
+    drop(armed);
+    let quiet_note = world
+        .quiet_from()
+        .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
+        .unwrap_or_default();
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {
@@ -227,8 +260,8 @@ fn run(
                 .iter()
                 .map(|(k, v)| format!("{v} {k}"))
                 .collect();
-            eprintln!(
-                "simulated {} in {:.2}s: {} events, {} pods ({}), output {} (sha256 {})",
+            println!(
+                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {})",
                 format_duration_ms(scenario.duration.ms()),
                 started.elapsed().as_secs_f64(),
                 summary.input.events_processed,

@@ -11,8 +11,8 @@ use crate::store::Store;
 /// columns of `runs.csv`).
 pub const METRICS: [&str; 11] = [
     "pods_scheduled",
-    "pending_p50_s",
-    "pending_p99_s",
+    "scheduling_latency_p50_s",
+    "scheduling_latency_p99_s",
     "scheduling_attempts",
     "cpu_allocation_mean",
     "cpu_allocation_peak",
@@ -29,9 +29,9 @@ pub struct RunMetrics {
     /// Pods bound by the scheduler (pods given with `spec.nodeName` are not counted).
     pub pods_scheduled: u64,
     /// Median time from creation to binding over those pods, seconds (nearest rank).
-    pub pending_p50_s: Option<f64>,
+    pub scheduling_latency_p50_s: Option<f64>,
     /// 99th percentile of the same, seconds.
-    pub pending_p99_s: Option<f64>,
+    pub scheduling_latency_p99_s: Option<f64>,
     /// Scheduling cycles run.
     pub scheduling_attempts: u64,
     /// Mean CPU allocation (requested / allocatable) over the metric samples.
@@ -88,8 +88,8 @@ impl RunMetrics {
         let (means, peaks) = sampler.means_and_peaks();
         RunMetrics {
             pods_scheduled: pending.count,
-            pending_p50_s: (pending.count > 0).then_some(pending.p50),
-            pending_p99_s: (pending.count > 0).then_some(pending.p99),
+            scheduling_latency_p50_s: (pending.count > 0).then_some(pending.p50),
+            scheduling_latency_p99_s: (pending.count > 0).then_some(pending.p99),
             scheduling_attempts: summary.input.scheduling_attempts,
             cpu_allocation_mean: means[0],
             cpu_allocation_peak: peaks[0],
@@ -106,8 +106,8 @@ impl RunMetrics {
     pub fn values(&self) -> [Option<f64>; 11] {
         [
             Some(self.pods_scheduled as f64),
-            self.pending_p50_s,
-            self.pending_p99_s,
+            self.scheduling_latency_p50_s,
+            self.scheduling_latency_p99_s,
             Some(self.scheduling_attempts as f64),
             Some(self.cpu_allocation_mean),
             Some(self.cpu_allocation_peak),

@@ -68,6 +68,8 @@ pub struct FreeHistory {
     free: Vec<(i64, i64)>,
     /// End offset in `free` of each sample.
     ends: Vec<usize>,
+    /// How many sampling times each sample stands for (more than one once the run is quiet).
+    weights: Vec<u64>,
 }
 
 impl FreeHistory {
@@ -75,6 +77,14 @@ impl FreeHistory {
     pub fn push_sample(&mut self, nodes: impl IntoIterator<Item = (i64, i64)>) {
         self.free.extend(nodes);
         self.ends.push(self.free.len());
+        self.weights.push(1);
+    }
+
+    /// Counts the last sample `k` more times (the run is quiet: later samples would repeat it).
+    pub fn repeat_last(&mut self, k: u64) {
+        if let Some(w) = self.weights.last_mut() {
+            *w += k;
+        }
     }
 
     /// The samples in time order, each a slice with one entry per node.
@@ -97,14 +107,14 @@ impl FreeHistory {
         self.ends.is_empty()
     }
 
-    /// The run's fragmentation for `reference`: the mean stranded share over the samples
-    /// that have free CPU (0 when none has).
+    /// The run's fragmentation for `reference`: the mean stranded share over the sampling
+    /// times that have free CPU (0 when none has).
     pub fn fragmentation(&self, reference: ReferencePod) -> f64 {
         let (mut sum, mut n) = (0.0, 0u64);
-        for s in self.samples() {
+        for (s, &w) in self.samples().zip(&self.weights) {
             if let Some(share) = stranded_cpu_share(s, reference) {
-                sum += share;
-                n += 1;
+                sum += share * w as f64;
+                n += w;
             }
         }
         if n == 0 { 0.0 } else { sum / n as f64 }

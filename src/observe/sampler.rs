@@ -122,6 +122,8 @@ pub struct Sampler {
     samples: u64,
     sums: [f64; 4],
     peaks: [f64; 4],
+    /// The fractions of the last sample.
+    last: [f64; 4],
     node_free: Option<FreeHistory>,
     /// The rows of the last sample (reused: a sample allocates nothing new once warm).
     rows: Vec<MetricSample>,
@@ -160,6 +162,7 @@ impl Sampler {
             ratio(s.memory_usage, s.memory_allocatable),
         ];
         self.samples += 1;
+        self.last = fractions;
         for (i, f) in fractions.iter().enumerate() {
             self.sums[i] += f;
             self.peaks[i] = self.peaks[i].max(*f);
@@ -207,6 +210,18 @@ impl Sampler {
             ));
         }
         rows
+    }
+
+    /// Counts the last sample `k` more times in the means (the run is quiet: the samples
+    /// not taken would repeat it).
+    pub fn repeat_last(&mut self, k: u64) {
+        self.samples += k;
+        for (sum, last) in self.sums.iter_mut().zip(self.last) {
+            *sum += last * k as f64;
+        }
+        if let Some(h) = &mut self.node_free {
+            h.repeat_last(k);
+        }
     }
 
     /// Mean and peak of (cpu allocation, memory allocation, cpu usage, memory usage), as

@@ -66,6 +66,8 @@ pub struct SummaryInput {
     pub peaks: [f64; 4],
     /// Warnings from loading.
     pub warnings: Vec<String>,
+    /// When nothing could change any more, if before the end.
+    pub quiet_from: Option<SimTime>,
 }
 
 /// Everything `summary.json` reports.

@@ -7,12 +7,14 @@
 //! when the run has finished, so a failed or interrupted run leaves nothing half-written.
 
 pub mod compare;
+pub mod destination;
 mod json;
 pub mod scheduling;
 
 use crate::api::event::{Event, Message};
 use crate::engine::{SimTime, TimeBuf};
 use crate::observe::{AttemptRecord, MetricSample, PodRow, Sink, Summary};
+use destination::OutputKind;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -99,6 +101,7 @@ impl RunOutput {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "run".into());
+        destination::sweep_debris(dest, OutputKind::Run);
         let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
@@ -124,8 +127,9 @@ impl RunOutput {
         Ok(out)
     }
 
-    /// Writes `pods.csv` and `summary.json`, closes every file and moves the directory into
-    /// place (replacing an older run there). Returns the output hash.
+    /// Writes `pods.csv` and `summary.json`, closes every file and moves them into place
+    /// ([`destination::install`]: an older run's files are replaced, nothing else is touched).
+    /// Returns the output hash.
     pub fn finish<'a>(
         mut self,
         pods: impl Iterator<Item = PodRow<'a>>,
@@ -158,10 +162,7 @@ impl RunOutput {
         let json = json::summary(summary, &hashes, &digest);
         fs::write(self.tmp.join("summary.json"), json)?;
         fs::write(self.tmp.join("scenario.resolved.txt"), resolved)?;
-        if self.dest.exists() {
-            fs::remove_dir_all(&self.dest)?;
-        }
-        fs::rename(&self.tmp, &self.dest)?;
+        destination::install(&self.tmp, &self.dest, OutputKind::Run)?;
         self.done = true;
         Ok(digest)
     }

@@ -28,6 +28,9 @@ pub struct LoadOutcome {
     pub warnings: Vec<String>,
     /// Every error encountered.
     pub errors: Vec<LoadError>,
+    /// Whether a Simulation document was found but could not be read (its errors are
+    /// among `errors`; "no Simulation found" would be one too many).
+    pub simulation_unreadable: bool,
 }
 
 /// `apiVersion` + `kind` of a document (first pass).
@@ -187,6 +190,7 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
             c.outcome
                 .errors
                 .push(LoadError::at(file, line, col, spanned_path, msg));
+            c.outcome.simulation_unreadable |= known.name == "Simulation";
             return;
         }
     }
@@ -204,7 +208,10 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
             file: file.to_path_buf(),
             line: first_line,
         }),
-        Err(e) => c.outcome.errors.push(e),
+        Err(e) => {
+            c.outcome.simulation_unreadable |= known.name == "Simulation";
+            c.outcome.errors.push(e);
+        }
     }
 }
 

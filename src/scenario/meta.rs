@@ -7,6 +7,7 @@ use crate::api;
 use crate::api::Labels;
 use crate::api::disruption::IntOrPercent;
 use crate::api::meta::{OwnerReference as OwnerRef, Uid};
+use crate::api::names::NameRule;
 use crate::api::selector::{Operator, Requirement, validate_label_key, validate_label_value};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -118,10 +119,21 @@ pub(super) fn meta(
     index: u64,
 ) -> Option<api::ObjectMeta> {
     let name = match (&m.name, &m.generate_name) {
-        (Some(n), _) if !n.is_empty() => n.clone(),
-        (_, Some(g)) => format!("{g}{index}"),
+        (Some(n), _) if !n.is_empty() => {
+            r.name_at(d, &format!("{path}.name"), Some(n), NameRule::Subdomain)?
+        }
+        (_, Some(g)) if !g.is_empty() => r.name_at(
+            d,
+            &format!("{path}.generateName"),
+            Some(&format!("{g}{index}")),
+            NameRule::Subdomain,
+        )?,
         _ => {
-            r.doc(d, &format!("{path}.name"), "is required");
+            r.doc(
+                d,
+                &format!("{path}.name"),
+                "Required value: name or generateName is required",
+            );
             return None;
         }
     };

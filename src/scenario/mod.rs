@@ -76,7 +76,7 @@ pub fn load_scenario_checked(
     }
     let manifests = outcome.manifests;
     // Stage::Config: the one Simulation and the scheduler configuration.
-    let sim = kubesim::simulation(&mut r, &manifests, paths);
+    let sim = kubesim::simulation(&mut r, &manifests, paths, outcome.simulation_unreadable);
     let (scheduler, scheduler_doc) = kubescheduler_config::configuration(&mut r, &manifests);
     r.profiles = scheduler
         .profiles
@@ -322,6 +322,15 @@ spec:
                 "{shown}"
             );
         }
+    }
+
+    #[test]
+    fn an_unreadable_simulation_is_not_also_missing() {
+        let text = sim("").replace("duration: 1h", "duration: 1h\n  seed: abc");
+        assert_ne!(text, sim(""));
+        let (_, errs) = errs(&[("sim.yaml", &text)]);
+        assert_eq!(errs.len(), 1, "{}", display(&errs));
+        assert_eq!(errs[0].path, "spec.seed");
     }
 
     #[test]

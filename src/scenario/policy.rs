@@ -6,6 +6,7 @@ use super::meta::{
 use super::resolver::{Doc, Resolver};
 use super::yaml::Spanned;
 use crate::api;
+use crate::api::names::NameRule;
 use serde::Deserialize;
 
 /// A `policy/v1` PodDisruptionBudget.
@@ -35,7 +36,7 @@ pub struct PodDisruptionBudgetSpec {
 
 /// A PodDisruptionBudget manifest: exactly one of `minAvailable` and `maxUnavailable`.
 pub(super) fn disruption_budget(r: &mut Resolver, d: Doc, p: &PodDisruptionBudget) {
-    let Some(name) = r.name(d, &p.metadata.name) else {
+    let Some(name) = r.name(d, &p.metadata.name, NameRule::Subdomain) else {
         return;
     };
     let namespace = namespace(r, d, p.metadata.namespace.as_ref());

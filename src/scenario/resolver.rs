@@ -4,6 +4,7 @@
 use super::model::{ClaimManifest, JobManifest, VolumeManifest};
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
 use crate::api::disruption::PodDisruptionBudget;
+use crate::api::names::NameRule;
 use crate::api::pod::Pod;
 use crate::api::quantity::Quantity;
 use crate::api::service::Service;
@@ -83,15 +84,30 @@ impl Resolver {
             .push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
     }
 
-    /// `metadata.name` of a cluster-scoped object, reported when missing or empty.
-    pub fn name(&mut self, d: Doc, name: &Option<String>) -> Option<String> {
-        match name {
-            Some(n) if !n.is_empty() => Some(n.clone()),
-            _ => {
-                self.doc(d, "metadata.name", "is required");
-                None
-            }
+    /// `metadata.name` of an object whose names follow `rule`, reported as the API server
+    /// does when missing, empty or malformed.
+    pub fn name(&mut self, d: Doc, name: &Option<String>, rule: NameRule) -> Option<String> {
+        self.name_at(d, "metadata.name", name.as_deref(), rule)
+    }
+
+    /// A name at `path` (required, following `rule`).
+    pub fn name_at(
+        &mut self,
+        d: Doc,
+        path: &str,
+        name: Option<&str>,
+        rule: NameRule,
+    ) -> Option<String> {
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            self.doc(d, path, "Required value: name or generateName is required");
+            return None;
+        };
+        let problems = rule.invalid(name);
+        let valid = problems.is_empty();
+        for p in problems {
+            self.doc(d, path, p);
         }
+        valid.then(|| name.to_owned())
     }
 }
 

@@ -4,6 +4,7 @@
 use super::meta::ObjectMeta;
 use super::resolver::{Doc, Resolver};
 use crate::api;
+use crate::api::names::NameRule;
 use crate::api::pod::PreemptionPolicy;
 use serde::Deserialize;
 
@@ -29,7 +30,7 @@ pub struct PriorityClass {
 
 /// A PriorityClass manifest (user classes take values up to one billion).
 pub(super) fn priority_class(r: &mut Resolver, d: Doc, pc: &PriorityClass) {
-    let Some(name) = r.name(d, &pc.metadata.name) else {
+    let Some(name) = r.name(d, &pc.metadata.name, NameRule::Subdomain) else {
         return;
     };
     if pc.value > 1_000_000_000 {

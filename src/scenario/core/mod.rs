@@ -13,6 +13,7 @@ pub(super) use volume::{PersistentVolume, PersistentVolumeClaim, claim, volume};
 use super::meta::{ObjectMeta, check_labels, namespace as namespace_of};
 use super::resolver::{Doc, Resolver};
 use crate::api;
+use crate::api::names::NameRule;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -45,7 +46,7 @@ pub struct Namespace {
 
 /// A Namespace manifest: declares it, with its labels.
 pub(super) fn namespace(r: &mut Resolver, d: Doc, ns: &Namespace) {
-    let Some(n) = r.name(d, &ns.metadata.name) else {
+    let Some(n) = r.name(d, &ns.metadata.name, NameRule::Label) else {
         return;
     };
     if !r.namespaces.contains(&n) {
@@ -57,7 +58,7 @@ pub(super) fn namespace(r: &mut Resolver, d: Doc, ns: &Namespace) {
 
 /// A Service manifest (its selector).
 pub(super) fn service(r: &mut Resolver, d: Doc, svc: &Service) {
-    let Some(name) = r.name(d, &svc.metadata.name) else {
+    let Some(name) = r.name(d, &svc.metadata.name, NameRule::Dns1035Label) else {
         return;
     };
     let namespace = namespace_of(r, d, svc.metadata.namespace.as_ref());

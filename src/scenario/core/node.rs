@@ -5,6 +5,7 @@ use super::super::meta::{ObjectMeta, check_labels};
 use super::super::resolver::{Doc, Resolver, resources};
 use super::super::yaml::Quantities;
 use crate::api;
+use crate::api::names::NameRule;
 use crate::api::node::LABEL_HOSTNAME;
 use crate::api::taint::TaintEffect;
 use crate::api::{ContainerImage as Image, Labels, Resources};
@@ -70,7 +71,7 @@ pub struct ContainerImage {
 
 /// A Node manifest.
 pub(in super::super) fn node_manifest(r: &mut Resolver, d: Doc, n: &Node) {
-    let Some(name) = r.name(d, &n.metadata.name) else {
+    let Some(name) = r.name(d, &n.metadata.name, NameRule::Subdomain) else {
         return;
     };
     let mut extra = Labels::new();

@@ -9,6 +9,7 @@ use super::super::yaml::{Quantities, Spanned};
 use super::affinity::{self, Affinity, Toleration, TopologySpreadConstraint};
 use super::volume::{Volume, pod_volumes};
 use crate::api;
+use crate::api::names::NameRule;
 use crate::api::pod::{
     BIND_ALL_HOST_IP, Container as ApiContainer, DEFAULT_SCHEDULER, HostPort, PodStatus,
     PreemptionPolicy, Protocol, RestartPolicy,
@@ -182,6 +183,7 @@ pub(in super::super) fn pod(
     let path = format!("{prefix}spec");
     let path = path.as_str();
     let meta = meta(r, d, &meta_path, m, 1)?;
+    container_names(r, d, path, s);
     let containers = s
         .containers
         .iter()
@@ -228,7 +230,16 @@ pub(in super::super) fn pod(
     }
     priority(r, d, path, s, &mut spec);
     if let Some(g) = s.termination_grace_period_seconds {
-        spec.termination_grace_ms = g.max(0).saturating_mul(1000);
+        if g < 0 {
+            // pkg/api/pod/warnings.go: a warning, and the kubelet then gives 1 s.
+            r.warn(
+                d,
+                format!(
+                    "{path}.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1"
+                ),
+            );
+        }
+        spec.termination_grace_ms = if g < 0 { 1000 } else { g.saturating_mul(1000) };
     }
     spec.scheduling_gates = s.scheduling_gates.iter().map(|g| g.name.clone()).collect();
     if !spec.scheduling_gates.is_empty() && spec.node_name.is_some() {
@@ -310,7 +321,9 @@ fn restart_policy(
 /// Priority and preemption policy: the explicit value, then the class's, then the global
 /// default class's (the Priority admission plugin).
 fn priority(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec, spec: &mut api::PodSpec) {
-    let class = match &s.priority_class_name {
+    // An empty name is no name (the Priority admission plugin).
+    let class_name = s.priority_class_name.as_ref().filter(|c| !c.is_empty());
+    let class = match class_name {
         Some(c) => match r.classes.get(c) {
             Some(pc) => Some(pc.clone()),
             None => {
@@ -325,7 +338,7 @@ fn priority(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec, spec: &mut api::P
         None => r.classes.values().find(|c| c.global_default).cloned(),
     };
     spec.priority = s.priority.or(class.as_ref().map(|c| c.value)).unwrap_or(0);
-    spec.priority_class_name = s.priority_class_name.clone();
+    spec.priority_class_name = class_name.cloned();
     spec.preemption_policy = match s.preemption_policy.as_deref() {
         Some("Never") => PreemptionPolicy::Never,
         Some("PreemptLowerPriority") => PreemptionPolicy::PreemptLowerPriority,
@@ -341,6 +354,31 @@ fn priority(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec, spec: &mut api::P
             c.preemption_policy
         }),
     };
+}
+
+/// At least one container; container names are RFC 1123 labels, unique across app and init
+/// containers (a clash is reported at the init container, as upstream).
+fn container_names(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) {
+    if s.containers.is_empty() {
+        r.doc(d, &format!("{path}.containers"), "Required value");
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let all = (s.containers.iter().enumerate())
+        .map(|(i, c)| (format!("{path}.containers[{i}].name"), c))
+        .collect::<Vec<_>>();
+    let inits = (s.init_containers.iter().enumerate())
+        .map(|(i, c)| (format!("{path}.initContainers[{i}].name"), c));
+    for (field, c) in all.into_iter().chain(inits) {
+        if c.name.is_empty() {
+            r.doc(d, &field, "Required value");
+        } else if r
+            .name_at(d, &field, Some(&c.name), NameRule::Label)
+            .is_some()
+            && !seen.insert(c.name.as_str())
+        {
+            r.doc(d, &field, format!("Duplicate value: {:?}", c.name));
+        }
+    }
 }
 
 /// One container at `path`; `init` for `initContainers` (whose `restartPolicy: Always` marks

@@ -8,6 +8,7 @@ use super::super::yaml::{IgnoredPresence, Quantities, Spanned};
 use super::affinity::{NodeSelector, selector_terms};
 use super::pod::ResourceRequirements;
 use crate::api;
+use crate::api::names::NameRule;
 use crate::api::pod::PodVolume;
 use crate::api::volume::AccessModes;
 use crate::scenario::model::{ClaimManifest, VolumeManifest};
@@ -128,7 +129,7 @@ fn storage(r: &mut Resolver, d: Doc, path: &str, qs: &Quantities) -> i64 {
 
 /// A PersistentVolume manifest.
 pub(in super::super) fn volume(r: &mut Resolver, d: Doc, v: &PersistentVolume) {
-    let Some(name) = r.name(d, &v.metadata.name) else {
+    let Some(name) = r.name(d, &v.metadata.name, NameRule::Subdomain) else {
         return;
     };
     if r.volumes.iter().any(|pv| pv.meta.name == name) {

@@ -18,6 +18,7 @@ use super::yaml::{IgnoredPresence, LoadError, Located, Spanned};
 use crate::api::arrival::Source;
 use crate::api::duration::parse_duration_ms;
 use crate::api::kubelet::KubeletTimings;
+use crate::api::names::NameRule;
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
 use crate::api::{Distribution, Labels};
 use crate::engine::SimTime;
@@ -139,11 +140,13 @@ impl TheSimulation<'_> {
     }
 }
 
-/// The one Simulation document (a second is an error; none is an error at the first path).
+/// The one Simulation document (a second is an error; none is an error at the first path,
+/// unless one was found and could not be read: its own errors say enough).
 pub(super) fn simulation<'a>(
     r: &mut Resolver,
     manifests: &'a [Located<Manifest>],
     paths: &[PathBuf],
+    unreadable: bool,
 ) -> Option<TheSimulation<'a>> {
     let mut found: Option<TheSimulation> = None;
     for m in manifests {
@@ -168,7 +171,7 @@ pub(super) fn simulation<'a>(
             }
         }
     }
-    if found.is_none() {
+    if found.is_none() && !unreadable {
         let file = paths.first().cloned().unwrap_or_default();
         r.errors.push(LoadError::in_file(
             &file,
@@ -287,13 +290,11 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
     }
     let output = output(r, sd, &spec.output);
     let arrivals = arrival::arrivals(r, sd, &spec.arrivals);
-    let name = match &s.sim.metadata.name {
-        Some(n) if !n.is_empty() => n.clone(),
-        _ => {
-            r.doc(sd, "metadata.name", "is required");
-            String::new()
-        }
-    };
+    // The name names the default output directory (`results/<name>`): a subdomain cannot
+    // leave it.
+    let name = r
+        .name(sd, &s.sim.metadata.name, NameRule::Subdomain)
+        .unwrap_or_default();
     let description = s
         .sim
         .metadata

@@ -1,0 +1,106 @@
+//! Object names as the API server checks them, in its words
+//! (`k8s.io/apimachinery/pkg/util/validation/validation.go`, `IsDNS1123Subdomain`,
+//! `IsDNS1123Label`, `IsDNS1035Label`; which kind takes which rule:
+//! `pkg/apis/core/validation/validation.go`).
+
+/// The rule a kind's names follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRule {
+    /// RFC 1123 subdomain, at most 253 characters (Pods, Nodes, Jobs, most kinds).
+    Subdomain,
+    /// RFC 1123 label, at most 63 characters (Namespaces, container names).
+    Label,
+    /// RFC 1035 label, at most 63 characters, starting with a letter (Services).
+    Dns1035Label,
+}
+
+const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const LABEL: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1035: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+impl NameRule {
+    /// What is wrong with `name` under this rule, in upstream's words (empty when valid).
+    pub fn check(self, name: &str) -> Vec<String> {
+        let mut why = Vec::new();
+        let max = match self {
+            NameRule::Subdomain => 253,
+            NameRule::Label | NameRule::Dns1035Label => 63,
+        };
+        if name.len() > max {
+            why.push(format!("must be no more than {max} characters"));
+        }
+        let ok = match self {
+            NameRule::Subdomain => name.split('.').all(is_label),
+            NameRule::Label => is_label(name),
+            NameRule::Dns1035Label => is_label(name) && name.as_bytes()[0].is_ascii_lowercase(),
+        };
+        if !ok {
+            why.push(match self {
+                NameRule::Subdomain => SUBDOMAIN.to_owned(),
+                NameRule::Label if name.split('.').all(is_label) => {
+                    "must not contain dots".to_owned()
+                }
+                NameRule::Label => LABEL.to_owned(),
+                NameRule::Dns1035Label => DNS1035.to_owned(),
+            });
+        }
+        why
+    }
+
+    /// Each problem of `name` as a field error body: `Invalid value: "Bad_Name": ...`.
+    pub fn invalid(self, name: &str) -> Vec<String> {
+        self.check(name)
+            .into_iter()
+            .map(|why| format!("Invalid value: {name:?}: {why}"))
+            .collect()
+    }
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+fn is_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    b.first().is_some_and(alnum)
+        && b.last().is_some_and(alnum)
+        && b.iter().all(|c| alnum(c) || *c == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_as_the_api_server_checks_them() {
+        use NameRule::*;
+        for ok in ["a", "web-1", "a.b-c.d", "0abc"] {
+            assert!(Subdomain.check(ok).is_empty(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Bad_Name",
+            "..",
+            "../../x",
+            "-a",
+            "a-",
+            "a..b",
+            "Not Valid",
+        ] {
+            assert_eq!(Subdomain.check(bad), [SUBDOMAIN], "{bad}");
+        }
+        let long = "a".repeat(254);
+        assert_eq!(
+            Subdomain.check(&long),
+            ["must be no more than 253 characters"]
+        );
+        assert!(Label.check(&"a".repeat(63)).is_empty());
+        assert_eq!(Label.check(&"a".repeat(64)).len(), 1);
+        assert_eq!(Label.check("a.b"), ["must not contain dots"]);
+        assert_eq!(Label.check("Not Valid"), [LABEL]);
+        assert!(Dns1035Label.check("web").is_empty());
+        assert_eq!(Dns1035Label.check("1web"), [DNS1035]);
+        assert_eq!(
+            Subdomain.invalid("Bad_Name")[0],
+            format!("Invalid value: \"Bad_Name\": {SUBDOMAIN}")
+        );
+    }
+}
