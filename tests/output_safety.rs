@@ -180,3 +180,68 @@ fn an_interrupted_run_leaves_nothing_behind() {
     );
     assert_eq!(names(root.path()), ["long.yaml"]);
 }
+
+fn scenario_with(root: &Path, count: &str, duration: &str) -> std::path::PathBuf {
+    let s = root.join("s.yaml");
+    fs::write(
+        &s,
+        format!("apiVersion: kubesim.io/v1alpha1\nkind: Simulation\nmetadata: {{name: big}}\nspec:\n  duration: {duration}\n  cluster:\n    nodePools: [{{name: n, count: 3, template: {{status: {{capacity: {{cpu: '64', memory: 256Gi, pods: '1000'}}}}}}}}]\n  arrivals:\n    - name: pods\n      count: {count}\n      every: 0s\n      template: {{kind: Pod, metadata: {{name: p}}, spec: {{containers: [{{name: c, image: x}}]}}}}\n"),
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn a_run_too_large_for_memory_or_disk_is_refused_before_it_starts() {
+    let root = tempfile::tempdir().unwrap();
+    let s = scenario_with(root.path(), "10000000000", "1h");
+    let started = Instant::now();
+    let o = run_into(root.path(), &s, "out", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the run may create 10000000000 pods, more than --max-pods 5000000"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let o = run_into(root.path(), &s, "out", &["--max-pods", "20000000000"]);
+    assert!(
+        stderr(&o).contains("more than --max-output 4.0 GB allows"),
+        "{}",
+        stderr(&o)
+    );
+    // Under the estimate but over the limit while running: stopped, nothing written.
+    // Pods that never fit are retried and reported all hour: more Events than estimated.
+    let s = scenario_with(root.path(), "100", "1h");
+    let text = fs::read_to_string(&s).unwrap();
+    fs::write(
+        &s,
+        text.replace("image: x}", "image: x, resources: {requests: {cpu: '100'}}}"),
+    )
+    .unwrap();
+    let o = run_into(root.path(), &s, "out", &["--max-output", "250kB"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("reached the limit"), "{}", stderr(&o));
+    assert_eq!(names(root.path()), ["s.yaml"]);
+}
+
+#[test]
+fn a_long_quiet_run_costs_only_its_work() {
+    let root = tempfile::tempdir().unwrap();
+    let s = scenario_with(root.path(), "10", "1000000h");
+    let started = Instant::now();
+    let o = run_into(root.path(), &s, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let metrics = read(&root.path().join("out"), "metrics.csv");
+    assert!(metrics.len() < 10_000, "{} bytes", metrics.len());
+    assert!(
+        metrics
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("3600000000.000,")
+    );
+    let summary = read(&root.path().join("out"), "summary.json");
+    assert!(summary.contains("\"quiet_from_s\": 15.0"), "{summary}");
+}

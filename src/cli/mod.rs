@@ -13,6 +13,7 @@ use crate::engine::SimTime;
 use crate::observe::pod_rows;
 use crate::output::RunOutput;
 use crate::output::destination::{self, OutputKind};
+use crate::scenario::estimate::{bytes_text, estimate, parse_bytes};
 use crate::scenario::{Scenario, load_scenario_checked};
 use crate::scheduler::check_config;
 use crate::scheduler::plugins::Registry;
@@ -86,6 +87,54 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Refuse a run that may create more pods than this (kubesim keeps every pod in memory).
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    max_pods: u64,
+    /// Refuse a run whose files are estimated above this size, and stop one that reaches it
+    /// (e.g. 4GB, 500MiB).
+    #[arg(long, value_name = "SIZE", default_value = "4GB", value_parser = parse_bytes)]
+    max_output: u64,
+}
+
+/// Above this estimate a run says how much it will write.
+const WARN_OUTPUT_BYTES: u64 = 1_000_000_000;
+
+/// Memory a pod takes in a run (measured on the 100,000-pod benchmark, README "Limits").
+const BYTES_PER_POD: u64 = 700;
+
+/// Checks a run's estimated cost against the limits: an error, or warnings.
+fn check_cost(s: &Scenario, args: &RunArgs) -> Result<(), String> {
+    let e = estimate(s);
+    if e.pods > args.max_pods {
+        return Err(format!(
+            "the run may create {} pods, more than --max-pods {} allows; kubesim keeps every pod in memory (about {} for these); raise --max-pods to run it anyway",
+            e.pods,
+            args.max_pods,
+            bytes_text(e.pods.saturating_mul(BYTES_PER_POD))
+        ));
+    }
+    let total = e.bytes();
+    let hint = if s.output.explain {
+        " (or leave out --explain)"
+    } else {
+        ""
+    };
+    if total > args.max_output {
+        return Err(format!(
+            "the run would write about {} ({}), more than --max-output {} allows; raise --max-output to run it anyway{hint}",
+            bytes_text(total),
+            e.breakdown(),
+            bytes_text(args.max_output)
+        ));
+    }
+    if total > WARN_OUTPUT_BYTES {
+        eprintln!(
+            "warning: the run will write about {} ({})",
+            bytes_text(total),
+            e.breakdown()
+        );
+    }
+    Ok(())
 }
 
 /// Parses the arguments and runs the command.
@@ -170,6 +219,10 @@ fn run(args: RunArgs) -> ExitCode {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
+    if let Err(e) = check_cost(&scenario, &args) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
     // The name was validated as a DNS-1123 subdomain: it cannot leave `results/`.
     let dest = args
         .out
@@ -206,6 +259,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    output.limit_bytes(args.max_output);
     let bar = progress_bar(args.quiet, world.duration());
     let mut on_progress = |now: SimTime, events: u64| {
         if let Some(b) = &bar {

@@ -31,12 +31,15 @@ pub const METRICS_HEADER: &str = "time_s,metric,object,value";
 struct Hashing<W: Write> {
     inner: W,
     hash: Sha256,
+    /// Bytes written so far.
+    bytes: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -53,6 +56,7 @@ fn csv_file(dir: &Path, name: &str, header: &str) -> io::Result<CsvOut> {
         .from_writer(Hashing {
             inner: BufWriter::with_capacity(1 << 16, file),
             hash: Sha256::new(),
+            bytes: 0,
         });
     w.write_record(header.split(','))?;
     Ok(w)
@@ -71,6 +75,10 @@ pub struct RunOutput {
     events: Option<CsvOut>,
     metrics: Option<CsvOut>,
     explain: Option<BufWriter<File>>,
+    /// Bytes of `scheduling.jsonl` written so far.
+    explain_bytes: u64,
+    /// Most bytes the files may take (`--max-output`).
+    limit: u64,
     done: bool,
     /// Reused to write messages without a new string per row.
     message_buf: String,
@@ -113,6 +121,8 @@ impl RunOutput {
             events: None,
             metrics: None,
             explain: None,
+            explain_bytes: 0,
+            limit: u64::MAX,
             done: false,
             message_buf: String::new(),
         };
@@ -125,6 +135,27 @@ impl RunOutput {
             ));
         }
         Ok(out)
+    }
+
+    /// Stops the run with an error once its files take more than `bytes`.
+    pub fn limit_bytes(&mut self, bytes: u64) {
+        self.limit = bytes;
+    }
+
+    /// Bytes written so far (buffered ones included).
+    fn written(&self) -> u64 {
+        let csv = |w: &Option<CsvOut>| w.as_ref().map_or(0, |w| w.get_ref().bytes);
+        csv(&self.events) + csv(&self.metrics) + self.explain_bytes
+    }
+
+    fn check_limit(&self) -> io::Result<()> {
+        if self.written() > self.limit {
+            return Err(io::Error::other(format!(
+                "the outputs reached the limit of {} bytes (--max-output); the run was stopped",
+                self.limit
+            )));
+        }
+        Ok(())
     }
 
     /// Writes `pods.csv` and `summary.json`, closes every file and moves them into place
@@ -234,7 +265,7 @@ impl Sink for RunOutput {
         w.write_field(&*e.object)?;
         w.write_field(message)?;
         w.write_record(None::<&[u8]>)?;
-        Ok(())
+        self.check_limit()
     }
 
     fn metric(&mut self, m: &MetricSample) -> io::Result<()> {
@@ -245,7 +276,7 @@ impl Sink for RunOutput {
             &m.object,
             &format_value(m.value),
         ])?;
-        Ok(())
+        self.check_limit()
     }
 
     fn attempt(&mut self, r: &AttemptRecord) -> io::Result<()> {
@@ -253,8 +284,9 @@ impl Sink for RunOutput {
             let line = json::attempt(r);
             w.write_all(line.as_bytes())?;
             w.write_all(b"\n")?;
+            self.explain_bytes += line.len() as u64 + 1;
         }
-        Ok(())
+        self.check_limit()
     }
 }
 

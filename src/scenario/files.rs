@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::yaml::LoadError;
 
-/// Deepest directory recursion in [`expand_paths`] (guards against symlink loops).
+/// Deepest directory recursion in [`expand_paths`].
 const MAX_DIR_DEPTH: usize = 32;
 
 // Paths
@@ -27,22 +27,71 @@ pub(super) fn expand_one(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Load
         fs::metadata(path).map_err(|e| LoadError::in_file(path, format!("cannot open: {e}")))?;
     if meta.is_dir() {
         let mut found = Vec::new();
-        walk(path, 0, &mut found)?;
+        let mut ancestors = Vec::new();
+        walk(path, &mut ancestors, &mut found)?;
         found.sort();
+        // A directory reached twice through links gives its files once.
+        let mut seen = std::collections::BTreeSet::new();
+        found.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
         out.extend(found);
     } else {
+        check_regular(path, &meta)?;
         out.push(path.to_path_buf());
     }
     Ok(())
 }
 
-fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    if depth > MAX_DIR_DEPTH {
+/// A file to read must be a regular file: reading a FIFO or a device would wait forever or
+/// never end.
+fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), LoadError> {
+    if meta.is_file() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else {
+            "not a file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = "not a file";
+    Err(LoadError::in_file(
+        path,
+        format!("cannot read: it is {what}, not a regular file"),
+    ))
+}
+
+/// Collects the YAML files under `dir`; `ancestors` are the directories (resolved) being
+/// walked, so that a link back to one of them is reported as the loop it is.
+fn walk(
+    dir: &Path,
+    ancestors: &mut Vec<PathBuf>,
+    found: &mut Vec<PathBuf>,
+) -> Result<(), LoadError> {
+    let real = dir
+        .canonicalize()
+        .map_err(|e| LoadError::in_file(dir, format!("cannot open: {e}")))?;
+    if let Some(up) = ancestors.iter().find(|a| **a == real) {
         return Err(LoadError::in_file(
             dir,
-            "directories nested too deeply (symlink loop?)",
+            format!(
+                "symbolic link loop: this directory is {}, which contains it",
+                up.display()
+            ),
         ));
     }
+    if ancestors.len() > MAX_DIR_DEPTH {
+        return Err(LoadError::in_file(dir, "directories nested too deeply"));
+    }
+    ancestors.push(real);
     let entries = fs::read_dir(dir)
         .map_err(|e| LoadError::in_file(dir, format!("cannot read directory: {e}")))?;
     for entry in entries {
@@ -55,11 +104,13 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), LoadEr
         let meta = fs::metadata(&path)
             .map_err(|e| LoadError::in_file(&path, format!("cannot open: {e}")))?;
         if meta.is_dir() {
-            walk(&path, depth + 1, found)?;
+            walk(&path, ancestors, found)?;
         } else if is_yaml_name(&path) {
+            check_regular(&path, &meta)?;
             found.push(path);
         }
     }
+    ancestors.pop();
     Ok(())
 }
 
@@ -277,5 +328,37 @@ mod tests {
             })
             .collect();
         assert_eq!(rel, ["a/y.YAML", "a/z.yml", "b.yaml", "other.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_special_files_are_refused_clearly() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "s/a.yaml", "kind: Namespace\n");
+        // A link back to an enclosing directory is a loop, said as one.
+        symlink(d.join("s"), d.join("s/again")).unwrap();
+        let e = expand_paths(&[d.join("s")]).unwrap_err().to_string();
+        assert!(e.contains("symbolic link loop"), "{e}");
+        std::fs::remove_file(d.join("s/again")).unwrap();
+        // A directory reached twice gives its files once.
+        write(d, "t/b.yaml", "kind: Namespace\n");
+        symlink(d.join("t"), d.join("s/t1")).unwrap();
+        symlink(d.join("t"), d.join("s/t2")).unwrap();
+        assert_eq!(expand_paths(&[d.join("s")]).unwrap().len(), 2);
+        // A file linked to itself.
+        symlink(d.join("self.yaml"), d.join("self.yaml")).unwrap();
+        let e = expand_paths(&[d.join("self.yaml")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic links"), "{e}");
+        // A FIFO would block a reader forever.
+        let fifo = d.join("pipe.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = expand_paths(&[fifo]).unwrap_err().to_string();
+            assert!(e.contains("it is a FIFO, not a regular file"), "{e}");
+        }
     }
 }

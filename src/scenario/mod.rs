@@ -20,6 +20,7 @@ mod batch;
 mod core;
 mod describe;
 mod documents;
+pub mod estimate;
 pub mod files;
 mod kinds;
 mod kubescheduler_config;
