@@ -216,7 +216,10 @@ fn a_run_too_large_for_memory_or_disk_is_refused_before_it_starts() {
     let text = fs::read_to_string(&s).unwrap();
     fs::write(
         &s,
-        text.replace("image: x}", "image: x, resources: {requests: {cpu: '100'}}}"),
+        text.replace(
+            "image: x}",
+            "image: x, resources: {requests: {cpu: '100'}}}",
+        ),
     )
     .unwrap();
     let o = run_into(root.path(), &s, "out", &["--max-output", "250kB"]);

@@ -56,6 +56,41 @@ impl NameRule {
     }
 }
 
+/// Levenshtein distance over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate `wanted` was most likely meant to be: the same but for case, or the nearest
+/// within a third of its length in edits (ties: the first).
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c.eq_ignore_ascii_case(wanted) {
+            return Some(c);
+        }
+        let d = edit_distance(wanted, c);
+        if d <= (wanted.chars().count() / 3).max(1) && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
 fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
@@ -68,6 +103,16 @@ fn is_label(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn near_names_are_suggested() {
+        let fields = ["nodeSelector", "nodeName", "resources", "restartPolicy"];
+        assert_eq!(did_you_mean("nodeSelecter", fields), Some("nodeSelector"));
+        assert_eq!(did_you_mean("resource", fields), Some("resources"));
+        assert_eq!(did_you_mean("NodeName", fields), Some("nodeName"));
+        assert_eq!(did_you_mean("explian", ["explain"]), Some("explain"));
+        assert_eq!(did_you_mean("zzz", fields), None);
+    }
 
     #[test]
     fn names_as_the_api_server_checks_them() {

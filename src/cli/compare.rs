@@ -66,6 +66,14 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "strict",
+        value_parser = crate::scenario::ValidateMode::parse
+    )]
+    validate: crate::scenario::ValidateMode,
 }
 
 /// The seed of replicate `replicate` (from 0): `scenario_seed + replicate`, wrapping. It
@@ -113,7 +121,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         }
         seen.push(s);
     }
-    let scenario = match super::load(&args.paths) {
+    let scenario = match super::load(&args.paths, args.validate) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -2,6 +2,7 @@
 //! from the run's `scheduling.jsonl` (written by `kubesim run --explain`): which filters
 //! rejected which nodes, the score table, why the chosen node won, or why none fitted.
 
+use crate::api::names::edit_distance;
 use crate::output::scheduling::{
     ReadError, RecordedAttempt, RecordedScore, read_pod_attempts, recorded_pods,
 };
@@ -107,22 +108,6 @@ pub fn similar_names(wanted: &str, names: &[String], limit: usize) -> Vec<String
         .take(limit)
         .map(|(_, n)| n.clone())
         .collect()
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 /// The whole report for one pod.

@@ -14,7 +14,7 @@ use crate::observe::pod_rows;
 use crate::output::RunOutput;
 use crate::output::destination::{self, OutputKind};
 use crate::scenario::estimate::{bytes_text, estimate, parse_bytes};
-use crate::scenario::{Scenario, load_scenario_checked};
+use crate::scenario::{LoadOptions, Scenario, ValidateMode, load_scenario_reporting};
 use crate::scheduler::check_config;
 use crate::scheduler::plugins::Registry;
 use crate::world::{RunEnd, World};
@@ -52,6 +52,14 @@ enum Command {
         /// Scenario files or directories.
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
+        /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
+        #[arg(
+            long,
+            value_name = "MODE",
+            default_value = "strict",
+            value_parser = ValidateMode::parse
+        )]
+        validate: ValidateMode,
     },
     /// Run one workload under several scheduler profiles and seeds, and compare them.
     #[command(after_help = compare::EXAMPLES)]
@@ -87,6 +95,14 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "strict",
+        value_parser = ValidateMode::parse
+    )]
+    validate: ValidateMode,
     /// Refuse a run that may create more pods than this (kubesim keeps every pod in memory).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     max_pods: u64,
@@ -148,7 +164,10 @@ pub fn main() -> ExitCode {
     };
     interrupt::install();
     match cli.command {
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate {
+            paths,
+            validate: mode,
+        } => validate(&paths, mode),
         Command::Compare(args) => compare::compare(args),
         Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run(args),
@@ -160,8 +179,13 @@ fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>>
     check_config(config, &Registry::in_tree())
 }
 
-fn load(paths: &[PathBuf]) -> Result<Scenario, ExitCode> {
-    load_scenario_checked(paths, &check_scheduler).map_err(|errors| {
+fn load(paths: &[PathBuf], validate: ValidateMode) -> Result<Scenario, ExitCode> {
+    let options = LoadOptions { validate };
+    load_scenario_reporting(paths, &check_scheduler, options).map_err(|failure| {
+        for w in &failure.warnings {
+            eprintln!("warning: {w}");
+        }
+        let errors = failure.errors;
         for e in &errors {
             eprintln!("error: {e}");
         }
@@ -170,8 +194,8 @@ fn load(paths: &[PathBuf]) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn validate(paths: &[PathBuf]) -> ExitCode {
-    let scenario = match load(paths) {
+fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
+    let scenario = match load(paths, mode) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -195,7 +219,7 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     let paths = &args.paths;
-    let mut scenario = match load(paths) {
+    let mut scenario = match load(paths, args.validate) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -17,7 +17,12 @@ use super::files::{expand_one, read_text, split_documents};
 use super::kinds::{Kind, Manifest};
 use super::kubesim::{simulation_template_hints, with_template_kind_hints};
 use super::list::load_list;
-use super::yaml::{LoadError, Located, Spanned, abs_position, parse_document, parse_with_seed};
+use super::schema::walk::{self, FindingKind};
+use super::schema::{Ref, Schema, ValidateMode};
+use super::yaml::{
+    LoadError, Located, Spanned, abs_line, abs_position, parse_document, parse_with_seed,
+};
+use std::collections::BTreeMap;
 
 /// Everything [`load`] found: manifests, warnings and all errors.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -91,6 +96,10 @@ pub(super) struct Collector {
     pub outcome: LoadOutcome,
     /// The unsupported kinds seen.
     unknown: Vec<UnknownKind>,
+    /// How unknown fields are treated.
+    pub validate: ValidateMode,
+    /// Unmodelled fields seen: the first place each was found, and how many more.
+    unmodelled: BTreeMap<String, (String, usize)>,
 }
 
 impl Collector {
@@ -108,7 +117,65 @@ impl Collector {
         }
     }
 
+    /// Checks a document (or a List) against the schema of `api_version`/`kind`.
+    /// `parse_errors` are the errors deserializing it gave: a wrong shape found at one of
+    /// them is the same cause, reported once.
+    pub fn check_fields(
+        &mut self,
+        file: &Path,
+        doc: &str,
+        first_line: u32,
+        root: Option<Ref>,
+        parse_errors: &[LoadError],
+    ) {
+        let Some(root) = root else {
+            return;
+        };
+        let mut findings = Vec::new();
+        walk::check(doc, &root, &mut findings);
+        for f in findings {
+            let line = abs_line(first_line, u64::from(f.line));
+            let same_place = parse_errors
+                .iter()
+                .any(|e| e.location.as_ref().is_some_and(|l| l.line == line));
+            match (f.kind, self.validate) {
+                (FindingKind::Unmodelled, _) => {
+                    let key = f.message.clone();
+                    let at = format!(
+                        "{}:{line}:{}: {}: {}",
+                        file.display(),
+                        f.column,
+                        f.path,
+                        f.message
+                    );
+                    self.unmodelled.entry(key).or_insert((at, 0)).1 += 1;
+                }
+                (_, ValidateMode::Ignore) => {}
+                (FindingKind::Shape, _) if same_place => {}
+                (_, ValidateMode::Strict) => self
+                    .outcome
+                    .errors
+                    .push(LoadError::at(file, line, f.column, f.path, f.message)),
+                (_, ValidateMode::Warn) => self.outcome.warnings.push(format!(
+                    "{}:{line}:{}: {}: {}",
+                    file.display(),
+                    f.column,
+                    f.path,
+                    f.message
+                )),
+            }
+        }
+    }
+
     fn finish(mut self) -> LoadOutcome {
+        for (at, more) in std::mem::take(&mut self.unmodelled).into_values() {
+            let others = match more {
+                1 => String::new(),
+                2 => " (and in 1 more place)".to_owned(),
+                n => format!(" (and in {} more places)", n - 1),
+            };
+            self.outcome.warnings.push(format!("{at}{others}"));
+        }
         for u in self.unknown {
             let api = u.api_version.map(|v| format!(" ({v})")).unwrap_or_default();
             let plural = if u.count == 1 { "" } else { "s" };
@@ -128,8 +195,11 @@ impl Collector {
 /// documents are unpacked item by item (paths like `items[3].spec...`).
 /// Unknown kinds produce one warning per kind and are skipped. All errors are
 /// collected; loading continues with the next document (or List item).
-pub fn load(paths: &[PathBuf]) -> LoadOutcome {
-    let mut c = Collector::default();
+pub fn load(paths: &[PathBuf], validate: ValidateMode) -> LoadOutcome {
+    let mut c = Collector {
+        validate,
+        ..Default::default()
+    };
     let mut files = Vec::new();
     for p in paths {
         if let Err(e) = expand_one(p, &mut files) {
@@ -164,8 +234,13 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
         }
     };
     let kind = meta.kind.value.as_str();
+    let schema = Schema::get();
     if kind == "List" {
+        let errors_before = c.outcome.errors.len();
         load_list(file, doc, first_line, c);
+        let parse_errors = c.outcome.errors[errors_before..].to_vec();
+        let root = schema.kind("v1", "List");
+        c.check_fields(file, doc, first_line, root, &parse_errors);
         return;
     }
     let Some(known) = Kind::named(kind) else {
@@ -202,11 +277,27 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
     } else {
         parse_with_seed(file, doc, first_line, KindSeed(known))
     };
+    let root = match api {
+        Some(v) => schema.kind(&v.value, known.name),
+        None => schema.kind_any_version(known.name),
+    };
+    c.check_fields(
+        file,
+        doc,
+        first_line,
+        root,
+        result
+            .as_ref()
+            .err()
+            .map(std::slice::from_ref)
+            .unwrap_or_default(),
+    );
     match result {
         Ok(value) => c.outcome.manifests.push(Located {
             value,
             file: file.to_path_buf(),
             line: first_line,
+            item: None,
         }),
         Err(e) => {
             c.outcome.simulation_unreadable |= known.name == "Simulation";
@@ -289,7 +380,7 @@ mod tests {
             POD.replace("cpu: 500m", "cpu: [1]")
         );
         let f = write(dir.path(), "a.yaml", &text);
-        let out = load(std::slice::from_ref(&f));
+        let out = load(std::slice::from_ref(&f), ValidateMode::Strict);
         assert_eq!(out.manifests.len(), 2);
         assert_eq!(out.manifests[1].line, 9);
         assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
@@ -309,7 +400,7 @@ mod tests {
     fn spanned_lines_are_document_relative() {
         let dir = tempfile::tempdir().unwrap();
         let f = write(dir.path(), "a.yaml", &format!("{POD}---\n{POD}"));
-        let out = load(&[f]);
+        let out = load(&[f], ValidateMode::Strict);
         let second = &out.manifests[1];
         let Manifest::Pod(pod) = &second.value else {
             panic!()
@@ -324,7 +415,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - name: c\n      ports: [{containerPort: http}]\n- apiVersion: v1\n  kind: Node\n  metadata: {name: n}\nmetadata: {resourceVersion: \"\"}\n";
         let f = write(dir.path(), "list.yaml", text);
-        let out = load(&[f]);
+        let out = load(&[f], ValidateMode::Strict);
         assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
         let e = &out.errors[0];
         assert_eq!(e.path, "items[1].spec.containers[0].ports[0].containerPort");
@@ -354,7 +445,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\n";
         let f = write(dir.path(), "d.yaml", text);
-        let out = load(&[f]);
+        let out = load(&[f], ValidateMode::Strict);
         assert!(out.errors.is_empty());
         assert!(out.manifests.is_empty());
         assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
@@ -368,7 +459,7 @@ mod tests {
         let missing = dir.path().join("nope.yaml");
         assert!(expand_paths(std::slice::from_ref(&missing)).is_err());
         let ok = write(dir.path(), "ok.yaml", "kind: Namespace\n");
-        let out = load(&[missing.clone(), ok]);
+        let out = load(&[missing.clone(), ok], ValidateMode::Strict);
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].file, missing);
         assert!(out.errors[0].to_string().contains("cannot open"));
@@ -394,7 +485,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sim = write(dir.path(), "sim/sim.yaml", SIM);
         write(dir.path(), "sim/pods/web.yaml", &format!("# web\n{POD}"));
-        let out = load(std::slice::from_ref(&sim));
+        let out = load(std::slice::from_ref(&sim), ValidateMode::Strict);
         assert!(out.errors.is_empty(), "{:?}", out.errors);
         let Manifest::Simulation(s) = &out.manifests[0].value else {
             panic!()
@@ -466,7 +557,7 @@ mod tests {
             "bad.yaml",
             "kind: Namespace\n---\nkind: Pod\nspec:\n  containers: [{name: c}\n",
         );
-        let out = load(std::slice::from_ref(&f));
+        let out = load(std::slice::from_ref(&f), ValidateMode::Strict);
         assert_eq!(out.manifests.len(), 1);
         assert_eq!(out.errors.len(), 1);
         let e = &out.errors[0];
@@ -531,7 +622,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("b.yaml");
         fs::write(&f, b"kind: Namespace\nx: \xff\n").unwrap();
-        let out = load(&[f]);
+        let out = load(&[f], ValidateMode::Strict);
         assert_eq!(out.errors[0].location.as_ref().unwrap().line, 2);
     }
 

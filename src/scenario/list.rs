@@ -152,15 +152,18 @@ struct ListSeed<'a> {
     current: &'a Cell<Option<usize>>,
 }
 
+/// Each item read, with its index in `items`.
+type Items = Vec<(usize, Manifest)>;
+
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = Vec<Manifest>;
+    type Value = Items;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = Vec<Manifest>;
+    type Value = Items;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a List object")
     }
@@ -186,14 +189,14 @@ struct ItemsSeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_> {
-    type Value = Vec<Manifest>;
+    type Value = Items;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for ItemsSeed<'_> {
-    type Value = Vec<Manifest>;
+    type Value = Items;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a sequence of objects")
     }
@@ -204,7 +207,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
             self.current.set(Some(index));
             let plan = self.plans.get(index).copied().unwrap_or(ItemPlan::Skip);
             match seq.next_element_seed(ItemSeed(plan))? {
-                Some(Some(m)) => out.push(m),
+                Some(Some(m)) => out.push((index, m)),
                 Some(None) => {}
                 None => break,
             }
@@ -285,10 +288,11 @@ pub(super) fn load_list(file: &Path, doc: &str, first_line: u32, c: &mut Collect
             Ok(items) => {
                 c.outcome
                     .manifests
-                    .extend(items.into_iter().map(|value| Located {
+                    .extend(items.into_iter().map(|(index, value)| Located {
                         value,
                         file: file.to_path_buf(),
                         line: first_line,
+                        item: u32::try_from(index).ok(),
                     }));
                 break;
             }

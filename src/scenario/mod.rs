@@ -26,11 +26,13 @@ mod kinds;
 mod kubescheduler_config;
 mod kubesim;
 mod list;
+mod locate;
 mod meta;
 mod model;
 mod policy;
 mod resolver;
 mod scheduling;
+pub mod schema;
 mod storage;
 #[cfg(test)]
 mod testing;
@@ -39,6 +41,7 @@ pub mod yaml;
 pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
 pub use model::{ClaimManifest, JobManifest, OutputOptions, Scenario, VolumeManifest};
+pub use schema::ValidateMode;
 pub use yaml::{LoadError, Location};
 
 use crate::api::PriorityClass;
@@ -59,13 +62,59 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
 /// `Ok(warnings)` or `Err(errors)`. The scheduler supplies it; the loader cannot build one.
 pub type SchedulerCheck<'a> = &'a dyn Fn(&SchedulerConfig) -> Result<Vec<String>, Vec<String>>;
 
+/// How a scenario is loaded.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// How unknown fields are treated (`--validate`).
+    pub validate: ValidateMode,
+}
+
 /// [`load_scenario`], also running `check` on the scheduler configuration and reporting what
 /// it finds at the KubeSchedulerConfiguration document.
 pub fn load_scenario_checked(
     paths: &[PathBuf],
     check: SchedulerCheck<'_>,
 ) -> Result<Scenario, Vec<LoadError>> {
-    let outcome = documents::load(paths);
+    load_scenario_with(paths, check, LoadOptions::default())
+}
+
+/// [`load_scenario_checked`] with options.
+pub fn load_scenario_with(
+    paths: &[PathBuf],
+    check: SchedulerCheck<'_>,
+    options: LoadOptions,
+) -> Result<Scenario, Vec<LoadError>> {
+    load_scenario_reporting(paths, check, options).map_err(|failure| failure.errors)
+}
+
+/// Why a scenario did not load: every error, and the warnings found on the way.
+#[derive(Clone, Debug)]
+pub struct LoadFailure {
+    /// The errors, each with its file, position and field path.
+    pub errors: Vec<LoadError>,
+    /// The warnings (unknown fields under `--validate=warn`, unmodelled fields, ...).
+    pub warnings: Vec<String>,
+}
+
+/// [`load_scenario_with`], keeping the warnings when loading fails.
+pub fn load_scenario_reporting(
+    paths: &[PathBuf],
+    check: SchedulerCheck<'_>,
+    options: LoadOptions,
+) -> Result<Scenario, LoadFailure> {
+    load_unlocated(paths, check, options).map_err(|mut failure| {
+        locate::errors(&mut failure.errors);
+        locate::sort(&mut failure.errors);
+        failure
+    })
+}
+
+fn load_unlocated(
+    paths: &[PathBuf],
+    check: SchedulerCheck<'_>,
+    options: LoadOptions,
+) -> Result<Scenario, LoadFailure> {
+    let outcome = documents::load(paths, options.validate);
     let mut r = Resolver {
         errors: outcome.errors,
         warnings: outcome.warnings,
@@ -99,7 +148,10 @@ pub fn load_scenario_checked(
     }
     storage::warn_several_defaults(&mut r);
     let Some(sim) = sim else {
-        return Err(r.errors);
+        return Err(LoadFailure {
+            errors: r.errors,
+            warnings: r.warnings,
+        });
     };
     let spec = kubesim::spec(&mut r, &sim);
     // Plugin names and extension points, checked by the scheduler itself.
@@ -107,7 +159,14 @@ pub fn load_scenario_checked(
     match check(&scheduler) {
         Ok(warnings) => {
             for w in warnings {
-                r.warn(Doc { file: &file, line }, w);
+                r.warn(
+                    Doc {
+                        file: &file,
+                        line,
+                        item: None,
+                    },
+                    w,
+                );
             }
         }
         Err(errs) => {
@@ -117,7 +176,10 @@ pub fn load_scenario_checked(
         }
     }
     if !r.errors.is_empty() {
-        return Err(r.errors);
+        return Err(LoadFailure {
+            errors: r.errors,
+            warnings: r.warnings,
+        });
     }
     Ok(Scenario {
         name: spec.name,

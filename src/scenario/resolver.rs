@@ -20,14 +20,26 @@ pub(super) struct Doc<'a> {
     pub file: &'a Path,
     /// The file line the document starts on.
     pub line: u32,
+    /// Its index in a `kind: List` document's items, if it is one.
+    pub item: Option<u32>,
 }
 
 impl<'a> Doc<'a> {
+    /// `path` within the file's document: `items[i].path` for an item of a List.
+    pub fn path(&self, path: &str) -> String {
+        match (self.item, path.is_empty()) {
+            (Some(i), true) => format!("items[{i}]"),
+            (Some(i), false) => format!("items[{i}].{path}"),
+            (None, _) => path.to_owned(),
+        }
+    }
+
     /// The document of a located manifest.
     pub fn of<T>(m: &'a Located<T>) -> Doc<'a> {
         Doc {
             file: &m.file,
             line: m.line,
+            item: m.item,
         }
     }
 }
@@ -69,13 +81,13 @@ impl Resolver {
     pub fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
         let (line, col) = abs_position(d.line, leaf);
         self.errors
-            .push(LoadError::at(d.file, line, col, path, msg));
+            .push(LoadError::at(d.file, line, col, d.path(path), msg));
     }
 
     /// An error about a field without a position of its own: the document's first line.
     pub fn doc(&mut self, d: Doc, path: &str, msg: impl Into<String>) {
         self.errors
-            .push(LoadError::at(d.file, d.line, 0, path, msg));
+            .push(LoadError::at(d.file, d.line, 0, d.path(path), msg));
     }
 
     /// A warning, with the document's file and line.

@@ -185,6 +185,8 @@ pub struct Located<T> {
     pub file: PathBuf,
     /// File line where its document starts.
     pub line: u32,
+    /// Its index in the `items` of a `kind: List` document (field paths start `items[i].`).
+    pub item: Option<u32>,
 }
 
 pub(super) fn saphyr_options() -> serde_saphyr::Options {

@@ -136,6 +136,7 @@ impl TheSimulation<'_> {
         Doc {
             file: &self.file,
             line: self.line,
+            item: None,
         }
     }
 }

@@ -1,0 +1,75 @@
+//! Strict validation from the command line: unknown fields refused as `kubectl
+//! --validate=strict` refuses them, with their position, path and a suggestion; `warn` and
+//! `ignore`; names checked as the API server checks them; real `kubectl get -o yaml` output
+//! accepted.
+
+mod common;
+
+use common::{kubesim, repo};
+use std::process::Output;
+
+fn validate(paths: &[&str], extra: &[&str]) -> Output {
+    let mut c = kubesim();
+    c.arg("validate");
+    for p in paths {
+        c.arg(repo(p));
+    }
+    c.args(extra).output().expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_typo_is_an_error_at_its_place() {
+    let o = validate(&["tests/data/typos.yaml"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    let file = repo("tests/data/typos.yaml").display().to_string();
+    for line in [
+        ":8:5: spec.cluster.nodePool: unknown field \"nodePool\" (did you mean \"nodePools\"?)",
+        ":11:3: spec.arrival: unknown field \"arrival\" (did you mean \"arrivals\"?)",
+        ":14:5: spec.output.explian: unknown field \"explian\" (did you mean \"explain\"?)",
+        ":22:3: spec.nodeSelecter: unknown field \"nodeSelecter\" (did you mean \"nodeSelector\"?)",
+        ":26:7: spec.containers[0].resource: unknown field \"resource\" (did you mean \"resources\"?)",
+        ":35:16: items[0].metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain",
+    ] {
+        assert!(e.contains(&format!("error: {file}{line}")), "{line}\n{e}");
+    }
+    assert!(e.contains("6 error(s)"), "{e}");
+    assert!(!e.contains("no Simulation document"), "{e}");
+}
+
+#[test]
+fn warn_and_ignore_modes() {
+    let o = validate(&["tests/data/typos.yaml"], &["--validate=warn"]);
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning: ") && e.contains("unknown field \"nodeSelecter\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("spec.containers[0].readinessProbe: not modelled by kubesim"),
+        "{e}"
+    );
+    // The invalid name is the API server's error, whatever the mode.
+    assert!(e.contains("1 error(s)"), "{e}");
+    let o = validate(&["tests/data/typos.yaml"], &["--validate=ignore"]);
+    assert!(!stderr(&o).contains("nodeSelecter"), "{}", stderr(&o));
+    let o = validate(&["tests/data/typos.yaml"], &["--validate=lax"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_kubectl_snapshot_is_accepted_as_it_is() {
+    let o = validate(
+        &[
+            "scenarios/quickstart.yaml",
+            "tests/data/kubectl-get-pods.yaml",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("unknown field"), "{}", stderr(&o));
+}
