@@ -15,7 +15,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "bin-packing",
-        "12be4d73f54f5fa97f3c5c5b0fd1f6a0f88dc06ba7466d1a3df7076509755d62",
+        "2e734727c59c345d1f8329728e2acc31094389ee6ac2ebd92519d728bc02886d",
     ),
     (
         "compare-small",
@@ -31,15 +31,15 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "quickstart",
-        "57485dc8031812a71ae3cca3ca8db21cf94df535b1ddaeb1639870e1367d1c0d",
+        "e9d0b2c1d84edfbc97ecf3d6dbe6ddf546aeff0461b9e45687660594d51249a8",
     ),
     (
         "research-algorithms",
-        "5c8fffac75581feef2773a22b69a62f46b94206b94594daab810833eb749e661",
+        "aa283cf050d2318568d18f1e77ed1e9e23183cee12997619ce7077f7776fb1b8",
     ),
     (
         "trace-replay",
-        "c816b253598f67586138ab8b6ae30e76674b5206eb3641f79962c37ca8260748",
+        "372bba21bfc90abe9581c49253ca30e4bfa75d8987ebe2f4dfae89722b9cd3c9",
     ),
     (
         "volumes-and-ports",

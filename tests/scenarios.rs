@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{kubesim, read, repo, run};
+use common::{kubesim, read, repo, row, run};
 use std::path::Path;
 
 #[test]
@@ -275,7 +275,7 @@ fn csv_trace_replays_every_row() {
 /// The quickstart's output digest, pinned. It changes when behaviour changes on purpose (then
 /// update it, and say why in the commit) or when a dependency bump changes the random draws
 /// (then investigate: runs must stay reproducible across versions of kubesim's dependencies).
-const QUICKSTART_SHA256: &str = "57485dc8031812a71ae3cca3ca8db21cf94df535b1ddaeb1639870e1367d1c0d";
+const QUICKSTART_SHA256: &str = "e9d0b2c1d84edfbc97ecf3d6dbe6ddf546aeff0461b9e45687660594d51249a8";
 
 #[test]
 fn quickstart_output_digest_is_pinned() {
@@ -302,4 +302,15 @@ fn unknown_plugin_is_a_located_error() {
         err.contains("s.yaml:") && err.contains("unknown plugin \"NoSuchPlugin\""),
         "{err}"
     );
+}
+
+#[test]
+fn nodes_carry_the_labels_every_kubelet_sets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("os");
+    run(&repo("tests/data/os-selector.yaml"), &out, &[]);
+    let pods = read(&out, "pods.csv");
+    assert_eq!(row(&pods, "exporter")[4], "Running", "{pods}");
+    let resolved = read(&out, "scenario.resolved.txt");
+    assert!(resolved.contains("beta.kubernetes.io/arch=amd64"), "{resolved}");
 }

@@ -93,6 +93,49 @@ pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 /// Label kubesim puts on pool nodes.
 pub const LABEL_POOL: &str = "kubesim.io/pool";
 
+/// The labels every kubelet gives its Node, with their values unless a manifest gives its own
+/// (`pkg/kubelet/kubelet_node_status.go`: the operating system and architecture, also under
+/// their beta names).
+pub const KUBELET_LABELS: [(&str, &str); 4] = [
+    ("kubernetes.io/os", "linux"),
+    ("kubernetes.io/arch", "amd64"),
+    ("beta.kubernetes.io/os", "linux"),
+    ("beta.kubernetes.io/arch", "amd64"),
+];
+
+/// Well-known labels set in pairs, stable and beta (`updateDefaultLabels`): a node given one
+/// gets the other with the same value.
+pub const LABEL_PAIRS: [(&str, &str); 5] = [
+    ("kubernetes.io/os", "beta.kubernetes.io/os"),
+    ("kubernetes.io/arch", "beta.kubernetes.io/arch"),
+    (
+        "node.kubernetes.io/instance-type",
+        "beta.kubernetes.io/instance-type",
+    ),
+    (LABEL_ZONE, "failure-domain.beta.kubernetes.io/zone"),
+    (
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/region",
+    ),
+];
+
+/// Adds the labels the kubelet sets: each label of [`LABEL_PAIRS`] under its other name too,
+/// then [`KUBELET_LABELS`] where still absent.
+pub fn add_kubelet_labels(labels: &mut crate::api::Labels) {
+    for (stable, beta) in LABEL_PAIRS {
+        let value = labels.get(stable).or_else(|| labels.get(beta)).cloned();
+        if let Some(v) = value {
+            labels.entry(stable.to_owned()).or_insert_with(|| v.clone());
+            labels.entry(beta.to_owned()).or_insert(v);
+        }
+    }
+    for (key, value) in KUBELET_LABELS {
+        labels
+            .entry(key.to_owned())
+            .or_insert_with(|| value.to_owned());
+    }
+}
+
 impl Node {
     /// The status of a condition (`None` when the node does not report it).
     pub fn condition(&self, kind: NodeConditionType) -> Option<ConditionStatus> {
@@ -135,6 +178,26 @@ pub fn normalized_image_name(name: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nodes_carry_the_kubelet_labels_and_their_beta_twins() {
+        let mut labels: crate::api::Labels = [
+            ("kubernetes.io/arch".to_string(), "arm64".to_string()),
+            (
+                "node.kubernetes.io/instance-type".into(),
+                "m7g.large".into(),
+            ),
+        ]
+        .into();
+        add_kubelet_labels(&mut labels);
+        let get = |k: &str| labels.get(k).map(String::as_str);
+        assert_eq!(get("kubernetes.io/os"), Some("linux"));
+        assert_eq!(get("beta.kubernetes.io/os"), Some("linux"));
+        assert_eq!(get("kubernetes.io/arch"), Some("arm64"));
+        assert_eq!(get("beta.kubernetes.io/arch"), Some("arm64"));
+        assert_eq!(get("beta.kubernetes.io/instance-type"), Some("m7g.large"));
+        assert_eq!(get("topology.kubernetes.io/region"), None);
+    }
 
     #[test]
     fn untagged_images_get_latest() {

@@ -38,8 +38,10 @@ pub enum KubeletEvent {
 
 #[derive(Default)]
 struct NodeState {
-    /// Images on the node (normalized names), pulled or being pulled.
+    /// Images on the node (normalized names), pulled.
     images: BTreeSet<String>,
+    /// Images being pulled, with when each pull ends.
+    pulling: BTreeMap<String, SimTime>,
     pulls_busy_until: SimTime,
 }
 
@@ -127,7 +129,7 @@ impl Component for Kubelet {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeState {
                     images,
-                    pulls_busy_until: SimTime::ZERO,
+                    ..NodeState::default()
                 });
             }
             Change::PodBound { pod, node } => self.admit(pod, node, ctx),
@@ -221,13 +223,20 @@ impl Kubelet {
                 continue;
             }
             let start = state.pulls_busy_until.max(now);
-            let took = self.timings.image_pull.sample(ctx.rng);
-            let done = start + took;
-            state.pulls_busy_until = done;
-            state.images.insert(name.to_string());
-            self.image_pulls += 1;
-            let index = self.intern(&name);
-            ctx.at(done, KubeletEvent::ImagePulled(node, index));
+            let (took, done) = if state.pulling.contains_key(&*name) {
+                // Another pod's pull of this image is under way: this pod's request waits in
+                // the serialized queue and finds the image there (no second transfer).
+                (0, start)
+            } else {
+                let took = self.timings.image_pull.sample(ctx.rng);
+                let done = start + took;
+                state.pulls_busy_until = done;
+                state.pulling.insert(name.to_string(), done);
+                self.image_pulls += 1;
+                let index = self.intern(&name);
+                ctx.at(done, KubeletEvent::ImagePulled(node, index));
+                (took, done)
+            };
             let msg = Message::Pulling(image.clone());
             ctx.record_pod(pod, EventType::Normal, "Pulling", msg);
             let msg = format!(
@@ -259,6 +268,9 @@ impl Kubelet {
         let (pod, inc) = match event {
             KubeletEvent::ImagePulled(node, index) => {
                 if let Some(name) = self.image_names.get(index as usize) {
+                    let state = &mut self.nodes[node.0 as usize];
+                    state.pulling.remove(name);
+                    state.images.insert(name.clone());
                     let image = ContainerImage {
                         names: vec![name.clone()],
                         size_bytes: self.sizes.get(name).copied().unwrap_or(0),
@@ -454,6 +466,48 @@ mod tests {
         assert_eq!(st.first_ready, Some(SimTime(6_000)));
         assert_eq!(st.finished, Some(SimTime(66_000)));
         assert_eq!(check_invariants(&h.store), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_pod_placed_during_a_pull_waits_for_it() {
+        let mut h = kubelet();
+        let a = h
+            .store
+            .create_pod(pod("a", 60_000, 0, RestartPolicy::Never));
+        h.store.bind(a, NodeId(0), SimTime::ZERO);
+        h.run_until(SimTime(2_000));
+        let b = h
+            .store
+            .create_pod(pod("b", 60_000, 0, RestartPolicy::Never));
+        h.store.bind(b, NodeId(0), SimTime(2_000));
+        h.run_until(SimTime(3_600_000));
+        // The image is there when the first pull ends (5 s), not when it starts.
+        assert_eq!(h.store.pod(b).status.started, Some(SimTime(6_000)));
+        let events = h.events();
+        let b_events: Vec<&String> = events
+            .iter()
+            .filter(|e| e.contains("Pod/default/b"))
+            .collect();
+        assert!(b_events[0].starts_with("Pulling "), "{b_events:?}");
+        assert!(
+            b_events[1].ends_with("in 0s (5s including waiting)"),
+            "{b_events:?}"
+        );
+        assert!(
+            !events.iter().any(|e| e.contains("already present")),
+            "{events:?}"
+        );
+        // A pod placed after the pull finds the image present.
+        let c = h
+            .store
+            .create_pod(pod("c", 60_000, 0, RestartPolicy::Never));
+        h.store.bind(c, NodeId(0), h.now());
+        h.run_until(SimTime(7_200_000));
+        assert!(
+            h.events()
+                .iter()
+                .any(|e| e.contains("already present on machine"))
+        );
     }
 
     #[test]

@@ -151,6 +151,7 @@ pub(in super::super) fn node(
     let mut labels = n.metadata.labels.clone();
     labels.extend(extra);
     check_labels(r, d, &format!("{prefix}metadata.labels"), &labels);
+    crate::api::node::add_kubelet_labels(&mut labels);
     Some(api::Node {
         meta: api::ObjectMeta {
             name,
