@@ -70,6 +70,24 @@ impl ExtensionPoint {
         ExtensionPoint::PostBind,
     ];
 
+    /// Upstream's interface name for the point (`PreScorePlugin`), as its errors say it.
+    pub fn interface(self) -> &'static str {
+        match self {
+            ExtensionPoint::PreEnqueue => "PreEnqueuePlugin",
+            ExtensionPoint::QueueSort => "QueueSortPlugin",
+            ExtensionPoint::PreFilter => "PreFilterPlugin",
+            ExtensionPoint::Filter => "FilterPlugin",
+            ExtensionPoint::PostFilter => "PostFilterPlugin",
+            ExtensionPoint::PreScore => "PreScorePlugin",
+            ExtensionPoint::Score => "ScorePlugin",
+            ExtensionPoint::Reserve => "ReservePlugin",
+            ExtensionPoint::Permit => "PermitPlugin",
+            ExtensionPoint::PreBind => "PreBindPlugin",
+            ExtensionPoint::Bind => "BindPlugin",
+            ExtensionPoint::PostBind => "PostBindPlugin",
+        }
+    }
+
     /// The configuration spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -140,6 +158,10 @@ impl ProfileConfig {
 pub struct SchedulerConfig {
     /// Global `percentageOfNodesToScore` (None or 0 = adaptive).
     pub percentage_of_nodes_to_score: Option<i32>,
+    /// `podInitialBackoffSeconds` (default 1).
+    pub pod_initial_backoff_s: i64,
+    /// `podMaxBackoffSeconds` (default 10).
+    pub pod_max_backoff_s: i64,
     /// Profiles (at least one).
     pub profiles: Vec<ProfileConfig>,
 }
@@ -149,6 +171,8 @@ impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
             percentage_of_nodes_to_score: None,
+            pod_initial_backoff_s: 1,
+            pod_max_backoff_s: 10,
             profiles: vec![ProfileConfig::named(DEFAULT_SCHEDULER)],
         }
     }

@@ -20,6 +20,10 @@ use std::path::PathBuf;
 pub struct KubeSchedulerConfiguration {
     /// Global percentage of nodes to score.
     pub percentage_of_nodes_to_score: Option<Spanned<i32>>,
+    /// Back-off after a pod's first failed attempt.
+    pub pod_initial_backoff_seconds: Option<Spanned<i64>>,
+    /// Back-off cap.
+    pub pod_max_backoff_seconds: Option<Spanned<i64>>,
     /// Scheduler profiles.
     pub profiles: Vec<Profile>,
 }
@@ -215,19 +219,43 @@ fn plugin_set(r: &mut Resolver, d: Doc, path: &str, s: &PluginSet) -> Set {
     }
 }
 
-/// `percentageOfNodesToScore` (0-100; 0 means the adaptive default, as absent).
+/// `percentageOfNodesToScore` (0-100; 0 means adaptive: a profile's 0 does not fall back to
+/// the global value).
 fn percentage(r: &mut Resolver, d: Doc, path: &str, p: &Option<Spanned<i32>>) -> Option<i32> {
     let p = p.as_ref()?;
     if !(0..=100).contains(&p.value) {
-        r.at(
-            d,
-            p,
-            path,
-            format!("must be between 0 and 100, got {}", p.value),
-        );
+        let msg = format!("Invalid value: {}: not in valid range [0-100]", p.value);
+        r.at(d, p, path, msg);
         return None;
     }
-    (p.value > 0).then_some(p.value)
+    Some(p.value)
+}
+
+/// `podInitialBackoffSeconds` and `podMaxBackoffSeconds`, checked as upstream's
+/// `validation.go` checks them.
+fn backoff(r: &mut Resolver, d: Doc, k: &KubeSchedulerConfiguration) -> (i64, i64) {
+    let initial = match &k.pod_initial_backoff_seconds {
+        Some(v) if v.value <= 0 => {
+            let msg = format!("Invalid value: {}: must be greater than 0", v.value);
+            r.at(d, v, "podInitialBackoffSeconds", msg);
+            1
+        }
+        Some(v) => v.value,
+        None => 1,
+    };
+    let max = match &k.pod_max_backoff_seconds {
+        Some(v) if v.value < initial => {
+            let msg = format!(
+                "Invalid value: {}: must be greater than or equal to PodInitialBackoffSeconds",
+                v.value
+            );
+            r.at(d, v, "podMaxBackoffSeconds", msg);
+            initial
+        }
+        Some(v) => v.value,
+        None => 10.max(initial),
+    };
+    (initial, max)
 }
 
 /// Resources and their weights (1-100 each).
@@ -269,8 +297,11 @@ fn scheduler_config(r: &mut Resolver, d: Doc, k: &KubeSchedulerConfiguration) ->
     if profiles.is_empty() {
         profiles.push(ProfileConfig::named(DEFAULT_SCHEDULER));
     }
+    let (pod_initial_backoff_s, pod_max_backoff_s) = backoff(r, d, k);
     SchedulerConfig {
         percentage_of_nodes_to_score: global,
+        pod_initial_backoff_s,
+        pod_max_backoff_s,
         profiles,
     }
 }
@@ -512,8 +543,44 @@ kind: KubeSchedulerConfiguration
             let (_, e) = errs(&[("sim.yaml", &config(body))]);
             assert_eq!(e.len(), 1, "{}", display(&e));
             assert!(e[0].path.ends_with("percentageOfNodesToScore"), "{}", e[0]);
-            assert!(e[0].message.contains("between 0 and 100"), "{}", e[0]);
+            assert_eq!(
+                e[0].message,
+                "Invalid value: 150: not in valid range [0-100]"
+            );
         }
+
+        // Back-off as upstream validates it; a profile's 0 is adaptive, not the global value.
+        let (_, e) = errs(&[(
+            "sim.yaml",
+            &config("podInitialBackoffSeconds: 0\npodMaxBackoffSeconds: 5\n"),
+        )]);
+        assert_eq!(e[0].path, "podInitialBackoffSeconds");
+        assert_eq!(e[0].message, "Invalid value: 0: must be greater than 0");
+        let (_, e) = errs(&[(
+            "sim.yaml",
+            &config("podInitialBackoffSeconds: 4\npodMaxBackoffSeconds: 2\n"),
+        )]);
+        assert_eq!(
+            e[0].message,
+            "Invalid value: 2: must be greater than or equal to PodInitialBackoffSeconds"
+        );
+        let s = ok(&[(
+            "sim.yaml",
+            &config(
+                "percentageOfNodesToScore: 30\npodInitialBackoffSeconds: 2\npodMaxBackoffSeconds: 60\nprofiles:\n- percentageOfNodesToScore: 0\n",
+            ),
+        )]);
+        assert_eq!(
+            s.scheduler.profiles[0].percentage_of_nodes_to_score,
+            Some(0)
+        );
+        assert_eq!(
+            (
+                s.scheduler.pod_initial_backoff_s,
+                s.scheduler.pod_max_backoff_s
+            ),
+            (2, 60)
+        );
 
         // A pluginConfig for a plugin that takes no args, and a bad strategy type.
         let (_, e) = errs(&[(

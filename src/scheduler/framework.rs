@@ -11,6 +11,7 @@ use super::images::ImageStates;
 use super::queue::QueuedPodInfo;
 use crate::api::Node;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::component::Recorder;
 use crate::engine::SimTime;
 use crate::store::{NodeId, PodId, Store};
@@ -201,6 +202,12 @@ impl ClusterView<'static> {
 pub trait Plugin {
     /// The plugin's registered name (as in a KubeSchedulerConfiguration).
     fn name(&self) -> &str;
+    /// The extension points this plugin may be enabled at: for an in-tree plugin, upstream's
+    /// set (its interface assertions), even where kubesim has nothing to do at one; `None`
+    /// for the points it implements here.
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        None
+    }
     /// The cluster events that can make a pod this plugin rejected schedulable again.
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NONE

@@ -173,7 +173,10 @@ impl Scheduler {
         let s = Scheduler {
             profiles,
             profile_by_name,
-            queue: SchedulingQueue::new(),
+            queue: SchedulingQueue::with_backoff(queue::Backoff {
+                initial_ms: config.pod_initial_backoff_s.saturating_mul(1000),
+                max_ms: config.pod_max_backoff_s.saturating_mul(1000),
+            }),
             nodes: Vec::new(),
             facts: NodeFacts::EMPTY,
             pods: PodIndex::default(),
@@ -584,8 +587,8 @@ mod tests {
         });
         qs.disabled.push(plugins::names::PRIORITY_SORT.into());
         let config = |profiles| SchedulerConfig {
-            percentage_of_nodes_to_score: None,
             profiles,
+            ..SchedulerConfig::default()
         };
         let registry = Registry::in_tree();
         let mixed = config(vec![ProfileConfig::named("default-scheduler"), drf.clone()]);

@@ -19,10 +19,40 @@ use crate::engine::SimTime;
 use crate::store::PodId;
 use std::collections::BTreeMap;
 
-/// Initial back-off after a failed attempt.
+/// Initial back-off after a failed attempt (`podInitialBackoffSeconds` defaults to 1).
 pub const INITIAL_BACKOFF_MS: i64 = 1_000;
-/// Back-off cap.
+/// Back-off cap (`podMaxBackoffSeconds` defaults to 10).
 pub const MAX_BACKOFF_MS: i64 = 10_000;
+
+/// The back-off of a pod that failed: initial, doubling up to a cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    /// After the first failure, ms.
+    pub initial_ms: i64,
+    /// At most, ms.
+    pub max_ms: i64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            initial_ms: INITIAL_BACKOFF_MS,
+            max_ms: MAX_BACKOFF_MS,
+        }
+    }
+}
+
+impl Backoff {
+    /// Back-off after `attempts` failed attempts: `min(initial * 2^(attempts-1), max)`; 0
+    /// before any.
+    pub fn after(self, attempts: u32) -> i64 {
+        if attempts == 0 {
+            return 0;
+        }
+        let shift = (attempts - 1).min(30);
+        self.initial_ms.saturating_mul(1 << shift).min(self.max_ms)
+    }
+}
 /// How often expired back-offs are flushed to activeQ.
 pub const BACKOFF_FLUSH_MS: i64 = 1_000;
 /// How often the unschedulable pool is swept.
@@ -55,24 +85,15 @@ pub struct QueuedPodInfo {
 }
 
 impl QueuedPodInfo {
-    /// Back-off after `attempts` failures: `min(1 s * 2^(attempts-1), 10 s)`; 0 before any.
-    pub fn backoff_ms(&self) -> i64 {
-        backoff_ms(self.attempts)
-    }
-
-    /// When the back-off ends.
-    pub fn backoff_expiry(&self) -> SimTime {
-        self.last_failure + self.backoff_ms()
+    /// When its back-off ends.
+    pub fn backoff_expiry(&self, backoff: Backoff) -> SimTime {
+        self.last_failure + backoff.after(self.attempts)
     }
 }
 
-/// Back-off duration after `attempts` failed attempts.
+/// Back-off duration after `attempts` failed attempts, with the default back-off.
 pub fn backoff_ms(attempts: u32) -> i64 {
-    if attempts == 0 {
-        return 0;
-    }
-    let shift = (attempts - 1).min(20);
-    (INITIAL_BACKOFF_MS << shift).min(MAX_BACKOFF_MS)
+    Backoff::default().after(attempts)
 }
 
 /// Comparator deciding activeQ order: true when `a` pops before `b`.
@@ -90,12 +111,22 @@ pub struct SchedulingQueue {
     backoff: BTreeMap<(SimTime, u64), QueuedPodInfo>,
     unschedulable: BTreeMap<PodId, QueuedPodInfo>,
     next_seq: u64,
+    /// The back-off configured.
+    backoff_policy: Backoff,
 }
 
 impl SchedulingQueue {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty queue with this back-off.
+    pub fn with_backoff(backoff_policy: Backoff) -> Self {
+        SchedulingQueue {
+            backoff_policy,
+            ..Self::default()
+        }
     }
 
     /// Pods in activeQ.
@@ -239,7 +270,7 @@ impl SchedulingQueue {
 
     fn requeue(&mut self, mut info: QueuedPodInfo, now: SimTime, less: Less) {
         info.timestamp = now;
-        if info.backoff_expiry() > now {
+        if info.backoff_expiry(self.backoff_policy) > now {
             self.push_backoff(info);
         } else {
             self.push_active(info, less);
@@ -249,7 +280,8 @@ impl SchedulingQueue {
     fn push_backoff(&mut self, info: QueuedPodInfo) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.backoff.insert((info.backoff_expiry(), seq), info);
+        self.backoff
+            .insert((info.backoff_expiry(self.backoff_policy), seq), info);
     }
 
     fn push_active(&mut self, mut info: QueuedPodInfo, less: Less) {
@@ -350,6 +382,14 @@ mod tests {
         let got: Vec<i64> = (0..7).map(backoff_ms).collect();
         assert_eq!(got, [0, 1000, 2000, 4000, 8000, 10000, 10000]);
         assert_eq!(backoff_ms(u32::MAX), 10000);
+        // podInitialBackoffSeconds: 2, podMaxBackoffSeconds: 60.
+        let b = Backoff {
+            initial_ms: 2_000,
+            max_ms: 60_000,
+        };
+        let got: Vec<i64> = (0..7).map(|a| b.after(a)).collect();
+        assert_eq!(got, [0, 2000, 4000, 8000, 16000, 32000, 60000]);
+        assert_eq!(b.after(u32::MAX), 60_000);
     }
 
     #[test]

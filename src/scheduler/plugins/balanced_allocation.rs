@@ -5,6 +5,7 @@ use super::names;
 use super::node_resources_fit::ResourceKind;
 use crate::api::pod::Pod;
 pub use crate::api::scheduler_config::BalancedAllocationArgs;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
 
@@ -36,6 +37,10 @@ impl Default for BalancedAllocation {
 impl Plugin for BalancedAllocation {
     fn name(&self) -> &str {
         names::NODE_RESOURCES_BALANCED_ALLOCATION
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/noderesources/balanced_allocation.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::PreScore, ExtensionPoint::Score])
     }
     fn as_pre_score(&mut self) -> Option<&mut dyn PreScorePlugin> {
         Some(self)

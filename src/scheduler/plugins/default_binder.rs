@@ -4,6 +4,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::NodeInfo;
 use crate::scheduler::framework::{BindPlugin, Plugin, Status};
 
@@ -14,6 +15,10 @@ pub struct DefaultBinder;
 impl Plugin for DefaultBinder {
     fn name(&self) -> &str {
         names::DEFAULT_BINDER
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/defaultbinder/default_binder.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::Bind])
     }
     fn as_bind(&mut self) -> Option<&mut dyn BindPlugin> {
         Some(self)

@@ -26,6 +26,7 @@
 use super::names;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::{Pod, PreemptionPolicy};
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::engine::SimTime;
 use crate::scheduler::framework::{
     Code, Nomination, Plugin, PostFilterInput, PostFilterPlugin, Status,
@@ -46,6 +47,10 @@ pub struct DefaultPreemption;
 impl Plugin for DefaultPreemption {
     fn name(&self) -> &str {
         names::DEFAULT_PREEMPTION
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::PreEnqueue, ExtensionPoint::PostFilter])
     }
     fn as_post_filter(&self) -> Option<&dyn PostFilterPlugin> {
         Some(self)

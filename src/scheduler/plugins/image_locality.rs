@@ -7,6 +7,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterView, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status,
@@ -34,6 +35,10 @@ pub struct ImageLocality {
 impl Plugin for ImageLocality {
     fn name(&self) -> &str {
         names::IMAGE_LOCALITY
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/imagelocality/image_locality.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::Score])
     }
     fn as_pre_score(&mut self) -> Option<&mut dyn PreScorePlugin> {
         Some(self)

@@ -20,6 +20,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
@@ -124,6 +125,15 @@ impl InterPodAffinity {
 impl Plugin for InterPodAffinity {
     fn name(&self) -> &str {
         names::INTER_POD_AFFINITY
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/interpodaffinity/plugin.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ])
     }
     /// Bound pods coming and going, and nodes joining or changing their labels (a topology
     /// key) or taints (upstream registers `UpdateNodeTaint` for nodes that join not ready).

@@ -216,6 +216,9 @@ impl Registry {
     }
 }
 
+#[cfg(test)]
+mod extension_points;
+
 /// Fixtures for plugin tests.
 #[cfg(test)]
 pub(crate) mod testing {

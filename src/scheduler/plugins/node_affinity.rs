@@ -5,6 +5,7 @@ use super::names;
 use super::normalize::default_normalize_score;
 use crate::api::affinity::node_selector_matches;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin,
@@ -24,6 +25,15 @@ pub struct NodeAffinity;
 impl Plugin for NodeAffinity {
     fn name(&self) -> &str {
         names::NODE_AFFINITY
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD.or(ClusterEvents::NODE_LABEL)

@@ -3,6 +3,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status, filter_where};
 
@@ -17,6 +18,10 @@ pub struct NodeName;
 impl Plugin for NodeName {
     fn name(&self) -> &str {
         names::NODE_NAME
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/nodename/node_name.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::Filter])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD

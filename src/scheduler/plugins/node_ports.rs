@@ -4,6 +4,7 @@
 
 use super::names;
 use crate::api::pod::{BIND_ALL_HOST_IP, HostPort, Pod};
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, Plugin, PreFilterPlugin, PreFilterResult, Status, filter_where,
@@ -19,6 +20,10 @@ pub struct NodePorts;
 impl Plugin for NodePorts {
     fn name(&self) -> &str {
         names::NODE_PORTS
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/nodeports/node_ports.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::PreFilter, ExtensionPoint::Filter])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::ASSIGNED_POD_DELETE.or(ClusterEvents::NODE_ADD)

@@ -5,6 +5,7 @@
 use super::names;
 use crate::api::pod::Pod;
 use crate::api::resources::names as res;
+use crate::api::scheduler_config::ExtensionPoint;
 pub use crate::api::scheduler_config::{
     FitArgs, ResourceWeight, ScoringStrategyType, default_resources,
 };
@@ -115,6 +116,15 @@ impl Default for NodeResourcesFit {
 impl Plugin for NodeResourcesFit {
     fn name(&self) -> &str {
         names::NODE_RESOURCES_FIT
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/noderesources/fit.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD

@@ -4,6 +4,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::api::taint::{Taint, TaintEffect, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{ClusterEvents, FilterPlugin, Plugin, Status, filter_where};
@@ -20,6 +21,10 @@ pub struct NodeUnschedulable;
 impl Plugin for NodeUnschedulable {
     fn name(&self) -> &str {
         names::NODE_UNSCHEDULABLE
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::Filter])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD.or(ClusterEvents::NODE_TAINT)

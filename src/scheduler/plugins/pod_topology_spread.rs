@@ -17,6 +17,7 @@ use crate::api::affinity::node_selector_matches;
 use crate::api::node::LABEL_HOSTNAME;
 use crate::api::pod::Pod;
 use crate::api::pod_affinity::{InclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
@@ -64,6 +65,15 @@ pub struct PodTopologySpread {
 impl Plugin for PodTopologySpread {
     fn name(&self) -> &str {
         names::POD_TOPOLOGY_SPREAD
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ])
     }
     /// Bound pods coming and going, and nodes joining or changing their labels (a topology
     /// key) or taints (`plugin.go`).

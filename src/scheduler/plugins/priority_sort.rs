@@ -2,6 +2,7 @@
 //! (`pkg/scheduler/framework/plugins/queuesort/priority_sort.go`).
 
 use super::names;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::framework::{Plugin, QueueSortPlugin};
 use crate::scheduler::queue::QueuedPodInfo;
 
@@ -12,6 +13,10 @@ pub struct PrioritySort;
 impl Plugin for PrioritySort {
     fn name(&self) -> &str {
         names::PRIORITY_SORT
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/queuesort/priority_sort.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::QueueSort])
     }
     fn as_queue_sort(&self) -> Option<&dyn QueueSortPlugin> {
         Some(self)

@@ -3,6 +3,7 @@
 
 use super::names;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::scheduler::framework::{Plugin, PreEnqueuePlugin, Status};
 
 /// The plugin.
@@ -12,6 +13,10 @@ pub struct SchedulingGates;
 impl Plugin for SchedulingGates {
     fn name(&self) -> &str {
         names::SCHEDULING_GATES
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/schedulinggates/scheduling_gates.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::PreEnqueue])
     }
     fn as_pre_enqueue(&self) -> Option<&dyn PreEnqueuePlugin> {
         Some(self)

@@ -4,6 +4,7 @@
 use super::names;
 use super::normalize::default_normalize_score;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::api::taint::{TaintEffect, Toleration, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
@@ -21,6 +22,14 @@ pub struct TaintToleration {
 impl Plugin for TaintToleration {
     fn name(&self) -> &str {
         names::TAINT_TOLERATION
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD.or(ClusterEvents::NODE_TAINT)

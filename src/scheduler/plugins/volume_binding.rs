@@ -14,6 +14,7 @@ use crate::api::affinity::NodeSelectorTerm;
 use crate::api::event::EventType;
 use crate::api::meta::ObjectMeta;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::api::selector::Labels;
 use crate::api::volume::{
     PersistentVolumeClaimSpec, StorageClass, TopologyTerm, VolumeBindingMode, affinity_matches,
@@ -79,6 +80,17 @@ pub struct VolumeBinding {
 impl Plugin for VolumeBinding {
     fn name(&self) -> &str {
         names::VOLUME_BINDING
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/volumebinding/volume_binding.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+            ExtensionPoint::Reserve,
+            ExtensionPoint::PreBind,
+        ])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD

@@ -5,6 +5,7 @@
 use super::names;
 use super::volume_binding::claim_not_found;
 use crate::api::pod::Pod;
+use crate::api::scheduler_config::ExtensionPoint;
 use crate::api::volume::{TOPOLOGY_LABELS, VolumeBindingMode, ga_topology_label, label_zones};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
@@ -23,6 +24,10 @@ pub struct VolumeZone {
 impl Plugin for VolumeZone {
     fn name(&self) -> &str {
         names::VOLUME_ZONE
+    }
+    /// Upstream's points (`pkg/scheduler/framework/plugins/volumezone/volume_zone.go`).
+    fn extends(&self) -> Option<&'static [ExtensionPoint]> {
+        Some(&[ExtensionPoint::PreFilter, ExtensionPoint::Filter])
     }
     fn events_to_register(&self) -> ClusterEvents {
         ClusterEvents::NODE_ADD

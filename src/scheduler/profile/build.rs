@@ -71,10 +71,8 @@ impl Profile {
             pre_bind: idx(take(ExtensionPoint::PreBind, &mut point_lists)),
             bind: idx(bind),
             watchers,
-            percentage: cfg
-                .percentage_of_nodes_to_score
-                .filter(|p| *p > 0)
-                .or(global_pct),
+            // A profile's own value, 0 (adaptive) included, wins over the global one.
+            percentage: cfg.percentage_of_nodes_to_score.or(global_pct),
             plugins,
             feasible: Vec::new(),
             scratch: Vec::new(),
@@ -85,8 +83,9 @@ impl Profile {
     }
 }
 
-/// Which extension points each plugin serves, by name (the probes need a mutable plugin).
-type Capabilities = BTreeMap<String, [bool; ExtensionPoint::ALL.len()]>;
+/// Per plugin, by name: the points kubesim runs it at (the probes need a mutable plugin),
+/// and the points it may be enabled at (upstream's, for an in-tree plugin).
+type Capabilities = BTreeMap<String, ([bool; ExtensionPoint::ALL.len()], Vec<ExtensionPoint>)>;
 
 /// Instantiates every plugin a profile names once, with its arguments; reports unknown
 /// plugins and arguments for plugins not enabled, and warns about plugins not modelled.
@@ -162,7 +161,7 @@ fn capabilities(
     plugins: &mut [Box<dyn Plugin>],
     index_of: &BTreeMap<String, usize>,
 ) -> Capabilities {
-    let mut caps: BTreeMap<String, [bool; ExtensionPoint::ALL.len()]> = BTreeMap::new();
+    let mut caps = Capabilities::new();
     for (name, &i) in index_of {
         let p = &mut plugins[i];
         let mut c = [false; ExtensionPoint::ALL.len()];
@@ -176,7 +175,14 @@ fn capabilities(
         c[ExtensionPoint::Score as usize] = p.as_score().is_some();
         c[ExtensionPoint::Reserve as usize] = p.as_reserve().is_some();
         c[ExtensionPoint::Bind as usize] = p.as_bind().is_some();
-        caps.insert(name.clone(), c);
+        let extends = match p.extends() {
+            Some(points) => points.to_vec(),
+            None => ExtensionPoint::ALL
+                .into_iter()
+                .filter(|q| c[*q as usize])
+                .collect(),
+        };
+        caps.insert(name.clone(), (c, extends));
     }
 
     caps
@@ -197,16 +203,23 @@ fn point_lists(
     for point in ExtensionPoint::ALL {
         let set = cfg.plugins.at(point);
         for r in &set.enabled {
-            if let Some(c) = caps.get(&r.name)
-                && !c[point as usize]
+            if let Some((_, extends)) = caps.get(&r.name)
+                && !extends.contains(&point)
             {
-                errors.push(format!("profile {profile_label}: plugin {:?} does not implement the {} extension point", r.name, point.as_str()));
+                errors.push(format!(
+                    "profile {profile_label}: plugins.{}: plugin {:?} does not extend {} plugin",
+                    point.as_str(),
+                    r.name,
+                    point.interface()
+                ));
             }
             if r.weight < 0 {
                 errors.push(format!("profile {profile_label}: plugins.{}: weight of {:?} must not be negative, got {}", point.as_str(), r.name, r.weight));
             }
         }
-        let has = |name: &str| caps.get(name).is_some_and(|c| c[point as usize]);
+        // A plugin runs where kubesim implements it; enabled at another point upstream's
+        // plugin extends, it has nothing to do there.
+        let has = |name: &str| caps.get(name).is_some_and(|(c, _)| c[point as usize]);
         let list = expand_point(multi, set, &has);
         let mut resolved = Vec::new();
         for r in list {
@@ -219,6 +232,25 @@ fn point_lists(
             resolved.push((i, if r.weight == 0 { 1 } else { r.weight }));
         }
         point_lists.insert(point, resolved);
+    }
+    // Work kubesim does at a point upstream's plugin does not extend (ImageLocality resolves
+    // the pod's images in PreScore; upstream does it inside Score) runs wherever the plugin
+    // is enabled at all.
+    let enabled: Vec<usize> = point_lists.values().flatten().map(|(i, _)| *i).collect();
+    for (name, (runs, extends)) in caps {
+        let Some(&i) = index_of.get(name) else {
+            continue;
+        };
+        for point in ExtensionPoint::ALL {
+            let list = point_lists.entry(point).or_default();
+            if runs[point as usize]
+                && !extends.contains(&point)
+                && enabled.contains(&i)
+                && !list.iter().any(|(j, _)| *j == i)
+            {
+                list.push((i, 1));
+            }
+        }
     }
     point_lists
 }

@@ -147,6 +147,37 @@ fn a_plugin_not_modelled_is_warned_about_once() {
 }
 
 #[test]
+fn plugins_may_be_enabled_where_upstreams_extend_and_nowhere_else() {
+    use crate::scheduler::config::{ExtensionPoint as P, PluginRef};
+    let build = |point: P, name: &str| {
+        let mut cfg = ProfileConfig::named("p");
+        cfg.plugins.at_mut(point).enabled.push(PluginRef {
+            name: name.into(),
+            weight: 0,
+        });
+        Profile::build(&cfg, None, &Registry::in_tree(), 1).map(|_| ())
+    };
+    // Upstream's NodeResourcesFit, VolumeBinding and DefaultPreemption extend these points,
+    // although kubesim has nothing to do at some of them.
+    for (point, name) in [
+        (P::PreScore, "NodeResourcesFit"),
+        (P::Reserve, "VolumeBinding"),
+        (P::Score, "VolumeBinding"),
+        (P::PreEnqueue, "DefaultPreemption"),
+    ] {
+        assert_eq!(build(point, name), Ok(()), "{name} at {point:?}");
+    }
+    let e = build(P::PreScore, "ImageLocality").unwrap_err();
+    assert_eq!(
+        e,
+        [
+            "profile p: plugins.preScore: plugin \"ImageLocality\" does not extend PreScorePlugin plugin"
+        ]
+    );
+    assert!(build(P::Filter, "ImageLocality").is_err());
+}
+
+#[test]
 fn ties_are_broken_by_the_seeded_stream() {
     let nodes = nodes(50);
     let order: Vec<usize> = (0..50).collect();
