@@ -66,14 +66,8 @@ pub struct CompareArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
-    #[arg(
-        long,
-        value_name = "MODE",
-        default_value = "strict",
-        value_parser = crate::scenario::ValidateMode::parse
-    )]
-    validate: crate::scenario::ValidateMode,
+    #[command(flatten)]
+    validate: super::ValidateFlag,
 }
 
 /// The seed of replicate `replicate` (from 0): `scenario_seed + replicate`, wrapping. It
@@ -121,7 +115,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         }
         seen.push(s);
     }
-    let scenario = match super::load(&args.paths, args.validate) {
+    let scenario = match super::load_with(&args.paths, args.validate.mode) {
         Ok(s) => s,
         Err(code) => return code,
     };

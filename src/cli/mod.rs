@@ -52,14 +52,8 @@ enum Command {
         /// Scenario files or directories.
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
-        /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
-        #[arg(
-            long,
-            value_name = "MODE",
-            default_value = "strict",
-            value_parser = ValidateMode::parse
-        )]
-        validate: ValidateMode,
+        #[command(flatten)]
+        validate: ValidateFlag,
     },
     /// Run one workload under several scheduler profiles and seeds, and compare them.
     #[command(after_help = compare::EXAMPLES)]
@@ -67,6 +61,19 @@ enum Command {
     /// Explain one pod's scheduling attempts from a run's scheduling.jsonl.
     #[command(after_help = explain::EXAMPLES)]
     Explain(explain::ExplainArgs),
+}
+
+/// `--validate`, shared by the commands that load a scenario.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct ValidateFlag {
+    /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
+    #[arg(
+        long = "validate",
+        value_name = "MODE",
+        default_value = "strict",
+        value_parser = ValidateMode::parse
+    )]
+    mode: ValidateMode,
 }
 
 /// Arguments of `kubesim run`.
@@ -95,14 +102,8 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Unknown fields: strict (an error, as kubectl), warn, or ignore.
-    #[arg(
-        long,
-        value_name = "MODE",
-        default_value = "strict",
-        value_parser = ValidateMode::parse
-    )]
-    validate: ValidateMode,
+    #[command(flatten)]
+    validate: ValidateFlag,
     /// Refuse a run that may create more pods than this (kubesim keeps every pod in memory).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     max_pods: u64,
@@ -167,7 +168,7 @@ pub fn main() -> ExitCode {
         Command::Validate {
             paths,
             validate: mode,
-        } => validate(&paths, mode),
+        } => validate(&paths, mode.mode),
         Command::Compare(args) => compare::compare(args),
         Command::Explain(args) => explain::explain(args),
         Command::Run(args) => run(args),
@@ -179,7 +180,7 @@ fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>>
     check_config(config, &Registry::in_tree())
 }
 
-fn load(paths: &[PathBuf], validate: ValidateMode) -> Result<Scenario, ExitCode> {
+pub(crate) fn load_with(paths: &[PathBuf], validate: ValidateMode) -> Result<Scenario, ExitCode> {
     let options = LoadOptions { validate };
     load_scenario_reporting(paths, &check_scheduler, options).map_err(|failure| {
         for w in &failure.warnings {
@@ -195,7 +196,7 @@ fn load(paths: &[PathBuf], validate: ValidateMode) -> Result<Scenario, ExitCode>
 }
 
 fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
-    let scenario = match load(paths, mode) {
+    let scenario = match load_with(paths, mode) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -219,7 +220,7 @@ fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     let paths = &args.paths;
-    let mut scenario = match load(paths, args.validate) {
+    let mut scenario = match load_with(paths, args.validate.mode) {
         Ok(s) => s,
         Err(code) => return code,
     };
