@@ -147,7 +147,13 @@ impl QuantityDraw {
         let args = |inner: &str| -> Result<Vec<Quantity>, String> {
             inner
                 .split(',')
-                .map(|a| Quantity::parse(a.trim()).map_err(|e| e.to_string()))
+                .map(|a| match Quantity::parse(a.trim()) {
+                    Ok(q) if q.milli() < 0 => {
+                        Err(format!("must not be negative, got {:?}", a.trim()))
+                    }
+                    Ok(q) => Ok(q),
+                    Err(e) => Err(e.to_string()),
+                })
                 .collect()
         };
         if let Some(inner) = t.strip_prefix("choice(").and_then(|r| r.strip_suffix(')')) {
@@ -167,9 +173,13 @@ impl QuantityDraw {
                 _ => Err(format!("uniform({inner}) takes two quantities")),
             };
         }
-        Quantity::parse(t).map(QuantityDraw::Constant).map_err(|e| {
-            format!("{e}; expected a quantity, choice(q1, q2, ...) or uniform(low, high)")
-        })
+        match Quantity::parse(t) {
+            Ok(q) if q.milli() < 0 => Err(format!("must not be negative, got {t:?}")),
+            Ok(q) => Ok(QuantityDraw::Constant(q)),
+            Err(e) => Err(format!(
+                "{e}; expected a quantity, choice(q1, q2, ...) or uniform(low, high)"
+            )),
+        }
     }
 
     /// The largest value it can draw, in milli-units.
@@ -261,6 +271,11 @@ mod tests {
         assert!(QuantityDraw::parse("uniform(6Gi, 2Gi)").is_err());
         assert!(QuantityDraw::parse("choice()").is_err());
         assert!(QuantityDraw::parse("lots").is_err());
+        // A negative request was silently drawn as 0.
+        for bad in ["-1", "choice(1, -500m)", "uniform(-1Gi, 2Gi)"] {
+            let e = QuantityDraw::parse(bad).unwrap_err();
+            assert!(e.starts_with("must not be negative, got \"-"), "{bad}: {e}");
+        }
     }
 
     #[test]
