@@ -312,5 +312,8 @@ fn nodes_carry_the_labels_every_kubelet_sets() {
     let pods = read(&out, "pods.csv");
     assert_eq!(row(&pods, "exporter")[4], "Running", "{pods}");
     let resolved = read(&out, "scenario.resolved.txt");
-    assert!(resolved.contains("beta.kubernetes.io/arch=amd64"), "{resolved}");
+    assert!(
+        resolved.contains("beta.kubernetes.io/arch=amd64"),
+        "{resolved}"
+    );
 }
