@@ -128,7 +128,7 @@ impl Collector {
         root: Option<Ref>,
         parse_errors: &[LoadError],
     ) {
-        let Some(root) = root else {
+        let Some(root) = root.filter(|_| self.validate != ValidateMode::Ignore) else {
             return;
         };
         let mut findings = Vec::new();
@@ -138,31 +138,16 @@ impl Collector {
             let same_place = parse_errors
                 .iter()
                 .any(|e| e.location.as_ref().is_some_and(|l| l.line == line));
-            match (f.kind, self.validate) {
+            let kind = f.kind;
+            let e = LoadError::at(file, line, f.column, f.path, f.message);
+            match (kind, self.validate) {
                 (FindingKind::Unmodelled, _) => {
-                    let key = f.message.clone();
-                    let at = format!(
-                        "{}:{line}:{}: {}: {}",
-                        file.display(),
-                        f.column,
-                        f.path,
-                        f.message
-                    );
-                    self.unmodelled.entry(key).or_insert((at, 0)).1 += 1;
+                    let at = e.to_string();
+                    self.unmodelled.entry(e.message).or_insert((at, 0)).1 += 1;
                 }
-                (_, ValidateMode::Ignore) => {}
                 (FindingKind::Shape, _) if same_place => {}
-                (_, ValidateMode::Strict) => self
-                    .outcome
-                    .errors
-                    .push(LoadError::at(file, line, f.column, f.path, f.message)),
-                (_, ValidateMode::Warn) => self.outcome.warnings.push(format!(
-                    "{}:{line}:{}: {}: {}",
-                    file.display(),
-                    f.column,
-                    f.path,
-                    f.message
-                )),
+                (_, ValidateMode::Strict) => self.outcome.errors.push(e),
+                _ => self.outcome.warnings.push(e.to_string()),
             }
         }
     }

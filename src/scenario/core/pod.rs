@@ -363,12 +363,11 @@ fn container_names(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) {
         r.doc(d, &format!("{path}.containers"), "Required value");
     }
     let mut seen = std::collections::BTreeSet::new();
-    let all = (s.containers.iter().enumerate())
-        .map(|(i, c)| (format!("{path}.containers[{i}].name"), c))
-        .collect::<Vec<_>>();
+    let apps =
+        (s.containers.iter().enumerate()).map(|(i, c)| (format!("{path}.containers[{i}].name"), c));
     let inits = (s.init_containers.iter().enumerate())
         .map(|(i, c)| (format!("{path}.initContainers[{i}].name"), c));
-    for (field, c) in all.into_iter().chain(inits) {
+    for (field, c) in apps.chain(inits) {
         if c.name.is_empty() {
             r.doc(d, &field, "Required value");
         } else if r

@@ -159,6 +159,11 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
     ),
     (
         "V1PodSpec",
+        "initContainers",
+        "init containers count in the pod's requests and images, but take no time to run",
+    ),
+    (
+        "V1PodSpec",
         "resources",
         "pod-level resources are not used: the containers' requests are",
     ),
