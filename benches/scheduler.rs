@@ -67,6 +67,9 @@ fn spec(cpu_m: i64, memory: i64) -> Arc<PodSpec> {
         memory_request_set: true,
         limits: Resources::default(),
         sidecar: false,
+        pull_policy: kubesim::api::pod::PullPolicy::IfNotPresent,
+        startup_probe: None,
+        readiness_probe: None,
     };
     Arc::new(PodSpec::new(
         vec![c],

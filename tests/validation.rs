@@ -50,7 +50,7 @@ fn warn_and_ignore_modes() {
         "{e}"
     );
     assert!(
-        e.contains("spec.containers[0].readinessProbe: not modelled by kubesim"),
+        e.contains("spec.containers[0].livenessProbe: not modelled by kubesim"),
         "{e}"
     );
     // The invalid name is the API server's error, whatever the mode.

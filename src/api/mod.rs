@@ -19,6 +19,7 @@ pub mod namespace;
 pub mod node;
 pub mod pod;
 pub mod pod_affinity;
+pub mod probe;
 pub mod quantity;
 pub mod resources;
 pub mod scheduler_config;

@@ -5,7 +5,8 @@ use super::affinity::NodeAffinity;
 use super::distribution::Distribution;
 use super::meta::ObjectMeta;
 use super::pod_affinity::{PodAffinity, TopologySpreadConstraint};
-use super::resources::Resources;
+use super::probe::Probe;
+use super::resources::{ResourceName, Resources};
 use super::selector::Labels;
 use super::taint::Toleration;
 use crate::engine::SimTime;
@@ -36,6 +37,52 @@ pub struct Container {
     pub memory_request_set: bool,
     /// An init container with `restartPolicy: Always` (a sidecar).
     pub sidecar: bool,
+    /// `imagePullPolicy`, defaulted from the image as upstream.
+    pub pull_policy: PullPolicy,
+    /// `startupProbe`.
+    pub startup_probe: Option<Probe>,
+    /// `readinessProbe`.
+    pub readiness_probe: Option<Probe>,
+}
+
+/// `imagePullPolicy` (`pkg/kubelet/images/image_manager.go`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullPolicy {
+    /// Pull on every container start, present or not.
+    Always,
+    /// Pull only when the node lacks the image.
+    IfNotPresent,
+    /// Never pull: the container cannot start without the image (`ErrImageNeverPull`).
+    Never,
+}
+
+impl PullPolicy {
+    /// Upstream's default (`SetDefaults_Container` in `pkg/apis/core/v1/defaults.go`):
+    /// `Always` for the tag `latest`, or no tag and no digest; `IfNotPresent` otherwise.
+    pub fn default_for(image: &str) -> PullPolicy {
+        let (name, digest) = match image.split_once('@') {
+            Some((n, _)) => (n, true),
+            None => (image, false),
+        };
+        // A tag follows the last ':' after the last '/' (a registry may carry a port).
+        let last = name.rsplit('/').next().unwrap_or(name);
+        let tag = last.rsplit_once(':').map(|(_, t)| t);
+        match tag {
+            Some("latest") => PullPolicy::Always,
+            None if !digest => PullPolicy::Always,
+            _ => PullPolicy::IfNotPresent,
+        }
+    }
+
+    /// Parses the upstream spelling.
+    pub fn parse(s: &str) -> Option<PullPolicy> {
+        match s {
+            "Always" => Some(PullPolicy::Always),
+            "IfNotPresent" => Some(PullPolicy::IfNotPresent),
+            "Never" => Some(PullPolicy::Never),
+            _ => None,
+        }
+    }
 }
 
 /// `spec.restartPolicy`.
@@ -103,6 +150,9 @@ pub struct Behaviour {
     pub memory_usage: Option<i64>,
     /// `kubesim.io/ungate-after`: the scheduling gates are removed this long after creation.
     pub ungate_after: Option<Distribution>,
+    /// `kubesim.io/init-duration`: how long each regular init container runs before it
+    /// exits 0 (default: it exits as soon as it started).
+    pub init_duration: Option<Distribution>,
 }
 
 /// `ports[].protocol`.
@@ -160,6 +210,9 @@ pub struct PodSpec {
     pub init_containers: Vec<Container>,
     /// `spec.overhead`.
     pub overhead: Resources,
+    /// `spec.resources.requests` (pod-level resources: cpu, memory, `hugepages-*`), sorted by
+    /// name; each replaces the containers' aggregate for that resource.
+    pub pod_requests: Vec<(ResourceName, i64)>,
     /// `spec.nodeName` as written in the manifest.
     pub node_name: Option<String>,
     /// `spec.nodeSelector`.
@@ -217,6 +270,7 @@ impl PodSpec {
             containers,
             init_containers,
             overhead,
+            pod_requests: Vec::new(),
             node_name: None,
             node_selector,
             node_affinity,
@@ -243,18 +297,21 @@ impl PodSpec {
 
     /// Recomputes the derived requests after containers or overhead changed.
     pub fn recompute_requests(&mut self) {
-        self.requests = effective_requests(
-            &self.containers,
-            &self.init_containers,
-            &self.overhead,
-            false,
-        );
-        let nz = effective_requests(
-            &self.containers,
-            &self.init_containers,
-            &self.overhead,
-            true,
-        );
+        let requests = |nonzero| {
+            let mut r = effective_requests(
+                &self.containers,
+                &self.init_containers,
+                &Resources::default(),
+                nonzero,
+            );
+            for (name, value) in &self.pod_requests {
+                r.set(name, *value);
+            }
+            r.add(&self.overhead);
+            r
+        };
+        self.requests = requests(false);
+        let nz = requests(true);
         self.nonzero_cpu_m = nz.cpu_m;
         self.nonzero_memory = nz.memory;
     }
@@ -269,7 +326,8 @@ impl PodSpec {
 }
 
 /// Effective pod request: `max(Σ regular + Σ sidecars, max_i(init_i + sidecars before i)) +
-/// overhead`. With `nonzero`, regular containers without a cpu / memory request count
+/// overhead` (pod-level requests, which replace the aggregate, are applied by
+/// [`PodSpec::recompute_requests`]). With `nonzero`, regular containers without a cpu / memory request count
 /// [`DEFAULT_MILLI_CPU_REQUEST`] / [`DEFAULT_MEMORY_REQUEST`].
 pub fn effective_requests(
     containers: &[Container],
@@ -394,6 +452,9 @@ mod tests {
             limits: Resources::default(),
             memory_request_set: mem.is_some(),
             sidecar,
+            pull_policy: PullPolicy::IfNotPresent,
+            startup_probe: None,
+            readiness_probe: None,
         }
     }
 

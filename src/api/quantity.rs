@@ -148,6 +148,26 @@ impl Quantity {
     }
 }
 
+/// An amount of the resource `name` as upstream prints a quantity: cpu in cores or
+/// millicores (`1`, `1500m`), other resources with the largest binary suffix that divides
+/// them (`512Mi`, `3Gi`), else as a plain number.
+pub fn format_amount(name: &str, value: i64) -> String {
+    if name == crate::api::resources::names::CPU {
+        return if value % 1000 == 0 {
+            (value / 1000).to_string()
+        } else {
+            format!("{value}m")
+        };
+    }
+    for (shift, suffix) in [(60, "Ei"), (50, "Pi"), (40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+        let unit = 1i64 << shift;
+        if value != 0 && value % unit == 0 {
+            return format!("{}{suffix}", value / unit);
+        }
+    }
+    value.to_string()
+}
+
 /// Core parser: returns milli-units rounded toward +infinity.
 fn parse_milli(s: &str) -> Result<i128, &'static str> {
     if s.is_empty() {

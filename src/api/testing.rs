@@ -19,6 +19,9 @@ pub fn pod(name: &str, cpu_m: i64, memory: i64) -> Pod {
         memory_request_set: memory != 0,
         limits: Resources::default(),
         sidecar: false,
+        pull_policy: crate::api::pod::PullPolicy::IfNotPresent,
+        startup_probe: None,
+        readiness_probe: None,
     };
     let spec = PodSpec::new(
         vec![c],

@@ -2,6 +2,7 @@
 //! claims, as written and as resolved.
 
 mod affinity;
+mod container;
 mod node;
 mod pod;
 mod volume;

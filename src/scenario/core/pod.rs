@@ -5,16 +5,20 @@
 use super::super::kubesim::annotations::{ANNOTATION_UNGATE_AFTER, behaviour};
 use super::super::meta::{ObjectMeta, check_labels, meta};
 use super::super::resolver::{Doc, Resolver, resources};
-use super::super::yaml::{Quantities, Spanned};
+use super::super::yaml::Quantities;
 use super::affinity::{self, Affinity, Toleration, TopologySpreadConstraint};
+use super::container::{
+    Container, ResourceRequirements, check_requests_within_limits, container, container_names,
+    host_ports,
+};
 use super::volume::{Volume, pod_volumes};
 use crate::api;
-use crate::api::names::NameRule;
 use crate::api::pod::{
-    BIND_ALL_HOST_IP, Container as ApiContainer, DEFAULT_SCHEDULER, HostPort, PodStatus,
-    PreemptionPolicy, Protocol, RestartPolicy,
+    Container as ApiContainer, DEFAULT_SCHEDULER, PodStatus, PreemptionPolicy, RestartPolicy,
 };
-use crate::api::quantity::Quantity;
+use crate::api::pod::effective_requests;
+use crate::api::quantity::format_amount;
+use crate::api::resources::{ResourceName, Resources};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,6 +45,9 @@ pub struct PodSpec {
     /// Pod overhead.
     #[serde(default)]
     pub overhead: Quantities,
+    /// Pod-level requests and limits (cpu, memory, `hugepages-*`).
+    #[serde(default)]
+    pub resources: Option<ResourceRequirements>,
     /// Node selector.
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
@@ -87,53 +94,6 @@ pub struct PodSpec {
 pub struct SchedulingGate {
     /// Gate name.
     pub name: String,
-}
-
-/// A container.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Container {
-    /// Container name (required).
-    pub name: String,
-    /// Image reference.
-    #[serde(default)]
-    pub image: Option<String>,
-    /// Requests and limits.
-    #[serde(default)]
-    pub resources: ResourceRequirements,
-    /// `Always` for sidecar init containers.
-    #[serde(default)]
-    pub restart_policy: Option<String>,
-    /// Ports.
-    #[serde(default)]
-    pub ports: Vec<ContainerPort>,
-}
-
-/// Container resources.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct ResourceRequirements {
-    /// Requests.
-    pub requests: Quantities,
-    /// Limits.
-    pub limits: Quantities,
-}
-
-/// A container port.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerPort {
-    /// Port in the container (required).
-    pub container_port: i32,
-    /// Port on the host.
-    #[serde(default)]
-    pub host_port: Option<Spanned<i32>>,
-    /// `TCP`, `UDP` or `SCTP`.
-    #[serde(default)]
-    pub protocol: Option<Spanned<String>>,
-    /// Host address the port binds (`0.0.0.0` when absent).
-    #[serde(rename = "hostIP", default)]
-    pub host_ip: Option<String>,
 }
 
 /// A pod template.
@@ -184,18 +144,22 @@ pub(in super::super) fn pod(
     let path = path.as_str();
     let meta = meta(r, d, &meta_path, m, 1)?;
     container_names(r, d, path, s);
-    let containers = s
+    let containers: Vec<ApiContainer> = s
         .containers
         .iter()
         .enumerate()
         .map(|(i, c)| container(r, d, &format!("{path}.containers[{i}]"), c, false))
         .collect();
-    let inits = s
+    let inits: Vec<ApiContainer> = s
         .init_containers
         .iter()
         .enumerate()
         .map(|(i, c)| container(r, d, &format!("{path}.initContainers[{i}]"), c, true))
         .collect();
+    let pod_requests = match &s.resources {
+        Some(res) => pod_level(r, d, path, res, &containers, &inits),
+        None => Vec::new(),
+    };
     let overhead = resources(r, d, &format!("{path}.overhead"), &s.overhead);
     check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
     let (node_affinity, pod_affinity) = match &s.affinity {
@@ -216,6 +180,10 @@ pub(in super::super) fn pod(
         restart_policy,
     );
     spec.pod_affinity = pod_affinity;
+    if !pod_requests.is_empty() {
+        spec.pod_requests = pod_requests;
+        spec.recompute_requests();
+    }
     spec.topology_spread_constraints =
         affinity::spread_constraints(r, d, path, &s.topology_spread_constraints);
     if let Some(n) = &s.node_name {
@@ -260,6 +228,76 @@ pub(in super::super) fn pod(
         );
     }
     Some((meta, spec))
+}
+
+/// Pod-level `spec.resources` (beta and on by default in 1.34): cpu, memory and
+/// `hugepages-*` only, requests within limits, no request below what the containers
+/// together request, no container limit above the pod's (`validatePodResources` in
+/// `pkg/apis/core/validation/validation.go`). A limit without a request gives the request:
+/// the containers' aggregate when they request any, else the limit
+/// (`pkg/apis/core/v1/defaults.go`). The requests that replace the containers' aggregate.
+fn pod_level(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    res: &ResourceRequirements,
+    containers: &[ApiContainer],
+    inits: &[ApiContainer],
+) -> Vec<(ResourceName, i64)> {
+    let rpath = format!("{path}.resources");
+    let supported = |n: &str| n == "cpu" || n == "memory" || n.starts_with("hugepages-");
+    for (kind, qs) in [("requests", &res.requests), ("limits", &res.limits)] {
+        for name in qs.keys().filter(|n| !supported(n)) {
+            let msg = format!(
+                "Unsupported value: {name:?}: supported values: \"cpu\", \"hugepages-\", \"memory\""
+            );
+            r.doc(d, &format!("{rpath}.{kind}.{name}"), msg);
+        }
+    }
+    let requests = resources(r, d, &format!("{rpath}.requests"), &res.requests);
+    let limits = resources(r, d, &format!("{rpath}.limits"), &res.limits);
+    check_requests_within_limits(r, d, path, res);
+    let aggregate = effective_requests(containers, inits, &Resources::default(), false);
+    let mut out = Vec::new();
+    let names = res.requests.keys().chain(res.limits.keys());
+    let names: std::collections::BTreeSet<&String> = names.filter(|n| supported(n)).collect();
+    for name in names {
+        let value = match res.requests.get(name) {
+            Some(q) => {
+                let (want, have) = (requests.get(name), aggregate.get(name));
+                if want < have {
+                    let msg = format!(
+                        "Invalid value: {:?}: must be greater than or equal to aggregate container requests of {}",
+                        q.value.as_str(),
+                        format_amount(name, have)
+                    );
+                    r.doc(d, &format!("{rpath}.requests.{name}"), msg);
+                }
+                want
+            }
+            None if aggregate.get(name) > 0 => aggregate.get(name),
+            None => limits.get(name),
+        };
+        out.push((ResourceName::from(name.as_str()), value));
+    }
+    let all = (containers.iter().enumerate()).map(|(i, c)| (format!("containers[{i}]"), c));
+    let all = all.chain(
+        (inits.iter().enumerate()).map(|(i, c)| (format!("initContainers[{i}]"), c)),
+    );
+    for (cpath, c) in all {
+        for (name, q) in res.limits.iter().filter(|(n, _)| supported(n)) {
+            let (own, pod) = (c.limits.get(name), limits.get(name));
+            if own > pod {
+                let msg = format!(
+                    "Invalid value: {:?}: must be less than or equal to pod limits of {}",
+                    format_amount(name, own),
+                    q.value.as_str()
+                );
+                r.doc(d, &format!("{path}.{cpath}.resources.limits.{name}"), msg);
+            }
+        }
+    }
+    out
 }
 
 /// `spec.schedulerName`, which a profile must define.
@@ -354,141 +392,6 @@ fn priority(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec, spec: &mut api::P
             c.preemption_policy
         }),
     };
-}
-
-/// At least one container; container names are RFC 1123 labels, unique across app and init
-/// containers (a clash is reported at the init container, as upstream).
-fn container_names(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) {
-    if s.containers.is_empty() {
-        r.doc(d, &format!("{path}.containers"), "Required value");
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    let apps =
-        (s.containers.iter().enumerate()).map(|(i, c)| (format!("{path}.containers[{i}].name"), c));
-    let inits = (s.init_containers.iter().enumerate())
-        .map(|(i, c)| (format!("{path}.initContainers[{i}].name"), c));
-    for (field, c) in apps.chain(inits) {
-        if c.name.is_empty() {
-            r.doc(d, &field, "Required value");
-        } else if r
-            .name_at(d, &field, Some(&c.name), NameRule::Label)
-            .is_some()
-            && !seen.insert(c.name.as_str())
-        {
-            r.doc(d, &field, format!("Duplicate value: {:?}", c.name));
-        }
-    }
-}
-
-/// One container at `path`; `init` for `initContainers` (whose `restartPolicy: Always` marks
-/// a sidecar).
-fn container(r: &mut Resolver, d: Doc, path: &str, c: &Container, init: bool) -> ApiContainer {
-    let (given, limit_qs) = (&c.resources.requests, &c.resources.limits);
-    let mut requests = resources(r, d, &format!("{path}.resources.requests"), given);
-    // Limits are checked at their own path; a request left out defaults to its limit.
-    let limits = resources(r, d, &format!("{path}.resources.limits"), limit_qs);
-    for name in limit_qs.keys().filter(|n| !given.contains_key(*n)) {
-        requests.set(name, limits.get(name));
-    }
-    check_requests_within_limits(r, d, path, &c.resources);
-    let set = |name: &str| given.contains_key(name) || limit_qs.contains_key(name);
-    if c.image.as_deref().unwrap_or("").is_empty() {
-        r.doc(d, &format!("{path}.image"), "is required");
-    }
-    ApiContainer {
-        name: Arc::from(c.name.as_str()),
-        image: Arc::from(c.image.as_deref().unwrap_or_default()),
-        cpu_request_set: set("cpu"),
-        memory_request_set: set("memory"),
-        requests,
-        limits,
-        sidecar: init && c.restart_policy.as_deref() == Some("Always"),
-    }
-}
-
-/// A request above its limit is refused, as the API server refuses it
-/// (`ValidateContainerResourceRequirements` in `pkg/apis/core/validation/validation.go`).
-fn check_requests_within_limits(
-    r: &mut Resolver,
-    d: Doc,
-    path: &str,
-    given: &ResourceRequirements,
-) {
-    for (name, request) in &given.requests {
-        let Some(limit) = given.limits.get(name) else {
-            continue;
-        };
-        let (Ok(rq), Ok(lq)) = (
-            Quantity::parse(request.value.as_str()),
-            Quantity::parse(limit.value.as_str()),
-        ) else {
-            continue; // reported where it was parsed
-        };
-        if rq > lq {
-            let msg = format!(
-                "Invalid value: {:?}: must be less than or equal to {name} limit of {}",
-                request.value.as_str(),
-                limit.value.as_str()
-            );
-            r.at(d, request, &format!("{path}.resources.requests"), msg);
-        }
-    }
-}
-
-/// The host ports of a pod: those of its sidecars (init containers with
-/// `restartPolicy: Always`) and its containers, as upstream `GetHostPorts` lists them.
-fn host_ports(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) -> Vec<HostPort> {
-    let mut out = Vec::new();
-    let sidecars = s
-        .init_containers
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"))
-        .map(|(i, c)| (format!("{path}.initContainers[{i}]"), c));
-    let regular = s
-        .containers
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (format!("{path}.containers[{i}]"), c));
-    for (cpath, c) in sidecars.chain(regular) {
-        for (j, p) in c.ports.iter().enumerate() {
-            let ppath = format!("{cpath}.ports[{j}]");
-            let protocol = match &p.protocol {
-                None => Protocol::Tcp,
-                Some(v) => match Protocol::parse(&v.value) {
-                    Some(pr) => pr,
-                    None => {
-                        let msg = format!("expected TCP, UDP or SCTP, got {:?}", v.value);
-                        r.at(d, v, &format!("{ppath}.protocol"), msg);
-                        continue;
-                    }
-                },
-            };
-            let Some(hp) = &p.host_port else {
-                continue;
-            };
-            let port = match u16::try_from(hp.value) {
-                Ok(0) => continue,
-                Ok(port) => port,
-                Err(_) => {
-                    let msg = format!("must be between 1 and 65535, got {}", hp.value);
-                    r.at(d, hp, &format!("{ppath}.hostPort"), msg);
-                    continue;
-                }
-            };
-            let ip = p
-                .host_ip
-                .as_deref()
-                .filter(|ip| !ip.is_empty())
-                .unwrap_or(BIND_ALL_HOST_IP);
-            out.push(HostPort {
-                ip: Arc::from(ip),
-                protocol,
-                port,
-            });
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use super::super::meta::{ObjectMeta, check_labels, meta};
 use super::super::resolver::{Doc, Resolver, quantity};
 use super::super::yaml::{IgnoredPresence, Quantities, Spanned};
 use super::affinity::{NodeSelector, selector_terms};
-use super::pod::ResourceRequirements;
+use super::container::ResourceRequirements;
 use crate::api;
 use crate::api::names::NameRule;
 use crate::api::pod::PodVolume;

@@ -27,6 +27,7 @@ pub(in super::super) fn behaviour(
     b.duration = dist(r, "kubesim.io/duration");
     b.startup = dist(r, "kubesim.io/startup");
     b.ungate_after = dist(r, ANNOTATION_UNGATE_AFTER);
+    b.init_duration = dist(r, "kubesim.io/init-duration");
     if let Some(v) = ann.get("kubesim.io/exit-code") {
         match v.parse::<i32>() {
             Ok(c) => b.exit_code = c,

@@ -297,6 +297,9 @@ fn trace(
         cpu_request_set: true,
         memory_request_set: true,
         sidecar: false,
+        pull_policy: crate::api::pod::PullPolicy::IfNotPresent,
+        startup_probe: None,
+        readiness_probe: None,
     };
     let mut base = crate::api::PodSpec::new(
         vec![c],

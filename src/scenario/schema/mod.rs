@@ -134,38 +134,13 @@ pub struct Schema {
 pub const UNMODELLED: &[(&str, &str, &str)] = &[
     (
         "V1Container",
-        "readinessProbe",
-        "not probed: the container is ready once started",
-    ),
-    (
-        "V1Container",
-        "startupProbe",
-        "not probed: the container counts as started at once",
-    ),
-    (
-        "V1Container",
         "livenessProbe",
-        "not probed: the container is never restarted for it",
-    ),
-    (
-        "V1Container",
-        "imagePullPolicy",
-        "images are pulled when absent (IfNotPresent) whatever the policy",
+        "not probed: the application never stops answering, so it never restarts for it",
     ),
     (
         "V1Container",
         "lifecycle",
         "hooks take no time (preStop does not delay termination)",
-    ),
-    (
-        "V1PodSpec",
-        "initContainers",
-        "init containers count in the pod's requests and images, but take no time to run",
-    ),
-    (
-        "V1PodSpec",
-        "resources",
-        "pod-level resources are not used: the containers' requests are",
     ),
     (
         "V1PodSpec",
@@ -212,7 +187,6 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
 
 /// Values of [`UNMODELLED`] fields that match what kubesim does: `(field, value)`.
 pub const MODELLED_VALUES: &[(&str, &str)] = &[
-    ("imagePullPolicy", "IfNotPresent"),
     ("completionMode", "NonIndexed"),
     ("suspend", "false"),
 ];
