@@ -22,6 +22,10 @@ const DIGESTS: &[(&str, &str)] = &[
         "0794ef7d1e850c2a8ca31b8dd2fae842928254e09032fa66f1af73f44e995a5f",
     ),
     (
+        "pod-lifecycle",
+        "9b051fd0a82b613dc8accc86671a0e96bf8251b196dbb1e0682530f5c9bd6790",
+    ),
+    (
         "pod-placement",
         "520106b877530c85aa175ee860b03d9871d85007580ffbeb4ed1e22b65af1ac8",
     ),

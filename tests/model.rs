@@ -21,6 +21,7 @@ fn invariants_hold_after_every_event_in_every_small_scenario() {
         "scenarios/bin-packing.yaml",
         "scenarios/trace-replay.yaml",
         "scenarios/volumes-and-ports.yaml",
+        "scenarios/pod-lifecycle.yaml",
     ] {
         let w = run_checked(s, None);
         assert!(

@@ -159,7 +159,14 @@ pub fn format_amount(name: &str, value: i64) -> String {
             format!("{value}m")
         };
     }
-    for (shift, suffix) in [(60, "Ei"), (50, "Pi"), (40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+    for (shift, suffix) in [
+        (60, "Ei"),
+        (50, "Pi"),
+        (40, "Ti"),
+        (30, "Gi"),
+        (20, "Mi"),
+        (10, "Ki"),
+    ] {
         let unit = 1i64 << shift;
         if value != 0 && value % unit == 0 {
             return format!("{}{suffix}", value / unit);

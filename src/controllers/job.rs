@@ -16,6 +16,7 @@ use rand::RngExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::api::job::{COMPLETION_INDEX, pod_generate_name};
 pub use crate::api::job::{LABEL_JOB_NAME, LABEL_JOB_NAME_LEGACY};
 /// Replacement back-off base.
 pub const BACKOFF_BASE_MS: i64 = 10_000;
@@ -95,10 +96,18 @@ impl Component for JobController {
                 let Some(job) = job_of(pod, ctx) else {
                     return;
                 };
+                let index = completion_index(ctx.store.pod(pod));
                 ctx.store.update_job_status(job, |st| {
                     st.active = st.active.saturating_sub(1);
                     if to == Phase::Succeeded {
-                        st.succeeded += 1;
+                        // An Indexed Job counts each index once.
+                        match index {
+                            Some(i) => {
+                                st.completed_indexes.insert(i);
+                                st.succeeded = st.completed_indexes.len();
+                            }
+                            None => st.succeeded += 1,
+                        }
                         st.failures_since_success = 0;
                     } else {
                         st.failed += 1;
@@ -126,6 +135,11 @@ impl Component for JobController {
             JobEvent::Sync(job) => self.sync(job, ctx),
         }
     }
+}
+
+/// The completion index of an Indexed Job's pod (its annotation).
+fn completion_index(pod: &Pod) -> Option<u32> {
+    pod.meta.annotations.get(COMPLETION_INDEX)?.parse().ok()
 }
 
 /// The Job controlling a pod, if any.
@@ -173,8 +187,29 @@ impl JobController {
             ctx.at(until, JobEvent::Sync(job));
             return;
         }
-        for _ in st.active..wanted {
-            self.create_pod(job, ctx);
+        if spec.indexed {
+            // The lowest indexes neither succeeded nor running (`firstPendingIndexes`): a
+            // failed pod's replacement gets its index.
+            let uid = ctx.store.job(job).meta.uid.clone();
+            let running: std::collections::BTreeSet<u32> = (ctx.store.pods_of_controller(&uid))
+                .iter()
+                .filter(|&&p| {
+                    let p = ctx.store.pod(p);
+                    !p.phase().is_terminal() && p.status.deleted.is_none()
+                })
+                .filter_map(|&p| completion_index(ctx.store.pod(p)))
+                .collect();
+            let pending: Vec<u32> = (0..spec.completions.unwrap_or(0))
+                .filter(|i| !st.completed_indexes.contains(*i) && !running.contains(i))
+                .take((wanted - st.active) as usize)
+                .collect();
+            for i in pending {
+                self.create_pod(job, Some(i), ctx);
+            }
+        } else {
+            for _ in st.active..wanted {
+                self.create_pod(job, None, ctx);
+            }
         }
         if let Some(limit) = spec.active_deadline_ms {
             ctx.at(st.start + limit, JobEvent::Sync(job));
@@ -222,7 +257,9 @@ impl JobController {
         self.templates.remove(&job);
     }
 
-    fn create_pod(&mut self, job: JobId, ctx: Ctx) {
+    /// A pod for the Job; an Indexed Job's carries its index in its name, a label and an
+    /// annotation (`pkg/controller/job/indexed_job_utils.go`).
+    fn create_pod(&mut self, job: JobId, index: Option<u32>, ctx: Ctx) {
         let now = ctx.now();
         let j = ctx.store.job(job);
         let template = self.templates.entry(job).or_insert_with(|| {
@@ -242,20 +279,29 @@ impl JobController {
             }
         });
         let namespace = j.meta.namespace.clone();
+        let prefix = pod_generate_name(&j.meta.name, index);
         let mut name;
         loop {
-            name = format!("{}-{}", j.meta.name, random_suffix(ctx.rng));
+            name = format!("{prefix}{}", random_suffix(ctx.rng));
             if !ctx.store.pod_exists(&namespace, &name) {
                 break;
             }
+        }
+        let (mut labels, mut annotations) = (
+            template.labels.clone(),
+            j.spec.template_meta.annotations.clone(),
+        );
+        if let Some(i) = index {
+            Arc::make_mut(&mut labels).insert(COMPLETION_INDEX.to_string(), i.to_string());
+            Arc::make_mut(&mut annotations).insert(COMPLETION_INDEX.to_string(), i.to_string());
         }
         let pod = Pod {
             meta: ObjectMeta {
                 name: name.clone(),
                 namespace,
                 uid: Uid::Unset,
-                labels: template.labels.clone(),
-                annotations: j.spec.template_meta.annotations.clone(),
+                labels,
+                annotations,
                 owner_references: template.owners.clone(),
             },
             spec: j.spec.template.clone(),
@@ -299,6 +345,7 @@ mod tests {
             completions: Some(completions),
             backoff_limit,
             active_deadline_ms: None,
+            indexed: false,
             template_meta: ObjectMeta::default(),
             template: pod("t", 100, 0).spec,
         }
@@ -393,5 +440,49 @@ mod tests {
         );
         assert!(h.store.pods().iter().all(|p| p.status.deleted.is_some()));
         assert_eq!(h.store.job(id).status.active, 0);
+    }
+
+    #[test]
+    fn an_indexed_job_gives_each_pod_an_index_and_a_replacement_the_same_one() {
+        let mut h = Harness::new(JobController::default());
+        let meta = ObjectMeta::named("default", "render");
+        let spec = crate::api::JobSpec {
+            indexed: true,
+            ..job(2, 4, 6)
+        };
+        let id = h.store.create_job(meta, spec, SimTime::ZERO);
+        h.settle();
+        let index_of = |h: &Harness<JobController>, p: PodId| -> String {
+            let pod = h.store.pod(p);
+            let label = pod.meta.labels.get(COMPLETION_INDEX).cloned().unwrap();
+            assert_eq!(pod.meta.annotations.get(COMPLETION_INDEX), Some(&label));
+            assert!(pod.meta.name.starts_with(&format!("render-{label}-")));
+            label
+        };
+        let pods = job_pods(&h, id);
+        let first: Vec<String> = pods.iter().map(|&p| index_of(&h, p)).collect();
+        assert_eq!(first, ["0", "1"]);
+        // Index 1 succeeds: index 2 starts. Index 0 fails: after the back-off its
+        // replacement runs index 0 again.
+        h.store.set_phase(pods[1], Phase::Succeeded, SimTime::ZERO);
+        h.settle();
+        h.store.set_phase(pods[0], Phase::Failed, SimTime::ZERO);
+        h.run_until(SimTime::from_secs(10));
+        let running: Vec<String> = active(&h, id).iter().map(|&p| index_of(&h, p)).collect();
+        assert_eq!(running, ["2", "0"]);
+        for p in active(&h, id) {
+            h.store
+                .set_phase(p, Phase::Succeeded, SimTime::from_secs(10));
+            h.settle();
+        }
+        let st = &h.store.job(id).status;
+        assert_eq!(st.completed_indexes.to_string(), "0-2");
+        assert_eq!(st.succeeded, 3);
+        let last = active(&h, id);
+        assert_eq!(index_of(&h, last[0]), "3");
+        h.store
+            .set_phase(last[0], Phase::Succeeded, SimTime::from_secs(10));
+        h.settle();
+        assert_eq!(h.store.job(id).status.condition, Some("Complete"));
     }
 }

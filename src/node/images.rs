@@ -59,8 +59,9 @@ impl Kubelet {
                     continue;
                 }
                 PullPolicy::Never => {
-                    let msg =
-                        format!("Container image \"{image}\" is not present with pull policy of Never");
+                    let msg = format!(
+                        "Container image \"{image}\" is not present with pull policy of Never"
+                    );
                     ctx.record_pod(pod, EventType::Warning, "ErrImageNeverPull", msg);
                     let msg = "Error: ErrImageNeverPull".to_string();
                     ctx.record_pod(pod, EventType::Warning, "Failed", msg);

@@ -139,7 +139,10 @@ impl Kubelet {
     pub(super) fn startup_failed(&mut self, pod: PodId, ctx: Ctx) {
         let spec = ctx.store.pod(pod).spec.clone();
         for c in step_containers(&spec, self.run(pod).step) {
-            let msg = format!("Container {} failed startup probe, will be restarted", c.name);
+            let msg = format!(
+                "Container {} failed startup probe, will be restarted",
+                c.name
+            );
             ctx.record_pod(pod, EventType::Normal, "Killing", msg);
         }
         self.exited(pod, KILLED_EXIT_CODE, ctx);

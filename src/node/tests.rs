@@ -141,9 +141,9 @@ fn a_failing_container_restarts_with_back_off_and_each_restart_is_a_change() {
     assert_eq!(h.store.pod(id).status.restarts as usize, restarts);
     assert!(changes.contains(&"ready=false".to_string()), "{changes:?}");
     assert!(changes.contains(&"restarts=2".to_string()), "{changes:?}");
-    assert!(
-        h.events().iter().any(|e| e.starts_with("BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default")),
-    );
+    assert!(h.events().iter().any(|e| e.starts_with(
+        "BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default"
+    )),);
     assert_eq!(h.store.pod(id).status.reason, Some("CrashLoopBackOff"));
 }
 
@@ -208,7 +208,11 @@ fn init_containers_run_one_after_another_before_the_app_containers() {
     assert_eq!(st.started, Some(SimTime(39_000)));
     assert_eq!(st.first_ready, Some(SimTime(39_000)));
     assert_eq!(st.finished, Some(SimTime(99_000)));
-    assert_eq!(h.store.pod(id).phase(), Phase::Succeeded, "the sidecar does not block it");
+    assert_eq!(
+        h.store.pod(id).phase(),
+        Phase::Succeeded,
+        "the sidecar does not block it"
+    );
 }
 
 #[test]

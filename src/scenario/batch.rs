@@ -44,6 +44,9 @@ pub struct JobSpec {
     /// Whether `selector` was written by hand instead of generated.
     #[serde(default)]
     pub manual_selector: Option<bool>,
+    /// `NonIndexed` (the default) or `Indexed`.
+    #[serde(default)]
+    pub completion_mode: Option<String>,
     /// Pod template (required).
     pub template: PodTemplate,
 }
@@ -114,7 +117,16 @@ fn job_spec(
         completions
     };
     check_selector(r, d, prefix, s, job, &template_meta);
+    let indexed = completion_mode(r, d, prefix, s);
+    if spec.behaviour.duration.is_none() {
+        let msg = format!(
+            "Job {}/{}: its pods never exit (the pod template has no kubesim.io/duration annotation), so the Job cannot complete",
+            job.namespace, job.name
+        );
+        r.warn(d, msg);
+    }
     Some(api::JobSpec {
+        indexed,
         parallelism,
         completions,
         backoff_limit: nonneg(r, s.backoff_limit, "backoffLimit").unwrap_or(6),
@@ -132,6 +144,36 @@ fn job_spec(
         template_meta,
         template: Arc::new(spec),
     })
+}
+
+/// `spec.completionMode`: whether the Job is Indexed, checked as upstream
+/// (`validateJobSpec` in `pkg/apis/batch/validation/validation.go`).
+fn completion_mode(r: &mut Resolver, d: Doc, prefix: &str, s: &JobSpec) -> bool {
+    let path = format!("{prefix}spec.completionMode");
+    match s.completion_mode.as_deref() {
+        None | Some("NonIndexed") => false,
+        Some("Indexed") => {
+            if s.completions.is_none() {
+                let msg = "Required value: when completion mode is Indexed";
+                r.doc(d, &format!("{prefix}spec.completions"), msg);
+            }
+            if s.parallelism.is_some_and(|p| p > 100_000) {
+                let msg = format!(
+                    "Invalid value: {}: must be less than or equal to 100000 when completion mode is Indexed",
+                    s.parallelism.unwrap_or_default()
+                );
+                r.doc(d, &format!("{prefix}spec.parallelism"), msg);
+            }
+            true
+        }
+        Some(other) => {
+            let msg = format!(
+                "Unsupported value: {other:?}: supported values: \"NonIndexed\", \"Indexed\""
+            );
+            r.doc(d, &path, msg);
+            false
+        }
+    }
 }
 
 /// The selector and template labels as the API server makes and checks them
@@ -288,6 +330,51 @@ spec:
             display(&e).contains("spec.selector.matchExpressions[0].operator"),
             "{}",
             display(&e)
+        );
+    }
+
+    #[test]
+    fn completion_mode_is_checked_and_pods_that_never_exit_are_warned_about() {
+        let job = |spec: &str, annotations: &str| {
+            format!(
+                "{}---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: j}}\nspec:\n{spec}  template:\n    metadata: {{annotations: {{{annotations}}}}}\n    spec:\n      restartPolicy: Never\n      containers: [{{name: c, image: x:1}}]\n",
+                sim("")
+            )
+        };
+        let text = job("  completionMode: Indexed\n", "kubesim.io/duration: 1m");
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert!(
+            display(&e)
+                .contains("spec.completions: Required value: when completion mode is Indexed"),
+            "{}",
+            display(&e)
+        );
+        let text = job("  completionMode: Sometimes\n", "kubesim.io/duration: 1m");
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert!(
+            display(&e).contains("spec.completionMode: Unsupported value: \"Sometimes\": supported values: \"NonIndexed\", \"Indexed\""),
+            "{}",
+            display(&e)
+        );
+        let text = job(
+            "  completions: 3\n  completionMode: Indexed\n",
+            "kubesim.io/duration: 1m",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        assert!(s.jobs[0].spec.indexed);
+        assert!(
+            s.warnings.iter().all(|w| !w.contains("never exit")),
+            "{:?}",
+            s.warnings
+        );
+        let text = job("  completions: 3\n", "");
+        let s = ok(&[("sim.yaml", &text)]);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("Job default/j: its pods never exit")),
+            "{:?}",
+            s.warnings
         );
     }
 }

@@ -64,6 +64,8 @@ pub struct JobStatus {
     pub finished: Option<SimTime>,
     /// `Complete` or `Failed`, once finished.
     pub condition: Option<&'static str>,
+    /// `completedIndexes` of an Indexed Job.
+    pub completed_indexes: crate::api::job::Indexes,
 }
 
 /// A Job object.

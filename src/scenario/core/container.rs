@@ -119,7 +119,13 @@ pub(super) fn container_names(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec)
 
 /// One container at `path`; `init` for `initContainers` (whose `restartPolicy: Always` marks
 /// a sidecar).
-pub(super) fn container(r: &mut Resolver, d: Doc, path: &str, c: &Container, init: bool) -> ApiContainer {
+pub(super) fn container(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    c: &Container,
+    init: bool,
+) -> ApiContainer {
     let (given, limit_qs) = (&c.resources.requests, &c.resources.limits);
     let mut requests = resources(r, d, &format!("{path}.resources.requests"), given);
     // Limits are checked at their own path; a request left out defaults to its limit.
@@ -138,8 +144,22 @@ pub(super) fn container(r: &mut Resolver, d: Doc, path: &str, c: &Container, ini
         name: Arc::from(c.name.as_str()),
         image: Arc::from(image),
         pull_policy: pull_policy(r, d, path, c, image),
-        startup_probe: probe(r, d, path, "startupProbe", &c.startup_probe, init && !sidecar),
-        readiness_probe: probe(r, d, path, "readinessProbe", &c.readiness_probe, init && !sidecar),
+        startup_probe: probe(
+            r,
+            d,
+            path,
+            "startupProbe",
+            &c.startup_probe,
+            init && !sidecar,
+        ),
+        readiness_probe: probe(
+            r,
+            d,
+            path,
+            "readinessProbe",
+            &c.readiness_probe,
+            init && !sidecar,
+        ),
         cpu_request_set: set("cpu"),
         memory_request_set: set("memory"),
         requests,
@@ -184,7 +204,11 @@ fn probe(
     match handlers.iter().filter(|h| h.is_some()).count() {
         0 => r.doc(d, &path, "Required value: must specify a handler type"),
         1 => {}
-        _ => r.doc(d, &path, "Forbidden: may not specify more than 1 handler type"),
+        _ => r.doc(
+            d,
+            &path,
+            "Forbidden: may not specify more than 1 handler type",
+        ),
     }
     let startup = field == "startupProbe";
     let mut number = |name: &str, value: Option<i64>, default: i64| -> i64 {
@@ -215,7 +239,6 @@ fn probe(
         failure_threshold: clamp(failure),
     })
 }
-
 
 /// A request above its limit is refused, as the API server refuses it
 /// (`ValidateContainerResourceRequirements` in `pkg/apis/core/validation/validation.go`).
@@ -302,3 +325,151 @@ pub(super) fn host_ports(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) -> V
     out
 }
 
+#[cfg(test)]
+mod tests {
+    use super::super::super::testing::*;
+    use crate::api::pod::PullPolicy;
+
+    fn pod(spec: &str) -> String {
+        format!(
+            "{}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n{spec}",
+            sim("")
+        )
+    }
+
+    #[test]
+    fn pull_policy_defaults_from_the_tag_as_upstream() {
+        assert_eq!(PullPolicy::default_for("nginx"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:latest"), PullPolicy::Always);
+        assert_eq!(
+            PullPolicy::default_for("nginx:1.27"),
+            PullPolicy::IfNotPresent
+        );
+        assert_eq!(
+            PullPolicy::default_for("registry:5000/team/app"),
+            PullPolicy::Always,
+            "a registry port is no tag"
+        );
+        assert_eq!(
+            PullPolicy::default_for("nginx@sha256:0123"),
+            PullPolicy::IfNotPresent
+        );
+        let text = pod(
+            "  containers:\n  - {name: a, image: nginx, imagePullPolicy: Never}\n  - {name: b, image: nginx}\n",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let c = &s.pods[0].spec.containers;
+        assert_eq!(
+            (c[0].pull_policy, c[1].pull_policy),
+            (PullPolicy::Never, PullPolicy::Always)
+        );
+        let text = pod("  containers:\n  - {name: a, image: nginx, imagePullPolicy: Sometimes}\n");
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert!(
+            display(&e).contains("spec.containers[0].imagePullPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"IfNotPresent\", \"Never\""),
+            "{}",
+            display(&e)
+        );
+    }
+
+    #[test]
+    fn probes_are_defaulted_and_validated_as_upstream() {
+        let text = pod(
+            "  containers:\n  - name: a\n    image: nginx:1\n    readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 5}\n    startupProbe: {exec: {command: [true]}, failureThreshold: 30}\n",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let c = &s.pods[0].spec.containers[0];
+        let r = c.readiness_probe.unwrap();
+        assert_eq!(
+            (
+                r.initial_delay_ms,
+                r.period_ms,
+                r.success_threshold,
+                r.failure_threshold
+            ),
+            (5000, 10_000, 1, 3)
+        );
+        assert_eq!(c.startup_probe.unwrap().failure_threshold, 30);
+        for (probe, message) in [
+            (
+                "readinessProbe: {periodSeconds: 5}",
+                "spec.containers[0].readinessProbe: Required value: must specify a handler type",
+            ),
+            (
+                "readinessProbe: {exec: {}, httpGet: {port: 1}}",
+                "spec.containers[0].readinessProbe: Forbidden: may not specify more than 1 handler type",
+            ),
+            (
+                "startupProbe: {exec: {}, successThreshold: 2}",
+                "spec.containers[0].startupProbe.successThreshold: Invalid value: 2: must be 1",
+            ),
+            (
+                "readinessProbe: {exec: {}, periodSeconds: -1}",
+                "spec.containers[0].readinessProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0",
+            ),
+        ] {
+            let text = pod(&format!(
+                "  containers:\n  - name: a\n    image: nginx:1\n    {probe}\n"
+            ));
+            let (_, e) = errs(&[("sim.yaml", &text)]);
+            assert!(display(&e).contains(message), "{probe}: {}", display(&e));
+        }
+        let text = pod(
+            "  initContainers:\n  - {name: i, image: x:1, readinessProbe: {exec: {}}}\n  containers:\n  - {name: a, image: x:1}\n",
+        );
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        assert!(
+            display(&e).contains("spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always"),
+            "{}",
+            display(&e)
+        );
+    }
+
+    #[test]
+    fn pod_level_resources_replace_the_containers_aggregate() {
+        let text = pod(
+            "  resources:\n    requests: {cpu: \"2\"}\n    limits: {memory: 4Gi}\n  containers:\n  - {name: a, image: x:1, resources: {requests: {cpu: 500m, memory: 1Gi}}}\n  - {name: b, image: x:1, resources: {requests: {cpu: 500m}}}\n",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        let r = &s.pods[0].spec.requests;
+        // cpu from the pod; memory: no pod request, a pod limit, containers request 1Gi.
+        assert_eq!((r.cpu_m, r.memory), (2000, 1 << 30));
+        let text = pod(
+            "  resources:\n    limits: {memory: 4Gi}\n  containers:\n  - {name: a, image: x:1}\n",
+        );
+        let s = ok(&[("sim.yaml", &text)]);
+        assert_eq!(
+            s.pods[0].spec.requests.memory,
+            4 << 30,
+            "no container request: the limit"
+        );
+        for (resources, message) in [
+            (
+                "{requests: {cpu: 500m}}",
+                "spec.resources.requests.cpu: Invalid value: \"500m\": must be greater than or equal to aggregate container requests of 1",
+            ),
+            (
+                "{requests: {ephemeral-storage: 1Gi, cpu: \"2\"}}",
+                "spec.resources.requests.ephemeral-storage: Unsupported value: \"ephemeral-storage\": supported values: \"cpu\", \"hugepages-\", \"memory\"",
+            ),
+            (
+                "{requests: {cpu: \"3\"}, limits: {cpu: \"2\"}}",
+                "spec.resources.requests: Invalid value: \"3\": must be less than or equal to cpu limit of 2",
+            ),
+            (
+                "{limits: {cpu: 800m}}",
+                "spec.containers[0].resources.limits.cpu: Invalid value: \"1\": must be less than or equal to pod limits of 800m",
+            ),
+        ] {
+            let text = pod(&format!(
+                "  resources: {resources}\n  containers:\n  - {{name: a, image: x:1, resources: {{limits: {{cpu: \"1\"}}}}}}\n"
+            ));
+            let (_, e) = errs(&[("sim.yaml", &text)]);
+            assert!(
+                display(&e).contains(message),
+                "{resources}: {}",
+                display(&e)
+            );
+        }
+    }
+}

@@ -13,10 +13,10 @@ use super::container::{
 };
 use super::volume::{Volume, pod_volumes};
 use crate::api;
+use crate::api::pod::effective_requests;
 use crate::api::pod::{
     Container as ApiContainer, DEFAULT_SCHEDULER, PodStatus, PreemptionPolicy, RestartPolicy,
 };
-use crate::api::pod::effective_requests;
 use crate::api::quantity::format_amount;
 use crate::api::resources::{ResourceName, Resources};
 use serde::Deserialize;
@@ -281,9 +281,8 @@ fn pod_level(
         out.push((ResourceName::from(name.as_str()), value));
     }
     let all = (containers.iter().enumerate()).map(|(i, c)| (format!("containers[{i}]"), c));
-    let all = all.chain(
-        (inits.iter().enumerate()).map(|(i, c)| (format!("initContainers[{i}]"), c)),
-    );
+    let all =
+        all.chain((inits.iter().enumerate()).map(|(i, c)| (format!("initContainers[{i}]"), c)));
     for (cpath, c) in all {
         for (name, q) in res.limits.iter().filter(|(n, _)| supported(n)) {
             let (own, pod) = (c.limits.get(name), limits.get(name));

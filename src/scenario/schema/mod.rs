@@ -164,11 +164,6 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
     ),
     (
         "V1JobSpec",
-        "completionMode",
-        "Indexed Jobs run as NonIndexed (no completion indexes)",
-    ),
-    (
-        "V1JobSpec",
         "podFailurePolicy",
         "every pod failure counts against backoffLimit",
     ),
@@ -186,10 +181,7 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
 ];
 
 /// Values of [`UNMODELLED`] fields that match what kubesim does: `(field, value)`.
-pub const MODELLED_VALUES: &[(&str, &str)] = &[
-    ("completionMode", "NonIndexed"),
-    ("suspend", "false"),
-];
+pub const MODELLED_VALUES: &[(&str, &str)] = &[("suspend", "false")];
 
 impl Schema {
     /// The tables of this build (read once).
