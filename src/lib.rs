@@ -38,3 +38,4 @@ pub mod scheduler;
 pub mod store;
 pub mod workload;
 pub mod world;
+pub mod yaml;

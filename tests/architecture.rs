@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 /// Each top-level module and its floor, bottom first.
 const FLOORS: &[(&str, u8)] = &[
     ("engine", 0),
+    ("yaml", 0),
     ("api", 1),
     ("store", 2),
     ("scenario", 2),

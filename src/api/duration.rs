@@ -307,7 +307,7 @@ mod tests {
     }
 
     fn yaml(s: &str) -> Result<GoDuration, String> {
-        serde_saphyr::from_str::<Cfg>(s)
+        crate::yaml::from_str::<Cfg>(s)
             .map(|c| c.d)
             .map_err(|e| e.to_string())
     }

@@ -463,7 +463,7 @@ mod tests {
     }
 
     fn yaml(s: &str) -> Result<Res, String> {
-        serde_saphyr::from_str::<Res>(s).map_err(|e| e.to_string())
+        crate::yaml::from_str::<Res>(s).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -12,13 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
-use serde_saphyr::MessageFormatter;
 
-/// A value together with where it appears (lines relative to its document).
-pub use serde_saphyr::Spanned;
-
-/// The position type carried by [`Spanned`] (`.line()` / `.column()`, 1-based, 0 = unknown).
-pub use serde_saphyr::Location as SpanLocation;
+pub use crate::yaml::{DeError, Event, SpanLocation, Spanned, from_str};
+use crate::yaml::{events, from_events};
 
 /// Converts a document-relative line (as found in [`Spanned`]) into a file line.
 ///
@@ -189,16 +185,39 @@ pub struct Located<T> {
     pub item: Option<u32>,
 }
 
-pub(super) fn saphyr_options() -> serde_saphyr::Options {
-    serde_saphyr::options! {
-        with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_documents: 1_000_000,
-            max_events: 200_000_000,
-            max_nodes: 50_000_000,
-            max_total_scalar_bytes: 1 << 30,
-        },
-    }
+/// The node events of one document, or its syntax error (placed in the file).
+pub fn parse_events<'a>(
+    file: &Path,
+    doc: &'a str,
+    first_line: u32,
+) -> Result<Vec<Event<'a>>, LoadError> {
+    events::parse(doc).map_err(|e| {
+        let message = format!("invalid YAML: {}", e.message);
+        LoadError::at(
+            file,
+            abs_line(first_line, u64::from(e.line)),
+            e.column,
+            "",
+            message,
+        )
+    })
+}
+
+/// Reads `seed` from a document's events, its error placed in the file.
+pub fn read_events<'de, S: DeserializeSeed<'de>>(
+    file: &Path,
+    events: &[Event<'de>],
+    first_line: u32,
+    seed: S,
+) -> Result<S::Value, LoadError> {
+    from_events(events, seed).map_err(|e| {
+        let line = if e.line == 0 {
+            first_line
+        } else {
+            abs_line(first_line, u64::from(e.line))
+        };
+        LoadError::at(file, line, e.column, e.path.unwrap_or_default(), e.message)
+    })
 }
 
 /// Deserialize one document's text into `T`, mapping errors to [`LoadError`]
@@ -211,129 +230,15 @@ pub fn parse_document<T: DeserializeOwned>(
     parse_with_seed(file, doc, first_line, std::marker::PhantomData::<T>)
 }
 
+/// Deserialize one document's text with `seed` (see [`parse_document`]).
 pub(super) fn parse_with_seed<'de, S: DeserializeSeed<'de>>(
     file: &Path,
     doc: &'de str,
     first_line: u32,
     seed: S,
 ) -> Result<S::Value, LoadError> {
-    let mut path = String::new();
-    let result =
-        serde_saphyr::with_deserializer_from_str_with_options(doc, saphyr_options(), |de| {
-            let mut track = serde_path_to_error::Track::new();
-            let outcome = seed.deserialize(serde_path_to_error::Deserializer::new(de, &mut track));
-            if outcome.is_err() {
-                path = format_path(&track.path());
-            }
-            outcome
-        });
-    result.map_err(|e| convert_error(file, first_line, path, &e))
-}
-
-/// Renders a field path like `spec.containers[0].resources.requests.cpu`.
-///
-/// `Spanned<T>` leaves are deserialized through a synthesized map whose `value`
-/// entry shows up as a trailing `value` segment; it is dropped unless the path
-/// really ends in one of the plain `value` fields or string maps of the manifests.
-fn format_path(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut segments: Vec<&Segment> = path.iter().collect();
-    if let Some((Segment::Map { key }, prefix)) = segments.split_last()
-        && key == "value"
-        && !is_plain_value_field(prefix)
-    {
-        segments.pop();
-    }
-    let mut out = String::new();
-    for segment in segments {
-        match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Segment::Enum { variant } => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(variant);
-            }
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-/// Whether `<prefix>.value` names a non-`Spanned` field or string-map entry of a manifest.
-fn is_plain_value_field(prefix: &[&serde_path_to_error::Segment]) -> bool {
-    use serde_path_to_error::Segment;
-    let key_is = |seg: Option<&&Segment>, names: &[&str]| match seg {
-        Some(Segment::Map { key }) => names.contains(&key.as_str()),
-        _ => false,
-    };
-    match prefix {
-        // PriorityClass.value
-        [] => true,
-        [.., parent]
-            if key_is(
-                Some(parent),
-                &["labels", "annotations", "nodeSelector", "matchLabels"],
-            ) =>
-        {
-            true
-        }
-        // Taint.value, Toleration.value
-        [.., list, Segment::Seq { .. }] => key_is(Some(list), &["taints", "tolerations"]),
-        _ => false,
-    }
-}
-
-fn convert_error(
-    file: &Path,
-    first_line: u32,
-    path: String,
-    err: &serde_saphyr::Error,
-) -> LoadError {
-    let err = err.without_snippet();
-    let raw_message = serde_saphyr::UserMessageFormatter.format_message(err);
-    let mut message: String = raw_message
-        .chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect();
-    if let Some(hint) = int_error_hint(&message) {
-        message.push_str(hint);
-    }
-    let (line, column) = match err.location() {
-        Some(loc) if loc.line() > 0 => (
-            abs_line(first_line, loc.line()),
-            u32::try_from(loc.column()).unwrap_or(u32::MAX),
-        ),
-        // Errors raised at the document root carry no position: use the document's start.
-        _ => (first_line, 0),
-    };
-    LoadError::at(file, line, column, path, message)
-}
-
-/// Explanation appended to serde-saphyr's terse `invalid i32`-style messages.
-fn int_error_hint(message: &str) -> Option<&'static str> {
-    match message {
-        "invalid i8" | "invalid i16" | "invalid i32" | "invalid i64" => {
-            Some(": expected an integer")
-        }
-        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" => {
-            Some(": expected a non-negative integer")
-        }
-        _ => None,
-    }
+    let events = parse_events(file, doc, first_line)?;
+    read_events(file, &events, first_line, seed)
 }
 
 #[cfg(test)]
@@ -358,17 +263,16 @@ mod tests {
 
     #[test]
     fn quantities_accept_numbers_and_keep_text() {
-        let r: Requirements = serde_saphyr::from_str(
-            "requests:\n  cpu: 0.5\n  memory: 128974848\n  gpu: '1'\nlimits: {cpu: 2}\n",
-        )
-        .unwrap();
+        let r: Requirements =
+            from_str("requests:\n  cpu: 0.5\n  memory: 128974848\n  gpu: '1'\nlimits: {cpu: 2}\n")
+                .unwrap();
         assert_eq!(r.requests["cpu"].value.as_str(), "0.5");
         assert_eq!(r.requests["memory"].value.as_str(), "128974848");
         assert_eq!(r.requests["gpu"].value.as_str(), "1");
         assert_eq!(r.limits["cpu"].value.to_string(), "2");
         assert_eq!(r.requests["memory"].referenced.line(), 3);
         assert_eq!(r.requests["memory"].referenced.column(), 11);
-        assert!(serde_saphyr::from_str::<Requirements>("requests: {cpu: {a: 1}}\n").is_err());
+        assert!(from_str::<Requirements>("requests: {cpu: {a: 1}}\n").is_err());
     }
 
     #[test]

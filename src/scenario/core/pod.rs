@@ -398,8 +398,8 @@ mod tests {
     use super::super::super::testing::*;
     use super::*;
 
-    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, serde_saphyr::Error> {
-        serde_saphyr::from_str(s)
+    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, crate::yaml::DeError> {
+        crate::yaml::from_str(s)
     }
 
     #[test]

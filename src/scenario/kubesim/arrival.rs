@@ -8,7 +8,7 @@ use super::super::kinds::Manifest;
 use super::super::list::KindProbe;
 use super::super::meta::ObjectMeta;
 use super::super::resolver::{Doc, Resolver};
-use super::super::yaml::{LoadError, Spanned, saphyr_options};
+use super::super::yaml::{LoadError, Spanned};
 use super::trace::read_csv_trace;
 use crate::api::arrival::{ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source};
 use crate::api::duration::parse_duration_ms;
@@ -191,8 +191,7 @@ struct ArrivalProbe {
 
 /// Kinds of the inline arrival templates, in document order (empty if the probe fails).
 pub(in super::super) fn simulation_template_hints(doc: &str) -> Vec<Option<String>> {
-    let probe: Result<SimulationProbe, _> =
-        serde_saphyr::from_str_with_options(doc, saphyr_options());
+    let probe: Result<SimulationProbe, _> = super::super::yaml::from_str(doc);
     probe
         .ok()
         .and_then(|p| p.spec)
@@ -552,8 +551,8 @@ mod tests {
     use super::super::super::testing::*;
     use super::*;
 
-    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, serde_saphyr::Error> {
-        serde_saphyr::from_str(s)
+    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, crate::yaml::DeError> {
+        crate::yaml::from_str(s)
     }
 
     #[test]

@@ -369,14 +369,14 @@ mod tests {
     use crate::engine::SimTime;
 
     use super::*;
-    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, serde_saphyr::Error> {
-        serde_saphyr::from_str(s)
+    fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, crate::yaml::DeError> {
+        crate::yaml::from_str(s)
     }
 
     #[test]
     fn integer_fields_reject_floats() {
         let e = parse::<NodePool>("name: a\ncount: 1.5\n").unwrap_err();
-        assert_eq!(e.location().unwrap().line(), 2);
+        assert_eq!(e.line, 2);
     }
 
     #[test]

@@ -477,7 +477,7 @@ mod tests {
 
     #[test]
     fn shapes_and_unmodelled_fields() {
-        let doc = "kind: Pod\nspec:\n  hostNetwork: {a: 1}\n  priority: high\n  containers:\n  - name: c\n    readinessProbe: {periodSeconds: 5}\n  tolerations: {key: a}\n";
+        let doc = "kind: Pod\nspec:\n  hostNetwork: {a: 1}\n  priority: high\n  containers:\n  - name: c\n    livenessProbe: {periodSeconds: 5}\n  tolerations: {key: a}\n";
         let f = findings(doc);
         let kinds: Vec<_> = f.iter().map(|f| (f.kind, f.path.as_str())).collect();
         assert_eq!(
@@ -485,7 +485,7 @@ mod tests {
             [
                 (FindingKind::Shape, "spec.hostNetwork"),
                 (FindingKind::Shape, "spec.priority"),
-                (FindingKind::Unmodelled, "spec.containers[0].readinessProbe"),
+                (FindingKind::Unmodelled, "spec.containers[0].livenessProbe"),
                 (FindingKind::Shape, "spec.tolerations"),
             ]
         );
