@@ -20,9 +20,10 @@ use super::list::load_list;
 use super::schema::walk::{self, FindingKind};
 use super::schema::{Ref, Schema, ValidateMode};
 use super::yaml::{
-    LoadError, Located, Spanned, abs_line, abs_position, parse_document, parse_with_seed,
+    Event, LoadError, Located, Spanned, abs_line, abs_position, parse_events, read_events,
 };
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 /// Everything [`load`] found: manifests, warnings and all errors.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -123,7 +124,7 @@ impl Collector {
     pub fn check_fields(
         &mut self,
         file: &Path,
-        doc: &str,
+        events: &[Event<'_>],
         first_line: u32,
         root: Option<Ref>,
         parse_errors: &[LoadError],
@@ -132,7 +133,7 @@ impl Collector {
             return;
         };
         let mut findings = Vec::new();
-        walk::check(doc, &root, &mut findings);
+        walk::check_events(events, &root, &mut findings);
         for f in findings {
             let line = abs_line(first_line, u64::from(f.line));
             let same_place = parse_errors
@@ -210,8 +211,17 @@ fn load_file(file: &Path, c: &mut Collector) {
     }
 }
 
+/// One document, parsed once: its `kind`, its fields checked, its typed value read from the
+/// same events.
 fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
-    let meta: TypeMeta = match parse_document(file, doc, first_line) {
+    let events = match parse_events(file, doc, first_line) {
+        Ok(events) => events,
+        Err(e) => {
+            c.outcome.errors.push(e);
+            return;
+        }
+    };
+    let meta: TypeMeta = match read_events(file, &events, first_line, PhantomData) {
         Ok(m) => m,
         Err(e) => {
             c.outcome.errors.push(e);
@@ -222,10 +232,10 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
     let schema = Schema::get();
     if kind == "List" {
         let errors_before = c.outcome.errors.len();
-        load_list(file, doc, first_line, c);
+        load_list(file, &events, first_line, c);
         let parse_errors = c.outcome.errors[errors_before..].to_vec();
         let root = schema.kind("v1", "List");
-        c.check_fields(file, doc, first_line, root, &parse_errors);
+        c.check_fields(file, &events, first_line, root, &parse_errors);
         return;
     }
     let Some(known) = Kind::named(kind) else {
@@ -257,10 +267,10 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
     let result = if known.name == "Simulation" {
         let hints = simulation_template_hints(doc);
         with_template_kind_hints(hints, || {
-            parse_with_seed(file, doc, first_line, KindSeed(known))
+            read_events(file, &events, first_line, KindSeed(known))
         })
     } else {
-        parse_with_seed(file, doc, first_line, KindSeed(known))
+        read_events(file, &events, first_line, KindSeed(known))
     };
     let root = match api {
         Some(v) => schema.kind(&v.value, known.name),
@@ -268,7 +278,7 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
     };
     c.check_fields(
         file,
-        doc,
+        &events,
         first_line,
         root,
         result

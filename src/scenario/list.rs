@@ -11,7 +11,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::documents::{Collector, KindSeed, TypeMeta};
 use super::kinds::{Kind, Manifest};
-use super::yaml::{LoadError, Located, Spanned, abs_line, parse_document, parse_with_seed};
+use super::yaml::{Event, LoadError, Located, Spanned, abs_line, read_events};
+use std::marker::PhantomData;
 
 /// Most errors reported for a single `kind: List` document before giving up on it.
 const MAX_LIST_ERRORS: usize = 100;
@@ -235,8 +236,8 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
 }
 
 /// Reads the items of a `kind: List` document.
-pub(super) fn load_list(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
-    let probe: ListProbe = match parse_document(file, doc, first_line) {
+pub(super) fn load_list(file: &Path, events: &[Event<'_>], first_line: u32, c: &mut Collector) {
+    let probe: ListProbe = match read_events(file, events, first_line, PhantomData) {
         Ok(p) => p,
         Err(e) => {
             c.outcome.errors.push(e);
@@ -284,7 +285,7 @@ pub(super) fn load_list(file: &Path, doc: &str, first_line: u32, c: &mut Collect
             plans: &plans,
             current: &current,
         };
-        match parse_with_seed(file, doc, first_line, seed) {
+        match read_events(file, events, first_line, seed) {
             Ok(items) => {
                 c.outcome
                     .manifests

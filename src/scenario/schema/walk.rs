@@ -1,10 +1,10 @@
-//! One document checked against the [`Schema`] in a single pass over its YAML parse events
+//! One document checked against the [`Schema`] in a single pass over its YAML node events
 //! (no tree is built): unknown fields, values of the wrong shape, and fields kubesim does not
 //! model; each with its path and its position in the document.
 
 use super::{Ref, Scalar, Schema};
 use crate::api::names::did_you_mean;
-use granit_parser::{Event, Parser, ScalarStyle, Span};
+use crate::yaml::events::{self, Ev, Event, Style};
 use std::borrow::Cow;
 
 /// Deepest nesting checked; below it everything is accepted (serde's own limits apply).
@@ -38,23 +38,22 @@ pub struct Finding {
 
 /// Checks the document `doc` as `root` (a kind's type); findings are appended to `out`.
 pub fn check(doc: &str, root: &Ref, out: &mut Vec<Finding>) {
-    let events = node_events(doc);
+    if let Ok(events) = events::parse(doc) {
+        check_events(&events, root, out);
+    }
+}
+
+/// Checks a document already parsed into `events` as `root`.
+pub fn check_events(events: &[Event<'_>], root: &Ref, out: &mut Vec<Finding>) {
     let mut w = Walker {
-        events,
+        events: events.iter(),
         schema: Schema::get(),
         path: Vec::new(),
         out,
         depth: 0,
     };
-    while let Some((event, span)) = w.next() {
-        match event {
-            Event::StreamStart | Event::DocumentStart(..) => continue,
-            Event::StreamEnd | Event::DocumentEnd => return,
-            node => {
-                w.value(node, span, root);
-                return;
-            }
-        }
+    if let Some(event) = w.next() {
+        w.value(event, root);
     }
 }
 
@@ -62,66 +61,52 @@ pub fn check(doc: &str, root: &Ref, out: &mut Vec<Finding>) {
 /// relative to the document (of the key for a field, of the item for a list index).
 pub fn locate(doc: &str, path: &str) -> Option<(u32, u32)> {
     let wanted = parse_path(path)?;
-    let mut events = node_events(doc);
-    loop {
-        let (event, span) = events.next()?;
-        match event {
-            Event::StreamStart | Event::DocumentStart(..) => continue,
-            Event::StreamEnd | Event::DocumentEnd => return None,
-            node => return find_in(&mut events, node, &span, &wanted),
-        }
-    }
-}
-
-/// The parse events of `doc` that make its nodes (comments and anchor names left out), up
-/// to the first syntax error (serde reports those).
-fn node_events(doc: &str) -> impl Iterator<Item = (Event<'_>, Span)> {
-    let mut parser = Parser::new_from_str(doc);
-    std::iter::from_fn(move || parser.next_event()?.ok())
-        .filter(|(e, _)| !matches!(e, Event::Anchor(..) | Event::Comment(..)))
+    let events = events::parse(doc).ok()?;
+    let mut iter = events.iter();
+    let first = iter.next()?;
+    find_in(&mut iter, first, &wanted)
 }
 
 /// Looks for `wanted` below the node that `event` starts, consuming it.
-fn find_in<'i>(
-    events: &mut impl Iterator<Item = (Event<'i>, Span)>,
-    event: Event<'i>,
-    span: &Span,
+fn find_in<'e, 'i: 'e>(
+    events: &mut impl Iterator<Item = &'e Event<'i>>,
+    event: &'e Event<'i>,
     wanted: &[Seg],
 ) -> Option<(u32, u32)> {
     let Some((first, rest)) = wanted.split_first() else {
-        return Some(position(span));
+        return Some(position(event));
     };
-    match event {
-        Event::MappingStart(..) => loop {
-            let (key, key_span) = events.next()?;
-            if matches!(key, Event::MappingEnd) {
+    match event.ev {
+        Ev::MapStart(_) => loop {
+            let key = events.next()?;
+            if key.ev == Ev::MapEnd {
                 return None;
             }
-            let (value, value_span) = events.next()?;
-            match &key {
-                Event::Scalar(k, ..) if *first == Seg::Key(Cow::Borrowed(k)) => {
+            let value = events.next()?;
+            match &key.ev {
+                Ev::Scalar { value: k, .. } if *first == Seg::Key(Cow::Borrowed(k)) => {
                     if rest.is_empty() {
-                        return Some(position(&key_span));
+                        return Some(position(key));
                     }
-                    return find_in(events, value, &value_span, rest);
+                    return find_in(events, value, rest);
                 }
                 _ => {
-                    skip_node(events, &key);
-                    skip_node(events, &value);
+                    skip_node(events, key);
+                    skip_node(events, value);
                 }
             }
         },
-        Event::SequenceStart(..) => {
+        Ev::SeqStart(_) => {
             let mut i = 0;
             loop {
-                let (item, item_span) = events.next()?;
-                if matches!(item, Event::SequenceEnd) {
+                let item = events.next()?;
+                if item.ev == Ev::SeqEnd {
                     return None;
                 }
                 if *first == Seg::Index(i) {
-                    return find_in(events, item, &item_span, rest);
+                    return find_in(events, item, rest);
                 }
-                skip_node(events, &item);
+                skip_node(events, item);
                 i += 1;
             }
         }
@@ -130,18 +115,18 @@ fn find_in<'i>(
 }
 
 /// Consumes the rest of a collection that `start` opened (nothing for a scalar).
-fn skip_node<'i>(events: &mut impl Iterator<Item = (Event<'i>, Span)>, start: &Event<'i>) {
-    if !matches!(start, Event::MappingStart(..) | Event::SequenceStart(..)) {
+fn skip_node<'e, 'i: 'e>(events: &mut impl Iterator<Item = &'e Event<'i>>, start: &Event<'i>) {
+    if !matches!(start.ev, Ev::MapStart(_) | Ev::SeqStart(_)) {
         return;
     }
     let mut depth = 1usize;
     while depth > 0 {
-        let Some((event, _)) = events.next() else {
+        let Some(event) = events.next() else {
             return;
         };
-        match event {
-            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
-            Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+        match event.ev {
+            Ev::MapStart(_) | Ev::SeqStart(_) => depth += 1,
+            Ev::MapEnd | Ev::SeqEnd => depth -= 1,
             _ => {}
         }
     }
@@ -190,27 +175,25 @@ fn render(path: &[Seg]) -> String {
     s
 }
 
-fn position(span: &Span) -> (u32, u32) {
-    let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
-    let column = u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX);
-    (line, column)
+fn position(event: &Event<'_>) -> (u32, u32) {
+    (event.line, event.column)
 }
 
-struct Walker<'i, 'o, I: Iterator<Item = (Event<'i>, Span)>> {
+struct Walker<'e, 'i: 'e, 'o, I: Iterator<Item = &'e Event<'i>>> {
     events: I,
     schema: &'static Schema,
-    path: Vec<Seg<'i>>,
+    path: Vec<Seg<'e>>,
     out: &'o mut Vec<Finding>,
     depth: usize,
 }
 
-impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
-    fn next(&mut self) -> Option<(Event<'i>, Span)> {
+impl<'e, 'i: 'e, I: Iterator<Item = &'e Event<'i>>> Walker<'e, 'i, '_, I> {
+    fn next(&mut self) -> Option<&'e Event<'i>> {
         self.events.next()
     }
 
-    fn find(&mut self, kind: FindingKind, span: &Span, path: String, message: String) {
-        let (line, column) = position(span);
+    fn find(&mut self, kind: FindingKind, at: &Event<'_>, path: String, message: String) {
+        let (line, column) = position(at);
         self.out.push(Finding {
             kind,
             line,
@@ -221,37 +204,34 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
     }
 
     /// Checks one node, whose first event is `event`, as `ty`.
-    fn value(&mut self, event: Event<'i>, span: Span, ty: &Ref) {
+    fn value(&mut self, event: &'e Event<'i>, ty: &Ref) {
         if self.depth > MAX_DEPTH {
-            self.skip(&event);
+            self.skip(event);
             return;
         }
         self.depth += 1;
-        match event {
-            Event::MappingStart(..) => match ty {
+        match &event.ev {
+            Ev::MapStart(_) => match ty {
                 Ref::Object(t) => self.object(*t),
                 Ref::Map(inner) => self.map(inner),
                 Ref::Manifest => self.manifest(),
-                Ref::Any => self.skip(&event),
-                Ref::Scalar(s) => self.wrong_shape(&span, s.expected(), "a mapping", &event),
-                Ref::List(_) => self.wrong_shape(&span, "a list", "a mapping", &event),
+                Ref::Any => self.skip(event),
+                Ref::Scalar(s) => self.wrong_shape(s.expected(), "a mapping", event),
+                Ref::List(_) => self.wrong_shape("a list", "a mapping", event),
             },
-            Event::SequenceStart(..) => match ty {
+            Ev::SeqStart(_) => match ty {
                 Ref::List(inner) => self.list(inner),
-                Ref::Any => self.skip(&event),
-                other => {
-                    let expected = expected(other);
-                    self.wrong_shape(&span, expected, "a list", &event)
-                }
+                Ref::Any => self.skip(event),
+                other => self.wrong_shape(expected(other), "a list", event),
             },
-            Event::Scalar(text, style, ..) => self.scalar(&text, style, &span, ty),
+            Ev::Scalar { value, style, .. } => self.scalar(value, *style, event, ty),
             _ => {}
         }
         self.depth -= 1;
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, span: &Span, ty: &Ref) {
-        let plain = style == ScalarStyle::Plain;
+    fn scalar(&mut self, text: &str, style: Style, at: &Event<'_>, ty: &Ref) {
+        let plain = style == Style::Plain;
         if plain && matches!(text, "" | "~" | "null" | "Null" | "NULL") {
             return;
         }
@@ -270,13 +250,13 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
         if !fits {
             let shown: String = text.chars().take(40).collect();
             let message = format!("expected {}, got {shown:?}", expected(ty));
-            self.find(FindingKind::Shape, span, render(&self.path), message);
+            self.find(FindingKind::Shape, at, render(&self.path), message);
         }
     }
 
-    fn wrong_shape(&mut self, span: &Span, expected: &str, got: &str, start: &Event<'i>) {
+    fn wrong_shape(&mut self, expected: &str, got: &str, start: &Event<'i>) {
         let message = format!("expected {expected}, got {got}");
-        self.find(FindingKind::Shape, span, render(&self.path), message);
+        self.find(FindingKind::Shape, start, render(&self.path), message);
         self.skip(start);
     }
 
@@ -288,82 +268,82 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
     fn object(&mut self, t: usize) {
         let schema = self.schema;
         let ty = schema.ty(t);
-        while let Some((event, span)) = self.next() {
-            let key = match event {
-                Event::MappingEnd => return,
-                Event::Scalar(key, ..) => key,
-                other => {
+        while let Some(event) = self.next() {
+            let key: &'e str = match &event.ev {
+                Ev::MapEnd => return,
+                Ev::Scalar { value, .. } => value,
+                _ => {
                     // A complex key: skip it and its value.
-                    self.skip(&other);
-                    if let Some((value, _)) = self.next() {
-                        self.skip(&value);
+                    self.skip(event);
+                    if let Some(value) = self.next() {
+                        self.skip(value);
                     }
                     continue;
                 }
             };
-            let Some((value, value_span)) = self.next() else {
+            let Some(value) = self.next() else {
                 return;
             };
-            match ty.field(&key) {
+            match ty.field(key) {
                 Some(field) => {
-                    let harmless = match &value {
-                        Event::Scalar(v, ..) => super::MODELLED_VALUES
+                    let harmless = match &value.ev {
+                        Ev::Scalar { value: v, .. } => super::MODELLED_VALUES
                             .iter()
                             .any(|(f, m)| *f == key && m == v),
                         _ => false,
                     };
-                    if let Some(why) = schema.unmodelled(t, &key).filter(|_| !harmless) {
+                    if let Some(why) = schema.unmodelled(t, key).filter(|_| !harmless) {
                         let mut path = render(&self.path);
-                        push_key(&mut path, &key);
+                        push_key(&mut path, key);
                         let message = format!("not modelled by kubesim: {why}");
-                        self.find(FindingKind::Unmodelled, &span, path, message);
+                        self.find(FindingKind::Unmodelled, event, path, message);
                     }
-                    self.path.push(Seg::Key(key));
-                    self.value(value, value_span, field);
+                    self.path.push(Seg::Key(Cow::Borrowed(key)));
+                    self.value(value, field);
                     self.path.pop();
                 }
-                None if key == "<<" => self.skip(&value),
+                None if key == "<<" => self.skip(value),
                 None => {
                     let mut path = render(&self.path);
-                    push_key(&mut path, &key);
+                    push_key(&mut path, key);
                     let mut message = format!("unknown field {key:?}");
-                    if let Some(near) = did_you_mean(&key, ty.field_names()) {
+                    if let Some(near) = did_you_mean(key, ty.field_names()) {
                         message.push_str(&format!(" (did you mean {near:?}?)"));
                     }
-                    self.find(FindingKind::Unknown, &span, path, message);
-                    self.skip(&value);
+                    self.find(FindingKind::Unknown, event, path, message);
+                    self.skip(value);
                 }
             }
         }
     }
 
     fn map(&mut self, inner: &Ref) {
-        while let Some((event, _)) = self.next() {
-            let key = match event {
-                Event::MappingEnd => return,
-                Event::Scalar(key, ..) => Seg::Key(key),
-                other => {
-                    self.skip(&other);
+        while let Some(event) = self.next() {
+            let key = match &event.ev {
+                Ev::MapEnd => return,
+                Ev::Scalar { value, .. } => Seg::Key(Cow::Borrowed(&**value)),
+                _ => {
+                    self.skip(event);
                     Seg::Key(Cow::Borrowed("?"))
                 }
             };
-            let Some((value, span)) = self.next() else {
+            let Some(value) = self.next() else {
                 return;
             };
             self.path.push(key);
-            self.value(value, span, inner);
+            self.value(value, inner);
             self.path.pop();
         }
     }
 
     fn list(&mut self, inner: &Ref) {
         let mut i = 0;
-        while let Some((event, span)) = self.next() {
-            if matches!(event, Event::SequenceEnd) {
+        while let Some(event) = self.next() {
+            if event.ev == Ev::SeqEnd {
                 return;
             }
             self.path.push(Seg::Index(i));
-            self.value(event, span, inner);
+            self.value(event, inner);
             self.path.pop();
             i += 1;
         }
@@ -375,23 +355,23 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
         let mut events = Vec::new();
         let mut depth = 1usize;
         let (mut api, mut kind) = (None, None);
-        let mut key_at_top: Option<Cow<'i, str>> = None;
+        let mut key_at_top: Option<&str> = None;
         let mut expect_key = true;
         while depth > 0 {
-            let Some((event, span)) = self.next() else {
+            let Some(event) = self.next() else {
                 return;
             };
-            match &event {
-                Event::MappingStart(..) | Event::SequenceStart(..) => {
+            match &event.ev {
+                Ev::MapStart(_) | Ev::SeqStart(_) => {
                     if depth == 1 {
                         expect_key = !expect_key;
                     }
                     depth += 1;
                 }
-                Event::MappingEnd | Event::SequenceEnd => depth -= 1,
-                Event::Scalar(text, ..) if depth == 1 => {
+                Ev::MapEnd | Ev::SeqEnd => depth -= 1,
+                Ev::Scalar { value: text, .. } if depth == 1 => {
                     if expect_key {
-                        key_at_top = Some(text.clone());
+                        key_at_top = Some(text);
                     } else {
                         match key_at_top.as_deref() {
                             Some("apiVersion") => api = Some(text.to_string()),
@@ -401,10 +381,10 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
                     }
                     expect_key = !expect_key;
                 }
-                Event::Alias(..) if depth == 1 => expect_key = !expect_key,
+                Ev::Alias(_) if depth == 1 => expect_key = !expect_key,
                 _ => {}
             }
-            events.push((event, span));
+            events.push(event);
         }
         let Some(kind) = kind else {
             return;
