@@ -373,7 +373,7 @@ impl<'e, 'i: 'e, I: Iterator<Item = &'e Event<'i>>> Walker<'e, 'i, '_, I> {
                     if expect_key {
                         key_at_top = Some(text);
                     } else {
-                        match key_at_top.as_deref() {
+                        match key_at_top {
                             Some("apiVersion") => api = Some(text.to_string()),
                             Some("kind") => kind = Some(text.to_string()),
                             _ => {}
