@@ -72,6 +72,12 @@ pub fn parse(doc: &str) -> Result<Vec<Event<'_>>, SyntaxError> {
     parse_full(doc)
 }
 
+/// The node events of a document from the fast scanner alone, `None` when the document is
+/// not in the subset it reads (tests compare it with [`parse_full`]).
+pub fn parse_fast(doc: &str) -> Option<Vec<Event<'_>>> {
+    super::fast::parse(doc)
+}
+
 /// The node events of one document from the full YAML parser.
 pub fn parse_full(doc: &str) -> Result<Vec<Event<'_>>, SyntaxError> {
     let mut out = Vec::new();
