@@ -45,6 +45,7 @@ pub fn check(doc: &str, root: &Ref, out: &mut Vec<Finding>) {
         path: Vec::new(),
         out,
         depth: 0,
+        args_at: None,
     };
     while let Some((event, span)) = w.next() {
         match event {
@@ -196,12 +197,18 @@ fn position(span: &Span) -> (u32, u32) {
     (line, column)
 }
 
+/// The parse events of one node, gathered.
+type Events<'i> = Vec<(Event<'i>, Span)>;
+
 struct Walker<'i, 'o, I: Iterator<Item = (Event<'i>, Span)>> {
     events: I,
     schema: &'static Schema,
     path: Vec<Seg<'i>>,
     out: &'o mut Vec<Finding>,
     depth: usize,
+    /// Inside a plugin's args: the length of `path` up to and with `args` (unknown fields
+    /// there are upstream's strict decoding errors, named by their path within the args).
+    args_at: Option<usize>,
 }
 
 impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
@@ -232,7 +239,7 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
                 Ref::Object(t) => self.object(*t),
                 Ref::Map(inner) => self.map(inner),
                 Ref::Manifest => self.manifest(),
-                Ref::Any => self.skip(&event),
+                Ref::Any | Ref::PluginArgs => self.skip(&event),
                 Ref::Scalar(s) => self.wrong_shape(&span, s.expected(), "a mapping", &event),
                 Ref::List(_) => self.wrong_shape(&span, "a list", "a mapping", &event),
             },
@@ -265,7 +272,7 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
             Ref::Scalar(Scalar::Bool) => {
                 plain && matches!(text, "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
             }
-            Ref::Object(_) | Ref::Map(_) | Ref::List(_) => false,
+            Ref::Object(_) | Ref::Map(_) | Ref::List(_) | Ref::PluginArgs => false,
         };
         if !fits {
             let shown: String = text.chars().take(40).collect();
@@ -288,9 +295,12 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
     fn object(&mut self, t: usize) {
         let schema = self.schema;
         let ty = schema.ty(t);
+        // A plugin's args are checked once the mapping is read: its `name` may come after.
+        let mut plugin: Option<Cow<'i, str>> = None;
+        let mut args: Option<(Cow<'i, str>, Events<'i>)> = None;
         while let Some((event, span)) = self.next() {
             let key = match event {
-                Event::MappingEnd => return,
+                Event::MappingEnd => break,
                 Event::Scalar(key, ..) => key,
                 other => {
                     // A complex key: skip it and its value.
@@ -305,7 +315,11 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
                 return;
             };
             match ty.field(&key) {
+                Some(Ref::PluginArgs) => args = Some((key, self.gather(value, value_span))),
                 Some(field) => {
+                    if let (true, Event::Scalar(name, ..)) = (key == "name", &value) {
+                        plugin = Some(name.clone());
+                    }
                     let harmless = match &value {
                         Event::Scalar(v, ..) => super::MODELLED_VALUES
                             .iter()
@@ -326,7 +340,14 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
                 None => {
                     let mut path = render(&self.path);
                     push_key(&mut path, &key);
-                    let mut message = format!("unknown field {key:?}");
+                    let mut message = match self.args_at {
+                        Some(at) => {
+                            let mut within = render(&self.path[at..]);
+                            push_key(&mut within, &key);
+                            format!("strict decoding error: unknown field {within:?}")
+                        }
+                        None => format!("unknown field {key:?}"),
+                    };
                     if let Some(near) = did_you_mean(&key, ty.field_names()) {
                         message.push_str(&format!(" (did you mean {near:?}?)"));
                     }
@@ -335,6 +356,57 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
                 }
             }
         }
+        if let Some((key, events)) = args {
+            self.plugin_args(plugin.as_deref().unwrap_or(""), key, events);
+        }
+    }
+
+    /// The events of the node `first` starts (all of it, nested collections included).
+    fn gather(&mut self, first: Event<'i>, span: Span) -> Events<'i> {
+        let mut depth = usize::from(matches!(
+            first,
+            Event::MappingStart(..) | Event::SequenceStart(..)
+        ));
+        let mut events = vec![(first, span)];
+        while depth > 0 {
+            let Some((event, span)) = self.next() else {
+                break;
+            };
+            match event {
+                Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+                _ => {}
+            }
+            events.push((event, span));
+        }
+        events
+    }
+
+    /// `pluginConfig[].args` (under the field `key`) as the args type of `plugin`, strictly
+    /// as upstream decodes them; the args of a plugin without an args type (TaintToleration,
+    /// an out-of-tree plugin) are not looked at, as upstream leaves them undecoded
+    /// (`staging/src/k8s.io/kube-scheduler/config/v1/types.go`, `decodeNestedObjects`).
+    fn plugin_args(&mut self, plugin: &str, key: Cow<'i, str>, events: Events<'i>) {
+        let Some(root) = self.schema.plugin_args(plugin) else {
+            return;
+        };
+        let mut events = events.into_iter();
+        let Some((first, span)) = events.next() else {
+            return;
+        };
+        self.path.push(Seg::Key(key));
+        let mut sub = Walker {
+            events,
+            schema: self.schema,
+            path: std::mem::take(&mut self.path),
+            out: &mut *self.out,
+            depth: self.depth,
+            args_at: None,
+        };
+        sub.args_at = Some(sub.path.len());
+        sub.value(first, span, &root);
+        self.path = sub.path;
+        self.path.pop();
     }
 
     fn map(&mut self, inner: &Ref) {
@@ -422,6 +494,7 @@ impl<'i, I: Iterator<Item = (Event<'i>, Span)>> Walker<'i, '_, I> {
             path: std::mem::take(&mut self.path),
             out: &mut *self.out,
             depth: self.depth,
+            args_at: None,
         };
         sub.object(t);
         self.path = sub.path;
@@ -439,7 +512,7 @@ fn expected(ty: &Ref) -> &'static str {
     match ty {
         Ref::Scalar(s) => s.expected(),
         Ref::Any => "anything",
-        Ref::Object(_) | Ref::Map(_) | Ref::Manifest => "a mapping",
+        Ref::Object(_) | Ref::Map(_) | Ref::Manifest | Ref::PluginArgs => "a mapping",
         Ref::List(_) => "a list",
     }
 }
@@ -511,6 +584,53 @@ mod tests {
     fn merge_keys_aliases_and_nulls_pass() {
         let doc = "kind: Pod\nmetadata: &m {name: a}\nspec:\n  nodeName: ~\n  containers:\n  - &c {name: c, image: x}\n  - *c\n  - <<: *c\n    name: d\n";
         assert_eq!(findings(doc), []);
+    }
+
+    #[test]
+    fn plugin_args_are_checked_as_the_named_plugins_args_strictly() {
+        let root = Schema::get()
+            .kind(
+                "kubescheduler.config.k8s.io/v1",
+                "KubeSchedulerConfiguration",
+            )
+            .unwrap();
+        // `args` before and after `name`; a plugin without an args type is not looked at.
+        let doc = "profiles:\n- pluginConfig:\n  - args: {scoringStrategy: {resources: [{Name: cpu}]}}\n    name: NodeResourcesFit\n  - name: DefaultPreemption\n    args: {minCandidateNodesPercent: 5, minCandidateNodesAbsolute: x}\n  - name: TaintToleration\n    args: {anything: 1}\n  - name: InterPodAffinity\n    args: 5\n";
+        let mut out = Vec::new();
+        check(doc, &root, &mut out);
+        let got: Vec<_> = out
+            .iter()
+            .map(|f| (f.line, f.column, f.path.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    3,
+                    43,
+                    "profiles[0].pluginConfig[0].args.scoringStrategy.resources[0].Name",
+                    "strict decoding error: unknown field \"scoringStrategy.resources[0].Name\" (did you mean \"name\"?)"
+                ),
+                (
+                    6,
+                    12,
+                    "profiles[0].pluginConfig[1].args.minCandidateNodesPercent",
+                    "strict decoding error: unknown field \"minCandidateNodesPercent\" (did you mean \"minCandidateNodesPercentage\"?)"
+                ),
+                (
+                    6,
+                    68,
+                    "profiles[0].pluginConfig[1].args.minCandidateNodesAbsolute",
+                    "expected an integer, got \"x\""
+                ),
+                (
+                    10,
+                    11,
+                    "profiles[0].pluginConfig[3].args",
+                    "expected a mapping, got \"5\""
+                ),
+            ]
+        );
     }
 
     #[test]
