@@ -273,7 +273,7 @@ impl Scheduler {
             self.order = self.tree.list();
             self.order_stale = false;
         }
-        self.index_selectors(pod_id, store);
+        self.index_selectors(pod_id, pi, store);
         // Pods nominated to a node by preemption, of at least this pod's priority, hold their
         // place there while this pod is filtered (upstream's RunFilterPluginsWithNominatedPods).
         let holding: Vec<(PodId, usize)> = self
@@ -379,14 +379,16 @@ impl Scheduler {
     }
 
     /// Indexes the selectors a pod that counts other pods needs (its affinity terms, spread
-    /// constraints and the Services selecting it), before its cycle.
-    fn index_selectors(&mut self, pod_id: PodId, store: &Store) {
+    /// constraints and the Services selecting it for profile `pi`'s default constraints),
+    /// before its cycle.
+    fn index_selectors(&mut self, pod_id: PodId, pi: usize, store: &Store) {
         let pod = store.pod(pod_id);
         if pod.spec.pod_affinity.is_some()
             || !pod.spec.topology_spread_constraints.is_empty()
             || !store.services().is_empty()
         {
-            for m in self.pods.prepare(pod, store.services()) {
+            let defaults = self.profiles[pi].spread_defaults();
+            for m in self.pods.prepare(pod, store.services(), defaults) {
                 let counted = &self.counted;
                 let bound = counted
                     .iter()

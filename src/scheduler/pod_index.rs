@@ -359,8 +359,14 @@ impl PodIndex {
 
     /// Registers the topology keys the constraints and terms of `pod` need, and returns the
     /// matchers they need that are not registered yet (to pass to
-    /// [`PodIndex::ensure_matcher`] with the bound pods).
-    pub fn prepare(&mut self, pod: &Pod, services: &[Service]) -> Vec<Matcher> {
+    /// [`PodIndex::ensure_matcher`] with the bound pods). `spread_defaults` are the default
+    /// spread constraints of the pod's profile (see [`default_constraints`]).
+    pub fn prepare(
+        &mut self,
+        pod: &Pod,
+        services: &[Service],
+        spread_defaults: &[TopologySpreadConstraint],
+    ) -> Vec<Matcher> {
         let mut missing: Vec<Matcher> = Vec::new();
         let mut need = |idx: &PodIndex, m: Option<Matcher>| {
             if let Some(m) = m
@@ -370,7 +376,7 @@ impl PodIndex {
                 missing.push(m);
             }
         };
-        let defaults = system_default_constraints(pod, services);
+        let defaults = default_constraints(pod, services, spread_defaults);
         for c in pod.spec.topology_spread_constraints.iter().chain(&defaults) {
             self.ensure_key(&c.topology_key);
             need(self, Matcher::for_spread(pod, c));
@@ -534,16 +540,37 @@ impl PodIndex {
 }
 
 /// The system default spread constraints (`systemDefaultConstraints` in
-/// `pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`): for a pod without
-/// constraints of its own that a Service selects, ScheduleAnyway over hostnames (maxSkew 3)
-/// and zones (maxSkew 5), counting pods matched by the merged selectors of the Services that
-/// select it (upstream's `DefaultSelector`, which also merges ReplicaSets, StatefulSets and
-/// ReplicationControllers, not modelled yet).
-pub fn system_default_constraints(
+/// `pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`): ScheduleAnyway over
+/// hostnames (maxSkew 3) and zones (maxSkew 5), without selectors (see
+/// [`default_constraints`]).
+pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
+    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
+        .into_iter()
+        .map(|(key, max_skew)| TopologySpreadConstraint {
+            max_skew,
+            topology_key: key.to_string(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            label_selector: None,
+            min_domains: None,
+            node_affinity_policy: InclusionPolicy::Honor,
+            node_taints_policy: InclusionPolicy::Ignore,
+            match_label_keys: Vec::new(),
+        })
+        .collect()
+}
+
+/// The constraints `defaults` (the system defaults or a profile's `defaultConstraints`)
+/// give a pod without constraints of its own (`buildDefaultConstraints` in
+/// `pkg/scheduler/framework/plugins/podtopologyspread/common.go`): each counts the pods
+/// matched by the merged selectors of the Services that select the pod (upstream's
+/// `DefaultSelector`, which also merges ReplicaSets, StatefulSets and
+/// ReplicationControllers, not modelled yet); none when nothing selects it.
+pub fn default_constraints(
     pod: &Pod,
     services: &[Service],
+    defaults: &[TopologySpreadConstraint],
 ) -> Vec<TopologySpreadConstraint> {
-    if !pod.spec.topology_spread_constraints.is_empty() {
+    if !pod.spec.topology_spread_constraints.is_empty() || defaults.is_empty() {
         return Vec::new();
     }
     let mut merged = Labels::new();
@@ -558,17 +585,12 @@ pub fn system_default_constraints(
     let Ok(selector) = LabelSelector::from_parts(&merged, &[]) else {
         return Vec::new();
     };
-    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
-        .into_iter()
-        .map(|(key, max_skew)| TopologySpreadConstraint {
-            max_skew,
-            topology_key: key.to_string(),
-            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+    defaults
+        .iter()
+        .map(|c| TopologySpreadConstraint {
             label_selector: Some(selector.clone()),
-            min_domains: None,
-            node_affinity_policy: InclusionPolicy::Honor,
-            node_taints_policy: InclusionPolicy::Ignore,
             match_label_keys: Vec::new(),
+            ..c.clone()
         })
         .collect()
 }
