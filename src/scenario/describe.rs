@@ -21,6 +21,11 @@ pub fn describe(s: &Scenario) -> String {
     line("timings.podStartup", &s.timings.pod_startup);
     line("timings.imagePull", &s.timings.image_pull);
     line(
+        "timings.schedulingCycle",
+        &s.scheduler_timings.scheduling_cycle,
+    );
+    line("timings.binding", &s.scheduler_timings.binding);
+    line(
         "output.metricsInterval",
         &format_duration_ms(s.output.metrics_interval_ms),
     );

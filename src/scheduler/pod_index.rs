@@ -286,13 +286,13 @@ impl PodIndex {
         }
     }
 
-    /// Lists pod `id` (which must be `pod`) on node `node`; the scheduler calls this with
-    /// [`PodIndex::pod_bound`].
-    pub fn list_bound(&mut self, id: PodId, pod: &Pod, node: usize) {
+    /// Lists pod `id` (which must be `pod`) on node `node`, bound (or assumed) there at
+    /// `bound_at`; the scheduler calls this with [`PodIndex::pod_bound`].
+    pub fn list_bound(&mut self, id: PodId, pod: &Pod, node: usize, bound_at: SimTime) {
         self.on_node[node].push(BoundPod {
             id,
             priority: pod.spec.priority,
-            bound_at: pod.status.scheduled.unwrap_or(pod.status.created),
+            bound_at,
             spec: pod.spec.clone(),
         });
     }
