@@ -12,19 +12,20 @@
 //! relative to the args (its validation table keys them `NodeResourcesFitArgs`); here they
 //! are checked like the others, with full paths.
 
-use super::super::core::{RawNodeAffinity, inclusion_policy, selector_term, selector_terms};
+mod placement;
+
+use super::super::core::RawNodeAffinity;
 use super::super::resolver::{Doc, Resolver};
 use super::super::schema::Schema;
 use super::super::yaml::{IgnoredPresence, Spanned};
-use crate::api::affinity::{NodeAffinity, PreferredTerm};
 use crate::api::duration::parse_duration_ms;
 use crate::api::names::qualified_name;
-use crate::api::pod_affinity::{InclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
 use crate::api::scheduler_config::{
-    BalancedAllocationArgs, DefaultPreemptionArgs, DefaultingType, DynamicResourcesArgs, FitArgs,
-    InterPodAffinityArgs, NodeAffinityArgs, PluginArgs as Args, PodTopologySpreadArgs,
-    ResourceWeight as Weight, ScoringStrategyType, VolumeBindingArgs,
+    BalancedAllocationArgs, DefaultPreemptionArgs, DynamicResourcesArgs, FitArgs,
+    InterPodAffinityArgs, PluginArgs as Args, ResourceWeight as Weight, ScoringStrategyType,
+    VolumeBindingArgs,
 };
+use placement::{node_affinity, topology_spread};
 use serde::Deserialize;
 use std::fmt::Display;
 
@@ -129,17 +130,17 @@ pub struct DefaultConstraint {
 }
 
 /// `field.Invalid` for a number or a boolean.
-fn invalid(v: impl Display, detail: &str) -> String {
+pub(super) fn invalid(v: impl Display, detail: &str) -> String {
     format!("Invalid value: {v}: {detail}")
 }
 
 /// `field.Invalid` for a string (quoted).
-fn invalid_str(v: &str, detail: &str) -> String {
+pub(super) fn invalid_str(v: &str, detail: &str) -> String {
     format!("Invalid value: {v:?}: {detail}")
 }
 
 /// `field.NotSupported`.
-fn unsupported(v: &str, supported: &[&str]) -> String {
+pub(super) fn unsupported(v: &str, supported: &[&str]) -> String {
     let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
     format!(
         "Unsupported value: {v:?}: supported values: {}",
@@ -148,7 +149,7 @@ fn unsupported(v: &str, supported: &[&str]) -> String {
 }
 
 /// An error at `leaf` when it is there, else at `path` (found by the locator).
-fn at<T>(r: &mut Resolver, d: Doc, leaf: Option<&Spanned<T>>, path: &str, msg: String) {
+pub(super) fn at<T>(r: &mut Resolver, d: Doc, leaf: Option<&Spanned<T>>, path: &str, msg: String) {
     match leaf {
         Some(l) => r.at(d, l, path, msg),
         None => r.doc(d, path, msg),
@@ -185,10 +186,11 @@ pub(super) fn resolve(
         "DefaultPreemption" => Args::DefaultPreemption(preemption(r, d, &path, a)),
         "VolumeBinding" => Args::VolumeBinding(volume_binding(r, d, &path, a)),
         "DynamicResources" => {
-            r.warn(
-                d,
-                format!("{path}: DynamicResources is not modelled yet; its args are checked and not used"),
+            let msg = format!(
+                "{path}: DynamicResources is not modelled yet; its args are checked and not \
+                 used"
             );
+            r.warn(d, msg);
             Args::DynamicResources(dynamic_resources(r, d, &path, a))
         }
         other => unreachable!("the schema names args for {other}, which has no resolver"),
@@ -196,7 +198,7 @@ pub(super) fn resolve(
 }
 
 /// Label-name problems of `value` at `path`, in `ValidateLabelName`'s words.
-fn label_name(r: &mut Resolver, d: Doc, path: &str, value: &str) {
+pub(super) fn label_name(r: &mut Resolver, d: Doc, path: &str, value: &str) {
     for why in qualified_name(value) {
         r.doc(d, path, invalid_str(value, &why));
     }
@@ -394,156 +396,6 @@ fn inter_pod_affinity(
     args
 }
 
-/// `NodeAffinityArgs`: the terms are read as a pod's are (in kubesim's words); preferred
-/// weights are not range-checked, as upstream's parser does not check them.
-fn node_affinity(r: &mut Resolver, d: Doc, path: &str, a: &PluginArgs) -> NodeAffinityArgs {
-    let Some(na) = &a.added_affinity else {
-        return NodeAffinityArgs::default();
-    };
-    let path = format!("{path}.addedAffinity");
-    let required = na
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()
-        .map(|ns| {
-            let p = format!("{path}.requiredDuringSchedulingIgnoredDuringExecution");
-            selector_terms(r, d, &p, ns)
-        });
-    let preferred = na
-        .preferred_during_scheduling_ignored_during_execution
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let p = format!("{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
-            PreferredTerm {
-                weight: t.weight.value,
-                term: selector_term(r, d, &format!("{p}.preference"), &t.preference),
-            }
-        })
-        .collect();
-    NodeAffinityArgs {
-        added_affinity: Some(NodeAffinity {
-            required,
-            preferred,
-        }),
-    }
-}
-
-/// `PodTopologySpreadArgs`: `defaultingType` (default System, which takes no list) and each
-/// default constraint as `ValidatePodTopologySpreadArgs` checks it.
-fn topology_spread(r: &mut Resolver, d: Doc, path: &str, a: &PluginArgs) -> PodTopologySpreadArgs {
-    let tpath = format!("{path}.defaultingType");
-    let given = a.defaulting_type.as_ref();
-    let defaulting_type = match given.map_or("", |t| t.value.as_str()) {
-        "" | "System" => DefaultingType::System,
-        "List" => DefaultingType::List,
-        other => {
-            let msg = unsupported(other, &["System", "List"]);
-            at(r, d, given, &tpath, msg);
-            DefaultingType::List
-        }
-    };
-    if defaulting_type == DefaultingType::System && !a.default_constraints.is_empty() {
-        let msg = invalid_str("System", "when .defaultConstraints are not empty");
-        at(r, d, given, &tpath, msg);
-    }
-    let mut default_constraints: Vec<TopologySpreadConstraint> = Vec::new();
-    for (i, c) in a.default_constraints.iter().enumerate() {
-        let p = format!("{path}.defaultConstraints[{i}]");
-        let tc = default_constraint(r, d, &p, c);
-        let repeated = default_constraints.iter().any(|o| {
-            o.topology_key == tc.topology_key && o.when_unsatisfiable == tc.when_unsatisfiable
-        });
-        if repeated {
-            let when = c
-                .when_unsatisfiable
-                .as_ref()
-                .map_or("", |w| w.value.as_str());
-            let pair = format!("{{{}, {when}}}", tc.topology_key);
-            r.doc(d, &p, format!("Duplicate value: {pair:?}"));
-        }
-        default_constraints.push(tc);
-    }
-    PodTopologySpreadArgs {
-        default_constraints,
-        defaulting_type,
-    }
-}
-
-/// One default constraint at `path`.
-fn default_constraint(
-    r: &mut Resolver,
-    d: Doc,
-    path: &str,
-    c: &DefaultConstraint,
-) -> TopologySpreadConstraint {
-    let max_skew = c.max_skew.as_ref().map_or(0, |m| m.value);
-    if max_skew <= 0 {
-        let msg = invalid(max_skew, "not in valid range (0, inf)");
-        at(r, d, c.max_skew.as_ref(), &format!("{path}.maxSkew"), msg);
-    }
-    let key = c.topology_key.as_ref().map_or("", |k| k.value.as_str());
-    let kpath = format!("{path}.topologyKey");
-    if key.is_empty() {
-        at(
-            r,
-            d,
-            c.topology_key.as_ref(),
-            &kpath,
-            "Required value: can not be empty".into(),
-        );
-    } else {
-        label_name(r, d, &kpath, key);
-    }
-    let wpath = format!("{path}.whenUnsatisfiable");
-    let when = match c
-        .when_unsatisfiable
-        .as_ref()
-        .map_or("", |w| w.value.as_str())
-    {
-        "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
-        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
-        other => {
-            let msg = if other.is_empty() {
-                "Required value: can not be empty".to_owned()
-            } else {
-                unsupported(other, &["DoNotSchedule", "ScheduleAnyway"])
-            };
-            at(r, d, c.when_unsatisfiable.as_ref(), &wpath, msg);
-            WhenUnsatisfiable::DoNotSchedule
-        }
-    };
-    if c.label_selector.is_some() {
-        r.doc(
-            d,
-            &format!("{path}.labelSelector"),
-            "Forbidden: constraint must not define a selector, as they deduced for each pod",
-        );
-    }
-    let policy = |r: &mut Resolver, field: &str, v: &Option<Spanned<String>>, default| {
-        inclusion_policy(r, d, &format!("{path}.{field}"), v, default)
-    };
-    TopologySpreadConstraint {
-        max_skew,
-        topology_key: key.to_owned(),
-        when_unsatisfiable: when,
-        label_selector: None,
-        min_domains: c.min_domains,
-        node_affinity_policy: policy(
-            r,
-            "nodeAffinityPolicy",
-            &c.node_affinity_policy,
-            InclusionPolicy::Honor,
-        ),
-        node_taints_policy: policy(
-            r,
-            "nodeTaintsPolicy",
-            &c.node_taints_policy,
-            InclusionPolicy::Ignore,
-        ),
-        match_label_keys: Vec::new(),
-    }
-}
-
 /// `DefaultPreemptionArgs`: the percentage within [0, 100], the absolute number not
 /// negative, and not both zero.
 fn preemption(r: &mut Resolver, d: Doc, path: &str, a: &PluginArgs) -> DefaultPreemptionArgs {
@@ -617,7 +469,8 @@ fn volume_binding(r: &mut Resolver, d: Doc, path: &str, a: &PluginArgs) -> Volum
             })
             .collect();
         let value = format!("[]config.UtilizationShapePoint{{{}}}", shown.join(", "));
-        let detail = "unexpected field `shape`, remove it or turn on the feature gate StorageCapacityScoring";
+        let detail = "unexpected field `shape`, remove it or turn on the feature gate \
+                      StorageCapacityScoring";
         r.doc(d, &format!("{path}.shape"), invalid(value, detail));
     }
     args
