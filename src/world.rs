@@ -95,6 +95,7 @@ impl World {
             scenario.output.explain,
         )?;
         scheduler.set_namespace_labels(NamespaceLabels::new(scenario.namespace_labels.clone()));
+        scheduler.set_timings(scenario.scheduler_timings.clone());
         // A scenario loaded with the scheduler check already carries these (located).
         warnings.retain(|w| !scenario.warnings.iter().any(|s| s.ends_with(w.as_str())));
         warnings.splice(0..0, scenario.warnings.iter().cloned());

@@ -1,5 +1,6 @@
-//! How long the kubelet and the container runtime take (the Simulation's `spec.timings`):
-//! plain data the loader builds and the kubelet reads.
+//! How long the kubelet and the container runtime take, and how long kube-scheduler takes
+//! (the Simulation's `spec.timings`): plain data the loader builds and the kubelet and the
+//! scheduler read.
 
 use crate::api::Distribution;
 
@@ -10,6 +11,27 @@ pub struct KubeletTimings {
     pub pod_startup: Distribution,
     /// Pulling an image that is not cached on the node.
     pub image_pull: Distribution,
+}
+
+/// How long kube-scheduler takes (`schedulingCycle` and `binding` in the Simulation's
+/// `timings`; both 0 by default: a cycle takes no simulated time).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchedulerTimings {
+    /// One pod's scheduling cycle (PreFilter to Reserve). The scheduler runs one cycle at a
+    /// time, so the next pod's cycle starts when this one ends.
+    pub scheduling_cycle: Distribution,
+    /// The binding cycle (PreBind to Bind), after the cycle has assumed the pod on its node:
+    /// asynchronous, so the next cycle does not wait for it.
+    pub binding: Distribution,
+}
+
+impl Default for SchedulerTimings {
+    fn default() -> Self {
+        SchedulerTimings {
+            scheduling_cycle: Distribution::Constant(0),
+            binding: Distribution::Constant(0),
+        }
+    }
 }
 
 impl Default for KubeletTimings {

@@ -56,6 +56,49 @@ impl NameRule {
     }
 }
 
+const QUALIFIED: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+/// What is wrong with `value` as a qualified name (a label key: an optional DNS subdomain
+/// prefix and `/`, then a name of at most 63 characters), in upstream's words (empty when
+/// valid) (`IsQualifiedName` in `k8s.io/apimachinery/pkg/util/validation/validation.go`).
+pub fn qualified_name(value: &str) -> Vec<String> {
+    let mut why = Vec::new();
+    let parts: Vec<&str> = value.split('/').collect();
+    let name = match parts.as_slice() {
+        [name] => *name,
+        [prefix, name] => {
+            if prefix.is_empty() {
+                why.push("prefix part must be non-empty".to_owned());
+            } else {
+                let problems = NameRule::Subdomain.check(prefix);
+                why.extend(problems.into_iter().map(|p| format!("prefix part {p}")));
+            }
+            *name
+        }
+        _ => {
+            why.push(format!(
+                "a qualified name {QUALIFIED} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            ));
+            return why;
+        }
+    };
+    if name.is_empty() {
+        why.push("name part must be non-empty".to_owned());
+    } else if name.len() > 63 {
+        why.push("name part must be no more than 63 characters".to_owned());
+    }
+    let b = name.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_alphanumeric();
+    let ok = b.first().is_some_and(alnum)
+        && b.last().is_some_and(alnum)
+        && b.iter()
+            .all(|c| alnum(c) || matches!(c, b'-' | b'_' | b'.'));
+    if !ok {
+        why.push(format!("name part {QUALIFIED}"));
+    }
+    why
+}
+
 /// Levenshtein distance over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -103,6 +146,36 @@ fn is_label(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualified_names_as_upstream_checks_them() {
+        for ok in ["a", "example.com/MyName", "my.name", "123-abc", "A_b"] {
+            assert!(qualified_name(ok).is_empty(), "{ok}");
+        }
+        assert_eq!(
+            qualified_name("a/b/c")[0],
+            format!(
+                "a qualified name {QUALIFIED} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            )
+        );
+        assert_eq!(qualified_name("/x"), ["prefix part must be non-empty"]);
+        assert_eq!(
+            qualified_name("Ex.com/x"),
+            [format!("prefix part {SUBDOMAIN}")]
+        );
+        assert_eq!(
+            qualified_name(""),
+            [
+                "name part must be non-empty".to_owned(),
+                format!("name part {QUALIFIED}")
+            ]
+        );
+        assert_eq!(
+            qualified_name(&"a".repeat(64)),
+            ["name part must be no more than 63 characters"]
+        );
+        assert_eq!(qualified_name("-a"), [format!("name part {QUALIFIED}")]);
+    }
 
     #[test]
     fn near_names_are_suggested() {

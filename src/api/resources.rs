@@ -22,6 +22,17 @@ pub mod names {
     pub const PODS: &str = "pods";
 }
 
+/// Whether `name` is an extended resource (`IsExtendedResourceName` in
+/// `staging/src/k8s.io/component-helpers/scheduling/corev1/helpers.go`): a name with a domain
+/// outside `kubernetes.io` (`nvidia.com/gpu`), not a native one (`cpu`, `hugepages-2Mi`,
+/// `example.kubernetes.io/x`) nor a quota's `requests.` name, and valid as a quota name.
+pub fn is_extended(name: &str) -> bool {
+    let native = !name.contains('/') || name.contains("kubernetes.io/");
+    !native
+        && !name.starts_with("requests.")
+        && super::names::qualified_name(&format!("requests.{name}")).is_empty()
+}
+
 /// An amount of each resource. `repr(C)` keeps cpu and memory, read in the scheduler's hot
 /// loops, at the front.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -144,6 +155,26 @@ impl fmt::Display for Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_resources_are_those_outside_kubernetes_io() {
+        for ext in ["nvidia.com/gpu", "example.com/foo", "a.b/c-d"] {
+            assert!(is_extended(ext), "{ext}");
+        }
+        for native in [
+            "cpu",
+            "memory",
+            "ephemeral-storage",
+            "pods",
+            "hugepages-2Mi",
+            "kubernetes.io/batch-cpu",
+            "example.kubernetes.io/x",
+            "requests.example.com/x",
+            "example.com/a/b",
+        ] {
+            assert!(!is_extended(native), "{native}");
+        }
+    }
 
     #[test]
     fn scalars_stay_sorted_and_drop_zeros() {

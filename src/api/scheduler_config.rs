@@ -1,10 +1,10 @@
 //! KubeSchedulerConfiguration (`kubescheduler.config.k8s.io/v1`) as typed data: profiles,
-//! plugin sets per extension point, and the typed args of configurable plugins
-//! (`pkg/scheduler/apis/config/types.go`, `types_pluginargs.go`). How these are merged over the
+//! plugin sets per extension point (`pkg/scheduler/apis/config/types.go`), and the typed args
+//! of configurable plugins (in [`super::plugin_args`], re-exported here). How these are merged over the
 //! default profile is kube-scheduler behaviour and lives in `scheduler::config`.
 
+pub use super::plugin_args::*;
 use super::pod::DEFAULT_SCHEDULER;
-use super::resources::names as res;
 
 /// A plugin named in a plugin set, with its score weight (0 = default).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,97 +174,6 @@ impl Default for SchedulerConfig {
             pod_initial_backoff_s: 1,
             pod_max_backoff_s: 10,
             profiles: vec![ProfileConfig::named(DEFAULT_SCHEDULER)],
-        }
-    }
-}
-
-/// Typed arguments of configurable plugins (`pluginConfig[].args`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PluginArgs {
-    /// `NodeResourcesFitArgs`.
-    NodeResourcesFit(FitArgs),
-    /// `NodeResourcesBalancedAllocationArgs`.
-    BalancedAllocation(BalancedAllocationArgs),
-    /// `InterPodAffinityArgs`: the weight existing pods' required affinity terms add when
-    /// scoring (`hardPodAffinityWeight`, 0-100, default 1).
-    InterPodAffinity {
-        /// `hardPodAffinityWeight`.
-        hard_pod_affinity_weight: i32,
-    },
-}
-
-/// How nodes are ranked by requested resources.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScoringStrategyType {
-    /// Prefer nodes with more free resources (spreads pods; the default).
-    LeastAllocated,
-    /// Prefer nodes with fewer free resources (packs pods).
-    MostAllocated,
-    /// Map utilisation through a piecewise-linear shape.
-    RequestedToCapacityRatio,
-}
-
-/// A resource and its weight in a score.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceWeight {
-    /// Resource name (`cpu`, `memory`, `nvidia.com/gpu`, ...).
-    pub name: String,
-    /// Weight, 1..=100.
-    pub weight: i64,
-}
-
-/// Typed `NodeResourcesFitArgs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FitArgs {
-    /// Scoring strategy (default LeastAllocated).
-    pub strategy: ScoringStrategyType,
-    /// Resources scored and their weights (default cpu 1, memory 1).
-    pub resources: Vec<ResourceWeight>,
-    /// RequestedToCapacityRatio shape: (utilisation 0..=100, score 0..=10) points, ascending.
-    pub shape: Vec<(i64, i64)>,
-    /// Extended resources the filter ignores.
-    pub ignored_resources: Vec<String>,
-    /// Extended resource groups (`example.com` in `example.com/foo`) the filter ignores.
-    pub ignored_resource_groups: Vec<String>,
-}
-
-impl Default for FitArgs {
-    fn default() -> Self {
-        FitArgs {
-            strategy: ScoringStrategyType::LeastAllocated,
-            resources: default_resources(),
-            shape: Vec::new(),
-            ignored_resources: Vec::new(),
-            ignored_resource_groups: Vec::new(),
-        }
-    }
-}
-
-/// cpu and memory with weight 1: the default for every resource-based score.
-pub fn default_resources() -> Vec<ResourceWeight> {
-    vec![
-        ResourceWeight {
-            name: res::CPU.into(),
-            weight: 1,
-        },
-        ResourceWeight {
-            name: res::MEMORY.into(),
-            weight: 1,
-        },
-    ]
-}
-
-/// Typed `NodeResourcesBalancedAllocationArgs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BalancedAllocationArgs {
-    /// Resources compared (default cpu and memory; weights are not used by this score).
-    pub resources: Vec<ResourceWeight>,
-}
-
-impl Default for BalancedAllocationArgs {
-    fn default() -> Self {
-        BalancedAllocationArgs {
-            resources: default_resources(),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! | Stream | Component | Draws |
 //! |---|---|---|
 //! | `scheduler` | kube-scheduler ([`crate::scheduler`]) | tie-breaks between the best-scored nodes (`selectHost`), DefaultPreemption's random offset into the candidate nodes |
+//! | `scheduler/timings` | kube-scheduler | how long each scheduling cycle and each binding take, when `timings.schedulingCycle` or `timings.binding` is a distribution (a constant draws nothing) |
 //! | `kubelet` | every node's kubelet ([`crate::node`]) | image pull times, pod start-up times, time from start to Ready, run durations |
 //! | `controllers/job` | the Job controller | the random suffix of each pod name |
 //! | `controllers/persistentvolume` | the PersistentVolume controller | nothing yet |
@@ -24,7 +25,9 @@
 //!
 //! Plugins do not own streams: the scheduler's tie-breaks draw from `scheduler`, and a
 //! plugin that needs numbers of its own derives them from the seed by hashing (as
-//! `kubesim.io/Random` does), so that it never shifts the scheduler's draws.
+//! `kubesim.io/Random` does), so that it never shifts the scheduler's draws. The scheduler
+//! takes its timings from a second stream, `scheduler/timings`, which it derives from the
+//! seed itself, so that giving it timings never shifts its tie-breaks either.
 //! [`crate::component::Harness`] gives its one component the stream of its name for seed 1.
 
 use rand_chacha::ChaCha8Rng;

@@ -21,6 +21,11 @@ pub fn describe(s: &Scenario) -> String {
     line("timings.podStartup", &s.timings.pod_startup);
     line("timings.imagePull", &s.timings.image_pull);
     line(
+        "timings.schedulingCycle",
+        &s.scheduler_timings.scheduling_cycle,
+    );
+    line("timings.binding", &s.scheduler_timings.binding);
+    line(
         "output.metricsInterval",
         &format_duration_ms(s.output.metrics_interval_ms),
     );
@@ -388,9 +393,49 @@ fn plugin_args_text(args: &crate::api::scheduler_config::PluginArgs) -> String {
             f.ignored_resource_groups
         ),
         PluginArgs::BalancedAllocation(b) => format!("resources={}", weights_text(&b.resources)),
-        PluginArgs::InterPodAffinity {
-            hard_pod_affinity_weight,
-        } => format!("hardPodAffinityWeight={hard_pod_affinity_weight}"),
+        PluginArgs::InterPodAffinity(a) => format!(
+            "hardPodAffinityWeight={} ignorePreferredTermsOfExistingPods={}",
+            a.hard_pod_affinity_weight, a.ignore_preferred_terms_of_existing_pods
+        ),
+        PluginArgs::NodeAffinity(a) => format!(
+            "addedAffinity={}",
+            a.added_affinity
+                .as_ref()
+                .map_or("-".to_string(), node_affinity_text)
+        ),
+        PluginArgs::PodTopologySpread(a) => {
+            let constraints: Vec<String> = a
+                .default_constraints
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{}:{}:{:?}:minDomains={}:{:?}/{:?}",
+                        c.topology_key,
+                        c.max_skew,
+                        c.when_unsatisfiable,
+                        c.min_domains.map_or("-".to_string(), |m| m.to_string()),
+                        c.node_affinity_policy,
+                        c.node_taints_policy
+                    )
+                })
+                .collect();
+            format!(
+                "defaultingType={:?} defaultConstraints=[{}]",
+                a.defaulting_type,
+                constraints.join(",")
+            )
+        }
+        PluginArgs::DefaultPreemption(a) => format!(
+            "minCandidateNodesPercentage={} minCandidateNodesAbsolute={}",
+            a.min_candidate_nodes_percentage, a.min_candidate_nodes_absolute
+        ),
+        PluginArgs::VolumeBinding(a) => {
+            format!("bindTimeoutSeconds={}", a.bind_timeout_seconds)
+        }
+        PluginArgs::DynamicResources(a) => format!(
+            "filterTimeout={} (not modelled)",
+            format_duration_ms(a.filter_timeout_ms)
+        ),
     }
 }
 

@@ -199,6 +199,7 @@ fn load_unlocated(
         services: r.services,
         scheduler,
         timings: spec.timings,
+        scheduler_timings: spec.scheduler_timings,
         arrivals: spec.arrivals,
         output: spec.output,
         warnings: r.warnings,

@@ -2,7 +2,7 @@
 
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
-use crate::api::kubelet::KubeletTimings;
+use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::api::service::Service;
@@ -96,6 +96,8 @@ pub struct Scenario {
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.
     pub timings: KubeletTimings,
+    /// How long a scheduling cycle and a binding take.
+    pub scheduler_timings: SchedulerTimings,
     /// Work arriving over time.
     pub arrivals: Vec<Source>,
     /// Output options.

@@ -7,6 +7,7 @@ use super::Scheduler;
 use super::cache::NodeInfo;
 use super::framework::ClusterEvents;
 use crate::api::Node;
+use crate::api::pod::Pod;
 use crate::engine::SimTime;
 use crate::store::{Change, NodeId, PodId, Store};
 use std::sync::Arc;
@@ -59,19 +60,10 @@ impl Scheduler {
             ),
             Change::PodBound { pod: id, node } => {
                 self.nominated.remove(&id);
-                self.ensure_counted_len(id);
-                if !self.counted[id.0 as usize] {
-                    self.counted[id.0 as usize] = true;
-                    let (pod, n) = (store.pod(id), &mut self.nodes[node.0 as usize]);
-                    n.add_pod(pod);
-                    self.pods.pod_bound(pod, node.0 as usize);
-                    self.pods.list_bound(id, pod, node.0 as usize);
-                    if self.watched {
-                        for p in &mut self.profiles {
-                            p.for_each_watcher(|w| w.pod_assigned(pod, n));
-                        }
-                    }
-                }
+                self.assumed.remove(&id);
+                let pod = store.pod(id);
+                let at = pod.status.scheduled.unwrap_or(pod.status.created);
+                self.count_on_node(id, pod, node.0 as usize, at);
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }
             Change::PodPhase { pod, to, .. } if to.is_terminal() => self.forget(pod, store, now),
@@ -141,12 +133,32 @@ impl Scheduler {
         }
     }
 
+    /// Counts pod `id` on node `node` in the cache and the index of bound pods, once
+    /// (bound at `at`): when it is bound, or assumed there before.
+    pub(super) fn count_on_node(&mut self, id: PodId, pod: &Pod, node: usize, at: SimTime) {
+        self.ensure_counted_len(id);
+        if self.counted[id.0 as usize] {
+            return;
+        }
+        self.counted[id.0 as usize] = true;
+        let n = &mut self.nodes[node];
+        n.add_pod(pod);
+        self.pods.pod_bound(pod, node);
+        self.pods.list_bound(id, pod, node, at);
+        if self.watched {
+            for p in &mut self.profiles {
+                p.for_each_watcher(|w| w.pod_assigned(pod, n));
+            }
+        }
+    }
+
     pub(super) fn forget(&mut self, id: PodId, store: &Store, now: SimTime) {
         self.ensure_counted_len(id);
+        let assumed = self.assumed.remove(&id);
         if self.counted[id.0 as usize] {
             self.counted[id.0 as usize] = false;
             let pod = store.pod(id);
-            if let Some(n) = pod.status.node {
+            if let Some(n) = pod.status.node.or(assumed.map(|n| n as u32)) {
                 self.pods.pod_unbound(pod, n as usize);
                 self.pods.unlist_bound(id, n as usize);
                 let n = &mut self.nodes[n as usize];

@@ -3,7 +3,9 @@
 //! The scheduler watches the store like upstream's informers: unbound pods enter its queue,
 //! bound pods are counted in its per-node cache, node and pod changes move waiting pods. One
 //! [`SchedulerEvent::ScheduleOne`] event runs one cycle for the head of the active queue
-//! (`pkg/scheduler/schedule_one.go`); the cycle itself takes no simulated time.
+//! (`schedule_one`, as `pkg/scheduler/schedule_one.go`); a cycle and a binding take the
+//! simulated time the Simulation's `timings.schedulingCycle` and `timings.binding` say
+//! (none by default).
 
 pub mod cache;
 pub mod config;
@@ -16,22 +18,19 @@ pub mod plugins;
 pub mod pod_index;
 pub mod profile;
 pub mod queue;
+mod schedule_one;
 
-use crate::api::event::{EventType, Message};
-use crate::component::{
-    AttemptRecord, Component, ComponentMetrics, Context, FilterVerdict, NodeScores,
-    PreemptionRecord,
-};
-use crate::engine::SimTime;
-use crate::store::{Change, ChangeKind, NodeId, PodId, Store, Watch};
-use cache::{NodeFacts, NodeInfo, NodeSet, NodeTree};
+use crate::api::kubelet::SchedulerTimings;
+use crate::component::{Component, ComponentMetrics, Context, PreemptionRecord};
+use crate::engine::{RngStreams, SimRng, SimTime};
+use crate::store::{Change, ChangeKind, PodId, Watch};
+use cache::{NodeFacts, NodeInfo, NodeTree};
 use config::SchedulerConfig;
-use framework::{ApiHandle, ClusterView, Nomination};
 use images::ImageStates;
 use plugins::Registry;
 use pod_index::{NamespaceLabels, PodIndex};
-use profile::{CycleDetail, CycleResult, Profile};
-use queue::{BACKOFF_FLUSH_MS, SchedulingQueue, UNSCHEDULABLE_FLUSH_MS};
+use profile::Profile;
+use queue::{BACKOFF_FLUSH_MS, QueuedPodInfo, SchedulingQueue, UNSCHEDULABLE_FLUSH_MS};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -40,6 +39,10 @@ use std::sync::Arc;
 pub enum SchedulerEvent {
     /// Run one scheduling cycle.
     ScheduleOne,
+    /// The scheduling cycle under way ends (a cycle that takes time).
+    CycleDone,
+    /// The binding of an assumed pod ends (a binding that takes time).
+    Bind(PodId),
     /// The 1-second back-off flush.
     FlushBackoff,
     /// The 30-second unschedulable-pool sweep.
@@ -74,6 +77,9 @@ struct Outcome {
     preemption: Option<PreemptionRecord>,
 }
 
+/// The random stream of the scheduler's timings.
+pub const TIMINGS_STREAM: &str = "scheduler/timings";
+
 /// The kube-scheduler component.
 pub struct Scheduler {
     profiles: Vec<Profile>,
@@ -106,6 +112,15 @@ pub struct Scheduler {
     stats: SchedulerStats,
     /// Whether any profile has a plugin that watches the cluster.
     watched: bool,
+    /// How long a cycle and a binding take.
+    timings: SchedulerTimings,
+    /// The stream the timings are drawn from (`scheduler/timings`), so that drawing them
+    /// never shifts the tie-breaks of the `scheduler` stream.
+    timing_rng: SimRng,
+    /// The pod whose cycle is under way, when cycles take time.
+    in_cycle: Option<QueuedPodInfo>,
+    /// Pods assumed on a node (index) whose binding is under way.
+    assumed: BTreeMap<PodId, usize>,
 }
 
 /// Checks a scheduler configuration against a registry by building its profiles:
@@ -194,8 +209,17 @@ impl Scheduler {
             explain,
             stats: SchedulerStats::default(),
             watched,
+            timings: SchedulerTimings::default(),
+            timing_rng: RngStreams::new(seed).stream(TIMINGS_STREAM),
+            in_cycle: None,
+            assumed: BTreeMap::new(),
         };
         Ok((s, warnings))
+    }
+
+    /// Sets how long a scheduling cycle and a binding take (before the run starts).
+    pub fn set_timings(&mut self, timings: SchedulerTimings) {
+        self.timings = timings;
     }
 
     /// Sets the namespace labels `namespaceSelector`s match (before any pod is bound).
@@ -247,242 +271,6 @@ impl Scheduler {
             ctx.at(at, SchedulerEvent::FlushUnschedulable);
         }
     }
-
-    fn schedule_one(&mut self, ctx: Ctx) {
-        let now = ctx.now();
-        let store = &mut *ctx.store;
-        let profiles = &self.profiles;
-        let Some(mut info) = self.queue.pop(&|a, b| profiles[0].less(a, b)) else {
-            return;
-        };
-        let pod_id = info.pod;
-        {
-            let pod = store.pod(pod_id);
-            if pod.status.deleted.is_some() || pod.status.node.is_some() {
-                return;
-            }
-        }
-        info.attempts += 1;
-        store.set_scheduling_attempts(pod_id, info.attempts);
-        self.stats.attempts += 1;
-        let pod = store.pod(pod_id);
-        let Some(&pi) = self.profile_by_name.get(&*pod.spec.scheduler_name) else {
-            return;
-        };
-        if self.order_stale {
-            self.order = self.tree.list();
-            self.order_stale = false;
-        }
-        self.index_selectors(pod_id, store);
-        // Pods nominated to a node by preemption, of at least this pod's priority, hold their
-        // place there while this pod is filtered (upstream's RunFilterPluginsWithNominatedPods).
-        let holding: Vec<(PodId, usize)> = self
-            .nominated
-            .iter()
-            .filter(|&(&p, _)| p != pod_id && store.pod(p).spec.priority >= pod.spec.priority)
-            .map(|(&p, &n)| (p, n))
-            .collect();
-        for &(p, n) in &holding {
-            self.nodes[n].add_pod(store.pod(p));
-        }
-        let mut detail = self.explain.then(CycleDetail::default);
-        let cluster = NodeSet::new(&self.nodes, &self.order)
-            .with_facts(self.facts)
-            .with_pods(&self.pods);
-        let view = ClusterView {
-            store: &*store,
-            images: &self.images,
-        };
-        let mut result = self.profiles[pi].run_cycle(
-            pod,
-            cluster,
-            view,
-            &mut self.next_start,
-            ctx.rng,
-            detail.as_mut(),
-        );
-        // PostFilter (preemption) when no node fits.
-        let post = match &result {
-            CycleResult::Unschedulable(diag) => {
-                self.profiles[pi].post_filter(pod, cluster, view, diag, ctx.rng)
-            }
-            _ => None,
-        };
-        for &(p, n) in &holding {
-            self.nodes[n].remove_pod(store.pod(p));
-        }
-        // The binding cycle: PreBind plugins make their API changes before the pod is bound.
-        if let CycleResult::Scheduled(ni) = result {
-            let mut api = ApiHandle {
-                store: &mut *ctx.store,
-                recorder: &mut *ctx.recorder,
-                now,
-            };
-            if let Err(e) = self.profiles[pi].pre_bind(pod_id, NodeId(ni as u32), &mut api) {
-                result = CycleResult::Error(e);
-            }
-        }
-        let store = &mut *ctx.store;
-        let mut preemption = None;
-        let (result_str, node_name, message) = match result {
-            CycleResult::Scheduled(ni) => {
-                let node_id = NodeId(ni as u32);
-                self.stats.scheduled += 1;
-                store.bind(pod_id, node_id, now);
-                store.set_pod_reason(pod_id, None);
-                let object = ctx.pod_object(pod_id);
-                let node = self.node_names[ni].clone();
-                let msg = Message::Assigned {
-                    object,
-                    node: node.clone(),
-                };
-                ctx.record_pod(pod_id, EventType::Normal, "Scheduled", msg);
-                ("Scheduled", Some(node), None)
-            }
-            CycleResult::Unschedulable(diag) => {
-                self.stats.unschedulable += 1;
-                let mut msg = diag.message();
-                match post {
-                    Some((status, Some(nomination))) if status.is_success() => {
-                        preemption = Some(self.nominate(pod_id, nomination, ctx));
-                    }
-                    Some((status, _)) => {
-                        // Upstream's FitError appends the PostFilter message as " %v.".
-                        msg = format!("{msg} {}.", status.reasons.join(", "));
-                        preemption = Some(PreemptionRecord::default());
-                    }
-                    None => {}
-                }
-                info.requeue_on = diag.requeue_on;
-                self.queue.add_unschedulable(info.clone(), now);
-                ctx.store.set_pod_reason(pod_id, Some("Unschedulable"));
-                let reason = "FailedScheduling";
-                ctx.record_pod(pod_id, EventType::Warning, reason, msg.clone());
-                ("Unschedulable", None, Some(msg))
-            }
-            CycleResult::Error(e) => {
-                self.stats.errors += 1;
-                self.queue.add_backoff(info.clone(), now);
-                ctx.record_pod(pod_id, EventType::Warning, "FailedScheduling", e.clone());
-                ("Error", None, Some(e))
-            }
-        };
-        if let Some(d) = detail {
-            let outcome = Outcome {
-                result: result_str,
-                node: node_name,
-                message,
-                preemption,
-            };
-            self.record_attempt(ctx, pod_id, pi, info.attempts, d, outcome);
-        }
-    }
-
-    /// Indexes the selectors a pod that counts other pods needs (its affinity terms, spread
-    /// constraints and the Services selecting it), before its cycle.
-    fn index_selectors(&mut self, pod_id: PodId, store: &Store) {
-        let pod = store.pod(pod_id);
-        if pod.spec.pod_affinity.is_some()
-            || !pod.spec.topology_spread_constraints.is_empty()
-            || !store.services().is_empty()
-        {
-            for m in self.pods.prepare(pod, store.services()) {
-                let counted = &self.counted;
-                let bound = counted
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, c)| *c)
-                    .filter_map(|(i, _)| {
-                        let p = store.pod(PodId(i as u32));
-                        p.status.node.map(|n| (p, n as usize))
-                    });
-                self.pods.ensure_matcher(&m, bound);
-            }
-        }
-    }
-
-    /// Records an attempt in detail (`--explain`).
-    fn record_attempt(
-        &self,
-        ctx: Ctx,
-        pod_id: PodId,
-        pi: usize,
-        attempt: u32,
-        d: CycleDetail,
-        outcome: Outcome,
-    ) {
-        let name = |i: usize| self.nodes[i].name().to_string();
-        let filter = d.filter.into_iter().map(|f| {
-            let verdict = FilterVerdict {
-                status: f.code.as_str(),
-                plugin: f.plugin,
-                reason: f.reason,
-            };
-            (name(f.node), verdict)
-        });
-        let scores = d.scores.into_iter().map(|s| {
-            let scores = NodeScores {
-                plugins: s.plugins,
-                total: s.total,
-            };
-            (name(s.node), scores)
-        });
-        ctx.recorder.attempt(AttemptRecord {
-            time: ctx.now(),
-            pod: ctx.store.pod(pod_id).key(),
-            profile: self.profiles[pi].name.clone(),
-            attempt,
-            result: outcome.result,
-            node: outcome.node.map(|n| n.to_string()),
-            message: outcome.message,
-            filter: filter.collect(),
-            scores: scores.collect(),
-            weights: self.profiles[pi].score_weights(),
-            preemption: outcome.preemption,
-        });
-    }
-
-    /// Carries out a preemption: the victims are deleted with their grace period and told
-    /// why, lower-priority pods nominated to the node lose their nomination, and the pod is
-    /// nominated (it is not bound in this cycle).
-    fn nominate(&mut self, pod_id: PodId, nomination: Nomination, ctx: Ctx) -> PreemptionRecord {
-        let now = ctx.now();
-        let node = nomination.node;
-        let node_name = self.node_names[node].clone();
-        let preemptor = ctx.store.pod(pod_id).key();
-        let priority = ctx.store.pod(pod_id).spec.priority;
-        let mut victims = Vec::with_capacity(nomination.victims.len());
-        for &v in &nomination.victims {
-            victims.push(ctx.store.pod(v).key());
-            if ctx.store.pod(v).status.terminating.is_none() {
-                let msg = format!("Preempted by pod {preemptor} on node {node_name}");
-                ctx.record_pod(v, EventType::Normal, "Preempted", msg);
-                ctx.store.set_pod_reason(v, Some("Preempted"));
-                if ctx.store.request_deletion(v, now) {
-                    self.stats.preemptions += 1;
-                }
-            }
-        }
-        let losing: Vec<PodId> = self
-            .nominated
-            .iter()
-            .filter(|&(&p, &n)| {
-                n == node && p != pod_id && ctx.store.pod(p).spec.priority < priority
-            })
-            .map(|(&p, _)| p)
-            .collect();
-        for p in losing {
-            self.nominated.remove(&p);
-            ctx.store.set_nominated_node(p, None);
-        }
-        self.nominated.insert(pod_id, node);
-        ctx.store
-            .set_nominated_node(pod_id, Some(NodeId(node as u32)));
-        PreemptionRecord {
-            nominated_node: Some(node_name.to_string()),
-            victims,
-        }
-    }
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, SchedulerEvent>;
@@ -523,6 +311,8 @@ impl Component for Scheduler {
                 self.cycle_pending = false;
                 self.schedule_one(ctx);
             }
+            SchedulerEvent::CycleDone => self.cycle_done(ctx),
+            SchedulerEvent::Bind(pod) => self.binding_done(pod, ctx),
             SchedulerEvent::FlushBackoff => {
                 self.backoff_tick_pending = false;
                 self.queue

@@ -11,7 +11,7 @@ use crate::api::selector::LabelSelector;
 use crate::api::{Labels, Node, Resources, Taint, TaintEffect};
 use crate::component::Harness;
 use crate::scheduler::plugins::testing::{node, pod};
-use crate::store::check_invariants;
+use crate::store::{NodeId, Store, check_invariants};
 
 const ZONE: &str = crate::api::node::LABEL_ZONE;
 

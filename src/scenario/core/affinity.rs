@@ -321,7 +321,7 @@ pub(in super::super) fn tolerations(
 }
 
 /// `Honor` or `Ignore`, defaulting to `default`.
-fn inclusion_policy(
+pub(in super::super) fn inclusion_policy(
     r: &mut Resolver,
     d: Doc,
     path: &str,

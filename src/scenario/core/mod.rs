@@ -7,6 +7,9 @@ mod node;
 mod pod;
 mod volume;
 
+pub(super) use affinity::{
+    NodeAffinity as RawNodeAffinity, inclusion_policy, selector_terms, term as selector_term,
+};
 pub(super) use node::{Node, NodeSpec, NodeStatus, add_node, node, node_manifest};
 pub(super) use pod::{Pod, PodSpec, PodTemplate, pod, pod_manifest};
 pub(super) use volume::{PersistentVolume, PersistentVolumeClaim, claim, volume};

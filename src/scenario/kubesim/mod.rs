@@ -17,7 +17,7 @@ use super::resolver::{Doc, Resolver};
 use super::yaml::{IgnoredPresence, LoadError, Located, Spanned};
 use crate::api::arrival::Source;
 use crate::api::duration::parse_duration_ms;
-use crate::api::kubelet::KubeletTimings;
+use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::names::NameRule;
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
 use crate::api::{Distribution, Labels};
@@ -255,8 +255,10 @@ pub(super) struct SimulationSpecResolved {
     pub seed: u64,
     /// `spec.duration`.
     pub duration: SimTime,
-    /// `spec.timings`.
+    /// `spec.timings`: the kubelet's.
     pub timings: KubeletTimings,
+    /// `spec.timings`: the scheduler's.
+    pub scheduler_timings: SchedulerTimings,
     /// `spec.output`.
     pub output: OutputOptions,
     /// `spec.arrivals`.
@@ -279,7 +281,7 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
             1
         }
     };
-    let timings = timings(r, sd, &spec.timings);
+    let (timings, scheduler_timings) = timings(r, sd, &spec.timings);
     for (present, field) in [
         (spec.traffic.is_some(), "traffic"),
         (spec.timeline.is_some(), "timeline"),
@@ -309,19 +311,27 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         seed: spec.seed.unwrap_or(1),
         duration: SimTime(duration),
         timings,
+        scheduler_timings,
         output,
         arrivals,
     }
 }
 
-/// `spec.timings`: each a duration or a distribution.
-fn timings(r: &mut Resolver, sd: Doc, given: &BTreeMap<String, Spanned<String>>) -> KubeletTimings {
+/// `spec.timings`: each a duration or a distribution; the kubelet's and the scheduler's.
+fn timings(
+    r: &mut Resolver,
+    sd: Doc,
+    given: &BTreeMap<String, Spanned<String>>,
+) -> (KubeletTimings, SchedulerTimings) {
     let mut timings = KubeletTimings::default();
+    let mut scheduler = SchedulerTimings::default();
     for (key, value) in given {
         let path = format!("spec.timings.{key}");
         let slot = match key.as_str() {
             "podStartup" => &mut timings.pod_startup,
             "imagePull" => &mut timings.image_pull,
+            "schedulingCycle" => &mut scheduler.scheduling_cycle,
+            "binding" => &mut scheduler.binding,
             "hpaSyncPeriod" | "nodeMonitorGracePeriod" => {
                 r.warn(sd, format!("{path} is not modelled yet; ignored"));
                 continue;
@@ -331,7 +341,7 @@ fn timings(r: &mut Resolver, sd: Doc, given: &BTreeMap<String, Spanned<String>>)
                     sd,
                     value,
                     &path,
-                    "unknown timing; expected podStartup or imagePull",
+                    "unknown timing; expected podStartup, imagePull, schedulingCycle or binding",
                 );
                 continue;
             }
@@ -341,7 +351,7 @@ fn timings(r: &mut Resolver, sd: Doc, given: &BTreeMap<String, Spanned<String>>)
             Err(e) => r.at(sd, value, &path, e.to_string()),
         }
     }
-    timings
+    (timings, scheduler)
 }
 
 /// `spec.output`.
@@ -409,6 +419,28 @@ mod tests {
         assert_eq!(s.scheduler.profiles[0].scheduler_name, DEFAULT_SCHEDULER);
         assert!(s.namespaces.iter().any(|n| n == "default"));
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn scheduler_timings_default_to_zero_and_take_durations_or_distributions() {
+        use crate::api::Distribution;
+        let s = ok(&[("sim.yaml", &sim(""))]);
+        assert_eq!(s.scheduler_timings, SchedulerTimings::default());
+        assert_eq!(
+            s.scheduler_timings.scheduling_cycle,
+            Distribution::Constant(0)
+        );
+        let s = ok(&[(
+            "sim.yaml",
+            &sim("  timings: {schedulingCycle: 5ms, binding: 'uniform(1ms, 3ms)'}\n"),
+        )]);
+        assert_eq!(
+            s.scheduler_timings.scheduling_cycle,
+            Distribution::Constant(5)
+        );
+        assert_eq!(s.scheduler_timings.binding.to_string(), "uniform(1ms, 3ms)");
+        let (_, e) = errs(&[("sim.yaml", &sim("  timings: {binding: soon}\n"))]);
+        assert_eq!(e[0].path, "spec.timings.binding");
     }
 
     #[test]

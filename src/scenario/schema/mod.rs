@@ -62,6 +62,9 @@ pub enum Ref {
     /// A whole manifest, checked as the kind its own `apiVersion` and `kind` name (the items
     /// of a List, an arrival's inline template).
     Manifest,
+    /// A scheduler plugin's args, checked as the `args` type of the plugin its sibling field
+    /// `name` names (`pluginConfig[].args`).
+    PluginArgs,
 }
 
 /// Scalar kinds.
@@ -215,6 +218,11 @@ impl Schema {
         self.args.get(plugin).map(|&t| Ref::Object(t))
     }
 
+    /// The plugins whose args have a type, sorted.
+    pub fn plugins_with_args(&self) -> impl Iterator<Item = &str> {
+        self.args.keys().map(String::as_str)
+    }
+
     /// The type at `index` (from a [`Ref::Object`]).
     pub fn ty(&self, index: usize) -> &Type {
         &self.types[index]
@@ -315,6 +323,7 @@ fn parse_ref(ty: &str, names: &BTreeMap<String, usize>) -> Result<Ref, String> {
         "quantity" => Ref::Scalar(Scalar::Quantity),
         "any" => Ref::Any,
         "manifest" => Ref::Manifest,
+        "pluginargs" => Ref::PluginArgs,
         name => Ref::Object(
             names
                 .get(name)

@@ -6,7 +6,9 @@
 //!    preemption on its nominated node, does not preempt.
 //! 2. Candidates are the nodes the filters rejected as `Unschedulable` (not `...AndUnresolvable`),
 //!    tried from a random offset; the dry run stops once it has a candidate without
-//!    PodDisruptionBudget violations and `max(10% of them, 100)` candidates in all.
+//!    PodDisruptionBudget violations and `max(minCandidateNodesPercentage of them,
+//!    minCandidateNodesAbsolute)` candidates in all (10 % and 100 by default; the plugin's
+//!    args).
 //! 3. On a node, every pod of strictly lower priority is removed; if the pod then passes the
 //!    filters, the removed pods are added back one by one, most important first (PDB-violating
 //!    ones before the others), and a pod that makes the preemptor stop fitting stays a victim.
@@ -26,7 +28,7 @@
 use super::names;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::{Pod, PreemptionPolicy};
-use crate::api::scheduler_config::ExtensionPoint;
+use crate::api::scheduler_config::{DefaultPreemptionArgs, ExtensionPoint};
 use crate::engine::SimTime;
 use crate::scheduler::framework::{
     Code, Nomination, Plugin, PostFilterInput, PostFilterPlugin, Status,
@@ -42,7 +44,16 @@ pub const ERR_NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
 
 /// The plugin.
 #[derive(Debug, Default)]
-pub struct DefaultPreemption;
+pub struct DefaultPreemption {
+    args: DefaultPreemptionArgs,
+}
+
+impl DefaultPreemption {
+    /// The plugin with these args.
+    pub fn new(args: DefaultPreemptionArgs) -> DefaultPreemption {
+        DefaultPreemption { args }
+    }
+}
 
 impl Plugin for DefaultPreemption {
     fn name(&self) -> &str {
@@ -304,7 +315,7 @@ impl PostFilterPlugin for DefaultPreemption {
         }
         let allowed = disruptions_allowed(store);
         let len = potential.len();
-        let wanted = (len * 10 / 100).max(100).min(len);
+        let wanted = self.args.num_candidates(len);
         let offset = (input.draw)(len);
         let mut candidates = Vec::new();
         let mut without_violations = 0;

@@ -13,14 +13,16 @@
 //! Score: each preferred term of the incoming pod adds (affinity) or subtracts (anti-affinity)
 //! its weight for every matching pod in the node's domain; bound pods' terms that match the
 //! incoming pod add `hardPodAffinityWeight` (required affinity) or their weight (preferred).
-//! Normalized as `100 × (raw − min) / (max − min)`, truncated.
+//! Normalized as `100 × (raw − min) / (max − min)`, truncated. With
+//! `ignorePreferredTermsOfExistingPods`, a pod without preferred terms of its own is not
+//! scored at all (PreScore skips, bound pods' terms included).
 //!
 //! Counts come from the scheduler's [`PodIndex`] (matching pods and term carriers per node),
 //! so a cycle costs O(nodes × terms) and never walks the pods.
 
 use super::names;
 use crate::api::pod::Pod;
-use crate::api::scheduler_config::ExtensionPoint;
+use crate::api::scheduler_config::{ExtensionPoint, InterPodAffinityArgs};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterPlugin, PreFilterResult,
@@ -79,6 +81,7 @@ impl ByDomain {
 #[derive(Debug)]
 pub struct InterPodAffinity {
     hard_pod_affinity_weight: i64,
+    ignore_preferred_terms_of_existing_pods: bool,
     /// Required affinity: pods matching all terms, per domain of each term's key.
     affinity: Vec<ByDomain>,
     /// No bound pod matches all the required affinity terms, and the pod matches them itself.
@@ -93,15 +96,24 @@ pub struct InterPodAffinity {
 
 impl Default for InterPodAffinity {
     fn default() -> Self {
-        InterPodAffinity::new(1)
+        InterPodAffinity::with_args(InterPodAffinityArgs::default())
     }
 }
 
 impl InterPodAffinity {
-    /// With `hardPodAffinityWeight`.
+    /// With `hardPodAffinityWeight` (and the other args defaulted).
     pub fn new(hard_pod_affinity_weight: i32) -> InterPodAffinity {
+        InterPodAffinity::with_args(InterPodAffinityArgs {
+            hard_pod_affinity_weight,
+            ..InterPodAffinityArgs::default()
+        })
+    }
+
+    /// With these args.
+    pub fn with_args(args: InterPodAffinityArgs) -> InterPodAffinity {
         InterPodAffinity {
-            hard_pod_affinity_weight: i64::from(hard_pod_affinity_weight),
+            hard_pod_affinity_weight: i64::from(args.hard_pod_affinity_weight),
+            ignore_preferred_terms_of_existing_pods: args.ignore_preferred_terms_of_existing_pods,
             affinity: Vec::new(),
             first_of_group: false,
             anti_affinity: Vec::new(),
@@ -273,7 +285,8 @@ impl PreScorePlugin for InterPodAffinity {
         let has_preferred = terms.is_some_and(|t| {
             !t.affinity.preferred.is_empty() || !t.anti_affinity.preferred.is_empty()
         });
-        if !has_preferred && !index.any_carried() {
+        if !has_preferred && (self.ignore_preferred_terms_of_existing_pods || !index.any_carried())
+        {
             return Status::skip();
         }
         let ns = &pod.meta.namespace;
@@ -409,7 +422,7 @@ mod tests {
         }
 
         fn prepare(&mut self, p: &Pod) {
-            for m in self.index.prepare(p, &[]) {
+            for m in self.index.prepare(p, &[], &[]) {
                 let bound = self.bound.iter().map(|(p, n)| (p, *n));
                 self.index.ensure_matcher(&m, bound);
             }
@@ -542,5 +555,39 @@ mod tests {
         c.bind(&shy, 0);
         // raw -10, 10, 0 -> 0, 100, 50.
         assert_eq!(c.scores(&web), [0, 100, 50]);
+    }
+
+    /// `ignorePreferredTermsOfExistingPods`: a pod without preferred terms is not scored at
+    /// all, though a bound pod's term matches it; a pod with some still is.
+    #[test]
+    fn ignoring_existing_pods_terms_skips_pods_without_preferred_terms() {
+        let mut c = Cluster::new(&["a", "b"]);
+        let fan = with_affinity(
+            labelled("fan", &[("app", "fan")]),
+            PodAffinity {
+                affinity: PodAffinityTerms {
+                    required: vec![],
+                    preferred: vec![WeightedPodAffinityTerm {
+                        weight: 40,
+                        term: term("app=web", "zone"),
+                    }],
+                },
+                ..Default::default()
+            },
+        );
+        c.bind(&fan, 0);
+        let web = labelled("web", &[("app", "web")]);
+        c.prepare(&web);
+        let set = NodeSet::new(&c.nodes, &c.order).with_pods(&c.index);
+        let mut plain = InterPodAffinity::default();
+        assert!(plain.pre_score(&web, set).is_success());
+        assert_eq!(plain.score(&web, &c.nodes[0]), 40);
+        let mut ignoring = InterPodAffinity::with_args(InterPodAffinityArgs {
+            hard_pod_affinity_weight: 1,
+            ignore_preferred_terms_of_existing_pods: true,
+        });
+        let skip = crate::scheduler::framework::Code::Skip;
+        assert_eq!(ignoring.pre_score(&web, set).code, skip);
+        assert!(ignoring.pre_score(&fan, set).is_success());
     }
 }

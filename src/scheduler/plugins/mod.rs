@@ -100,7 +100,12 @@ impl Registry {
             ),
             (
                 names::NODE_AFFINITY,
-                Box::new(|_| Box::new(node_affinity::NodeAffinity)),
+                Box::new(|ctx| match ctx.args {
+                    Some(PluginArgs::NodeAffinity(a)) => {
+                        Box::new(node_affinity::NodeAffinity::new(a.clone()))
+                    }
+                    _ => Box::new(node_affinity::NodeAffinity::default()),
+                }),
             ),
             (
                 names::NODE_PORTS,
@@ -126,16 +131,19 @@ impl Registry {
             ),
             (
                 names::POD_TOPOLOGY_SPREAD,
-                Box::new(|_| Box::new(pod_topology_spread::PodTopologySpread::default())),
+                Box::new(|ctx| match ctx.args {
+                    Some(PluginArgs::PodTopologySpread(a)) => {
+                        Box::new(pod_topology_spread::PodTopologySpread::new(a))
+                    }
+                    _ => Box::new(pod_topology_spread::PodTopologySpread::default()),
+                }),
             ),
             (
                 names::INTER_POD_AFFINITY,
                 Box::new(|ctx| match ctx.args {
-                    Some(PluginArgs::InterPodAffinity {
-                        hard_pod_affinity_weight,
-                    }) => Box::new(inter_pod_affinity::InterPodAffinity::new(
-                        *hard_pod_affinity_weight,
-                    )),
+                    Some(PluginArgs::InterPodAffinity(a)) => {
+                        Box::new(inter_pod_affinity::InterPodAffinity::with_args(*a))
+                    }
                     _ => Box::new(inter_pod_affinity::InterPodAffinity::default()),
                 }),
             ),
@@ -153,7 +161,12 @@ impl Registry {
             ),
             (
                 names::DEFAULT_PREEMPTION,
-                Box::new(|_| Box::new(default_preemption::DefaultPreemption)),
+                Box::new(|ctx| match ctx.args {
+                    Some(PluginArgs::DefaultPreemption(a)) => {
+                        Box::new(default_preemption::DefaultPreemption::new(*a))
+                    }
+                    _ => Box::new(default_preemption::DefaultPreemption::default()),
+                }),
             ),
             (
                 names::DEFAULT_BINDER,

@@ -1,11 +1,13 @@
 //! NodeAffinity: `spec.nodeSelector` and required node affinity filter, preferred terms score
-//! (`pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go`).
+//! (`pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go`). A profile's
+//! `addedAffinity` applies to every pod: its required terms are checked first in Filter, its
+//! preferred terms' weights add to the pod's own in Score.
 
 use super::names;
 use super::normalize::default_normalize_score;
 use crate::api::affinity::node_selector_matches;
 use crate::api::pod::Pod;
-use crate::api::scheduler_config::ExtensionPoint;
+use crate::api::scheduler_config::{ExtensionPoint, NodeAffinityArgs};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
     ClusterEvents, FilterPlugin, Plugin, PreFilterPlugin, PreFilterResult, PreScorePlugin,
@@ -15,12 +17,35 @@ use crate::store::NodeId;
 
 /// Reason when a node fails the pod's nodeSelector or required affinity.
 pub const ERR_REASON_POD: &str = "node(s) didn't match Pod's node affinity/selector";
+/// Reason when a node fails the profile's `addedAffinity`.
+pub const ERR_REASON_ENFORCED: &str = "node(s) didn't match scheduler-enforced node affinity";
 /// Reason when the `metadata.name` field terms of the pod intersect to nothing.
 pub const ERR_REASON_CONFLICT: &str = "pod affinity terms conflict";
 
 /// The plugin.
 #[derive(Debug, Default)]
-pub struct NodeAffinity;
+pub struct NodeAffinity {
+    /// `addedAffinity.requiredDuringSchedulingIgnoredDuringExecution`.
+    added_required: Option<Vec<crate::api::NodeSelectorTerm>>,
+    /// `addedAffinity.preferredDuringSchedulingIgnoredDuringExecution` (`None` when empty).
+    added_preferred: Option<crate::api::NodeAffinity>,
+}
+
+impl NodeAffinity {
+    /// The plugin with these args.
+    pub fn new(args: NodeAffinityArgs) -> NodeAffinity {
+        let Some(added) = args.added_affinity else {
+            return NodeAffinity::default();
+        };
+        NodeAffinity {
+            added_required: added.required,
+            added_preferred: (!added.preferred.is_empty()).then_some(crate::api::NodeAffinity {
+                required: None,
+                preferred: added.preferred,
+            }),
+        }
+    }
+}
 
 impl Plugin for NodeAffinity {
     fn name(&self) -> &str {
@@ -53,15 +78,17 @@ impl Plugin for NodeAffinity {
 }
 
 impl PreFilterPlugin for NodeAffinity {
-    /// Skip when the pod has neither a nodeSelector nor required affinity; when every required
-    /// term names nodes through `metadata.name In [...]`, only those nodes are filtered.
+    /// Skip when the pod has neither a nodeSelector nor required affinity and the profile adds
+    /// no required affinity; when every required term of the pod names nodes through
+    /// `metadata.name In [...]`, only those nodes are filtered.
     fn pre_filter(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> (Status, PreFilterResult) {
         let required = pod
             .spec
             .node_affinity
             .as_ref()
             .and_then(|a| a.required.as_ref());
-        if pod.spec.node_selector.is_empty() && required.is_none() {
+        if pod.spec.node_selector.is_empty() && required.is_none() && self.added_required.is_none()
+        {
             return (Status::skip(), None);
         }
         let Some(terms) = required else {
@@ -90,6 +117,11 @@ impl FilterPlugin for NodeAffinity {
     #[inline]
     fn filter(&self, pod: &Pod, node: &NodeInfo) -> Status {
         let labels = &node.node.meta.labels;
+        if let Some(terms) = &self.added_required
+            && !terms.iter().any(|t| t.matches(labels, node.name()))
+        {
+            return Status::unresolvable(ERR_REASON_ENFORCED);
+        }
         let selector_ok = node_selector_matches(&pod.spec.node_selector, labels);
         let affinity_ok = pod
             .spec
@@ -105,21 +137,32 @@ impl FilterPlugin for NodeAffinity {
 }
 
 impl PreScorePlugin for NodeAffinity {
+    /// Skip when neither the pod nor the profile has preferred terms.
     fn pre_score(&mut self, pod: &Pod, _nodes: NodeSet<'_>) -> Status {
         match &pod.spec.node_affinity {
             Some(a) if !a.preferred.is_empty() => Status::success(),
+            _ if self.added_preferred.is_some() => Status::success(),
             _ => Status::skip(),
         }
     }
 }
 
 impl ScorePlugin for NodeAffinity {
-    /// The summed weights of the preferred terms the node matches.
+    /// The summed weights of the preferred terms (the profile's and the pod's) the node
+    /// matches.
     #[inline]
     fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
-        pod.spec.node_affinity.as_ref().map_or(0, |a| {
-            a.preferred_score(&node.node.meta.labels, node.name())
-        })
+        let labels = &node.node.meta.labels;
+        let added = self
+            .added_preferred
+            .as_ref()
+            .map_or(0, |a| a.preferred_score(labels, node.name()));
+        added
+            + pod
+                .spec
+                .node_affinity
+                .as_ref()
+                .map_or(0, |a| a.preferred_score(labels, node.name()))
     }
 
     /// `raw * 100 / max` (all 0 when max is 0).
@@ -158,7 +201,7 @@ mod tests {
             }]),
             preferred: vec![],
         });
-        let p = NodeAffinity;
+        let p = NodeAffinity::default();
         assert!(p.filter(&sel, &ssd).is_success());
         assert_eq!(p.filter(&sel, &hdd), Status::unresolvable(ERR_REASON_POD));
         assert!(p.filter(&aff, &hdd).is_success());
@@ -169,7 +212,7 @@ mod tests {
     fn prefilter_skips_plain_pods_and_narrows_by_name() {
         let nodes = vec![node("a", 1, 1), node("b", 1, 1)];
         let all = NodeSet::new(&nodes, &[0, 1]);
-        let mut p = NodeAffinity;
+        let mut p = NodeAffinity::default();
         assert_eq!(
             p.pre_filter(&pod("x", 0, 0), all).0.code,
             crate::scheduler::framework::Code::Skip
@@ -185,6 +228,73 @@ mod tests {
         let (s, r) = p.pre_filter(&named, all);
         assert!(s.is_success());
         assert_eq!(r, Some(vec![nodes[1].id]));
+    }
+
+    fn zone_term(zone: &str) -> NodeSelectorTerm {
+        NodeSelectorTerm {
+            match_expressions: vec![req("zone", Operator::In, &[zone])],
+            match_fields: vec![],
+        }
+    }
+
+    /// `addedAffinity`: its required terms are checked before the pod's own, with their own
+    /// reason, and keep PreFilter from skipping; its preferred terms add to the pod's.
+    #[test]
+    fn added_affinity_filters_first_and_scores_with_the_pods_terms() {
+        let z1 = with_labels(node("a", 1, 1), &[("zone", "z1")]);
+        let z2 = with_labels(node("b", 1, 1), &[("zone", "z2")]);
+        let nodes = [z1, z2];
+        let mut p = NodeAffinity::new(NodeAffinityArgs {
+            added_affinity: Some(Aff {
+                required: Some(vec![zone_term("z1"), zone_term("z2")]),
+                preferred: vec![PreferredTerm {
+                    weight: 3,
+                    term: zone_term("z2"),
+                }],
+            }),
+        });
+        let plain = pod("plain", 0, 0);
+        let set = NodeSet::new(&nodes, &[0, 1]);
+        assert!(p.pre_filter(&plain, set).0.is_success());
+        assert!(p.filter(&plain, &nodes[0]).is_success());
+        assert!(p.pre_score(&plain, set).is_success());
+        assert_eq!(
+            [p.score(&plain, &nodes[0]), p.score(&plain, &nodes[1])],
+            [0, 3]
+        );
+
+        let mut only_z1 = NodeAffinity::new(NodeAffinityArgs {
+            added_affinity: Some(Aff {
+                required: Some(vec![zone_term("z1")]),
+                preferred: vec![],
+            }),
+        });
+        assert_eq!(
+            only_z1.filter(&plain, &nodes[1]),
+            Status::unresolvable(ERR_REASON_ENFORCED)
+        );
+        assert_eq!(
+            only_z1.pre_score(&plain, set).code,
+            crate::scheduler::framework::Code::Skip
+        );
+        // The enforced reason comes first even when the pod's own selector fails too.
+        let mut sel = pod("sel", 0, 0);
+        Arc::make_mut(&mut sel.spec)
+            .node_selector
+            .insert("zone".into(), "z1".into());
+        assert_eq!(
+            only_z1.filter(&sel, &nodes[1]),
+            Status::unresolvable(ERR_REASON_ENFORCED)
+        );
+        let mut pref = pod("pref", 0, 0);
+        Arc::make_mut(&mut pref.spec).node_affinity = Some(Aff {
+            required: None,
+            preferred: vec![PreferredTerm {
+                weight: 5,
+                term: zone_term("z2"),
+            }],
+        });
+        assert_eq!(p.score(&pref, &nodes[1]), 8);
     }
 
     #[test]
@@ -214,7 +324,7 @@ mod tests {
                 },
             ],
         });
-        let p = NodeAffinity;
+        let p = NodeAffinity::default();
         let mut s: Vec<i64> = nodes.iter().map(|n| p.score(&pd, n)).collect();
         assert_eq!(s, [5, 1, 0]);
         p.normalize(&pd, &mut s);

@@ -4,11 +4,13 @@
 //! `pkg/scheduler/framework/runtime/framework.go`).
 
 use super::Profile;
+use crate::api::pod_affinity::TopologySpreadConstraint;
 use crate::scheduler::config::{
     ExtensionPoint, PluginSet, ProfileConfig, default_multi_point, expand_point, merge_plugin_set,
 };
 use crate::scheduler::framework::Plugin;
-use crate::scheduler::plugins::{BuildContext, Registry, names};
+use crate::scheduler::plugins::pod_topology_spread::PodTopologySpread;
+use crate::scheduler::plugins::{BuildContext, PluginArgs, Registry, names};
 use std::collections::BTreeMap;
 
 impl Profile {
@@ -73,6 +75,7 @@ impl Profile {
             watchers,
             // A profile's own value, 0 (adaptive) included, wins over the global one.
             percentage: cfg.percentage_of_nodes_to_score.or(global_pct),
+            spread_defaults: spread_defaults(cfg),
             plugins,
             feasible: Vec::new(),
             scratch: Vec::new(),
@@ -88,7 +91,7 @@ impl Profile {
 type Capabilities = BTreeMap<String, ([bool; ExtensionPoint::ALL.len()], Vec<ExtensionPoint>)>;
 
 /// Instantiates every plugin a profile names once, with its arguments; reports unknown
-/// plugins and arguments for plugins not enabled, and warns about plugins not modelled.
+/// plugins, and warns about plugins not modelled.
 fn instantiate(
     cfg: &ProfileConfig,
     multi: &PluginSet,
@@ -147,12 +150,8 @@ fn instantiate(
             )),
         }
     }
-    for (name, _) in &cfg.plugin_args {
-        if !index_of.contains_key(name) {
-            errors.push(format!("profile {profile_label}: pluginConfig for {name:?}, which is not enabled in this profile"));
-        }
-    }
-
+    // Args of a plugin the profile does not enable are not used (upstream looks args up
+    // only for the plugins it builds); the loader has checked them.
     (plugins, index_of)
 }
 
@@ -253,4 +252,19 @@ fn point_lists(
         }
     }
     point_lists
+}
+
+/// The spread constraints the profile gives pods without their own (PodTopologySpread's
+/// defaults), for the scheduler's index of bound pods to count.
+fn spread_defaults(cfg: &ProfileConfig) -> Vec<TopologySpreadConstraint> {
+    let args = cfg
+        .plugin_args
+        .iter()
+        .find(|(n, _)| n == names::POD_TOPOLOGY_SPREAD);
+    match args {
+        Some((_, PluginArgs::PodTopologySpread(a))) => {
+            PodTopologySpread::new(a).defaults().to_vec()
+        }
+        _ => PodTopologySpread::default().defaults().to_vec(),
+    }
 }

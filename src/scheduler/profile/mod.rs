@@ -16,6 +16,7 @@ use super::framework::{
 };
 use super::queue::QueuedPodInfo;
 use crate::api::pod::Pod;
+use crate::api::pod_affinity::TopologySpreadConstraint;
 use crate::engine::SimRng;
 use crate::store::{NodeId, PodId};
 use rand::RngExt;
@@ -45,6 +46,8 @@ pub struct Profile {
     /// Plugins that watch the cluster (any point, or none).
     watchers: Vec<usize>,
     percentage: Option<i32>,
+    /// PodTopologySpread's constraints for pods without their own (selectors not deduced).
+    spread_defaults: Vec<TopologySpreadConstraint>,
     // Scratch buffers reused across cycles.
     feasible: Vec<usize>,
     totals: Vec<i64>,
@@ -148,6 +151,12 @@ impl Profile {
     /// The name of this profile's QueueSort plugin.
     pub fn queue_sort_name(&self) -> &str {
         self.plugins[self.queue_sort].name()
+    }
+
+    /// The spread constraints this profile gives pods without their own (PodTopologySpread's
+    /// system defaults or `defaultConstraints`), before their selectors are deduced.
+    pub fn spread_defaults(&self) -> &[TopologySpreadConstraint] {
+        &self.spread_defaults
     }
 
     /// Whether any plugin of this profile watches the cluster.

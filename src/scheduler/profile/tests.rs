@@ -250,3 +250,48 @@ fn the_least_allocated_node_wins_and_messages_histogram_reasons() {
         _ => panic!("fits nowhere"),
     }
 }
+
+/// Args for a plugin the profile does not enable are accepted and not used (upstream builds
+/// only the plugins it enables); PodTopologySpread's defaults reach the profile for the
+/// scheduler's index.
+#[test]
+fn args_of_a_disabled_plugin_are_accepted_and_spread_defaults_are_the_profiles() {
+    use crate::api::scheduler_config::{
+        DefaultPreemptionArgs, DefaultingType, PluginArgs, PodTopologySpreadArgs,
+    };
+    let mut cfg = ProfileConfig::named("p");
+    cfg.plugins
+        .multi_point
+        .disabled
+        .push("DefaultPreemption".into());
+    cfg.plugin_args.push((
+        "DefaultPreemption".into(),
+        PluginArgs::DefaultPreemption(DefaultPreemptionArgs::default()),
+    ));
+    let (p, warnings) = Profile::build(&cfg, None, &Registry::in_tree(), 1).expect("builds");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(
+        p.describe()
+            .iter()
+            .all(|(_, names)| { names.iter().all(|n| n != "DefaultPreemption") })
+    );
+    let keys = |p: &Profile| -> Vec<String> {
+        p.spread_defaults()
+            .iter()
+            .map(|c| format!("{}:{}", c.topology_key, c.max_skew))
+            .collect()
+    };
+    assert_eq!(
+        keys(&p),
+        ["kubernetes.io/hostname:3", "topology.kubernetes.io/zone:5"]
+    );
+    cfg.plugin_args.push((
+        "PodTopologySpread".into(),
+        PluginArgs::PodTopologySpread(PodTopologySpreadArgs {
+            default_constraints: vec![],
+            defaulting_type: DefaultingType::List,
+        }),
+    ));
+    let (p, _) = Profile::build(&cfg, None, &Registry::in_tree(), 1).expect("builds");
+    assert!(keys(&p).is_empty());
+}

@@ -286,13 +286,13 @@ impl PodIndex {
         }
     }
 
-    /// Lists pod `id` (which must be `pod`) on node `node`; the scheduler calls this with
-    /// [`PodIndex::pod_bound`].
-    pub fn list_bound(&mut self, id: PodId, pod: &Pod, node: usize) {
+    /// Lists pod `id` (which must be `pod`) on node `node`, bound (or assumed) there at
+    /// `bound_at`; the scheduler calls this with [`PodIndex::pod_bound`].
+    pub fn list_bound(&mut self, id: PodId, pod: &Pod, node: usize, bound_at: SimTime) {
         self.on_node[node].push(BoundPod {
             id,
             priority: pod.spec.priority,
-            bound_at: pod.status.scheduled.unwrap_or(pod.status.created),
+            bound_at,
             spec: pod.spec.clone(),
         });
     }
@@ -359,8 +359,14 @@ impl PodIndex {
 
     /// Registers the topology keys the constraints and terms of `pod` need, and returns the
     /// matchers they need that are not registered yet (to pass to
-    /// [`PodIndex::ensure_matcher`] with the bound pods).
-    pub fn prepare(&mut self, pod: &Pod, services: &[Service]) -> Vec<Matcher> {
+    /// [`PodIndex::ensure_matcher`] with the bound pods). `spread_defaults` are the default
+    /// spread constraints of the pod's profile (see [`default_constraints`]).
+    pub fn prepare(
+        &mut self,
+        pod: &Pod,
+        services: &[Service],
+        spread_defaults: &[TopologySpreadConstraint],
+    ) -> Vec<Matcher> {
         let mut missing: Vec<Matcher> = Vec::new();
         let mut need = |idx: &PodIndex, m: Option<Matcher>| {
             if let Some(m) = m
@@ -370,7 +376,7 @@ impl PodIndex {
                 missing.push(m);
             }
         };
-        let defaults = system_default_constraints(pod, services);
+        let defaults = default_constraints(pod, services, spread_defaults);
         for c in pod.spec.topology_spread_constraints.iter().chain(&defaults) {
             self.ensure_key(&c.topology_key);
             need(self, Matcher::for_spread(pod, c));
@@ -534,16 +540,37 @@ impl PodIndex {
 }
 
 /// The system default spread constraints (`systemDefaultConstraints` in
-/// `pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`): for a pod without
-/// constraints of its own that a Service selects, ScheduleAnyway over hostnames (maxSkew 3)
-/// and zones (maxSkew 5), counting pods matched by the merged selectors of the Services that
-/// select it (upstream's `DefaultSelector`, which also merges ReplicaSets, StatefulSets and
-/// ReplicationControllers, not modelled yet).
-pub fn system_default_constraints(
+/// `pkg/scheduler/framework/plugins/podtopologyspread/plugin.go`): ScheduleAnyway over
+/// hostnames (maxSkew 3) and zones (maxSkew 5), without selectors (see
+/// [`default_constraints`]).
+pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
+    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
+        .into_iter()
+        .map(|(key, max_skew)| TopologySpreadConstraint {
+            max_skew,
+            topology_key: key.to_string(),
+            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+            label_selector: None,
+            min_domains: None,
+            node_affinity_policy: InclusionPolicy::Honor,
+            node_taints_policy: InclusionPolicy::Ignore,
+            match_label_keys: Vec::new(),
+        })
+        .collect()
+}
+
+/// The constraints `defaults` (the system defaults or a profile's `defaultConstraints`)
+/// give a pod without constraints of its own (`buildDefaultConstraints` in
+/// `pkg/scheduler/framework/plugins/podtopologyspread/common.go`): each counts the pods
+/// matched by the merged selectors of the Services that select the pod (upstream's
+/// `DefaultSelector`, which also merges ReplicaSets, StatefulSets and
+/// ReplicationControllers, not modelled yet); none when nothing selects it.
+pub fn default_constraints(
     pod: &Pod,
     services: &[Service],
+    defaults: &[TopologySpreadConstraint],
 ) -> Vec<TopologySpreadConstraint> {
-    if !pod.spec.topology_spread_constraints.is_empty() {
+    if !pod.spec.topology_spread_constraints.is_empty() || defaults.is_empty() {
         return Vec::new();
     }
     let mut merged = Labels::new();
@@ -558,17 +585,12 @@ pub fn system_default_constraints(
     let Ok(selector) = LabelSelector::from_parts(&merged, &[]) else {
         return Vec::new();
     };
-    [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)]
-        .into_iter()
-        .map(|(key, max_skew)| TopologySpreadConstraint {
-            max_skew,
-            topology_key: key.to_string(),
-            when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+    defaults
+        .iter()
+        .map(|c| TopologySpreadConstraint {
             label_selector: Some(selector.clone()),
-            min_domains: None,
-            node_affinity_policy: InclusionPolicy::Honor,
-            node_taints_policy: InclusionPolicy::Ignore,
             match_label_keys: Vec::new(),
+            ..c.clone()
         })
         .collect()
 }
@@ -586,122 +608,4 @@ pub fn all_required_affinity(pod: &Pod) -> Option<Matcher> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scheduler::plugins::testing::{node, pod};
-
-    fn labelled(name: &str, labels: &[(&str, &str)]) -> Pod {
-        let mut p = pod(name, 100, 0);
-        let mut l = Labels::new();
-        for (k, v) in labels {
-            l.insert(k.to_string(), v.to_string());
-        }
-        p.meta.labels = Arc::new(l);
-        p
-    }
-
-    #[test]
-    fn counts_follow_binds_and_registration_scans_bound_pods() {
-        let mut idx = PodIndex::new(NamespaceLabels::default());
-        for i in 0..3 {
-            idx.add_node(&node(&format!("n{i}"), 1000, 1 << 30).node);
-        }
-        let web = labelled("w1", &[("app", "web")]);
-        let db = labelled("d1", &[("app", "db")]);
-        idx.pod_bound(&web, 1);
-        let m = Matcher::in_namespace("default", LabelSelector::parse("app=web").unwrap());
-        let bound = [(&web, 1usize)];
-        let id = idx.ensure_matcher(&m, bound.iter().copied());
-        assert_eq!(idx.per_node(id), &[0, 1, 0]);
-        idx.pod_bound(&db, 2);
-        idx.pod_bound(&web, 2);
-        assert_eq!(idx.per_node(id), &[0, 1, 1]);
-        assert_eq!(idx.total(id), 2);
-        idx.pod_unbound(&web, 1);
-        assert_eq!(idx.per_node(id), &[0, 0, 1]);
-        let other = Matcher::in_namespace("other", LabelSelector::parse("app=web").unwrap());
-        let id2 = idx.ensure_matcher(&other, std::iter::empty());
-        assert_eq!(idx.total(id2), 0);
-    }
-
-    #[test]
-    fn namespace_selector_uses_the_name_label() {
-        let ns = NamespaceLabels::default();
-        let all = Matcher {
-            parts: vec![(Namespaces::All, LabelSelector::default())],
-        };
-        let by_name = Matcher {
-            parts: vec![(
-                Namespaces::Selected(
-                    vec![],
-                    LabelSelector::parse("kubernetes.io/metadata.name=prod").unwrap(),
-                ),
-                LabelSelector::default(),
-            )],
-        };
-        let l = Labels::new();
-        assert!(all.matches("x", &l, &ns));
-        assert!(by_name.matches("prod", &l, &ns));
-        assert!(!by_name.matches("dev", &l, &ns));
-    }
-
-    #[test]
-    fn domains_are_assigned_per_key_in_node_order() {
-        let mut idx = PodIndex::new(NamespaceLabels::default());
-        let mut a = node("a", 1000, 1 << 30).node.as_ref().clone();
-        let mut labels = Labels::new();
-        labels.insert("zone".into(), "z2".into());
-        a.meta.labels = Arc::new(labels);
-        idx.add_node(&a);
-        idx.add_node(&node("b", 1000, 1 << 30).node);
-        let k = idx.ensure_key("zone");
-        assert_eq!(idx.domains(k), &[0, NO_DOMAIN]);
-        idx.add_node(&a);
-        assert_eq!(idx.domains(k), &[0, NO_DOMAIN, 0]);
-        assert_eq!(idx.domain_count(k), 1);
-    }
-
-    #[test]
-    fn a_relabelled_node_takes_its_pods_to_its_new_domain() {
-        let zoned = |name: &str, zone: Option<&str>| {
-            let mut n = node(name, 1000, 1 << 30).node.as_ref().clone();
-            n.meta.labels = Arc::new(
-                zone.map(|z| (LABEL_ZONE.to_string(), z.to_string()))
-                    .into_iter()
-                    .collect(),
-            );
-            n
-        };
-        let mut idx = PodIndex::new(NamespaceLabels::default());
-        for (n, z) in [("a", "z1"), ("b", "z2"), ("c", "z1")] {
-            idx.add_node(&zoned(n, Some(z)));
-        }
-        let k = idx.ensure_key(LABEL_ZONE);
-        let m = Matcher::in_namespace("default", LabelSelector::parse("app=web").unwrap());
-        let id = idx.ensure_matcher(&m, std::iter::empty());
-        let web = labelled("w", &[("app", "web")]);
-        idx.pod_bound(&web, 0);
-        idx.pod_bound(&web, 0);
-        idx.pod_bound(&web, 1);
-        let by_zone = |idx: &PodIndex| idx.sum_by_domain(idx.per_node(id), k, |_| true);
-        assert_eq!(by_zone(&idx), [2, 1]);
-        // (node, its new zone, domains after, web pods per domain after)
-        let steps = [
-            (0, Some("z2"), [1, 1, 0], vec![0, 3]),
-            (0, Some("z3"), [2, 1, 0], vec![0, 1, 2]),
-            (0, None, [NO_DOMAIN, 1, 0], vec![0, 1, 0]),
-        ];
-        for (n, zone, domains, counts) in steps {
-            idx.update_node(n, &zoned("a", zone));
-            assert_eq!(idx.domains(k), domains, "{zone:?}");
-            assert_eq!(by_zone(&idx), counts, "{zone:?}");
-        }
-        assert_eq!(idx.per_node(id), &[2, 1, 0], "per-node counts never move");
-        // A key registered later reads the new labels.
-        let mut racked = zoned("a", None);
-        racked.meta.labels = Arc::new([("rack".to_string(), "r1".to_string())].into());
-        idx.update_node(0, &racked);
-        let rack = idx.ensure_key("rack");
-        assert_eq!(idx.domains(rack), [0, NO_DOMAIN, NO_DOMAIN]);
-    }
-}
+mod tests;

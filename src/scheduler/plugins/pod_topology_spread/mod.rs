@@ -8,16 +8,18 @@
 //! [`PodIndex`], kept up to date as pods bind, so a
 //! cycle costs O(nodes) rather than O(pods).
 //!
-//! A pod without constraints of its own gets the system defaults when a Service selects it
-//! (kubesim has no ReplicaSets, ReplicationControllers or StatefulSets yet, whose selectors
-//! upstream adds too).
+//! A pod without constraints of its own gets the profile's default constraints when a Service
+//! selects it (kubesim has no ReplicaSets, ReplicationControllers or StatefulSets yet, whose
+//! selectors upstream adds too): by default the system defaults (`defaultingType: System`),
+//! which only score; with `defaultingType: List`, the `defaultConstraints` given, which filter
+//! too when DoNotSchedule (`plugin.go`, `common.go`).
 
 use super::names;
 use crate::api::affinity::node_selector_matches;
 use crate::api::node::LABEL_HOSTNAME;
 use crate::api::pod::Pod;
 use crate::api::pod_affinity::{InclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
-use crate::api::scheduler_config::ExtensionPoint;
+use crate::api::scheduler_config::{DefaultingType, ExtensionPoint, PodTopologySpreadArgs};
 use crate::api::taint::{TaintEffect, tolerated};
 use crate::scheduler::cache::{NodeInfo, NodeSet};
 use crate::scheduler::framework::{
@@ -25,7 +27,7 @@ use crate::scheduler::framework::{
     PreFilterResult, PreScorePlugin, ScorePlugin, Status,
 };
 use crate::scheduler::pod_index::{
-    KeyId, Matcher, NO_DOMAIN, PodIndex, system_default_constraints,
+    KeyId, Matcher, NO_DOMAIN, PodIndex, default_constraints, system_default_constraints,
 };
 
 /// Reason when a node lacks a constraint's topology key.
@@ -54,12 +56,52 @@ struct Resolved {
 }
 
 /// The plugin.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PodTopologySpread {
     hard: Vec<Resolved>,
     soft: Vec<Resolved>,
-    /// Whether the soft constraints are the pod's own (nodes missing a key are ignored).
+    /// Whether nodes missing a soft constraint's key are ignored (upstream's
+    /// `requireAllTopologies`: always, but for the system defaults).
     require_all: bool,
+    /// The constraints of pods without their own, before their selectors are deduced.
+    defaults: Vec<TopologySpreadConstraint>,
+    /// Whether `defaults` are the system defaults.
+    system_defaulted: bool,
+    /// Whether any of `defaults` is DoNotSchedule (else PreFilter need not deduce them).
+    hard_defaults: bool,
+}
+
+impl Default for PodTopologySpread {
+    fn default() -> Self {
+        PodTopologySpread::new(&PodTopologySpreadArgs::default())
+    }
+}
+
+impl PodTopologySpread {
+    /// The plugin with these args.
+    pub fn new(args: &PodTopologySpreadArgs) -> PodTopologySpread {
+        let system_defaulted = args.defaulting_type == DefaultingType::System;
+        let defaults = if system_defaulted {
+            system_default_constraints()
+        } else {
+            args.default_constraints.clone()
+        };
+        PodTopologySpread {
+            hard: Vec::new(),
+            soft: Vec::new(),
+            require_all: false,
+            hard_defaults: defaults
+                .iter()
+                .any(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule),
+            defaults,
+            system_defaulted,
+        }
+    }
+
+    /// The constraints this profile gives pods without their own (selectors not deduced).
+    pub fn defaults(&self) -> &[TopologySpreadConstraint] {
+        &self.defaults
+    }
 }
 
 impl Plugin for PodTopologySpread {
@@ -172,10 +214,32 @@ fn self_match(pod: &Pod, c: &TopologySpreadConstraint) -> bool {
 }
 
 impl PreFilterPlugin for PodTopologySpread {
-    /// Counts matching pods per domain for each hard constraint; Skip without any.
     fn pre_filter(&mut self, pod: &Pod, nodes: NodeSet<'_>) -> (Status, PreFilterResult) {
+        self.pre_filter_with(pod, nodes, ClusterView::empty())
+    }
+
+    /// Counts matching pods per domain for each hard constraint (the pod's own, or the
+    /// DoNotSchedule defaults for a pod without any); Skip without any.
+    fn pre_filter_with(
+        &mut self,
+        pod: &Pod,
+        nodes: NodeSet<'_>,
+        view: ClusterView<'_>,
+    ) -> (Status, PreFilterResult) {
         self.hard.clear();
-        let cs = constraints(pod, WhenUnsatisfiable::DoNotSchedule);
+        let defaults = if self.hard_defaults {
+            default_constraints(pod, view.store.services(), &self.defaults)
+        } else {
+            Vec::new()
+        };
+        let cs: Vec<&TopologySpreadConstraint> = if defaults.is_empty() {
+            constraints(pod, WhenUnsatisfiable::DoNotSchedule)
+        } else {
+            defaults
+                .iter()
+                .filter(|c| c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule)
+                .collect()
+        };
         if cs.is_empty() {
             return (Status::skip(), None);
         }
@@ -252,25 +316,27 @@ impl PreScorePlugin for PodTopologySpread {
         self.pre_score_with(pod, nodes, ClusterView::empty())
     }
 
-    /// The pod's soft constraints, or the system defaults for a pod without any constraint
-    /// that a Service selects.
+    /// The pod's soft constraints, or the ScheduleAnyway defaults for a pod without any
+    /// constraint that a Service selects.
     fn pre_score_with(&mut self, pod: &Pod, nodes: NodeSet<'_>, view: ClusterView<'_>) -> Status {
         self.soft.clear();
-        let own = pod.spec.topology_spread_constraints.is_empty();
+        let own = !pod.spec.topology_spread_constraints.is_empty();
         let cs: Vec<TopologySpreadConstraint> = if own {
-            system_default_constraints(pod, view.store.services())
-        } else {
             constraints(pod, WhenUnsatisfiable::ScheduleAnyway)
                 .into_iter()
                 .cloned()
                 .collect()
+        } else {
+            let mut cs = default_constraints(pod, view.store.services(), &self.defaults);
+            cs.retain(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway);
+            cs
         };
         if cs.is_empty() {
             return Status::skip();
         }
-        // With its own constraints a pod ignores nodes missing a key; with the system defaults
-        // such nodes are scored on the keys they have.
-        self.require_all = !own;
+        // A pod ignores nodes missing a key, but with the system defaults such nodes are
+        // scored on the keys they have.
+        self.require_all = own || !self.system_defaulted;
         let index = nodes.pods();
         let all = nodes.all();
         let refs: Vec<&TopologySpreadConstraint> = cs.iter().collect();
@@ -369,219 +435,4 @@ impl ScorePlugin for PodTopologySpread {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::Labels;
-    use crate::api::pod_affinity::TopologySpreadConstraint;
-    use crate::api::selector::LabelSelector;
-    use crate::scheduler::plugins::testing::{node, pod, with_labels};
-    use crate::scheduler::pod_index::NamespaceLabels;
-    use std::sync::Arc;
-
-    fn labelled(mut p: Pod, labels: &[(&str, &str)]) -> Pod {
-        let mut l = Labels::new();
-        for (k, v) in labels {
-            l.insert(k.to_string(), v.to_string());
-        }
-        p.meta.labels = Arc::new(l);
-        p
-    }
-
-    fn constraint(key: &str, skew: i32, when: WhenUnsatisfiable) -> TopologySpreadConstraint {
-        TopologySpreadConstraint {
-            max_skew: skew,
-            topology_key: key.into(),
-            when_unsatisfiable: when,
-            label_selector: Some(LabelSelector::parse("app=web").unwrap()),
-            min_domains: None,
-            node_affinity_policy: InclusionPolicy::Honor,
-            node_taints_policy: InclusionPolicy::Ignore,
-            match_label_keys: vec![],
-        }
-    }
-
-    /// Nodes `n0..` with the given zones, pods `app=web` bound per node as `bound[i]`, and
-    /// an incoming web pod with `cs`.
-    fn setup(
-        zones: &[&str],
-        bound: &[u32],
-        cs: Vec<TopologySpreadConstraint>,
-    ) -> (Vec<NodeInfo>, PodIndex, Pod) {
-        let nodes: Vec<NodeInfo> = zones
-            .iter()
-            .enumerate()
-            .map(|(i, z)| {
-                let name = format!("n{i}");
-                let mut n = with_labels(node(&name, 4000, 1 << 30), &[("zone", z)]);
-                let mut labels = (*n.node.meta.labels).clone();
-                labels.insert(LABEL_HOSTNAME.into(), name.clone());
-                labels.insert(crate::api::node::LABEL_ZONE.into(), z.to_string());
-                Arc::make_mut(&mut n.node).meta.labels = Arc::new(labels);
-                n.id = crate::store::NodeId(i as u32);
-                n
-            })
-            .collect();
-        let mut index = PodIndex::new(NamespaceLabels::default());
-        for n in &nodes {
-            index.add_node(&n.node);
-        }
-        let mut incoming = labelled(pod("in", 100, 0), &[("app", "web")]);
-        Arc::make_mut(&mut incoming.spec).topology_spread_constraints = cs;
-        for m in index.prepare(&incoming, &[]) {
-            index.ensure_matcher(&m, std::iter::empty());
-        }
-        for (i, &k) in bound.iter().enumerate() {
-            for j in 0..k {
-                let p = labelled(pod(&format!("b{i}-{j}"), 100, 0), &[("app", "web")]);
-                index.pod_bound(&p, i);
-            }
-        }
-        (nodes, index, incoming)
-    }
-
-    #[test]
-    fn hard_constraint_filters_by_skew() {
-        // zone a: 2 pods, zone b: 0 pods, maxSkew 1: only zone b fits.
-        let c = constraint("zone", 1, WhenUnsatisfiable::DoNotSchedule);
-        let (nodes, index, p) = setup(&["a", "a", "b"], &[1, 1, 0], vec![c]);
-        let order = [0usize, 1, 2];
-        let set = NodeSet::new(&nodes, &order).with_pods(&index);
-        let mut pl = PodTopologySpread::default();
-        assert!(pl.pre_filter(&p, set).0.is_success());
-        let mut alive = [true; 3];
-        let mut failures = Vec::new();
-        pl.filter_nodes(&p, set, &mut alive, &mut failures);
-        assert_eq!(alive, [false, false, true]);
-        assert_eq!(
-            failures[0].1.reasons[..],
-            [ERR_REASON_CONSTRAINTS_NOT_MATCH]
-        );
-    }
-
-    #[test]
-    fn missing_key_is_unresolvable_and_min_domains_zeroes_the_minimum() {
-        let mut c = constraint("zone", 1, WhenUnsatisfiable::DoNotSchedule);
-        c.min_domains = Some(3);
-        // Two domains with 1 pod each: with minDomains 3 the minimum is 0, so skew = 1+1-0 = 2.
-        let (mut nodes, index, p) = setup(&["a", "b"], &[1, 1], vec![c]);
-        let order = [0usize, 1];
-        let set = NodeSet::new(&nodes, &order).with_pods(&index);
-        let mut pl = PodTopologySpread::default();
-        pl.pre_filter(&p, set);
-        let mut alive = [true; 2];
-        let mut failures = Vec::new();
-        pl.filter_nodes(&p, set, &mut alive, &mut failures);
-        assert_eq!(alive, [false, false]);
-        // A node without the key.
-        let mut labels = (*nodes[1].node.meta.labels).clone();
-        labels.remove("zone");
-        Arc::make_mut(&mut nodes[1].node).meta.labels = Arc::new(labels);
-        let mut index2 = PodIndex::new(NamespaceLabels::default());
-        for n in &nodes {
-            index2.add_node(&n.node);
-        }
-        for m in index2.prepare(&p, &[]) {
-            index2.ensure_matcher(&m, std::iter::empty());
-        }
-        let set = NodeSet::new(&nodes, &order).with_pods(&index2);
-        pl.pre_filter(&p, set);
-        let mut alive = [true; 2];
-        failures.clear();
-        pl.filter_nodes(&p, set, &mut alive, &mut failures);
-        assert!(!alive[1]);
-        assert_eq!(failures[0].1.reasons[..], [ERR_REASON_NODE_LABEL_NOT_MATCH]);
-    }
-
-    #[test]
-    fn soft_constraint_reference_example() {
-        // The reference doc's example: 4 hostname domains with 2/1/0/3 matching pods,
-        // maxSkew 1: weight ln 6, raw 4,2,0,5, scores 20,60,100,0.
-        let c = constraint(LABEL_HOSTNAME, 1, WhenUnsatisfiable::ScheduleAnyway);
-        let (nodes, index, p) = setup(&["a", "a", "a", "a"], &[2, 1, 0, 3], vec![c]);
-        let order = [0usize, 1, 2, 3];
-        let set = NodeSet::new(&nodes, &order).with_pods(&index);
-        let mut pl = PodTopologySpread::default();
-        assert!(pl.pre_score(&p, set).is_success());
-        let mut raw = Vec::new();
-        pl.score_nodes(&p, set, &mut raw);
-        assert_eq!(raw, [4, 2, 0, 5]);
-        pl.normalize(&p, &mut raw);
-        assert_eq!(raw, [20, 60, 100, 0]);
-    }
-
-    #[test]
-    fn a_service_gives_pods_without_constraints_the_system_defaults() {
-        use crate::api::service::Service;
-        use crate::scheduler::images::ImageStates;
-        use crate::store::Store;
-        // Bound web pods 2, 0, 1 on n0 (zone a), n1 (zone b), n2 (zone a).
-        let (nodes, mut index, _) = setup(&["a", "b", "a"], &[2, 0, 1], vec![]);
-        let p = labelled(pod("plain", 100, 0), &[("app", "web")]);
-        let mut store = Store::new();
-        let mut selector = Labels::new();
-        selector.insert("app".into(), "web".into());
-        store.add_service(Service {
-            name: "web".into(),
-            namespace: "default".into(),
-            selector,
-        });
-        // The index learns the defaults' selector and keys (the bound pods come from setup).
-        let bound: Vec<(Pod, usize)> = [2, 0, 1]
-            .iter()
-            .enumerate()
-            .flat_map(|(n, &k)| {
-                (0..k).map(move |j| {
-                    (
-                        labelled(pod(&format!("b{n}-{j}"), 100, 0), &[("app", "web")]),
-                        n,
-                    )
-                })
-            })
-            .collect();
-        for m in index.prepare(&p, store.services()) {
-            index.ensure_matcher(&m, bound.iter().map(|(p, n)| (p, *n)));
-        }
-        let order = [0usize, 1, 2];
-        let set = NodeSet::new(&nodes, &order).with_pods(&index);
-        let images = ImageStates::new();
-        let view = ClusterView {
-            store: &store,
-            images: &images,
-        };
-        let mut pl = PodTopologySpread::default();
-        assert!(pl.pre_score_with(&p, set, view).is_success());
-        // hostname (maxSkew 3, weight ln 5) and zone (maxSkew 5, weight ln 4):
-        // raw 13, 6, 12 -> 100 × (13 + 6 − raw) / 13 = 46, 100, 53.
-        let mut s: Vec<i64> = nodes.iter().map(|n| pl.score(&p, n)).collect();
-        assert_eq!(s, [13, 6, 12]);
-        pl.normalize(&p, &mut s);
-        assert_eq!(s, [46, 100, 53]);
-        // Without a Service selecting it, the pod is not spread.
-        let empty = Store::new();
-        let view = ClusterView {
-            store: &empty,
-            images: &images,
-        };
-        assert_eq!(
-            pl.pre_score_with(&p, set, view).code,
-            crate::scheduler::framework::Code::Skip
-        );
-    }
-
-    #[test]
-    fn pods_without_constraints_skip_both_phases() {
-        let (nodes, index, _) = setup(&["a"], &[0], vec![]);
-        let p = pod("plain", 100, 0);
-        let order = [0usize];
-        let set = NodeSet::new(&nodes, &order).with_pods(&index);
-        let mut pl = PodTopologySpread::default();
-        assert_eq!(
-            pl.pre_filter(&p, set).0.code,
-            crate::scheduler::framework::Code::Skip
-        );
-        assert_eq!(
-            pl.pre_score(&p, set).code,
-            crate::scheduler::framework::Code::Skip
-        );
-    }
-}
+mod tests;
