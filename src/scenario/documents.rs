@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use std::fmt;
 
 use super::files::{expand_one, read_text, split_documents};
-use super::kinds::{Kind, Manifest};
+use super::kinds::{Kind, Manifest, Stage};
 use super::kubesim::{simulation_template_hints, with_template_kind_hints};
 use super::list::load_list;
 use super::schema::walk::{self, FindingKind};
@@ -37,6 +37,17 @@ pub struct LoadOutcome {
     /// Whether a Simulation document was found but could not be read (its errors are
     /// among `errors`; "no Simulation found" would be one too many).
     pub simulation_unreadable: bool,
+}
+
+/// A document of a kind resolved last (Pods, Jobs), kept as text: it is read when its stage
+/// comes and dropped once resolved, so that the raw manifests of a large cluster are never
+/// all held at once.
+pub(super) struct Deferred {
+    file: PathBuf,
+    text: String,
+    line: u32,
+    /// How many manifests were read before it (its place among them).
+    pub after: usize,
 }
 
 /// `apiVersion` + `kind` of a document (first pass).
@@ -95,6 +106,10 @@ struct UnknownKind {
 pub(super) struct Collector {
     /// What was found so far.
     pub outcome: LoadOutcome,
+    /// Documents read when their stage comes (see [`Collector::read_deferred`]).
+    pub deferred: Vec<Deferred>,
+    /// Whether documents of the last stage are deferred.
+    defer: bool,
     /// The unsupported kinds seen.
     unknown: Vec<UnknownKind>,
     /// How unknown fields are treated.
@@ -153,7 +168,18 @@ impl Collector {
         }
     }
 
-    fn finish(mut self) -> LoadOutcome {
+    /// Reads a deferred document: its manifest, or `None` (its errors are collected).
+    pub fn read_deferred(&mut self, d: Deferred) -> Option<Located<Manifest>> {
+        let before = self.outcome.manifests.len();
+        self.defer = false;
+        load_document(&d.file, d.text, d.line, self);
+        (self.outcome.manifests.len() > before)
+            .then(|| self.outcome.manifests.pop())
+            .flatten()
+    }
+
+    /// Every warning and error found, unmodelled fields and unknown kinds summed up.
+    pub fn finish(mut self) -> LoadOutcome {
         for (at, more) in std::mem::take(&mut self.unmodelled).into_values() {
             let others = match more {
                 1 => String::new(),
@@ -181,9 +207,16 @@ impl Collector {
 /// documents are unpacked item by item (paths like `items[3].spec...`).
 /// Unknown kinds produce one warning per kind and are skipped. All errors are
 /// collected; loading continues with the next document (or List item).
+#[cfg(test)]
 pub fn load(paths: &[PathBuf], validate: ValidateMode) -> LoadOutcome {
+    collect(paths, validate, false).finish()
+}
+
+/// [`load`] without summing up; with `defer`, Pods and Jobs are left as [`Deferred`] text.
+pub(super) fn collect(paths: &[PathBuf], validate: ValidateMode, defer: bool) -> Collector {
     let mut c = Collector {
         validate,
+        defer,
         ..Default::default()
     };
     let mut files = Vec::new();
@@ -195,7 +228,7 @@ pub fn load(paths: &[PathBuf], validate: ValidateMode) -> LoadOutcome {
     for file in &files {
         load_file(file, &mut c);
     }
-    c.finish()
+    c
 }
 
 fn load_file(file: &Path, c: &mut Collector) {
@@ -207,13 +240,15 @@ fn load_file(file: &Path, c: &mut Collector) {
         }
     };
     for (doc, first_line) in split_documents(&text) {
-        load_document(file, &doc, first_line, c);
+        load_document(file, doc, first_line, c);
     }
 }
 
 /// One document, parsed once: its `kind`, its fields checked, its typed value read from the
 /// same events.
-fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
+fn load_document(file: &Path, text: impl Into<String>, first_line: u32, c: &mut Collector) {
+    let text: String = text.into();
+    let doc = text.as_str();
     let events = match parse_events(file, doc, first_line) {
         Ok(events) => events,
         Err(e) => {
@@ -263,6 +298,18 @@ fn load_document(file: &Path, doc: &str, first_line: u32, c: &mut Collector) {
             c.outcome.simulation_unreadable |= known.name == "Simulation";
             return;
         }
+    }
+    if c.defer && known.stage == Stage::Workloads {
+        drop(events);
+        let file = file.to_path_buf();
+        let after = c.outcome.manifests.len();
+        c.deferred.push(Deferred {
+            file,
+            text,
+            line: first_line,
+            after,
+        });
+        return;
     }
     let result = if known.name == "Simulation" {
         let hints = simulation_template_hints(doc);

@@ -66,6 +66,8 @@ pub(super) struct Kind {
     pub version_required: bool,
     /// What happens with another version.
     pub other_versions: OtherVersions,
+    /// When it is resolved.
+    pub stage: Stage,
 }
 
 impl Kind {
@@ -120,6 +122,7 @@ macro_rules! kinds {
             versions: &[$($version),+],
             version_required: $required,
             other_versions: OtherVersions::$other,
+            stage: Stage::$stage,
         },)*];
 
         impl Manifest {

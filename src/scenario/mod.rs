@@ -114,19 +114,22 @@ fn load_unlocated(
     check: SchedulerCheck<'_>,
     options: LoadOptions,
 ) -> Result<Scenario, LoadFailure> {
-    let outcome = documents::load(paths, options.validate);
+    // Pods and Jobs are read when their stage comes, each dropped once resolved.
+    let mut c = documents::collect(paths, options.validate, true);
     let mut r = Resolver {
-        errors: outcome.errors,
-        warnings: outcome.warnings,
+        errors: std::mem::take(&mut c.outcome.errors),
+        warnings: std::mem::take(&mut c.outcome.warnings),
         namespaces: BUILT_IN_NAMESPACES.map(String::from).to_vec(),
         ..Default::default()
     };
     for pc in PriorityClass::built_in() {
         r.classes.insert(pc.name.clone(), pc);
     }
-    let manifests = outcome.manifests;
+    let manifests = std::mem::take(&mut c.outcome.manifests);
+    let mut deferred = std::mem::take(&mut c.deferred).into_iter().peekable();
     // Stage::Config: the one Simulation and the scheduler configuration.
-    let sim = kubesim::simulation(&mut r, &manifests, paths, outcome.simulation_unreadable);
+    let unreadable = c.outcome.simulation_unreadable;
+    let sim = kubesim::simulation(&mut r, &manifests, paths, unreadable);
     let (scheduler, scheduler_doc) = kubescheduler_config::configuration(&mut r, &manifests);
     r.profiles = scheduler
         .profiles
@@ -142,10 +145,29 @@ fn load_unlocated(
         {
             kubesim::node_pools(&mut r, sim);
         }
-        for m in manifests.iter().filter(|m| m.value.stage() == stage) {
+        let last = stage == Stage::Workloads;
+        for (i, m) in manifests.iter().enumerate() {
+            if m.value.stage() != stage {
+                continue;
+            }
+            while let Some(d) = deferred.next_if(|d| last && d.after <= i) {
+                if let Some(m) = c.read_deferred(d) {
+                    m.value.resolve(&mut r, Doc::of(&m));
+                }
+            }
             m.value.resolve(&mut r, Doc::of(m));
         }
+        if last {
+            for d in deferred.by_ref() {
+                if let Some(m) = c.read_deferred(d) {
+                    m.value.resolve(&mut r, Doc::of(&m));
+                }
+            }
+        }
     }
+    let rest = c.finish();
+    r.errors.extend(rest.errors);
+    r.warnings.extend(rest.warnings);
     storage::warn_several_defaults(&mut r);
     let Some(sim) = sim else {
         return Err(LoadFailure {
