@@ -18,7 +18,7 @@ pub fn parse(doc: &str) -> Option<Vec<Event<'_>>> {
     let mut s = Scanner {
         lines: Vec::new(),
         cur: 0,
-        out: Vec::with_capacity(doc.len() / 8),
+        out: Vec::with_capacity(doc.len() / 4),
     };
     for (i, raw) in doc.split('\n').enumerate() {
         if raw.contains(['\t', '\r']) {
