@@ -115,7 +115,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         }
         seen.push(s);
     }
-    let scenario = match super::load_with(&args.paths, args.validate.mode) {
+    let scenario = match super::load_with(&args.paths, args.validate.mode, args.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };

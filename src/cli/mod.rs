@@ -180,9 +180,28 @@ fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>>
     check_config(config, &Registry::in_tree())
 }
 
-pub(crate) fn load_with(paths: &[PathBuf], validate: ValidateMode) -> Result<Scenario, ExitCode> {
-    let options = LoadOptions { validate };
-    load_scenario_reporting(paths, &check_scheduler, options).map_err(|failure| {
+pub(crate) fn load_with(
+    paths: &[PathBuf],
+    validate: ValidateMode,
+    quiet: bool,
+) -> Result<Scenario, ExitCode> {
+    let bar = loading_bar(quiet);
+    let report = |what: &'static str, done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_message(what);
+            bar.set_length(total.max(1));
+            bar.set_position(done);
+        }
+    };
+    let options = LoadOptions {
+        validate,
+        progress: Some(&report),
+    };
+    let loaded = load_scenario_reporting(paths, &check_scheduler, options);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    loaded.map_err(|failure| {
         for w in &failure.warnings {
             eprintln!("warning: {w}");
         }
@@ -196,7 +215,7 @@ pub(crate) fn load_with(paths: &[PathBuf], validate: ValidateMode) -> Result<Sce
 }
 
 fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
-    let scenario = match load_with(paths, mode) {
+    let scenario = match load_with(paths, mode, false) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -215,12 +234,15 @@ fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
         scenario.seed,
         format_duration_ms(scenario.duration.ms())
     );
+    // The process ends here: freeing a large cluster's objects one by one would take longer
+    // than loading them did.
+    std::mem::forget(scenario);
     ExitCode::SUCCESS
 }
 
 fn run(args: RunArgs) -> ExitCode {
     let paths = &args.paths;
-    let mut scenario = match load_with(paths, args.validate.mode) {
+    let mut scenario = match load_with(paths, args.validate.mode, args.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -359,6 +381,24 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A bar for loading on a terminal, redrawn four times a second (a large input takes seconds).
+fn loading_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} loading: {msg} {percent:>3}% [{bar:40}]",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(1),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    bar.set_style(style);
+    Some(bar)
 }
 
 fn progress_bar(quiet: bool, duration: SimTime) -> Option<indicatif::ProgressBar> {

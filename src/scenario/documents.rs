@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
-use super::files::{expand_one, read_text, split_documents};
+use super::LoadProgress;
+use super::files::{expand_one, normalize, read_text, split_ranges};
 use super::kinds::{Kind, Manifest, Stage};
 use super::kubesim::{simulation_template_hints, with_template_kind_hints};
 use super::list::load_list;
@@ -209,11 +210,17 @@ impl Collector {
 /// collected; loading continues with the next document (or List item).
 #[cfg(test)]
 pub fn load(paths: &[PathBuf], validate: ValidateMode) -> LoadOutcome {
-    collect(paths, validate, false).finish()
+    collect(paths, validate, false, None).finish()
 }
 
 /// [`load`] without summing up; with `defer`, Pods and Jobs are left as [`Deferred`] text.
-pub(super) fn collect(paths: &[PathBuf], validate: ValidateMode, defer: bool) -> Collector {
+/// `progress` is told the bytes read so far.
+pub(super) fn collect(
+    paths: &[PathBuf],
+    validate: ValidateMode,
+    defer: bool,
+    progress: Option<LoadProgress<'_>>,
+) -> Collector {
     let mut c = Collector {
         validate,
         defer,
@@ -225,13 +232,40 @@ pub(super) fn collect(paths: &[PathBuf], validate: ValidateMode, defer: bool) ->
             c.outcome.errors.push(e);
         }
     }
+    let mut reading = Reading {
+        progress,
+        done: 0,
+        total: files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum(),
+    };
     for file in &files {
-        load_file(file, &mut c);
+        load_file(file, &mut c, &mut reading);
     }
     c
 }
 
-fn load_file(file: &Path, c: &mut Collector) {
+/// Bytes read so far, for progress.
+struct Reading<'a> {
+    progress: Option<LoadProgress<'a>>,
+    done: u64,
+    total: u64,
+}
+
+impl Reading<'_> {
+    /// `bytes` more were read; reported every megabyte or so.
+    fn advance(&mut self, bytes: u64) {
+        let before = self.done >> 20;
+        self.done += bytes;
+        if let Some(p) = self.progress.filter(|_| self.done >> 20 != before) {
+            p("reading", self.done.min(self.total), self.total);
+        }
+    }
+}
+
+fn load_file(file: &Path, c: &mut Collector, reading: &mut Reading<'_>) {
     let text = match read_text(file) {
         Ok(t) => t,
         Err(e) => {
@@ -239,8 +273,11 @@ fn load_file(file: &Path, c: &mut Collector) {
             return;
         }
     };
-    for (doc, first_line) in split_documents(&text) {
-        load_document(file, doc, first_line, c);
+    // Each document is copied out, so that the file's text is freed once it is split.
+    let text = normalize(&text);
+    for (range, first_line) in split_ranges(&text) {
+        reading.advance(range.len() as u64);
+        load_document(file, &text[range], first_line, c);
     }
 }
 
@@ -404,7 +441,12 @@ pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<Manifest>, V
             Ok(_) => LoadError::in_file(&path, "template path is not a file"),
         }]);
     }
-    load_file(&path, &mut c);
+    let mut reading = Reading {
+        progress: None,
+        done: 0,
+        total: 0,
+    };
+    load_file(&path, &mut c, &mut reading);
     if !c.outcome.errors.is_empty() {
         return Err(c.outcome.errors);
     }
@@ -713,7 +755,7 @@ mod tests {
 
         fn load_text(text: &str) -> LoadOutcome {
             let mut c = Collector::default();
-            for (doc, line) in split_documents(text) {
+            for (doc, line) in crate::scenario::files::split_documents(text) {
                 load_document(Path::new("p.yaml"), &doc, line, &mut c);
             }
             c.finish()

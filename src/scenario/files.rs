@@ -2,7 +2,9 @@
 //! read as UTF-8, and each file split into its `---`-separated documents with the file line
 //! each starts on.
 
+use std::borrow::Cow;
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::yaml::LoadError;
@@ -128,21 +130,50 @@ fn is_yaml_name(path: &Path) -> bool {
 /// (unless it has `%` directives), so the first line is normally the first
 /// line of content. Line breaks are normalised to `\n`.
 pub fn split_documents(text: &str) -> Vec<(String, u32)> {
+    let text = normalize(text);
+    split_ranges(&text)
+        .into_iter()
+        .map(|(range, line)| {
+            let mut doc = text[range].to_string();
+            if !doc.ends_with('\n') {
+                doc.push('\n');
+            }
+            (doc, line)
+        })
+        .collect()
+}
+
+/// The text with a leading byte-order mark dropped and every line break (`\r\n`, `\r`)
+/// written `\n`; borrowed when it has neither.
+pub fn normalize(text: &str) -> Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// [`split_documents`] of a [`normalize`]d text, as byte ranges of it (each ending after its
+/// last line break, if it has one) with their first lines.
+pub fn split_ranges(text: &str) -> Vec<(Range<usize>, u32)> {
     let mut docs = Vec::new();
-    let mut chunk = Chunk::new(1);
-    for (index, line) in split_lines(text).into_iter().enumerate() {
+    let mut chunk = Chunk::new(1, 0);
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = u32::try_from(index.saturating_add(1)).unwrap_or(u32::MAX);
+        let end = offset + line.len();
+        let line = line.strip_suffix('\n').unwrap_or(line);
         if is_marker(line, "---") {
             if chunk.open || !chunk.has_directive {
-                let done = std::mem::replace(&mut chunk, Chunk::new(number));
+                let done = std::mem::replace(&mut chunk, Chunk::new(number, offset));
                 done.finish(&mut docs);
             }
-            chunk.lines.push(line);
+            chunk.push(line, number, offset, end);
             chunk.open = true;
         } else if is_marker(line, "...") {
-            chunk.lines.push(line);
-            let done = std::mem::replace(&mut chunk, Chunk::new(number.saturating_add(1)));
+            chunk.push(line, number, offset, end);
+            let done = std::mem::replace(&mut chunk, Chunk::new(number.saturating_add(1), end));
             done.finish(&mut docs);
         } else {
             if !chunk.open && line.starts_with('%') {
@@ -150,85 +181,62 @@ pub fn split_documents(text: &str) -> Vec<(String, u32)> {
             } else if !is_blank_or_comment(line) {
                 chunk.open = true;
             }
-            chunk.lines.push(line);
+            chunk.push(line, number, offset, end);
         }
+        offset = end;
     }
     chunk.finish(&mut docs);
     docs
 }
 
-struct Chunk<'a> {
-    start: u32,
-    lines: Vec<&'a str>,
+/// The lines of one document being gathered.
+struct Chunk {
+    /// Line and offset of its first line.
+    start: (u32, usize),
+    /// Line and offset of its first line that is not blank, a comment or a bare `---`.
+    content: Option<(u32, usize)>,
+    /// Where its last line ends.
+    end: usize,
+    /// Whether it has a line of content.
+    has_content: bool,
     open: bool,
     has_directive: bool,
 }
 
-impl<'a> Chunk<'a> {
-    fn new(start: u32) -> Self {
+impl Chunk {
+    fn new(line: u32, offset: usize) -> Self {
         Chunk {
-            start,
-            lines: Vec::new(),
+            start: (line, offset),
+            content: None,
+            end: offset,
+            has_content: false,
             open: false,
             has_directive: false,
         }
     }
 
-    fn finish(self, docs: &mut Vec<(String, u32)>) {
-        let has_content = self.lines.iter().any(|l| {
-            !(is_blank_or_comment(l)
-                || is_bare_marker(l)
-                || is_marker(l, "...")
-                || l.starts_with('%'))
-        });
-        if !has_content {
+    fn push(&mut self, line: &str, number: u32, offset: usize, end: usize) {
+        if self.content.is_none() && !(is_blank_or_comment(line) || is_bare_marker(line)) {
+            self.content = Some((number, offset));
+        }
+        self.has_content |= !(is_blank_or_comment(line)
+            || is_bare_marker(line)
+            || is_marker(line, "...")
+            || line.starts_with('%'));
+        self.end = end;
+    }
+
+    fn finish(self, docs: &mut Vec<(Range<usize>, u32)>) {
+        if !self.has_content {
             return;
         }
-        let skip = if self.has_directive {
-            0
+        let (line, offset) = if self.has_directive {
+            self.start
         } else {
-            self.lines
-                .iter()
-                .take_while(|l| is_blank_or_comment(l) || is_bare_marker(l))
-                .count()
+            self.content.unwrap_or(self.start)
         };
-        let rest = self.lines.get(skip..).unwrap_or_default();
-        let mut text = rest.join("\n");
-        text.push('\n');
-        let start = self
-            .start
-            .saturating_add(u32::try_from(skip).unwrap_or(u32::MAX));
-        docs.push((text, start));
+        docs.push((offset..self.end, line));
     }
-}
-
-/// Splits on `\n`, `\r\n` and lone `\r` (YAML line breaks).
-fn split_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes.get(i) {
-            Some(b'\n') => {
-                lines.push(text.get(start..i).unwrap_or_default());
-                start = i + 1;
-            }
-            Some(b'\r') => {
-                lines.push(text.get(start..i).unwrap_or_default());
-                if bytes.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    if start < text.len() {
-        lines.push(text.get(start..).unwrap_or_default());
-    }
-    lines
 }
 
 fn is_marker(line: &str, marker: &str) -> bool {

@@ -62,11 +62,17 @@ pub fn load_scenario(paths: &[PathBuf]) -> Result<Scenario, Vec<LoadError>> {
 /// `Ok(warnings)` or `Err(errors)`. The scheduler supplies it; the loader cannot build one.
 pub type SchedulerCheck<'a> = &'a dyn Fn(&SchedulerConfig) -> Result<Vec<String>, Vec<String>>;
 
+/// Told how far loading is: what is being done (`"reading"` bytes of the files, then
+/// `"resolving"` pods and Jobs), how much of it is done, of how much.
+pub type LoadProgress<'a> = &'a dyn Fn(&'static str, u64, u64);
+
 /// How a scenario is loaded.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LoadOptions {
+#[derive(Clone, Copy, Default)]
+pub struct LoadOptions<'a> {
     /// How unknown fields are treated (`--validate`).
     pub validate: ValidateMode,
+    /// Where progress is reported, if anywhere.
+    pub progress: Option<LoadProgress<'a>>,
 }
 
 /// [`load_scenario`], also running `check` on the scheduler configuration and reporting what
@@ -82,7 +88,7 @@ pub fn load_scenario_checked(
 pub fn load_scenario_with(
     paths: &[PathBuf],
     check: SchedulerCheck<'_>,
-    options: LoadOptions,
+    options: LoadOptions<'_>,
 ) -> Result<Scenario, Vec<LoadError>> {
     load_scenario_reporting(paths, check, options).map_err(|failure| failure.errors)
 }
@@ -100,7 +106,7 @@ pub struct LoadFailure {
 pub fn load_scenario_reporting(
     paths: &[PathBuf],
     check: SchedulerCheck<'_>,
-    options: LoadOptions,
+    options: LoadOptions<'_>,
 ) -> Result<Scenario, LoadFailure> {
     load_unlocated(paths, check, options).map_err(|mut failure| {
         locate::errors(&mut failure.errors);
@@ -109,13 +115,21 @@ pub fn load_scenario_reporting(
     })
 }
 
+/// Reports every 1,024th deferred document resolved.
+fn report_resolving(progress: Option<LoadProgress<'_>>, n: usize, total: u64) {
+    if let Some(p) = progress.filter(|_| n.is_multiple_of(1024)) {
+        p("resolving", n as u64, total);
+    }
+}
+
 fn load_unlocated(
     paths: &[PathBuf],
     check: SchedulerCheck<'_>,
-    options: LoadOptions,
+    options: LoadOptions<'_>,
 ) -> Result<Scenario, LoadFailure> {
     // Pods and Jobs are read when their stage comes, each dropped once resolved.
-    let mut c = documents::collect(paths, options.validate, true);
+    let progress = options.progress;
+    let mut c = documents::collect(paths, options.validate, true, progress);
     let mut r = Resolver {
         errors: std::mem::take(&mut c.outcome.errors),
         warnings: std::mem::take(&mut c.outcome.warnings),
@@ -126,7 +140,9 @@ fn load_unlocated(
         r.classes.insert(pc.name.clone(), pc);
     }
     let manifests = std::mem::take(&mut c.outcome.manifests);
-    let mut deferred = std::mem::take(&mut c.deferred).into_iter().peekable();
+    let deferred = std::mem::take(&mut c.deferred);
+    let deferred_total = deferred.len() as u64;
+    let mut deferred = deferred.into_iter().enumerate().peekable();
     // Stage::Config: the one Simulation and the scheduler configuration.
     let unreadable = c.outcome.simulation_unreadable;
     let sim = kubesim::simulation(&mut r, &manifests, paths, unreadable);
@@ -150,7 +166,8 @@ fn load_unlocated(
             if m.value.stage() != stage {
                 continue;
             }
-            while let Some(d) = deferred.next_if(|d| last && d.after <= i) {
+            while let Some((n, d)) = deferred.next_if(|(_, d)| last && d.after <= i) {
+                report_resolving(progress, n, deferred_total);
                 if let Some(m) = c.read_deferred(d) {
                     m.value.resolve(&mut r, Doc::of(&m));
                 }
@@ -158,7 +175,8 @@ fn load_unlocated(
             m.value.resolve(&mut r, Doc::of(m));
         }
         if last {
-            for d in deferred.by_ref() {
+            for (n, d) in deferred.by_ref() {
+                report_resolving(progress, n, deferred_total);
                 if let Some(m) = c.read_deferred(d) {
                     m.value.resolve(&mut r, Doc::of(&m));
                 }

@@ -5,13 +5,14 @@ use super::model::{ClaimManifest, JobManifest, VolumeManifest};
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::names::NameRule;
-use crate::api::pod::Pod;
+use crate::api::pod::{Pod, PodSpec};
 use crate::api::quantity::Quantity;
 use crate::api::service::Service;
 use crate::api::volume::StorageClass;
 use crate::api::{Labels, Node, PriorityClass, Resources};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where a document is: its file and first line.
 #[derive(Clone, Copy)]
@@ -74,9 +75,31 @@ pub(super) struct Resolver {
     pub claims: Vec<ClaimManifest>,
     pub pdbs: Vec<PodDisruptionBudget>,
     pub services: Vec<Service>,
+    /// The specs of the pods resolved last: a pod whose spec equals one of them shares it.
+    pub recent_specs: Vec<Arc<PodSpec>>,
 }
 
+/// How many recent pod specs are compared with each new one.
+const RECENT_SPECS: usize = 8;
+
 impl Resolver {
+    /// `spec`, shared with an equal one of the pods resolved last: manifests of a large
+    /// cluster repeat a few templates, and the run then keeps one spec per template, as it
+    /// does for generated pods.
+    pub fn share_spec(&mut self, spec: PodSpec) -> Arc<PodSpec> {
+        if let Some(i) = self.recent_specs.iter().position(|s| **s == spec) {
+            let shared = self.recent_specs.remove(i);
+            self.recent_specs.push(shared.clone());
+            return shared;
+        }
+        let spec = Arc::new(spec);
+        if self.recent_specs.len() == RECENT_SPECS {
+            self.recent_specs.remove(0);
+        }
+        self.recent_specs.push(spec.clone());
+        spec
+    }
+
     /// An error at a leaf: its own line and column.
     pub fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
         let (line, col) = abs_position(d.line, leaf);

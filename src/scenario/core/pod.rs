@@ -21,7 +21,6 @@ use crate::api::quantity::format_amount;
 use crate::api::resources::{ResourceName, Resources};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// A `v1` Pod.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -121,9 +120,10 @@ pub(in super::super) fn pod_manifest(r: &mut Resolver, d: Doc, p: &Pod) {
             format!("duplicate pod {}/{}", meta.namespace, meta.name),
         );
     }
+    let spec = r.share_spec(spec);
     r.pods.push(api::pod::Pod {
         meta,
-        spec: Arc::new(spec),
+        spec,
         status: PodStatus::default(),
     });
 }
