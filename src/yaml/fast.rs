@@ -20,10 +20,10 @@ pub fn parse(doc: &str) -> Option<Vec<Event<'_>>> {
         cur: 0,
         out: Vec::with_capacity(doc.len() / 4),
     };
+    if doc.contains(['\t', '\r']) {
+        return None;
+    }
     for (i, raw) in doc.split('\n').enumerate() {
-        if raw.contains(['\t', '\r']) {
-            return None;
-        }
         let text = raw.trim_start_matches(' ');
         let indent = raw.len() - text.len();
         if indent == 0 && (raw.starts_with("---") || raw.starts_with("...") || raw.starts_with('%'))
