@@ -154,10 +154,21 @@ pub(super) fn quantity(
     name: &str,
     q: &Spanned<QuantityText>,
 ) -> Option<i64> {
+    quantity_at(r, d, || path.to_string(), name, q)
+}
+
+/// [`quantity`] with its field path made only for an error (a pod has many quantities).
+fn quantity_at(
+    r: &mut Resolver,
+    d: Doc,
+    path: impl FnOnce() -> String,
+    name: &str,
+    q: &Spanned<QuantityText>,
+) -> Option<i64> {
     let parsed = match Quantity::parse(q.value.as_str()) {
         Ok(v) => v,
         Err(e) => {
-            r.at(d, q, path, e.to_string());
+            r.at(d, q, &path(), e.to_string());
             return None;
         }
     };
@@ -169,15 +180,11 @@ pub(super) fn quantity(
     match v {
         Some(v) if v >= 0 => Some(v),
         _ => {
-            r.at(
-                d,
-                q,
-                path,
-                format!(
-                    "must be a non-negative quantity that fits 64 bits, got {:?}",
-                    q.value.as_str()
-                ),
+            let msg = format!(
+                "must be a non-negative quantity that fits 64 bits, got {:?}",
+                q.value.as_str()
             );
+            r.at(d, q, &path(), msg);
             None
         }
     }
@@ -185,9 +192,19 @@ pub(super) fn quantity(
 
 /// A resource list (`requests`, `capacity`, ...) as [`Resources`].
 pub(super) fn resources(r: &mut Resolver, d: Doc, path: &str, qs: &Quantities) -> Resources {
+    resources_at(r, d, &|| path.to_string(), qs)
+}
+
+/// [`resources`] with its field path made only for an error.
+pub(super) fn resources_at(
+    r: &mut Resolver,
+    d: Doc,
+    path: &dyn Fn() -> String,
+    qs: &Quantities,
+) -> Resources {
     let mut out = Resources::default();
     for (name, q) in qs {
-        if let Some(v) = quantity(r, d, &format!("{path}.{name}"), name, q) {
+        if let Some(v) = quantity_at(r, d, || format!("{}.{name}", path()), name, q) {
             out.set(name, v);
         }
     }

@@ -1,7 +1,7 @@
 //! Containers as written (`spec.containers`, `spec.initContainers`) and resolved: names,
 //! images and their pull policy, requests and limits, probes, host ports.
 
-use super::super::resolver::{Doc, Resolver, resources};
+use super::super::resolver::{Doc, Resolver, resources_at};
 use super::super::yaml::{IgnoredPresence, Quantities, Spanned};
 use super::pod::PodSpec;
 use crate::api::names::NameRule;
@@ -100,19 +100,21 @@ pub(super) fn container_names(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec)
         r.doc(d, &format!("{path}.containers"), "Required value");
     }
     let mut seen = std::collections::BTreeSet::new();
-    let apps =
-        (s.containers.iter().enumerate()).map(|(i, c)| (format!("{path}.containers[{i}].name"), c));
-    let inits = (s.init_containers.iter().enumerate())
-        .map(|(i, c)| (format!("{path}.initContainers[{i}].name"), c));
-    for (field, c) in apps.chain(inits) {
+    let apps = (s.containers.iter().enumerate()).map(|(i, c)| ("containers", i, c));
+    let inits = (s.init_containers.iter().enumerate()).map(|(i, c)| ("initContainers", i, c));
+    for (list, i, c) in apps.chain(inits) {
+        // The path is made only for an error.
+        let valid = !c.name.is_empty() && NameRule::Label.check(&c.name).is_empty();
+        if valid && seen.insert(c.name.as_str()) {
+            continue;
+        }
+        let field = format!("{path}.{list}[{i}].name");
         if c.name.is_empty() {
             r.doc(d, &field, "Required value");
-        } else if r
-            .name_at(d, &field, Some(&c.name), NameRule::Label)
-            .is_some()
-            && !seen.insert(c.name.as_str())
-        {
+        } else if valid {
             r.doc(d, &field, format!("Duplicate value: {:?}", c.name));
+        } else {
+            r.name_at(d, &field, Some(&c.name), NameRule::Label);
         }
     }
 }
@@ -127,9 +129,9 @@ pub(super) fn container(
     init: bool,
 ) -> ApiContainer {
     let (given, limit_qs) = (&c.resources.requests, &c.resources.limits);
-    let mut requests = resources(r, d, &format!("{path}.resources.requests"), given);
+    let mut requests = resources_at(r, d, &|| format!("{path}.resources.requests"), given);
     // Limits are checked at their own path; a request left out defaults to its limit.
-    let limits = resources(r, d, &format!("{path}.resources.limits"), limit_qs);
+    let limits = resources_at(r, d, &|| format!("{path}.resources.limits"), limit_qs);
     for name in limit_qs.keys().filter(|n| !given.contains_key(*n)) {
         requests.set(name, limits.get(name));
     }

@@ -4,7 +4,7 @@
 
 use super::super::kubesim::annotations::{ANNOTATION_UNGATE_AFTER, behaviour};
 use super::super::meta::{ObjectMeta, check_labels, meta};
-use super::super::resolver::{Doc, Resolver, resources};
+use super::super::resolver::{Doc, Resolver, resources, resources_at};
 use super::super::yaml::Quantities;
 use super::affinity::{self, Affinity, Toleration, TopologySpreadConstraint};
 use super::container::{
@@ -160,7 +160,7 @@ pub(in super::super) fn pod(
         Some(res) => pod_level(r, d, path, res, &containers, &inits),
         None => Vec::new(),
     };
-    let overhead = resources(r, d, &format!("{path}.overhead"), &s.overhead);
+    let overhead = resources_at(r, d, &|| format!("{path}.overhead"), &s.overhead);
     check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
     let (node_affinity, pod_affinity) = match &s.affinity {
         Some(a) => affinity::affinity(r, d, path, a),
