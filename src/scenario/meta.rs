@@ -84,6 +84,14 @@ pub enum IntOrString {
 }
 
 /// Checks label keys and values as the API server does.
+/// Whether every label key and value is valid (checked before a field path is made for an
+/// error).
+pub(super) fn labels_valid(labels: &Labels) -> bool {
+    labels
+        .iter()
+        .all(|(k, v)| validate_label_key(k).is_ok() && validate_label_value(v).is_ok())
+}
+
 pub(super) fn check_labels(r: &mut Resolver, d: Doc, path: &str, labels: &Labels) {
     for (k, v) in labels {
         if let Err(e) = validate_label_key(k) {
@@ -137,13 +145,19 @@ pub(super) fn meta(
             return None;
         }
     };
-    check_labels(r, d, &format!("{path}.labels"), &m.labels);
+    if !labels_valid(&m.labels) {
+        check_labels(r, d, &format!("{path}.labels"), &m.labels);
+    }
     if let Some(uid) = &m.uid
         && path == "metadata"
     {
         unique_uid(r, d, uid);
     }
-    let owner_references = owner_references(r, d, &format!("{path}.ownerReferences"), m);
+    let owner_references = if m.owner_references.is_empty() {
+        Arc::from([])
+    } else {
+        owner_references(r, d, &format!("{path}.ownerReferences"), m)
+    };
     Some(api::ObjectMeta {
         name,
         namespace: namespace(r, d, m.namespace.as_ref()),

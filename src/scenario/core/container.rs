@@ -280,22 +280,19 @@ pub(super) fn host_ports(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) -> V
         .iter()
         .enumerate()
         .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"))
-        .map(|(i, c)| (format!("{path}.initContainers[{i}]"), c));
-    let regular = s
-        .containers
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (format!("{path}.containers[{i}]"), c));
-    for (cpath, c) in sidecars.chain(regular) {
+        .map(|(i, c)| ("initContainers", i, c));
+    let regular = (s.containers.iter().enumerate()).map(|(i, c)| ("containers", i, c));
+    for (list, i, c) in sidecars.chain(regular) {
         for (j, p) in c.ports.iter().enumerate() {
-            let ppath = format!("{cpath}.ports[{j}]");
+            // The path is made only for an error.
+            let ppath = || format!("{path}.{list}[{i}].ports[{j}]");
             let protocol = match &p.protocol {
                 None => Protocol::Tcp,
                 Some(v) => match Protocol::parse(&v.value) {
                     Some(pr) => pr,
                     None => {
                         let msg = format!("expected TCP, UDP or SCTP, got {:?}", v.value);
-                        r.at(d, v, &format!("{ppath}.protocol"), msg);
+                        r.at(d, v, &format!("{}.protocol", ppath()), msg);
                         continue;
                     }
                 },
@@ -308,7 +305,7 @@ pub(super) fn host_ports(r: &mut Resolver, d: Doc, path: &str, s: &PodSpec) -> V
                 Ok(port) => port,
                 Err(_) => {
                     let msg = format!("must be between 1 and 65535, got {}", hp.value);
-                    r.at(d, hp, &format!("{ppath}.hostPort"), msg);
+                    r.at(d, hp, &format!("{}.hostPort", ppath()), msg);
                     continue;
                 }
             };

@@ -3,7 +3,7 @@
 //! host ports, volumes and kubesim's behaviour annotations).
 
 use super::super::kubesim::annotations::{ANNOTATION_UNGATE_AFTER, behaviour};
-use super::super::meta::{ObjectMeta, check_labels, meta};
+use super::super::meta::{ObjectMeta, check_labels, labels_valid, meta};
 use super::super::resolver::{Doc, Resolver, resources, resources_at};
 use super::super::yaml::Quantities;
 use super::affinity::{self, Affinity, Toleration, TopologySpreadConstraint};
@@ -161,7 +161,9 @@ pub(in super::super) fn pod(
         None => Vec::new(),
     };
     let overhead = resources_at(r, d, &|| format!("{path}.overhead"), &s.overhead);
-    check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
+    if !labels_valid(&s.node_selector) {
+        check_labels(r, d, &format!("{path}.nodeSelector"), &s.node_selector);
+    }
     let (node_affinity, pod_affinity) = match &s.affinity {
         Some(a) => affinity::affinity(r, d, path, a),
         None => (None, None),
