@@ -286,6 +286,8 @@ fn load_file(file: &Path, c: &mut Collector, reading: &mut Reading<'_>) {
 /// their stage comes. Anything unusual is parsed at once.
 fn is_deferred_kind(doc: &str) -> bool {
     let (mut kind, mut api) = (None, None);
+    // Usually the first two lines. A document is read in full when its stage comes, so a
+    // second `kind:` (a duplicate key) is found then.
     for line in doc.lines() {
         let field = |name: &str| {
             let v = line.strip_prefix(name)?.strip_prefix(':')?;
@@ -294,14 +296,14 @@ fn is_deferred_kind(doc: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'.')
                 .then_some(v)
         };
-        if let Some(v) = field("kind") {
-            if kind.replace(v).is_some() {
-                return false; // twice: let the parser say what it makes of it
-            }
-        } else if let Some(v) = field("apiVersion")
-            && api.replace(v).is_some()
-        {
-            return false;
+        if kind.is_none() {
+            kind = field("kind");
+        }
+        if api.is_none() {
+            api = field("apiVersion");
+        }
+        if kind.is_some() && api.is_some() {
+            break;
         }
     }
     let Some(known) = kind.and_then(Kind::named) else {
