@@ -142,7 +142,8 @@ pub(in super::super) fn pod(
     let meta_path = format!("{prefix}metadata");
     let path = format!("{prefix}spec");
     let path = path.as_str();
-    let meta = meta(r, d, &meta_path, m, 1)?;
+    // A bad name does not stop the spec's checks: every error is reported at once.
+    let meta = meta(r, d, &meta_path, m, 1);
     container_names(r, d, path, s);
     let containers: Vec<ApiContainer> = s
         .containers
@@ -221,7 +222,7 @@ pub(in super::super) fn pod(
     }
     spec.host_ports = host_ports(r, d, path, s);
     spec.volumes = pod_volumes(r, d, path, &s.volumes);
-    spec.behaviour = behaviour(r, d, &meta_path, &meta.annotations);
+    spec.behaviour = behaviour(r, d, &meta_path, &m.annotations);
     if spec.behaviour.ungate_after.is_some() && spec.scheduling_gates.is_empty() {
         let field = format!("{meta_path}.annotations.{ANNOTATION_UNGATE_AFTER}");
         r.warn(
@@ -229,7 +230,7 @@ pub(in super::super) fn pod(
             format!("{field}: the pod has no schedulingGates; ignored"),
         );
     }
-    Some((meta, spec))
+    Some((meta?, spec))
 }
 
 /// Pod-level `spec.resources` (beta and on by default in 1.34): cpu, memory and
@@ -469,6 +470,22 @@ spec:
         assert_eq!((c[0].limits.cpu_m, c[0].limits.memory), (2000, 1 << 30));
         assert_eq!((c[1].limits.cpu_m, c[1].limits.memory), (500, 2 << 30));
         assert_eq!((c[2].limits.cpu_m, c[2].limits.memory), (0, 0));
+    }
+
+    #[test]
+    fn a_bad_name_does_not_hide_the_specs_errors() {
+        let text = format!(
+            "{}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: Bad_Name}}\nspec:\n  containers:\n  - {{name: c, image: x:1, resources: {{requests: {{cpu: lots}}}}}}\n",
+            sim("")
+        );
+        let (_, e) = errs(&[("sim.yaml", &text)]);
+        let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["metadata.name", "spec.containers[0].resources.requests.cpu"],
+            "{}",
+            display(&e)
+        );
     }
 
     #[test]

@@ -788,9 +788,13 @@ mod tests {
         );
         let (_, e) = errs(&[("sim.yaml", &pod)]);
         let paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
+        // The missing name does not hide the annotation's error.
         assert_eq!(
             paths,
-            ["spec.arrivals[0].template.metadata.name"],
+            [
+                "spec.arrivals[0].template.metadata.name",
+                "spec.arrivals[0].template.metadata.annotations.kubesim.io/duration"
+            ],
             "{}",
             display(&e)
         );
