@@ -34,10 +34,13 @@ fn every_typo_is_an_error_at_its_place() {
         ":22:3: spec.nodeSelecter: unknown field \"nodeSelecter\" (did you mean \"nodeSelector\"?)",
         ":26:7: spec.containers[0].resource: unknown field \"resource\" (did you mean \"resources\"?)",
         ":35:16: items[0].metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain",
+        // The bad name does not hide the rest of the pod's errors.
+        ":37:42: items[0].spec.containers[1].name: Duplicate value: \"c\"",
+        ":38:7: items[0].spec.nodeName: no node is named \"nowhere\"",
     ] {
         assert!(e.contains(&format!("error: {file}{line}")), "{line}\n{e}");
     }
-    assert!(e.contains("6 error(s)"), "{e}");
+    assert!(e.contains("8 error(s)"), "{e}");
     assert!(!e.contains("no Simulation document"), "{e}");
 }
 
@@ -53,8 +56,8 @@ fn warn_and_ignore_modes() {
         e.contains("spec.containers[0].livenessProbe: not modelled by kubesim"),
         "{e}"
     );
-    // The invalid name is the API server's error, whatever the mode.
-    assert!(e.contains("1 error(s)"), "{e}");
+    // The invalid name (and the pod's other errors) are the API server's, whatever the mode.
+    assert!(e.contains("3 error(s)"), "{e}");
     let o = validate(&["tests/data/typos.yaml"], &["--validate=ignore"]);
     assert!(!stderr(&o).contains("nodeSelecter"), "{}", stderr(&o));
     let o = validate(&["tests/data/typos.yaml"], &["--validate=lax"]);
