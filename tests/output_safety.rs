@@ -204,6 +204,28 @@ fn a_run_too_large_for_memory_or_disk_is_refused_before_it_starts() {
         stderr(&o)
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+    // compare keeps the pods of several runs in memory at once: the same bound.
+    let o = kubesim()
+        .args([
+            "compare",
+            "--scheduler",
+            "default-scheduler",
+            "--seeds",
+            "1",
+            "--quiet",
+        ])
+        .arg(&s)
+        .arg("--out")
+        .arg(root.path().join("cmp"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the run may create 10000000000 pods, more than --max-pods 5000000"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!root.path().join("cmp").exists());
     let o = run_into(root.path(), &s, "out", &["--max-pods", "20000000000"]);
     assert!(
         stderr(&o).contains("more than --max-output 4.0 GB allows"),

@@ -68,6 +68,10 @@ pub struct CompareArgs {
     quiet: bool,
     #[command(flatten)]
     validate: super::ValidateFlag,
+    /// Refuse a comparison whose runs may each create more pods than this (every run keeps
+    /// its pods in memory, and several run at once).
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    max_pods: u64,
 }
 
 /// The seed of replicate `replicate` (from 0): `scenario_seed + replicate`, wrapping. It
@@ -119,6 +123,10 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(e) = super::check_pods(&scenario, args.max_pods) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
     let known: Vec<&str> = scenario
         .scheduler
         .profiles

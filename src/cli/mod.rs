@@ -119,17 +119,22 @@ const WARN_OUTPUT_BYTES: u64 = 1_000_000_000;
 /// Memory a pod takes in a run (measured on the 100,000-pod benchmark, README "Limits").
 const BYTES_PER_POD: u64 = 700;
 
-/// Checks a run's estimated cost against the limits: an error, or warnings.
-fn check_cost(s: &Scenario, args: &RunArgs) -> Result<(), String> {
-    let e = estimate(s);
-    if e.pods > args.max_pods {
+/// Refuses a run that may create more than `max_pods` pods (each kept in memory).
+pub(crate) fn check_pods(s: &Scenario, max_pods: u64) -> Result<(), String> {
+    let pods = estimate(s).pods;
+    if pods > max_pods {
         return Err(format!(
-            "the run may create {} pods, more than --max-pods {} allows; kubesim keeps every pod in memory (about {} for these); raise --max-pods to run it anyway",
-            e.pods,
-            args.max_pods,
-            bytes_text(e.pods.saturating_mul(BYTES_PER_POD))
+            "the run may create {pods} pods, more than --max-pods {max_pods} allows; kubesim keeps every pod in memory (about {} for these); raise --max-pods to run it anyway",
+            bytes_text(pods.saturating_mul(BYTES_PER_POD))
         ));
     }
+    Ok(())
+}
+
+/// Checks a run's estimated cost against the limits: an error, or warnings.
+fn check_cost(s: &Scenario, args: &RunArgs) -> Result<(), String> {
+    check_pods(s, args.max_pods)?;
+    let e = estimate(s);
     let total = e.bytes();
     let hint = if s.output.explain {
         " (or leave out --explain)"
