@@ -76,3 +76,37 @@ fn a_kubectl_snapshot_is_accepted_as_it_is() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("unknown field"), "{}", stderr(&o));
 }
+
+#[test]
+fn arrival_template_files_follow_the_validate_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim.yaml");
+    std::fs::write(
+        &sim,
+        "apiVersion: kubesim.io/v1alpha1\nkind: Simulation\nmetadata: {name: t}\nspec:\n  duration: 1m\n  cluster:\n    nodePools: [{name: n, count: 1, template: {status: {capacity: {cpu: '4', memory: 8Gi, pods: '110'}}}}]\n  arrivals:\n  - {name: a, count: 1, every: 1s, template: pod.yaml}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  nodeSelecter: {a: b}\n  containers: [{name: c, image: x:1}]\n",
+    )
+    .unwrap();
+    let sim = sim.to_str().unwrap();
+    let o = validate(&[sim], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("spec.nodeSelecter: unknown field"),
+        "{}",
+        stderr(&o)
+    );
+    let o = validate(&[sim], &["--validate=warn"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: ") && stderr(&o).contains("unknown field \"nodeSelecter\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = validate(&[sim], &["--validate=ignore"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("nodeSelecter"), "{}", stderr(&o));
+}

@@ -428,13 +428,22 @@ fn load_document(file: &Path, text: impl Into<String>, first_line: u32, c: &mut 
 
 /// Load the manifest an arrival template path refers to: `rel` is resolved
 /// against the directory of `base_file` (the Simulation's file). The file must
-/// hold exactly one Pod or Job. Every error in the file is returned.
-pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<Manifest>, Vec<LoadError>> {
+/// hold exactly one Pod or Job. Every error in the file is returned; its fields are checked
+/// as `validate` says, and the warnings are appended to `warnings`.
+pub fn load_template(
+    base_file: &Path,
+    rel: &str,
+    validate: ValidateMode,
+    warnings: &mut Vec<String>,
+) -> Result<Located<Manifest>, Vec<LoadError>> {
     let path = base_file
         .parent()
         .unwrap_or_else(|| Path::new(""))
         .join(rel);
-    let mut c = Collector::default();
+    let mut c = Collector {
+        validate,
+        ..Collector::default()
+    };
     if !path.is_file() {
         // Report through the usual open error for a helpful message.
         let text = read_text(&path);
@@ -449,6 +458,7 @@ pub fn load_template(base_file: &Path, rel: &str) -> Result<Located<Manifest>, V
         total: 0,
     };
     load_file(&path, &mut c, &mut reading);
+    warnings.append(&mut c.outcome.warnings);
     if !c.outcome.errors.is_empty() {
         return Err(c.outcome.errors);
     }
@@ -619,7 +629,7 @@ mod tests {
         let Some(TemplateRef::Path(rel)) = &s.spec.arrivals[0].template else {
             panic!()
         };
-        let t = load_template(&sim, rel).unwrap();
+        let t = load_template(&sim, rel, ValidateMode::Strict, &mut Vec::new()).unwrap();
         assert_eq!(t.value.kind(), "Pod");
         assert_eq!(t.line, 2);
         // Inline template with `spec` before `kind` resolved through the first pass.
@@ -629,11 +639,23 @@ mod tests {
             s.spec.arrivals[2].trace.as_ref().unwrap().format.value,
             "alibaba"
         );
-        assert!(load_template(&sim, "pods/missing.yaml").is_err());
+        assert!(
+            load_template(
+                &sim,
+                "pods/missing.yaml",
+                ValidateMode::Strict,
+                &mut Vec::new()
+            )
+            .is_err()
+        );
         write(dir.path(), "sim/pods/ns.yaml", "kind: Namespace\n");
-        assert!(load_template(&sim, "pods/ns.yaml").is_err());
+        assert!(
+            load_template(&sim, "pods/ns.yaml", ValidateMode::Strict, &mut Vec::new()).is_err()
+        );
         write(dir.path(), "sim/pods/dep.yaml", "kind: Deployment\n");
-        assert!(load_template(&sim, "pods/dep.yaml").is_err());
+        assert!(
+            load_template(&sim, "pods/dep.yaml", ValidateMode::Strict, &mut Vec::new()).is_err()
+        );
     }
 
     #[test]

@@ -134,6 +134,7 @@ fn load_unlocated(
         errors: std::mem::take(&mut c.outcome.errors),
         warnings: std::mem::take(&mut c.outcome.warnings),
         namespaces: BUILT_IN_NAMESPACES.map(String::from).to_vec(),
+        validate: options.validate,
         ..Default::default()
     };
     for pc in PriorityClass::built_in() {

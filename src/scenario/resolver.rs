@@ -75,6 +75,8 @@ pub(super) struct Resolver {
     pub claims: Vec<ClaimManifest>,
     pub pdbs: Vec<PodDisruptionBudget>,
     pub services: Vec<Service>,
+    /// How unknown fields of files read while resolving (arrival templates) are treated.
+    pub validate: super::schema::ValidateMode,
     /// The specs of the pods resolved last: a pod whose spec equals one of them shares it.
     pub recent_specs: Vec<Arc<PodSpec>>,
 }

@@ -481,16 +481,18 @@ fn template(r: &mut Resolver, sd: Doc, path: &str, tref: &TemplateRef) -> Option
     let located;
     let (manifest, d, prefix) = match tref {
         TemplateRef::Inline(m) => (m.as_ref(), sd, format!("{path}.template.")),
-        TemplateRef::Path(rel) => match documents::load_template(sd.file, rel) {
-            Ok(l) => {
-                located = l;
-                (&located.value, Doc::of(&located), String::new())
+        TemplateRef::Path(rel) => {
+            match documents::load_template(sd.file, rel, r.validate, &mut r.warnings) {
+                Ok(l) => {
+                    located = l;
+                    (&located.value, Doc::of(&located), String::new())
+                }
+                Err(e) => {
+                    r.errors.extend(e);
+                    return None;
+                }
             }
-            Err(e) => {
-                r.errors.extend(e);
-                return None;
-            }
-        },
+        }
     };
     match manifest {
         Manifest::Pod(p) => {
