@@ -1,7 +1,8 @@
 //! The fast YAML scanner against the full parser: on every document of the repository's
 //! scenarios, test data and examples, and on snippets written to corner it, the scanner either
 //! declines or gives exactly the full parser's events (values, styles, and the positions of
-//! every node).
+//! every node). `SHOW_DECLINED=1 cargo test --test yaml_fast -- --nocapture` lists the shipped
+//! documents the scanner leaves to the parser.
 
 use kubesim::yaml::events::{Ev, Event, parse_fast, parse_full};
 use std::path::Path;

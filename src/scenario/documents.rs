@@ -169,10 +169,20 @@ impl Collector {
         }
     }
 
+    /// Keeps a document to read when its stage comes, in its place among the manifests.
+    fn set_aside(&mut self, file: &Path, text: String, line: u32) {
+        let after = self.outcome.manifests.len();
+        self.deferred.push(Deferred {
+            file: file.to_path_buf(),
+            text,
+            line,
+            after,
+        });
+    }
+
     /// Reads a deferred document: its manifest, or `None` (its errors are collected).
     pub fn read_deferred(&mut self, d: Deferred) -> Option<Located<Manifest>> {
         let before = self.outcome.manifests.len();
-        self.defer = false;
         load_document(&d.file, d.text, d.line, self);
         (self.outcome.manifests.len() > before)
             .then(|| self.outcome.manifests.pop())
@@ -244,6 +254,8 @@ pub(super) fn collect(
     for file in &files {
         load_file(file, &mut c, &mut reading);
     }
+    // What is read from now on (the deferred documents) is read in full.
+    c.defer = false;
     c
 }
 
@@ -317,14 +329,7 @@ fn is_deferred_kind(doc: &str) -> bool {
 fn load_document(file: &Path, text: impl Into<String>, first_line: u32, c: &mut Collector) {
     let text: String = text.into();
     if c.defer && is_deferred_kind(&text) {
-        let after = c.outcome.manifests.len();
-        c.deferred.push(Deferred {
-            file: file.to_path_buf(),
-            text,
-            line: first_line,
-            after,
-        });
-        return;
+        return c.set_aside(file, text, first_line);
     }
     let doc = text.as_str();
     let events = match parse_events(file, doc, first_line) {
@@ -380,17 +385,10 @@ fn load_document(file: &Path, text: impl Into<String>, first_line: u32, c: &mut 
     if c.defer && known.stage == Stage::Workloads {
         // Written unusually (the glance missed it): read when its stage comes all the same.
         drop(events);
-        let after = c.outcome.manifests.len();
-        c.deferred.push(Deferred {
-            file: file.to_path_buf(),
-            text,
-            line: first_line,
-            after,
-        });
-        return;
+        return c.set_aside(file, text, first_line);
     }
     let result = if known.name == "Simulation" {
-        let hints = simulation_template_hints(doc);
+        let hints = simulation_template_hints(&events);
         with_template_kind_hints(hints, || {
             read_events(file, &events, first_line, KindSeed(known))
         })

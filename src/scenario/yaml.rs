@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
 
 pub use crate::yaml::{DeError, Event, SpanLocation, Spanned, from_str};
 use crate::yaml::{events, from_events};
@@ -218,27 +218,6 @@ pub fn read_events<'de, S: DeserializeSeed<'de>>(
         };
         LoadError::at(file, line, e.column, e.path.unwrap_or_default(), e.message)
     })
-}
-
-/// Deserialize one document's text into `T`, mapping errors to [`LoadError`]
-/// with the line offset of the document added (so line numbers are those of the file).
-pub fn parse_document<T: DeserializeOwned>(
-    file: &Path,
-    doc: &str,
-    first_line: u32,
-) -> Result<T, LoadError> {
-    parse_with_seed(file, doc, first_line, std::marker::PhantomData::<T>)
-}
-
-/// Deserialize one document's text with `seed` (see [`parse_document`]).
-pub(super) fn parse_with_seed<'de, S: DeserializeSeed<'de>>(
-    file: &Path,
-    doc: &'de str,
-    first_line: u32,
-    seed: S,
-) -> Result<S::Value, LoadError> {
-    let events = parse_events(file, doc, first_line)?;
-    read_events(file, &events, first_line, seed)
 }
 
 #[cfg(test)]

@@ -545,7 +545,7 @@ impl<'d, 'e, 'a, 'p> Map<'d, 'e, 'a, 'p> {
         let mut entries = Vec::new();
         collect_entries(de.doc, at, &mut entries, 0)?;
         Ok(Map {
-            de: De { ..*de },
+            de: *de,
             entries,
             next: 0,
         })
@@ -553,7 +553,7 @@ impl<'d, 'e, 'a, 'p> Map<'d, 'e, 'a, 'p> {
 
     fn empty(de: &De<'d, 'e, 'a, 'p>) -> Self {
         Map {
-            de: De { ..*de },
+            de: *de,
             entries: Vec::new(),
             next: 0,
         }

@@ -8,7 +8,7 @@ use super::super::kinds::Manifest;
 use super::super::list::KindProbe;
 use super::super::meta::ObjectMeta;
 use super::super::resolver::{Doc, Resolver};
-use super::super::yaml::{LoadError, Spanned};
+use super::super::yaml::{Event, LoadError, Spanned};
 use super::trace::read_csv_trace;
 use crate::api::arrival::{ArrivalStream, ArrivalTemplate, QuantityDraw, RequestDraws, Source};
 use crate::api::duration::parse_duration_ms;
@@ -20,6 +20,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -190,8 +191,8 @@ struct ArrivalProbe {
 }
 
 /// Kinds of the inline arrival templates, in document order (empty if the probe fails).
-pub(in super::super) fn simulation_template_hints(doc: &str) -> Vec<Option<String>> {
-    let probe: Result<SimulationProbe, _> = super::super::yaml::from_str(doc);
+pub(in super::super) fn simulation_template_hints(events: &[Event<'_>]) -> Vec<Option<String>> {
+    let probe: Result<SimulationProbe, _> = crate::yaml::from_events(events, PhantomData);
     probe
         .ok()
         .and_then(|p| p.spec)
