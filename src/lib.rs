@@ -33,6 +33,7 @@ pub mod engine;
 pub mod node;
 pub mod observe;
 pub mod output;
+pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod store;

@@ -36,7 +36,7 @@ use crate::controllers::{GateRemover, JobController, VolumeController};
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
 use crate::observe::{ClusterState, PodTally, Sampler, Sink, Summary, SummaryInput};
-use crate::scenario::Scenario;
+use crate::scenario::{NODE_SAMPLES_LIMIT, Scenario};
 use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
@@ -55,6 +55,15 @@ pub enum RunEnd {
     Finished,
     /// Stopped by its caller at this simulated time.
     Stopped(SimTime),
+}
+
+/// Whether a run of `s` writes each node's series: as `output.nodeMetrics` says, or when
+/// nodes x samples stays within [`NODE_SAMPLES_LIMIT`].
+pub fn writes_node_metrics(s: &Scenario) -> bool {
+    s.output.node_metrics.unwrap_or_else(|| {
+        let samples = (s.duration.ms() / s.output.metrics_interval_ms.max(1)) as u64 + 1;
+        (s.nodes.len() as u64).saturating_mul(samples) <= NODE_SAMPLES_LIMIT
+    })
 }
 
 /// A cluster ready to run.
@@ -77,6 +86,8 @@ pub struct World {
     events: Vec<KubeEvent>,
     attempts: Vec<AttemptRecord>,
     name: String,
+    /// The scenario's description and its translations, `en` first.
+    descriptions: Vec<(String, String)>,
     seed: u64,
     warnings: Vec<String>,
     /// Each scheduler profile's plugins per extension point.
@@ -121,6 +132,10 @@ impl World {
             events: Vec::new(),
             attempts: Vec::new(),
             name: scenario.name.clone(),
+            descriptions: std::iter::once(("en".to_string(), scenario.description.clone()))
+                .filter(|(_, text)| !text.is_empty())
+                .chain(scenario.translations.iter().cloned())
+                .collect(),
             seed: scenario.seed,
             warnings,
             profiles,
@@ -145,6 +160,9 @@ impl World {
             world.wire(Arrivals::new(source.clone()))?;
         }
         world.apply_manifests(scenario);
+        if writes_node_metrics(scenario) {
+            world.sampler.write_node_rows();
+        }
         let mut env = Env {
             store: &mut world.store,
             queue: &mut world.queue,
@@ -340,10 +358,10 @@ impl World {
                 self.components[component as usize].deliver(slot, &mut env);
             }
             Delivery::Sample => {
-                let keep_free = self.sampler.keeps_node_free();
+                let per_node = self.sampler.wants_nodes();
                 let metrics = self.metrics();
-                let state = ClusterState::read(&self.store, &self.tally, &metrics, keep_free);
-                for row in self.sampler.sample(now, &state) {
+                let state = ClusterState::read(&self.store, &self.tally, &metrics, per_node);
+                for row in self.sampler.sample(now, &state, &self.store) {
                     sink.metric(row)?;
                 }
                 let interval = self.metrics_interval_ms;
@@ -354,7 +372,7 @@ impl World {
                     self.quiet_from = Some(now);
                     self.sampler.repeat_last((left - 1) as u64);
                     let last = SimTime(now.ms() + left * interval);
-                    for row in self.sampler.sample(last, &state) {
+                    for row in self.sampler.sample(last, &state, &self.store) {
                         sink.metric(row)?;
                     }
                 } else if left > 0 {
@@ -416,6 +434,7 @@ impl World {
             &self.store,
             SummaryInput {
                 scenario: self.name.clone(),
+                descriptions: self.descriptions.clone(),
                 seed: self.seed,
                 duration: self.duration,
                 wall_seconds,

@@ -17,6 +17,7 @@ pub mod meta;
 pub mod names;
 pub mod namespace;
 pub mod node;
+pub mod output;
 pub mod plugin_args;
 pub mod pod;
 pub mod pod_affinity;

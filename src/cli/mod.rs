@@ -6,12 +6,13 @@
 mod compare;
 mod explain;
 mod interrupt;
+mod plot;
 
 use crate::api::duration::{format_duration_ms, parse_duration_ms};
 use crate::api::scheduler_config::SchedulerConfig;
 use crate::engine::SimTime;
 use crate::observe::pod_rows;
-use crate::output::RunOutput;
+use crate::output::{Rows, RunOutput};
 use crate::output::destination::{self, OutputKind};
 use crate::scenario::estimate::{bytes_text, estimate, parse_bytes};
 use crate::scenario::{LoadOptions, Scenario, ValidateMode, load_scenario_reporting};
@@ -32,7 +33,8 @@ Examples:
   kubesim run manifests/ --duration 30m --explain
   kubesim validate scenarios/quickstart.yaml
   kubesim compare scenarios/compare-small.yaml --scheduler default-scheduler --scheduler bin-packing
-  kubesim explain results/quickstart pod/default/too-big";
+  kubesim explain results/quickstart pod/default/too-big
+  kubesim plot results/quickstart";
 
 /// kubesim: a deterministic discrete-event simulator of a Kubernetes cluster.
 #[derive(Parser, Debug)]
@@ -61,6 +63,9 @@ enum Command {
     /// Explain one pod's scheduling attempts from a run's scheduling.jsonl.
     #[command(after_help = explain::EXAMPLES)]
     Explain(explain::ExplainArgs),
+    /// Draw a finished run's plots and report.html again from its files.
+    #[command(after_help = plot::EXAMPLES)]
+    Plot(plot::PlotArgs),
 }
 
 /// `--validate`, shared by the commands that load a scenario.
@@ -176,6 +181,7 @@ pub fn main() -> ExitCode {
         } => validate(&paths, mode.mode),
         Command::Compare(args) => compare::compare(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Plot(args) => plot::plot(args),
         Command::Run(args) => run(args),
     }
 }
@@ -304,7 +310,11 @@ fn run(args: RunArgs) -> ExitCode {
         scenario.seed
     );
     let armed = interrupt::arm();
-    let mut output = match RunOutput::create(&dest, scenario.output.explain) {
+    let rows = Rows {
+        events: scenario.output.events,
+        pods: scenario.output.pods,
+    };
+    let mut output = match RunOutput::create(&dest, scenario.output.explain, rows) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: cannot write {}: {e}", dest.display());
@@ -351,7 +361,12 @@ fn run(args: RunArgs) -> ExitCode {
     }
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
-    let finished = output.finish(pod_rows(world.store()), &summary, &resolved);
+    let finished = output
+        .finish(pod_rows(world.store()), &summary, &resolved)
+        .and_then(|f| {
+            let plots = plot::draw_run(&f, scenario.output.plots, summary.input.events_processed);
+            f.install().map(|digest| (digest, plots))
+        });
     drop(armed);
     let quiet_note = world
         .quiet_from()
@@ -360,14 +375,14 @@ fn run(args: RunArgs) -> ExitCode {
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {
-        Ok(digest) => {
+        Ok((digest, plots)) => {
             let phases: Vec<String> = summary
                 .pods_by_phase
                 .iter()
                 .map(|(k, v)| format!("{v} {k}"))
                 .collect();
             println!(
-                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {})",
+                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {}){plots}",
                 format_duration_ms(scenario.duration.ms()),
                 started.elapsed().as_secs_f64(),
                 summary.input.events_processed,

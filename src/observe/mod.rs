@@ -15,12 +15,13 @@ mod tally;
 pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
-pub use sampler::{ClusterState, PoolState, Sampler};
+pub use sampler::{ClusterState, PoolState, Resources, Sampler};
 pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
 pub use tally::PodTally;
 
 use crate::api::event::Event;
 use crate::engine::SimTime;
+use std::sync::Arc;
 
 /// One row of `metrics.csv`.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +31,7 @@ pub struct MetricSample {
     /// Series name.
     pub metric: &'static str,
     /// `cluster`, or `kind/name` of the object measured.
-    pub object: String,
+    pub object: Arc<str>,
     /// Value.
     pub value: f64,
 }

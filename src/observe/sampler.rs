@@ -1,10 +1,55 @@
-//! The metric sampler: cluster and node-pool totals at a fixed interval, read from the store,
-//! the pod tally and the components' exported metrics.
+//! The metric sampler: cluster, node-pool and (when kept) per-node figures at a fixed
+//! interval, read from the store, the pod tally and the components' exported metrics.
 
 use super::{FreeHistory, MetricSample, PodTally};
 use crate::component::ComponentMetrics;
 use crate::engine::SimTime;
 use crate::store::{NodeId, Store};
+use std::sync::Arc;
+
+/// Requested, allocatable and used resources: cpu in millicores, memory in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// Summed cpu requests of pods on the nodes.
+    pub cpu_requested_m: i64,
+    /// Summed allocatable cpu.
+    pub cpu_allocatable_m: i64,
+    /// CPU used by running pods.
+    pub cpu_usage_m: i64,
+    /// Summed memory requests.
+    pub memory_requested: i64,
+    /// Summed allocatable memory.
+    pub memory_allocatable: i64,
+    /// Memory used by running pods.
+    pub memory_usage: i64,
+}
+
+impl Resources {
+    fn add(&mut self, o: &Resources) {
+        self.cpu_requested_m += o.cpu_requested_m;
+        self.cpu_allocatable_m += o.cpu_allocatable_m;
+        self.cpu_usage_m += o.cpu_usage_m;
+        self.memory_requested += o.memory_requested;
+        self.memory_allocatable += o.memory_allocatable;
+        self.memory_usage += o.memory_usage;
+    }
+
+    /// Requested cpu and memory as fractions of allocatable.
+    fn allocation(&self) -> (f64, f64) {
+        (
+            ratio(self.cpu_requested_m, self.cpu_allocatable_m),
+            ratio(self.memory_requested, self.memory_allocatable),
+        )
+    }
+
+    /// Used cpu and memory as fractions of allocatable.
+    fn usage(&self) -> (f64, f64) {
+        (
+            ratio(self.cpu_usage_m, self.cpu_allocatable_m),
+            ratio(self.memory_usage, self.memory_allocatable),
+        )
+    }
+}
 
 /// Cluster totals at one instant, from which the sampler writes its rows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,52 +64,37 @@ pub struct ClusterState {
     pub pods_succeeded: u64,
     /// Failed pods.
     pub pods_failed: u64,
-    /// Summed cpu requests of pods on nodes, millicores.
-    pub cpu_requested_m: i64,
-    /// Summed allocatable cpu, millicores.
-    pub cpu_allocatable_m: i64,
-    /// Summed memory requests, bytes.
-    pub memory_requested: i64,
-    /// Summed allocatable memory, bytes.
-    pub memory_allocatable: i64,
-    /// CPU used by running pods, millicores.
-    pub cpu_usage_m: i64,
-    /// Memory used by running pods, bytes.
-    pub memory_usage: i64,
+    /// The cluster's resources.
+    pub resources: Resources,
     /// Scheduler queue: activeQ, backoffQ, unschedulable pool.
     pub queue: (u64, u64, u64),
-    /// Per node pool, in pool order: the same requested / allocatable sums.
+    /// Per node pool, in pool order.
     pub pools: Vec<PoolState>,
-    /// Free (allocatable - requested) cpu millicores and memory bytes of every node, in node
-    /// order; filled only when the sampler keeps them ([`Sampler::keeps_node_free`]).
-    pub node_free: Vec<(i64, i64)>,
+    /// Every node's resources, in node order; filled only when asked for
+    /// ([`ClusterState::read`]'s `per_node`).
+    pub node_resources: Vec<Resources>,
 }
 
-/// Requested and allocatable resources of one node pool.
+/// The resources of one node pool.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PoolState {
     /// Pool name.
     pub name: String,
     /// Nodes in the pool.
     pub nodes: u64,
-    /// Summed cpu requests, millicores.
-    pub cpu_requested_m: i64,
-    /// Summed allocatable cpu, millicores.
-    pub cpu_allocatable_m: i64,
-    /// Summed memory requests, bytes.
-    pub memory_requested: i64,
-    /// Summed allocatable memory, bytes.
-    pub memory_allocatable: i64,
+    /// Their resources.
+    pub resources: Resources,
 }
 
 impl ClusterState {
-    /// The cluster now: nodes and their requests from the store, pods from the tally, the
-    /// scheduler's queues from its metrics. With `keep_free`, each node's free resources too.
+    /// The cluster now: nodes and their requests from the store, pods and usage from the
+    /// tally, the scheduler's queues from its metrics. With `per_node`, each node's resources
+    /// too.
     pub fn read(
         store: &Store,
         tally: &PodTally,
         metrics: &ComponentMetrics,
-        keep_free: bool,
+        per_node: bool,
     ) -> ClusterState {
         let mut s = ClusterState {
             nodes: store.nodes().len() as u64,
@@ -72,14 +102,20 @@ impl ClusterState {
         };
         for (i, node) in store.nodes().iter().enumerate() {
             let (cpu, memory) = store.requested_on_node(NodeId(i as u32));
+            let (cpu_used, memory_used) = tally.usage_on(i);
             let a = &node.allocatable;
-            if keep_free {
-                s.node_free.push((a.cpu_m - cpu, a.memory - memory));
+            let r = Resources {
+                cpu_requested_m: cpu,
+                cpu_allocatable_m: a.cpu_m,
+                cpu_usage_m: cpu_used,
+                memory_requested: memory,
+                memory_allocatable: a.memory,
+                memory_usage: memory_used,
+            };
+            if per_node {
+                s.node_resources.push(r);
             }
-            s.cpu_requested_m += cpu;
-            s.memory_requested += memory;
-            s.cpu_allocatable_m += a.cpu_m;
-            s.memory_allocatable += a.memory;
+            s.resources.add(&r);
             if let Some(pool) = &node.pool {
                 let i = match s.pools.iter().position(|p| &p.name == pool) {
                     Some(i) => i,
@@ -91,12 +127,8 @@ impl ClusterState {
                         s.pools.len() - 1
                     }
                 };
-                let p = &mut s.pools[i];
-                p.nodes += 1;
-                p.cpu_requested_m += cpu;
-                p.memory_requested += memory;
-                p.cpu_allocatable_m += a.cpu_m;
-                p.memory_allocatable += a.memory;
+                s.pools[i].nodes += 1;
+                s.pools[i].resources.add(&r);
             }
         }
         [
@@ -105,7 +137,6 @@ impl ClusterState {
             s.pods_succeeded,
             s.pods_failed,
         ] = tally.by_phase();
-        (s.cpu_usage_m, s.memory_usage) = tally.usage();
         s.queue = (
             metrics.scheduler_active,
             metrics.scheduler_backoff,
@@ -125,6 +156,8 @@ pub struct Sampler {
     /// The fractions of the last sample.
     last: [f64; 4],
     node_free: Option<FreeHistory>,
+    /// Write `node/NAME` rows; the objects' names, in node order, once known.
+    node_rows: Option<Vec<Arc<str>>>,
     /// The rows of the last sample (reused: a sample allocates nothing new once warm).
     rows: Vec<MetricSample>,
 }
@@ -140,9 +173,14 @@ impl Sampler {
         self.node_free.get_or_insert_with(FreeHistory::default);
     }
 
-    /// Whether per-node free resources are kept.
-    pub fn keeps_node_free(&self) -> bool {
-        self.node_free.is_some()
+    /// Also write each node's `cpu_allocation` and `memory_allocation` (object `node/NAME`).
+    pub fn write_node_rows(&mut self) {
+        self.node_rows.get_or_insert_with(Vec::new);
+    }
+
+    /// Whether samples need every node's resources.
+    pub fn wants_nodes(&self) -> bool {
+        self.node_free.is_some() || self.node_rows.is_some()
     }
 
     /// The per-node free resources of every sample, when kept.
@@ -150,64 +188,77 @@ impl Sampler {
         self.node_free.as_ref()
     }
 
-    /// Rows for one sample of `state` at `time`.
-    pub fn sample(&mut self, time: SimTime, s: &ClusterState) -> &[MetricSample] {
+    /// Rows for one sample of `state` at `time` (`store` names the nodes).
+    pub fn sample(&mut self, time: SimTime, s: &ClusterState, store: &Store) -> &[MetricSample] {
         if let Some(h) = &mut self.node_free {
-            h.push_sample(s.node_free.iter().copied());
+            h.push_sample(s.node_resources.iter().map(|r| {
+                (
+                    r.cpu_allocatable_m - r.cpu_requested_m,
+                    r.memory_allocatable - r.memory_requested,
+                )
+            }));
         }
-        let fractions = [
-            ratio(s.cpu_requested_m, s.cpu_allocatable_m),
-            ratio(s.memory_requested, s.memory_allocatable),
-            ratio(s.cpu_usage_m, s.cpu_allocatable_m),
-            ratio(s.memory_usage, s.memory_allocatable),
-        ];
+        let c = &s.resources;
+        let (cpu_allocation, memory_allocation) = c.allocation();
+        let (cpu_usage, memory_usage) = c.usage();
+        let fractions = [cpu_allocation, memory_allocation, cpu_usage, memory_usage];
         self.samples += 1;
         self.last = fractions;
         for (i, f) in fractions.iter().enumerate() {
             self.sums[i] += f;
             self.peaks[i] = self.peaks[i].max(*f);
         }
-        let row = |metric: &'static str, value: f64| MetricSample {
+        let cluster: Arc<str> = Arc::from("cluster");
+        let row = |object: &Arc<str>, metric: &'static str, value: f64| MetricSample {
             time,
             metric,
-            object: "cluster".to_string(),
+            object: object.clone(),
             value,
         };
         let rows = &mut self.rows;
         rows.clear();
         rows.extend([
-            row("nodes", s.nodes as f64),
-            row("pods_pending", s.pods_pending as f64),
-            row("pods_running", s.pods_running as f64),
-            row("pods_succeeded", s.pods_succeeded as f64),
-            row("pods_failed", s.pods_failed as f64),
-            row("cpu_requested_cores", s.cpu_requested_m as f64 / 1000.0),
-            row("memory_requested_bytes", s.memory_requested as f64),
-            row("cpu_allocation", fractions[0]),
-            row("memory_allocation", fractions[1]),
-            row("cpu_usage", fractions[2]),
-            row("memory_usage", fractions[3]),
-            row("scheduler_queue_active", s.queue.0 as f64),
-            row("scheduler_queue_backoff", s.queue.1 as f64),
-            row("scheduler_queue_unschedulable", s.queue.2 as f64),
+            row(&cluster, "nodes", s.nodes as f64),
+            row(&cluster, "pods_pending", s.pods_pending as f64),
+            row(&cluster, "pods_running", s.pods_running as f64),
+            row(&cluster, "pods_succeeded", s.pods_succeeded as f64),
+            row(&cluster, "pods_failed", s.pods_failed as f64),
+            row(&cluster, "cpu_requested_cores", c.cpu_requested_m as f64 / 1000.0),
+            row(&cluster, "memory_requested_bytes", c.memory_requested as f64),
+            row(&cluster, "cpu_allocation", cpu_allocation),
+            row(&cluster, "memory_allocation", memory_allocation),
+            row(&cluster, "cpu_usage", cpu_usage),
+            row(&cluster, "memory_usage", memory_usage),
+            row(&cluster, "scheduler_queue_active", s.queue.0 as f64),
+            row(&cluster, "scheduler_queue_backoff", s.queue.1 as f64),
+            row(&cluster, "scheduler_queue_unschedulable", s.queue.2 as f64),
+            row(&cluster, "cpu_allocatable_cores", c.cpu_allocatable_m as f64 / 1000.0),
+            row(&cluster, "memory_allocatable_bytes", c.memory_allocatable as f64),
+            row(&cluster, "cpu_usage_cores", c.cpu_usage_m as f64 / 1000.0),
+            row(&cluster, "memory_usage_bytes", c.memory_usage as f64),
         ]);
         for p in &s.pools {
-            let object = format!("nodepool/{}", p.name);
-            let pool_row = |metric: &'static str, value: f64| MetricSample {
-                time,
-                metric,
-                object: object.clone(),
-                value,
-            };
-            rows.push(pool_row("nodes", p.nodes as f64));
-            rows.push(pool_row(
-                "cpu_allocation",
-                ratio(p.cpu_requested_m, p.cpu_allocatable_m),
-            ));
-            rows.push(pool_row(
-                "memory_allocation",
-                ratio(p.memory_requested, p.memory_allocatable),
-            ));
+            let object: Arc<str> = Arc::from(format!("nodepool/{}", p.name));
+            let (cpu, memory) = p.resources.allocation();
+            let (cpu_used, memory_used) = p.resources.usage();
+            rows.extend([
+                row(&object, "nodes", p.nodes as f64),
+                row(&object, "cpu_allocation", cpu),
+                row(&object, "memory_allocation", memory),
+                row(&object, "cpu_usage", cpu_used),
+                row(&object, "memory_usage", memory_used),
+            ]);
+        }
+        if let Some(objects) = &mut self.node_rows {
+            for (i, r) in s.node_resources.iter().enumerate() {
+                if objects.len() <= i {
+                    let name = store.node(NodeId(i as u32)).name();
+                    objects.push(Arc::from(format!("node/{name}")));
+                }
+                let (cpu, memory) = r.allocation();
+                rows.push(row(&objects[i], "cpu_allocation", cpu));
+                rows.push(row(&objects[i], "memory_allocation", memory));
+            }
         }
         rows
     }

@@ -46,6 +46,8 @@ pub fn percentiles(values: &mut [i64]) -> Percentiles {
 pub struct SummaryInput {
     /// Scenario name.
     pub scenario: String,
+    /// The scenario's description: language tag and text, English (`en`) first.
+    pub descriptions: Vec<(String, String)>,
     /// Seed.
     pub seed: u64,
     /// Simulated duration.

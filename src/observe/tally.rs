@@ -11,6 +11,8 @@ pub struct PodTally {
     counts: [u64; 4],
     /// Millicores and bytes used by running pods.
     usage: (i64, i64),
+    /// The same per node, by node index.
+    node_usage: Vec<(i64, i64)>,
 }
 
 impl PodTally {
@@ -29,13 +31,11 @@ impl PodTally {
                 let c = &mut self.counts;
                 c[from as usize] = c[from as usize].saturating_sub(1);
                 c[to as usize] += 1;
-                let (cpu, memory) = usage_of(store.pod(pod));
+                let p = store.pod(pod);
                 if to == Phase::Running {
-                    self.usage.0 += cpu;
-                    self.usage.1 += memory;
+                    self.add(p, 1);
                 } else if from == Phase::Running {
-                    self.usage.0 -= cpu;
-                    self.usage.1 -= memory;
+                    self.add(p, -1);
                 }
             }
             Change::PodDeleted(pod) => {
@@ -45,13 +45,26 @@ impl PodTally {
                     let c = &mut self.counts[phase as usize];
                     *c = c.saturating_sub(1);
                     if phase == Phase::Running {
-                        let (cpu, memory) = usage_of(p);
-                        self.usage.0 -= cpu;
-                        self.usage.1 -= memory;
+                        self.add(p, -1);
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) a running pod's usage.
+    fn add(&mut self, p: &Pod, sign: i64) {
+        let (cpu, memory) = usage_of(p);
+        self.usage.0 += sign * cpu;
+        self.usage.1 += sign * memory;
+        if let Some(n) = p.status.node {
+            let n = n as usize;
+            if self.node_usage.len() <= n {
+                self.node_usage.resize(n + 1, (0, 0));
+            }
+            self.node_usage[n].0 += sign * cpu;
+            self.node_usage[n].1 += sign * memory;
         }
     }
 
@@ -63,6 +76,11 @@ impl PodTally {
     /// Millicores and bytes used by running pods.
     pub fn usage(&self) -> (i64, i64) {
         self.usage
+    }
+
+    /// Millicores and bytes used by the running pods on node `index`.
+    pub fn usage_on(&self, index: usize) -> (i64, i64) {
+        self.node_usage.get(index).copied().unwrap_or_default()
     }
 }
 

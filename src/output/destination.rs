@@ -31,9 +31,31 @@ impl OutputKind {
                 "scheduling.jsonl",
                 "scenario.resolved.txt",
                 "summary.json",
+                "report.html",
             ],
             OutputKind::Comparison => &["runs.csv", "comparison.csv"],
         }
+    }
+
+    /// The directories this kind may hold: `plots/`, of PNG and SVG files only.
+    pub fn dirs(self) -> &'static [&'static str] {
+        match self {
+            OutputKind::Run => &[PLOTS],
+            OutputKind::Comparison => &[PLOTS],
+        }
+    }
+
+    /// Whether `entry` (a name in the directory) is one kubesim writes.
+    fn is_ours(self, dir: &Path, name: &str) -> io::Result<bool> {
+        let path = dir.join(name);
+        let kind = fs::symlink_metadata(&path)?.file_type();
+        if kind.is_file() {
+            return Ok(self.files().contains(&name));
+        }
+        if kind.is_dir() && self.dirs().contains(&name) {
+            return plots_only(&path);
+        }
+        Ok(false)
     }
 
     /// The file that marks a directory as written by this kind, and text it always holds.
@@ -43,6 +65,23 @@ impl OutputKind {
             OutputKind::Comparison => ("comparison.csv", "scheduler,metric,mean"),
         }
     }
+}
+
+/// The directory of plots in a run's or a comparison's output.
+pub const PLOTS: &str = "plots";
+
+/// Whether `dir` holds nothing but PNG and SVG files (what kubesim writes into `plots/`).
+fn plots_only(dir: &Path) -> io::Result<bool> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let image = name.ends_with(".png") || name.ends_with(".svg");
+        if !image || !entry.file_type()?.is_file() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// What is at the destination before the run.
@@ -120,8 +159,7 @@ pub fn inspect(dir: &Path, kind: OutputKind) -> io::Result<Existing> {
         let entry = entry?;
         any = true;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = kind.files().contains(&name.as_str()) && entry.file_type()?.is_file();
-        if !ours {
+        if !kind.is_ours(dir, &name)? {
             foreign.push(name);
         }
     }
@@ -149,9 +187,10 @@ pub fn inspect(dir: &Path, kind: OutputKind) -> io::Result<Existing> {
 /// Moves the finished files of `tmp` (a directory kubesim made) to `dest`.
 ///
 /// A new or empty destination receives the whole directory in one rename. Otherwise each file
-/// replaces its namesake, the marker last; files of an earlier run that this one did not write
-/// again are removed, and nothing else is touched.
-pub fn install(tmp: &Path, dest: &Path, kind: OutputKind) -> io::Result<()> {
+/// replaces its namesake (and `plots/` the old `plots/`), the marker last. With
+/// [`Install::Everything`], files of an earlier run that this one did not write again are
+/// removed; nothing else is touched.
+pub fn install(tmp: &Path, dest: &Path, kind: OutputKind, what: Install) -> io::Result<()> {
     let existing = inspect(dest, kind)?;
     if matches!(existing, Existing::Absent | Existing::Empty) {
         return fs::rename(tmp, dest);
@@ -162,20 +201,49 @@ pub fn install(tmp: &Path, dest: &Path, kind: OutputKind) -> io::Result<()> {
         written.push(entry?.file_name().to_string_lossy().into_owned());
     }
     written.sort_by_key(|n| n == marker);
-    if existing == Existing::PreviousRun {
-        for stale in kind.files() {
+    if existing == Existing::PreviousRun && what == Install::Everything {
+        for stale in kind.files().iter().chain(kind.dirs()) {
             if !written.iter().any(|w| w == stale) {
-                match fs::remove_file(dest.join(stale)) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
+                remove_ours(&dest.join(stale))?;
             }
         }
     }
     for name in &written {
-        fs::rename(tmp.join(name), dest.join(name))?;
+        let target = dest.join(name);
+        if kind.dirs().contains(&name.as_str()) && target.is_dir() {
+            if !plots_only(&target)? {
+                return Err(io::Error::other(format!(
+                    "{} holds files kubesim did not write; move them away and try again",
+                    target.display()
+                )));
+            }
+            remove_ours(&target)?;
+        }
+        fs::rename(tmp.join(name), target)?;
     }
     fs::remove_dir(tmp)
+}
+
+/// What [`install`] replaces at a destination that holds an earlier run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Install {
+    /// The whole run: kubesim files not written again are removed.
+    Everything,
+    /// Only the files written (`kubesim plot`: the plots and the report).
+    Written,
+}
+
+/// Removes a kubesim file, or a `plots/` directory of images, if it is there.
+fn remove_ours(path: &Path) -> io::Result<()> {
+    let result = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) => Err(e),
+    };
+    match result {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Removes the temporary directories that killed kubesim runs left beside `dest`
@@ -205,8 +273,8 @@ pub fn sweep_debris(dest: &Path, kind: OutputKind) {
         let path = entry.path();
         let only_ours = fs::read_dir(&path).is_ok_and(|files| {
             files.flatten().all(|f| {
-                let n = f.file_name();
-                kind.files().iter().any(|k| **k == *n) && f.file_type().is_ok_and(|t| t.is_file())
+                let n = f.file_name().to_string_lossy().into_owned();
+                kind.is_ours(&path, &n).unwrap_or(false)
             })
         });
         if only_ours {
@@ -348,7 +416,7 @@ mod tests {
         fs::create_dir(&tmp).unwrap();
         touch(&tmp, "pods.csv", "new");
         touch(&tmp, "summary.json", "\"output_sha256\" new");
-        install(&tmp, &dest, OutputKind::Run).unwrap();
+        install(&tmp, &dest, OutputKind::Run, Install::Everything).unwrap();
         assert!(!tmp.exists());
         assert_eq!(fs::read_to_string(dest.join("notes.md")).unwrap(), "mine");
         assert_eq!(fs::read_to_string(dest.join("pods.csv")).unwrap(), "new");
@@ -358,7 +426,7 @@ mod tests {
         fs::remove_file(dest.join("notes.md")).unwrap();
         fs::create_dir(&tmp).unwrap();
         touch(&tmp, "summary.json", "\"output_sha256\" newer");
-        install(&tmp, &dest, OutputKind::Run).unwrap();
+        install(&tmp, &dest, OutputKind::Run, Install::Everything).unwrap();
         let mut left: Vec<String> = fs::read_dir(&dest)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

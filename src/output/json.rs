@@ -1,23 +1,42 @@
 //! JSON documents: `summary.json` and the `scheduling.jsonl` records.
 
-use super::hex;
+use super::{Rows, hex};
 use crate::observe::AttemptRecord;
 use crate::observe::{Percentiles, Summary};
 use serde_json::{Map, Value, json};
+
+/// What the run's files hold beyond the summary: which rows were written.
+pub struct Written {
+    /// The row selection.
+    pub rows: Rows,
+    /// Rows written to `pods.csv`.
+    pub pod_rows: u64,
+}
 
 fn pct(p: &Percentiles) -> Value {
     json!({"count": p.count, "p50": p.p50, "p90": p.p90, "p99": p.p99, "max": p.max})
 }
 
 /// `summary.json`, pretty-printed with a trailing newline.
-pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String {
+pub fn summary(
+    s: &Summary,
+    files: &[(&str, [u8; 32])],
+    digest: &str,
+    written: &Written,
+) -> String {
     let i = &s.input;
     let files: Map<String, Value> = files
         .iter()
         .map(|(n, d)| (n.to_string(), Value::String(hex(d))))
         .collect();
+    let descriptions: Map<String, Value> = i
+        .descriptions
+        .iter()
+        .map(|(lang, text)| (lang.clone(), Value::String(text.clone())))
+        .collect();
     let v = json!({
         "scenario": i.scenario,
+        "description": descriptions,
         "seed": i.seed,
         "simulated_seconds": i.duration.as_secs_f64(),
         "wall_seconds": (i.wall_seconds * 1000.0).round() / 1000.0,
@@ -49,6 +68,13 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str) -> String 
         "quiet_from_s": i.quiet_from.map(|t| t.as_secs_f64()),
         "preemptions": i.preemptions,
         "warnings": i.warnings,
+        // Timeline actions and faults applied, in order (none are modelled yet).
+        "timeline": [],
+        "output": {
+            "events": written.rows.events.as_str(),
+            "pods": written.rows.pods.text(),
+            "pod_rows": written.pod_rows,
+        },
         "files": files,
         "output_sha256": digest,
     });

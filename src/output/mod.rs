@@ -11,10 +11,11 @@ pub mod destination;
 mod json;
 pub mod scheduling;
 
-use crate::api::event::{Event, Message};
+use crate::api::event::{Event, EventType, Message};
+use crate::api::output::{EventRows, PodRows};
 use crate::engine::{SimTime, TimeBuf};
 use crate::observe::{AttemptRecord, MetricSample, PodRow, Sink, Summary};
-use destination::OutputKind;
+use destination::{Install, OutputKind};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -82,6 +83,26 @@ pub struct RunOutput {
     done: bool,
     /// Reused to write messages without a new string per row.
     message_buf: String,
+    /// Which Events and pods get rows.
+    rows: Rows,
+}
+
+/// Which Events and pods a run writes (`output.events`, `output.pods`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rows {
+    /// Events.
+    pub events: EventRows,
+    /// Pods.
+    pub pods: PodRows,
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            events: EventRows::All,
+            pods: PodRows::All,
+        }
+    }
 }
 
 /// Writes `12.345`, or an empty field for `None`.
@@ -99,7 +120,7 @@ fn write_int(w: &mut CsvOut, x: impl itoa::Integer) -> csv::Result<()> {
 
 impl RunOutput {
     /// Starts writing a run whose files will end up in `dest`.
-    pub fn create(dest: &Path, explain: bool) -> io::Result<RunOutput> {
+    pub fn create(dest: &Path, explain: bool, rows: Rows) -> io::Result<RunOutput> {
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -125,6 +146,7 @@ impl RunOutput {
             limit: u64::MAX,
             done: false,
             message_buf: String::new(),
+            rows,
         };
         out.events = Some(csv_file(&tmp, "events.csv", EVENTS_HEADER)?);
         out.metrics = Some(csv_file(&tmp, "metrics.csv", METRICS_HEADER)?);
@@ -158,18 +180,20 @@ impl RunOutput {
         Ok(())
     }
 
-    /// Writes `pods.csv` and `summary.json`, closes every file and moves them into place
-    /// ([`destination::install`]: an older run's files are replaced, nothing else is touched).
-    /// Returns the output hash.
+    /// Writes `pods.csv` and `summary.json` and closes every file, still in the temporary
+    /// directory: [`Finished::install`] moves them into place.
     pub fn finish<'a>(
         mut self,
         pods: impl Iterator<Item = PodRow<'a>>,
         summary: &Summary,
         resolved: &str,
-    ) -> io::Result<String> {
+    ) -> io::Result<Finished> {
         let mut out = csv_file(&self.tmp, "pods.csv", PODS_HEADER)?;
-        for p in pods {
+        let keep = self.rows.pods;
+        let mut pod_rows = 0;
+        for p in pods.filter(|p| keep.keeps(p.namespace, p.name)) {
             write_pod(&mut out, &p)?;
+            pod_rows += 1;
         }
         let hashes = [
             ("pods.csv", finish_csv(out)?),
@@ -190,12 +214,57 @@ impl RunOutput {
             e.flush()?;
         }
         let digest = output_digest(&hashes);
-        let json = json::summary(summary, &hashes, &digest);
+        let written = json::Written {
+            rows: self.rows,
+            pod_rows,
+        };
+        let json = json::summary(summary, &hashes, &digest, &written);
         fs::write(self.tmp.join("summary.json"), json)?;
         fs::write(self.tmp.join("scenario.resolved.txt"), resolved)?;
-        destination::install(&self.tmp, &self.dest, OutputKind::Run)?;
+        // The temporary directory passes to `Finished`, which removes it unless installed.
         self.done = true;
-        Ok(digest)
+        Ok(Finished {
+            tmp: std::mem::take(&mut self.tmp),
+            dest: std::mem::take(&mut self.dest),
+            digest,
+            installed: false,
+        })
+    }
+}
+
+/// A run's files, complete in their temporary directory.
+pub struct Finished {
+    tmp: PathBuf,
+    dest: PathBuf,
+    digest: String,
+    installed: bool,
+}
+
+impl Finished {
+    /// The directory holding the files (to draw plots from them before they are installed).
+    pub fn dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The output hash (`output_sha256`).
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Moves the files into place ([`destination::install`]: an older run's files are
+    /// replaced, nothing else is touched). Returns the output hash.
+    pub fn install(mut self) -> io::Result<String> {
+        destination::install(&self.tmp, &self.dest, OutputKind::Run, Install::Everything)?;
+        self.installed = true;
+        Ok(std::mem::take(&mut self.digest))
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if !self.installed {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
     }
 }
 
@@ -247,6 +316,14 @@ impl Drop for RunOutput {
 
 impl Sink for RunOutput {
     fn event(&mut self, e: &Event) -> io::Result<()> {
+        let written = match self.rows.events {
+            EventRows::All => true,
+            EventRows::Warnings => e.kind == EventType::Warning,
+            EventRows::None => false,
+        };
+        if !written {
+            return Ok(());
+        }
         let message: &str = match &e.message {
             Message::Text(s) => s,
             other => {

@@ -30,7 +30,16 @@ pub fn describe(s: &Scenario) -> String {
         &format_duration_ms(s.output.metrics_interval_ms),
     );
     line("output.explain", &s.output.explain);
-    line("output.plots", &s.output.plots);
+    line(
+        "output.plots",
+        &s.output.plots.map_or("auto".to_string(), |p| p.to_string()),
+    );
+    line("output.events", &s.output.events.as_str());
+    line("output.pods", &s.output.pods.text());
+    line(
+        "output.nodeMetrics",
+        &s.output.node_metrics.map_or("auto".to_string(), |p| p.to_string()),
+    );
     let pct = s.scheduler.percentage_of_nodes_to_score;
     line(
         "scheduler.percentageOfNodesToScore",

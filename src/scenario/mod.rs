@@ -40,7 +40,11 @@ pub mod yaml;
 
 pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
-pub use model::{ClaimManifest, JobManifest, OutputOptions, Scenario, VolumeManifest};
+pub use crate::api::output::{EventRows, PodRows};
+pub use model::{
+    ClaimManifest, JobManifest, NODE_SAMPLES_LIMIT, OutputOptions, PLOT_EVENTS_LIMIT, Scenario,
+    VolumeManifest,
+};
 pub use schema::ValidateMode;
 pub use yaml::{LoadError, Location};
 
@@ -225,6 +229,7 @@ fn load_unlocated(
     Ok(Scenario {
         name: spec.name,
         description: spec.description,
+        translations: spec.translations,
         seed: spec.seed,
         duration: spec.duration,
         nodes: r.nodes,

@@ -5,6 +5,7 @@ use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
+use crate::api::output::{EventRows, PodRows};
 use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};
@@ -16,18 +17,35 @@ use std::collections::BTreeMap;
 pub struct OutputOptions {
     /// Metric sampling interval, ms (default 15 s).
     pub metrics_interval_ms: i64,
-    /// Draw plots (not yet implemented: recorded for later).
-    pub plots: bool,
+    /// Draw plots and `report.html`; `None` decides after the run ([`PLOT_EVENTS_LIMIT`]).
+    pub plots: Option<bool>,
     /// Write `scheduling.jsonl`.
     pub explain: bool,
+    /// Which Events `events.csv` holds.
+    pub events: EventRows,
+    /// Which pods `pods.csv` holds.
+    pub pods: PodRows,
+    /// Write each node's series (`node/NAME`); `None` decides by size
+    /// ([`NODE_SAMPLES_LIMIT`]).
+    pub node_metrics: Option<bool>,
 }
+
+/// Without `output.plots`, a run draws its plots when it processed fewer events than this.
+pub const PLOT_EVENTS_LIMIT: u64 = 1_000_000;
+
+/// Without `output.nodeMetrics`, per-node series are written when nodes x samples stays
+/// within this (two rows each: about 70 MB).
+pub const NODE_SAMPLES_LIMIT: u64 = 1_000_000;
 
 impl Default for OutputOptions {
     fn default() -> Self {
         OutputOptions {
             metrics_interval_ms: 15_000,
-            plots: false,
+            plots: None,
             explain: false,
+            events: EventRows::All,
+            pods: PodRows::All,
+            node_metrics: None,
         }
     }
 }
@@ -66,6 +84,9 @@ pub struct Scenario {
     pub name: String,
     /// `kubesim.io/description`.
     pub description: String,
+    /// Translations of the description (`kubesim.io/description.LANG`): language tag and
+    /// text, sorted by tag.
+    pub translations: Vec<(String, String)>,
     /// Seed of every random stream.
     pub seed: u64,
     /// Simulated duration.

@@ -19,6 +19,7 @@ use crate::api::arrival::Source;
 use crate::api::duration::parse_duration_ms;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::names::NameRule;
+use crate::api::output::{EventRows, PodRows};
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
 use crate::api::{Distribution, Labels};
 use crate::engine::SimTime;
@@ -114,10 +115,16 @@ pub struct NodeTemplate {
 pub struct OutputSpec {
     /// Metrics sampling interval (duration text).
     pub metrics_interval: Option<Spanned<String>>,
-    /// Produce plots.
+    /// Produce plots and the report.
     pub plots: Option<bool>,
     /// Produce scheduling explanations.
     pub explain: Option<bool>,
+    /// Which Events to write: all, warnings, none.
+    pub events: Option<Spanned<String>>,
+    /// Which pods to write: all, none, or a percentage.
+    pub pods: Option<Spanned<String>>,
+    /// Write per-node series.
+    pub node_metrics: Option<bool>,
 }
 
 /// The Simulation document and where it is.
@@ -251,6 +258,8 @@ pub(super) struct SimulationSpecResolved {
     pub name: String,
     /// `kubesim.io/description`.
     pub description: String,
+    /// `kubesim.io/description.LANG` translations, sorted by tag.
+    pub translations: Vec<(String, String)>,
     /// `spec.seed` (default 1).
     pub seed: u64,
     /// `spec.duration`.
@@ -305,9 +314,21 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         .get("kubesim.io/description")
         .cloned()
         .unwrap_or_default();
+    // BTreeMap order: sorted by language tag.
+    let translations = s
+        .sim
+        .metadata
+        .annotations
+        .iter()
+        .filter_map(|(k, v)| {
+            let lang = k.strip_prefix("kubesim.io/description.")?;
+            Some((lang.to_string(), v.clone()))
+        })
+        .collect();
     SimulationSpecResolved {
         name,
         description,
+        translations,
         seed: spec.seed.unwrap_or(1),
         duration: SimTime(duration),
         timings,
@@ -357,10 +378,33 @@ fn timings(
 /// `spec.output`.
 fn output(r: &mut Resolver, sd: Doc, o: &OutputSpec) -> OutputOptions {
     let mut output = OutputOptions {
-        plots: o.plots.unwrap_or(false),
+        plots: o.plots,
         explain: o.explain.unwrap_or(false),
+        node_metrics: o.node_metrics,
         ..Default::default()
     };
+    if let Some(e) = &o.events {
+        output.events = match e.value.as_str() {
+            "all" => EventRows::All,
+            "warnings" => EventRows::Warnings,
+            "none" => EventRows::None,
+            other => {
+                r.at(
+                    sd,
+                    e,
+                    "spec.output.events",
+                    format!("{other:?}: expected all, warnings or none"),
+                );
+                EventRows::All
+            }
+        };
+    }
+    if let Some(p) = &o.pods {
+        match PodRows::parse(&p.value) {
+            Ok(rows) => output.pods = rows,
+            Err(e) => r.at(sd, p, "spec.output.pods", e),
+        }
+    }
     if let Some(iv) = &o.metrics_interval {
         match parse_duration_ms(&iv.value) {
             Ok(ms) if ms > 0 => output.metrics_interval_ms = ms,
@@ -374,7 +418,8 @@ fn output(r: &mut Resolver, sd: Doc, o: &OutputSpec) -> OutputOptions {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL};
+    use crate::api::output::{EventRows, PodRows};
+use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL};
     use crate::api::pod::DEFAULT_SCHEDULER;
     use crate::engine::SimTime;
 

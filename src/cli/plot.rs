@@ -1,0 +1,112 @@
+//! `kubesim plot RUN_DIR`: draws a finished run's plots and `report.html` again from its
+//! files, exactly as the run drew them; and the drawing step of `kubesim run`.
+
+use super::interrupt;
+use crate::output::Finished;
+use crate::output::destination::{self, Install, OutputKind};
+use crate::report::{Rendered, render_run};
+use crate::scenario::PLOT_EVENTS_LIMIT;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Examples shown by `kubesim plot --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  kubesim run scenarios/quickstart.yaml --out results/qs
+  kubesim plot results/qs            # results/qs/report.html and results/qs/plots/";
+
+/// Arguments of `kubesim plot`.
+#[derive(clap::Args, Debug)]
+pub struct PlotArgs {
+    /// Output directory of a finished `kubesim run`.
+    #[arg(value_name = "RUN_DIR")]
+    run_dir: PathBuf,
+}
+
+/// Runs `kubesim plot`.
+pub(super) fn plot(args: PlotArgs) -> ExitCode {
+    let dir = &args.run_dir;
+    if !dir.is_dir() {
+        eprintln!(
+            "error: {}: no such directory; give the output directory of a kubesim run",
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    destination::sweep_debris(dir, OutputKind::Run);
+    let rendered = match render_run(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}\nnothing was written");
+            return ExitCode::from(1);
+        }
+    };
+    let armed = interrupt::arm();
+    let written = install_report(dir, &rendered);
+    drop(armed);
+    match written {
+        Ok(()) => {
+            println!(
+                "{} plots and the report written: {}",
+                rendered.plots(),
+                dir.join("report.html").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: writing into {}: {e}", dir.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes `plots/` and `report.html` beside a temporary name, then moves them into `dir`.
+fn install_report(dir: &Path, rendered: &Rendered) -> std::io::Result<()> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
+    let result = std::fs::create_dir(&tmp)
+        .and_then(|()| rendered.write(&tmp))
+        .and_then(|()| destination::install(&tmp, dir, OutputKind::Run, Install::Written));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// The drawing step of `kubesim run`: draws into the finished files' directory when plots are
+/// on (`output.plots`, or by default under [`PLOT_EVENTS_LIMIT`] events). Returns the text
+/// for the run's log line.
+pub(super) fn draw_run(finished: &Finished, plots: Option<bool>, events: u64) -> String {
+    let on = plots.unwrap_or(events < PLOT_EVENTS_LIMIT);
+    if !on {
+        return match plots {
+            Some(false) => "; no plots (output.plots: false)".into(),
+            _ => format!(
+                "; no plots ({events} events, over the {PLOT_EVENTS_LIMIT} drawn by default: set \
+                 output.plots: true, or run kubesim plot on the output)"
+            ),
+        };
+    }
+    let drawn = render_run(finished.dir()).and_then(|r| {
+        r.write(finished.dir())
+            .map(|()| r.plots())
+            .map_err(|e| e.to_string())
+    });
+    match drawn {
+        Ok(n) => format!("; {n} plots and report.html"),
+        Err(e) => {
+            // The data files are whole; only the pictures are missing.
+            let _ = std::fs::remove_dir_all(finished.dir().join("plots"));
+            let _ = std::fs::remove_file(finished.dir().join("report.html"));
+            eprintln!("warning: the plots could not be drawn: {e}");
+            "; no plots (drawing failed)".into()
+        }
+    }
+}

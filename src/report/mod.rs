@@ -1,0 +1,62 @@
+//! Plots and `report.html`, drawn from a finished run's files alone ([`read`]), so that
+//! `kubesim plot RUN_DIR` gives the same files as the run did. The panels decide what to draw
+//! ([`panels`]), the renderer draws it as SVG and PNG ([`draw`]), and [`html`] writes the page.
+
+pub mod draw;
+pub mod figure;
+pub mod html;
+pub mod panels;
+pub mod read;
+
+use rayon::prelude::*;
+use std::path::Path;
+
+/// The drawn files of a report: paths relative to the run directory, and their bytes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rendered {
+    /// `plots/NAME.svg`, `plots/NAME.png`, ..., then `report.html`.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Rendered {
+    /// Writes the files under `dir` (creating `plots/`).
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join("plots"))?;
+        for (name, bytes) in &self.files {
+            std::fs::write(dir.join(name), bytes)?;
+        }
+        Ok(())
+    }
+
+    /// How many plots (PNG and SVG pairs).
+    pub fn plots(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".png"))
+            .count()
+    }
+}
+
+/// Draws the plots and the report of the run in `dir`.
+pub fn render_run(dir: &Path) -> Result<Rendered, String> {
+    let run = read::read_run(dir).map_err(|e| e.to_string())?;
+    let figures = panels::figures(&run);
+    // Each figure is drawn on its own; the results are collected in figure order.
+    let drawn: Vec<(String, Vec<u8>)> = figures
+        .par_iter()
+        .map(|f| Ok((draw::svg(f)?, draw::png(f)?)))
+        .collect::<Result<_, String>>()?;
+    let svgs: Vec<(&figure::Figure, &str)> = figures
+        .iter()
+        .zip(&drawn)
+        .map(|(f, (svg, _))| (f, svg.as_str()))
+        .collect();
+    let page = html::page(&run, &svgs);
+    let mut files = Vec::with_capacity(drawn.len() * 2 + 1);
+    for (f, (svg, png)) in figures.iter().zip(drawn) {
+        files.push((format!("plots/{}.svg", f.file), svg.into_bytes()));
+        files.push((format!("plots/{}.png", f.file), png));
+    }
+    files.push(("report.html".into(), page.into_bytes()));
+    Ok(Rendered { files })
+}

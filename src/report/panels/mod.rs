@@ -1,0 +1,74 @@
+//! Which plots a run gets, decided from its files alone. Each panel is drawn only when the run
+//! has its data; every series family `metrics.csv` gains gets charts by one rule
+//! ([`families`]), so a new capability adds plots by adding series.
+
+mod cluster;
+mod families;
+mod nodes;
+mod pods;
+
+use super::figure::{Figure, Marker, Series};
+use super::read::{Run, SeriesPoints};
+
+/// The figures for `run`, in the order the report shows them.
+pub fn figures(run: &Run) -> Vec<Figure> {
+    let markers: Vec<Marker> = run
+        .markers()
+        .into_iter()
+        .map(|(time, label)| Marker { time, label })
+        .collect();
+    let mut out = Vec::new();
+    out.extend(cluster::figures(run, &markers));
+    out.extend(pods::pod_times(run));
+    out.extend(pods::failed_scheduling(run, &markers));
+    out.extend(nodes::heatmap(run, &markers));
+    out.extend(nodes::gantt(run, &markers));
+    out.extend(families::figures(run, &markers));
+    out
+}
+
+/// A series of `run`'s metrics, if written.
+fn series(run: &Run, object: &str, metric: &str, label: &str) -> Option<Series> {
+    run.metrics
+        .series(object, metric)
+        .map(|p: &SeriesPoints| Series::new(label, p.clone()))
+}
+
+/// Points of a cumulative distribution of `values`: at most `max` points, the last at 1.
+pub fn cdf_points(values: &mut [f64], max: usize) -> Vec<(f64, f64)> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let step = n.div_ceil(max.max(1)).max(1);
+    let mut points: Vec<(f64, f64)> = (0..n)
+        .step_by(step)
+        .map(|i| (values[i], (i + 1) as f64 / n as f64))
+        .collect();
+    if points.last().is_some_and(|&(_, f)| f < 1.0) {
+        points.push((values[n - 1], 1.0));
+    }
+    points
+}
+
+/// A name usable as a file stem: `deployment/default/web` gives `deployment-default-web`.
+fn file_stem(text: &str) -> String {
+    let mut stem: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while stem.contains("--") {
+        stem = stem.replace("--", "-");
+    }
+    stem.trim_matches('-').to_string()
+}
+
+
+

@@ -1,0 +1,460 @@
+//! Reads a finished run back from its files: `summary.json`, `pods.csv`, `events.csv`,
+//! `metrics.csv` and `scenario.resolved.txt`. Nothing else goes into the plots and the report,
+//! so `kubesim plot` redraws exactly what the run drew.
+//!
+//! Every file is checked against the SHA-256 that `summary.json` recorded for it, so a
+//! truncated or edited file is named rather than plotted.
+
+use crate::output::{EVENTS_HEADER, METRICS_HEADER, PODS_HEADER, hex};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a run could not be read: the file, the line when one is to blame, and what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadError {
+    /// The file.
+    pub file: PathBuf,
+    /// Its 1-based line.
+    pub line: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// One row of `pods.csv`, the columns the plots use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodRecord {
+    /// `namespace/name`.
+    pub key: String,
+    /// `Kind/name` of the controller, or empty.
+    pub owner: String,
+    /// The node it was bound to, or empty.
+    pub node: String,
+    /// Created, bound, started, finished and deleted, in seconds.
+    pub created: f64,
+    /// Bound.
+    pub scheduled: Option<f64>,
+    /// First container started.
+    pub started: Option<f64>,
+    /// Succeeded or Failed.
+    pub finished: Option<f64>,
+    /// Deleted.
+    pub deleted: Option<f64>,
+    /// Last phase.
+    pub phase: String,
+    /// Priority.
+    pub priority: i64,
+}
+
+/// One Event row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// Seconds.
+    pub time: f64,
+    /// `Normal` or `Warning`.
+    pub kind: String,
+    /// Reason.
+    pub reason: String,
+    /// `Kind/namespace/name`.
+    pub object: String,
+    /// Message.
+    pub message: String,
+}
+
+/// What the report keeps of `events.csv`: counts, the first few of each reason, and the
+/// Events the plots draw.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Events {
+    /// Rows read.
+    pub total: u64,
+    /// Per (type, reason): the count and the first [`FIRST_EVENTS`] Events, in first-seen
+    /// order.
+    pub by_reason: Vec<ReasonEvents>,
+    /// FailedScheduling Events: time and message.
+    pub failed_scheduling: Vec<(f64, String)>,
+    /// Pod disruptions to mark: time, pod (`namespace/name`), reason.
+    pub disruptions: Vec<(f64, String, String)>,
+}
+
+/// Events of one reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReasonEvents {
+    /// `Normal` or `Warning`.
+    pub kind: String,
+    /// Reason.
+    pub reason: String,
+    /// How many.
+    pub count: u64,
+    /// The first few.
+    pub first: Vec<EventRecord>,
+}
+
+/// How many Events of each reason the report shows.
+pub const FIRST_EVENTS: usize = 3;
+
+/// Reasons marked on the Gantt chart: the pod was taken off its node.
+pub const DISRUPTION_REASONS: &[&str] = &["Preempted", "Evicted", "TaintManagerEviction"];
+
+/// A metric series: (time, value) in file order.
+pub type SeriesPoints = Vec<(f64, f64)>;
+
+/// The series of `metrics.csv` by object, then metric, in first-seen order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// Objects in first-seen order, each with its metrics in first-seen order.
+    pub objects: Vec<(String, Vec<(String, SeriesPoints)>)>,
+}
+
+impl Metrics {
+    /// The series `metric` of `object`, if written.
+    pub fn series(&self, object: &str, metric: &str) -> Option<&SeriesPoints> {
+        let (_, metrics) = self.objects.iter().find(|(o, _)| o == object)?;
+        metrics.iter().find(|(m, _)| m == metric).map(|(_, p)| p)
+    }
+
+    /// Objects whose name starts with `prefix` (e.g. `nodepool/`), in first-seen order.
+    pub fn objects_with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = &'a (String, Vec<(String, SeriesPoints)>)> + 'a {
+        self.objects.iter().filter(move |(o, _)| o.starts_with(prefix))
+    }
+}
+
+/// A finished run, as its files hold it.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// `summary.json`.
+    pub summary: Value,
+    /// `scenario.resolved.txt`.
+    pub resolved: String,
+    /// `pods.csv`.
+    pub pods: Vec<PodRecord>,
+    /// `events.csv`.
+    pub events: Events,
+    /// `metrics.csv`.
+    pub metrics: Metrics,
+}
+
+impl Run {
+    /// Simulated seconds.
+    pub fn duration(&self) -> f64 {
+        self.summary["simulated_seconds"].as_f64().unwrap_or(0.0)
+    }
+
+    /// Timeline actions and faults: time and what.
+    pub fn markers(&self) -> Vec<(f64, String)> {
+        let Some(list) = self.summary["timeline"].as_array() else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|m| {
+                let t = m["time_s"].as_f64()?;
+                let what = m["action"].as_str().or(m["fault"].as_str())?;
+                Some((t, what.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// Reads the run in `dir`.
+pub fn read_run(dir: &Path) -> Result<Run, ReadError> {
+    let summary_path = dir.join("summary.json");
+    let text = read_file(&summary_path, dir)?;
+    let summary: Value = serde_json::from_str(&text).map_err(|e| ReadError {
+        file: summary_path.clone(),
+        line: Some(e.line() as u64),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    if summary["output_sha256"].as_str().is_none() {
+        return Err(ReadError {
+            file: summary_path,
+            line: None,
+            message: "has no output_sha256: not the summary of a kubesim run".into(),
+        });
+    }
+    let resolved_path = dir.join("scenario.resolved.txt");
+    let resolved = read_file(&resolved_path, dir)?;
+    let file = |name: &str| -> Result<(PathBuf, Vec<u8>), ReadError> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| io_error(&path, dir, e))?;
+        check_digest(&summary, name, &path, &bytes)?;
+        Ok((path, bytes))
+    };
+    let (path, bytes) = file("pods.csv")?;
+    let pods = read_pods(&path, &bytes)?;
+    let (path, bytes) = file("events.csv")?;
+    let events = read_events(&path, &bytes)?;
+    let (path, bytes) = file("metrics.csv")?;
+    let metrics = read_metrics(&path, &bytes)?;
+    Ok(Run {
+        summary,
+        resolved,
+        pods,
+        events,
+        metrics,
+    })
+}
+
+fn io_error(path: &Path, dir: &Path, e: std::io::Error) -> ReadError {
+    let message = if e.kind() == std::io::ErrorKind::NotFound {
+        if dir.join("summary.json").exists() {
+            "is missing from the run directory".to_string()
+        } else {
+            format!(
+                "not found: {} is not the output directory of a kubesim run",
+                dir.display()
+            )
+        }
+    } else {
+        e.to_string()
+    };
+    ReadError {
+        file: path.to_path_buf(),
+        line: None,
+        message,
+    }
+}
+
+fn read_file(path: &Path, dir: &Path) -> Result<String, ReadError> {
+    std::fs::read_to_string(path).map_err(|e| io_error(path, dir, e))
+}
+
+/// Refuses a file whose SHA-256 is not the one the run recorded.
+fn check_digest(summary: &Value, name: &str, path: &Path, bytes: &[u8]) -> Result<(), ReadError> {
+    let Some(recorded) = summary["files"][name].as_str() else {
+        return Err(ReadError {
+            file: path.to_path_buf(),
+            line: None,
+            message: "summary.json records no SHA-256 for it".into(),
+        });
+    };
+    let actual = hex(&Sha256::digest(bytes));
+    if actual != recorded {
+        return Err(ReadError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!(
+                "was changed after the run (its SHA-256 is {}…, summary.json recorded {}…); \
+                 run the scenario again to plot it",
+                &actual[..12],
+                &recorded[..recorded.len().min(12)]
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A CSV reader over `bytes` that checks the header starts with `header`.
+fn csv_rows<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    header: &str,
+) -> Result<csv::Reader<&'a [u8]>, ReadError> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
+    let found = r.byte_headers().map_err(|e| csv_error(path, e))?;
+    let expected: Vec<&str> = header.split(',').collect();
+    let ok = found.len() >= expected.len()
+        && expected
+            .iter()
+            .zip(found.iter())
+            .all(|(e, f)| e.as_bytes() == f);
+    if !ok {
+        return Err(ReadError {
+            file: path.to_path_buf(),
+            line: Some(1),
+            message: format!("expected the header {header:?}"),
+        });
+    }
+    Ok(r)
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> ReadError {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} columns, found {len} (is the file truncated?)"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".into(),
+        _ => e.to_string(),
+    };
+    ReadError {
+        file: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+/// Reads one field of a row, naming the column when it is not what it should be.
+struct Row<'a> {
+    path: &'a Path,
+    record: &'a csv::ByteRecord,
+    columns: &'a [&'a str],
+}
+
+impl Row<'_> {
+    fn err(&self, i: usize, expected: &str) -> ReadError {
+        let got = String::from_utf8_lossy(self.record.get(i).unwrap_or_default());
+        ReadError {
+            file: self.path.to_path_buf(),
+            line: self.record.position().map(|p| p.line()),
+            message: format!("column {}: expected {expected}, got {got:?}", self.columns[i]),
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<&str, ReadError> {
+        std::str::from_utf8(self.record.get(i).unwrap_or_default())
+            .map_err(|_| self.err(i, "UTF-8 text"))
+    }
+
+    fn number(&self, i: usize) -> Result<f64, ReadError> {
+        self.text(i)?
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| self.err(i, "a number"))
+    }
+
+    fn time(&self, i: usize) -> Result<Option<f64>, ReadError> {
+        if self.record.get(i).is_some_and(|f| f.is_empty()) {
+            return Ok(None);
+        }
+        self.number(i).map(Some)
+    }
+}
+
+fn read_pods(path: &Path, bytes: &[u8]) -> Result<Vec<PodRecord>, ReadError> {
+    let columns: Vec<&str> = PODS_HEADER.split(',').collect();
+    let mut r = csv_rows(path, bytes, PODS_HEADER)?;
+    let mut record = csv::ByteRecord::new();
+    let mut pods = Vec::new();
+    while r
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        let row = Row {
+            path,
+            record: &record,
+            columns: &columns,
+        };
+        pods.push(PodRecord {
+            key: format!("{}/{}", row.text(0)?, row.text(1)?),
+            owner: row.text(2)?.to_string(),
+            node: row.text(3)?.to_string(),
+            phase: row.text(4)?.to_string(),
+            created: row.number(5)?,
+            scheduled: row.time(6)?,
+            started: row.time(7)?,
+            finished: row.time(9)?,
+            deleted: row.time(10)?,
+            priority: row.number(15)? as i64,
+        });
+    }
+    Ok(pods)
+}
+
+fn read_events(path: &Path, bytes: &[u8]) -> Result<Events, ReadError> {
+    let columns: Vec<&str> = EVENTS_HEADER.split(',').collect();
+    let mut r = csv_rows(path, bytes, EVENTS_HEADER)?;
+    let mut record = csv::ByteRecord::new();
+    let mut events = Events::default();
+    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+    while r
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        let row = Row {
+            path,
+            record: &record,
+            columns: &columns,
+        };
+        let time = row.number(0)?;
+        let (kind, reason) = (row.text(1)?, row.text(2)?);
+        events.total += 1;
+        let key = (kind.to_string(), reason.to_string());
+        let i = *index.entry(key).or_insert_with(|| {
+            events.by_reason.push(ReasonEvents {
+                kind: kind.to_string(),
+                reason: reason.to_string(),
+                count: 0,
+                first: Vec::new(),
+            });
+            events.by_reason.len() - 1
+        });
+        let group = &mut events.by_reason[i];
+        group.count += 1;
+        if group.first.len() < FIRST_EVENTS {
+            group.first.push(EventRecord {
+                time,
+                kind: kind.to_string(),
+                reason: reason.to_string(),
+                object: row.text(3)?.to_string(),
+                message: row.text(4)?.to_string(),
+            });
+        }
+        if reason == "FailedScheduling" {
+            events
+                .failed_scheduling
+                .push((time, row.text(4)?.to_string()));
+        } else if DISRUPTION_REASONS.contains(&reason)
+            && let Some(pod) = row.text(3)?.strip_prefix("Pod/")
+        {
+            events
+                .disruptions
+                .push((time, pod.to_string(), reason.to_string()));
+        }
+    }
+    Ok(events)
+}
+
+fn read_metrics(path: &Path, bytes: &[u8]) -> Result<Metrics, ReadError> {
+    let columns: Vec<&str> = METRICS_HEADER.split(',').collect();
+    let mut r = csv_rows(path, bytes, METRICS_HEADER)?;
+    let mut record = csv::ByteRecord::new();
+    let mut metrics = Metrics::default();
+    let mut objects: BTreeMap<String, usize> = BTreeMap::new();
+    while r
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(path, e))?
+    {
+        let row = Row {
+            path,
+            record: &record,
+            columns: &columns,
+        };
+        let time = row.number(0)?;
+        let (metric, object) = (row.text(1)?, row.text(2)?);
+        let value = row.number(3)?;
+        let o = match objects.get(object) {
+            Some(&o) => o,
+            None => {
+                metrics.objects.push((object.to_string(), Vec::new()));
+                objects.insert(object.to_string(), metrics.objects.len() - 1);
+                metrics.objects.len() - 1
+            }
+        };
+        let series = &mut metrics.objects[o].1;
+        let m = match series.iter().position(|(m, _)| m == metric) {
+            Some(m) => m,
+            None => {
+                series.push((metric.to_string(), Vec::new()));
+                series.len() - 1
+            }
+        };
+        series[m].1.push((time, value));
+    }
+    Ok(metrics)
+}
