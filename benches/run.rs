@@ -20,7 +20,8 @@ fn whole_run(c: &mut Criterion) {
             let scenario =
                 load_scenario(std::slice::from_ref(&scenario_path)).expect("scenario loads");
             let mut world = World::new(&scenario, &Registry::in_tree()).expect("world builds");
-            let mut output = RunOutput::create(&out, false, Default::default()).expect("output dir");
+            let mut output =
+                RunOutput::create(&out, false, Default::default()).expect("output dir");
             world.run(&mut output, &mut |_, _| {}).expect("run");
             let summary = world.summary(0.0);
             output

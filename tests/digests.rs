@@ -2,73 +2,135 @@
 //! reports over `pods.csv`, `events.csv` and `metrics.csv`. A digest changes only when
 //! behaviour changes on purpose (update it here and say why in the commit) or when a
 //! dependency bump changes the random draws (then investigate: runs must stay reproducible).
-//! Each scenario also runs twice, so this is the determinism test of every scenario.
+//! Each scenario also runs twice, and its plots and report.html must come out byte for byte
+//! the same, so this is the determinism test of every scenario (the gallery's included).
 
 mod common;
 
 use common::{read, repo, run};
+use std::path::Path;
 
 const DIGESTS: &[(&str, &str)] = &[
     (
         "bench-batch-1k",
-        "00e3644a36bd2a4b3c01e9dfcf85a3171f06048f37977bdb4a94f5bfc9573473",
+        "0e2e580fdc3c16f2bdb3bb829faad0e7a5925b13e4bc3eeb880c7d1bd584c737",
     ),
     (
         "bin-packing",
-        "2e734727c59c345d1f8329728e2acc31094389ee6ac2ebd92519d728bc02886d",
+        "5c736b58c7591e75c7e0ecc140f805b3f2f81465a505689289a0f2d4d4426be3",
     ),
     (
         "compare-small",
-        "0794ef7d1e850c2a8ca31b8dd2fae842928254e09032fa66f1af73f44e995a5f",
+        "b5b06f5ebeb71710add47928002181a1110f6a2c15efa0e00ffd00e7ae3994a7",
     ),
     (
         "pod-lifecycle",
-        "9b051fd0a82b613dc8accc86671a0e96bf8251b196dbb1e0682530f5c9bd6790",
+        "fa82ba3f9875a75a2bf279f20a5dd404af4f51b394c283e62862de4242f32a55",
     ),
     (
         "pod-placement",
-        "520106b877530c85aa175ee860b03d9871d85007580ffbeb4ed1e22b65af1ac8",
+        "bea10529e2dce0baedcd3f9e20921ffe79e866ee3acaef9836756cea5e9844e3",
     ),
     (
         "preemption",
-        "ab04cbbc48d0186735e67b72e88ba98e906f349fbc6f2a35029f80cbb75ea627",
+        "ab6b963f24df80f1812a76000d141ce0e4ff07eca06258f939e133aba27fd96d",
     ),
     (
         "quickstart",
-        "e9d0b2c1d84edfbc97ecf3d6dbe6ddf546aeff0461b9e45687660594d51249a8",
+        "a79f842f195c260cff21c0783caa50d983b7cd19347db97a941b58ee91bb1bd2",
     ),
     (
         "research-algorithms",
-        "aa283cf050d2318568d18f1e77ed1e9e23183cee12997619ce7077f7776fb1b8",
+        "43bcadcc15fb86ee2deac7938e2104ce8d5962ebb184a33d208545a1b20bd63f",
     ),
     (
         "trace-replay",
-        "372bba21bfc90abe9581c49253ca30e4bfa75d8987ebe2f4dfae89722b9cd3c9",
+        "61fb3f37efbb857f1ef0905934c3ba76c320d6ebc8d99d5c687597dd9aea3a21",
     ),
     (
         "volumes-and-ports",
-        "b978eac81b5b91ff5be57e256b4285465b0dffc48c7a5ce865b2d0b5c7ca400d",
+        "a5709530684e8b7681084348e221625c40dcddad33fb34cdf56088a7023fbd7e",
+    ),
+    (
+        "learn/01-scheduling-insufficient-cpu",
+        "82effc098de9640c453710dc4c8e34c0efbca6139c470789b057bf23d4cf0838",
+    ),
+    (
+        "learn/02-labels-and-selectors",
+        "71a28273633246657f0e603f107f9c22e4b76a3dc964fe17edd70eb43ffe1ab4",
+    ),
+    (
+        "learn/03-taints-and-tolerations",
+        "b00f5dab98909d2eb2ce06870251cb6bd92d6e93061a0a0dc36ff465d16ad775",
+    ),
+    (
+        "learn/04-node-affinity",
+        "e321abc8225b313a7faba7551520a1012186775317a347152a2823c2232b22ff",
+    ),
+    (
+        "learn/05-pod-affinity-and-topology-spread",
+        "8a4f097f3720feaf6d9151e0c666a9714e5b37fe93c038a35301c81deb2ff26e",
+    ),
+    (
+        "learn/06-priority-and-preemption",
+        "b867374cfb7a60a12dabadea9daded6d07e2dd7824e3ef8acc78657cf2de0983",
+    ),
+    (
+        "learn/07-volumes-and-zones",
+        "85c261974b06a49059a54e9c45c24d455f8fbc821fc09d295ec4c6d1f774f9b7",
+    ),
+    (
+        "learn/08-jobs-and-retries",
+        "da017d84388799497df76e56ee5051dc9425c49415639844556f292943d5016e",
+    ),
+    (
+        "learn/09-crashloopbackoff",
+        "4710c49c13cbc188d7349eb179ae458014759aa94440f0d90e79670fd9d1e120",
     ),
 ];
 
-fn digest(scenario: &str, out: &std::path::Path) -> String {
+fn digest(scenario: &str, out: &Path) -> String {
     run(&repo(&format!("scenarios/{scenario}.yaml")), out, &[]);
     let summary: serde_json::Value = serde_json::from_str(&read(out, "summary.json")).unwrap();
     summary["output_sha256"].as_str().unwrap().to_string()
 }
 
+/// The report and every plot of a run: name and bytes, sorted.
+fn pictures(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = vec![(
+        "report.html".to_string(),
+        std::fs::read(out.join("report.html")).expect("plots are on by default"),
+    )];
+    for e in std::fs::read_dir(out.join("plots")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        files.push((name, std::fs::read(&p).unwrap()));
+    }
+    files.sort();
+    files
+}
+
+/// `NAME` of every `scenarios/NAME.yaml` and `learn/NAME` of `scenarios/learn/NAME.yaml`.
+fn shipped() -> Vec<String> {
+    let mut names = Vec::new();
+    for (dir, prefix) in [("scenarios", ""), ("scenarios/learn", "learn/")] {
+        for e in std::fs::read_dir(repo(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                let stem = p.file_stem().unwrap().to_string_lossy();
+                names.push(format!("{prefix}{stem}"));
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
 #[test]
 fn every_shipped_scenario_is_pinned() {
-    let mut shipped: Vec<String> = std::fs::read_dir(repo("scenarios"))
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            (p.extension()? == "yaml").then(|| p.file_stem()?.to_str().map(String::from))?
-        })
-        .collect();
-    shipped.sort();
-    let pinned: Vec<&str> = DIGESTS.iter().map(|(s, _)| *s).collect();
-    assert_eq!(shipped, pinned, "a scenario without a pinned digest");
+    let mut pinned: Vec<&str> = DIGESTS.iter().map(|(s, _)| *s).collect();
+    pinned.sort();
+    assert_eq!(shipped(), pinned, "a scenario without a pinned digest");
 }
 
 #[test]
@@ -76,9 +138,23 @@ fn every_scenario_gives_its_pinned_bytes_twice() {
     let tmp = tempfile::tempdir().unwrap();
     let mut wrong = Vec::new();
     for (scenario, want) in DIGESTS {
-        let first = digest(scenario, &tmp.path().join(format!("{scenario}-1")));
-        let second = digest(scenario, &tmp.path().join(format!("{scenario}-2")));
+        let (one, two) = (
+            tmp.path().join(format!("{scenario}-1")),
+            tmp.path().join(format!("{scenario}-2")),
+        );
+        let first = digest(scenario, &one);
+        let second = digest(scenario, &two);
         assert_eq!(first, second, "{scenario}: two runs differ");
+        let (a, b) = (pictures(&one), pictures(&two));
+        assert!(a.len() > 2, "{scenario}: no plots");
+        for ((name, x), (_, y)) in a.iter().zip(&b) {
+            assert!(x == y, "{scenario}: {name} differs between two runs");
+        }
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "{scenario}: the runs drew different plots"
+        );
         if first != *want {
             wrong.push(format!("{scenario}: {first}"));
         }

@@ -223,8 +223,16 @@ impl Sampler {
             row(&cluster, "pods_running", s.pods_running as f64),
             row(&cluster, "pods_succeeded", s.pods_succeeded as f64),
             row(&cluster, "pods_failed", s.pods_failed as f64),
-            row(&cluster, "cpu_requested_cores", c.cpu_requested_m as f64 / 1000.0),
-            row(&cluster, "memory_requested_bytes", c.memory_requested as f64),
+            row(
+                &cluster,
+                "cpu_requested_cores",
+                c.cpu_requested_m as f64 / 1000.0,
+            ),
+            row(
+                &cluster,
+                "memory_requested_bytes",
+                c.memory_requested as f64,
+            ),
             row(&cluster, "cpu_allocation", cpu_allocation),
             row(&cluster, "memory_allocation", memory_allocation),
             row(&cluster, "cpu_usage", cpu_usage),
@@ -232,8 +240,16 @@ impl Sampler {
             row(&cluster, "scheduler_queue_active", s.queue.0 as f64),
             row(&cluster, "scheduler_queue_backoff", s.queue.1 as f64),
             row(&cluster, "scheduler_queue_unschedulable", s.queue.2 as f64),
-            row(&cluster, "cpu_allocatable_cores", c.cpu_allocatable_m as f64 / 1000.0),
-            row(&cluster, "memory_allocatable_bytes", c.memory_allocatable as f64),
+            row(
+                &cluster,
+                "cpu_allocatable_cores",
+                c.cpu_allocatable_m as f64 / 1000.0,
+            ),
+            row(
+                &cluster,
+                "memory_allocatable_bytes",
+                c.memory_allocatable as f64,
+            ),
             row(&cluster, "cpu_usage_cores", c.cpu_usage_m as f64 / 1000.0),
             row(&cluster, "memory_usage_bytes", c.memory_usage as f64),
         ]);

@@ -208,15 +208,19 @@ pub fn install(tmp: &Path, dest: &Path, kind: OutputKind, what: Install) -> io::
             }
         }
     }
+    // Checked before anything moves: a directory to replace must hold only kubesim's images.
+    for name in written.iter().filter(|n| kind.dirs().contains(&n.as_str())) {
+        let target = dest.join(name);
+        if target.exists() && !(target.is_dir() && plots_only(&target)?) {
+            return Err(io::Error::other(format!(
+                "{} holds files kubesim did not write; move them away and try again",
+                target.display()
+            )));
+        }
+    }
     for name in &written {
         let target = dest.join(name);
-        if kind.dirs().contains(&name.as_str()) && target.is_dir() {
-            if !plots_only(&target)? {
-                return Err(io::Error::other(format!(
-                    "{} holds files kubesim did not write; move them away and try again",
-                    target.display()
-                )));
-            }
+        if kind.dirs().contains(&name.as_str()) {
             remove_ours(&target)?;
         }
         fs::rename(tmp.join(name), target)?;

@@ -18,12 +18,7 @@ fn pct(p: &Percentiles) -> Value {
 }
 
 /// `summary.json`, pretty-printed with a trailing newline.
-pub fn summary(
-    s: &Summary,
-    files: &[(&str, [u8; 32])],
-    digest: &str,
-    written: &Written,
-) -> String {
+pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &Written) -> String {
     let i = &s.input;
     let files: Map<String, Value> = files
         .iter()

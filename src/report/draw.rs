@@ -134,7 +134,9 @@ fn side_legend<DB: DrawingBackend>(
                     ))?;
                 }
             }
-            Glyph::Block(c) => area.draw(&Rectangle::new([(6, y + 1), (30, y + 13)], c.filled()))?,
+            Glyph::Block(c) => {
+                area.draw(&Rectangle::new([(6, y + 1), (30, y + 13)], c.filled()))?
+            }
             Glyph::Cross => area.draw(&Cross::new((18, mid), 5, BLACK.stroke_width(2)))?,
         }
         for line in wrap(label, 24) {
@@ -200,7 +202,11 @@ fn row_labels<DB: DrawingBackend, X: Ranged<ValueType = f64>>(
         .pos(Pos::new(HPos::Right, VPos::Center));
     for (i, label) in labels.iter().enumerate().step_by(step) {
         let (px, py) = chart.backend_coord(&(x0, (rows - i) as f64 - 0.5));
-        area.draw(&Text::new(label.clone(), (px - bx - 6, py - by), style.clone()))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (px - bx - 6, py - by),
+            style.clone(),
+        ))?;
     }
     Ok(())
 }
@@ -420,7 +426,11 @@ fn color_scale<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, label: &str) -
         area.draw(&Text::new(text, (42, y), style.clone()))?;
     }
     for (i, line) in wrap(label, 24).into_iter().enumerate() {
-        area.draw(&Text::new(line, (6, bottom + 16 + i as i32 * 16), label_style()))?;
+        area.draw(&Text::new(
+            line,
+            (6, bottom + 16 + i as i32 * 16),
+            label_style(),
+        ))?;
     }
     Ok(())
 }
@@ -450,7 +460,10 @@ fn gantt<DB: DrawingBackend>(
     // A light band behind every other node's row.
     chart.draw_series((0..rows).filter(|r| r % 2 == 1).map(|r| {
         let y = (rows - 1 - r) as f64;
-        Rectangle::new([(0.0, y), (end, y + 1.0)], RGBColor(0xf4, 0xf4, 0xf4).filled())
+        Rectangle::new(
+            [(0.0, y), (end, y + 1.0)],
+            RGBColor(0xf4, 0xf4, 0xf4).filled(),
+        )
     }))?;
     let lane_box = |row: usize, lane: usize| {
         let lanes = g.lanes.get(row).copied().unwrap_or(1).max(1) as f64;
@@ -541,4 +554,106 @@ fn intervals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, iv: &Intervals) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::figure::{Lines, Unit};
+    use super::*;
+
+    fn two_lines() -> Figure {
+        Figure {
+            file: "t".into(),
+            title: "Pods by phase".into(),
+            caption: String::new(),
+            body: Body::Lines(Lines {
+                y_label: "pods".into(),
+                unit: Unit::Count,
+                series: vec![
+                    Series::new("Running", vec![(0.0, 1.0), (60.0, 5.0), (120.0, 3.0)]),
+                    Series {
+                        dashed: true,
+                        ..Series::new("allocatable", vec![(0.0, 8.0), (120.0, 8.0)])
+                    },
+                ],
+                duration: 120.0,
+                markers: vec![Marker {
+                    time: 30.0,
+                    label: "node-crash a".into(),
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn the_svg_has_its_title_axes_series_and_markers() {
+        let svg = svg(&two_lines()).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
+        for text in [
+            "Pods by phase",
+            "simulated time (s)",
+            "\npods\n",
+            "Running",
+            "allocatable",
+            "node-crash a",
+        ] {
+            assert!(svg.contains(text), "no {text} in the SVG");
+        }
+        assert_eq!(
+            svg.matches("<text").count(),
+            22,
+            "title, axes, ticks and labels"
+        );
+        // The solid series is one line in the first colour (and its legend glyph); the dashed
+        // one is segments in the second.
+        let solid = svg.matches("<polyline fill=\"none\" opacity=\"1\" stroke=\"#4E79A7\"");
+        assert_eq!(solid.count(), 2);
+        let dashes = svg.matches("stroke=\"#F28E2B\"").count();
+        assert!(dashes > 10, "{dashes} dashes");
+    }
+
+    #[test]
+    fn the_png_has_its_size_and_is_not_one_colour() {
+        let png = png(&two_lines()).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (WIDTH, HEIGHT));
+        let first = img.get_pixel(0, 0);
+        let different = img.pixels().filter(|p| *p != first).count();
+        assert!(
+            different > 5_000,
+            "{different} pixels differ from the background"
+        );
+        // Text was drawn with the embedded font: dark pixels in the title band.
+        let dark = (0..30)
+            .flat_map(|y| (0..WIDTH).map(move |x| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 50, "{dark} dark pixels in the title");
+    }
+
+    #[test]
+    fn ticks_read_well() {
+        assert_eq!(tick(45.0), "45");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.126), "0.13");
+        assert_eq!(tick(12_500.0), "12.5k");
+        assert_eq!(tick(3_000_000.0), "3M");
+        assert_eq!(tick(-0.0), "0");
+    }
+
+    #[test]
+    fn labels_wrap_at_spaces() {
+        assert_eq!(
+            wrap("node(s) had untolerated taint {gpu: present}", 24),
+            ["node(s) had untolerated", "taint {gpu: present}"]
+        );
+        assert_eq!(wrap("", 10), [""]);
+    }
+
+    #[test]
+    fn viridis_runs_from_purple_to_yellow() {
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(2.0), viridis(1.0));
+    }
 }

@@ -82,7 +82,14 @@ pub fn page(run: &Run, figures: &[(&Figure, &str)]) -> String {
         s["seed"],
         duration_text(s["simulated_seconds"].as_f64().unwrap_or(0.0)),
         s["events_processed"],
-        escape(&s["output_sha256"].as_str().unwrap_or("").chars().take(16).collect::<String>()),
+        escape(
+            &s["output_sha256"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(16)
+                .collect::<String>()
+        ),
     );
     descriptions(&mut h, s);
     summary_table(&mut h, s);
@@ -167,9 +174,8 @@ fn percent(v: &Value) -> String {
 }
 
 fn summary_table(h: &mut String, s: &Value) {
-    let mut rows: Vec<(String, String)> = vec![
-        ("Pods created".into(), number(&s["pods"]["created"])),
-    ];
+    let mut rows: Vec<(String, String)> =
+        vec![("Pods created".into(), number(&s["pods"]["created"]))];
     if let Some(phases) = s["pods"]["by_phase"].as_object() {
         for (phase, n) in phases {
             rows.push((format!("Pods {phase} at the end"), number(n)));
@@ -179,7 +185,10 @@ fn summary_table(h: &mut String, s: &Value) {
         "Pods never bound".into(),
         number(&s["pods"]["unscheduled_at_end"]),
     ));
-    rows.push(("Scheduling attempts".into(), number(&s["scheduling_attempts"])));
+    rows.push((
+        "Scheduling attempts".into(),
+        number(&s["scheduling_attempts"]),
+    ));
     rows.push(("Preemption victims".into(), number(&s["preemptions"])));
     rows.push(("Image pulls".into(), number(&s["image_pulls"])));
     for (key, what) in [
@@ -204,29 +213,47 @@ fn summary_table(h: &mut String, s: &Value) {
             let v = &s[key][r];
             rows.push((
                 format!("{} {what} (of allocatable)", r.to_uppercase()),
-                format!("mean {} · peak {}", percent(&v["mean"]), percent(&v["peak"])),
+                format!(
+                    "mean {} · peak {}",
+                    percent(&v["mean"]),
+                    percent(&v["peak"])
+                ),
             ));
         }
     }
     if let Some(jobs) = s["jobs"].as_object().filter(|j| !j.is_empty()) {
-        let text: Vec<String> = jobs.iter().map(|(k, v)| format!("{} {k}", number(v))).collect();
+        let text: Vec<String> = jobs
+            .iter()
+            .map(|(k, v)| format!("{} {k}", number(v)))
+            .collect();
         rows.push(("Jobs".into(), text.join(" · ")));
     }
     if !s["makespan_s"].is_null() {
         rows.push(("Last pod finished at (s)".into(), number(&s["makespan_s"])));
     }
     if !s["quiet_from_s"].is_null() {
-        rows.push(("Nothing left to happen from (s)".into(), number(&s["quiet_from_s"])));
+        rows.push((
+            "Nothing left to happen from (s)".into(),
+            number(&s["quiet_from_s"]),
+        ));
     }
     let o = &s["output"];
     if o.is_object() {
+        let pods = match o["pods"].as_str().unwrap_or("all") {
+            "all" => "every pod".to_string(),
+            "none" => "no pod".to_string(),
+            sample => format!("a {sample} sample of pods"),
+        };
+        let events = match o["events"].as_str().unwrap_or("all") {
+            "all" => "every Event",
+            "warnings" => "Warning Events only",
+            _ => "no Event",
+        };
         rows.push((
             "Rows written".into(),
             format!(
-                "pods.csv: {} ({} pods) · events.csv: {} Events",
-                number(&o["pod_rows"]),
-                escape(o["pods"].as_str().unwrap_or("all")),
-                escape(o["events"].as_str().unwrap_or("all"))
+                "pods.csv: {} rows, {pods} · events.csv: {events}",
+                number(&o["pod_rows"])
             ),
         ));
     }
@@ -287,7 +314,11 @@ fn events(h: &mut String, run: &Run) {
         e.total
     );
     for r in &e.by_reason {
-        let class = if r.kind == "Warning" { " class=\"warning\"" } else { "" };
+        let class = if r.kind == "Warning" {
+            " class=\"warning\""
+        } else {
+            ""
+        };
         let _ = write!(
             h,
             "<tr><td{class}>{}</td><td>{}</td><td class=\"num\">{}</td><td>",

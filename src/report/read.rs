@@ -6,10 +6,12 @@
 //! truncated or edited file is named rather than plotted.
 
 use crate::output::{EVENTS_HEADER, METRICS_HEADER, PODS_HEADER, hex};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why a run could not be read: the file, the line when one is to blame, and what is wrong.
@@ -114,12 +116,32 @@ pub type SeriesPoints = Vec<(f64, f64)>;
 pub struct Metrics {
     /// Objects in first-seen order, each with its metrics in first-seen order.
     pub objects: Vec<(String, Vec<(String, SeriesPoints)>)>,
+    /// Where each object is in `objects` (looked up, never iterated).
+    index: FxHashMap<String, usize>,
 }
 
 impl Metrics {
+    /// Adds a point to `metric` of `object`.
+    pub fn push(&mut self, object: &str, metric: &str, point: (f64, f64)) {
+        let o = match self.index.get(object) {
+            Some(&o) => o,
+            None => {
+                self.objects.push((object.to_string(), Vec::new()));
+                self.index
+                    .insert(object.to_string(), self.objects.len() - 1);
+                self.objects.len() - 1
+            }
+        };
+        let series = &mut self.objects[o].1;
+        match series.iter_mut().find(|(m, _)| m == metric) {
+            Some((_, points)) => points.push(point),
+            None => series.push((metric.to_string(), vec![point])),
+        }
+    }
+
     /// The series `metric` of `object`, if written.
     pub fn series(&self, object: &str, metric: &str) -> Option<&SeriesPoints> {
-        let (_, metrics) = self.objects.iter().find(|(o, _)| o == object)?;
+        let (_, metrics) = &self.objects[*self.index.get(object)?];
         metrics.iter().find(|(m, _)| m == metric).map(|(_, p)| p)
     }
 
@@ -128,7 +150,9 @@ impl Metrics {
         &'a self,
         prefix: &'a str,
     ) -> impl Iterator<Item = &'a (String, Vec<(String, SeriesPoints)>)> + 'a {
-        self.objects.iter().filter(move |(o, _)| o.starts_with(prefix))
+        self.objects
+            .iter()
+            .filter(move |(o, _)| o.starts_with(prefix))
     }
 }
 
@@ -186,18 +210,9 @@ pub fn read_run(dir: &Path) -> Result<Run, ReadError> {
     }
     let resolved_path = dir.join("scenario.resolved.txt");
     let resolved = read_file(&resolved_path, dir)?;
-    let file = |name: &str| -> Result<(PathBuf, Vec<u8>), ReadError> {
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| io_error(&path, dir, e))?;
-        check_digest(&summary, name, &path, &bytes)?;
-        Ok((path, bytes))
-    };
-    let (path, bytes) = file("pods.csv")?;
-    let pods = read_pods(&path, &bytes)?;
-    let (path, bytes) = file("events.csv")?;
-    let events = read_events(&path, &bytes)?;
-    let (path, bytes) = file("metrics.csv")?;
-    let metrics = read_metrics(&path, &bytes)?;
+    let pods = read_csv(dir, &summary, "pods.csv", read_pods)?;
+    let events = read_csv(dir, &summary, "events.csv", read_events)?;
+    let metrics = read_csv(dir, &summary, "metrics.csv", read_metrics)?;
     Ok(Run {
         summary,
         resolved,
@@ -231,8 +246,65 @@ fn read_file(path: &Path, dir: &Path) -> Result<String, ReadError> {
     std::fs::read_to_string(path).map_err(|e| io_error(path, dir, e))
 }
 
+/// A file's bytes as they are read, hashed on the way.
+struct Hashed<R> {
+    inner: R,
+    hash: Sha256,
+}
+
+impl<R: Read> Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The CSV reader `parse` is given over one of the run's files.
+type CsvReader = csv::Reader<Hashed<File>>;
+
+/// Reads `name` in `dir` with `parse`, streaming, then checks the file is the one the run
+/// wrote (a parse error in a changed file is reported as the change).
+fn read_csv<T>(
+    dir: &Path,
+    summary: &Value,
+    name: &str,
+    parse: fn(&Path, &mut CsvReader) -> Result<T, ReadError>,
+) -> Result<T, ReadError> {
+    let path = dir.join(name);
+    let file = File::open(&path).map_err(|e| io_error(&path, dir, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(Hashed {
+            inner: file,
+            hash: Sha256::new(),
+        });
+    let parsed = parse(&path, &mut reader);
+    // Hash what was not read (after an error) so a changed file is named as changed.
+    let mut rest = reader.into_inner();
+    let drained = std::io::copy(&mut rest, &mut std::io::sink());
+    let digest = check_digest(summary, name, &path, rest.hash.finalize().into());
+    match (parsed, drained) {
+        (Ok(v), Ok(_)) => digest.map(|()| v),
+        (_, Err(e)) => Err(io_error(&path, dir, e)),
+        (Err(mut e), _) => {
+            if digest.is_err() {
+                e.message
+                    .push_str("; the file is not the one the run wrote (its SHA-256 differs)");
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Refuses a file whose SHA-256 is not the one the run recorded.
-fn check_digest(summary: &Value, name: &str, path: &Path, bytes: &[u8]) -> Result<(), ReadError> {
+fn check_digest(
+    summary: &Value,
+    name: &str,
+    path: &Path,
+    digest: [u8; 32],
+) -> Result<(), ReadError> {
     let Some(recorded) = summary["files"][name].as_str() else {
         return Err(ReadError {
             file: path.to_path_buf(),
@@ -240,7 +312,7 @@ fn check_digest(summary: &Value, name: &str, path: &Path, bytes: &[u8]) -> Resul
             message: "summary.json records no SHA-256 for it".into(),
         });
     };
-    let actual = hex(&Sha256::digest(bytes));
+    let actual = hex(&digest);
     if actual != recorded {
         return Err(ReadError {
             file: path.to_path_buf(),
@@ -256,15 +328,8 @@ fn check_digest(summary: &Value, name: &str, path: &Path, bytes: &[u8]) -> Resul
     Ok(())
 }
 
-/// A CSV reader over `bytes` that checks the header starts with `header`.
-fn csv_rows<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-    header: &str,
-) -> Result<csv::Reader<&'a [u8]>, ReadError> {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes);
+/// Checks the header starts with `header`.
+fn check_header(path: &Path, r: &mut CsvReader, header: &str) -> Result<(), ReadError> {
     let found = r.byte_headers().map_err(|e| csv_error(path, e))?;
     let expected: Vec<&str> = header.split(',').collect();
     let ok = found.len() >= expected.len()
@@ -279,7 +344,7 @@ fn csv_rows<'a>(
             message: format!("expected the header {header:?}"),
         });
     }
-    Ok(r)
+    Ok(())
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> ReadError {
@@ -311,7 +376,10 @@ impl Row<'_> {
         ReadError {
             file: self.path.to_path_buf(),
             line: self.record.position().map(|p| p.line()),
-            message: format!("column {}: expected {expected}, got {got:?}", self.columns[i]),
+            message: format!(
+                "column {}: expected {expected}, got {got:?}",
+                self.columns[i]
+            ),
         }
     }
 
@@ -336,9 +404,9 @@ impl Row<'_> {
     }
 }
 
-fn read_pods(path: &Path, bytes: &[u8]) -> Result<Vec<PodRecord>, ReadError> {
+fn read_pods(path: &Path, r: &mut CsvReader) -> Result<Vec<PodRecord>, ReadError> {
     let columns: Vec<&str> = PODS_HEADER.split(',').collect();
-    let mut r = csv_rows(path, bytes, PODS_HEADER)?;
+    check_header(path, r, PODS_HEADER)?;
     let mut record = csv::ByteRecord::new();
     let mut pods = Vec::new();
     while r
@@ -366,12 +434,11 @@ fn read_pods(path: &Path, bytes: &[u8]) -> Result<Vec<PodRecord>, ReadError> {
     Ok(pods)
 }
 
-fn read_events(path: &Path, bytes: &[u8]) -> Result<Events, ReadError> {
+fn read_events(path: &Path, r: &mut CsvReader) -> Result<Events, ReadError> {
     let columns: Vec<&str> = EVENTS_HEADER.split(',').collect();
-    let mut r = csv_rows(path, bytes, EVENTS_HEADER)?;
+    check_header(path, r, EVENTS_HEADER)?;
     let mut record = csv::ByteRecord::new();
     let mut events = Events::default();
-    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
     while r
         .read_byte_record(&mut record)
         .map_err(|e| csv_error(path, e))?
@@ -384,8 +451,12 @@ fn read_events(path: &Path, bytes: &[u8]) -> Result<Events, ReadError> {
         let time = row.number(0)?;
         let (kind, reason) = (row.text(1)?, row.text(2)?);
         events.total += 1;
-        let key = (kind.to_string(), reason.to_string());
-        let i = *index.entry(key).or_insert_with(|| {
+        // Reasons are few: a search beats a map keyed by new strings per row.
+        let found = events
+            .by_reason
+            .iter()
+            .position(|g| g.reason == reason && g.kind == kind);
+        let i = found.unwrap_or_else(|| {
             events.by_reason.push(ReasonEvents {
                 kind: kind.to_string(),
                 reason: reason.to_string(),
@@ -420,12 +491,11 @@ fn read_events(path: &Path, bytes: &[u8]) -> Result<Events, ReadError> {
     Ok(events)
 }
 
-fn read_metrics(path: &Path, bytes: &[u8]) -> Result<Metrics, ReadError> {
+fn read_metrics(path: &Path, r: &mut CsvReader) -> Result<Metrics, ReadError> {
     let columns: Vec<&str> = METRICS_HEADER.split(',').collect();
-    let mut r = csv_rows(path, bytes, METRICS_HEADER)?;
+    check_header(path, r, METRICS_HEADER)?;
     let mut record = csv::ByteRecord::new();
     let mut metrics = Metrics::default();
-    let mut objects: BTreeMap<String, usize> = BTreeMap::new();
     while r
         .read_byte_record(&mut record)
         .map_err(|e| csv_error(path, e))?
@@ -437,24 +507,7 @@ fn read_metrics(path: &Path, bytes: &[u8]) -> Result<Metrics, ReadError> {
         };
         let time = row.number(0)?;
         let (metric, object) = (row.text(1)?, row.text(2)?);
-        let value = row.number(3)?;
-        let o = match objects.get(object) {
-            Some(&o) => o,
-            None => {
-                metrics.objects.push((object.to_string(), Vec::new()));
-                objects.insert(object.to_string(), metrics.objects.len() - 1);
-                metrics.objects.len() - 1
-            }
-        };
-        let series = &mut metrics.objects[o].1;
-        let m = match series.iter().position(|(m, _)| m == metric) {
-            Some(m) => m,
-            None => {
-                series.push((metric.to_string(), Vec::new()));
-                series.len() - 1
-            }
-        };
-        series[m].1.push((time, value));
+        metrics.push(object, metric, (time, row.number(3)?));
     }
     Ok(metrics)
 }

@@ -38,7 +38,9 @@ pub fn describe(s: &Scenario) -> String {
     line("output.pods", &s.output.pods.text());
     line(
         "output.nodeMetrics",
-        &s.output.node_metrics.map_or("auto".to_string(), |p| p.to_string()),
+        &s.output
+            .node_metrics
+            .map_or("auto".to_string(), |p| p.to_string()),
     );
     let pct = s.scheduler.percentage_of_nodes_to_score;
     line(

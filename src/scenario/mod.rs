@@ -38,9 +38,9 @@ mod storage;
 mod testing;
 pub mod yaml;
 
+pub use crate::api::output::{EventRows, PodRows};
 pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
-pub use crate::api::output::{EventRows, PodRows};
 pub use model::{
     ClaimManifest, JobManifest, NODE_SAMPLES_LIMIT, OutputOptions, PLOT_EVENTS_LIMIT, Scenario,
     VolumeManifest,

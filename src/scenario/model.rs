@@ -3,9 +3,9 @@
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
+use crate::api::output::{EventRows, PodRows};
 use crate::api::pod::Pod;
 use crate::api::scheduler_config::SchedulerConfig;
-use crate::api::output::{EventRows, PodRows};
 use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, Labels, Node, ObjectMeta, PriorityClass};

@@ -82,19 +82,27 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
     ));
     let mut nodes: Vec<Series> = series(run, c, "nodes", "cluster").into_iter().collect();
     if pools.len() > 1 {
-        nodes.extend(pools.iter().filter_map(|p| {
-            series(run, p, "nodes", p.trim_start_matches("nodepool/"))
-        }));
+        nodes.extend(
+            pools
+                .iter()
+                .filter_map(|p| series(run, p, "nodes", p.trim_start_matches("nodepool/"))),
+        );
     }
     out.extend(lines(
         run,
         markers,
-        ("nodes", "Nodes", "Nodes in the cluster and in each node pool."),
+        (
+            "nodes",
+            "Nodes",
+            "Nodes in the cluster and in each node pool.",
+        ),
         ("nodes", Unit::Count),
         nodes,
     ));
-    for (resource, unit, suffix) in [("cpu", Unit::Cores, "cores"), ("memory", Unit::Bytes, "bytes")]
-    {
+    for (resource, unit, suffix) in [
+        ("cpu", Unit::Cores, "cores"),
+        ("memory", Unit::Bytes, "bytes"),
+    ] {
         let upper = if resource == "cpu" { "CPU" } else { "Memory" };
         let metric = |what: &str| format!("{resource}_{what}_{suffix}");
         out.extend(lines(
@@ -124,7 +132,13 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
                 let name = p.trim_start_matches("nodepool/");
                 let alloc = format!("{resource}_allocation");
                 let usage = format!("{resource}_usage");
-                by_pool.extend(styled(run, (p, &alloc), &format!("{name} requested"), i, false));
+                by_pool.extend(styled(
+                    run,
+                    (p, &alloc),
+                    &format!("{name} requested"),
+                    i,
+                    false,
+                ));
                 by_pool.extend(styled(run, (p, &usage), &format!("{name} used"), i, true));
             }
             out.extend(lines(

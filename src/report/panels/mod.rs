@@ -70,5 +70,5 @@ fn file_stem(text: &str) -> String {
     stem.trim_matches('-').to_string()
 }
 
-
-
+#[cfg(test)]
+mod tests;

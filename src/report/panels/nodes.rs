@@ -72,9 +72,7 @@ pub fn heatmap(run: &Run, markers: &[Marker]) -> Option<Figure> {
     Some(Figure {
         file: "cpu-allocation-heatmap".into(),
         title: "CPU allocation by node over time".into(),
-        caption: format!(
-            "Share of each node's allocatable CPU requested by its pods.{grouped}"
-        ),
+        caption: format!("Share of each node's allocatable CPU requested by its pods.{grouped}"),
         body: Body::Heatmap(Heatmap {
             rows,
             row_label: if per_row > 1 { "nodes" } else { "node" }.into(),
@@ -113,13 +111,16 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
         .objects_with_prefix("node/")
         .map(|(o, _)| o.trim_start_matches("node/").to_string())
         .collect();
-    for p in &bound {
-        if !nodes.contains(&p.node) {
-            nodes.push(p.node.clone());
-        }
-    }
     if bound.is_empty() || nodes.len() > GANTT_MAX_NODES || bound.len() > GANTT_MAX_PODS {
         return None;
+    }
+    for p in &bound {
+        if !nodes.contains(&p.node) {
+            if nodes.len() == GANTT_MAX_NODES {
+                return None;
+            }
+            nodes.push(p.node.clone());
+        }
     }
     let (colored_by, keys): (&str, Vec<String>) = {
         let groups: Vec<String> = bound.iter().map(|p| group_of(p)).collect();
@@ -157,7 +158,12 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
     let mut bars = Vec::new();
     let mut bar_of: BTreeMap<&str, usize> = BTreeMap::new();
     let mut order: Vec<usize> = (0..bound.len()).collect();
-    order.sort_by(|&a, &b| bound[a].scheduled.partial_cmp(&bound[b].scheduled).unwrap_or(std::cmp::Ordering::Equal));
+    order.sort_by(|&a, &b| {
+        bound[a]
+            .scheduled
+            .partial_cmp(&bound[b].scheduled)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     for i in order {
         let p = bound[i];
         let row = row_of[p.node.as_str()];

@@ -19,8 +19,8 @@ use crate::api::arrival::Source;
 use crate::api::duration::parse_duration_ms;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::names::NameRule;
-use crate::api::output::{EventRows, PodRows};
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
+use crate::api::output::{EventRows, PodRows};
 use crate::api::{Distribution, Labels};
 use crate::engine::SimTime;
 use arrival::Arrival;
@@ -418,8 +418,8 @@ fn output(r: &mut Resolver, sd: Doc, o: &OutputSpec) -> OutputOptions {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::api::output::{EventRows, PodRows};
-use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL};
+
+    use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL};
     use crate::api::pod::DEFAULT_SCHEDULER;
     use crate::engine::SimTime;
 
