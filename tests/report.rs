@@ -281,3 +281,54 @@ fn a_foreign_file_in_plots_is_never_deleted() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("was not written by kubesim"));
     assert!(out.join("plots/mine.txt").exists());
 }
+
+#[test]
+fn compare_draws_intervals_and_pending_times_and_plot_redraws_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    let o = kubesim()
+        .args(["compare", "--quiet", "--seeds", "3"])
+        .args([
+            "--scheduler",
+            "default-scheduler",
+            "--scheduler",
+            "bin-packing",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .arg(repo("scenarios/compare-small.yaml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pending = read(&out, "pending.csv");
+    assert!(pending.starts_with("scheduler,percentile,pending_time_s\n"));
+    assert_eq!(pending.lines().count(), 1 + 2 * 101, "0..=100 per profile");
+    let drawn = pictures(&out);
+    let names: Vec<&str> = drawn.iter().map(|(n, _)| n.as_str()).collect();
+    for f in [
+        "plots/compare-scheduling_latency_p99_s.svg",
+        "plots/compare-fragmentation.png",
+        "plots/pending-time-cdf.svg",
+        "report.html",
+    ] {
+        assert!(names.contains(&f), "no {f} in {names:?}");
+    }
+    let svg = read(&out, "plots/pending-time-cdf.svg");
+    assert!(svg.contains("default-scheduler") && svg.contains("bin-packing"));
+    let html = read(&out, "report.html");
+    assert!(html.contains("<td>bin-packing</td><td>makespan_s</td>"));
+    fs::remove_dir_all(out.join("plots")).unwrap();
+    let o = plot(&out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        pictures(&out) == drawn,
+        "kubesim plot drew the comparison differently"
+    );
+    // A broken comparison file is named with its line.
+    let c = read(&out, "comparison.csv").replacen(",80,", ",eighty,", 1);
+    fs::write(out.join("comparison.csv"), c).unwrap();
+    fails_with(
+        &out,
+        &["comparison.csv:2: column mean: expected a number, got \"eighty\""],
+    );
+}

@@ -230,12 +230,24 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
     }
     let estimates = summarize(&runs, &args.schedulers);
     let armed = super::interrupt::arm();
-    let written = write_comparison(&dest, &estimates, &runs);
+    let written = write_comparison(&dest, &estimates, &runs, &args.schedulers);
     drop(armed);
     if let Err(e) = written {
         eprintln!("error: writing {}: {e}", dest.display());
         return ExitCode::from(1);
     }
+    let plots = crate::report::render_comparison(&dest).and_then(|r| {
+        super::plot::install_report(&dest, &r, OutputKind::Comparison)
+            .map(|()| r.plots())
+            .map_err(|e| e.to_string())
+    });
+    let plots = match plots {
+        Ok(n) => format!(", {n} plots and {}", dest.join("report.html").display()),
+        Err(e) => {
+            eprintln!("warning: the plots could not be drawn: {e}");
+            String::new()
+        }
+    };
     let table = render_table(&args.schedulers, args.seeds as usize, &estimates);
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
     let reference_text = match args.reference_pod {
@@ -247,7 +259,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         ),
     };
     eprintln!(
-        "{} runs ({} scheduler(s) x {} seed(s) from seed {}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {} and {}",
+        "{} runs ({} scheduler(s) x {} seed(s) from seed {}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {} and {}{plots}",
         runs.len(),
         args.schedulers.len(),
         args.seeds,

@@ -4,7 +4,7 @@
 use super::interrupt;
 use crate::output::Finished;
 use crate::output::destination::{self, Install, OutputKind};
-use crate::report::{Rendered, render_run};
+use crate::report::{Rendered, is_comparison, render_comparison, render_run};
 use crate::scenario::PLOT_EVENTS_LIMIT;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,12 +13,13 @@ use std::process::ExitCode;
 pub const EXAMPLES: &str = "\
 Examples:
   kubesim run scenarios/quickstart.yaml --out results/qs
-  kubesim plot results/qs            # results/qs/report.html and results/qs/plots/";
+  kubesim plot results/qs            # results/qs/report.html and results/qs/plots/
+  kubesim plot results/compare-small # a comparison's plots and report";
 
 /// Arguments of `kubesim plot`.
 #[derive(clap::Args, Debug)]
 pub struct PlotArgs {
-    /// Output directory of a finished `kubesim run`.
+    /// Output directory of a finished `kubesim run` or `kubesim compare`.
     #[arg(value_name = "RUN_DIR")]
     run_dir: PathBuf,
 }
@@ -33,8 +34,13 @@ pub(super) fn plot(args: PlotArgs) -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    destination::sweep_debris(dir, OutputKind::Run);
-    let rendered = match render_run(dir) {
+    let (kind, rendered) = if is_comparison(dir) {
+        (OutputKind::Comparison, render_comparison(dir))
+    } else {
+        (OutputKind::Run, render_run(dir))
+    };
+    destination::sweep_debris(dir, kind);
+    let rendered = match rendered {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}\nnothing was written");
@@ -42,7 +48,7 @@ pub(super) fn plot(args: PlotArgs) -> ExitCode {
         }
     };
     let armed = interrupt::arm();
-    let written = install_report(dir, &rendered);
+    let written = install_report(dir, &rendered, kind);
     drop(armed);
     match written {
         Ok(()) => {
@@ -61,7 +67,11 @@ pub(super) fn plot(args: PlotArgs) -> ExitCode {
 }
 
 /// Writes `plots/` and `report.html` beside a temporary name, then moves them into `dir`.
-fn install_report(dir: &Path, rendered: &Rendered) -> std::io::Result<()> {
+pub(super) fn install_report(
+    dir: &Path,
+    rendered: &Rendered,
+    kind: OutputKind,
+) -> std::io::Result<()> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -73,7 +83,7 @@ fn install_report(dir: &Path, rendered: &Rendered) -> std::io::Result<()> {
     let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
     let result = std::fs::create_dir(&tmp)
         .and_then(|()| rendered.write(&tmp))
-        .and_then(|()| destination::install(&tmp, dir, OutputKind::Run, Install::Written));
+        .and_then(|()| destination::install(&tmp, dir, kind, Install::Written));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }

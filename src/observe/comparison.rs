@@ -52,6 +52,8 @@ pub struct RunMetrics {
     pub makespan_s: Option<f64>,
     /// The reference pod the fragmentation was judged with.
     pub reference: ReferencePod,
+    /// Every started pod's pending time (creation to Running), milliseconds, sorted.
+    pub pending_ms: Vec<i64>,
 }
 
 /// Requests that replace the run's median in the reference pod (`None` keeps the median).
@@ -86,7 +88,14 @@ impl RunMetrics {
             memory: reference.memory.unwrap_or(median.memory),
         };
         let (means, peaks) = sampler.means_and_peaks();
+        let mut pending_ms: Vec<i64> = store
+            .pods()
+            .iter()
+            .filter_map(|p| p.status.started.map(|s| s - p.status.created))
+            .collect();
+        pending_ms.sort_unstable();
         RunMetrics {
+            pending_ms,
             pods_scheduled: pending.count,
             scheduling_latency_p50_s: (pending.count > 0).then_some(pending.p50),
             scheduling_latency_p99_s: (pending.count > 0).then_some(pending.p99),
@@ -227,4 +236,29 @@ mod tests {
             .find(|m| m.scheduler == "b" && m.metric == "makespan_s");
         assert_eq!(b_makespan.unwrap().estimate, None);
     }
+}
+
+/// Percentiles 0, 1, ..., 100 of the pending times of each scheduler's runs pooled (nearest
+/// rank, seconds), in the order of `schedulers`; a scheduler whose pods never started has none.
+pub fn pending_percentiles(runs: &[CompareRun], schedulers: &[String]) -> Vec<(String, Vec<f64>)> {
+    schedulers
+        .iter()
+        .filter_map(|s| {
+            let mut all: Vec<i64> = runs
+                .iter()
+                .filter(|r| &r.scheduler == s)
+                .flat_map(|r| r.metrics.pending_ms.iter().copied())
+                .collect();
+            if all.is_empty() {
+                return None;
+            }
+            all.sort_unstable();
+            let n = all.len();
+            let at = |p: usize| {
+                let rank = (p * n).div_ceil(100).clamp(1, n);
+                all[rank - 1] as f64 / 1000.0
+            };
+            Some((s.clone(), (0..=100).map(at).collect()))
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 //! into place.
 
 use super::format_value;
-use crate::observe::comparison::{CompareRun, METRICS, MetricEstimate};
+use crate::observe::comparison::{CompareRun, METRICS, MetricEstimate, pending_percentiles};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -69,6 +69,23 @@ pub fn runs_csv(runs: &[CompareRun]) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| e.into_error())
 }
 
+/// Column header of `pending.csv`.
+pub const PENDING_HEADER: &str = "scheduler,percentile,pending_time_s";
+
+/// The text of `pending.csv`: percentiles 0 to 100 of each scheduler's pending times.
+pub fn pending_csv(percentiles: &[(String, Vec<f64>)]) -> io::Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(PENDING_HEADER.split(','))?;
+    for (scheduler, values) in percentiles {
+        for (p, v) in values.iter().enumerate() {
+            w.write_record([scheduler.as_str(), &p.to_string(), &format_value(*v)])?;
+        }
+    }
+    w.into_inner().map_err(|e| e.into_error())
+}
+
 /// Writes `bytes` to `dir/name` through a temporary file in the same directory and a rename,
 /// so a reader never sees half a file.
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
@@ -85,9 +102,12 @@ pub fn write_comparison(
     dir: &Path,
     estimates: &[MetricEstimate],
     runs: &[CompareRun],
+    schedulers: &[String],
 ) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     write_atomically(dir, "runs.csv", &runs_csv(runs)?)?;
+    let pending = pending_percentiles(runs, schedulers);
+    write_atomically(dir, "pending.csv", &pending_csv(&pending)?)?;
     write_atomically(dir, "comparison.csv", &comparison_csv(estimates)?)
 }
 

@@ -33,7 +33,7 @@ impl OutputKind {
                 "summary.json",
                 "report.html",
             ],
-            OutputKind::Comparison => &["runs.csv", "comparison.csv"],
+            OutputKind::Comparison => &["runs.csv", "comparison.csv", "pending.csv", "report.html"],
         }
     }
 

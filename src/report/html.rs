@@ -24,7 +24,12 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "
+/// The Content-Security-Policy of every page: nothing but inline styles and data images.
+pub const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+                       img-src data:; style-src 'unsafe-inline'\">\n";
+
+/// The pages' style sheet.
+pub const STYLE: &str = "
 :root { color-scheme: light dark; --fg: #1d1d1f; --bg: #ffffff; --muted: #5f6368;
   --line: #dadce0; --card: #f6f8fa; --accent: #326ce5; }
 @media (prefers-color-scheme: dark) {
@@ -68,10 +73,7 @@ pub fn page(run: &Run, figures: &[(&Figure, &str)]) -> String {
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         img-src data:; style-src 'unsafe-inline'\">\n",
-    );
+    h.push_str(CSP);
     let _ = writeln!(h, "<title>{} · kubesim report</title>", escape(name));
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(h, "<header>\n<h1>{}</h1>", escape(name));
@@ -212,7 +214,10 @@ fn summary_table(h: &mut String, s: &Value) {
         for r in ["cpu", "memory"] {
             let v = &s[key][r];
             rows.push((
-                format!("{} {what} (of allocatable)", r.to_uppercase()),
+                format!(
+                    "{} {what} (of allocatable)",
+                    if r == "cpu" { "CPU" } else { "Memory" }
+                ),
                 format!(
                     "mean {} · peak {}",
                     percent(&v["mean"]),
@@ -264,7 +269,8 @@ fn summary_table(h: &mut String, s: &Value) {
     h.push_str("</table></div>\n");
 }
 
-fn plots(h: &mut String, figures: &[(&Figure, &str)]) {
+/// The plots section: each figure inlined, with links to its PNG and SVG files.
+pub fn plots(h: &mut String, figures: &[(&Figure, &str)]) {
     if figures.is_empty() {
         return;
     }

@@ -2,6 +2,7 @@
 //! `kubesim plot RUN_DIR` gives the same files as the run did. The panels decide what to draw
 //! ([`panels`]), the renderer draws it as SVG and PNG ([`draw`]), and [`html`] writes the page.
 
+pub mod compare;
 pub mod draw;
 pub mod figure;
 pub mod html;
@@ -41,6 +42,29 @@ impl Rendered {
 pub fn render_run(dir: &Path) -> Result<Rendered, String> {
     let run = read::read_run(dir).map_err(|e| e.to_string())?;
     let figures = panels::figures(&run);
+    render(&figures, |svgs| html::page(&run, svgs))
+}
+
+/// Draws the plots and the report of the `kubesim compare` output in `dir`.
+pub fn render_comparison(dir: &Path) -> Result<Rendered, String> {
+    let c = compare::read_comparison(dir).map_err(|e| e.to_string())?;
+    let figures = compare::figures(&c);
+    let title = dir
+        .file_name()
+        .map_or("comparison".into(), |n| n.to_string_lossy().into_owned());
+    render(&figures, |svgs| compare::page(&title, &c, svgs))
+}
+
+/// Whether `dir` holds the output of `kubesim compare` (rather than of a run).
+pub fn is_comparison(dir: &Path) -> bool {
+    dir.join("comparison.csv").is_file() && !dir.join("summary.json").exists()
+}
+
+/// Draws `figures` as SVG and PNG, and the page `page` makes of them.
+fn render(
+    figures: &[figure::Figure],
+    page: impl FnOnce(&[(&figure::Figure, &str)]) -> String,
+) -> Result<Rendered, String> {
     // Each figure is drawn on its own; the results are collected in figure order.
     let drawn: Vec<(String, Vec<u8>)> = figures
         .par_iter()
@@ -51,7 +75,7 @@ pub fn render_run(dir: &Path) -> Result<Rendered, String> {
         .zip(&drawn)
         .map(|(f, (svg, _))| (f, svg.as_str()))
         .collect();
-    let page = html::page(&run, &svgs);
+    let page = page(&svgs);
     let mut files = Vec::with_capacity(drawn.len() * 2 + 1);
     for (f, (svg, png)) in figures.iter().zip(drawn) {
         files.push((format!("plots/{}.svg", f.file), svg.into_bytes()));

@@ -53,7 +53,7 @@ pub fn cdf_points(values: &mut [f64], max: usize) -> Vec<(f64, f64)> {
 }
 
 /// A name usable as a file stem: `deployment/default/web` gives `deployment-default-web`.
-fn file_stem(text: &str) -> String {
+pub fn file_stem(text: &str) -> String {
     let mut stem: String = text
         .chars()
         .map(|c| {
