@@ -36,7 +36,7 @@ use crate::controllers::{GateRemover, JobController, VolumeController};
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
 use crate::observe::{ClusterState, PodTally, Sampler, Sink, Summary, SummaryInput};
-use crate::scenario::{NODE_SAMPLES_LIMIT, Scenario};
+use crate::scenario::Scenario;
 use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
@@ -55,15 +55,6 @@ pub enum RunEnd {
     Finished,
     /// Stopped by its caller at this simulated time.
     Stopped(SimTime),
-}
-
-/// Whether a run of `s` writes each node's series: as `output.nodeMetrics` says, or when
-/// nodes x samples stays within [`NODE_SAMPLES_LIMIT`].
-pub fn writes_node_metrics(s: &Scenario) -> bool {
-    s.output.node_metrics.unwrap_or_else(|| {
-        let samples = (s.duration.ms() / s.output.metrics_interval_ms.max(1)) as u64 + 1;
-        (s.nodes.len() as u64).saturating_mul(samples) <= NODE_SAMPLES_LIMIT
-    })
 }
 
 /// A cluster ready to run.
@@ -160,7 +151,7 @@ impl World {
             world.wire(Arrivals::new(source.clone()))?;
         }
         world.apply_manifests(scenario);
-        if writes_node_metrics(scenario) {
+        if scenario.writes_node_metrics() {
             world.sampler.write_node_rows();
         }
         let mut env = Env {

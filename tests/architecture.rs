@@ -1,6 +1,7 @@
 //! The architecture's invariants, checked on the sources (README, "Design"):
 //! - imports go one way, in floors: a module imports only modules on lower floors;
 //! - `output/` reads what `observe/` hands it, and no other module above the API types;
+//! - `report/` reads the run's files through `output/`'s formats, nothing of the simulation;
 //! - no function is longer than 150 lines;
 //! - rustfmt formats every line: no line of code runs past the width rustfmt keeps (a line
 //!   longer than 100 characters is a string literal rustfmt cannot break, or code rustfmt
@@ -24,11 +25,16 @@ const FLOORS: &[(&str, u8)] = &[
     ("observe", 4),
     ("world", 5),
     ("output", 5),
-    ("cli", 6),
+    ("report", 6),
+    ("cli", 7),
 ];
 
 /// What `output/` may import.
 const OUTPUT_READS: &[&str] = &["engine", "api", "observe"];
+
+/// What `report/` may import: the file formats, nothing of the simulation (it draws from the
+/// written files alone).
+const REPORT_READS: &[&str] = &["output"];
 
 /// The longest function allowed, in lines.
 const MAX_FUNCTION_LINES: usize = 150;
@@ -182,6 +188,12 @@ fn imports_go_one_way_in_floors() {
                 if theirs >= own {
                     wrong.push(format!(
                         "{} (floor {own}) imports crate::{import} (floor {theirs})",
+                        path.display()
+                    ));
+                }
+                if module == "report" && !REPORT_READS.contains(&import.as_str()) {
+                    wrong.push(format!(
+                        "{}: report reads the run's files, not crate::{import}",
                         path.display()
                     ));
                 }

@@ -69,15 +69,34 @@ fn compare_prints_a_row_per_scheduler_and_bytes_do_not_depend_on_threads() {
         assert!(line.contains(" ± "), "mean ± ci95: {line}");
     }
 
-    // Byte-identical files whatever the thread count.
-    for f in ["comparison.csv", "runs.csv"] {
-        assert_eq!(read(&one, f), read(&two, f), "{f} depends on the threads");
+    // Byte-identical files whatever the thread count, plots included.
+    for f in [
+        "comparison.csv",
+        "runs.csv",
+        "pending.csv",
+        "report.html",
+        "plots/pending-time-cdf.png",
+    ] {
+        assert!(
+            read_bytes(&one, f) == read_bytes(&two, f),
+            "{f} depends on the threads"
+        );
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&one)
+    let mut leftovers: Vec<_> = std::fs::read_dir(&one)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers.len(), 2, "only the two CSV files: {leftovers:?}");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [
+            "comparison.csv",
+            "pending.csv",
+            "plots",
+            "report.html",
+            "runs.csv"
+        ]
+    );
 
     // runs.csv: every run, in (scheduler, replicate) order, seeds shared across schedulers.
     let runs = read(&one, "runs.csv");
@@ -194,4 +213,8 @@ fn bad_scenario_gives_the_located_errors_of_run() {
         err.contains("bad.yaml:9:16: spec.cluster.nodePools[0].count: must not be negative"),
         "{err}"
     );
+}
+
+fn read_bytes(dir: &std::path::Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
 }

@@ -244,7 +244,7 @@ fn a_run_too_large_for_memory_or_disk_is_refused_before_it_starts() {
         ),
     )
     .unwrap();
-    let o = run_into(root.path(), &s, "out", &["--max-output", "250kB"]);
+    let o = run_into(root.path(), &s, "out", &["--max-output", "350kB"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("reached the limit"), "{}", stderr(&o));
     assert_eq!(names(root.path()), ["s.yaml"]);

@@ -20,7 +20,7 @@ use crate::scheduler::plugins::Registry;
 use crate::world::{NullSink, World};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -236,18 +236,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         eprintln!("error: writing {}: {e}", dest.display());
         return ExitCode::from(1);
     }
-    let plots = crate::report::render_comparison(&dest).and_then(|r| {
-        super::plot::install_report(&dest, &r, OutputKind::Comparison)
-            .map(|()| r.plots())
-            .map_err(|e| e.to_string())
-    });
-    let plots = match plots {
-        Ok(n) => format!(", {n} plots and {}", dest.join("report.html").display()),
-        Err(e) => {
-            eprintln!("warning: the plots could not be drawn: {e}");
-            String::new()
-        }
-    };
+    let plots = draw_comparison(&dest);
     let table = render_table(&args.schedulers, args.seeds as usize, &estimates);
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
     let reference_text = match args.reference_pod {
@@ -270,6 +259,22 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         dest.join("runs.csv").display()
     );
     ExitCode::SUCCESS
+}
+
+/// Draws the comparison's plots and report; returns the text for the log line.
+fn draw_comparison(dest: &Path) -> String {
+    let drawn = crate::report::render_comparison(dest).and_then(|r| {
+        super::plot::install_report(dest, &r, OutputKind::Comparison)
+            .map(|()| r.plots())
+            .map_err(|e| e.to_string())
+    });
+    match drawn {
+        Ok(n) => format!(", {n} plots and {}", dest.join("report.html").display()),
+        Err(e) => {
+            eprintln!("warning: the plots could not be drawn: {e}");
+            String::new()
+        }
+    }
 }
 
 fn paths_text(paths: &[PathBuf]) -> String {

@@ -257,23 +257,9 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Some(s) = args.seed {
-        scenario.seed = s;
+    if let Err(code) = apply_overrides(&mut scenario, &args) {
+        return code;
     }
-    if let Some(d) = &args.duration {
-        match parse_duration_ms(d) {
-            Ok(ms) if ms > 0 => scenario.duration = SimTime(ms),
-            Ok(_) => {
-                eprintln!("error: --duration: must be positive, got {d:?}");
-                return ExitCode::from(2);
-            }
-            Err(e) => {
-                eprintln!("error: --duration: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    scenario.output.explain |= args.explain;
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
@@ -368,14 +354,14 @@ fn run(args: RunArgs) -> ExitCode {
             f.install().map(|digest| (digest, plots))
         });
     drop(armed);
-    let quiet_note = world
-        .quiet_from()
-        .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
-        .unwrap_or_default();
+    let quiet_from = world.quiet_from();
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {
         Ok((digest, plots)) => {
+            let quiet_note = quiet_from
+                .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
+                .unwrap_or_default();
             let phases: Vec<String> = summary
                 .pods_by_phase
                 .iter()
@@ -401,6 +387,28 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `--seed`, `--duration` and `--explain` over the scenario's own values.
+fn apply_overrides(scenario: &mut Scenario, args: &RunArgs) -> Result<(), ExitCode> {
+    if let Some(s) = args.seed {
+        scenario.seed = s;
+    }
+    if let Some(d) = &args.duration {
+        match parse_duration_ms(d) {
+            Ok(ms) if ms > 0 => scenario.duration = SimTime(ms),
+            Ok(_) => {
+                eprintln!("error: --duration: must be positive, got {d:?}");
+                return Err(ExitCode::from(2));
+            }
+            Err(e) => {
+                eprintln!("error: --duration: {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    scenario.output.explain |= args.explain;
+    Ok(())
 }
 
 /// A bar for loading on a terminal, redrawn four times a second (a large input takes seconds).

@@ -192,6 +192,31 @@ pub fn summarize(runs: &[CompareRun], schedulers: &[String]) -> Vec<MetricEstima
     out
 }
 
+/// Percentiles 0, 1, ..., 100 of the pending times of each scheduler's runs pooled (nearest
+/// rank, seconds), in the order of `schedulers`; a scheduler whose pods never started has none.
+pub fn pending_percentiles(runs: &[CompareRun], schedulers: &[String]) -> Vec<(String, Vec<f64>)> {
+    schedulers
+        .iter()
+        .filter_map(|s| {
+            let mut all: Vec<i64> = runs
+                .iter()
+                .filter(|r| &r.scheduler == s)
+                .flat_map(|r| r.metrics.pending_ms.iter().copied())
+                .collect();
+            if all.is_empty() {
+                return None;
+            }
+            all.sort_unstable();
+            let n = all.len();
+            let at = |p: usize| {
+                let rank = (p * n).div_ceil(100).clamp(1, n);
+                all[rank - 1] as f64 / 1000.0
+            };
+            Some((s.clone(), (0..=100).map(at).collect()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,29 +261,31 @@ mod tests {
             .find(|m| m.scheduler == "b" && m.metric == "makespan_s");
         assert_eq!(b_makespan.unwrap().estimate, None);
     }
-}
 
-/// Percentiles 0, 1, ..., 100 of the pending times of each scheduler's runs pooled (nearest
-/// rank, seconds), in the order of `schedulers`; a scheduler whose pods never started has none.
-pub fn pending_percentiles(runs: &[CompareRun], schedulers: &[String]) -> Vec<(String, Vec<f64>)> {
-    schedulers
-        .iter()
-        .filter_map(|s| {
-            let mut all: Vec<i64> = runs
-                .iter()
-                .filter(|r| &r.scheduler == s)
-                .flat_map(|r| r.metrics.pending_ms.iter().copied())
-                .collect();
-            if all.is_empty() {
-                return None;
-            }
-            all.sort_unstable();
-            let n = all.len();
-            let at = |p: usize| {
-                let rank = (p * n).div_ceil(100).clamp(1, n);
-                all[rank - 1] as f64 / 1000.0
-            };
-            Some((s.clone(), (0..=100).map(at).collect()))
-        })
-        .collect()
+    #[test]
+    fn pending_percentiles_pool_each_schedulers_runs() {
+        let run = |scheduler: &str, pending_ms: Vec<i64>| CompareRun {
+            scheduler: scheduler.into(),
+            replicate: 0,
+            seed: 1,
+            metrics: RunMetrics {
+                pending_ms,
+                ..Default::default()
+            },
+        };
+        let runs = vec![
+            run("a", (1..=50).map(|s| s * 1000).collect()),
+            run("a", (51..=100).map(|s| s * 1000).collect()),
+            run("b", vec![]),
+        ];
+        let p = pending_percentiles(&runs, &["a".into(), "b".into()]);
+        assert_eq!(p.len(), 1, "b has no started pod");
+        let (name, values) = &p[0];
+        assert_eq!(name, "a");
+        assert_eq!(values.len(), 101);
+        assert_eq!(
+            (values[0], values[50], values[99], values[100]),
+            (1.0, 50.0, 99.0, 100.0)
+        );
+    }
 }

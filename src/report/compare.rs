@@ -2,7 +2,7 @@
 //! profile's mean and 95% interval side by side (`comparison.csv`), and the profiles'
 //! pending-time distributions overlaid (`pending.csv`).
 
-use super::figure::{Body, Cdf, Figure, Intervals, Series, Unit};
+use super::figure::{Body, Cdf, Figure, Group, Intervals, Series, Unit};
 use super::html::{STYLE, escape};
 use super::panels::file_stem;
 use super::read::ReadError;
@@ -126,11 +126,17 @@ pub fn figures(c: &Comparison) -> Vec<Figure> {
     let mut out: Vec<Figure> = metrics
         .iter()
         .filter_map(|m| {
-            let groups: Vec<(String, f64, Option<(f64, f64)>)> = c
+            let groups: Vec<Group> = c
                 .estimates
                 .iter()
                 .filter(|e| e.metric == *m)
-                .filter_map(|e| Some((e.scheduler.clone(), e.mean?, e.interval)))
+                .filter_map(|e| {
+                    Some(Group {
+                        label: e.scheduler.clone(),
+                        mean: e.mean?,
+                        interval: e.interval,
+                    })
+                })
                 .collect();
             (!groups.is_empty()).then(|| Figure {
                 file: format!("compare-{}", file_stem(m)),
@@ -176,18 +182,25 @@ pub fn figures(c: &Comparison) -> Vec<Figure> {
 }
 
 /// The comparison's page.
-pub fn page(title: &str, c: &Comparison, figures: &[(&Figure, &str)]) -> String {
+pub fn page(c: &Comparison, figures: &[(&Figure, &str)]) -> String {
+    let mut profiles: Vec<&str> = Vec::new();
+    for e in &c.estimates {
+        if !profiles.contains(&e.scheduler.as_str()) {
+            profiles.push(&e.scheduler);
+        }
+    }
+    let title = profiles.join(" vs ");
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str(super::html::CSP);
-    let _ = writeln!(h, "<title>{} · kubesim comparison</title>", escape(title));
+    let _ = writeln!(h, "<title>{} · kubesim comparison</title>", escape(&title));
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(
         h,
         "<header>\n<h1>{}</h1>\n<p class=\"meta\">kubesim compare: scheduler profiles on the \
          same workload and seeds</p>\n</header>\n<main>",
-        escape(title)
+        escape(&title)
     );
     h.push_str("<h2 id=\"summary\">Means and 95% intervals</h2>\n<div class=\"scroll\"><table>\n");
     h.push_str(

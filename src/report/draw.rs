@@ -499,14 +499,14 @@ fn intervals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, iv: &Intervals) 
     let max = iv
         .groups
         .iter()
-        .map(|(_, m, ci)| ci.map_or(*m, |c| c.1.max(*m)))
+        .map(|g| g.interval.map_or(g.mean, |c| c.1.max(g.mean)))
         .fold(0.0, f64::max);
     let min = iv
         .groups
         .iter()
-        .map(|(_, m, ci)| ci.map_or(*m, |c| c.0.min(*m)))
+        .map(|g| g.interval.map_or(g.mean, |c| c.0.min(g.mean)))
         .fold(0.0, f64::min);
-    let names: Vec<String> = iv.groups.iter().map(|g| g.0.clone()).collect();
+    let names: Vec<String> = iv.groups.iter().map(|g| g.label.clone()).collect();
     let name_at = move |x: &f64| -> String {
         let i = x - 0.5;
         if (i - i.round()).abs() < 1e-6 && i >= 0.0 {
@@ -532,7 +532,8 @@ fn intervals<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, iv: &Intervals) 
         .label_style(label_style())
         .axis_desc_style(label_style())
         .draw()?;
-    for (i, (_, mean, ci)) in iv.groups.iter().enumerate() {
+    for (i, g) in iv.groups.iter().enumerate() {
+        let (mean, ci) = (&g.mean, &g.interval);
         let c = PALETTE[i % PALETTE.len()];
         let x = i as f64;
         chart.draw_series(std::iter::once(Rectangle::new(

@@ -197,6 +197,17 @@ pub struct GanttMark {
 pub struct Intervals {
     /// The quantity (axis text).
     pub y_label: String,
-    /// Per group: label, mean, and the interval's ends when there is one.
-    pub groups: Vec<(String, f64, Option<(f64, f64)>)>,
+    /// The groups, left to right.
+    pub groups: Vec<Group>,
+}
+
+/// One bar of an [`Intervals`] plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Label under the bar.
+    pub label: String,
+    /// Mean.
+    pub mean: f64,
+    /// The interval's ends, when there is one.
+    pub interval: Option<(f64, f64)>,
 }

@@ -49,10 +49,7 @@ pub fn render_run(dir: &Path) -> Result<Rendered, String> {
 pub fn render_comparison(dir: &Path) -> Result<Rendered, String> {
     let c = compare::read_comparison(dir).map_err(|e| e.to_string())?;
     let figures = compare::figures(&c);
-    let title = dir
-        .file_name()
-        .map_or("comparison".into(), |n| n.to_string_lossy().into_owned());
-    render(&figures, |svgs| compare::page(&title, &c, svgs))
+    render(&figures, |svgs| compare::page(&c, svgs))
 }
 
 /// Whether `dir` holds the output of `kubesim compare` (rather than of a run).

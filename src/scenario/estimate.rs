@@ -5,7 +5,7 @@
 //! The byte figures are per-row sizes measured on `scenarios/bench-batch-1k.yaml` (README,
 //! "Limits"); they are estimates, not bounds. The run itself stops at `--max-output`.
 
-use super::Scenario;
+use super::{EventRows, PodRows, Scenario};
 use crate::api::arrival::{ArrivalTemplate, Source};
 use crate::engine::SimTime;
 
@@ -18,9 +18,13 @@ const METRIC_ROW: u64 = 40;
 /// Bytes per evaluated node of one `scheduling.jsonl` record (measured: 80), and its rest.
 const EXPLAIN_PER_NODE: u64 = 80;
 const EXPLAIN_RECORD: u64 = 400;
-/// Metric rows per sample: the cluster's, and three per node pool.
-const CLUSTER_ROWS: u64 = 14;
-const POOL_ROWS: u64 = 3;
+/// Metric rows per sample: the cluster's, five per node pool, two per node when written.
+const CLUSTER_ROWS: u64 = 18;
+const POOL_ROWS: u64 = 5;
+const NODE_ROWS: u64 = 2;
+/// Share of a pod's Events that are Warnings, for `output.events: warnings` (a rough figure:
+/// a pod that schedules at once has none, one that waits has several).
+const WARNING_SHARE: u64 = 4;
 /// How long after its last arrival a run is assumed to stay busy, for the metric estimate
 /// (a run that has gone quiet stops sampling).
 const SETTLE_MS: i64 = 3_600_000;
@@ -89,10 +93,26 @@ pub fn estimate(s: &Scenario) -> Estimate {
         .filter_map(|n| n.pool.as_deref())
         .collect::<std::collections::BTreeSet<_>>()
         .len() as u64;
-    let metric_rows = samples.saturating_mul(CLUSTER_ROWS + POOL_ROWS * pools);
+    let nodes = if s.writes_node_metrics() {
+        s.nodes.len() as u64
+    } else {
+        0
+    };
+    let per_sample = CLUSTER_ROWS + POOL_ROWS * pools + NODE_ROWS * nodes;
+    let metric_rows = samples.saturating_mul(per_sample);
+    let pod_rows = match s.output.pods {
+        PodRows::All => pods,
+        PodRows::None => 0,
+        PodRows::Sample { ppm } => pods.saturating_mul(u64::from(ppm)) / 1_000_000,
+    };
+    let event_bytes = match s.output.events {
+        EventRows::All => POD_EVENTS,
+        EventRows::Warnings => POD_EVENTS / WARNING_SHARE,
+        EventRows::None => 0,
+    };
     let mut files = vec![
-        ("pods.csv", pods.saturating_mul(POD_ROW)),
-        ("events.csv", pods.saturating_mul(POD_EVENTS)),
+        ("pods.csv", pod_rows.saturating_mul(POD_ROW)),
+        ("events.csv", pods.saturating_mul(event_bytes)),
         ("metrics.csv", metric_rows.saturating_mul(METRIC_ROW)),
     ];
     if s.output.explain {
@@ -174,6 +194,25 @@ mod tests {
         // Every arrival comes at once: the metric estimate stops an hour later.
         let metrics = e.files[2].1;
         assert!(metrics < 1_000_000, "{metrics}");
+    }
+
+    #[test]
+    fn output_controls_shrink_the_estimate() {
+        let arrivals = "  arrivals:\n  - name: a\n    count: 100000\n    every: 10ms\n    template: {kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: x}]}}\n";
+        let full = estimate(&scenario(&sim(arrivals)));
+        let controlled = |output: &str| {
+            let text = format!("{}  output:\n{output}", sim(arrivals));
+            estimate(&scenario(&text))
+        };
+        let sampled = controlled("    pods: 1%\n    events: none\n    nodeMetrics: false\n");
+        assert_eq!(sampled.files[0].1, 1_000 * POD_ROW);
+        assert_eq!(sampled.files[1].1, 0);
+        // A one-hour run sampled every 15 s: 242 samples estimated; three nodes add two rows each.
+        let per_sample = |e: &Estimate| e.files[2].1 / METRIC_ROW / 242;
+        assert_eq!(per_sample(&full), CLUSTER_ROWS + POOL_ROWS + 3 * NODE_ROWS);
+        assert_eq!(per_sample(&sampled), CLUSTER_ROWS + POOL_ROWS);
+        let warnings = controlled("    events: warnings\n");
+        assert_eq!(warnings.files[1].1, full.files[1].1 / WARNING_SHARE);
     }
 
     #[test]

@@ -128,6 +128,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether a run writes each node's series: as `output.nodeMetrics` says, or when
+    /// nodes x samples stays within [`NODE_SAMPLES_LIMIT`].
+    pub fn writes_node_metrics(&self) -> bool {
+        self.output
+            .node_metrics
+            .unwrap_or_else(|| self.nodes.len() as u64 * self.samples() <= NODE_SAMPLES_LIMIT)
+    }
+
+    /// Metric samples over the whole duration (the first at 0).
+    pub fn samples(&self) -> u64 {
+        (self.duration.ms() / self.output.metrics_interval_ms.max(1)).max(0) as u64 + 1
+    }
+
     /// A copy in which every pod, pod template, Job template and trace row names the
     /// scheduler profile `name` (`spec.schedulerName`), so that one profile schedules the
     /// whole workload. The caller checks that the profile exists.
