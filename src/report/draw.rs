@@ -390,8 +390,8 @@ fn heatmap<DB: DrawingBackend>(
         .disable_mesh()
         .x_desc(format!("simulated time ({unit})"))
         .y_desc(h.row_label.as_str())
+        .y_labels(0)
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|_| String::new())
         .label_style(label_style())
         .axis_desc_style(label_style())
         .draw()?;
@@ -452,8 +452,8 @@ fn gantt<DB: DrawingBackend>(
         .disable_mesh()
         .x_desc(format!("simulated time ({unit})"))
         .y_desc("node")
+        .y_labels(0)
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|_| String::new())
         .label_style(label_style())
         .axis_desc_style(label_style())
         .draw()?;
@@ -476,6 +476,14 @@ fn gantt<DB: DrawingBackend>(
         let fill = PALETTE[b.color % PALETTE.len()];
         Rectangle::new([(b.start / div, y0), (b.end / div, y1)], fill.filled())
     }))?;
+    // A white edge tells apart pods of one colour that touch (only where bars are few enough
+    // to be told apart at all).
+    if g.bars.len() <= 600 {
+        chart.draw_series(g.bars.iter().map(|b| {
+            let (y0, y1) = lane_box(b.row, b.lane);
+            Rectangle::new([(b.start / div, y0), (b.end / div, y1)], WHITE.stroke_width(1))
+        }))?;
+    }
     chart.draw_series(g.marks.iter().map(|m| {
         let (y0, y1) = lane_box(m.row, m.lane);
         Cross::new((m.time / div, (y0 + y1) / 2.0), 5, BLACK.stroke_width(2))
