@@ -85,7 +85,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/09-crashloopbackoff",
-        "4710c49c13cbc188d7349eb179ae458014759aa94440f0d90e79670fd9d1e120",
+        "ed1ce455b92808c09cd014df76961926be0c7b45a7c8c25505e0ede42aeb8b84",
     ),
 ];
 

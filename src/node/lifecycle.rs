@@ -196,7 +196,6 @@ impl Kubelet {
             }
             ctx.store.set_pod_reason(pod, Some("CrashLoopBackOff"));
         }
-        ctx.store.record_restart(pod);
         let run = self.run_mut(pod);
         run.inc += 1;
         let next = run.inc;

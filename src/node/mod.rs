@@ -333,6 +333,13 @@ impl Kubelet {
                 self.exited(pod, code, ctx);
             }
             KubeletEvent::Restart(..) => {
+                // The restart count counts containers started again, as the kubelet's
+                // restartCount does: not the crash, but the new container after the back-off
+                // (whose CrashLoopBackOff wait is then over).
+                ctx.store.record_restart(pod);
+                if ctx.store.pod(pod).status.reason == Some("CrashLoopBackOff") {
+                    ctx.store.set_pod_reason(pod, None);
+                }
                 let node = ctx.store.pod(pod).status.node;
                 if let Some(node) = node {
                     self.begin_step(pod, NodeId(node), ctx);

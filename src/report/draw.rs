@@ -65,7 +65,8 @@ pub fn png(fig: &Figure) -> Result<Vec<u8>, String> {
     register_font();
     let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT));
+        let root = super::raster::Raster(bitmap).into_drawing_area();
         draw(fig, &root).map_err(|e| format!("{}: {e}", fig.file))?;
         root.present().map_err(|e| format!("{}: {e}", fig.file))?;
     }
@@ -318,7 +319,8 @@ fn cdf<DB: DrawingBackend>(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..y_top(max), 0.0..100.0)?;
+        // A little room left of 0, so that a distribution all at 0 is seen beside the axis.
+        .build_cartesian_2d(-y_top(max) * 0.02..y_top(max), 0.0..100.0)?;
     chart
         .configure_mesh()
         .light_line_style(GRID)

@@ -7,6 +7,7 @@ pub mod draw;
 pub mod figure;
 pub mod html;
 pub mod panels;
+mod raster;
 pub mod read;
 
 use rayon::prelude::*;
