@@ -227,7 +227,9 @@ fn output_controls_choose_the_rows_and_the_plots() {
     assert_eq!(names(&some), names(&other));
     // Plots drawn later from a sampled run say so.
     assert!(plot(&some).status.success());
-    assert!(read(&some, "report.html").contains("10% of pods"));
+    let html = read(&some, "report.html");
+    assert!(html.contains("a 10% sample of pods"), "the summary table says so");
+    assert!(read(&some, "plots/pod-times-cdf.svg").contains("(a 10% sample: "));
 }
 
 #[test]
@@ -259,27 +261,57 @@ fn bad_output_controls_are_refused_with_their_place() {
 }
 
 #[test]
-fn a_foreign_file_in_plots_is_never_deleted() {
+fn a_users_file_in_plots_is_never_deleted() {
     let tmp = tempfile::tempdir().unwrap();
     let out = quickstart(tmp.path());
-    fs::write(out.join("plots/mine.txt"), "notes").unwrap();
+    let index = read(&out, "plots/index.txt");
+    assert!(index.lines().any(|l| l == "pods-by-phase.png"), "{index}");
+    // A file of the user's, even an image, beside kubesim's plots.
+    fs::write(out.join("plots/my-diagram.png"), "mine").unwrap();
+    fs::write(out.join("plots/notes.txt"), "notes").unwrap();
     let o = plot(&out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(&out, "plots/my-diagram.png"), "mine");
+    assert_eq!(read(&out, "plots/notes.txt"), "notes");
+    assert!(out.join("plots/pods-by-phase.png").exists());
+    // A new run refuses the directory, naming the user's files...
+    let scenario = repo("scenarios/quickstart.yaml");
+    let rerun = |extra: &[&str]| {
+        kubesim()
+            .args(["run", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&scenario)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = rerun(&[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("holds files kubesim did not write"));
-    assert_eq!(
-        fs::read_to_string(out.join("plots/mine.txt")).unwrap(),
-        "notes"
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("plots/my-diagram.png, plots/notes.txt"),
+        "{err}"
     );
-    // A new run refuses the directory too.
-    let o = kubesim()
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(repo("scenarios/quickstart.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("was not written by kubesim"));
-    assert!(out.join("plots/mine.txt").exists());
+    // ...and with --force replaces kubesim's files only.
+    let o = rerun(&["--force"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(&out, "plots/my-diagram.png"), "mine");
+    assert_eq!(read(&out, "plots/notes.txt"), "notes");
+    assert!(out.join("report.html").exists());
+}
+
+#[test]
+fn a_run_without_plots_removes_the_earlier_runs_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = quickstart(tmp.path());
+    let f = tmp.path().join("s.yaml");
+    let text = fs::read_to_string(repo("scenarios/quickstart.yaml"))
+        .unwrap()
+        .replace("  output:\n", "  output:\n    plots: false\n");
+    fs::write(&f, text).unwrap();
+    run(&f, &out, &[]);
+    assert!(!out.join("plots").exists() && !out.join("report.html").exists());
+    assert!(out.join("summary.json").exists());
 }
 
 #[test]

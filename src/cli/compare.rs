@@ -248,7 +248,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         ),
     };
     eprintln!(
-        "{} runs ({} scheduler(s) x {} seed(s) from seed {}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {} and {}{plots}",
+        "{} runs ({} scheduler(s) x {} seed(s) from seed {}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {}, {} and pending.csv{plots}",
         runs.len(),
         args.schedulers.len(),
         args.seeds,

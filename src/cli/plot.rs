@@ -28,8 +28,13 @@ pub struct PlotArgs {
 pub(super) fn plot(args: PlotArgs) -> ExitCode {
     let dir = &args.run_dir;
     if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "no such directory"
+        };
         eprintln!(
-            "error: {}: no such directory; give the output directory of a kubesim run",
+            "error: {}: {what}; give the output directory of a kubesim run or comparison",
             dir.display()
         );
         return ExitCode::from(1);

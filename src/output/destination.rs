@@ -45,7 +45,8 @@ impl OutputKind {
         }
     }
 
-    /// Whether `entry` (a name in the directory) is one kubesim writes.
+    /// Whether `entry` (a name in the directory) is one kubesim writes: one of its files, or
+    /// a `plots/` holding nothing but the plots its index lists.
     fn is_ours(self, dir: &Path, name: &str) -> io::Result<bool> {
         let path = dir.join(name);
         let kind = fs::symlink_metadata(&path)?.file_type();
@@ -53,7 +54,7 @@ impl OutputKind {
             return Ok(self.files().contains(&name));
         }
         if kind.is_dir() && self.dirs().contains(&name) {
-            return plots_only(&path);
+            return Ok(unlisted_plots(&path)?.is_some_and(|u| u.is_empty()));
         }
         Ok(false)
     }
@@ -70,18 +71,67 @@ impl OutputKind {
 /// The directory of plots in a run's or a comparison's output.
 pub const PLOTS: &str = "plots";
 
-/// Whether `dir` holds nothing but PNG and SVG files (what kubesim writes into `plots/`).
-fn plots_only(dir: &Path) -> io::Result<bool> {
+/// The file in `plots/` that lists the plots kubesim wrote there, one name per line.
+pub const PLOTS_INDEX: &str = "index.txt";
+
+/// The plots `plots/`'s index lists (none without an index).
+fn listed_plots(dir: &Path) -> io::Result<Vec<String>> {
+    match fs::read_to_string(dir.join(PLOTS_INDEX)) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.contains('/') && *l != "." && *l != "..")
+            .map(String::from)
+            .collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The entries of `plots/` that kubesim did not write (sorted), or `None` when it has no
+/// index (then nothing in it is kubesim's).
+fn unlisted_plots(dir: &Path) -> io::Result<Option<Vec<String>>> {
+    if !dir.join(PLOTS_INDEX).is_file() {
+        return Ok(None);
+    }
+    let listed = listed_plots(dir)?;
+    let mut unlisted = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let image = name.ends_with(".png") || name.ends_with(".svg");
-        if !image || !entry.file_type()?.is_file() {
-            return Ok(false);
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = entry.file_type()?.is_file()
+            && (name == PLOTS_INDEX || listed.iter().any(|l| *l == name));
+        if !ours {
+            unlisted.push(name);
         }
     }
-    Ok(true)
+    unlisted.sort();
+    Ok(Some(unlisted))
+}
+
+/// Removes the plots `plots/`'s index lists, and the index; the directory too if nothing
+/// else is left in it.
+fn remove_plots(dir: &Path) -> io::Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    for name in listed_plots(dir)? {
+        remove_file(&dir.join(name))?;
+    }
+    remove_file(&dir.join(PLOTS_INDEX))?;
+    match fs::remove_dir(dir) {
+        Ok(()) => Ok(()),
+        // Someone else's files are still in it: it stays.
+        Err(_) if fs::read_dir(dir)?.next().is_some() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes a file if it is there.
+fn remove_file(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// What is at the destination before the run.
@@ -159,8 +209,14 @@ pub fn inspect(dir: &Path, kind: OutputKind) -> io::Result<Existing> {
         let entry = entry?;
         any = true;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !kind.is_ours(dir, &name)? {
-            foreign.push(name);
+        if kind.is_ours(dir, &name)? {
+            continue;
+        }
+        match unlisted_plots(&dir.join(&name)) {
+            Ok(Some(unlisted)) if kind.dirs().contains(&name.as_str()) => {
+                foreign.extend(unlisted.into_iter().map(|u| format!("{name}/{u}")));
+            }
+            _ => foreign.push(name),
         }
     }
     if !any {
@@ -202,28 +258,32 @@ pub fn install(tmp: &Path, dest: &Path, kind: OutputKind, what: Install) -> io::
     }
     written.sort_by_key(|n| n == marker);
     if existing == Existing::PreviousRun && what == Install::Everything {
-        for stale in kind.files().iter().chain(kind.dirs()) {
+        for stale in kind.files() {
             if !written.iter().any(|w| w == stale) {
-                remove_ours(&dest.join(stale))?;
+                remove_file(&dest.join(stale))?;
+            }
+        }
+        for stale in kind.dirs() {
+            if !written.iter().any(|w| w == stale) {
+                remove_plots(&dest.join(stale))?;
             }
         }
     }
-    // Checked before anything moves: a directory to replace must hold only kubesim's images.
-    for name in written.iter().filter(|n| kind.dirs().contains(&n.as_str())) {
-        let target = dest.join(name);
-        if target.exists() && !(target.is_dir() && plots_only(&target)?) {
-            return Err(io::Error::other(format!(
-                "{} holds files kubesim did not write; move them away and try again",
-                target.display()
-            )));
-        }
-    }
     for name in &written {
-        let target = dest.join(name);
-        if kind.dirs().contains(&name.as_str()) {
-            remove_ours(&target)?;
+        let (from, target) = (tmp.join(name), dest.join(name));
+        if kind.dirs().contains(&name.as_str()) && target.is_dir() {
+            // kubesim's old plots make way; anything else in the directory stays.
+            remove_plots(&target)?;
+            if target.is_dir() {
+                for entry in fs::read_dir(&from)? {
+                    let file = entry?.file_name();
+                    fs::rename(from.join(&file), target.join(&file))?;
+                }
+                fs::remove_dir(&from)?;
+                continue;
+            }
         }
-        fs::rename(tmp.join(name), target)?;
+        fs::rename(from, target)?;
     }
     fs::remove_dir(tmp)
 }
@@ -235,19 +295,6 @@ pub enum Install {
     Everything,
     /// Only the files written (`kubesim plot`: the plots and the report).
     Written,
-}
-
-/// Removes a kubesim file, or a `plots/` directory of images, if it is there.
-fn remove_ours(path: &Path) -> io::Result<()> {
-    let result = match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
-        Ok(_) => fs::remove_file(path),
-        Err(e) => Err(e),
-    };
-    match result {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
 }
 
 /// Removes the temporary directories that killed kubesim runs left beside `dest`

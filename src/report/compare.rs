@@ -5,7 +5,7 @@
 use super::figure::{Body, Cdf, Figure, Group, Intervals, Series, Unit};
 use super::html::{STYLE, escape};
 use super::panels::file_stem;
-use super::read::ReadError;
+use super::read::{ReadError, csv_error};
 use crate::output::compare::{COMPARISON_HEADER, PENDING_HEADER};
 use std::fmt::Write;
 use std::path::Path;
@@ -54,7 +54,7 @@ fn rows(dir: &Path, name: &str, header: &str) -> Result<Vec<(u64, Vec<String>)>,
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
     for (i, record) in r.records().enumerate() {
-        let record = record.map_err(|e| fail(e.position().map(|p| p.line()), e.to_string()))?;
+        let record = record.map_err(|e| csv_error(&path, e))?;
         let line = record.position().map_or(i as u64 + 1, |p| p.line());
         let fields: Vec<String> = record.iter().map(String::from).collect();
         if i == 0 {
@@ -221,7 +221,7 @@ pub fn page(c: &Comparison, figures: &[(&Figure, &str)]) -> String {
         );
     }
     h.push_str("</table></div>\n");
-    super::html::plots(&mut h, figures);
+    super::html::plots(&mut h, figures, None);
     let _ = writeln!(
         h,
         "</main>\n<footer>Written by kubesim {} from comparison.csv and pending.csv.</footer>\n\

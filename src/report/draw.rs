@@ -2,7 +2,7 @@
 //! PNGs, drawn with DejaVu Sans embedded in the binary (the `dejavu` crate), so images do not
 //! depend on the fonts of the machine.
 
-use super::figure::{Body, Cdf, Figure, Gantt, Heatmap, Intervals, Lines, Marker, Series};
+use super::figure::{Body, Cdf, Figure, Gantt, Heatmap, Intervals, Lines, Marker, Series, Unit};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -238,14 +238,48 @@ fn label_style() -> TextStyle<'static> {
 
 type Legend = Vec<(String, Glyph)>;
 
+/// Running sums of series that share their x values: the first, the first two, ...
+fn stack(series: &[Series]) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::with_capacity(series.len());
+    for s in series {
+        let mut points = s.points.clone();
+        if let Some(below) = out.last() {
+            for (p, b) in points.iter_mut().zip(&below.points) {
+                p.1 += b.1;
+            }
+        }
+        out.push(Series::new(s.label.clone(), points));
+    }
+    out
+}
+
+/// A sampled series as drawn: each value holds until the next sample (a line between two
+/// samples would invent the values in between).
+fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i > 0 {
+            out.push((x, points[i - 1].1));
+        }
+        out.push((x, y));
+    }
+    out
+}
+
 fn lines<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     l: &Lines,
 ) -> Result<Legend, DrawingAreaErrorKind<DB::ErrorType>> {
     let (div, unit) = time_unit(l.duration);
+    let stacks = if l.stacked {
+        stack(&l.series)
+    } else {
+        Vec::new()
+    };
     let max = l
         .series
         .iter()
+        .chain(stacks.last())
         .flat_map(|s| s.points.iter().map(|p| l.unit.scale(p.1)))
         .fold(0.0, f64::max);
     let top = y_top(max);
@@ -261,15 +295,41 @@ fn lines<DB: DrawingBackend>(
         .x_desc(format!("simulated time ({unit})"))
         .y_desc(l.unit.axis(&l.y_label))
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| {
+            // Counts are whole: no tick at half a pod.
+            if l.unit == Unit::Count && v.fract() != 0.0 {
+                String::new()
+            } else {
+                tick(*v)
+            }
+        })
         .label_style(label_style())
         .axis_desc_style(label_style())
         .draw()?;
     let mut legend = Vec::new();
+    if l.stacked {
+        // The highest stack first: each lower one is drawn over it.
+        for (i, s) in stacks.iter().enumerate().rev() {
+            let c = color(&l.series[i], i);
+            let points: Vec<(f64, f64)> = steps(&s.points)
+                .into_iter()
+                .map(|(x, y)| (x / div, l.unit.scale(y)))
+                .collect();
+            chart.draw_series(AreaSeries::new(points, 0.0, c.filled()).border_style(c))?;
+        }
+        for (i, s) in l.series.iter().enumerate() {
+            legend.push((s.label.clone(), Glyph::Block(color(s, i))));
+        }
+        draw_markers(&mut chart, &l.markers, div, top)?;
+        return Ok(legend);
+    }
     for (i, s) in l.series.iter().enumerate() {
         let c = color(s, i);
         let style = c.stroke_width(2);
-        let points = s.points.iter().map(|&(x, y)| (x / div, l.unit.scale(y)));
+        let points: Vec<(f64, f64)> = steps(&s.points)
+            .into_iter()
+            .map(|(x, y)| (x / div, l.unit.scale(y)))
+            .collect();
         if s.dashed {
             chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?;
             legend.push((s.label.clone(), Glyph::Dashed(c)));
@@ -483,7 +543,10 @@ fn gantt<DB: DrawingBackend>(
     if g.bars.len() <= 600 {
         chart.draw_series(g.bars.iter().map(|b| {
             let (y0, y1) = lane_box(b.row, b.lane);
-            Rectangle::new([(b.start / div, y0), (b.end / div, y1)], WHITE.stroke_width(1))
+            Rectangle::new(
+                [(b.start / div, y0), (b.end / div, y1)],
+                WHITE.stroke_width(1),
+            )
         }))?;
     }
     chart.draw_series(g.marks.iter().map(|m| {
@@ -592,6 +655,7 @@ mod tests {
                     time: 30.0,
                     label: "node-crash a".into(),
                 }],
+                stacked: false,
             }),
         }
     }

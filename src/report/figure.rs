@@ -41,8 +41,10 @@ pub struct Marker {
 /// How values on a y axis are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
-    /// Plain numbers.
+    /// Whole numbers (pods, nodes, Events).
     Count,
+    /// Any number.
+    Value,
     /// Fractions drawn as percent.
     Percent,
     /// CPU cores.
@@ -57,7 +59,7 @@ impl Unit {
     /// Text of the axis for this unit.
     pub fn axis(self, what: &str) -> String {
         match self {
-            Unit::Count => what.to_string(),
+            Unit::Count | Unit::Value => what.to_string(),
             Unit::Percent => format!("{what} (%)"),
             Unit::Cores => format!("{what} (cores)"),
             Unit::Bytes => format!("{what} (GiB)"),
@@ -113,6 +115,8 @@ pub struct Lines {
     pub duration: f64,
     /// Timeline actions and faults.
     pub markers: Vec<Marker>,
+    /// Drawn as stacked areas (the series share their x values), not lines.
+    pub stacked: bool,
 }
 
 /// Cumulative distributions: each series' points are (value, fraction at or below).

@@ -57,6 +57,13 @@ figure { margin: 16px 0 24px; }
 figure img { display: block; width: 100%; height: auto; background: #ffffff;
   border: 1px solid var(--line); border-radius: 6px; }
 figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 4px; }
+td { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  /* On a phone a plot keeps a readable size and scrolls sideways in its own box. */
+  figure img { width: 640px; max-width: none; }
+  th, td { padding: 4px; font-size: 0.85rem; }
+  h1 { font-size: 1.4rem; }
+}
 a { color: var(--accent); }
 pre { background: var(--card); padding: 12px; overflow-x: auto; font-size: 0.85rem;
   border-radius: 4px; }
@@ -95,7 +102,16 @@ pub fn page(run: &Run, figures: &[(&Figure, &str)]) -> String {
     );
     descriptions(&mut h, s);
     summary_table(&mut h, s);
-    plots(&mut h, figures);
+    let quiet = (run.duration() < run.simulated()).then(|| {
+        format!(
+            "Nothing changed after {} (the run went quiet), so the time axes end at {} rather \
+             than at {}.",
+            duration_text(run.quiet_from().unwrap_or_default()),
+            duration_text(run.duration()),
+            duration_text(run.simulated())
+        )
+    });
+    plots(&mut h, figures, quiet.as_deref());
     warnings(&mut h, s);
     events(&mut h, run);
     let _ = writeln!(
@@ -270,17 +286,21 @@ fn summary_table(h: &mut String, s: &Value) {
 }
 
 /// The plots section: each figure inlined, with links to its PNG and SVG files.
-pub fn plots(h: &mut String, figures: &[(&Figure, &str)]) {
+pub fn plots(h: &mut String, figures: &[(&Figure, &str)], note: Option<&str>) {
     if figures.is_empty() {
         return;
     }
     h.push_str("<h2 id=\"plots\">Plots</h2>\n");
+    if let Some(note) = note {
+        let _ = writeln!(h, "<p>{}</p>", escape(note));
+    }
     let b64 = base64::engine::general_purpose::STANDARD;
     for (fig, svg) in figures {
         let _ = writeln!(
             h,
-            "<figure id=\"{file}\">\n<img src=\"data:image/svg+xml;base64,{data}\" alt=\"{title}\" \
-             width=\"{w}\" height=\"{hh}\">\n<figcaption>{caption} <a href=\"plots/{file}.png\">PNG</a> \
+            "<figure id=\"{file}\">\n<div class=\"scroll\"><a href=\"plots/{file}.svg\"><img \
+             src=\"data:image/svg+xml;base64,{data}\" alt=\"{title}\" width=\"{w}\" \
+             height=\"{hh}\"></a></div>\n<figcaption>{caption} <a href=\"plots/{file}.png\">PNG</a> \
              · <a href=\"plots/{file}.svg\">SVG</a></figcaption>\n</figure>",
             file = escape(&fig.file),
             data = b64.encode(svg.as_bytes()),

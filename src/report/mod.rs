@@ -10,6 +10,7 @@ pub mod panels;
 mod raster;
 pub mod read;
 
+use crate::output::destination::{PLOTS, PLOTS_INDEX};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -21,9 +22,18 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Writes the files under `dir` (creating `plots/`).
+    /// Writes the files under `dir`: `plots/` with its index first (the names of the plots,
+    /// so that kubesim later replaces only its own files there), then the plots and the page.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(dir.join("plots"))?;
+        let plots = dir.join(PLOTS);
+        std::fs::create_dir_all(&plots)?;
+        let index: String = self
+            .files
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix("plots/"))
+            .map(|n| format!("{n}\n"))
+            .collect();
+        std::fs::write(plots.join(PLOTS_INDEX), index)?;
         for (name, bytes) in &self.files {
             std::fs::write(dir.join(name), bytes)?;
         }

@@ -7,8 +7,8 @@ use ab_glyph::{Font, FontRef, GlyphId, ScaleFont, point};
 use plotters::prelude::BitMapBackend;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend,
-    DrawingErrorKind, FontStyle,
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+    FontStyle,
 };
 use std::sync::OnceLock;
 
@@ -42,7 +42,11 @@ impl<'a> DrawingBackend for Raster<'a> {
         self.0.present()
     }
 
-    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), Self::ErrorType> {
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), Self::ErrorType> {
         self.0.draw_pixel(point, color)
     }
 

@@ -173,8 +173,46 @@ pub struct Run {
 
 impl Run {
     /// Simulated seconds.
-    pub fn duration(&self) -> f64 {
+    pub fn simulated(&self) -> f64 {
         self.summary["simulated_seconds"].as_f64().unwrap_or(0.0)
+    }
+
+    /// Where time axes end: the run's end, or soon after it went quiet when that was early
+    /// (nothing changes after; a week-long axis would squeeze the minutes that matter).
+    pub fn duration(&self) -> f64 {
+        let end = self.simulated();
+        match self.quiet_from() {
+            Some(q) if q < end * 0.6 => (q + (q * 0.25).max(60.0)).min(end),
+            _ => end,
+        }
+    }
+
+    /// ` (a 10% sample: 3 of 48 pods)` when pods.csv holds a sample, else nothing: for the
+    /// titles of plots drawn from it.
+    pub fn sample_title(&self) -> String {
+        match self.summary["output"]["pods"].as_str() {
+            Some(p) if p != "all" => format!(
+                " (a {p} sample: {} of {} pods)",
+                self.pods.len(),
+                self.summary["pods"]["created"]
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// A sentence saying pods.csv holds a sample, or nothing.
+    pub fn sample_note(&self) -> String {
+        match self.summary["output"]["pods"].as_str() {
+            Some(p) if p != "all" => {
+                format!(" Drawn from the {p} sample of pods written to pods.csv.")
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// When the run went quiet, if it did.
+    pub fn quiet_from(&self) -> Option<f64> {
+        self.summary["quiet_from_s"].as_f64()
     }
 
     /// Timeline actions and faults: time and what.
@@ -309,7 +347,9 @@ fn check_digest(
         return Err(ReadError {
             file: path.to_path_buf(),
             line: None,
-            message: "summary.json records no SHA-256 for it".into(),
+            message: "summary.json records no SHA-256 for it (a run of an older kubesim, or \
+                      an edited summary): run the scenario again to plot it"
+                .into(),
         });
     };
     let actual = hex(&digest);
@@ -331,6 +371,13 @@ fn check_digest(
 /// Checks the header starts with `header`.
 fn check_header(path: &Path, r: &mut CsvReader, header: &str) -> Result<(), ReadError> {
     let found = r.byte_headers().map_err(|e| csv_error(path, e))?;
+    if found.is_empty() {
+        return Err(ReadError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!("is empty; a run writes at least its header {header:?}"),
+        });
+    }
     let expected: Vec<&str> = header.split(',').collect();
     let ok = found.len() >= expected.len()
         && expected
@@ -347,7 +394,8 @@ fn check_header(path: &Path, r: &mut CsvReader, header: &str) -> Result<(), Read
     Ok(())
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> ReadError {
+/// A CSV reader's error, in the words of the other errors: file, line, what is wrong.
+pub fn csv_error(path: &Path, e: csv::Error) -> ReadError {
     let line = e.position().map(|p| p.line());
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {

@@ -33,6 +33,7 @@ fn lines(
             series,
             duration: run.duration(),
             markers: markers.to_vec(),
+            stacked: false,
         }),
     })
 }

@@ -4,7 +4,7 @@
 
 use super::super::figure::{Body, Figure, Lines, Marker, Series, Unit};
 use super::super::read::Run;
-use super::file_stem;
+use super::{clip, file_stem};
 use std::collections::BTreeMap;
 
 /// Object kinds other panels draw.
@@ -29,7 +29,7 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
         }
         let series = metrics
             .iter()
-            .map(|(metric, points)| Series::new(metric.clone(), points.clone()))
+            .map(|(metric, points)| Series::new(metric.clone(), clip(points, run.duration())))
             .collect();
         out.push(Figure {
             file: file_stem(object),
@@ -39,10 +39,11 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
             ),
             body: Body::Lines(Lines {
                 y_label: "value".into(),
-                unit: Unit::Count,
+                unit: Unit::Value,
                 series,
                 duration: run.duration(),
                 markers: markers.to_vec(),
+                stacked: false,
             }),
         });
     }

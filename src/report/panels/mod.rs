@@ -27,11 +27,21 @@ pub fn figures(run: &Run) -> Vec<Figure> {
     out
 }
 
-/// A series of `run`'s metrics, if written.
+/// A series of `run`'s metrics, if written, up to where the time axes end.
 fn series(run: &Run, object: &str, metric: &str, label: &str) -> Option<Series> {
     run.metrics
         .series(object, metric)
-        .map(|p: &SeriesPoints| Series::new(label, p.clone()))
+        .map(|p: &SeriesPoints| Series::new(label, clip(p, run.duration())))
+}
+
+/// The points of a sampled series up to `end`, the value then held to `end`.
+pub fn clip(points: &[(f64, f64)], end: f64) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = points.iter().copied().take_while(|p| p.0 <= end).collect();
+    match (out.last(), points.get(out.len())) {
+        (Some(&(t, v)), Some(_)) if t < end => out.push((end, v)),
+        _ => {}
+    }
+    out
 }
 
 /// Points of a cumulative distribution of `values`: at most `max` points, the last at 1.

@@ -125,7 +125,10 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
     let (colored_by, keys): (&str, Vec<String>) = {
         let groups: Vec<String> = bound.iter().map(|p| group_of(p)).collect();
         let distinct = |v: &[String]| v.iter().collect::<std::collections::BTreeSet<_>>().len();
-        let priorities: Vec<String> = bound.iter().map(|p| p.priority.to_string()).collect();
+        let priorities: Vec<String> = bound
+            .iter()
+            .map(|p| format!("priority {}", p.priority))
+            .collect();
         if distinct(&groups) < 2 && distinct(&priorities) > 1 {
             ("priority", priorities)
         } else {
@@ -208,10 +211,11 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
     let lanes = lane_ends.iter().map(|l| l.len().max(1)).collect();
     Some(Figure {
         file: "pods-on-nodes".into(),
-        title: "Pods on nodes".into(),
+        title: format!("Pods on nodes{}", run.sample_title()),
         caption: format!(
             "Each bar is a pod from binding to its end, on its node's row, coloured by \
-             {colored_by}; a cross marks a pod preempted or evicted."
+             {colored_by}; a cross marks a pod preempted or evicted.{}",
+            run.sample_note()
         ),
         body: Body::Gantt(Gantt {
             nodes,

@@ -44,14 +44,10 @@ pub fn pod_times(run: &Run) -> Option<Figure> {
     if series.is_empty() {
         return None;
     }
-    let sampled = run.summary["output"]["pods"]
-        .as_str()
-        .filter(|p| *p != "all")
-        .map(|p| format!(" Drawn from the {p} of pods written to pods.csv."))
-        .unwrap_or_default();
+    let sampled = run.sample_note();
     Some(Figure {
         file: "pod-times-cdf".into(),
-        title: "Scheduling latency and pending time".into(),
+        title: format!("Scheduling latency and pending time{}", run.sample_title()),
         caption: format!(
             "Share of pods bound (or running) within a given time of their creation.{sampled}"
         ),
@@ -119,11 +115,13 @@ pub fn failed_scheduling(run: &Run, markers: &[Marker]) -> Option<Figure> {
     let series = shown
         .into_iter()
         .map(|(reason, c)| {
-            let points = c
+            // Each bucket's count holds over the bucket.
+            let mut points: Vec<(f64, f64)> = c
                 .iter()
                 .enumerate()
-                .map(|(i, n)| ((i as f64 + 0.5) * width, *n))
+                .map(|(i, n)| (i as f64 * width, *n))
                 .collect();
+            points.push((duration, c[REASON_BUCKETS - 1]));
             Series::new(reason, points)
         })
         .collect();
@@ -131,16 +129,17 @@ pub fn failed_scheduling(run: &Run, markers: &[Marker]) -> Option<Figure> {
         file: "failed-scheduling".into(),
         title: "FailedScheduling reasons over time".into(),
         caption: format!(
-            "FailedScheduling Events per {} that cite each reason (an Event citing several \
-             counts for each).",
+            "FailedScheduling Events per {}, stacked by the reasons they cite (an Event citing \
+             several reasons counts once for each, so the stack counts citations).",
             bucket_text(width)
         ),
         body: Body::Lines(Lines {
-            y_label: "Events".into(),
+            y_label: format!("reasons cited per {}", bucket_text(width)),
             unit: Unit::Count,
             series,
             duration,
             markers: markers.to_vec(),
+            stacked: true,
         }),
     })
 }

@@ -198,7 +198,7 @@ fn the_gantt_chart_is_coloured_by_priority_when_owners_do_not_differ() {
         panic!("gantt")
     };
     assert_eq!(g.colored_by, "priority");
-    assert_eq!(g.legend, ["10", "1000"]);
+    assert_eq!(g.legend, ["priority 10", "priority 1000"]);
 }
 
 #[test]
