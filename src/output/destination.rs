@@ -99,7 +99,7 @@ fn unlisted_plots(dir: &Path) -> io::Result<Option<Vec<String>>> {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let ours = entry.file_type()?.is_file()
-            && (name == PLOTS_INDEX || listed.iter().any(|l| *l == name));
+            && (name == PLOTS_INDEX || listed.contains(&name));
         if !ours {
             unlisted.push(name);
         }
