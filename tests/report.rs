@@ -228,7 +228,10 @@ fn output_controls_choose_the_rows_and_the_plots() {
     // Plots drawn later from a sampled run say so.
     assert!(plot(&some).status.success());
     let html = read(&some, "report.html");
-    assert!(html.contains("a 10% sample of pods"), "the summary table says so");
+    assert!(
+        html.contains("a 10% sample of pods"),
+        "the summary table says so"
+    );
     assert!(read(&some, "plots/pod-times-cdf.svg").contains("(a 10% sample: "));
 }
 

@@ -98,8 +98,7 @@ fn unlisted_plots(dir: &Path) -> io::Result<Option<Vec<String>>> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let ours = entry.file_type()?.is_file()
-            && (name == PLOTS_INDEX || listed.contains(&name));
+        let ours = entry.file_type()?.is_file() && (name == PLOTS_INDEX || listed.contains(&name));
         if !ours {
             unlisted.push(name);
         }

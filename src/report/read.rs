@@ -452,20 +452,32 @@ impl Row<'_> {
     }
 }
 
-fn read_pods(path: &Path, r: &mut CsvReader) -> Result<Vec<PodRecord>, ReadError> {
-    let columns: Vec<&str> = PODS_HEADER.split(',').collect();
-    check_header(path, r, PODS_HEADER)?;
+/// Checks the header, then hands every row to `f`.
+fn each_row(
+    path: &Path,
+    r: &mut CsvReader,
+    header: &str,
+    mut f: impl FnMut(&Row) -> Result<(), ReadError>,
+) -> Result<(), ReadError> {
+    let columns: Vec<&str> = header.split(',').collect();
+    check_header(path, r, header)?;
     let mut record = csv::ByteRecord::new();
-    let mut pods = Vec::new();
     while r
         .read_byte_record(&mut record)
         .map_err(|e| csv_error(path, e))?
     {
-        let row = Row {
+        f(&Row {
             path,
             record: &record,
             columns: &columns,
-        };
+        })?;
+    }
+    Ok(())
+}
+
+fn read_pods(path: &Path, r: &mut CsvReader) -> Result<Vec<PodRecord>, ReadError> {
+    let mut pods = Vec::new();
+    each_row(path, r, PODS_HEADER, |row| {
         pods.push(PodRecord {
             key: format!("{}/{}", row.text(0)?, row.text(1)?),
             owner: row.text(2)?.to_string(),
@@ -478,24 +490,14 @@ fn read_pods(path: &Path, r: &mut CsvReader) -> Result<Vec<PodRecord>, ReadError
             deleted: row.time(10)?,
             priority: row.number(15)? as i64,
         });
-    }
+        Ok(())
+    })?;
     Ok(pods)
 }
 
 fn read_events(path: &Path, r: &mut CsvReader) -> Result<Events, ReadError> {
-    let columns: Vec<&str> = EVENTS_HEADER.split(',').collect();
-    check_header(path, r, EVENTS_HEADER)?;
-    let mut record = csv::ByteRecord::new();
     let mut events = Events::default();
-    while r
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(path, e))?
-    {
-        let row = Row {
-            path,
-            record: &record,
-            columns: &columns,
-        };
+    each_row(path, r, EVENTS_HEADER, |row| {
         let time = row.number(0)?;
         let (kind, reason) = (row.text(1)?, row.text(2)?);
         events.total += 1;
@@ -535,27 +537,18 @@ fn read_events(path: &Path, r: &mut CsvReader) -> Result<Events, ReadError> {
                 .disruptions
                 .push((time, pod.to_string(), reason.to_string()));
         }
-    }
+        Ok(())
+    })?;
     Ok(events)
 }
 
 fn read_metrics(path: &Path, r: &mut CsvReader) -> Result<Metrics, ReadError> {
-    let columns: Vec<&str> = METRICS_HEADER.split(',').collect();
-    check_header(path, r, METRICS_HEADER)?;
-    let mut record = csv::ByteRecord::new();
     let mut metrics = Metrics::default();
-    while r
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(path, e))?
-    {
-        let row = Row {
-            path,
-            record: &record,
-            columns: &columns,
-        };
+    each_row(path, r, METRICS_HEADER, |row| {
         let time = row.number(0)?;
         let (metric, object) = (row.text(1)?, row.text(2)?);
         metrics.push(object, metric, (time, row.number(3)?));
-    }
+        Ok(())
+    })?;
     Ok(metrics)
 }
