@@ -83,15 +83,28 @@ impl Component for JobController {
         Watch::of(&[
             ChangeKind::JobCreated,
             ChangeKind::PodPhase,
+            ChangeKind::PodTerminating,
             ChangeKind::PodDeleted,
         ])
     }
 
-    /// New Jobs, and pods of Jobs that finished or were deleted before they finished.
+    /// New Jobs, and pods of Jobs that finished, or were deleted before they finished.
+    ///
+    /// A pod deleted before it succeeded counts as failed as soon as its deletion starts
+    /// (upstream's `isPodFailed`, `pkg/controller/job/job_controller.go`, for a Job without
+    /// `podFailurePolicy`, whose `podReplacementPolicy` is then `TerminatingOrFailed`): its
+    /// replacement comes after the failure back-off, without waiting for the grace period.
+    /// Its later end is not counted again.
     fn on_change(&mut self, change: &Change, ctx: Ctx) {
         let now = ctx.now();
         match *change {
             Change::JobCreated(job) => self.sync(job, ctx),
+            Change::PodTerminating(pod) => self.deletion_started(pod, ctx),
+            Change::PodDeleted(pod) if ctx.store.pod(pod).status.terminating.is_none() => {
+                self.deletion_started(pod, ctx)
+            }
+            Change::PodPhase { pod, to, .. }
+                if to.is_terminal() && ctx.store.pod(pod).status.terminating.is_some() => {}
             Change::PodPhase { pod, to, .. } if to.is_terminal() => {
                 let Some(job) = job_of(pod, ctx) else {
                     return;
@@ -119,13 +132,6 @@ impl Component for JobController {
                 }
                 self.sync(job, ctx);
             }
-            Change::PodDeleted(pod) if !ctx.store.pod(pod).phase().is_terminal() => {
-                if let Some(job) = job_of(pod, ctx) {
-                    ctx.store
-                        .update_job_status(job, |st| st.active = st.active.saturating_sub(1));
-                    self.sync(job, ctx);
-                }
-            }
             _ => {}
         }
     }
@@ -152,6 +158,29 @@ fn job_of(pod: PodId, ctx: Ctx) -> Option<JobId> {
 }
 
 impl JobController {
+    /// A Job's pod that had not finished is being deleted: a failure.
+    fn deletion_started(&mut self, pod: PodId, ctx: Ctx) {
+        if ctx.store.pod(pod).phase().is_terminal() {
+            return;
+        }
+        let Some(job) = job_of(pod, ctx) else {
+            return;
+        };
+        if ctx.store.job(job).status.finished.is_some() {
+            // The Job's own clean-up of its active pods.
+            ctx.store
+                .update_job_status(job, |st| st.active = st.active.saturating_sub(1));
+            return;
+        }
+        ctx.store.update_job_status(job, |st| {
+            st.active = st.active.saturating_sub(1);
+            st.failed += 1;
+            st.failures_since_success += 1;
+        });
+        self.last_failure.insert(job, ctx.now());
+        self.sync(job, ctx);
+    }
+
     fn sync(&mut self, job: JobId, ctx: Ctx) {
         let now = ctx.now();
         let j = ctx.store.job(job);
@@ -195,7 +224,11 @@ impl JobController {
                 .iter()
                 .filter(|&&p| {
                     let p = ctx.store.pod(p);
-                    !p.phase().is_terminal() && p.status.deleted.is_none()
+                    // A pod being deleted no longer holds its index (upstream's active
+                    // pods are those not terminating).
+                    !p.phase().is_terminal()
+                        && p.status.deleted.is_none()
+                        && p.status.terminating.is_none()
                 })
                 .filter_map(|&p| completion_index(ctx.store.pod(p)))
                 .collect();
@@ -484,5 +517,49 @@ mod tests {
             .set_phase(last[0], Phase::Succeeded, SimTime::from_secs(10));
         h.settle();
         assert_eq!(h.store.job(id).status.condition, Some("Complete"));
+    }
+
+    #[test]
+    fn a_pod_being_deleted_counts_as_failed_and_is_replaced_without_waiting_for_its_grace() {
+        let mut h = Harness::new(JobController::default());
+        let meta = ObjectMeta::named("default", "train");
+        let id = h.store.create_job(meta, job(1, 1, 1), SimTime::ZERO);
+        h.settle();
+        let first = job_pods(&h, id)[0];
+        let node = h
+            .store
+            .add_node(crate::api::testing::node("n", 4000, 8 << 30, 110));
+        h.store.bind(first, node, SimTime::ZERO);
+        h.store.set_phase(first, Phase::Running, SimTime::ZERO);
+        // Preempted, say: a 30 s grace period starts.
+        assert!(h.store.request_deletion(first, SimTime::ZERO));
+        h.settle();
+        let st = &h.store.job(id).status;
+        assert_eq!(
+            (st.active, st.failed),
+            (0, 1),
+            "failed as soon as it terminates"
+        );
+        h.run_until(SimTime::from_secs(10));
+        let pods = job_pods(&h, id);
+        assert_eq!(
+            pods.len(),
+            2,
+            "the replacement after the 10 s back-off, not at 30 s"
+        );
+        // Its end is not counted again.
+        h.store
+            .set_phase(first, Phase::Failed, SimTime::from_secs(30));
+        h.store.delete_pod(first, SimTime::from_secs(30));
+        h.settle();
+        let st = &h.store.job(id).status;
+        assert_eq!((st.active, st.failed), (1, 1));
+        assert!(st.finished.is_none());
+        // A second deletion, of a pod never bound, passes backoffLimit 1.
+        assert!(h.store.request_deletion(pods[1], SimTime::from_secs(31)));
+        h.settle();
+        let st = &h.store.job(id).status;
+        assert_eq!(st.failed, 2);
+        assert_eq!(st.condition, Some(BACKOFF_LIMIT_EXCEEDED.condition));
     }
 }
