@@ -6,7 +6,7 @@ use super::figure::{Body, Cdf, Figure, Group, Intervals, Series, Unit};
 use super::html::{STYLE, escape};
 use super::panels::file_stem;
 use super::read::{ReadError, csv_error};
-use crate::output::compare::{COMPARISON_HEADER, PENDING_HEADER};
+use crate::output::compare::{COMPARISON_HEADER, PENDING_HEADER, runs_header};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -32,6 +32,8 @@ pub struct Comparison {
     pub estimates: Vec<Estimate>,
     /// `pending.csv`: per scheduler, percentiles 0 to 100 in seconds.
     pub pending: Vec<(String, Vec<f64>)>,
+    /// `runs.csv`: the seeds the runs used, sorted, each once.
+    pub seeds: Vec<u64>,
 }
 
 fn rows(dir: &Path, name: &str, header: &str) -> Result<Vec<(u64, Vec<String>)>, ReadError> {
@@ -102,6 +104,16 @@ pub fn read_comparison(dir: &Path) -> Result<Comparison, ReadError> {
         match c.pending.last_mut() {
             Some((s, values)) if *s == f[0] => values.push(v),
             _ => c.pending.push((f[0].clone(), vec![v])),
+        }
+    }
+    for (line, f) in rows(dir, "runs.csv", &runs_header())? {
+        let seed = f[2].parse::<u64>().map_err(|_| ReadError {
+            file: dir.join("runs.csv"),
+            line: Some(line),
+            message: format!("column seed: expected a whole number, got {:?}", f[2]),
+        })?;
+        if let Err(i) = c.seeds.binary_search(&seed) {
+            c.seeds.insert(i, seed);
         }
     }
     Ok(c)
@@ -181,6 +193,21 @@ pub fn figures(c: &Comparison) -> Vec<Figure> {
     out
 }
 
+/// `7, 8, 9` or `7 to 16` (consecutive seeds, as `kubesim compare` draws them).
+fn seeds_text(seeds: &[u64]) -> String {
+    match seeds {
+        [] => "none".into(),
+        [a, .., b] if seeds.len() > 3 && b - a + 1 == seeds.len() as u64 => {
+            format!("{a} to {b}")
+        }
+        _ => seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 /// The comparison's page.
 pub fn page(c: &Comparison, figures: &[(&Figure, &str)]) -> String {
     let mut profiles: Vec<&str> = Vec::new();
@@ -198,9 +225,11 @@ pub fn page(c: &Comparison, figures: &[(&Figure, &str)]) -> String {
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(
         h,
-        "<header>\n<h1>{}</h1>\n<p class=\"meta\">kubesim compare: scheduler profiles on the \
-         same workload and seeds</p>\n</header>\n<main>",
-        escape(&title)
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">kubesim compare: each profile ran the same \
+         workload with the same {} seed(s), {}</p>\n</header>\n<main>",
+        escape(&title),
+        c.seeds.len(),
+        seeds_text(&c.seeds)
     );
     h.push_str("<h2 id=\"summary\">Means and 95% intervals</h2>\n<div class=\"scroll\"><table>\n");
     h.push_str(
