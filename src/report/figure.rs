@@ -181,6 +181,8 @@ pub struct Bar {
     pub end: f64,
     /// Legend index.
     pub color: usize,
+    /// The pod ended Failed.
+    pub failed: bool,
 }
 
 /// A pod preempted or evicted.

@@ -8,6 +8,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// The cap of a failed pod's bar.
+const FAILED: RGBColor = RGBColor(0x7a, 0x12, 0x12);
+
 /// Viridis at five stops, interpolated: 0 is dark purple, 1 is yellow.
 pub fn viridis(v: f64) -> RGBColor {
     const STOPS: [(f64, f64, f64); 5] = [
@@ -173,6 +176,14 @@ pub(super) fn gantt<DB: DrawingBackend>(
             )
         }))?;
     }
+    // A failed pod's bar ends in a dark cap, a few pixels wide whatever the time scale.
+    let cap = end / 150.0;
+    chart.draw_series(g.bars.iter().filter(|b| b.failed).map(|b| {
+        let (y0, y1) = lane_box(b.row, b.lane);
+        let x1 = b.end / div;
+        let x0 = (x1 - cap).max(b.start / div);
+        Rectangle::new([(x0, y0), (x1, y1)], FAILED.filled())
+    }))?;
     chart.draw_series(g.marks.iter().map(|m| {
         let (y0, y1) = lane_box(m.row, m.lane);
         Cross::new((m.time / div, (y0 + y1) / 2.0), 5, BLACK.stroke_width(2))
@@ -185,6 +196,9 @@ pub(super) fn gantt<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, name)| (name.clone(), Glyph::Block(PALETTE[i % PALETTE.len()])))
         .collect();
+    if g.bars.iter().any(|b| b.failed) {
+        legend.push(("failed (dark end)".into(), Glyph::Block(FAILED)));
+    }
     if !g.marks.is_empty() {
         legend.push(("preempted or evicted".into(), Glyph::Cross));
     }

@@ -192,6 +192,7 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
             start,
             end,
             color: color_of[keys[i].as_str()],
+            failed: p.phase == "Failed" && p.finished.is_some(),
         });
     }
     let marks = run
@@ -214,7 +215,8 @@ pub fn gantt(run: &Run, markers: &[Marker]) -> Option<Figure> {
         title: format!("Pods on nodes{}", run.sample_title()),
         caption: format!(
             "Each bar is a pod from binding to its end, on its node's row, coloured by \
-             {colored_by}; a cross marks a pod preempted or evicted.{}",
+             {colored_by}; a dark end marks a pod that failed, a cross one preempted or \
+             evicted.{}",
             run.sample_note()
         ),
         body: Body::Gantt(Gantt {

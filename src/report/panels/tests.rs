@@ -183,6 +183,7 @@ fn the_gantt_chart_puts_overlapping_pods_in_lanes_and_marks_preemptions() {
     assert_eq!(g.colored_by, "owner");
     // Bars are in binding order; db-1, still running, ends with the run.
     assert_eq!(g.bars[1].end, 600.0);
+    assert!(g.bars.iter().all(|b| !b.failed));
     assert_eq!(g.marks.len(), 1);
     assert_eq!((g.marks[0].row, g.marks[0].lane), (0, 1));
 }
@@ -208,4 +209,17 @@ fn file_stems_are_safe() {
         "deployment-default-web"
     );
     assert_eq!(file_stem("hpa/ns/Web App//cpu"), "hpa-ns-web-app-cpu");
+}
+
+#[test]
+fn a_failed_pod_is_marked_on_the_gantt_chart() {
+    let mut failed = pod("job-1", "n", Some(0.0), Some(30.0));
+    failed.phase = "Failed".into();
+    let ok = pod("job-2", "n", Some(30.0), Some(60.0));
+    let figs = figures(&run_with(Metrics::default(), vec![failed, ok]));
+    let Body::Gantt(g) = &figure(&figs, "pods-on-nodes").unwrap().body else {
+        panic!("gantt")
+    };
+    let failed: Vec<bool> = g.bars.iter().map(|b| b.failed).collect();
+    assert_eq!(failed, [true, false]);
 }
