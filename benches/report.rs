@@ -4,6 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubesim::observe::pod_rows;
 use kubesim::output::RunOutput;
+use kubesim::report::read::Check;
 use kubesim::report::render_run;
 use kubesim::scenario::load_scenario;
 use kubesim::scheduler::plugins::Registry;
@@ -28,7 +29,7 @@ fn report(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("bench-batch-1k", |b| {
         b.iter(|| {
-            let drawn = render_run(&out).expect("the run renders");
+            let drawn = render_run(&out, Check::Hashes).expect("the run renders");
             assert!(drawn.plots() >= 7);
             drawn
         })

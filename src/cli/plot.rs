@@ -4,6 +4,7 @@
 use super::interrupt;
 use crate::output::Finished;
 use crate::output::destination::{self, Install, OutputKind};
+use crate::report::read::Check;
 use crate::report::{Rendered, is_comparison, render_comparison, render_run};
 use crate::scenario::PLOT_EVENTS_LIMIT;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ pub(super) fn plot(args: PlotArgs) -> ExitCode {
     let (kind, rendered) = if is_comparison(dir) {
         (OutputKind::Comparison, render_comparison(dir))
     } else {
-        (OutputKind::Run, render_run(dir))
+        (OutputKind::Run, render_run(dir, Check::Hashes))
     };
     destination::sweep_debris(dir, kind);
     let rendered = match rendered {
@@ -99,17 +100,11 @@ pub(super) fn install_report(
 /// on (`output.plots`, or by default under [`PLOT_EVENTS_LIMIT`] events). Returns the text
 /// for the run's log line.
 pub(super) fn draw_run(finished: &Finished, plots: Option<bool>, events: u64) -> String {
-    let on = plots.unwrap_or(events < PLOT_EVENTS_LIMIT);
-    if !on {
-        return match plots {
-            Some(false) => "; no plots (output.plots: false)".into(),
-            _ => format!(
-                "; no plots ({events} events, over the {PLOT_EVENTS_LIMIT} drawn by default: set \
-                 output.plots: true, or run kubesim plot on the output)"
-            ),
-        };
+    if let Some(why) = no_plots(plots, events) {
+        return format!("; no plots ({why})");
     }
-    let drawn = render_run(finished.dir()).and_then(|r| {
+    // The files were hashed as they were written: no need to read them twice.
+    let drawn = render_run(finished.dir(), Check::JustWritten).and_then(|r| {
         r.write(finished.dir())
             .map(|()| r.plots())
             .map_err(|e| e.to_string())
@@ -123,5 +118,37 @@ pub(super) fn draw_run(finished: &Finished, plots: Option<bool>, events: u64) ->
             eprintln!("warning: the plots could not be drawn: {e}");
             "; no plots (drawing failed)".into()
         }
+    }
+}
+
+/// Why a run draws no plots (`output.plots`, or by default [`PLOT_EVENTS_LIMIT`] events or
+/// more), or `None` when it draws them.
+fn no_plots(plots: Option<bool>, events: u64) -> Option<String> {
+    match plots {
+        Some(true) => None,
+        Some(false) => Some("output.plots: false".into()),
+        None if events < PLOT_EVENTS_LIMIT => None,
+        None => Some(format!(
+            "{events} events, over the {PLOT_EVENTS_LIMIT} drawn by default: set output.plots: \
+             true, or run kubesim plot on the output"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_are_drawn_by_default_under_a_million_events_and_as_asked_otherwise() {
+        assert_eq!(no_plots(None, 999_999), None);
+        let why = no_plots(None, 1_000_000).unwrap();
+        assert!(why.starts_with("1000000 events, over the 1000000"), "{why}");
+        assert!(why.contains("kubesim plot"), "{why}");
+        assert_eq!(no_plots(Some(true), 5_000_000), None);
+        assert_eq!(
+            no_plots(Some(false), 10).as_deref(),
+            Some("output.plots: false")
+        );
     }
 }

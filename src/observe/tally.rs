@@ -9,9 +9,8 @@ use crate::store::{Change, ChangeKind, Store, Watch};
 pub struct PodTally {
     /// Pending, Running, Succeeded, Failed (deleted pods leave their count).
     counts: [u64; 4],
-    /// Millicores and bytes used by running pods.
-    usage: (i64, i64),
-    /// The same per node, by node index.
+    /// Millicores and bytes used by the running pods of each node, by node index (the
+    /// cluster's is their sum).
     node_usage: Vec<(i64, i64)>,
 }
 
@@ -56,8 +55,6 @@ impl PodTally {
     /// Adds (`sign` 1) or removes (-1) a running pod's usage.
     fn add(&mut self, p: &Pod, sign: i64) {
         let (cpu, memory) = usage_of(p);
-        self.usage.0 += sign * cpu;
-        self.usage.1 += sign * memory;
         if let Some(n) = p.status.node {
             let n = n as usize;
             if self.node_usage.len() <= n {
@@ -71,11 +68,6 @@ impl PodTally {
     /// Pods Pending, Running, Succeeded and Failed.
     pub fn by_phase(&self) -> [u64; 4] {
         self.counts
-    }
-
-    /// Millicores and bytes used by running pods.
-    pub fn usage(&self) -> (i64, i64) {
-        self.usage
     }
 
     /// Millicores and bytes used by the running pods on node `index`.

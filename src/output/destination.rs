@@ -39,10 +39,7 @@ impl OutputKind {
 
     /// The directories this kind may hold: `plots/`, of PNG and SVG files only.
     pub fn dirs(self) -> &'static [&'static str] {
-        match self {
-            OutputKind::Run => &[PLOTS],
-            OutputKind::Comparison => &[PLOTS],
-        }
+        &[PLOTS]
     }
 
     /// Whether `entry` (a name in the directory) is one kubesim writes: one of its files, or

@@ -49,9 +49,9 @@ impl Rendered {
     }
 }
 
-/// Draws the plots and the report of the run in `dir`.
-pub fn render_run(dir: &Path) -> Result<Rendered, String> {
-    let run = read::read_run(dir).map_err(|e| e.to_string())?;
+/// Draws the plots and the report of the run in `dir` (its files checked as `check` says).
+pub fn render_run(dir: &Path, check: read::Check) -> Result<Rendered, String> {
+    let run = read::read_run(dir, check).map_err(|e| e.to_string())?;
     let figures = panels::figures(&run);
     render(&figures, |svgs| html::page(&run, svgs))
 }

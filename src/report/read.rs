@@ -230,8 +230,17 @@ impl Run {
     }
 }
 
+/// Whether a run's files are checked against the SHA-256 its summary recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Every CSV file (`kubesim plot`: the files may have changed since).
+    Hashes,
+    /// None: the files were just written by this process, and hashed then (`kubesim run`).
+    JustWritten,
+}
+
 /// Reads the run in `dir`.
-pub fn read_run(dir: &Path) -> Result<Run, ReadError> {
+pub fn read_run(dir: &Path, check: Check) -> Result<Run, ReadError> {
     let summary_path = dir.join("summary.json");
     let text = read_file(&summary_path, dir)?;
     let summary: Value = serde_json::from_str(&text).map_err(|e| ReadError {
@@ -248,9 +257,10 @@ pub fn read_run(dir: &Path) -> Result<Run, ReadError> {
     }
     let resolved_path = dir.join("scenario.resolved.txt");
     let resolved = read_file(&resolved_path, dir)?;
-    let pods = read_csv(dir, &summary, "pods.csv", read_pods)?;
-    let events = read_csv(dir, &summary, "events.csv", read_events)?;
-    let metrics = read_csv(dir, &summary, "metrics.csv", read_metrics)?;
+    let summary_to_check = (check == Check::Hashes).then_some(&summary);
+    let pods = read_csv(dir, summary_to_check, "pods.csv", read_pods)?;
+    let events = read_csv(dir, summary_to_check, "events.csv", read_events)?;
+    let metrics = read_csv(dir, summary_to_check, "metrics.csv", read_metrics)?;
     Ok(Run {
         summary,
         resolved,
@@ -284,16 +294,18 @@ fn read_file(path: &Path, dir: &Path) -> Result<String, ReadError> {
     std::fs::read_to_string(path).map_err(|e| io_error(path, dir, e))
 }
 
-/// A file's bytes as they are read, hashed on the way.
+/// A file's bytes as they are read, hashed on the way when a hash is wanted.
 struct Hashed<R> {
     inner: R,
-    hash: Sha256,
+    hash: Option<Sha256>,
 }
 
 impl<R: Read> Read for Hashed<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
+        if let Some(h) = &mut self.hash {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -301,11 +313,11 @@ impl<R: Read> Read for Hashed<R> {
 /// The CSV reader `parse` is given over one of the run's files.
 type CsvReader = csv::Reader<Hashed<File>>;
 
-/// Reads `name` in `dir` with `parse`, streaming, then checks the file is the one the run
-/// wrote (a parse error in a changed file is reported as the change).
+/// Reads `name` in `dir` with `parse`, streaming, then, given the summary, checks the file
+/// is the one the run wrote (a parse error in a changed file is reported as the change).
 fn read_csv<T>(
     dir: &Path,
-    summary: &Value,
+    summary: Option<&Value>,
     name: &str,
     parse: fn(&Path, &mut CsvReader) -> Result<T, ReadError>,
 ) -> Result<T, ReadError> {
@@ -316,13 +328,17 @@ fn read_csv<T>(
         .buffer_capacity(1 << 16)
         .from_reader(Hashed {
             inner: file,
-            hash: Sha256::new(),
+            hash: summary.map(|_| Sha256::new()),
         });
     let parsed = parse(&path, &mut reader);
+    let Some(summary) = summary else {
+        return parsed;
+    };
     // Hash what was not read (after an error) so a changed file is named as changed.
     let mut rest = reader.into_inner();
     let drained = std::io::copy(&mut rest, &mut std::io::sink());
-    let digest = check_digest(summary, name, &path, rest.hash.finalize().into());
+    let hash = rest.hash.take().unwrap_or_default();
+    let digest = check_digest(summary, name, &path, hash.finalize().into());
     match (parsed, drained) {
         (Ok(v), Ok(_)) => digest.map(|()| v),
         (_, Err(e)) => Err(io_error(&path, dir, e)),
