@@ -1,26 +1,7 @@
 //! PodDisruptionBudget (`policy/v1`): how many pods of a set may be disrupted at once.
 
+pub use super::intstr::IntOrPercent;
 use super::selector::{LabelSelector, Labels};
-
-/// A count or a percentage of the covered pods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IntOrPercent {
-    /// An absolute number of pods.
-    Int(i64),
-    /// A percentage (0-100) of the covered pods, rounded up.
-    Percent(i64),
-}
-
-impl IntOrPercent {
-    /// The number of pods for `total` covered pods (percentages round up, as upstream's
-    /// `GetScaledValueFromIntOrPercent(.., roundUp=true)`).
-    pub fn scaled(self, total: i64) -> i64 {
-        match self {
-            IntOrPercent::Int(n) => n,
-            IntOrPercent::Percent(p) => (p * total + 99) / 100,
-        }
-    }
-}
 
 /// Exactly one of `min_available` and `max_unavailable` is set.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,11 +6,13 @@
 //! them.
 
 pub mod affinity;
+pub mod apps;
 pub mod arrival;
 pub mod disruption;
 pub mod distribution;
 pub mod duration;
 pub mod event;
+pub mod intstr;
 pub mod job;
 pub mod kubelet;
 pub mod meta;

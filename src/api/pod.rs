@@ -393,6 +393,9 @@ pub struct PodStatus {
     pub ready: bool,
     /// When the pod first became Ready.
     pub first_ready: Option<SimTime>,
+    /// `lastTransitionTime` of the Ready condition while it is True (a workload counts the
+    /// pod available `minReadySeconds` after it).
+    pub ready_since: Option<SimTime>,
     /// Reached Succeeded or Failed.
     pub finished: Option<SimTime>,
     /// Deleted from the API server.

@@ -227,6 +227,18 @@ impl LabelSelector {
         Ok(LabelSelector::from_requirements(reqs))
     }
 
+    /// The selector with one more requirement, `key=value` (a valid label pair: a
+    /// Deployment adds its ReplicaSet's `pod-template-hash`).
+    pub fn with_label(&self, key: &str, value: &str) -> LabelSelector {
+        let mut requirements = self.requirements.clone();
+        requirements.push(Requirement {
+            key: key.to_owned(),
+            operator: Operator::In,
+            values: vec![value.to_owned()],
+        });
+        LabelSelector::from_requirements(requirements)
+    }
+
     /// Whether `labels` satisfy every requirement.
     pub fn matches(&self, labels: &Labels) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))

@@ -5,14 +5,14 @@
 //! A Job's pods are the pods whose controller reference carries the Job's uid (the store's
 //! index of pods by controller).
 
+use super::pod_control::generate_name;
 use crate::api::Labels;
 use crate::api::event::EventType;
 use crate::api::meta::{ObjectMeta, OwnerReference, Uid};
 use crate::api::pod::{Phase, Pod, PodStatus};
 use crate::component::{Component, Context};
-use crate::engine::{SimRng, SimTime};
+use crate::engine::SimTime;
 use crate::store::{Change, ChangeKind, JobId, JobStatus, PodId, Watch};
-use rand::RngExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -313,13 +313,7 @@ impl JobController {
         });
         let namespace = j.meta.namespace.clone();
         let prefix = pod_generate_name(&j.meta.name, index);
-        let mut name;
-        loop {
-            name = format!("{prefix}{}", random_suffix(ctx.rng));
-            if !ctx.store.pod_exists(&namespace, &name) {
-                break;
-            }
-        }
+        let name = generate_name(ctx.store, ctx.rng, &namespace, &prefix);
         let (mut labels, mut annotations) = (
             template.labels.clone(),
             j.spec.template_meta.annotations.clone(),
@@ -356,14 +350,6 @@ impl JobController {
             format!("Created pod: {name}"),
         );
     }
-}
-
-/// Five characters from the alphabet upstream's `generateName` uses.
-pub fn random_suffix(rng: &mut SimRng) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    (0..5)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,9 +1,14 @@
 //! kube-controller-manager: controllers that drive actual state toward desired state.
 
+pub mod deployment;
 pub mod gates;
 pub mod job;
+pub mod pod_control;
+pub mod replicaset;
 pub mod volume;
 
+pub use deployment::{DeploymentController, DeploymentEvent};
 pub use gates::{GateEvent, GateRemover};
 pub use job::{JobController, JobEvent};
+pub use replicaset::{ReplicaSetController, ReplicaSetEvent};
 pub use volume::VolumeController;

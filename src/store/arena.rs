@@ -59,6 +59,10 @@ ids! {
     PriorityClassId;
     /// A Namespace.
     NamespaceId;
+    /// A ReplicaSet or ReplicationController.
+    ReplicaSetId;
+    /// A Deployment.
+    DeploymentId;
 }
 
 /// What the arena needs of an object of a kind.

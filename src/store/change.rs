@@ -3,10 +3,11 @@
 //! notifications of a real control plane).
 
 use super::arena::{
-    JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId, PvcId, ServiceId,
-    StorageClassId,
+    DeploymentId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId, PvcId,
+    ReplicaSetId, ServiceId, StorageClassId,
 };
 use super::kinds::JobStatus;
+use super::workloads::WorkloadChange;
 use crate::api::Node;
 use crate::api::pod::Phase;
 use std::sync::Arc;
@@ -139,6 +140,8 @@ pub enum Change {
         /// Which field, from and to.
         field: PodField,
     },
+    /// A pod's labels, annotations or owner references changed.
+    PodMeta(PodId),
     /// A pod's deletion was requested; it stops after its grace period.
     PodTerminating(PodId),
     /// A pod was deleted (its record stays as a tombstone).
@@ -173,6 +176,21 @@ pub enum Change {
     PriorityClassCreated(PriorityClassId),
     /// A Namespace was created.
     NamespaceCreated(NamespaceId),
+    /// A ReplicaSet (or ReplicationController) was created, edited, its status written, or
+    /// deleted.
+    ReplicaSet {
+        /// The ReplicaSet.
+        id: ReplicaSetId,
+        /// What happened.
+        what: WorkloadChange,
+    },
+    /// A Deployment was created, edited, its status written, or deleted.
+    Deployment {
+        /// The Deployment.
+        id: DeploymentId,
+        /// What happened.
+        what: WorkloadChange,
+    },
 }
 
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.
@@ -189,6 +207,7 @@ pub enum ChangeKind {
     PodReady,
     PodNominated,
     PodStatus,
+    PodMeta,
     PodTerminating,
     PodDeleted,
     JobCreated,
@@ -201,6 +220,8 @@ pub enum ChangeKind {
     StorageClassCreated,
     PriorityClassCreated,
     NamespaceCreated,
+    ReplicaSet,
+    Deployment,
 }
 
 impl Change {
@@ -217,6 +238,7 @@ impl Change {
             Change::PodReady { .. } => ChangeKind::PodReady,
             Change::PodNominated { .. } => ChangeKind::PodNominated,
             Change::PodStatus { .. } => ChangeKind::PodStatus,
+            Change::PodMeta(_) => ChangeKind::PodMeta,
             Change::PodTerminating(_) => ChangeKind::PodTerminating,
             Change::PodDeleted(_) => ChangeKind::PodDeleted,
             Change::JobCreated(_) => ChangeKind::JobCreated,
@@ -229,26 +251,28 @@ impl Change {
             Change::StorageClassCreated(_) => ChangeKind::StorageClassCreated,
             Change::PriorityClassCreated(_) => ChangeKind::PriorityClassCreated,
             Change::NamespaceCreated(_) => ChangeKind::NamespaceCreated,
+            Change::ReplicaSet { .. } => ChangeKind::ReplicaSet,
+            Change::Deployment { .. } => ChangeKind::Deployment,
         }
     }
 }
 
 /// A set of [`ChangeKind`]s: the changes a watcher is handed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Watch(u32);
+pub struct Watch(u64);
 
 impl Watch {
     /// No change.
     pub const NONE: Watch = Watch(0);
     /// Every change.
-    pub const ALL: Watch = Watch(u32::MAX);
+    pub const ALL: Watch = Watch(u64::MAX);
 
     /// The set of these kinds.
     pub const fn of(kinds: &[ChangeKind]) -> Watch {
         let mut bits = 0;
         let mut i = 0;
         while i < kinds.len() {
-            bits |= 1 << kinds[i] as u32;
+            bits |= 1 << kinds[i] as u64;
             i += 1;
         }
         Watch(bits)
@@ -256,7 +280,7 @@ impl Watch {
 
     /// Whether the set holds `kind`.
     pub const fn contains(self, kind: ChangeKind) -> bool {
-        self.0 & (1 << kind as u32) != 0
+        self.0 & (1 << kind as u64) != 0
     }
 
     /// Union.

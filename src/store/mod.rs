@@ -21,15 +21,20 @@ mod kinds;
 pub mod nodes;
 pub mod objects;
 pub mod pods;
+pub mod workloads;
 
 pub use arena::{
-    Arena, ArenaId, JobId, NamespaceId, NodeId, Object, PdbId, PodId, PriorityClassId, PvId, PvcId,
-    ServiceId, StorageClassId,
+    Arena, ArenaId, DeploymentId, JobId, NamespaceId, NodeId, Object, PdbId, PodId,
+    PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StorageClassId,
 };
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
 pub use kinds::{Job, JobStatus, PersistentVolume, PersistentVolumeClaim};
 pub use pods::REASON_SCHEDULING_GATED;
+pub use workloads::{
+    Condition, ConditionStatus, Deployment, DeploymentStatus, ReplicaSet, ReplicaSetStatus,
+    Workload, WorkloadChange,
+};
 
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::meta::Uid;
@@ -55,6 +60,8 @@ pub struct Store {
     storage_classes: Arena<StorageClass>,
     priority_classes: Arena<PriorityClass>,
     namespaces: Arena<Namespace>,
+    replica_sets: Arena<ReplicaSet>,
+    deployments: Arena<Deployment>,
     /// Live, bound, non-terminal pods of each node, in the order they were bound (a pod
     /// leaving swaps the last one into its place).
     pods_on_node: Vec<Vec<PodId>>,
@@ -63,6 +70,9 @@ pub struct Store {
     /// Live pods by the uid of their controller (`ownerReferences` with `controller: true`),
     /// in creation order. Only looked up, never iterated.
     pods_by_controller: FxHashMap<Uid, Vec<PodId>>,
+    /// Live ReplicaSets by the uid of their controller (a Deployment), in creation order.
+    /// Only looked up, never iterated.
+    replica_sets_by_controller: FxHashMap<Uid, Vec<ReplicaSetId>>,
     /// Volumes by storage class name, in creation order.
     pvs_by_class: BTreeMap<String, Vec<PvId>>,
     /// Uids assigned so far (the next object without one gets `Uid::Assigned(next_uid)`).

@@ -3,7 +3,7 @@
 //! pods by node and by controller.
 
 use super::{ArenaId, Change, NodeId, PodField, PodId, Store};
-use crate::api::meta::Uid;
+use crate::api::meta::{OwnerReference, Uid};
 use crate::api::pod::{Phase, Pod, PodSpec};
 use crate::engine::SimTime;
 use std::sync::Arc;
@@ -122,10 +122,45 @@ impl Store {
             return;
         }
         st.ready = ready;
+        st.ready_since = ready.then_some(now);
         if ready && st.first_ready.is_none() {
             st.first_ready = Some(now);
         }
         self.push(Change::PodReady { pod, ready });
+    }
+
+    /// Sets a pod's controller (a workload adopting an orphan, `AdoptPod` in
+    /// `pkg/controller/controller_ref_manager.go`) or clears it (`None`: released).
+    pub fn set_pod_controller(&mut self, pod: PodId, owner: Option<OwnerReference>) {
+        let p = self.pods.get_mut(pod);
+        let old = p.meta.controller().map(|o| o.uid.clone());
+        let mut refs: Vec<OwnerReference> = p
+            .meta
+            .owner_references
+            .iter()
+            .filter(|o| !o.controller)
+            .cloned()
+            .collect();
+        let new = owner.as_ref().map(|o| o.uid.clone());
+        refs.extend(owner);
+        p.meta.owner_references = refs.into();
+        let live = p.status.deleted.is_none();
+        if live
+            && let Some(uid) = old.filter(|o| Some(o) != new.as_ref())
+            && let Some(list) = self.pods_by_controller.get_mut(&uid)
+        {
+            list.retain(|&q| q != pod);
+            if list.is_empty() {
+                self.pods_by_controller.remove(&uid);
+            }
+        }
+        if live && let Some(uid) = new {
+            let list = self.pods_by_controller.entry(uid).or_default();
+            if !list.contains(&pod) {
+                list.push(pod);
+            }
+        }
+        self.push(Change::PodMeta(pod));
     }
 
     /// Sets `status.nominatedNodeName` (preemption nominates the node it freed).

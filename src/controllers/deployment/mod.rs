@@ -1,0 +1,257 @@
+//! The Deployment controller (`pkg/controller/deployment/`): owns ReplicaSets, one per
+//! template, and moves pods from the old ones to the new one by its strategy.
+//!
+//! One sync (`syncDeployment`), queued per Deployment and run once per instant:
+//!
+//! 1. the Progressing condition says whether the Deployment is paused ([`status`]);
+//! 2. paused, or `spec.replicas` changed since the ReplicaSets were last scaled (their
+//!    `desired-replicas` annotation): scale the ReplicaSets, proportionally during a
+//!    rollout ([`scale`]), and write the status;
+//! 3. otherwise roll out by the strategy ([`rollout`]): RollingUpdate or Recreate, then the
+//!    status with the Progressing condition, the old ReplicaSets beyond
+//!    `revisionHistoryLimit` deleted once the rollout is complete.
+//!
+//! A Deployment's ReplicaSets are the live ones whose controller reference carries its uid
+//! (the store's index); it syncs when one of them changes, and, for Recreate, when an old
+//! pod is gone.
+
+mod rollout;
+mod scale;
+mod status;
+
+use crate::api::apps::ANNOTATION_REVISION;
+use crate::component::{Component, Context, Timer};
+use crate::engine::SimTime;
+use crate::store::{
+    ArenaId, Change, ChangeKind, DeploymentId, ReplicaSetId, Store, Watch, WorkloadChange,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The controller's timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeploymentEvent {
+    /// Reconcile a Deployment.
+    Sync(DeploymentId),
+    /// See whether a stalled rollout passed its progress deadline.
+    DeadlineCheck(DeploymentId),
+}
+
+/// The controller.
+#[derive(Default)]
+pub struct DeploymentController {
+    /// Whether a sync of each Deployment (by index) is queued now.
+    queued: Vec<bool>,
+    /// The object of each Deployment's Events, by index.
+    objects: Vec<Option<Arc<str>>>,
+    /// The progress-deadline check scheduled for each Deployment.
+    deadline_checks: BTreeMap<DeploymentId, (SimTime, Timer)>,
+}
+
+type Ctx<'a, 'b> = &'a mut Context<'b, DeploymentEvent>;
+
+/// A Deployment's ReplicaSets as a sync sees them: the one whose template is the
+/// Deployment's (the new one) and the others, oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Sets {
+    new: Option<ReplicaSetId>,
+    old: Vec<ReplicaSetId>,
+}
+
+impl Sets {
+    /// Every ReplicaSet, the old ones then the new one.
+    fn all(&self) -> impl Iterator<Item = ReplicaSetId> + '_ {
+        self.old.iter().copied().chain(self.new)
+    }
+}
+
+impl Component for DeploymentController {
+    type Event = DeploymentEvent;
+
+    fn name(&self) -> &str {
+        "controllers/deployment"
+    }
+
+    fn watches(&self) -> Watch {
+        Watch::of(&[
+            ChangeKind::Deployment,
+            ChangeKind::ReplicaSet,
+            ChangeKind::PodDeleted,
+        ])
+    }
+
+    fn on_change(&mut self, change: &Change, ctx: Ctx) {
+        match *change {
+            Change::Deployment { id, what } => match what {
+                WorkloadChange::Created | WorkloadChange::Spec => self.enqueue(id, ctx),
+                WorkloadChange::Status | WorkloadChange::Deleted => {}
+            },
+            Change::ReplicaSet { id, .. } => {
+                if let Some(d) = owner_of(ctx.store, id) {
+                    self.enqueue(d, ctx);
+                }
+            }
+            Change::PodDeleted(pod) => {
+                // Recreate waits for the old pods to be gone.
+                let Some(owner) = ctx.store.pod(pod).meta.controller() else {
+                    return;
+                };
+                if &*owner.kind == "ReplicaSet"
+                    && let Some(rs) = ctx.store.replica_set_by_uid(&owner.uid)
+                    && let Some(d) = owner_of(ctx.store, rs)
+                    && ctx.store.deployment(d).spec.fenceposts() == (0, 0)
+                {
+                    self.enqueue(d, ctx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(&mut self, event: DeploymentEvent, ctx: Ctx) {
+        match event {
+            DeploymentEvent::Sync(d) => {
+                self.queued[d.index()] = false;
+                if ctx.store.deployment_is_live(d) {
+                    self.sync(d, ctx);
+                }
+            }
+            DeploymentEvent::DeadlineCheck(d) => {
+                self.deadline_checks.remove(&d);
+                if ctx.store.deployment_is_live(d) {
+                    self.sync(d, ctx);
+                }
+            }
+        }
+    }
+}
+
+/// The live Deployment controlling a ReplicaSet.
+fn owner_of(store: &Store, rs: ReplicaSetId) -> Option<DeploymentId> {
+    let owner = store.replica_set(rs).meta.controller()?;
+    if &*owner.kind != "Deployment" {
+        return None;
+    }
+    store.deployment_by_uid(&owner.uid)
+}
+
+impl DeploymentController {
+    /// Queues a sync of `d` now, unless one is queued.
+    fn enqueue(&mut self, d: DeploymentId, ctx: Ctx) {
+        if self.queued.len() <= d.index() {
+            self.queued.resize(d.index() + 1, false);
+        }
+        if !self.queued[d.index()] {
+            self.queued[d.index()] = true;
+            ctx.after(0, DeploymentEvent::Sync(d));
+        }
+    }
+
+    /// Schedules the progress-deadline check of `d` at `at` (one per Deployment: a later
+    /// sync moves it).
+    fn check_at(&mut self, d: DeploymentId, at: SimTime, ctx: Ctx) {
+        if let Some((when, timer)) = self.deadline_checks.get(&d).copied() {
+            if when == at {
+                return;
+            }
+            ctx.cancel(timer);
+        }
+        let timer = ctx.at(at, DeploymentEvent::DeadlineCheck(d));
+        self.deadline_checks.insert(d, (at, timer));
+    }
+
+    /// `Deployment/namespace/name`, the object of the Deployment's Events.
+    fn object(&mut self, d: DeploymentId, store: &Store) -> Arc<str> {
+        if self.objects.len() <= d.index() {
+            self.objects.resize(d.index() + 1, None);
+        }
+        self.objects[d.index()]
+            .get_or_insert_with(|| store.deployment(d).object().into())
+            .clone()
+    }
+
+    fn sync(&mut self, d: DeploymentId, ctx: Ctx) {
+        status::check_paused_conditions(d, ctx);
+        let dep = ctx.store.deployment(d);
+        if dep.spec.paused {
+            let sets = self.sets(d, false, ctx);
+            self.scale(d, &sets, ctx);
+            self.cleanup(d, &sets, ctx);
+            return status::sync_status(d, &sets, ctx);
+        }
+        let sets = self.sets(d, false, ctx);
+        if scale::is_scaling_event(ctx.store, d, &sets) {
+            self.scale(d, &sets, ctx);
+            return status::sync_status(d, &sets, ctx);
+        }
+        if ctx.store.deployment(d).spec.fenceposts() == (0, 0) {
+            self.rollout_recreate(d, sets, ctx);
+        } else {
+            self.rollout_rolling(d, ctx);
+        }
+    }
+
+    /// The Deployment's ReplicaSets, the new one created when asked and missing
+    /// (`getAllReplicaSetsAndSyncRevision`): the new one's revision is raised above the old
+    /// ones', and the Deployment's revision follows it.
+    fn sets(&mut self, d: DeploymentId, create: bool, ctx: Ctx) -> Sets {
+        let dep = ctx.store.deployment(d);
+        let mut owned: Vec<ReplicaSetId> =
+            ctx.store.replica_sets_of_controller(&dep.meta.uid).to_vec();
+        owned.sort_by(|&a, &b| by_creation(ctx.store, a, b));
+        let new = owned.iter().copied().find(|&rs| {
+            ctx.store
+                .replica_set(rs)
+                .spec
+                .template
+                .equal_ignoring_hash(&dep.spec.template)
+        });
+        let old: Vec<ReplicaSetId> = owned.into_iter().filter(|&rs| Some(rs) != new).collect();
+        let max_old = old
+            .iter()
+            .filter_map(|&rs| revision(ctx.store, rs))
+            .max()
+            .unwrap_or(0);
+        let new = match new {
+            Some(rs) => {
+                scale::sync_new_annotations(d, rs, max_old + 1, ctx);
+                Some(rs)
+            }
+            None if create => self.create_new(d, &old, max_old + 1, ctx),
+            None => None,
+        };
+        if let Some(rs) = new
+            && let Some(rev) = revision(ctx.store, rs)
+        {
+            let rev = rev.to_string();
+            ctx.store.update_deployment(d, |meta, _| {
+                if meta.annotations.get(ANNOTATION_REVISION) != Some(&rev) {
+                    Arc::make_mut(&mut meta.annotations).insert(ANNOTATION_REVISION.into(), rev);
+                }
+            });
+        }
+        Sets { new, old }
+    }
+}
+
+/// A ReplicaSet's `deployment.kubernetes.io/revision`.
+fn revision(store: &Store, rs: ReplicaSetId) -> Option<u64> {
+    store
+        .replica_set(rs)
+        .meta
+        .annotations
+        .get(ANNOTATION_REVISION)?
+        .parse()
+        .ok()
+}
+
+/// Older first, equal times by name (`ReplicaSetsByCreationTimestamp`).
+fn by_creation(store: &Store, a: ReplicaSetId, b: ReplicaSetId) -> std::cmp::Ordering {
+    let (a, b) = (store.replica_set(a), store.replica_set(b));
+    (a.created, &a.meta.name).cmp(&(b.created, &b.meta.name))
+}
+
+/// `spec.replicas` of a ReplicaSet.
+fn size(store: &Store, rs: ReplicaSetId) -> i64 {
+    i64::from(store.replica_set(rs).spec.replicas)
+}

@@ -1,0 +1,151 @@
+//! What every workload controller does to pods the same way: stamp one from a template under
+//! a generated name and create it, with the `SuccessfulCreate` Event (`RealPodControl` in
+//! `pkg/controller/controller_utils.go`), and delete one with `SuccessfulDelete`.
+
+use crate::api::apps::PodTemplate;
+use crate::api::event::EventType;
+use crate::api::meta::{ObjectMeta, OwnerReference, Uid};
+use crate::api::pod::{Pod, PodStatus};
+use crate::component::Context;
+use crate::engine::SimRng;
+use crate::store::{PodId, Store};
+use rand::RngExt;
+use std::sync::Arc;
+
+/// Longest `generateName` base the API server keeps: 63 characters less the 5 it appends
+/// (`staging/src/k8s.io/apiserver/pkg/storage/names/generate.go`).
+const MAX_GENERATED_BASE: usize = 58;
+
+/// Five characters from the alphabet upstream's `generateName` uses (no vowels, no
+/// look-alike digits).
+pub fn random_suffix(rng: &mut SimRng) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A free name `BASE` + 5 random characters, the base truncated as the API server truncates
+/// it (a colliding name is drawn again, as `RetryGenerateName` does).
+pub fn generate_name(store: &Store, rng: &mut SimRng, namespace: &str, base: &str) -> String {
+    let base = &base[..floor_char_boundary(base, MAX_GENERATED_BASE)];
+    loop {
+        let name = format!("{base}{}", random_suffix(rng));
+        if !store.pod_exists(namespace, &name) {
+            return name;
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if s.len() <= max {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The controller reference a workload puts on what it creates.
+pub fn controller_ref(api_version: &str, kind: &str, meta: &ObjectMeta) -> OwnerReference {
+    OwnerReference {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        name: meta.name.as_str().into(),
+        uid: meta.uid.clone(),
+        controller: true,
+        block_owner_deletion: true,
+    }
+}
+
+/// A pod stamped from `template`, named `name`, owned by `owners` (shared by the owner's
+/// pods), created now.
+pub fn pod_from_template<E>(
+    template: &PodTemplate,
+    namespace: &str,
+    name: String,
+    owners: Arc<[OwnerReference]>,
+    ctx: &Context<'_, E>,
+) -> Pod {
+    Pod {
+        meta: ObjectMeta {
+            name,
+            namespace: namespace.to_string(),
+            uid: Uid::Unset,
+            labels: template.meta.labels.clone(),
+            annotations: template.meta.annotations.clone(),
+            owner_references: owners,
+        },
+        spec: template.spec.clone(),
+        status: PodStatus {
+            created: ctx.now(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Creates `pod` for the workload `object` (`Kind/namespace/name`) with its
+/// `SuccessfulCreate` Event (`Created pod: NAME`).
+pub fn create<E>(pod: Pod, object: &Arc<str>, ctx: &mut Context<'_, E>) -> PodId {
+    let msg = format!("Created pod: {}", pod.meta.name);
+    let id = ctx.store.create_pod(pod);
+    ctx.record(EventType::Normal, "SuccessfulCreate", object.clone(), msg);
+    id
+}
+
+/// Deletes `pod` with its grace period for the workload `object`, with its
+/// `SuccessfulDelete` Event (`Deleted pod: NAME`).
+pub fn delete<E>(pod: PodId, object: &Arc<str>, ctx: &mut Context<'_, E>) {
+    let now = ctx.now();
+    if ctx.store.request_deletion(pod, now) {
+        let msg = format!("Deleted pod: {}", ctx.store.pod(pod).meta.name);
+        ctx.record(EventType::Normal, "SuccessfulDelete", object.clone(), msg);
+    }
+}
+
+/// Batch sizes of upstream's `slowStartBatch`: 1, 2, 4, ... until `count` (a batch with a
+/// failure ends the creations: callers stop there).
+pub fn slow_start_batches(count: usize) -> impl Iterator<Item = usize> {
+    let mut done = 0;
+    let mut size = 1;
+    std::iter::from_fn(move || {
+        if done >= count {
+            return None;
+        }
+        let batch = size.min(count - done);
+        done += batch;
+        size *= 2;
+        Some(batch)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_double_until_the_count() {
+        let b: Vec<usize> = slow_start_batches(10).collect();
+        assert_eq!(b, [1, 2, 4, 3]);
+        assert_eq!(slow_start_batches(0).count(), 0);
+        assert_eq!(slow_start_batches(1).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn generated_names_keep_58_characters_of_the_base() {
+        let store = Store::new();
+        let mut rng = crate::engine::RngStreams::new(1).stream("t");
+        let long = format!("{}-", "a".repeat(70));
+        let name = generate_name(&store, &mut rng, "default", &long);
+        assert_eq!(name.len(), 63);
+        assert!(name.starts_with(&"a".repeat(58)));
+        let short = generate_name(&store, &mut rng, "default", "web-");
+        assert_eq!(short.len(), 9);
+        assert!(
+            short[4..]
+                .chars()
+                .all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c))
+        );
+    }
+}

@@ -1,0 +1,355 @@
+//! The ReplicaSet controller, which also keeps ReplicationControllers
+//! (`pkg/controller/replicaset/replica_set.go`; upstream runs the same code for both).
+//!
+//! A ReplicaSet's pods are the live pods whose controller reference carries its uid. The
+//! controller keeps, per ReplicaSet, how many of them are active (neither finished nor being
+//! deleted) and Ready, from the pod changes it watches, so a sync costs no scan of the pods
+//! unless it deletes some or `minReadySeconds` asks when each became Ready. A sync:
+//!
+//! - adopts matching orphans of its namespace;
+//! - creates the missing pods in slow-start batches (1, 2, 4, ...), at most 500 per sync, or
+//!   deletes the surplus in the order of [`victims`];
+//! - writes the status as it found it (the pods it just created or deleted are counted by
+//!   the next sync, which their changes trigger).
+//!
+//! Syncs are queued per ReplicaSet and run once per instant, whatever the number of changes
+//! that asked for one (upstream's work queue).
+
+pub mod victims;
+
+use super::pod_control::{self, controller_ref, generate_name, pod_from_template};
+use crate::api::apps::ReplicaSetKind;
+use crate::api::meta::OwnerReference;
+use crate::component::{Component, Context};
+use crate::store::{ArenaId, Change, ChangeKind, PodId, ReplicaSetId, Watch, WorkloadChange};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Pods created or deleted per sync at most (`BurstReplicas`).
+pub const BURST_REPLICAS: usize = 500;
+/// A pod Ready for `minReadySeconds` is looked at again this long after, as upstream
+/// re-queues it (`minReadySeconds + 1 s`, in `updatePod`).
+const MIN_READY_SLACK_MS: i64 = 1_000;
+
+/// The controller's timed events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaSetEvent {
+    /// Reconcile a ReplicaSet.
+    Sync(ReplicaSetId),
+}
+
+/// What the controller counts of one ReplicaSet's pods.
+#[derive(Clone, Debug, Default)]
+struct Tally {
+    active: u32,
+    ready: u32,
+    /// The reference its pods carry (shared by all of them).
+    owners: Option<Arc<[OwnerReference]>>,
+    /// `Kind/namespace/name`, the object of its Events.
+    object: Option<Arc<str>>,
+    queued: bool,
+}
+
+/// A pod's counted state: active, and Ready.
+const ACTIVE: u8 = 1;
+const READY: u8 = 2;
+
+/// The controller.
+#[derive(Default)]
+pub struct ReplicaSetController {
+    tallies: Vec<Tally>,
+    /// What each pod (by index) is counted as in its ReplicaSet's tally.
+    counted: Vec<u8>,
+    /// Live pods without a controller, which a ReplicaSet of their namespace may adopt.
+    orphans: BTreeSet<PodId>,
+}
+
+type Ctx<'a, 'b> = &'a mut Context<'b, ReplicaSetEvent>;
+
+impl Component for ReplicaSetController {
+    type Event = ReplicaSetEvent;
+
+    fn name(&self) -> &str {
+        "controllers/replicaset"
+    }
+
+    fn watches(&self) -> Watch {
+        Watch::of(&[
+            ChangeKind::ReplicaSet,
+            ChangeKind::PodCreated,
+            ChangeKind::PodReady,
+            ChangeKind::PodPhase,
+            ChangeKind::PodMeta,
+            ChangeKind::PodTerminating,
+            ChangeKind::PodDeleted,
+        ])
+    }
+
+    fn on_change(&mut self, change: &Change, ctx: Ctx) {
+        match *change {
+            Change::ReplicaSet { id, what } => match what {
+                WorkloadChange::Created => self.created(id, ctx),
+                WorkloadChange::Spec => self.enqueue(id, ctx),
+                WorkloadChange::Status => {}
+                WorkloadChange::Deleted => self.tallies[id.index()] = Tally::default(),
+            },
+            Change::PodCreated(pod) | Change::PodMeta(pod) => {
+                if ctx.store.pod(pod).meta.controller().is_none() {
+                    self.orphan(pod, ctx);
+                } else {
+                    self.orphans.remove(&pod);
+                    self.recount(pod, ctx);
+                }
+            }
+            Change::PodReady { pod, ready } => {
+                if let Some(rs) = self.recount(pod, ctx) {
+                    let min_ready = ctx.store.replica_set(rs).spec.min_ready_ms;
+                    if ready && min_ready > 0 {
+                        ctx.after(min_ready + MIN_READY_SLACK_MS, ReplicaSetEvent::Sync(rs));
+                    }
+                }
+            }
+            Change::PodPhase { pod, .. } | Change::PodTerminating(pod) => {
+                self.recount(pod, ctx);
+            }
+            Change::PodDeleted(pod) => {
+                self.orphans.remove(&pod);
+                self.recount(pod, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn handle(&mut self, event: ReplicaSetEvent, ctx: Ctx) {
+        match event {
+            ReplicaSetEvent::Sync(rs) => {
+                self.tallies[rs.index()].queued = false;
+                if ctx.store.replica_set_is_live(rs) {
+                    self.sync(rs, ctx);
+                }
+            }
+        }
+    }
+}
+
+impl ReplicaSetController {
+    /// The tally of `rs`.
+    fn tally(&mut self, rs: ReplicaSetId) -> &mut Tally {
+        if self.tallies.len() <= rs.index() {
+            self.tallies.resize_with(rs.index() + 1, Tally::default);
+        }
+        &mut self.tallies[rs.index()]
+    }
+
+    /// Queues a sync of `rs` now, unless one is queued.
+    fn enqueue(&mut self, rs: ReplicaSetId, ctx: Ctx) {
+        let t = self.tally(rs);
+        if !t.queued {
+            t.queued = true;
+            ctx.after(0, ReplicaSetEvent::Sync(rs));
+        }
+    }
+
+    /// A new ReplicaSet: counts the pods that already name it (a snapshot's), and syncs.
+    fn created(&mut self, rs: ReplicaSetId, ctx: Ctx) {
+        self.tally(rs);
+        let uid = ctx.store.replica_set(rs).meta.uid.clone();
+        let pods = ctx.store.pods_of_controller(&uid).to_vec();
+        for pod in pods {
+            self.recount(pod, ctx);
+        }
+        self.enqueue(rs, ctx);
+    }
+
+    /// A live pod without a controller: the ReplicaSets that would adopt it sync.
+    fn orphan(&mut self, pod: PodId, ctx: Ctx) {
+        let p = ctx.store.pod(pod);
+        if p.status.deleted.is_some() {
+            return;
+        }
+        self.orphans.insert(pod);
+        let matching: Vec<ReplicaSetId> = ctx
+            .store
+            .live_replica_sets()
+            .filter(|(_, rs)| {
+                rs.meta.namespace == p.meta.namespace && rs.spec.selector.matches(&p.meta.labels)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for rs in matching {
+            self.enqueue(rs, ctx);
+        }
+    }
+
+    /// Brings a pod's contribution to its ReplicaSet's tally up to date; its ReplicaSet, if
+    /// it has one (queued for a sync when the tally changed).
+    fn recount(&mut self, pod: PodId, ctx: Ctx) -> Option<ReplicaSetId> {
+        let p = ctx.store.pod(pod);
+        let owner = p.meta.controller()?;
+        if !matches!(&*owner.kind, "ReplicaSet" | "ReplicationController") {
+            return None;
+        }
+        let rs = ctx.store.replica_set_by_uid(&owner.uid)?;
+        let active = !p.phase().is_terminal()
+            && p.status.terminating.is_none()
+            && p.status.deleted.is_none();
+        let now = u8::from(active) * ACTIVE | u8::from(active && p.status.ready) * READY;
+        if self.counted.len() <= pod.index() {
+            self.counted.resize(pod.index() + 1, 0);
+        }
+        let before = std::mem::replace(&mut self.counted[pod.index()], now);
+        if before != now {
+            let t = self.tally(rs);
+            let delta = |bit: u8| i64::from(now & bit != 0) - i64::from(before & bit != 0);
+            t.active = (i64::from(t.active) + delta(ACTIVE)) as u32;
+            t.ready = (i64::from(t.ready) + delta(READY)) as u32;
+            self.enqueue(rs, ctx);
+        }
+        Some(rs)
+    }
+
+    fn sync(&mut self, rs: ReplicaSetId, ctx: Ctx) {
+        self.adopt_orphans(rs, ctx);
+        let r = ctx.store.replica_set(rs);
+        let (replicas, min_ready, generation) =
+            (r.spec.replicas, r.spec.min_ready_ms, r.generation);
+        let t = &self.tallies[rs.index()];
+        let (active, ready) = (t.active, t.ready);
+        let available = if min_ready > 0 {
+            self.available(rs, ctx)
+        } else {
+            ready
+        };
+        match i64::from(active) - i64::from(replicas) {
+            diff if diff < 0 => self.create_pods(rs, (-diff) as usize, ctx),
+            diff if diff > 0 => self.delete_pods(rs, diff as usize, ctx),
+            _ => {}
+        }
+        ctx.store.update_replica_set_status(rs, |st| {
+            st.replicas = active;
+            st.ready = ready;
+            st.available = available;
+            st.observed_generation = generation;
+        });
+    }
+
+    /// Active pods Ready for longer than `minReadySeconds` (`IsPodAvailable`).
+    fn available(&self, rs: ReplicaSetId, ctx: &Context<'_, ReplicaSetEvent>) -> u32 {
+        let r = ctx.store.replica_set(rs);
+        let now = ctx.now();
+        let n = ctx
+            .store
+            .pods_of_controller(&r.meta.uid)
+            .iter()
+            .filter(|&&p| {
+                self.counted.get(p.index()).copied().unwrap_or(0) & READY != 0
+                    && ctx
+                        .store
+                        .pod(p)
+                        .status
+                        .ready_since
+                        .is_some_and(|t| t.ms() + r.spec.min_ready_ms < now.ms())
+            })
+            .count();
+        n as u32
+    }
+
+    /// Orphans of the namespace the selector matches, not being deleted, get this
+    /// ReplicaSet as controller (`ClaimPods`).
+    fn adopt_orphans(&mut self, rs: ReplicaSetId, ctx: Ctx) {
+        if self.orphans.is_empty() {
+            return;
+        }
+        let r = ctx.store.replica_set(rs);
+        let adopt: Vec<PodId> = self
+            .orphans
+            .iter()
+            .copied()
+            .filter(|&p| {
+                let pod = ctx.store.pod(p);
+                pod.meta.namespace == r.meta.namespace
+                    && pod.status.terminating.is_none()
+                    && !pod.phase().is_terminal()
+                    && r.spec.selector.matches(&pod.meta.labels)
+            })
+            .collect();
+        if adopt.is_empty() {
+            return;
+        }
+        let owner = controller_ref(r.spec.kind.api_version(), r.spec.kind.kind(), &r.meta);
+        for p in adopt {
+            self.orphans.remove(&p);
+            ctx.store.set_pod_controller(p, Some(owner.clone()));
+        }
+    }
+
+    /// Creates `missing` pods (at most [`BURST_REPLICAS`]) in slow-start batches.
+    fn create_pods(&mut self, rs: ReplicaSetId, missing: usize, ctx: Ctx) {
+        let r = ctx.store.replica_set(rs);
+        let template = r.spec.template.clone();
+        let namespace = r.meta.namespace.clone();
+        let base = format!("{}-", r.meta.name);
+        let (owners, object) = self.identity(rs, ctx);
+        for batch in pod_control::slow_start_batches(missing.min(BURST_REPLICAS)) {
+            for _ in 0..batch {
+                let name = generate_name(ctx.store, ctx.rng, &namespace, &base);
+                let pod = pod_from_template(&template, &namespace, name, owners.clone(), ctx);
+                pod_control::create(pod, &object, ctx);
+            }
+        }
+        if missing > BURST_REPLICAS {
+            self.enqueue(rs, ctx);
+        }
+    }
+
+    /// Deletes `surplus` active pods (at most [`BURST_REPLICAS`]), cheapest first.
+    fn delete_pods(&mut self, rs: ReplicaSetId, surplus: usize, ctx: Ctx) {
+        let r = ctx.store.replica_set(rs);
+        let is_active = |p: &PodId| self.counted.get(p.index()).copied().unwrap_or(0) & ACTIVE != 0;
+        let pods: Vec<PodId> = ctx
+            .store
+            .pods_of_controller(&r.meta.uid)
+            .iter()
+            .copied()
+            .filter(is_active)
+            .collect();
+        // Related pods: those of every ReplicaSet of the same owner (a Deployment's).
+        let related: Vec<PodId> = match r.meta.controller() {
+            Some(owner) => ctx
+                .store
+                .replica_sets_of_controller(&owner.uid)
+                .iter()
+                .flat_map(|&s| {
+                    let uid = &ctx.store.replica_set(s).meta.uid;
+                    ctx.store.pods_of_controller(uid).iter().copied()
+                })
+                .filter(is_active)
+                .collect(),
+            None => pods.clone(),
+        };
+        let count = surplus.min(BURST_REPLICAS);
+        let victims = victims::pods_to_delete(ctx.store, &pods, &related, count, ctx.now());
+        let (_, object) = self.identity(rs, ctx);
+        for p in victims {
+            pod_control::delete(p, &object, ctx);
+        }
+        if surplus > BURST_REPLICAS {
+            self.enqueue(rs, ctx);
+        }
+    }
+
+    /// The owner reference of a ReplicaSet's pods and the object of its Events.
+    fn identity(&mut self, rs: ReplicaSetId, ctx: Ctx) -> (Arc<[OwnerReference]>, Arc<str>) {
+        let r = ctx.store.replica_set(rs);
+        let t = self.tally(rs);
+        let kind: ReplicaSetKind = r.spec.kind;
+        let owners = t
+            .owners
+            .get_or_insert_with(|| {
+                Arc::from([controller_ref(kind.api_version(), kind.kind(), &r.meta)])
+            })
+            .clone();
+        let object = t.object.get_or_insert_with(|| r.object().into()).clone();
+        (owners, object)
+    }
+}
