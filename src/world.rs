@@ -3,8 +3,9 @@
 //!
 //! # Delivery order
 //!
-//! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job
-//! controller, the PersistentVolume controller, the scheduling-gate remover, then one
+//! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job,
+//! ReplicaSet and Deployment controllers, the PersistentVolume controller, the
+//! scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
 //! new file and one `World::wire` line in [`World::new`].
 //!
@@ -32,7 +33,9 @@ use crate::api::{ObjectMeta, RestartPolicy};
 use crate::component::{
     AttemptRecord, Component, ComponentMetrics, Delivery, Env, Recorder, Wired, Wiring,
 };
-use crate::controllers::{GateRemover, JobController, VolumeController};
+use crate::controllers::{
+    DeploymentController, GateRemover, JobController, ReplicaSetController, VolumeController,
+};
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
 use crate::observe::{ClusterState, PodTally, Sampler, Sink, Summary, SummaryInput};
@@ -145,6 +148,8 @@ impl World {
         world.wire(scheduler)?;
         world.wire(Kubelet::new(scenario.timings.clone()))?;
         world.wire(JobController::default())?;
+        world.wire(ReplicaSetController::default())?;
+        world.wire(DeploymentController::default())?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
         for source in &scenario.arrivals {
@@ -218,6 +223,12 @@ impl World {
         }
         for c in &scenario.claims {
             store.create_pvc(c.meta.clone(), c.spec.clone());
+        }
+        for d in &scenario.deployments {
+            store.create_deployment(d.meta.clone(), d.spec.clone(), SimTime::ZERO);
+        }
+        for rs in &scenario.replica_sets {
+            store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
         }
         for pod in &scenario.pods {
             let id = store.create_pod(pod.clone());

@@ -6,7 +6,7 @@
 //! `Scenario`, and the store's arena and writes for it).
 
 use super::resolver::{Doc, Resolver};
-use super::{batch, core, kubescheduler_config, kubesim, policy, scheduling, storage};
+use super::{apps, batch, core, kubescheduler_config, kubesim, policy, scheduling, storage};
 use serde::Deserialize;
 use serde::de::Deserializer;
 
@@ -198,6 +198,15 @@ kinds! {
     Pod: "Pod" ["v1"] false Refuse, core::Pod, Workloads => core::pod_manifest;
     /// `batch/v1` Job.
     Job: "Job" ["batch/v1"] false Refuse, batch::Job, Workloads => batch::job_manifest;
+    /// `apps/v1` ReplicaSet.
+    ReplicaSet: "ReplicaSet" ["apps/v1"] true Refuse, apps::ReplicaSet, Workloads
+        => apps::replica_set;
+    /// `v1` ReplicationController.
+    ReplicationController: "ReplicationController" ["v1"] false Refuse,
+        apps::ReplicationController, Workloads => apps::replication_controller;
+    /// `apps/v1` Deployment.
+    Deployment: "Deployment" ["apps/v1"] true Refuse, apps::Deployment, Workloads
+        => apps::deployment;
 }
 
 #[cfg(test)]
@@ -215,7 +224,7 @@ mod tests {
             assert_eq!(Kind::named(k.name).map(|n| n.name), Some(k.name));
             assert_eq!(k.check_version(Some(k.versions[0])), Ok(None));
         }
-        assert!(Kind::named("Deployment").is_none());
+        assert!(Kind::named("DaemonSet").is_none());
         let pod = Kind::named("Pod").unwrap();
         assert_eq!(pod.check_version(None), Ok(None));
         assert_eq!(

@@ -16,6 +16,7 @@
 //! The loader builds `api` types and imports nothing above them (not the store, not a
 //! component).
 
+mod apps;
 mod batch;
 mod core;
 mod describe;
@@ -43,7 +44,7 @@ pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
 pub use model::{
     ClaimManifest, JobManifest, NODE_SAMPLES_LIMIT, OutputOptions, PLOT_EVENTS_LIMIT, Scenario,
-    VolumeManifest,
+    VolumeManifest, WorkloadManifest,
 };
 pub use schema::ValidateMode;
 pub use yaml::{LoadError, Location};
@@ -235,6 +236,8 @@ fn load_unlocated(
         nodes: r.nodes,
         pods: r.pods,
         jobs: r.jobs,
+        replica_sets: r.replica_sets,
+        deployments: r.deployments,
         storage_classes: r.storage_classes,
         volumes: r.volumes,
         claims: r.claims,

@@ -1,5 +1,6 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
+use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
@@ -59,6 +60,15 @@ pub struct JobManifest {
     pub spec: JobSpec,
 }
 
+/// A workload given as a manifest (a ReplicaSet, a Deployment), created at time 0.
+#[derive(Clone, Debug)]
+pub struct WorkloadManifest<S> {
+    /// Name, namespace, labels, annotations.
+    pub meta: ObjectMeta,
+    /// Spec.
+    pub spec: S,
+}
+
 /// A PersistentVolume given as a manifest.
 #[derive(Clone, Debug)]
 pub struct VolumeManifest {
@@ -97,6 +107,10 @@ pub struct Scenario {
     pub pods: Vec<Pod>,
     /// Jobs given as manifests.
     pub jobs: Vec<JobManifest>,
+    /// ReplicaSets and ReplicationControllers given as manifests.
+    pub replica_sets: Vec<WorkloadManifest<ReplicaSetSpec>>,
+    /// Deployments given as manifests.
+    pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
     /// StorageClasses.
     pub storage_classes: Vec<StorageClass>,
     /// PersistentVolumes given as manifests.
@@ -159,6 +173,12 @@ impl Scenario {
         }
         for job in &mut s.jobs {
             set(&mut job.spec.template);
+        }
+        for rs in &mut s.replica_sets {
+            set(&mut rs.spec.template.spec);
+        }
+        for d in &mut s.deployments {
+            set(&mut d.spec.template.spec);
         }
         for source in &mut s.arrivals {
             match source {

@@ -1,7 +1,8 @@
 //! What every kind's resolution shares: where a document is, the [`Resolver`] that collects
 //! errors and warnings and holds what earlier stages resolved, and quantities.
 
-use super::model::{ClaimManifest, JobManifest, VolumeManifest};
+use super::model::{ClaimManifest, JobManifest, VolumeManifest, WorkloadManifest};
+use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::names::NameRule;
@@ -70,6 +71,8 @@ pub(super) struct Resolver {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub jobs: Vec<JobManifest>,
+    pub replica_sets: Vec<WorkloadManifest<ReplicaSetSpec>>,
+    pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
     pub storage_classes: Vec<StorageClass>,
     pub volumes: Vec<VolumeManifest>,
     pub claims: Vec<ClaimManifest>,
