@@ -11,6 +11,7 @@ mod ledger;
 mod sampler;
 mod stats;
 mod tally;
+mod workloads;
 
 pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
 pub use fragmentation::FreeHistory;
@@ -18,6 +19,7 @@ pub use ledger::{PodRow, pod_rows};
 pub use sampler::{ClusterState, PoolState, Resources, Sampler};
 pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
 pub use tally::PodTally;
+pub use workloads::WorkloadSeries;
 
 use crate::api::event::Event;
 use crate::engine::SimTime;

@@ -160,6 +160,8 @@ pub struct Sampler {
     node_rows: Option<Vec<Arc<str>>>,
     /// The rows of the last sample (reused: a sample allocates nothing new once warm).
     rows: Vec<MetricSample>,
+    /// The workloads' replica series.
+    workloads: super::WorkloadSeries,
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
@@ -276,6 +278,7 @@ impl Sampler {
                 rows.push(row(&objects[i], "memory_allocation", memory));
             }
         }
+        self.workloads.rows(store, time, rows);
         rows
     }
 

@@ -132,10 +132,24 @@ pub struct RollingUpdateRaw {
 
 /// A count that must not be negative (upstream's `ValidateNonnegativeField`); `default` when
 /// absent.
-fn nonnegative(r: &mut Resolver, d: Doc, path: &str, v: Option<&Spanned<i64>>, default: i64) -> i64 {
+fn nonnegative(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    v: Option<&Spanned<i64>>,
+    default: i64,
+) -> i64 {
     match v {
         Some(n) if n.value < 0 => {
-            r.at(d, n, path, format!("Invalid value: {}: must be greater than or equal to 0", n.value));
+            r.at(
+                d,
+                n,
+                path,
+                format!(
+                    "Invalid value: {}: must be greater than or equal to 0",
+                    n.value
+                ),
+            );
             default
         }
         Some(n) => n.value,
@@ -147,17 +161,28 @@ fn nonnegative(r: &mut Resolver, d: Doc, path: &str, v: Option<&Spanned<i64>>, d
 fn replicas(r: &mut Resolver, d: Doc, v: Option<&Spanned<i64>>) -> u32 {
     let n = nonnegative(r, d, "spec.replicas", v, 1);
     u32::try_from(n).unwrap_or_else(|_| {
-        r.doc(d, "spec.replicas", format!("Invalid value: {n}: must be at most {}", u32::MAX));
+        r.doc(
+            d,
+            "spec.replicas",
+            format!("Invalid value: {n}: must be at most {}", u32::MAX),
+        );
         1
     })
 }
 
 /// The pod template of a workload (`spec.template`): its pods restart always, as
 /// `ValidatePodTemplateSpecForReplicaSet` requires.
-fn template(r: &mut Resolver, d: Doc, owner: &api::ObjectMeta, t: &PodTemplate) -> Option<api::apps::PodTemplate> {
+fn template(
+    r: &mut Resolver,
+    d: Doc,
+    owner: &api::ObjectMeta,
+    t: &PodTemplate,
+) -> Option<api::apps::PodTemplate> {
     let mut tmeta = t.metadata.clone();
     tmeta.name.get_or_insert_with(|| "template".into());
-    tmeta.namespace.get_or_insert_with(|| owner.namespace.clone());
+    tmeta
+        .namespace
+        .get_or_insert_with(|| owner.namespace.clone());
     let (meta, spec) = pod(r, d, &tmeta, &t.spec, "spec.template.", false)?;
     if spec.restart_policy != api::RestartPolicy::Always {
         let msg = format!(
@@ -171,7 +196,10 @@ fn template(r: &mut Resolver, d: Doc, owner: &api::ObjectMeta, t: &PodTemplate) 
         namespace: String::new(),
         ..meta
     };
-    Some(api::apps::PodTemplate { meta, spec: r.share_spec(spec) })
+    Some(api::apps::PodTemplate {
+        meta,
+        spec: r.share_spec(spec),
+    })
 }
 
 /// The selector of a ReplicaSet or Deployment: required, not empty, and selecting the
@@ -197,7 +225,12 @@ fn selector(
     Some(s)
 }
 
-fn matches_template(r: &mut Resolver, d: Doc, s: &api::LabelSelector, t: &api::apps::PodTemplate) -> Option<()> {
+fn matches_template(
+    r: &mut Resolver,
+    d: Doc,
+    s: &api::LabelSelector,
+    t: &api::apps::PodTemplate,
+) -> Option<()> {
     if s.matches(&t.meta.labels) {
         return Some(());
     }
@@ -226,7 +259,13 @@ pub(super) fn replica_set(r: &mut Resolver, d: Doc, m: &ReplicaSet) {
         return;
     };
     let replicas = replicas(r, d, m.spec.replicas.as_ref());
-    let min_ready = nonnegative(r, d, "spec.minReadySeconds", m.spec.min_ready_seconds.as_ref(), 0);
+    let min_ready = nonnegative(
+        r,
+        d,
+        "spec.minReadySeconds",
+        m.spec.min_ready_seconds.as_ref(),
+        0,
+    );
     let Some(template) = template(r, d, &meta, &m.spec.template) else {
         return;
     };
@@ -252,7 +291,13 @@ pub(super) fn replication_controller(r: &mut Resolver, d: Doc, m: &ReplicationCo
         return;
     };
     let replicas = replicas(r, d, m.spec.replicas.as_ref());
-    let min_ready = nonnegative(r, d, "spec.minReadySeconds", m.spec.min_ready_seconds.as_ref(), 0);
+    let min_ready = nonnegative(
+        r,
+        d,
+        "spec.minReadySeconds",
+        m.spec.min_ready_seconds.as_ref(),
+        0,
+    );
     let Some(raw) = &m.spec.template else {
         r.doc(d, "spec.template", "Required value");
         return;
@@ -277,7 +322,10 @@ pub(super) fn replication_controller(r: &mut Resolver, d: Doc, m: &ReplicationCo
         return;
     }
     let meta = match meta.labels.is_empty() {
-        true => api::ObjectMeta { labels: template.meta.labels.clone(), ..meta },
+        true => api::ObjectMeta {
+            labels: template.meta.labels.clone(),
+            ..meta
+        },
         false => meta,
     };
     if taken(&r.replica_sets, &meta) {
@@ -300,14 +348,40 @@ pub(super) fn deployment(r: &mut Resolver, d: Doc, m: &Deployment) {
     };
     let s = &m.spec;
     let replicas = replicas(r, d, s.replicas.as_ref());
-    let min_ready = nonnegative(r, d, "spec.minReadySeconds", s.min_ready_seconds.as_ref(), 0);
-    let history = nonnegative(r, d, "spec.revisionHistoryLimit", s.revision_history_limit.as_ref(), 10);
-    let deadline = nonnegative(r, d, "spec.progressDeadlineSeconds", s.progress_deadline_seconds.as_ref(), 600);
+    let min_ready = nonnegative(
+        r,
+        d,
+        "spec.minReadySeconds",
+        s.min_ready_seconds.as_ref(),
+        0,
+    );
+    let history = nonnegative(
+        r,
+        d,
+        "spec.revisionHistoryLimit",
+        s.revision_history_limit.as_ref(),
+        10,
+    );
+    let deadline = nonnegative(
+        r,
+        d,
+        "spec.progressDeadlineSeconds",
+        s.progress_deadline_seconds.as_ref(),
+        600,
+    );
     if let Some(p) = &s.progress_deadline_seconds
         && p.value >= 0
         && p.value <= min_ready
     {
-        r.at(d, p, "spec.progressDeadlineSeconds", format!("Invalid value: {}: must be greater than minReadySeconds", p.value));
+        r.at(
+            d,
+            p,
+            "spec.progressDeadlineSeconds",
+            format!(
+                "Invalid value: {}: must be greater than minReadySeconds",
+                p.value
+            ),
+        );
     }
     let strategy = strategy(r, d, s.strategy.as_ref());
     let Some(template) = template(r, d, &meta, &s.template) else {
@@ -352,7 +426,9 @@ fn strategy(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Deployment
             return Some(DeploymentStrategy::Recreate);
         }
         Some(other) => {
-            let msg = format!("Unsupported value: {other:?}: supported values: \"Recreate\", \"RollingUpdate\"");
+            let msg = format!(
+                "Unsupported value: {other:?}: supported values: \"Recreate\", \"RollingUpdate\""
+            );
             if let Some(k) = kind {
                 r.at(d, k, "spec.strategy.type", msg);
             }
@@ -366,7 +442,12 @@ fn strategy(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Deployment
         None => Some(default),
     };
     let surge = field(r, "maxSurge", &raw.max_surge, defaults.max_surge)?;
-    let unavailable = field(r, "maxUnavailable", &raw.max_unavailable, defaults.max_unavailable)?;
+    let unavailable = field(
+        r,
+        "maxUnavailable",
+        &raw.max_unavailable,
+        defaults.max_unavailable,
+    )?;
     let value = |v: IntOrPercent| match v {
         IntOrPercent::Int(n) | IntOrPercent::Percent(n) => n,
     };

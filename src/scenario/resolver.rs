@@ -2,8 +2,8 @@
 //! errors and warnings and holds what earlier stages resolved, and quantities.
 
 use super::model::{ClaimManifest, JobManifest, VolumeManifest, WorkloadManifest};
-use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
+use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::names::NameRule;
 use crate::api::pod::{Pod, PodSpec};

@@ -1,0 +1,80 @@
+//! The replica series of every workload (`kubectl get deployments,replicasets`): for each live
+//! Deployment and ReplicaSet, `replicas_desired`, `replicas_current`, `replicas_ready`,
+//! `replicas_available` and `replicas_updated`, from the status its controller wrote.
+
+use super::MetricSample;
+use crate::engine::SimTime;
+use crate::store::{ArenaId, Store};
+use std::sync::Arc;
+
+/// The names of the workload objects, made once each.
+#[derive(Clone, Debug, Default)]
+pub struct WorkloadSeries {
+    deployments: Vec<Option<Arc<str>>>,
+    replica_sets: Vec<Option<Arc<str>>>,
+}
+
+/// `KIND/namespace/name`, kept.
+fn object(names: &mut Vec<Option<Arc<str>>>, i: usize, make: impl FnOnce() -> String) -> Arc<str> {
+    if names.len() <= i {
+        names.resize(i + 1, None);
+    }
+    names[i].get_or_insert_with(|| Arc::from(make())).clone()
+}
+
+impl WorkloadSeries {
+    /// Appends the rows of every live workload at `time`.
+    pub fn rows(&mut self, store: &Store, time: SimTime, rows: &mut Vec<MetricSample>) {
+        let mut push = |object: Arc<str>, values: [u32; 5]| {
+            let names = [
+                "replicas_desired",
+                "replicas_current",
+                "replicas_ready",
+                "replicas_available",
+                "replicas_updated",
+            ];
+            for (metric, value) in names.into_iter().zip(values) {
+                rows.push(MetricSample {
+                    time,
+                    metric,
+                    object: object.clone(),
+                    value: f64::from(value),
+                });
+            }
+        };
+        for (i, d) in store.deployments().iter().enumerate() {
+            if !store.deployment_is_live(crate::store::DeploymentId::from_index(i)) {
+                continue;
+            }
+            let o = object(&mut self.deployments, i, || {
+                format!("deployment/{}/{}", d.meta.namespace, d.meta.name)
+            });
+            let s = &d.status;
+            push(
+                o,
+                [d.spec.replicas, s.replicas, s.ready, s.available, s.updated],
+            );
+        }
+        for (id, rs) in store.live_replica_sets() {
+            let o = object(&mut self.replica_sets, id.index(), || {
+                format!(
+                    "{}/{}/{}",
+                    rs.spec.kind.series(),
+                    rs.meta.namespace,
+                    rs.meta.name
+                )
+            });
+            let s = &rs.status;
+            push(
+                o,
+                [
+                    rs.spec.replicas,
+                    s.replicas,
+                    s.ready,
+                    s.available,
+                    s.replicas,
+                ],
+            );
+        }
+    }
+}
