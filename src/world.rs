@@ -4,7 +4,8 @@
 //! # Delivery order
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job,
-//! ReplicaSet and Deployment controllers, the PersistentVolume controller, the
+//! ReplicaSet and Deployment controllers, the garbage collector, the PersistentVolume
+//! controller, the
 //! scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
 //! new file and one `World::wire` line in [`World::new`].
@@ -31,10 +32,12 @@ use crate::api::event::Event as KubeEvent;
 use crate::api::namespace::Namespace;
 use crate::api::{ObjectMeta, RestartPolicy};
 use crate::component::{
-    AttemptRecord, Component, ComponentMetrics, Delivery, Env, Recorder, Wired, Wiring,
+    AttemptRecord, CommandStatus, Component, ComponentMetrics, Delivery, Env, Recorder, Wired,
+    Wiring,
 };
 use crate::controllers::{
-    DeploymentController, GateRemover, JobController, ReplicaSetController, VolumeController,
+    DeploymentController, GarbageCollector, GateRemover, JobController, ReplicaSetController,
+    VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
@@ -45,7 +48,7 @@ use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::profile::PluginsByPoint;
 use crate::store::{Change, Store, Watch};
-use crate::workload::Arrivals;
+use crate::workload::{Arrivals, Kubectl};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -150,10 +153,17 @@ impl World {
         world.wire(JobController::default())?;
         world.wire(ReplicaSetController::default())?;
         world.wire(DeploymentController::default())?;
+        world.wire(GarbageCollector)?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
         for source in &scenario.arrivals {
             world.wire(Arrivals::new(source.clone()))?;
+        }
+        if !scenario.timeline.is_empty() {
+            world.wire(Kubectl::new(
+                scenario.timeline.clone(),
+                scenario.start_unix_ms,
+            ))?;
         }
         world.apply_manifests(scenario);
         if scenario.writes_node_metrics() {
@@ -428,6 +438,33 @@ impl World {
         Ok(())
     }
 
+    /// The loading warnings, and a line for each timeline command that failed or was still
+    /// at work at the end (a drain its budgets held).
+    fn warnings(&self) -> Vec<String> {
+        let mut w = self.warnings.clone();
+        for c in self.recorder.commands() {
+            let last = c
+                .output
+                .iter()
+                .rev()
+                .find(|l| !l.is_empty())
+                .cloned()
+                .unwrap_or_default();
+            match c.status {
+                CommandStatus::Done => {}
+                CommandStatus::Failed => w.push(format!(
+                    "timeline {}: kubectl {}: {last}",
+                    c.time, c.command
+                )),
+                CommandStatus::Running => w.push(format!(
+                    "timeline {}: kubectl {}: not finished at the end of the run ({last})",
+                    c.time, c.command
+                )),
+            }
+        }
+        w
+    }
+
     /// The run's summary (call after [`World::run`]).
     pub fn summary(&self, wall_seconds: f64) -> Summary {
         let (means, peaks) = self.sampler.means_and_peaks();
@@ -446,8 +483,9 @@ impl World {
                 preemptions: metrics.preemption_victims,
                 means,
                 peaks,
-                warnings: self.warnings.clone(),
+                warnings: self.warnings(),
                 quiet_from: self.quiet_from,
+                timeline: self.recorder.commands().to_vec(),
             },
         )
     }

@@ -8,12 +8,14 @@
 pub mod affinity;
 pub mod apps;
 pub mod arrival;
+pub mod clock;
 pub mod disruption;
 pub mod distribution;
 pub mod duration;
 pub mod event;
 pub mod intstr;
 pub mod job;
+pub mod kubectl;
 pub mod kubelet;
 pub mod meta;
 pub mod names;

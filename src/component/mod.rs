@@ -53,7 +53,10 @@ mod wiring;
 pub use context::{Context, Timer};
 pub use harness::Harness;
 pub use metrics::ComponentMetrics;
-pub use recorder::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord, Recorder};
+pub use recorder::{
+    AttemptRecord, CommandRecord, CommandStatus, FilterVerdict, NodeScores, PreemptionRecord,
+    Recorder,
+};
 pub use wiring::{Delivery, Env, Wired, Wiring};
 
 use crate::store::{Change, Watch};

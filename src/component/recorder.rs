@@ -63,11 +63,48 @@ pub struct PreemptionRecord {
     pub victims: Vec<String>,
 }
 
+/// Where a timeline command stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandStatus {
+    /// It did what it was asked.
+    Done,
+    /// kubectl reported an error.
+    Failed,
+    /// Still at work (a drain waiting for its pods) when last seen.
+    Running,
+}
+
+impl CommandStatus {
+    /// `done`, `failed` or `running`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandStatus::Done => "done",
+            CommandStatus::Failed => "failed",
+            CommandStatus::Running => "running",
+        }
+    }
+}
+
+/// What one timeline command did, as kubectl would have printed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// When it ran.
+    pub time: SimTime,
+    /// The command (after `kubectl`).
+    pub command: String,
+    /// kubectl's output lines, in order.
+    pub output: Vec<String>,
+    /// Where it stands.
+    pub status: CommandStatus,
+}
+
 /// What components reported since observers last took it.
 #[derive(Debug, Default)]
 pub struct Recorder {
     events: Vec<Event>,
     attempts: Vec<AttemptRecord>,
+    /// Every timeline command run so far (kept to the end: a drain goes on reporting).
+    commands: Vec<CommandRecord>,
     /// `Pod/namespace/name` of pods that have had events, by pod id (built once, shared by
     /// every event of the pod).
     pod_objects: Vec<Option<Arc<str>>>,
@@ -130,6 +167,35 @@ impl Recorder {
     /// Records a scheduling attempt.
     pub fn attempt(&mut self, record: AttemptRecord) {
         self.attempts.push(record);
+    }
+
+    /// Records a timeline command that started; its index, to report more with
+    /// [`Recorder::command_output`].
+    pub fn command(&mut self, time: SimTime, command: &str) -> usize {
+        self.commands.push(CommandRecord {
+            time,
+            command: command.to_string(),
+            output: Vec::new(),
+            status: CommandStatus::Running,
+        });
+        self.commands.len() - 1
+    }
+
+    /// Adds a line to a command's output and sets where it stands.
+    pub fn command_output(&mut self, index: usize, line: String, status: CommandStatus) {
+        let c = &mut self.commands[index];
+        c.output.push(line);
+        c.status = status;
+    }
+
+    /// Sets where a command stands.
+    pub fn set_command_status(&mut self, index: usize, status: CommandStatus) {
+        self.commands[index].status = status;
+    }
+
+    /// Every timeline command run so far.
+    pub fn commands(&self) -> &[CommandRecord] {
+        &self.commands
     }
 
     /// Takes the Events recorded since the last call, oldest first.

@@ -1,6 +1,7 @@
 //! kube-controller-manager: controllers that drive actual state toward desired state.
 
 pub mod deployment;
+pub mod garbage_collector;
 pub mod gates;
 pub mod job;
 pub mod pod_control;
@@ -8,6 +9,7 @@ pub mod replicaset;
 pub mod volume;
 
 pub use deployment::{DeploymentController, DeploymentEvent};
+pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};
 pub use job::{JobController, JobEvent};
 pub use replicaset::{ReplicaSetController, ReplicaSetEvent};

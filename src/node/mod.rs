@@ -185,7 +185,11 @@ impl Component for Kubelet {
                 // SIGTERM now; the pod keeps its node until the grace period ends
                 // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
                 self.record_killing(pod, ctx);
-                let grace = ctx.store.pod(pod).spec.termination_grace_ms;
+                let p = ctx.store.pod(pod);
+                let grace = p
+                    .status
+                    .deletion_grace_ms
+                    .unwrap_or(p.spec.termination_grace_ms);
                 ctx.after(grace, KubeletEvent::GraceExpired(pod));
             }
             Change::PodDeleted(pod) => {

@@ -70,6 +70,8 @@ pub struct SummaryInput {
     pub warnings: Vec<String>,
     /// When nothing could change any more, if before the end.
     pub quiet_from: Option<SimTime>,
+    /// The timeline's commands and what each did.
+    pub timeline: Vec<crate::component::CommandRecord>,
 }
 
 /// Everything `summary.json` reports.

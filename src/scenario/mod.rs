@@ -24,6 +24,7 @@ mod documents;
 pub mod estimate;
 pub mod files;
 mod kinds;
+mod kubectl;
 mod kubescheduler_config;
 mod kubesim;
 mod list;
@@ -250,6 +251,8 @@ fn load_unlocated(
         timings: spec.timings,
         scheduler_timings: spec.scheduler_timings,
         arrivals: spec.arrivals,
+        timeline: spec.timeline,
+        start_unix_ms: spec.start_unix_ms,
         output: spec.output,
         warnings: r.warnings,
     })

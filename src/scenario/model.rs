@@ -135,6 +135,10 @@ pub struct Scenario {
     pub scheduler_timings: SchedulerTimings,
     /// Work arriving over time.
     pub arrivals: Vec<Source>,
+    /// kubectl commands at simulated times, in time order.
+    pub timeline: Vec<crate::api::kubectl::TimedCommand>,
+    /// `spec.startTime`: the wall-clock instant of t = 0, ms since the Unix epoch.
+    pub start_unix_ms: i64,
     /// Output options.
     pub output: OutputOptions,
     /// Warnings found while loading (one line each).

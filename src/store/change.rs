@@ -28,6 +28,8 @@ impl NodeUpdate {
     pub const ALLOCATABLE: NodeUpdate = NodeUpdate(1 << 3);
     /// `status.conditions`.
     pub const CONDITIONS: NodeUpdate = NodeUpdate(1 << 4);
+    /// `metadata.annotations`.
+    pub const ANNOTATIONS: NodeUpdate = NodeUpdate(1 << 5);
 
     /// Union.
     pub const fn or(self, other: NodeUpdate) -> NodeUpdate {

@@ -17,6 +17,7 @@
 pub mod arena;
 mod change;
 mod check;
+pub mod eviction;
 mod kinds;
 pub mod nodes;
 pub mod objects;
@@ -29,6 +30,7 @@ pub use arena::{
 };
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
+pub use eviction::{BudgetState, EvictionRefused};
 pub use kinds::{Job, JobStatus, PersistentVolume, PersistentVolumeClaim};
 pub use pods::REASON_SCHEDULING_GATED;
 pub use workloads::{

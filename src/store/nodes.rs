@@ -57,6 +57,19 @@ impl Store {
         });
     }
 
+    /// Replaces a node's annotations (`kubectl annotate node`).
+    pub fn set_node_annotations(
+        &mut self,
+        id: NodeId,
+        annotations: std::collections::BTreeMap<String, String>,
+    ) {
+        self.update_node(id, NodeUpdate::ANNOTATIONS, |n| {
+            let changed = *n.meta.annotations != annotations;
+            n.meta.annotations = Arc::new(annotations);
+            changed
+        });
+    }
+
     /// Replaces a node's taints (`kubectl taint node`, the node lifecycle controller).
     pub fn set_node_taints(&mut self, id: NodeId, taints: Vec<Taint>) {
         self.update_node(id, NodeUpdate::TAINTS, |n| {

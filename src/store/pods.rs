@@ -163,6 +163,25 @@ impl Store {
         self.push(Change::PodMeta(pod));
     }
 
+    /// Edits a pod's labels and annotations (`kubectl label`, `kubectl annotate`); records
+    /// a change when they changed.
+    pub fn edit_pod_meta(
+        &mut self,
+        pod: PodId,
+        edit: impl FnOnce(&mut crate::api::Labels, &mut std::collections::BTreeMap<String, String>),
+    ) {
+        let p = self.pods.get_mut(pod);
+        let (mut labels, mut annotations) =
+            ((*p.meta.labels).clone(), (*p.meta.annotations).clone());
+        edit(&mut labels, &mut annotations);
+        let changed = labels != *p.meta.labels || annotations != *p.meta.annotations;
+        if changed {
+            p.meta.labels = Arc::new(labels);
+            p.meta.annotations = Arc::new(annotations);
+            self.push(Change::PodMeta(pod));
+        }
+    }
+
     /// Sets `status.nominatedNodeName` (preemption nominates the node it freed).
     pub fn set_nominated_node(&mut self, pod: PodId, node: Option<NodeId>) {
         let st = &mut self.pods.get_mut(pod).status;
@@ -222,13 +241,26 @@ impl Store {
     /// removes it when the grace period ends; any other pod is deleted at once. Returns
     /// whether this call started a deletion (`false` for a pod already terminating or gone).
     pub fn request_deletion(&mut self, pod: PodId, now: SimTime) -> bool {
+        self.request_deletion_with_grace(pod, now, None)
+    }
+
+    /// [`Store::request_deletion`] with the grace period a client asked for (ms; `None`:
+    /// the pod's own).
+    pub fn request_deletion_with_grace(
+        &mut self,
+        pod: PodId,
+        now: SimTime,
+        grace_ms: Option<i64>,
+    ) -> bool {
         let p = self.pods.get_mut(pod);
         if p.status.deleted.is_some() || p.status.terminating.is_some() {
             return false;
         }
-        if p.status.node.is_none() || p.phase().is_terminal() || p.spec.termination_grace_ms <= 0 {
+        let grace = grace_ms.unwrap_or(p.spec.termination_grace_ms);
+        if p.status.node.is_none() || p.phase().is_terminal() || grace <= 0 {
             return self.delete_pod(pod, now);
         }
+        p.status.deletion_grace_ms = grace_ms;
         p.status.terminating = Some(now);
         self.push(Change::PodTerminating(pod));
         true

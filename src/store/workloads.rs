@@ -26,27 +26,7 @@ pub enum WorkloadChange {
     Deleted,
 }
 
-/// `True`, `False` or `Unknown`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ConditionStatus {
-    /// The condition holds.
-    True,
-    /// It does not.
-    False,
-    /// Not known.
-    Unknown,
-}
-
-impl ConditionStatus {
-    /// The upstream spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConditionStatus::True => "True",
-            ConditionStatus::False => "False",
-            ConditionStatus::Unknown => "Unknown",
-        }
-    }
-}
+pub use crate::api::node::ConditionStatus;
 
 /// One of `status.conditions`.
 #[derive(Clone, Debug, PartialEq, Eq)]

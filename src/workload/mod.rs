@@ -1,5 +1,9 @@
 //! The outside world submitting work: streams of pods or Jobs from a template, and recorded
-//! traces replayed row by row.
+//! traces replayed row by row; and the user typing the timeline's kubectl commands.
+
+pub mod kubectl;
+
+pub use kubectl::{Kubectl, KubectlEvent};
 
 use crate::api::arrival::{ArrivalTemplate, Source};
 use crate::api::meta::{ObjectMeta, Uid};

@@ -16,6 +16,7 @@ use super::model::OutputOptions;
 use super::resolver::{Doc, Resolver};
 use super::yaml::{IgnoredPresence, LoadError, Located, Spanned};
 use crate::api::arrival::Source;
+use crate::api::clock::{DEFAULT_START, parse_rfc3339};
 use crate::api::duration::parse_duration_ms;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::names::NameRule;
@@ -49,6 +50,9 @@ pub struct SimulationSpec {
     /// Random seed.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The wall-clock instant of t = 0 (RFC 3339).
+    #[serde(default)]
+    pub start_time: Option<Spanned<String>>,
     /// Simulated duration (required), e.g. `2h`.
     pub duration: Spanned<String>,
     /// Generated cluster.
@@ -66,9 +70,9 @@ pub struct SimulationSpec {
     /// Traffic: presence only (later feature).
     #[serde(default)]
     pub traffic: Option<IgnoredPresence>,
-    /// Timeline: presence only (later feature).
+    /// kubectl commands at simulated times.
     #[serde(default)]
-    pub timeline: Option<IgnoredPresence>,
+    pub timeline: Vec<super::kubectl::TimelineEntry>,
     /// Faults: presence only (later feature).
     #[serde(default)]
     pub faults: Option<IgnoredPresence>,
@@ -272,6 +276,10 @@ pub(super) struct SimulationSpecResolved {
     pub output: OutputOptions,
     /// `spec.arrivals`.
     pub arrivals: Vec<Source>,
+    /// `spec.timeline`'s kubectl commands, in time order.
+    pub timeline: Vec<crate::api::kubectl::TimedCommand>,
+    /// `spec.startTime`, ms since the Unix epoch.
+    pub start_unix_ms: i64,
 }
 
 /// The Simulation's name, seed, duration, timings, outputs and arrivals (after every other
@@ -293,7 +301,6 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
     let (timings, scheduler_timings) = timings(r, sd, &spec.timings);
     for (present, field) in [
         (spec.traffic.is_some(), "traffic"),
-        (spec.timeline.is_some(), "timeline"),
         (spec.faults.is_some(), "faults"),
     ] {
         if present {
@@ -302,6 +309,8 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
     }
     let output = output(r, sd, &spec.output);
     let arrivals = arrival::arrivals(r, sd, &spec.arrivals);
+    let timeline = super::kubectl::timeline(r, sd, &spec.timeline, SimTime(duration));
+    let start_unix_ms = start_time(r, sd, spec.start_time.as_ref());
     // The name names the default output directory (`results/<name>`): a subdomain cannot
     // leave it.
     let name = r
@@ -335,7 +344,21 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         scheduler_timings,
         output,
         arrivals,
+        timeline,
+        start_unix_ms,
     }
+}
+
+/// `spec.startTime` (default [`DEFAULT_START`]).
+fn start_time(r: &mut Resolver, sd: Doc, t: Option<&Spanned<String>>) -> i64 {
+    let default = parse_rfc3339(DEFAULT_START).expect("the default start parses");
+    let Some(t) = t else {
+        return default;
+    };
+    parse_rfc3339(&t.value).unwrap_or_else(|e| {
+        r.at(sd, t, "spec.startTime", e);
+        default
+    })
 }
 
 /// `spec.timings`: each a duration or a distribution; the kubelet's and the scheduler's.
