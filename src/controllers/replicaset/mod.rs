@@ -50,6 +50,15 @@ struct Tally {
     queued: bool,
 }
 
+impl Tally {
+    /// Adds (`sign` 1) or removes (-1) a pod counted as `bits`.
+    fn add(&mut self, bits: u8, sign: i64) {
+        let count = |n: u32, bit: u8| (i64::from(n) + sign * i64::from(bits & bit != 0)) as u32;
+        self.active = count(self.active, ACTIVE);
+        self.ready = count(self.ready, READY);
+    }
+}
+
 /// A pod's counted state: active, and Ready.
 const ACTIVE: u8 = 1;
 const READY: u8 = 2;
@@ -58,8 +67,8 @@ const READY: u8 = 2;
 #[derive(Default)]
 pub struct ReplicaSetController {
     tallies: Vec<Tally>,
-    /// What each pod (by index) is counted as in its ReplicaSet's tally.
-    counted: Vec<u8>,
+    /// Where each pod (by index) is counted, and as what.
+    counted: Vec<(Option<ReplicaSetId>, u8)>,
     /// Live pods without a controller, which a ReplicaSet of their namespace may adopt.
     orphans: BTreeSet<PodId>,
 }
@@ -94,7 +103,11 @@ impl Component for ReplicaSetController {
                 WorkloadChange::Deleted => self.tallies[id.index()] = Tally::default(),
             },
             Change::PodCreated(pod) | Change::PodMeta(pod) => {
+                if self.release_if_unmatched(pod, ctx) {
+                    return; // its own change follows
+                }
                 if ctx.store.pod(pod).meta.controller().is_none() {
+                    self.recount(pod, ctx);
                     self.orphan(pod, ctx);
                 } else {
                     self.orphans.remove(&pod);
@@ -181,34 +194,73 @@ impl ReplicaSetController {
         }
     }
 
-    /// Brings a pod's contribution to its ReplicaSet's tally up to date; its ReplicaSet, if
-    /// it has one (queued for a sync when the tally changed).
+    /// Brings a pod's contribution to its ReplicaSet's tally up to date (moving it when the
+    /// pod changed owner); its ReplicaSet, if it has one. A tally that changed queues a sync.
     fn recount(&mut self, pod: PodId, ctx: Ctx) -> Option<ReplicaSetId> {
         let p = ctx.store.pod(pod);
-        let owner = p.meta.controller()?;
-        if !matches!(&*owner.kind, "ReplicaSet" | "ReplicationController") {
-            return None;
-        }
-        let rs = ctx.store.replica_set_by_uid(&owner.uid)?;
-        let active = !p.phase().is_terminal()
+        let rs = p
+            .meta
+            .controller()
+            .filter(|o| matches!(&*o.kind, "ReplicaSet" | "ReplicationController"))
+            .and_then(|o| ctx.store.replica_set_by_uid(&o.uid));
+        let active = rs.is_some()
+            && !p.phase().is_terminal()
             && p.status.terminating.is_none()
             && p.status.deleted.is_none();
-        let now = u8::from(active) * ACTIVE | u8::from(active && p.status.ready) * READY;
+        let bits = (u8::from(active) * ACTIVE) | (u8::from(active && p.status.ready) * READY);
         if self.counted.len() <= pod.index() {
-            self.counted.resize(pod.index() + 1, 0);
+            self.counted.resize(pod.index() + 1, (None, 0));
         }
-        let before = std::mem::replace(&mut self.counted[pod.index()], now);
-        if before != now {
-            let t = self.tally(rs);
-            let delta = |bit: u8| i64::from(now & bit != 0) - i64::from(before & bit != 0);
-            t.active = (i64::from(t.active) + delta(ACTIVE)) as u32;
-            t.ready = (i64::from(t.ready) + delta(READY)) as u32;
-            self.enqueue(rs, ctx);
+        let (old_rs, old_bits) = std::mem::replace(&mut self.counted[pod.index()], (rs, bits));
+        if (old_rs, old_bits) != (rs, bits) {
+            if let Some(o) = old_rs {
+                self.tally(o).add(old_bits, -1);
+                self.enqueue(o, ctx);
+            }
+            if let Some(n) = rs {
+                self.tally(n).add(bits, 1);
+                self.enqueue(n, ctx);
+            }
         }
-        Some(rs)
+        rs
+    }
+
+    /// A pod whose labels no longer match its ReplicaSet's selector is released
+    /// (`ReleasePod`): it loses its controller reference and becomes an orphan.
+    fn release_if_unmatched(&mut self, pod: PodId, ctx: Ctx) -> bool {
+        let p = ctx.store.pod(pod);
+        let Some(rs) = p
+            .meta
+            .controller()
+            .filter(|o| matches!(&*o.kind, "ReplicaSet" | "ReplicationController"))
+            .and_then(|o| ctx.store.replica_set_by_uid(&o.uid))
+        else {
+            return false;
+        };
+        if ctx
+            .store
+            .replica_set(rs)
+            .spec
+            .selector
+            .matches(&p.meta.labels)
+        {
+            return false;
+        }
+        ctx.store.set_pod_controller(pod, None);
+        true
     }
 
     fn sync(&mut self, rs: ReplicaSetId, ctx: Ctx) {
+        let r = ctx.store.replica_set(rs);
+        if r.generation != r.status.observed_generation {
+            // The selector may have changed: pods it no longer selects are released.
+            for pod in ctx.store.pods_of_controller(&r.meta.uid).to_vec() {
+                if self.release_if_unmatched(pod, ctx) {
+                    self.recount(pod, ctx);
+                    self.orphan(pod, ctx);
+                }
+            }
+        }
         self.adopt_orphans(rs, ctx);
         let r = ctx.store.replica_set(rs);
         let (replicas, min_ready, generation) =
@@ -242,7 +294,9 @@ impl ReplicaSetController {
             .pods_of_controller(&r.meta.uid)
             .iter()
             .filter(|&&p| {
-                self.counted.get(p.index()).copied().unwrap_or(0) & READY != 0
+                self.counted
+                    .get(p.index())
+                    .is_some_and(|c| c.1 & READY != 0)
                     && ctx
                         .store
                         .pod(p)
@@ -280,6 +334,8 @@ impl ReplicaSetController {
         for p in adopt {
             self.orphans.remove(&p);
             ctx.store.set_pod_controller(p, Some(owner.clone()));
+            // Counted in this sync, as `claimPods` returns it.
+            self.recount(p, ctx);
         }
     }
 
@@ -305,7 +361,11 @@ impl ReplicaSetController {
     /// Deletes `surplus` active pods (at most [`BURST_REPLICAS`]), cheapest first.
     fn delete_pods(&mut self, rs: ReplicaSetId, surplus: usize, ctx: Ctx) {
         let r = ctx.store.replica_set(rs);
-        let is_active = |p: &PodId| self.counted.get(p.index()).copied().unwrap_or(0) & ACTIVE != 0;
+        let is_active = |p: &PodId| {
+            self.counted
+                .get(p.index())
+                .is_some_and(|c| c.1 & ACTIVE != 0)
+        };
         let pods: Vec<PodId> = ctx
             .store
             .pods_of_controller(&r.meta.uid)
@@ -351,5 +411,161 @@ impl ReplicaSetController {
             .clone();
         let object = t.object.get_or_insert_with(|| r.object().into()).clone();
         (owners, object)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::apps::{PodTemplate, ReplicaSetSpec};
+    use crate::api::meta::ObjectMeta;
+    use crate::api::pod::Phase;
+    use crate::api::{LabelSelector, Labels};
+    use crate::component::Harness;
+    use crate::engine::SimTime;
+
+    fn labels(app: &str) -> Labels {
+        [("app".to_string(), app.to_string())].into()
+    }
+
+    fn spec(replicas: u32) -> ReplicaSetSpec {
+        ReplicaSetSpec {
+            kind: ReplicaSetKind::ReplicaSet,
+            replicas,
+            selector: LabelSelector::from_parts(&labels("web"), &[]).unwrap(),
+            min_ready_ms: 0,
+            template: PodTemplate {
+                meta: ObjectMeta {
+                    labels: Arc::new(labels("web")),
+                    ..ObjectMeta::default()
+                },
+                spec: crate::api::testing::pod("t", 100, 0).spec,
+            },
+        }
+    }
+
+    fn live(h: &Harness<ReplicaSetController>, rs: ReplicaSetId) -> Vec<PodId> {
+        let uid = &h.store.replica_set(rs).meta.uid;
+        h.store
+            .pods_of_controller(uid)
+            .iter()
+            .copied()
+            .filter(|&p| h.store.pod(p).status.terminating.is_none())
+            .collect()
+    }
+
+    #[test]
+    fn creates_named_owned_pods_and_replaces_a_deleted_one() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        let rs =
+            h.store
+                .create_replica_set(ObjectMeta::named("default", "web"), spec(3), SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        let pods = live(&h, rs);
+        assert_eq!(pods.len(), 3);
+        let p = h.store.pod(pods[0]);
+        assert!(
+            p.meta.name.starts_with("web-") && p.meta.name.len() == 9,
+            "{}",
+            p.meta.name
+        );
+        let owner = p.meta.controller().unwrap();
+        assert_eq!(
+            (owner.to_string(), &owner.uid),
+            ("ReplicaSet/web".into(), &h.store.replica_set(rs).meta.uid)
+        );
+        let events = h.events();
+        assert_eq!(events.len(), 3);
+        assert!(
+            events[0].starts_with("SuccessfulCreate ReplicaSet/default/web: Created pod: web-"),
+            "{events:?}"
+        );
+        assert_eq!(h.store.replica_set(rs).status.replicas, 3);
+        // A deleted pod is replaced.
+        h.store.delete_pod(pods[1], SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        assert_eq!(live(&h, rs).len(), 3);
+        assert!(!live(&h, rs).contains(&pods[1]));
+        // A failed pod too (it stays, not counted).
+        h.store.set_phase(pods[0], Phase::Failed, SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        let active: Vec<PodId> = live(&h, rs)
+            .into_iter()
+            .filter(|&p| !h.store.pod(p).phase().is_terminal())
+            .collect();
+        assert_eq!(active.len(), 3);
+    }
+
+    #[test]
+    fn creations_stop_at_the_burst_and_continue_in_the_next_sync() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        let rs = h.store.create_replica_set(
+            ObjectMeta::named("default", "big"),
+            spec(1_200),
+            SimTime::ZERO,
+        );
+        h.settle();
+        assert!(h.step(), "the first sync");
+        assert_eq!(h.store.pods().len(), BURST_REPLICAS);
+        h.run_until(SimTime::ZERO);
+        assert_eq!(live(&h, rs).len(), 1_200);
+        assert_eq!(h.store.replica_set(rs).status.replicas, 1_200);
+    }
+
+    #[test]
+    fn scale_down_takes_unscheduled_pods_first() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        let node = h
+            .store
+            .add_node(crate::api::testing::node("n1", 100_000, 1 << 40, 110));
+        let rs =
+            h.store
+                .create_replica_set(ObjectMeta::named("default", "web"), spec(4), SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        let pods = live(&h, rs);
+        for &p in &pods[..3] {
+            h.store.bind(p, node, SimTime::ZERO);
+        }
+        h.store.update_replica_set(rs, |_, s| s.replicas = 2);
+        h.events();
+        h.run_until(SimTime::ZERO);
+        let left = live(&h, rs);
+        assert_eq!(left.len(), 2);
+        assert!(!left.contains(&pods[3]), "the unscheduled pod went first");
+        let deleted: Vec<String> = h.events();
+        assert_eq!(deleted.len(), 2);
+        assert!(
+            deleted.iter().all(
+                |e| e.starts_with("SuccessfulDelete ReplicaSet/default/web: Deleted pod: web-")
+            )
+        );
+    }
+
+    #[test]
+    fn orphans_are_adopted_and_relabelled_pods_released() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        let mut orphan = crate::api::testing::pod("stray", 100, 0);
+        orphan.meta.labels = Arc::new(labels("web"));
+        let stray = h.store.create_pod(orphan);
+        let rs =
+            h.store
+                .create_replica_set(ObjectMeta::named("default", "web"), spec(2), SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        let pods = live(&h, rs);
+        assert_eq!(pods.len(), 2);
+        assert!(pods.contains(&stray), "adopted, so only one was created");
+        assert_eq!(
+            h.store.pod(stray).meta.controller().map(|o| o.to_string()),
+            Some("ReplicaSet/web".into())
+        );
+        // `kubectl label pod stray app=debug --overwrite`: released, and replaced.
+        h.store.edit_pod_meta(stray, |l, _| {
+            l.insert("app".into(), "debug".into());
+        });
+        h.run_until(SimTime::ZERO);
+        assert!(h.store.pod(stray).meta.controller().is_none());
+        let pods = live(&h, rs);
+        assert_eq!(pods.len(), 2);
+        assert!(!pods.contains(&stray));
     }
 }
