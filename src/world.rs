@@ -41,7 +41,7 @@ use crate::controllers::{
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
-use crate::observe::{ClusterState, PodTally, Sampler, Sink, Summary, SummaryInput};
+use crate::observe::{ClusterState, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput};
 use crate::scenario::Scenario;
 use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
@@ -73,6 +73,7 @@ pub struct World {
     components: Vec<Box<dyn Wired>>,
     watches: Vec<Watch>,
     tally: PodTally,
+    rollouts: RolloutLog,
     sampler: Sampler,
     /// When the run went quiet (see [`World::quiet_from`]).
     quiet_from: Option<SimTime>,
@@ -120,6 +121,7 @@ impl World {
             components: Vec::new(),
             watches: Vec::new(),
             tally: PodTally::default(),
+            rollouts: RolloutLog::default(),
             sampler: Sampler::default(),
             quiet_from: None,
             duration: scenario.duration,
@@ -406,6 +408,9 @@ impl World {
                 if PodTally::WATCHES.contains(kind) {
                     self.tally.on_change(change, &self.store);
                 }
+                if RolloutLog::WATCHES.contains(kind) {
+                    self.rollouts.on_change(change, &self.store, self.queue.now());
+                }
                 let mut env = Env {
                     store: &mut self.store,
                     queue: &mut self.queue,
@@ -486,6 +491,7 @@ impl World {
                 warnings: self.warnings(),
                 quiet_from: self.quiet_from,
                 timeline: self.recorder.commands().to_vec(),
+                workloads: self.rollouts.summaries(&self.store),
             },
         )
     }

@@ -8,6 +8,7 @@ pub mod comparison;
 pub mod estimate;
 pub mod fragmentation;
 mod ledger;
+mod rollouts;
 mod sampler;
 mod stats;
 mod tally;
@@ -16,8 +17,10 @@ mod workloads;
 pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
+pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};
 pub use sampler::{ClusterState, PoolState, Resources, Sampler};
 pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
+pub use crate::store::Condition;
 pub use tally::PodTally;
 pub use workloads::WorkloadSeries;
 

@@ -72,6 +72,8 @@ pub struct SummaryInput {
     pub quiet_from: Option<SimTime>,
     /// The timeline's commands and what each did.
     pub timeline: Vec<crate::component::CommandRecord>,
+    /// The workloads at the end.
+    pub workloads: Vec<super::WorkloadSummary>,
 }
 
 /// Everything `summary.json` reports.

@@ -75,6 +75,7 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
             "pods": written.rows.pods.text(),
             "pod_rows": written.pod_rows,
         },
+        "workloads": i.workloads.iter().map(workload).collect::<Vec<_>>(),
         "files": files,
         "output_sha256": digest,
     });
@@ -133,4 +134,56 @@ pub fn attempt(r: &AttemptRecord) -> String {
         })),
     });
     v.to_string()
+}
+
+/// A condition as `kubectl get -o json` shows it (times in simulated seconds).
+fn condition(c: &crate::observe::Condition) -> Value {
+    json!({
+        "type": c.kind,
+        "status": c.status.as_str(),
+        "reason": c.reason,
+        "message": c.message,
+        "last_update_s": c.last_update.as_secs_f64(),
+        "last_transition_s": c.last_transition.as_secs_f64(),
+    })
+}
+
+/// One workload of `summary.json`'s `workloads`.
+fn workload(w: &crate::observe::WorkloadSummary) -> Value {
+    let [desired, current, ready, available, updated] = w.replicas;
+    let mut v = json!({
+        "kind": w.kind,
+        "namespace": w.namespace,
+        "name": w.name,
+        "owner": w.owner,
+        "revision": w.revision,
+        "replicas": {"desired": desired, "current": current, "ready": ready, "available": available, "updated": updated},
+        "conditions": w.conditions.iter().map(condition).collect::<Vec<_>>(),
+    });
+    if let Some(h) = &w.history {
+        let secs = |t: Option<crate::engine::SimTime>| t.map(|t| t.as_secs_f64());
+        v["time_to_desired_s"] = json!(secs(h.desired_at));
+        v["time_to_available_s"] = json!(secs(h.available_at));
+        v["rollouts"] = h
+            .rollouts
+            .iter()
+            .map(|r| json!({
+                "revision": r.revision,
+                "start_s": r.start.as_secs_f64(),
+                "end_s": secs(r.end),
+                "duration_s": r.end.map(|e| (e - r.start) as f64 / 1000.0),
+                "min_available": r.min_available,
+            }))
+            .collect();
+        v["condition_changes"] = h
+            .conditions
+            .iter()
+            .map(|c| {
+                let mut x = condition(&c.condition);
+                x["time_s"] = json!(c.time.as_secs_f64());
+                x
+            })
+            .collect();
+    }
+    v
 }

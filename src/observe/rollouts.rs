@@ -1,0 +1,175 @@
+//! What each Deployment went through (`kubectl rollout history` and `kubectl describe`
+//! together): its rollouts, each from the moment its revision appeared to the moment every
+//! replica was updated and available, with the fewest pods available meanwhile; when it
+//! first had all its replicas and all of them available; and every change of its
+//! conditions (`Progressing`, `Available`, `ReplicaFailure`) with its time and message.
+
+use crate::api::apps::ANNOTATION_REVISION;
+use crate::engine::SimTime;
+use crate::store::{ArenaId, Change, ChangeKind, Condition, DeploymentId, Store, Watch};
+
+/// One rollout of a Deployment: a revision becoming the new one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rollout {
+    /// `deployment.kubernetes.io/revision`.
+    pub revision: String,
+    /// When the revision appeared.
+    pub start: SimTime,
+    /// When every replica was updated and available (`None`: never, or superseded first).
+    pub end: Option<SimTime>,
+    /// The fewest available pods while it lasted.
+    pub min_available: u32,
+}
+
+/// A condition that changed, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionChange {
+    /// When.
+    pub time: SimTime,
+    /// The condition as it became.
+    pub condition: Condition,
+}
+
+/// One Deployment's history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeploymentHistory {
+    /// Its rollouts, oldest first.
+    pub rollouts: Vec<Rollout>,
+    /// First time it had all its replicas (`status.replicas == spec.replicas`).
+    pub desired_at: Option<SimTime>,
+    /// First time all of them were available.
+    pub available_at: Option<SimTime>,
+    /// Its condition changes, in order.
+    pub conditions: Vec<ConditionChange>,
+}
+
+/// The histories of every Deployment, by index.
+#[derive(Clone, Debug, Default)]
+pub struct RolloutLog {
+    histories: Vec<DeploymentHistory>,
+}
+
+impl RolloutLog {
+    /// The changes the log follows.
+    pub const WATCHES: Watch = Watch::of(&[ChangeKind::Deployment]);
+
+    /// Follows one change.
+    pub fn on_change(&mut self, change: &Change, store: &Store, now: SimTime) {
+        if let Change::Deployment { id, .. } = *change {
+            self.follow(id, store, now);
+        }
+    }
+
+    fn follow(&mut self, id: DeploymentId, store: &Store, now: SimTime) {
+        if self.histories.len() <= id.index() {
+            self.histories.resize(id.index() + 1, DeploymentHistory::default());
+        }
+        let d = store.deployment(id);
+        let h = &mut self.histories[id.index()];
+        let st = &d.status;
+        if let Some(rev) = d.meta.annotations.get(ANNOTATION_REVISION)
+            && h.rollouts.last().is_none_or(|r| &r.revision != rev)
+        {
+            h.rollouts.push(Rollout {
+                revision: rev.clone(),
+                start: now,
+                end: None,
+                min_available: st.available,
+            });
+        }
+        let complete = st.updated == d.spec.replicas
+            && st.replicas == d.spec.replicas
+            && st.available == d.spec.replicas
+            && st.observed_generation >= d.generation;
+        if let Some(r) = h.rollouts.last_mut()
+            && r.end.is_none()
+        {
+            r.min_available = r.min_available.min(st.available);
+            if complete {
+                r.end = Some(now);
+            }
+        }
+        if st.replicas == d.spec.replicas && st.observed_generation > 0 {
+            h.desired_at.get_or_insert(now);
+        }
+        if st.available == d.spec.replicas && st.observed_generation > 0 {
+            h.available_at.get_or_insert(now);
+        }
+        for c in &st.conditions {
+            let last = h.conditions.iter().rev().find(|o| o.condition.kind == c.kind);
+            let changed = last.is_none_or(|o| {
+                (o.condition.status, o.condition.reason, &o.condition.message) != (c.status, c.reason, &c.message)
+            });
+            if changed {
+                h.conditions.push(ConditionChange {
+                    time: now,
+                    condition: c.clone(),
+                });
+            }
+        }
+    }
+
+    /// The history of a Deployment (empty if it never changed).
+    pub fn history(&self, id: DeploymentId) -> DeploymentHistory {
+        self.histories.get(id.index()).cloned().unwrap_or_default()
+    }
+}
+
+/// A workload at the end of the run, for `summary.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadSummary {
+    /// `Deployment`, `ReplicaSet` or `ReplicationController`.
+    pub kind: &'static str,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Its controller, `Kind/name`.
+    pub owner: Option<String>,
+    /// `deployment.kubernetes.io/revision`.
+    pub revision: Option<String>,
+    /// `spec.replicas`, then the status: current, ready, available, updated.
+    pub replicas: [u32; 5],
+    /// Its conditions at the end.
+    pub conditions: Vec<Condition>,
+    /// A Deployment's history.
+    pub history: Option<DeploymentHistory>,
+}
+
+impl RolloutLog {
+    /// Every live workload at the end: Deployments, then ReplicaSets, in creation order.
+    pub fn summaries(&self, store: &Store) -> Vec<WorkloadSummary> {
+        let mut out = Vec::new();
+        for (i, d) in store.deployments().iter().enumerate() {
+            let id = DeploymentId::from_index(i);
+            if !store.deployment_is_live(id) {
+                continue;
+            }
+            let s = &d.status;
+            out.push(WorkloadSummary {
+                kind: "Deployment",
+                namespace: d.meta.namespace.clone(),
+                name: d.meta.name.clone(),
+                owner: None,
+                revision: d.meta.annotations.get(ANNOTATION_REVISION).cloned(),
+                replicas: [d.spec.replicas, s.replicas, s.ready, s.available, s.updated],
+                conditions: s.conditions.clone(),
+                history: Some(self.history(id)),
+            });
+        }
+        for (_, rs) in store.live_replica_sets() {
+            let s = &rs.status;
+            out.push(WorkloadSummary {
+                kind: rs.spec.kind.kind(),
+                namespace: rs.meta.namespace.clone(),
+                name: rs.meta.name.clone(),
+                owner: rs.meta.controller().map(|o| o.to_string()),
+                revision: rs.meta.annotations.get(ANNOTATION_REVISION).cloned(),
+                replicas: [rs.spec.replicas, s.replicas, s.ready, s.available, s.replicas],
+                conditions: s.failure.iter().cloned().collect(),
+                history: None,
+            });
+        }
+        out
+    }
+}
