@@ -409,7 +409,8 @@ impl World {
                     self.tally.on_change(change, &self.store);
                 }
                 if RolloutLog::WATCHES.contains(kind) {
-                    self.rollouts.on_change(change, &self.store, self.queue.now());
+                    self.rollouts
+                        .on_change(change, &self.store, self.queue.now());
                 }
                 let mut env = Env {
                     store: &mut self.store,

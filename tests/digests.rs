@@ -44,6 +44,10 @@ const DIGESTS: &[(&str, &str)] = &[
         "43bcadcc15fb86ee2deac7938e2104ce8d5962ebb184a33d208545a1b20bd63f",
     ),
     (
+        "rolling-update",
+        "db0e3bfc65047bebea1f15c247b23419a453b64b1b4b64dd3150e8cf1adc0c59",
+    ),
+    (
         "trace-replay",
         "61fb3f37efbb857f1ef0905934c3ba76c320d6ebc8d99d5c687597dd9aea3a21",
     ),

@@ -110,3 +110,36 @@ fn arrival_template_files_follow_the_validate_flag() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("nodeSelecter"), "{}", stderr(&o));
 }
+
+#[test]
+fn bad_workloads_and_timeline_commands_are_refused_in_kubectl_words() {
+    let o = validate(&["tests/data/bad-workloads.yaml"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    for line in [
+        ":6:14: spec.startTime: \"2026-13-01T00:00:00Z\" is not an RFC 3339 time",
+        ":11:25: spec.timeline[0].kubectl: unknown command \"scael\" for \"kubectl\" (did you mean \"scale\"?)",
+        ":12:25: spec.timeline[1].kubectl: Error from server (NotFound): deployments.apps \"nope\" not found",
+        ":13:25: spec.timeline[2].kubectl: required flag(s) \"replicas\" not set",
+        ":14:25: spec.timeline[3].kubectl: the server doesn't have a resource type \"widgets\"",
+        ":15:25: spec.timeline[4].kubectl: at least one image update is required",
+        ":16:25: spec.timeline[5].kubectl: Error from server (NotFound): nodes \"n-9\" not found",
+        ":17:25: spec.timeline[6].kubectl: unknown command \"frobnicate\" for \"kubectl rollout\"",
+        ":18:25: spec.timeline[7].kubectl: resource(s) were provided, but no name was specified",
+        ":20:25: spec.timeline[9].kubectl: the path \"missing.yaml\" does not exist",
+        ":21:12: spec.timeline[10].at: invalid duration \"xx\"",
+        ":22:25: spec.timeline[11].kubectl: unknown flag: --frob",
+        ":28:13: spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+        ":30:59: spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0",
+        ":32:16: spec.template.metadata.labels: Invalid value: {\"app\": \"other\"}: `selector` does not match template `labels`",
+        ":40:13: spec.selector: Invalid value: {}: empty selector is invalid for deployment",
+        ":44:7: spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"",
+    ] {
+        assert!(e.contains(line), "missing {line:?} in:\n{e}");
+    }
+    assert!(
+        e.contains("spec.timeline[8].at: 9m is after the end of the run (5m0s); it never happens"),
+        "{e}"
+    );
+    assert!(e.contains("17 error(s); nothing was run"), "{e}");
+}

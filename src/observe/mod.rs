@@ -15,12 +15,12 @@ mod tally;
 mod workloads;
 
 pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
+pub use crate::store::Condition;
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};
 pub use sampler::{ClusterState, PoolState, Resources, Sampler};
 pub use stats::{Percentiles, Summary, SummaryInput, percentiles};
-pub use crate::store::Condition;
 pub use tally::PodTally;
 pub use workloads::WorkloadSeries;
 

@@ -62,7 +62,8 @@ impl RolloutLog {
 
     fn follow(&mut self, id: DeploymentId, store: &Store, now: SimTime) {
         if self.histories.len() <= id.index() {
-            self.histories.resize(id.index() + 1, DeploymentHistory::default());
+            self.histories
+                .resize(id.index() + 1, DeploymentHistory::default());
         }
         let d = store.deployment(id);
         let h = &mut self.histories[id.index()];
@@ -96,9 +97,14 @@ impl RolloutLog {
             h.available_at.get_or_insert(now);
         }
         for c in &st.conditions {
-            let last = h.conditions.iter().rev().find(|o| o.condition.kind == c.kind);
+            let last = h
+                .conditions
+                .iter()
+                .rev()
+                .find(|o| o.condition.kind == c.kind);
             let changed = last.is_none_or(|o| {
-                (o.condition.status, o.condition.reason, &o.condition.message) != (c.status, c.reason, &c.message)
+                (o.condition.status, o.condition.reason, &o.condition.message)
+                    != (c.status, c.reason, &c.message)
             });
             if changed {
                 h.conditions.push(ConditionChange {
@@ -165,7 +171,13 @@ impl RolloutLog {
                 name: rs.meta.name.clone(),
                 owner: rs.meta.controller().map(|o| o.to_string()),
                 revision: rs.meta.annotations.get(ANNOTATION_REVISION).cloned(),
-                replicas: [rs.spec.replicas, s.replicas, s.ready, s.available, s.replicas],
+                replicas: [
+                    rs.spec.replicas,
+                    s.replicas,
+                    s.ready,
+                    s.available,
+                    s.replicas,
+                ],
                 conditions: s.failure.iter().cloned().collect(),
                 history: None,
             });

@@ -167,13 +167,15 @@ fn workload(w: &crate::observe::WorkloadSummary) -> Value {
         v["rollouts"] = h
             .rollouts
             .iter()
-            .map(|r| json!({
-                "revision": r.revision,
-                "start_s": r.start.as_secs_f64(),
-                "end_s": secs(r.end),
-                "duration_s": r.end.map(|e| (e - r.start) as f64 / 1000.0),
-                "min_available": r.min_available,
-            }))
+            .map(|r| {
+                json!({
+                    "revision": r.revision,
+                    "start_s": r.start.as_secs_f64(),
+                    "end_s": secs(r.end),
+                    "duration_s": r.end.map(|e| (e - r.start) as f64 / 1000.0),
+                    "min_available": r.min_available,
+                })
+            })
             .collect();
         v["condition_changes"] = h
             .conditions

@@ -7,7 +7,7 @@ use super::Known;
 use super::tokens::{Args, Flag, flag, parse};
 use crate::api::duration::parse_duration_ms;
 use crate::api::kubectl::{Command, Drain, MetaEdit, ObjectRef, Resource, ResourceChange, Targets};
-use crate::api::names::did_you_mean;
+use crate::api::names::{did_you_mean, edit_distance};
 use crate::api::quantity::Quantity;
 use crate::api::selector::{LabelSelector, validate_label_key, validate_label_value};
 use crate::api::taint::{Taint, TaintEffect};
@@ -28,9 +28,17 @@ pub struct Env<'a> {
     pub known: &'a Known,
 }
 
+/// kubectl's error for an unknown command, with its suggestion: a command within two edits
+/// or starting with the word (cobra's `SuggestionsMinimumDistance` 2).
 fn unknown_command(word: &str, of: &str, candidates: &[&str]) -> String {
     let mut msg = format!("unknown command {word:?} for \"{of}\"");
-    if let Some(m) = did_you_mean(word, candidates.iter().copied()) {
+    let near = did_you_mean(word, candidates.iter().copied()).or_else(|| {
+        candidates
+            .iter()
+            .copied()
+            .find(|c| edit_distance(word, c) <= 2 || (word.len() > 1 && c.starts_with(word)))
+    });
+    if let Some(m) = near {
         msg.push_str(&format!(" (did you mean {m:?}?)"));
     }
     msg

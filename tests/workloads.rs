@@ -1,0 +1,249 @@
+//! Workload controllers end to end, from real YAML through the binary: a Deployment's rolling
+//! update within its surge and unavailability bounds at every step, proportional scaling
+//! mid-rollout, a stalled rollout reaching its progress deadline, `rollout undo`; a
+//! ReplicaSet healing itself; a drain held by a PodDisruptionBudget.
+
+mod common;
+
+use common::{read, repo, run};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Each ScalingReplicaSet event: time, ReplicaSet, from, to.
+fn scalings(events: &str) -> Vec<(f64, String, i64, i64)> {
+    events
+        .lines()
+        .filter(|l| l.contains(",ScalingReplicaSet,"))
+        .map(|l| {
+            let time: f64 = l.split(',').next().unwrap().parse().unwrap();
+            let msg = l.rsplit(',').next().unwrap();
+            // Scaled up replica set NAME from A to B
+            let w: Vec<&str> = msg.split(' ').collect();
+            (
+                time,
+                w[4].to_string(),
+                w[6].parse().unwrap(),
+                w[8].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The rows of a metric of one object: time, value.
+fn series(metrics: &str, object: &str, metric: &str) -> Vec<(f64, f64)> {
+    metrics
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 4 && f[1] == metric && f[2] == object)
+                .then(|| (f[0].parse().unwrap(), f[3].parse().unwrap()))
+        })
+        .collect()
+}
+
+fn run_scenario(path: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    run(&repo(path), &dir, &[]);
+    (tmp, dir)
+}
+
+#[test]
+fn a_rolling_update_keeps_its_bounds_scales_in_proportion_stalls_and_rolls_back() {
+    let (_tmp, dir) = run_scenario("scenarios/rolling-update.yaml");
+    let events = read(&dir, "events.csv");
+    let s = scalings(&events);
+    // The first rollout, as upstream's controller does it: the new ReplicaSet at the surge
+    // (3), the old one down by maxUnavailable (2) in the same sync, then step by step.
+    let first: Vec<(f64, i64, i64)> = s.iter().take(7).map(|(t, _, a, b)| (*t, *a, *b)).collect();
+    assert_eq!(
+        first,
+        [
+            (0.0, 0, 10),
+            (60.0, 0, 3),
+            (60.0, 10, 8),
+            (60.0, 3, 5),
+            (76.0, 8, 3),
+            (76.0, 5, 10),
+            (87.0, 3, 0)
+        ]
+    );
+    // At every scaling, the ReplicaSets' sizes stay within replicas + maxSurge.
+    let mut sizes: BTreeMap<String, i64> = BTreeMap::new();
+    for (t, rs, from, to) in &s {
+        assert_eq!(sizes.get(rs).copied().unwrap_or(0), *from, "{rs} at {t}");
+        sizes.insert(rs.clone(), *to);
+        let total: i64 = sizes.values().sum();
+        let replicas = if *t < 185.0 { 10 } else { 20 };
+        let surge = (replicas + 3) / 4; // 25 %, rounded up
+        assert!(
+            total <= replicas + surge,
+            "{total} pods wanted at {t}s: {sizes:?}"
+        );
+    }
+    // Scaled to 20 at 185 s in the middle of a rollout: 12 more replicas shared in proportion
+    // to the ReplicaSets' sizes (8 and 5 of 13): 7 and 5.
+    let at_185: Vec<(i64, i64)> = s
+        .iter()
+        .filter(|x| x.0 == 185.0)
+        .map(|x| (x.2, x.3))
+        .collect();
+    assert_eq!(at_185, [(8, 15), (5, 10)]);
+    // Available pods never fall below replicas - maxUnavailable during the first rollout.
+    let metrics = read(&dir, "metrics.csv");
+    let available = series(&metrics, "deployment/default/web", "replicas_available");
+    let current = series(&metrics, "deployment/default/web", "replicas_current");
+    assert!(!available.is_empty());
+    for &(t, a) in available.iter().filter(|(t, _)| (20.0..180.0).contains(t)) {
+        assert!(a >= 8.0, "{a} available at {t}s");
+    }
+    for &(t, c) in current.iter().filter(|(t, _)| *t < 185.0) {
+        assert!(c <= 13.0, "{c} pods at {t}s");
+    }
+    // The stalled rollout and the rollback, in summary.json.
+    let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let web = &summary["workloads"][0];
+    assert_eq!(web["name"], "web");
+    let changes = web["condition_changes"].as_array().unwrap();
+    let exceeded = changes
+        .iter()
+        .find(|c| c["reason"] == "ProgressDeadlineExceeded")
+        .expect("the deadline passed");
+    assert_eq!(
+        exceeded["time_s"], 481.0,
+        "120 s after the last progress at 360 s, checked a second after"
+    );
+    assert_eq!(exceeded["status"], "False");
+    assert!(
+        exceeded["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("has timed out progressing.")
+    );
+    let rollouts = web["rollouts"].as_array().unwrap();
+    let revisions: Vec<&str> = rollouts
+        .iter()
+        .map(|r| r["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(revisions, ["1", "2", "3", "4", "5"]);
+    assert!(rollouts[3]["end_s"].is_null(), "revision 4 never completed");
+    assert_eq!(rollouts[1]["min_available"], 8);
+    assert_eq!(web["replicas"]["available"], 20);
+    // The rollback re-used revision 3's ReplicaSet, now revision 5.
+    let rs3 = summary["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["revision"] == "5" && w["kind"] == "ReplicaSet")
+        .unwrap();
+    assert_eq!(rs3["replicas"]["desired"], 20);
+    let timeline = summary["timeline"].as_array().unwrap();
+    assert_eq!(timeline[4]["output"][0], "deployment.apps/web rolled back");
+    // pods.csv names each pod's ReplicaSet.
+    let pods = read(&dir, "pods.csv");
+    assert!(
+        pods.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(2).unwrap().starts_with("ReplicaSet/web-"))
+    );
+}
+
+fn write_scenario(dir: &Path, text: &str) -> std::path::PathBuf {
+    let p = dir.join("s.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const SIM: &str = "apiVersion: kubesim.io/v1alpha1
+kind: Simulation
+metadata: {name: t}
+spec:
+  duration: 5m
+  cluster:
+    nodePools:
+      - name: n
+        count: 3
+        template:
+          status: {capacity: {cpu: \"8\", memory: 32Gi, pods: \"110\"}}
+";
+
+const WEB: &str = "---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers: [{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}]
+";
+
+#[test]
+fn a_replica_set_replaces_the_pods_deleted_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let timeline = "  timeline:\n    - {at: 1m, kubectl: \"delete pods -l app=web\"}\n";
+    let p = write_scenario(tmp.path(), &format!("{SIM}{timeline}{WEB}"));
+    let out = tmp.path().join("out");
+    run(&p, &out, &[]);
+    let events = read(&out, "events.csv");
+    let created: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains("SuccessfulCreate,ReplicaSet/default/web"))
+        .collect();
+    assert_eq!(created.len(), 6, "three at 0 s, three replacements at 60 s");
+    assert!(created[3..].iter().all(|l| l.starts_with("60.000,")));
+    let killing = events
+        .lines()
+        .filter(|l| l.starts_with("60.000,Normal,Killing,"))
+        .count();
+    assert_eq!(killing, 3);
+    let pods = read(&out, "pods.csv");
+    let deleted: Vec<&str> = pods
+        .lines()
+        .filter(|l| l.split(',').nth(10) == Some("70.000"))
+        .collect();
+    assert_eq!(deleted.len(), 3, "gone after their 10 s grace period");
+}
+
+#[test]
+fn a_drain_waits_for_the_disruption_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let timeline =
+        "  timeline:\n    - {at: 1m, kubectl: \"drain n-1 --ignore-daemonsets --timeout=2m\"}\n";
+    let pdb = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  minAvailable: 3\n  selector: {matchLabels: {app: web}}\n";
+    let p = write_scenario(tmp.path(), &format!("{SIM}{timeline}{WEB}{pdb}"));
+    let out = tmp.path().join("out");
+    run(&p, &out, &[]);
+    let summary: Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    let drain = &summary["timeline"][0];
+    let output: Vec<&str> = drain["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(output[0], "node/n-1 cordoned");
+    assert!(output.iter().any(|l| l.ends_with("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.")), "{output:?}");
+    assert_eq!(drain["status"], "failed");
+    assert!(
+        output
+            .last()
+            .unwrap()
+            .contains("global timeout reached: 2m"),
+        "{output:?}"
+    );
+    let warnings = summary["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("drain n-1")),
+        "{warnings:?}"
+    );
+    // Nothing left the node.
+    let events = read(&out, "events.csv");
+    assert!(!events.contains(",Killing,"));
+}
