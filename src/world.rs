@@ -4,7 +4,7 @@
 //! # Delivery order
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job,
-//! ReplicaSet and Deployment controllers, the garbage collector, the PersistentVolume
+//! ReplicaSet, Deployment and DaemonSet controllers, the garbage collector, the PersistentVolume
 //! controller, the
 //! scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
@@ -36,8 +36,8 @@ use crate::component::{
     Wiring,
 };
 use crate::controllers::{
-    DeploymentController, GarbageCollector, GateRemover, JobController, ReplicaSetController,
-    VolumeController,
+    DaemonSetController, DeploymentController, GarbageCollector, GateRemover, JobController,
+    ReplicaSetController, VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
@@ -155,6 +155,7 @@ impl World {
         world.wire(JobController::default())?;
         world.wire(ReplicaSetController::default())?;
         world.wire(DeploymentController::default())?;
+        world.wire(DaemonSetController::default())?;
         world.wire(GarbageCollector)?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
@@ -241,6 +242,9 @@ impl World {
         }
         for rs in &scenario.replica_sets {
             store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
+        }
+        for ds in &scenario.daemon_sets {
+            store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
         }
         for pod in &scenario.pods {
             let id = store.create_pod(pod.clone());

@@ -247,3 +247,64 @@ fn a_drain_waits_for_the_disruption_budget() {
     let events = read(&out, "events.csv");
     assert!(!events.contains(",Killing,"));
 }
+
+#[test]
+fn a_daemon_set_follows_its_nodes_and_rolls_one_node_at_a_time() {
+    let (_tmp, dir) = run_scenario("tests/data/daemonset/scenario.yaml");
+    let events = read(&dir, "events.csv");
+    let on = |prefix: &str| -> Vec<String> {
+        events
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| l.split(',').nth(2).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        on("0.000,Normal,SuccessfulCreate,DaemonSet"),
+        ["SuccessfulCreate"; 3]
+    );
+    // The node applied at 1m gets its pod; the NoExecute taint at 2m takes one away.
+    assert!(events.contains("60.000,Normal,Scheduled,Pod/kube-system/node-exporter-"));
+    assert!(
+        events
+            .lines()
+            .any(|l| l.starts_with("60.000,") && l.ends_with(" to general-4"))
+    );
+    assert_eq!(
+        on("120.000,Normal,SuccessfulDelete,DaemonSet"),
+        ["SuccessfulDelete"]
+    );
+    // The new image replaces one node's pod at a time (maxUnavailable 1): each next old
+    // pod goes when the previous node's new pod is up, after the 30 s grace period.
+    let deletes: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains(",SuccessfulDelete,DaemonSet"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(deletes, ["120.000", "180.000", "210.000", "240.000"]);
+    let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let ds = &summary["workloads"][0];
+    assert_eq!(ds["kind"], "DaemonSet");
+    assert_eq!(ds["replicas"]["desired"], 3);
+    assert_eq!(ds["replicas"]["updated"], 3);
+    // A drain stops at daemon pods unless told to ignore them.
+    let t = &summary["timeline"];
+    assert_eq!(t[3]["status"], "failed");
+    assert!(
+        t[3]["output"][1]
+            .as_str()
+            .unwrap()
+            .contains("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)")
+    );
+    assert_eq!(t[4]["output"][2], "node/general-3 drained");
+    let metrics = read(&dir, "metrics.csv");
+    let desired = series(
+        &metrics,
+        "daemonset/kube-system/node-exporter",
+        "replicas_desired",
+    );
+    assert!(
+        desired.iter().any(|&(t, v)| t == 90.0 && v == 4.0),
+        "4 nodes after general-4 joined"
+    );
+}

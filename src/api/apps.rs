@@ -205,6 +205,33 @@ impl DeploymentSpec {
     }
 }
 
+/// Label with the hash of the template a DaemonSet's pod was made from.
+pub const LABEL_CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
+
+/// `spec.updateStrategy` of a DaemonSet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DaemonSetUpdate {
+    /// Old pods are replaced only when deleted by hand.
+    OnDelete,
+    /// Old pods are replaced node by node within the bounds (`maxSurge` and
+    /// `maxUnavailable`, both rounded up against the nodes that should run a pod).
+    RollingUpdate(RollingUpdate),
+}
+
+/// A DaemonSet's spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaemonSetSpec {
+    /// The pods it owns.
+    pub selector: LabelSelector,
+    /// What each node's pod is made from.
+    pub template: PodTemplate,
+    /// How a new template replaces the old (default RollingUpdate, maxUnavailable 1,
+    /// maxSurge 0).
+    pub update: DaemonSetUpdate,
+    /// `spec.minReadySeconds`, ms.
+    pub min_ready_ms: i64,
+}
+
 /// `maxSurge` rounded up and `maxUnavailable` rounded down against `replicas`; both 0 makes
 /// `maxUnavailable` 1 (`ResolveFenceposts` in `deployment_util.go`).
 pub fn resolve_fenceposts(

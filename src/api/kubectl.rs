@@ -25,6 +25,8 @@ pub enum Resource {
     ReplicaSet,
     /// `replicationcontrollers`, `replicationcontroller`, `rc`.
     ReplicationController,
+    /// `daemonsets`, `daemonset`, `ds`.
+    DaemonSet,
     /// `jobs`, `job`.
     Job,
     /// `services`, `service`, `svc`.
@@ -36,7 +38,7 @@ pub enum Resource {
 impl Resource {
     /// Every type with its names: plural first (kubectl's output), then singular and short
     /// names, then the group it is served by.
-    const NAMES: [(Resource, &'static [&'static str], &'static str); 8] = [
+    const NAMES: [(Resource, &'static [&'static str], &'static str); 9] = [
         (Resource::Pod, &["pods", "pod", "po"], ""),
         (Resource::Node, &["nodes", "node", "no"], ""),
         (
@@ -53,6 +55,11 @@ impl Resource {
             Resource::ReplicationController,
             &["replicationcontrollers", "replicationcontroller", "rc"],
             "",
+        ),
+        (
+            Resource::DaemonSet,
+            &["daemonsets", "daemonset", "ds"],
+            "apps",
         ),
         (Resource::Job, &["jobs", "job"], "batch"),
         (Resource::Service, &["services", "service", "svc"], ""),
@@ -97,6 +104,7 @@ impl Resource {
             Resource::Deployment => "Deployment",
             Resource::ReplicaSet => "ReplicaSet",
             Resource::ReplicationController => "ReplicationController",
+            Resource::DaemonSet => "DaemonSet",
             Resource::Job => "Job",
             Resource::Service => "Service",
             Resource::PodDisruptionBudget => "PodDisruptionBudget",
@@ -177,12 +185,16 @@ pub enum Applied {
     Deployment(ObjectMeta, Box<DeploymentSpec>),
     /// A ReplicaSet or ReplicationController.
     ReplicaSet(ObjectMeta, Box<ReplicaSetSpec>),
+    /// A DaemonSet.
+    DaemonSet(ObjectMeta, Box<super::apps::DaemonSetSpec>),
     /// A Job.
     Job(ObjectMeta, Box<JobSpec>),
     /// A Service.
     Service(Service),
     /// A PodDisruptionBudget.
     PodDisruptionBudget(PodDisruptionBudget),
+    /// A Node joining the cluster.
+    Node(Box<super::Node>),
 }
 
 /// What `kubectl drain` is told.

@@ -1,6 +1,6 @@
 //! The garbage collector (`pkg/controller/garbagecollector/`): when an owner is deleted, its
 //! dependents go too (background propagation, the default): a Deployment's ReplicaSets, a
-//! ReplicaSet's pods, each pod with its grace period. Dependents are found through the
+//! ReplicaSet's or DaemonSet's pods, each pod with its grace period. Dependents are found through the
 //! controller references the store indexes.
 
 use crate::component::{Component, Context};
@@ -22,7 +22,11 @@ impl Component for GarbageCollector {
     }
 
     fn watches(&self) -> Watch {
-        Watch::of(&[ChangeKind::ReplicaSet, ChangeKind::Deployment])
+        Watch::of(&[
+            ChangeKind::ReplicaSet,
+            ChangeKind::Deployment,
+            ChangeKind::DaemonSet,
+        ])
     }
 
     fn on_change(&mut self, change: &Change, ctx: &mut Context<'_, GcEvent>) {
@@ -42,6 +46,15 @@ impl Component for GarbageCollector {
                 what: WorkloadChange::Deleted,
             } => {
                 let uid = ctx.store.replica_set(id).meta.uid.clone();
+                for pod in ctx.store.pods_of_controller(&uid).to_vec() {
+                    ctx.store.request_deletion(pod, now);
+                }
+            }
+            Change::DaemonSet {
+                id,
+                what: WorkloadChange::Deleted,
+            } => {
+                let uid = ctx.store.daemon_set(id).meta.uid.clone();
                 for pod in ctx.store.pods_of_controller(&uid).to_vec() {
                     ctx.store.request_deletion(pod, now);
                 }

@@ -1,5 +1,6 @@
 //! kube-controller-manager: controllers that drive actual state toward desired state.
 
+pub mod daemonset;
 pub mod deployment;
 pub mod garbage_collector;
 pub mod gates;
@@ -8,6 +9,7 @@ pub mod pod_control;
 pub mod replicaset;
 pub mod volume;
 
+pub use daemonset::{DaemonSetController, DaemonSetEvent};
 pub use deployment::{DeploymentController, DeploymentEvent};
 pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};

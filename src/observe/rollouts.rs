@@ -124,7 +124,7 @@ impl RolloutLog {
 /// A workload at the end of the run, for `summary.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadSummary {
-    /// `Deployment`, `ReplicaSet` or `ReplicationController`.
+    /// `Deployment`, `DaemonSet`, `ReplicaSet` or `ReplicationController`.
     pub kind: &'static str,
     /// Namespace.
     pub namespace: String,
@@ -143,7 +143,8 @@ pub struct WorkloadSummary {
 }
 
 impl RolloutLog {
-    /// Every live workload at the end: Deployments, then ReplicaSets, in creation order.
+    /// Every live workload at the end: Deployments, DaemonSets, then ReplicaSets, in creation
+    /// order.
     pub fn summaries(&self, store: &Store) -> Vec<WorkloadSummary> {
         let mut out = Vec::new();
         for (i, d) in store.deployments().iter().enumerate() {
@@ -161,6 +162,19 @@ impl RolloutLog {
                 replicas: [d.spec.replicas, s.replicas, s.ready, s.available, s.updated],
                 conditions: s.conditions.clone(),
                 history: Some(self.history(id)),
+            });
+        }
+        for (_, ds) in store.live_daemon_sets() {
+            let s = &ds.status;
+            out.push(WorkloadSummary {
+                kind: "DaemonSet",
+                namespace: ds.meta.namespace.clone(),
+                name: ds.meta.name.clone(),
+                owner: None,
+                revision: None,
+                replicas: [s.desired, s.current, s.ready, s.available, s.updated],
+                conditions: Vec::new(),
+                history: None,
             });
         }
         for (_, rs) in store.live_replica_sets() {

@@ -1,6 +1,8 @@
-//! The replica series of every workload (`kubectl get deployments,replicasets`): for each live
-//! Deployment and ReplicaSet, `replicas_desired`, `replicas_current`, `replicas_ready`,
-//! `replicas_available` and `replicas_updated`, from the status its controller wrote.
+//! The replica series of every workload (`kubectl get deployments,replicasets,daemonsets`):
+//! for each live Deployment, ReplicaSet and DaemonSet, `replicas_desired`,
+//! `replicas_current`, `replicas_ready`, `replicas_available` and `replicas_updated`, from
+//! the status its controller wrote (a DaemonSet's count nodes: desired, scheduled, ready,
+//! available, updated).
 
 use super::MetricSample;
 use crate::engine::SimTime;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 pub struct WorkloadSeries {
     deployments: Vec<Option<Arc<str>>>,
     replica_sets: Vec<Option<Arc<str>>>,
+    daemon_sets: Vec<Option<Arc<str>>>,
 }
 
 /// `KIND/namespace/name`, kept.
@@ -75,6 +78,13 @@ impl WorkloadSeries {
                     s.replicas,
                 ],
             );
+        }
+        for (id, ds) in store.live_daemon_sets() {
+            let o = object(&mut self.daemon_sets, id.index(), || {
+                format!("daemonset/{}/{}", ds.meta.namespace, ds.meta.name)
+            });
+            let s = &ds.status;
+            push(o, [s.desired, s.current, s.ready, s.available, s.updated]);
         }
     }
 }

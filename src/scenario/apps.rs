@@ -10,7 +10,7 @@ use super::model::WorkloadManifest;
 use super::resolver::{Doc, Resolver};
 use super::yaml::Spanned;
 use crate::api;
-use crate::api::apps::{DeploymentStrategy, ReplicaSetKind, RollingUpdate};
+use crate::api::apps::{DaemonSetUpdate, DeploymentStrategy, ReplicaSetKind, RollingUpdate};
 use crate::api::intstr::IntOrPercent;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -106,6 +106,36 @@ pub struct DeploymentSpec {
     /// Template changes wait while paused.
     #[serde(default)]
     pub paused: Option<bool>,
+}
+
+/// An `apps/v1` DaemonSet.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DaemonSet {
+    /// Metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Spec (required).
+    pub spec: DaemonSetSpec,
+}
+
+/// DaemonSet spec.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonSetSpec {
+    /// The pods owned (required).
+    #[serde(default)]
+    pub selector: Option<Spanned<LabelSelector>>,
+    /// What each node's pod is made from (required).
+    pub template: PodTemplate,
+    /// How new pods replace old ones.
+    #[serde(default)]
+    pub update_strategy: Option<Strategy>,
+    /// Seconds a pod stays Ready before it counts as available.
+    #[serde(default)]
+    pub min_ready_seconds: Option<Spanned<i64>>,
+    /// Old revisions kept (read, not modelled: kubesim keeps no ControllerRevisions).
+    #[serde(default)]
+    pub revision_history_limit: Option<Spanned<i64>>,
 }
 
 /// `spec.strategy`.
@@ -460,6 +490,101 @@ fn strategy(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Deployment
         return None;
     }
     Some(DeploymentStrategy::RollingUpdate(RollingUpdate {
+        max_surge: surge,
+        max_unavailable: unavailable,
+    }))
+}
+
+/// A DaemonSet manifest (`ValidateDaemonSetSpec`; `updateStrategy` defaults to RollingUpdate
+/// with `maxUnavailable` 1 and `maxSurge` 0).
+pub(super) fn daemon_set(r: &mut Resolver, d: Doc, m: &DaemonSet) {
+    let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
+        return;
+    };
+    let s = &m.spec;
+    let min_ready = nonnegative(
+        r,
+        d,
+        "spec.minReadySeconds",
+        s.min_ready_seconds.as_ref(),
+        0,
+    );
+    nonnegative(
+        r,
+        d,
+        "spec.revisionHistoryLimit",
+        s.revision_history_limit.as_ref(),
+        10,
+    );
+    let update = daemon_update(r, d, s.update_strategy.as_ref());
+    let Some(template) = template(r, d, &meta, &s.template) else {
+        return;
+    };
+    let Some(selector) = selector(r, d, s.selector.as_ref(), &template, "daemonset") else {
+        return;
+    };
+    let Some(update) = update else {
+        return;
+    };
+    if taken(&r.daemon_sets, &meta) {
+        return duplicate(r, d, "DaemonSet", &meta);
+    }
+    let spec = api::apps::DaemonSetSpec {
+        selector,
+        template,
+        update,
+        min_ready_ms: min_ready.saturating_mul(1000),
+    };
+    r.daemon_sets.push(WorkloadManifest { meta, spec });
+}
+
+/// `spec.updateStrategy` of a DaemonSet (`ValidateDaemonSetUpdateStrategy`).
+fn daemon_update(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<DaemonSetUpdate> {
+    let kind = s.and_then(|s| s.kind.as_ref());
+    match kind.map(|k| k.value.as_str()) {
+        None | Some("RollingUpdate") => {}
+        Some("OnDelete") => return Some(DaemonSetUpdate::OnDelete),
+        Some(other) => {
+            let msg = format!(
+                "Unsupported value: {other:?}: supported values: \"OnDelete\", \"RollingUpdate\""
+            );
+            if let Some(k) = kind {
+                r.at(d, k, "spec.updateStrategy.type", msg);
+            }
+            return None;
+        }
+    }
+    let raw = s.and_then(|s| s.rolling_update.clone()).unwrap_or_default();
+    let field = |r: &mut Resolver, name: &str, v: &Option<Spanned<IntOrString>>, default| match v {
+        Some(v) => int_or_percent(
+            r,
+            d,
+            &format!("spec.updateStrategy.rollingUpdate.{name}"),
+            v,
+        ),
+        None => Some(default),
+    };
+    let surge = field(r, "maxSurge", &raw.max_surge, IntOrPercent::Int(0))?;
+    let unavailable = field(
+        r,
+        "maxUnavailable",
+        &raw.max_unavailable,
+        IntOrPercent::Int(1),
+    )?;
+    let value = |v: IntOrPercent| match v {
+        IntOrPercent::Int(n) | IntOrPercent::Percent(n) => n,
+    };
+    if value(surge) == 0 && value(unavailable) == 0 {
+        let msg = format!("Invalid value: {unavailable}: may not be 0 when `maxSurge` is 0");
+        r.doc(d, "spec.updateStrategy.rollingUpdate.maxUnavailable", msg);
+        return None;
+    }
+    if value(surge) != 0 && value(unavailable) != 0 {
+        let msg = format!("Invalid value: {unavailable}: may not be set when maxSurge is non-zero");
+        r.doc(d, "spec.updateStrategy.rollingUpdate.maxUnavailable", msg);
+        return None;
+    }
+    Some(DaemonSetUpdate::RollingUpdate(RollingUpdate {
         max_surge: surge,
         max_unavailable: unavailable,
     }))

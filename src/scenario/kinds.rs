@@ -207,6 +207,9 @@ kinds! {
     /// `apps/v1` Deployment.
     Deployment: "Deployment" ["apps/v1"] true Refuse, apps::Deployment, Workloads
         => apps::deployment;
+    /// `apps/v1` DaemonSet.
+    DaemonSet: "DaemonSet" ["apps/v1"] true Refuse, apps::DaemonSet, Workloads
+        => apps::daemon_set;
 }
 
 #[cfg(test)]
@@ -224,7 +227,7 @@ mod tests {
             assert_eq!(Kind::named(k.name).map(|n| n.name), Some(k.name));
             assert_eq!(k.check_version(Some(k.versions[0])), Ok(None));
         }
-        assert!(Kind::named("DaemonSet").is_none());
+        assert!(Kind::named("StatefulSet").is_none());
         let pod = Kind::named("Pod").unwrap();
         assert_eq!(pod.check_version(None), Ok(None));
         assert_eq!(

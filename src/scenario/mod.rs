@@ -239,6 +239,7 @@ fn load_unlocated(
         jobs: r.jobs,
         replica_sets: r.replica_sets,
         deployments: r.deployments,
+        daemon_sets: r.daemon_sets,
         storage_classes: r.storage_classes,
         volumes: r.volumes,
         claims: r.claims,

@@ -1,6 +1,6 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
-use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
+use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec};
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
@@ -111,6 +111,8 @@ pub struct Scenario {
     pub replica_sets: Vec<WorkloadManifest<ReplicaSetSpec>>,
     /// Deployments given as manifests.
     pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
+    /// DaemonSets given as manifests.
+    pub daemon_sets: Vec<WorkloadManifest<DaemonSetSpec>>,
     /// StorageClasses.
     pub storage_classes: Vec<StorageClass>,
     /// PersistentVolumes given as manifests.
@@ -182,6 +184,9 @@ impl Scenario {
             set(&mut rs.spec.template.spec);
         }
         for d in &mut s.deployments {
+            set(&mut d.spec.template.spec);
+        }
+        for d in &mut s.daemon_sets {
             set(&mut d.spec.template.spec);
         }
         for source in &mut s.arrivals {

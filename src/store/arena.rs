@@ -63,6 +63,8 @@ ids! {
     ReplicaSetId;
     /// A Deployment.
     DeploymentId;
+    /// A DaemonSet.
+    DaemonSetId;
 }
 
 /// What the arena needs of an object of a kind.

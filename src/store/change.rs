@@ -3,8 +3,8 @@
 //! notifications of a real control plane).
 
 use super::arena::{
-    DeploymentId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId, PvcId,
-    ReplicaSetId, ServiceId, StorageClassId,
+    DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId,
+    PvcId, ReplicaSetId, ServiceId, StorageClassId,
 };
 use super::kinds::JobStatus;
 use super::workloads::WorkloadChange;
@@ -193,6 +193,13 @@ pub enum Change {
         /// What happened.
         what: WorkloadChange,
     },
+    /// A DaemonSet was created, edited, its status written, or deleted.
+    DaemonSet {
+        /// The DaemonSet.
+        id: DaemonSetId,
+        /// What happened.
+        what: WorkloadChange,
+    },
 }
 
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.
@@ -224,6 +231,7 @@ pub enum ChangeKind {
     NamespaceCreated,
     ReplicaSet,
     Deployment,
+    DaemonSet,
 }
 
 impl Change {
@@ -255,6 +263,7 @@ impl Change {
             Change::NamespaceCreated(_) => ChangeKind::NamespaceCreated,
             Change::ReplicaSet { .. } => ChangeKind::ReplicaSet,
             Change::Deployment { .. } => ChangeKind::Deployment,
+            Change::DaemonSet { .. } => ChangeKind::DaemonSet,
         }
     }
 }

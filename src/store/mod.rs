@@ -25,7 +25,7 @@ pub mod pods;
 pub mod workloads;
 
 pub use arena::{
-    Arena, ArenaId, DeploymentId, JobId, NamespaceId, NodeId, Object, PdbId, PodId,
+    Arena, ArenaId, DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, Object, PdbId, PodId,
     PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StorageClassId,
 };
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
@@ -34,8 +34,8 @@ pub use eviction::{BudgetState, EvictionRefused};
 pub use kinds::{Job, JobStatus, PersistentVolume, PersistentVolumeClaim};
 pub use pods::REASON_SCHEDULING_GATED;
 pub use workloads::{
-    Condition, ConditionStatus, Deployment, DeploymentStatus, ReplicaSet, ReplicaSetStatus,
-    Workload, WorkloadChange,
+    Condition, ConditionStatus, DaemonSet, DaemonSetStatus, Deployment, DeploymentStatus,
+    ReplicaSet, ReplicaSetStatus, Workload, WorkloadChange,
 };
 
 use crate::api::disruption::PodDisruptionBudget;
@@ -64,6 +64,7 @@ pub struct Store {
     namespaces: Arena<Namespace>,
     replica_sets: Arena<ReplicaSet>,
     deployments: Arena<Deployment>,
+    daemon_sets: Arena<DaemonSet>,
     /// Live, bound, non-terminal pods of each node, in the order they were bound (a pod
     /// leaving swaps the last one into its place).
     pods_on_node: Vec<Vec<PodId>>,

@@ -6,10 +6,10 @@
 //! Deployment controller scaling its ReplicaSets), the controller's status update, and
 //! deletion.
 
-use super::arena::{DeploymentId, ReplicaSetId, object_with_meta};
+use super::arena::{DaemonSetId, DeploymentId, ReplicaSetId, object_with_meta};
 use super::{Change, Store};
 use crate::api::ObjectMeta;
-use crate::api::apps::{DeploymentSpec, ReplicaSetSpec};
+use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec};
 use crate::api::meta::Uid;
 use crate::engine::SimTime;
 
@@ -103,13 +103,36 @@ impl DeploymentStatus {
     }
 }
 
+/// A DaemonSet's status, node by node (`updateDaemonSetStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DaemonSetStatus {
+    /// Nodes that should run its pod (`desiredNumberScheduled`).
+    pub desired: u32,
+    /// Of those, nodes that have one (`currentNumberScheduled`).
+    pub current: u32,
+    /// Nodes running one that should not (`numberMisscheduled`).
+    pub misscheduled: u32,
+    /// Nodes whose pod is Ready (`numberReady`).
+    pub ready: u32,
+    /// Nodes whose pod is available (`numberAvailable`).
+    pub available: u32,
+    /// Nodes whose pod has the current template (`updatedNumberScheduled`).
+    pub updated: u32,
+    /// The generation this status describes.
+    pub observed_generation: u64,
+}
+
 /// A ReplicaSet or ReplicationController.
 pub type ReplicaSet = Workload<ReplicaSetSpec, ReplicaSetStatus>;
 /// A Deployment.
 pub type Deployment = Workload<DeploymentSpec, DeploymentStatus>;
 
 object_with_meta!(ReplicaSet, ReplicaSetId);
+/// A DaemonSet.
+pub type DaemonSet = Workload<DaemonSetSpec, DaemonSetStatus>;
+
 object_with_meta!(Deployment, DeploymentId);
+object_with_meta!(DaemonSet, DaemonSetId);
 
 impl ReplicaSet {
     /// `ReplicaSet/namespace/name` (or `ReplicationController/...`), the object of its Events.
@@ -120,6 +143,13 @@ impl ReplicaSet {
             self.meta.namespace,
             self.meta.name
         )
+    }
+}
+
+impl DaemonSet {
+    /// `DaemonSet/namespace/name`, the object of its Events.
+    pub fn object(&self) -> String {
+        format!("DaemonSet/{}/{}", self.meta.namespace, self.meta.name)
     }
 }
 
@@ -358,6 +388,96 @@ impl Store {
             return false;
         }
         self.push(Change::Deployment {
+            id,
+            what: WorkloadChange::Deleted,
+        });
+        true
+    }
+
+    // ---- daemon sets ----
+
+    /// Creates a DaemonSet.
+    pub fn create_daemon_set(
+        &mut self,
+        meta: ObjectMeta,
+        spec: DaemonSetSpec,
+        now: SimTime,
+    ) -> DaemonSetId {
+        let mut d = Workload {
+            meta,
+            spec,
+            status: DaemonSetStatus::default(),
+            created: now,
+            generation: 1,
+        };
+        self.assign_uid(&mut d);
+        let id = self.daemon_sets.insert(d);
+        self.push(Change::DaemonSet {
+            id,
+            what: WorkloadChange::Created,
+        });
+        id
+    }
+
+    /// The DaemonSet with this id (live or deleted).
+    pub fn daemon_set(&self, id: DaemonSetId) -> &DaemonSet {
+        self.daemon_sets.get(id)
+    }
+
+    /// The live DaemonSets, in creation order.
+    pub fn live_daemon_sets(&self) -> impl Iterator<Item = (DaemonSetId, &DaemonSet)> {
+        self.daemon_sets.live()
+    }
+
+    /// Whether a DaemonSet has not been deleted.
+    pub fn daemon_set_is_live(&self, id: DaemonSetId) -> bool {
+        self.daemon_sets.is_live(id)
+    }
+
+    /// Looks a live DaemonSet up by namespace and name.
+    pub fn daemon_set_id(&self, namespace: &str, name: &str) -> Option<DaemonSetId> {
+        self.daemon_sets.find(namespace, name)
+    }
+
+    /// The live DaemonSet with this uid.
+    pub fn daemon_set_by_uid(&self, uid: &Uid) -> Option<DaemonSetId> {
+        self.daemon_sets.find_uid(uid)
+    }
+
+    /// A client's edit of a DaemonSet's metadata or spec.
+    pub fn update_daemon_set(
+        &mut self,
+        id: DaemonSetId,
+        edit: impl FnOnce(&mut ObjectMeta, &mut DaemonSetSpec),
+    ) {
+        if edit_spec(self.daemon_sets.get_mut(id), edit) {
+            self.push(Change::DaemonSet {
+                id,
+                what: WorkloadChange::Spec,
+            });
+        }
+    }
+
+    /// The DaemonSet controller's status write.
+    pub fn update_daemon_set_status(
+        &mut self,
+        id: DaemonSetId,
+        edit: impl FnOnce(&mut DaemonSetStatus),
+    ) {
+        if edit_status(self.daemon_sets.get_mut(id), edit) {
+            self.push(Change::DaemonSet {
+                id,
+                what: WorkloadChange::Status,
+            });
+        }
+    }
+
+    /// Deletes a DaemonSet (its pods are the garbage collector's).
+    pub fn delete_daemon_set(&mut self, id: DaemonSetId) -> bool {
+        if !self.daemon_sets.remove(id) {
+            return false;
+        }
+        self.push(Change::DaemonSet {
             id,
             what: WorkloadChange::Deleted,
         });

@@ -10,7 +10,9 @@ mod edit;
 use crate::api::kubectl::{Applied, Command, ObjectRef, Resource, Targets, TimedCommand};
 use crate::component::{CommandStatus, Component, Context};
 use crate::engine::SimTime;
-use crate::store::{Change, ChangeKind, DeploymentId, NodeId, PodId, ReplicaSetId, Store, Watch};
+use crate::store::{
+    Change, ChangeKind, DaemonSetId, DeploymentId, NodeId, PodId, ReplicaSetId, Store, Watch,
+};
 use drain::DrainState;
 
 /// The timeline's events.
@@ -42,6 +44,7 @@ pub(crate) enum Found {
     Node(NodeId),
     Deployment(DeploymentId),
     ReplicaSet(ReplicaSetId),
+    DaemonSet(DaemonSetId),
 }
 
 impl Kubectl {
@@ -106,6 +109,7 @@ fn find(store: &Store, o: &ObjectRef) -> Option<Found> {
             let kind = store.replica_set(id).spec.kind.kind();
             (kind == o.resource.kind()).then_some(Found::ReplicaSet(id))?
         }
+        Resource::DaemonSet => Found::DaemonSet(store.daemon_set_id(&o.namespace, &o.name)?),
         Resource::Job | Resource::Service | Resource::PodDisruptionBudget => return None,
     })
 }
@@ -165,6 +169,13 @@ fn resolve(store: &Store, targets: &Targets) -> (Vec<(Found, String)>, Vec<Strin
                             && selector.matches(&rs.meta.labels)
                         {
                             found.push((Found::ReplicaSet(id), name(&rs.meta.name)));
+                        }
+                    }
+                }
+                Resource::DaemonSet => {
+                    for (id, ds) in store.live_daemon_sets() {
+                        if &ds.meta.namespace == namespace && selector.matches(&ds.meta.labels) {
+                            found.push((Found::DaemonSet(id), name(&ds.meta.name)));
                         }
                     }
                 }
@@ -301,6 +312,33 @@ impl Kubectl {
                         {
                             ctx.store.bind(id, node, now);
                         }
+                        format!("{name} created")
+                    }
+                }
+                Applied::DaemonSet(meta, spec) => {
+                    let name = format!("daemonset.apps/{}", meta.name);
+                    match ctx.store.daemon_set_id(&meta.namespace, &meta.name) {
+                        Some(id) if ctx.store.daemon_set(id).spec == **spec => {
+                            format!("{name} unchanged")
+                        }
+                        Some(id) => {
+                            ctx.store
+                                .update_daemon_set(id, |_, s| *s = (**spec).clone());
+                            format!("{name} configured")
+                        }
+                        None => {
+                            ctx.store
+                                .create_daemon_set(meta.clone(), (**spec).clone(), now);
+                            format!("{name} created")
+                        }
+                    }
+                }
+                Applied::Node(node) => {
+                    let name = format!("node/{}", node.meta.name);
+                    if ctx.store.node_id(&node.meta.name).is_some() {
+                        format!("{name} unchanged")
+                    } else {
+                        ctx.store.add_node((**node).clone());
                         format!("{name} created")
                     }
                 }

@@ -56,6 +56,9 @@ impl Known {
             };
             k.add(resource, &rs.meta.namespace, &rs.meta.name);
         }
+        for d in &r.daemon_sets {
+            k.add(Resource::DaemonSet, &d.meta.namespace, &d.meta.name);
+        }
         for j in &r.jobs {
             k.add(Resource::Job, &j.meta.namespace, &j.meta.name);
         }
@@ -114,10 +117,12 @@ impl Known {
                             &m.name,
                         ),
                         Applied::Job(m, _) => (Resource::Job, &m.namespace, &m.name),
+                        Applied::DaemonSet(m, _) => (Resource::DaemonSet, &m.namespace, &m.name),
                         Applied::Service(s) => (Resource::Service, &s.namespace, &s.name),
                         Applied::PodDisruptionBudget(p) => {
                             (Resource::PodDisruptionBudget, &p.namespace, &p.name)
                         }
+                        Applied::Node(n) => (Resource::Node, &n.meta.namespace, &n.meta.name),
                     };
                     self.add(resource, ns, name);
                 }
@@ -144,6 +149,7 @@ fn plural(r: Resource) -> &'static str {
         Resource::Deployment => "deployments",
         Resource::ReplicaSet => "replicasets",
         Resource::ReplicationController => "replicationcontrollers",
+        Resource::DaemonSet => "daemonsets",
         Resource::Job => "jobs",
         Resource::Service => "services",
         Resource::PodDisruptionBudget => "poddisruptionbudgets",
@@ -270,13 +276,15 @@ fn resolve_applied(
                 | Manifest::Deployment(_)
                 | Manifest::ReplicaSet(_)
                 | Manifest::ReplicationController(_)
+                | Manifest::DaemonSet(_)
                 | Manifest::Job(_)
                 | Manifest::Service(_)
                 | Manifest::PodDisruptionBudget(_)
+                | Manifest::Node(_)
         );
         if !allowed {
             return Err(format!(
-                "{}:{}: kind {} cannot be applied during the run (kubesim applies Pods, Deployments, ReplicaSets, ReplicationControllers, Jobs, Services and PodDisruptionBudgets)",
+                "{}:{}: kind {} cannot be applied during the run (kubesim applies Nodes, Pods, Deployments, ReplicaSets, ReplicationControllers, DaemonSets, Jobs, Services and PodDisruptionBudgets)",
                 m.file.display(),
                 m.line,
                 m.value.kind()
@@ -311,6 +319,7 @@ fn set_namespace(m: &mut Manifest, ns: &str) {
         Manifest::Job(j) => &mut j.metadata,
         Manifest::Service(s) => &mut s.metadata,
         Manifest::PodDisruptionBudget(p) => &mut p.metadata,
+        Manifest::DaemonSet(d) => &mut d.metadata,
         _ => return,
     };
     meta.namespace.get_or_insert_with(|| ns.to_string());
@@ -318,9 +327,11 @@ fn set_namespace(m: &mut Manifest, ns: &str) {
 
 /// The scenario's objects, set aside while an applied file is resolved.
 struct Saved {
+    nodes: Vec<crate::api::Node>,
     pods: Vec<crate::api::pod::Pod>,
     pod_keys: BTreeSet<(String, String)>,
     deployments: Vec<super::model::WorkloadManifest<crate::api::apps::DeploymentSpec>>,
+    daemon_sets: Vec<super::model::WorkloadManifest<crate::api::apps::DaemonSetSpec>>,
     replica_sets: Vec<super::model::WorkloadManifest<crate::api::apps::ReplicaSetSpec>>,
     jobs: Vec<super::model::JobManifest>,
     services: Vec<crate::api::service::Service>,
@@ -330,6 +341,8 @@ struct Saved {
 impl Saved {
     fn take(r: &mut Resolver) -> Saved {
         Saved {
+            nodes: std::mem::take(&mut r.nodes),
+            daemon_sets: std::mem::take(&mut r.daemon_sets),
             pods: std::mem::take(&mut r.pods),
             pod_keys: std::mem::take(&mut r.pod_keys),
             deployments: std::mem::take(&mut r.deployments),
@@ -343,6 +356,11 @@ impl Saved {
     /// Puts the scenario's objects back; what was resolved meanwhile, as applied objects.
     fn restore(self, r: &mut Resolver) -> Vec<Applied> {
         let mut out = Vec::new();
+        out.extend(
+            std::mem::replace(&mut r.nodes, self.nodes)
+                .into_iter()
+                .map(|n| Applied::Node(Box::new(n))),
+        );
         out.extend(
             std::mem::replace(&mut r.services, self.services)
                 .into_iter()
@@ -362,6 +380,11 @@ impl Saved {
             std::mem::replace(&mut r.replica_sets, self.replica_sets)
                 .into_iter()
                 .map(|s| Applied::ReplicaSet(s.meta, Box::new(s.spec))),
+        );
+        out.extend(
+            std::mem::replace(&mut r.daemon_sets, self.daemon_sets)
+                .into_iter()
+                .map(|d| Applied::DaemonSet(d.meta, Box::new(d.spec))),
         );
         out.extend(
             std::mem::replace(&mut r.jobs, self.jobs)

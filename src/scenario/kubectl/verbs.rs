@@ -168,7 +168,12 @@ const SCALABLE: [Resource; 3] = [
     Resource::ReplicationController,
 ];
 /// The workloads with a pod template.
-const TEMPLATED: [Resource; 3] = SCALABLE;
+const TEMPLATED: [Resource; 4] = [
+    Resource::Deployment,
+    Resource::ReplicaSet,
+    Resource::ReplicationController,
+    Resource::DaemonSet,
+];
 
 fn scale(words: &[String], env: &Env) -> Result<Command, String> {
     let args = parse(
@@ -367,9 +372,7 @@ fn delete(words: &[String], env: &Env) -> Result<Command, String> {
         Resource::Deployment,
         Resource::ReplicaSet,
         Resource::ReplicationController,
-        Resource::Job,
-        Resource::Service,
-        Resource::PodDisruptionBudget,
+        Resource::DaemonSet,
     ];
     let targets = targets(&args, env, &allowed, "delete", true)?;
     Ok(Command::Delete {
@@ -476,6 +479,7 @@ fn meta_edit(verb: &str, words: &[String], env: &Env) -> Result<Command, String>
         Resource::Deployment,
         Resource::ReplicaSet,
         Resource::ReplicationController,
+        Resource::DaemonSet,
     ];
     let targets = targets(&args, env, &allowed, verb, true)?;
     Ok(if verb == "label" {

@@ -95,6 +95,14 @@ fn delete(f: Found, grace_ms: Option<i64>, ctx: Ctx) -> Result<String, String> {
             store.delete_replica_set(rs);
             Ok(line)
         }
+        Found::DaemonSet(ds) => {
+            let line = format!(
+                "daemonset.apps {:?} deleted",
+                store.daemon_set(ds).meta.name
+            );
+            store.delete_daemon_set(ds);
+            Ok(line)
+        }
         Found::Node(_) => Err("deleting nodes is not modelled: drain the node instead".into()),
     }
 }
@@ -120,6 +128,7 @@ fn edit_template(
     let mut t = match f {
         Found::Deployment(d) => ctx.store.deployment(d).spec.template.clone(),
         Found::ReplicaSet(rs) => ctx.store.replica_set(rs).spec.template.clone(),
+        Found::DaemonSet(ds) => ctx.store.daemon_set(ds).spec.template.clone(),
         _ => return Err("only workloads have a pod template".into()),
     };
     if !edit(&mut t)? {
@@ -128,6 +137,7 @@ fn edit_template(
     match f {
         Found::Deployment(d) => ctx.store.update_deployment(d, |_, s| s.template = t),
         Found::ReplicaSet(rs) => ctx.store.update_replica_set(rs, |_, s| s.template = t),
+        Found::DaemonSet(ds) => ctx.store.update_daemon_set(ds, |_, s| s.template = t),
         _ => {}
     }
     Ok(true)
@@ -306,24 +316,14 @@ fn apply_edit(map: &mut BTreeMap<String, String>, edit: &MetaEdit) -> Result<boo
 /// `label` (`labels`) or `annotate` on any object found.
 fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, String> {
     let store: &mut Store = ctx.store;
-    let (mut l, mut a) = match f {
-        Found::Pod(p) => (
-            store.pod(p).meta.labels.clone(),
-            store.pod(p).meta.annotations.clone(),
-        ),
-        Found::Node(n) => (
-            store.node(n).meta.labels.clone(),
-            store.node(n).meta.annotations.clone(),
-        ),
-        Found::Deployment(d) => (
-            store.deployment(d).meta.labels.clone(),
-            store.deployment(d).meta.annotations.clone(),
-        ),
-        Found::ReplicaSet(rs) => (
-            store.replica_set(rs).meta.labels.clone(),
-            store.replica_set(rs).meta.annotations.clone(),
-        ),
+    let meta = match f {
+        Found::Pod(p) => &store.pod(p).meta,
+        Found::Node(n) => &store.node(n).meta,
+        Found::Deployment(d) => &store.deployment(d).meta,
+        Found::ReplicaSet(rs) => &store.replica_set(rs).meta,
+        Found::DaemonSet(ds) => &store.daemon_set(ds).meta,
     };
+    let (mut l, mut a) = (meta.labels.clone(), meta.annotations.clone());
     let target = if labels {
         Arc::make_mut(&mut l)
     } else {
@@ -344,6 +344,10 @@ fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, 
             m.annotations = a;
         }),
         Found::ReplicaSet(rs) => store.update_replica_set(rs, |m, _| {
+            m.labels = l;
+            m.annotations = a;
+        }),
+        Found::DaemonSet(ds) => store.update_daemon_set(ds, |m, _| {
             m.labels = l;
             m.annotations = a;
         }),
