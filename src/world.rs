@@ -4,7 +4,7 @@
 //! # Delivery order
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job,
-//! ReplicaSet, Deployment and DaemonSet controllers, the garbage collector, the PersistentVolume
+//! ReplicaSet, Deployment, DaemonSet and StatefulSet controllers, the garbage collector, the PersistentVolume
 //! controller, the
 //! scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
@@ -37,7 +37,7 @@ use crate::component::{
 };
 use crate::controllers::{
     DaemonSetController, DeploymentController, GarbageCollector, GateRemover, JobController,
-    ReplicaSetController, VolumeController,
+    ReplicaSetController, StatefulSetController, VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::Kubelet;
@@ -156,6 +156,7 @@ impl World {
         world.wire(ReplicaSetController::default())?;
         world.wire(DeploymentController::default())?;
         world.wire(DaemonSetController::default())?;
+        world.wire(StatefulSetController::default())?;
         world.wire(GarbageCollector)?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
@@ -245,6 +246,9 @@ impl World {
         }
         for ds in &scenario.daemon_sets {
             store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
+        }
+        for ss in &scenario.stateful_sets {
+            store.create_stateful_set(ss.meta.clone(), ss.spec.clone(), SimTime::ZERO);
         }
         for pod in &scenario.pods {
             let id = store.create_pod(pod.clone());

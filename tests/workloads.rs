@@ -308,3 +308,81 @@ fn a_daemon_set_follows_its_nodes_and_rolls_one_node_at_a_time() {
         "4 nodes after general-4 joined"
     );
 }
+
+#[test]
+fn a_stateful_set_starts_updates_and_scales_down_in_order() {
+    let (_tmp, dir) = run_scenario("tests/data/statefulset.yaml");
+    let events = read(&dir, "events.csv");
+    let set: Vec<(f64, String)> = events
+        .lines()
+        .filter(|l| l.contains(",StatefulSet/default/web,") && l.contains(" Pod web-"))
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(5, ',').collect();
+            (f[0].parse().unwrap(), f[4].to_string())
+        })
+        .collect();
+    let at = |t: f64| {
+        set.iter()
+            .filter(|(x, _)| *x == t)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+    };
+    // The upstream documentation's example: one pod at a time, each after the previous one is
+    // Ready and available for minReadySeconds (10 s, looked at again a second later).
+    assert_eq!(
+        at(0.0),
+        [
+            "create Claim www-web-0 Pod web-0 in StatefulSet web success",
+            "create Pod web-0 in StatefulSet web successful"
+        ]
+    );
+    assert_eq!(
+        at(17.0)[1],
+        "create Pod web-1 in StatefulSet web successful"
+    );
+    assert_eq!(
+        at(34.0)[1],
+        "create Pod web-2 in StatefulSet web successful"
+    );
+    // The new image from the highest ordinal down; the claims are kept and re-used.
+    let deletes: Vec<&str> = set
+        .iter()
+        .filter(|(_, m)| m.starts_with("delete"))
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "delete Pod web-4 in StatefulSet web successful",
+            "delete Pod web-3 in StatefulSet web successful",
+            "delete Pod web-2 in StatefulSet web successful",
+            "delete Pod web-1 in StatefulSet web successful",
+            "delete Pod web-0 in StatefulSet web successful",
+            "delete Pod web-4 in StatefulSet web successful",
+            "delete Pod web-3 in StatefulSet web successful",
+            "delete Pod web-2 in StatefulSet web successful",
+        ]
+    );
+    let claims = set
+        .iter()
+        .filter(|(_, m)| m.starts_with("create Claim"))
+        .count();
+    assert_eq!(claims, 5, "one claim per ordinal, never made twice");
+    // Scaled to 2: web-4, web-3, web-2 go one after the other, each once the one above is gone.
+    let down: Vec<f64> = set
+        .iter()
+        .filter(|(t, m)| *t >= 420.0 && m.starts_with("delete"))
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(down, [420.0, 430.0, 440.0]);
+    let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let sts = &summary["workloads"][0];
+    assert_eq!(sts["kind"], "StatefulSet");
+    assert_eq!(sts["replicas"]["updated"], 2);
+    let pods = read(&dir, "pods.csv");
+    assert!(
+        pods.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(2) == Some("StatefulSet/web"))
+    );
+}

@@ -232,6 +232,56 @@ pub struct DaemonSetSpec {
     pub min_ready_ms: i64,
 }
 
+/// Label with a StatefulSet pod's name.
+pub const LABEL_STATEFULSET_POD_NAME: &str = "statefulset.kubernetes.io/pod-name";
+/// Label with a StatefulSet pod's ordinal.
+pub const LABEL_POD_INDEX: &str = "apps.kubernetes.io/pod-index";
+
+/// `spec.podManagementPolicy` of a StatefulSet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodManagement {
+    /// One pod at a time, each Running and Ready before the next (the default).
+    OrderedReady,
+    /// All at once.
+    Parallel,
+}
+
+/// `spec.updateStrategy` of a StatefulSet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatefulSetUpdate {
+    /// Pods are replaced only when deleted by hand.
+    OnDelete,
+    /// Pods from the highest ordinal down to `partition` are replaced one at a time.
+    RollingUpdate {
+        /// Ordinals below it keep the current revision.
+        partition: u32,
+    },
+}
+
+/// A StatefulSet's spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatefulSetSpec {
+    /// `spec.replicas` (default 1).
+    pub replicas: u32,
+    /// The pods it owns.
+    pub selector: LabelSelector,
+    /// What each pod is made from.
+    pub template: PodTemplate,
+    /// `spec.serviceName`: the Service its pods' host names live under.
+    pub service_name: Option<String>,
+    /// `spec.podManagementPolicy`.
+    pub pod_management: PodManagement,
+    /// `spec.updateStrategy`.
+    pub update: StatefulSetUpdate,
+    /// `spec.minReadySeconds`, ms.
+    pub min_ready_ms: i64,
+    /// `spec.volumeClaimTemplates`: name and spec; each pod gets the claim
+    /// `NAME-SET-ORDINAL`, kept when the pod goes.
+    pub claim_templates: Vec<(String, super::volume::PersistentVolumeClaimSpec)>,
+    /// `spec.ordinals.start`.
+    pub ordinals_start: u32,
+}
+
 /// `maxSurge` rounded up and `maxUnavailable` rounded down against `replicas`; both 0 makes
 /// `maxUnavailable` 1 (`ResolveFenceposts` in `deployment_util.go`).
 pub fn resolve_fenceposts(

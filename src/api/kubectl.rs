@@ -27,6 +27,8 @@ pub enum Resource {
     ReplicationController,
     /// `daemonsets`, `daemonset`, `ds`.
     DaemonSet,
+    /// `statefulsets`, `statefulset`, `sts`.
+    StatefulSet,
     /// `jobs`, `job`.
     Job,
     /// `services`, `service`, `svc`.
@@ -38,7 +40,7 @@ pub enum Resource {
 impl Resource {
     /// Every type with its names: plural first (kubectl's output), then singular and short
     /// names, then the group it is served by.
-    const NAMES: [(Resource, &'static [&'static str], &'static str); 9] = [
+    const NAMES: [(Resource, &'static [&'static str], &'static str); 10] = [
         (Resource::Pod, &["pods", "pod", "po"], ""),
         (Resource::Node, &["nodes", "node", "no"], ""),
         (
@@ -59,6 +61,11 @@ impl Resource {
         (
             Resource::DaemonSet,
             &["daemonsets", "daemonset", "ds"],
+            "apps",
+        ),
+        (
+            Resource::StatefulSet,
+            &["statefulsets", "statefulset", "sts"],
             "apps",
         ),
         (Resource::Job, &["jobs", "job"], "batch"),
@@ -105,6 +112,7 @@ impl Resource {
             Resource::ReplicaSet => "ReplicaSet",
             Resource::ReplicationController => "ReplicationController",
             Resource::DaemonSet => "DaemonSet",
+            Resource::StatefulSet => "StatefulSet",
             Resource::Job => "Job",
             Resource::Service => "Service",
             Resource::PodDisruptionBudget => "PodDisruptionBudget",
@@ -187,6 +195,8 @@ pub enum Applied {
     ReplicaSet(ObjectMeta, Box<ReplicaSetSpec>),
     /// A DaemonSet.
     DaemonSet(ObjectMeta, Box<super::apps::DaemonSetSpec>),
+    /// A StatefulSet.
+    StatefulSet(ObjectMeta, Box<super::apps::StatefulSetSpec>),
     /// A Job.
     Job(ObjectMeta, Box<JobSpec>),
     /// A Service.

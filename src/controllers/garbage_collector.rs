@@ -1,6 +1,7 @@
 //! The garbage collector (`pkg/controller/garbagecollector/`): when an owner is deleted, its
 //! dependents go too (background propagation, the default): a Deployment's ReplicaSets, a
-//! ReplicaSet's or DaemonSet's pods, each pod with its grace period. Dependents are found through the
+//! ReplicaSet's, DaemonSet's or StatefulSet's pods
+//! (a StatefulSet's claims stay), each pod with its grace period. Dependents are found through the
 //! controller references the store indexes.
 
 use crate::component::{Component, Context};
@@ -26,6 +27,7 @@ impl Component for GarbageCollector {
             ChangeKind::ReplicaSet,
             ChangeKind::Deployment,
             ChangeKind::DaemonSet,
+            ChangeKind::StatefulSet,
         ])
     }
 
@@ -46,6 +48,15 @@ impl Component for GarbageCollector {
                 what: WorkloadChange::Deleted,
             } => {
                 let uid = ctx.store.replica_set(id).meta.uid.clone();
+                for pod in ctx.store.pods_of_controller(&uid).to_vec() {
+                    ctx.store.request_deletion(pod, now);
+                }
+            }
+            Change::StatefulSet {
+                id,
+                what: WorkloadChange::Deleted,
+            } => {
+                let uid = ctx.store.stateful_set(id).meta.uid.clone();
                 for pod in ctx.store.pods_of_controller(&uid).to_vec() {
                     ctx.store.request_deletion(pod, now);
                 }

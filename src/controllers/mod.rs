@@ -7,6 +7,7 @@ pub mod gates;
 pub mod job;
 pub mod pod_control;
 pub mod replicaset;
+pub mod statefulset;
 pub mod volume;
 
 pub use daemonset::{DaemonSetController, DaemonSetEvent};
@@ -15,4 +16,5 @@ pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};
 pub use job::{JobController, JobEvent};
 pub use replicaset::{ReplicaSetController, ReplicaSetEvent};
+pub use statefulset::{StatefulSetController, StatefulSetEvent};
 pub use volume::VolumeController;

@@ -124,7 +124,7 @@ impl RolloutLog {
 /// A workload at the end of the run, for `summary.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkloadSummary {
-    /// `Deployment`, `DaemonSet`, `ReplicaSet` or `ReplicationController`.
+    /// `Deployment`, `DaemonSet`, `StatefulSet`, `ReplicaSet` or `ReplicationController`.
     pub kind: &'static str,
     /// Namespace.
     pub namespace: String,
@@ -143,8 +143,8 @@ pub struct WorkloadSummary {
 }
 
 impl RolloutLog {
-    /// Every live workload at the end: Deployments, DaemonSets, then ReplicaSets, in creation
-    /// order.
+    /// Every live workload at the end: Deployments, DaemonSets, StatefulSets, then
+    /// ReplicaSets, in creation order.
     pub fn summaries(&self, store: &Store) -> Vec<WorkloadSummary> {
         let mut out = Vec::new();
         for (i, d) in store.deployments().iter().enumerate() {
@@ -173,6 +173,25 @@ impl RolloutLog {
                 owner: None,
                 revision: None,
                 replicas: [s.desired, s.current, s.ready, s.available, s.updated],
+                conditions: Vec::new(),
+                history: None,
+            });
+        }
+        for (_, ss) in store.live_stateful_sets() {
+            let s = &ss.status;
+            out.push(WorkloadSummary {
+                kind: "StatefulSet",
+                namespace: ss.meta.namespace.clone(),
+                name: ss.meta.name.clone(),
+                owner: None,
+                revision: Some(s.update_revision.clone()).filter(|r| !r.is_empty()),
+                replicas: [
+                    ss.spec.replicas,
+                    s.replicas,
+                    s.ready,
+                    s.available,
+                    s.updated,
+                ],
                 conditions: Vec::new(),
                 history: None,
             });

@@ -1,5 +1,5 @@
-//! The replica series of every workload (`kubectl get deployments,replicasets,daemonsets`):
-//! for each live Deployment, ReplicaSet and DaemonSet, `replicas_desired`,
+//! The replica series of every workload (`kubectl get deploy,rs,ds,sts`): for each live
+//! Deployment, ReplicaSet, DaemonSet and StatefulSet, `replicas_desired`,
 //! `replicas_current`, `replicas_ready`, `replicas_available` and `replicas_updated`, from
 //! the status its controller wrote (a DaemonSet's count nodes: desired, scheduled, ready,
 //! available, updated).
@@ -15,6 +15,7 @@ pub struct WorkloadSeries {
     deployments: Vec<Option<Arc<str>>>,
     replica_sets: Vec<Option<Arc<str>>>,
     daemon_sets: Vec<Option<Arc<str>>>,
+    stateful_sets: Vec<Option<Arc<str>>>,
 }
 
 /// `KIND/namespace/name`, kept.
@@ -85,6 +86,22 @@ impl WorkloadSeries {
             });
             let s = &ds.status;
             push(o, [s.desired, s.current, s.ready, s.available, s.updated]);
+        }
+        for (id, ss) in store.live_stateful_sets() {
+            let o = object(&mut self.stateful_sets, id.index(), || {
+                format!("statefulset/{}/{}", ss.meta.namespace, ss.meta.name)
+            });
+            let s = &ss.status;
+            push(
+                o,
+                [
+                    ss.spec.replicas,
+                    s.replicas,
+                    s.ready,
+                    s.available,
+                    s.updated,
+                ],
+            );
         }
     }
 }

@@ -4,14 +4,18 @@
 //! (`ValidateReplicaSetSpec`, `ValidateDeploymentSpec` in `pkg/apis/apps/validation/validation.go`,
 //! `ValidateReplicationControllerSpec` in `pkg/apis/core/validation/validation.go`).
 
-use super::core::{PodTemplate, pod};
+use super::core::{PersistentVolumeClaim, PodTemplate, claim_spec, pod};
 use super::meta::{IntOrString, LabelSelector, ObjectMeta, int_or_percent, label_selector, meta};
 use super::model::WorkloadManifest;
 use super::resolver::{Doc, Resolver};
 use super::yaml::Spanned;
 use crate::api;
-use crate::api::apps::{DaemonSetUpdate, DeploymentStrategy, ReplicaSetKind, RollingUpdate};
+use crate::api::apps::{
+    DaemonSetUpdate, DeploymentStrategy, PodManagement, ReplicaSetKind, RollingUpdate,
+    StatefulSetUpdate,
+};
 use crate::api::intstr::IntOrPercent;
+use crate::api::names::NameRule;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -136,6 +140,94 @@ pub struct DaemonSetSpec {
     /// Old revisions kept (read, not modelled: kubesim keeps no ControllerRevisions).
     #[serde(default)]
     pub revision_history_limit: Option<Spanned<i64>>,
+}
+
+/// An `apps/v1` StatefulSet.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct StatefulSet {
+    /// Metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Spec (required).
+    pub spec: StatefulSetSpec,
+}
+
+/// StatefulSet spec.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetSpec {
+    /// Pods wanted (default 1).
+    #[serde(default)]
+    pub replicas: Option<Spanned<i64>>,
+    /// The pods owned (required).
+    #[serde(default)]
+    pub selector: Option<Spanned<LabelSelector>>,
+    /// What each pod is made from (required).
+    pub template: PodTemplate,
+    /// The Service its pods' host names live under (optional since v1.33).
+    #[serde(default)]
+    pub service_name: Option<Spanned<String>>,
+    /// `OrderedReady` (default) or `Parallel`.
+    #[serde(default)]
+    pub pod_management_policy: Option<Spanned<String>>,
+    /// How new pods replace old ones.
+    #[serde(default)]
+    pub update_strategy: Option<StatefulSetStrategy>,
+    /// Seconds a pod stays Ready before it counts as available.
+    #[serde(default)]
+    pub min_ready_seconds: Option<Spanned<i64>>,
+    /// The claims each pod gets.
+    #[serde(default)]
+    pub volume_claim_templates: Vec<PersistentVolumeClaim>,
+    /// `ordinals.start`.
+    #[serde(default)]
+    pub ordinals: Option<Ordinals>,
+    /// Old revisions kept (read, not modelled).
+    #[serde(default)]
+    pub revision_history_limit: Option<Spanned<i64>>,
+    /// What happens to claims when pods go: Retain is modelled.
+    #[serde(default)]
+    pub persistent_volume_claim_retention_policy: Option<RetentionPolicy>,
+}
+
+/// `spec.updateStrategy` of a StatefulSet.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatefulSetStrategy {
+    /// `RollingUpdate` (default) or `OnDelete`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// Its partition.
+    #[serde(default)]
+    pub rolling_update: Option<StatefulSetRolling>,
+}
+
+/// `spec.updateStrategy.rollingUpdate` of a StatefulSet.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StatefulSetRolling {
+    /// Ordinals below it keep their revision.
+    pub partition: Option<Spanned<i64>>,
+    /// Alpha (`MaxUnavailableStatefulSet`, off by default in 1.34): read, not modelled.
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+}
+
+/// `spec.ordinals`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Ordinals {
+    /// The first ordinal.
+    pub start: Option<Spanned<i64>>,
+}
+
+/// `spec.persistentVolumeClaimRetentionPolicy`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetentionPolicy {
+    /// `Retain` (default) or `Delete`.
+    pub when_deleted: Option<Spanned<String>>,
+    /// `Retain` (default) or `Delete`.
+    pub when_scaled: Option<Spanned<String>>,
 }
 
 /// `spec.strategy`.
@@ -588,4 +680,171 @@ fn daemon_update(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Daemo
         max_surge: surge,
         max_unavailable: unavailable,
     }))
+}
+
+/// A StatefulSet manifest (`ValidateStatefulSetSpec`).
+pub(super) fn stateful_set(r: &mut Resolver, d: Doc, m: &StatefulSet) {
+    let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
+        return;
+    };
+    let s = &m.spec;
+    let replicas = replicas(r, d, s.replicas.as_ref());
+    let min_ready = nonnegative(
+        r,
+        d,
+        "spec.minReadySeconds",
+        s.min_ready_seconds.as_ref(),
+        0,
+    );
+    nonnegative(
+        r,
+        d,
+        "spec.revisionHistoryLimit",
+        s.revision_history_limit.as_ref(),
+        10,
+    );
+    let start = s.ordinals.as_ref().and_then(|o| o.start.as_ref());
+    let start = nonnegative(r, d, "spec.ordinals.start", start, 0);
+    if let Some(name) = &s.service_name
+        && !name.value.is_empty()
+    {
+        for why in NameRule::Label.check(&name.value) {
+            r.at(
+                d,
+                name,
+                "spec.serviceName",
+                format!("Invalid value: {:?}: {why}", name.value),
+            );
+        }
+    }
+    let pod_management = match s
+        .pod_management_policy
+        .as_ref()
+        .map(|p| (p, p.value.as_str()))
+    {
+        None | Some((_, "OrderedReady")) => PodManagement::OrderedReady,
+        Some((_, "Parallel")) => PodManagement::Parallel,
+        Some((p, other)) => {
+            let msg = format!(
+                "Unsupported value: {other:?}: supported values: \"OrderedReady\", \"Parallel\""
+            );
+            r.at(d, p, "spec.podManagementPolicy", msg);
+            return;
+        }
+    };
+    let update = stateful_update(r, d, s.update_strategy.as_ref());
+    retention(r, d, s.persistent_volume_claim_retention_policy.as_ref());
+    let mut claim_templates = Vec::new();
+    for (i, c) in s.volume_claim_templates.iter().enumerate() {
+        let path = format!("spec.volumeClaimTemplates[{i}]");
+        let Some(name) = r.name_at(
+            d,
+            &format!("{path}.metadata.name"),
+            c.metadata.name.as_deref(),
+            NameRule::Subdomain,
+        ) else {
+            continue;
+        };
+        let spec = claim_spec(r, d, &format!("{path}.spec"), &c.spec);
+        claim_templates.push((name, spec));
+    }
+    let Some(template) = template(r, d, &meta, &s.template) else {
+        return;
+    };
+    let Some(selector) = selector(r, d, s.selector.as_ref(), &template, "statefulset") else {
+        return;
+    };
+    let Some(update) = update else {
+        return;
+    };
+    if taken(&r.stateful_sets, &meta) {
+        return duplicate(r, d, "StatefulSet", &meta);
+    }
+    let spec = api::apps::StatefulSetSpec {
+        replicas,
+        selector,
+        template,
+        service_name: s
+            .service_name
+            .as_ref()
+            .map(|n| n.value.clone())
+            .filter(|n| !n.is_empty()),
+        pod_management,
+        update,
+        min_ready_ms: min_ready.saturating_mul(1000),
+        claim_templates,
+        ordinals_start: u32::try_from(start).unwrap_or(0),
+    };
+    r.stateful_sets.push(WorkloadManifest { meta, spec });
+}
+
+/// `spec.updateStrategy` of a StatefulSet.
+fn stateful_update(
+    r: &mut Resolver,
+    d: Doc,
+    s: Option<&StatefulSetStrategy>,
+) -> Option<StatefulSetUpdate> {
+    let kind = s.and_then(|s| s.kind.as_ref());
+    let rolling = s.and_then(|s| s.rolling_update.as_ref());
+    match kind.map(|k| k.value.as_str()) {
+        None | Some("RollingUpdate") => {}
+        Some("OnDelete") => {
+            if rolling.is_some() {
+                let msg = "Invalid value: only allowed for updateStrategy 'RollingUpdate'";
+                r.doc(d, "spec.updateStrategy.rollingUpdate", msg);
+                return None;
+            }
+            return Some(StatefulSetUpdate::OnDelete);
+        }
+        Some(other) => {
+            let msg = format!(
+                "Unsupported value: {other:?}: supported values: \"OnDelete\", \"RollingUpdate\""
+            );
+            if let Some(k) = kind {
+                r.at(d, k, "spec.updateStrategy.type", msg);
+            }
+            return None;
+        }
+    }
+    let partition = rolling.and_then(|r| r.partition.as_ref());
+    let partition = nonnegative(
+        r,
+        d,
+        "spec.updateStrategy.rollingUpdate.partition",
+        partition,
+        0,
+    );
+    if rolling.is_some_and(|r| r.max_unavailable.is_some()) {
+        let msg = "spec.updateStrategy.rollingUpdate.maxUnavailable needs the MaxUnavailableStatefulSet feature gate (alpha, off in v1.34); ignored";
+        r.warn(d, msg);
+    }
+    Some(StatefulSetUpdate::RollingUpdate {
+        partition: u32::try_from(partition).unwrap_or(u32::MAX),
+    })
+}
+
+/// `persistentVolumeClaimRetentionPolicy`: Retain is what kubesim models.
+fn retention(r: &mut Resolver, d: Doc, p: Option<&RetentionPolicy>) {
+    let Some(p) = p else {
+        return;
+    };
+    for (field, v) in [
+        ("whenDeleted", &p.when_deleted),
+        ("whenScaled", &p.when_scaled),
+    ] {
+        let path = format!("spec.persistentVolumeClaimRetentionPolicy.{field}");
+        match v.as_ref().map(|v| (v, v.value.as_str())) {
+            None | Some((_, "Retain")) => {}
+            Some((_, "Delete")) => r.warn(
+                d,
+                format!("{path}: Delete is not modelled yet; claims are retained"),
+            ),
+            Some((v, other)) => {
+                let msg = format!(
+                    "Unsupported value: {other:?}: supported values: \"Retain\", \"Delete\""
+                );
+                r.at(d, v, &path, msg);
+            }
+        }
+    }
 }

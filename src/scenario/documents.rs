@@ -576,13 +576,13 @@ mod tests {
     #[test]
     fn unknown_kind_warned_once() {
         let dir = tempfile::tempdir().unwrap();
-        let text = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: b}\n";
+        let text = "apiVersion: apps/v1\nkind: ControllerRevision\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: ControllerRevision\nmetadata: {name: b}\n";
         let f = write(dir.path(), "d.yaml", text);
         let out = load(&[f], ValidateMode::Strict);
         assert!(out.errors.is_empty());
         assert!(out.manifests.is_empty());
         assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
-        assert!(out.warnings[0].contains("`StatefulSet`"));
+        assert!(out.warnings[0].contains("`ControllerRevision`"));
         assert!(out.warnings[0].contains("2 objects"));
     }
 

@@ -210,6 +210,9 @@ kinds! {
     /// `apps/v1` DaemonSet.
     DaemonSet: "DaemonSet" ["apps/v1"] true Refuse, apps::DaemonSet, Workloads
         => apps::daemon_set;
+    /// `apps/v1` StatefulSet.
+    StatefulSet: "StatefulSet" ["apps/v1"] true Refuse, apps::StatefulSet, Workloads
+        => apps::stateful_set;
 }
 
 #[cfg(test)]
@@ -227,7 +230,7 @@ mod tests {
             assert_eq!(Kind::named(k.name).map(|n| n.name), Some(k.name));
             assert_eq!(k.check_version(Some(k.versions[0])), Ok(None));
         }
-        assert!(Kind::named("StatefulSet").is_none());
+        assert!(Kind::named("CronJob").is_none());
         let pod = Kind::named("Pod").unwrap();
         assert_eq!(pod.check_version(None), Ok(None));
         assert_eq!(

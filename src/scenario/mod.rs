@@ -240,6 +240,7 @@ fn load_unlocated(
         replica_sets: r.replica_sets,
         deployments: r.deployments,
         daemon_sets: r.daemon_sets,
+        stateful_sets: r.stateful_sets,
         storage_classes: r.storage_classes,
         volumes: r.volumes,
         claims: r.claims,

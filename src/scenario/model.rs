@@ -1,6 +1,6 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
-use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec};
+use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
@@ -113,6 +113,8 @@ pub struct Scenario {
     pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
     /// DaemonSets given as manifests.
     pub daemon_sets: Vec<WorkloadManifest<DaemonSetSpec>>,
+    /// StatefulSets given as manifests.
+    pub stateful_sets: Vec<WorkloadManifest<StatefulSetSpec>>,
     /// StorageClasses.
     pub storage_classes: Vec<StorageClass>,
     /// PersistentVolumes given as manifests.
@@ -187,6 +189,9 @@ impl Scenario {
             set(&mut d.spec.template.spec);
         }
         for d in &mut s.daemon_sets {
+            set(&mut d.spec.template.spec);
+        }
+        for d in &mut s.stateful_sets {
             set(&mut d.spec.template.spec);
         }
         for source in &mut s.arrivals {

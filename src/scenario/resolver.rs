@@ -3,7 +3,7 @@
 
 use super::model::{ClaimManifest, JobManifest, VolumeManifest, WorkloadManifest};
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
-use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec};
+use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::names::NameRule;
 use crate::api::pod::{Pod, PodSpec};
@@ -74,6 +74,7 @@ pub(super) struct Resolver {
     pub replica_sets: Vec<WorkloadManifest<ReplicaSetSpec>>,
     pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
     pub daemon_sets: Vec<WorkloadManifest<DaemonSetSpec>>,
+    pub stateful_sets: Vec<WorkloadManifest<StatefulSetSpec>>,
     pub storage_classes: Vec<StorageClass>,
     pub volumes: Vec<VolumeManifest>,
     pub claims: Vec<ClaimManifest>,

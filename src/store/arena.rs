@@ -65,6 +65,8 @@ ids! {
     DeploymentId;
     /// A DaemonSet.
     DaemonSetId;
+    /// A StatefulSet.
+    StatefulSetId;
 }
 
 /// What the arena needs of an object of a kind.

@@ -4,7 +4,7 @@
 
 use super::arena::{
     DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId,
-    PvcId, ReplicaSetId, ServiceId, StorageClassId,
+    PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
 };
 use super::kinds::JobStatus;
 use super::workloads::WorkloadChange;
@@ -200,6 +200,13 @@ pub enum Change {
         /// What happened.
         what: WorkloadChange,
     },
+    /// A StatefulSet was created, edited, its status written, or deleted.
+    StatefulSet {
+        /// The StatefulSet.
+        id: StatefulSetId,
+        /// What happened.
+        what: WorkloadChange,
+    },
 }
 
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.
@@ -232,6 +239,7 @@ pub enum ChangeKind {
     ReplicaSet,
     Deployment,
     DaemonSet,
+    StatefulSet,
 }
 
 impl Change {
@@ -264,6 +272,7 @@ impl Change {
             Change::ReplicaSet { .. } => ChangeKind::ReplicaSet,
             Change::Deployment { .. } => ChangeKind::Deployment,
             Change::DaemonSet { .. } => ChangeKind::DaemonSet,
+            Change::StatefulSet { .. } => ChangeKind::StatefulSet,
         }
     }
 }

@@ -26,7 +26,7 @@ pub mod workloads;
 
 pub use arena::{
     Arena, ArenaId, DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, Object, PdbId, PodId,
-    PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StorageClassId,
+    PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
 };
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
@@ -35,7 +35,7 @@ pub use kinds::{Job, JobStatus, PersistentVolume, PersistentVolumeClaim};
 pub use pods::REASON_SCHEDULING_GATED;
 pub use workloads::{
     Condition, ConditionStatus, DaemonSet, DaemonSetStatus, Deployment, DeploymentStatus,
-    ReplicaSet, ReplicaSetStatus, Workload, WorkloadChange,
+    ReplicaSet, ReplicaSetStatus, StatefulSet, StatefulSetStatus, Workload, WorkloadChange,
 };
 
 use crate::api::disruption::PodDisruptionBudget;
@@ -65,6 +65,7 @@ pub struct Store {
     replica_sets: Arena<ReplicaSet>,
     deployments: Arena<Deployment>,
     daemon_sets: Arena<DaemonSet>,
+    stateful_sets: Arena<StatefulSet>,
     /// Live, bound, non-terminal pods of each node, in the order they were bound (a pod
     /// leaving swaps the last one into its place).
     pods_on_node: Vec<Vec<PodId>>,

@@ -6,10 +6,10 @@
 //! Deployment controller scaling its ReplicaSets), the controller's status update, and
 //! deletion.
 
-use super::arena::{DaemonSetId, DeploymentId, ReplicaSetId, object_with_meta};
+use super::arena::{DaemonSetId, DeploymentId, ReplicaSetId, StatefulSetId, object_with_meta};
 use super::{Change, Store};
 use crate::api::ObjectMeta;
-use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec};
+use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::meta::Uid;
 use crate::engine::SimTime;
 
@@ -122,6 +122,27 @@ pub struct DaemonSetStatus {
     pub observed_generation: u64,
 }
 
+/// A StatefulSet's status (`computeReplicaStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatefulSetStatus {
+    /// Its pods that exist (being deleted included).
+    pub replicas: u32,
+    /// Running and Ready.
+    pub ready: u32,
+    /// Ready for `minReadySeconds`.
+    pub available: u32,
+    /// Pods of the current revision.
+    pub current: u32,
+    /// Pods of the update revision.
+    pub updated: u32,
+    /// `currentRevision` (`SET-HASH`).
+    pub current_revision: String,
+    /// `updateRevision`.
+    pub update_revision: String,
+    /// The generation this status describes.
+    pub observed_generation: u64,
+}
+
 /// A ReplicaSet or ReplicationController.
 pub type ReplicaSet = Workload<ReplicaSetSpec, ReplicaSetStatus>;
 /// A Deployment.
@@ -133,6 +154,17 @@ pub type DaemonSet = Workload<DaemonSetSpec, DaemonSetStatus>;
 
 object_with_meta!(Deployment, DeploymentId);
 object_with_meta!(DaemonSet, DaemonSetId);
+object_with_meta!(StatefulSet, StatefulSetId);
+
+/// A StatefulSet.
+pub type StatefulSet = Workload<StatefulSetSpec, StatefulSetStatus>;
+
+impl StatefulSet {
+    /// `StatefulSet/namespace/name`, the object of its Events.
+    pub fn object(&self) -> String {
+        format!("StatefulSet/{}/{}", self.meta.namespace, self.meta.name)
+    }
+}
 
 impl ReplicaSet {
     /// `ReplicaSet/namespace/name` (or `ReplicationController/...`), the object of its Events.
@@ -478,6 +510,96 @@ impl Store {
             return false;
         }
         self.push(Change::DaemonSet {
+            id,
+            what: WorkloadChange::Deleted,
+        });
+        true
+    }
+
+    // ---- stateful sets ----
+
+    /// Creates a StatefulSet.
+    pub fn create_stateful_set(
+        &mut self,
+        meta: ObjectMeta,
+        spec: StatefulSetSpec,
+        now: SimTime,
+    ) -> StatefulSetId {
+        let mut d = Workload {
+            meta,
+            spec,
+            status: StatefulSetStatus::default(),
+            created: now,
+            generation: 1,
+        };
+        self.assign_uid(&mut d);
+        let id = self.stateful_sets.insert(d);
+        self.push(Change::StatefulSet {
+            id,
+            what: WorkloadChange::Created,
+        });
+        id
+    }
+
+    /// The StatefulSet with this id (live or deleted).
+    pub fn stateful_set(&self, id: StatefulSetId) -> &StatefulSet {
+        self.stateful_sets.get(id)
+    }
+
+    /// The live StatefulSets, in creation order.
+    pub fn live_stateful_sets(&self) -> impl Iterator<Item = (StatefulSetId, &StatefulSet)> {
+        self.stateful_sets.live()
+    }
+
+    /// Whether a StatefulSet has not been deleted.
+    pub fn stateful_set_is_live(&self, id: StatefulSetId) -> bool {
+        self.stateful_sets.is_live(id)
+    }
+
+    /// Looks a live StatefulSet up by namespace and name.
+    pub fn stateful_set_id(&self, namespace: &str, name: &str) -> Option<StatefulSetId> {
+        self.stateful_sets.find(namespace, name)
+    }
+
+    /// The live StatefulSet with this uid.
+    pub fn stateful_set_by_uid(&self, uid: &Uid) -> Option<StatefulSetId> {
+        self.stateful_sets.find_uid(uid)
+    }
+
+    /// A client's edit of a StatefulSet's metadata or spec.
+    pub fn update_stateful_set(
+        &mut self,
+        id: StatefulSetId,
+        edit: impl FnOnce(&mut ObjectMeta, &mut StatefulSetSpec),
+    ) {
+        if edit_spec(self.stateful_sets.get_mut(id), edit) {
+            self.push(Change::StatefulSet {
+                id,
+                what: WorkloadChange::Spec,
+            });
+        }
+    }
+
+    /// The StatefulSet controller's status write.
+    pub fn update_stateful_set_status(
+        &mut self,
+        id: StatefulSetId,
+        edit: impl FnOnce(&mut StatefulSetStatus),
+    ) {
+        if edit_status(self.stateful_sets.get_mut(id), edit) {
+            self.push(Change::StatefulSet {
+                id,
+                what: WorkloadChange::Status,
+            });
+        }
+    }
+
+    /// Deletes a StatefulSet (its pods are the garbage collector's; its claims stay).
+    pub fn delete_stateful_set(&mut self, id: StatefulSetId) -> bool {
+        if !self.stateful_sets.remove(id) {
+            return false;
+        }
+        self.push(Change::StatefulSet {
             id,
             what: WorkloadChange::Deleted,
         });

@@ -11,7 +11,8 @@ use crate::api::kubectl::{Applied, Command, ObjectRef, Resource, Targets, TimedC
 use crate::component::{CommandStatus, Component, Context};
 use crate::engine::SimTime;
 use crate::store::{
-    Change, ChangeKind, DaemonSetId, DeploymentId, NodeId, PodId, ReplicaSetId, Store, Watch,
+    Change, ChangeKind, DaemonSetId, DeploymentId, NodeId, PodId, ReplicaSetId, StatefulSetId,
+    Store, Watch,
 };
 use drain::DrainState;
 
@@ -45,6 +46,7 @@ pub(crate) enum Found {
     Deployment(DeploymentId),
     ReplicaSet(ReplicaSetId),
     DaemonSet(DaemonSetId),
+    StatefulSet(StatefulSetId),
 }
 
 impl Kubectl {
@@ -110,6 +112,7 @@ fn find(store: &Store, o: &ObjectRef) -> Option<Found> {
             (kind == o.resource.kind()).then_some(Found::ReplicaSet(id))?
         }
         Resource::DaemonSet => Found::DaemonSet(store.daemon_set_id(&o.namespace, &o.name)?),
+        Resource::StatefulSet => Found::StatefulSet(store.stateful_set_id(&o.namespace, &o.name)?),
         Resource::Job | Resource::Service | Resource::PodDisruptionBudget => return None,
     })
 }
@@ -169,6 +172,13 @@ fn resolve(store: &Store, targets: &Targets) -> (Vec<(Found, String)>, Vec<Strin
                             && selector.matches(&rs.meta.labels)
                         {
                             found.push((Found::ReplicaSet(id), name(&rs.meta.name)));
+                        }
+                    }
+                }
+                Resource::StatefulSet => {
+                    for (id, ss) in store.live_stateful_sets() {
+                        if &ss.meta.namespace == namespace && selector.matches(&ss.meta.labels) {
+                            found.push((Found::StatefulSet(id), name(&ss.meta.name)));
                         }
                     }
                 }
@@ -329,6 +339,24 @@ impl Kubectl {
                         None => {
                             ctx.store
                                 .create_daemon_set(meta.clone(), (**spec).clone(), now);
+                            format!("{name} created")
+                        }
+                    }
+                }
+                Applied::StatefulSet(meta, spec) => {
+                    let name = format!("statefulset.apps/{}", meta.name);
+                    match ctx.store.stateful_set_id(&meta.namespace, &meta.name) {
+                        Some(id) if ctx.store.stateful_set(id).spec == **spec => {
+                            format!("{name} unchanged")
+                        }
+                        Some(id) => {
+                            ctx.store
+                                .update_stateful_set(id, |_, s| *s = (**spec).clone());
+                            format!("{name} configured")
+                        }
+                        None => {
+                            ctx.store
+                                .create_stateful_set(meta.clone(), (**spec).clone(), now);
                             format!("{name} created")
                         }
                     }

@@ -12,7 +12,7 @@ pub(super) use affinity::{
 };
 pub(super) use node::{Node, NodeSpec, NodeStatus, add_node, node, node_manifest};
 pub(super) use pod::{Pod, PodSpec, PodTemplate, pod, pod_manifest};
-pub(super) use volume::{PersistentVolume, PersistentVolumeClaim, claim, volume};
+pub(super) use volume::{PersistentVolume, PersistentVolumeClaim, claim, claim_spec, volume};
 
 use super::meta::{ObjectMeta, check_labels, namespace as namespace_of};
 use super::resolver::{Doc, Resolver};

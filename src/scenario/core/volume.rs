@@ -183,14 +183,25 @@ pub(in super::super) fn claim(r: &mut Resolver, d: Doc, c: &PersistentVolumeClai
         r.doc(d, "metadata.name", msg);
         return;
     }
-    let s = &c.spec;
+    let spec = claim_spec(r, d, "spec", &c.spec);
+    r.claims.push(ClaimManifest { meta, spec });
+}
+
+/// A claim's spec at `path` (`spec`, or `spec.volumeClaimTemplates[i].spec` of a
+/// StatefulSet): the class defaulted, the request and modes checked.
+pub(in super::super) fn claim_spec(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    s: &PersistentVolumeClaimSpec,
+) -> api::volume::PersistentVolumeClaimSpec {
     let request = storage(
         r,
         d,
-        "spec.resources.requests.storage",
+        &format!("{path}.resources.requests.storage"),
         &s.resources.requests,
     );
-    let modes = access_modes(r, d, "spec.accessModes", &s.access_modes);
+    let modes = access_modes(r, d, &format!("{path}.accessModes"), &s.access_modes);
     let default_class = r.storage_classes.iter().find(|c| c.is_default);
     let storage_class = match &s.storage_class_name {
         Some(n) => n.clone(),
@@ -200,7 +211,7 @@ pub(in super::super) fn claim(r: &mut Resolver, d: Doc, c: &PersistentVolumeClai
         r.warn(
             d,
             format!(
-                "spec.storageClassName: no StorageClass is named {storage_class:?}; the claim \
+                "{path}.storageClassName: no StorageClass is named {storage_class:?}; the claim \
                  can only bind to volumes of that class"
             ),
         );
@@ -210,21 +221,20 @@ pub(in super::super) fn claim(r: &mut Resolver, d: Doc, c: &PersistentVolumeClai
     {
         r.warn(
             d,
-            format!("spec.volumeName: no PersistentVolume is named {v:?}; the claim stays Pending"),
+            format!(
+                "{path}.volumeName: no PersistentVolume is named {v:?}; the claim stays Pending"
+            ),
         );
     }
     if s.selector.is_some() {
-        r.warn(d, "spec.selector is not modelled yet; ignored");
+        r.warn(d, format!("{path}.selector is not modelled yet; ignored"));
     }
-    r.claims.push(ClaimManifest {
-        meta,
-        spec: api::volume::PersistentVolumeClaimSpec {
-            storage_class,
-            request,
-            access_modes: modes,
-            volume_name: s.volume_name.clone().filter(|v| !v.is_empty()),
-        },
-    });
+    api::volume::PersistentVolumeClaimSpec {
+        storage_class,
+        request,
+        access_modes: modes,
+        volume_name: s.volume_name.clone().filter(|v| !v.is_empty()),
+    }
 }
 
 /// The PersistentVolumeClaim volumes of a pod spec (`path` ends in `spec`).

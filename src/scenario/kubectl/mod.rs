@@ -59,6 +59,9 @@ impl Known {
         for d in &r.daemon_sets {
             k.add(Resource::DaemonSet, &d.meta.namespace, &d.meta.name);
         }
+        for d in &r.stateful_sets {
+            k.add(Resource::StatefulSet, &d.meta.namespace, &d.meta.name);
+        }
         for j in &r.jobs {
             k.add(Resource::Job, &j.meta.namespace, &j.meta.name);
         }
@@ -118,6 +121,9 @@ impl Known {
                         ),
                         Applied::Job(m, _) => (Resource::Job, &m.namespace, &m.name),
                         Applied::DaemonSet(m, _) => (Resource::DaemonSet, &m.namespace, &m.name),
+                        Applied::StatefulSet(m, _) => {
+                            (Resource::StatefulSet, &m.namespace, &m.name)
+                        }
                         Applied::Service(s) => (Resource::Service, &s.namespace, &s.name),
                         Applied::PodDisruptionBudget(p) => {
                             (Resource::PodDisruptionBudget, &p.namespace, &p.name)
@@ -150,6 +156,7 @@ fn plural(r: Resource) -> &'static str {
         Resource::ReplicaSet => "replicasets",
         Resource::ReplicationController => "replicationcontrollers",
         Resource::DaemonSet => "daemonsets",
+        Resource::StatefulSet => "statefulsets",
         Resource::Job => "jobs",
         Resource::Service => "services",
         Resource::PodDisruptionBudget => "poddisruptionbudgets",
@@ -277,6 +284,7 @@ fn resolve_applied(
                 | Manifest::ReplicaSet(_)
                 | Manifest::ReplicationController(_)
                 | Manifest::DaemonSet(_)
+                | Manifest::StatefulSet(_)
                 | Manifest::Job(_)
                 | Manifest::Service(_)
                 | Manifest::PodDisruptionBudget(_)
@@ -284,7 +292,7 @@ fn resolve_applied(
         );
         if !allowed {
             return Err(format!(
-                "{}:{}: kind {} cannot be applied during the run (kubesim applies Nodes, Pods, Deployments, ReplicaSets, ReplicationControllers, DaemonSets, Jobs, Services and PodDisruptionBudgets)",
+                "{}:{}: kind {} cannot be applied during the run (kubesim applies Nodes, Pods, Deployments, ReplicaSets, ReplicationControllers, DaemonSets, StatefulSets, Jobs, Services and PodDisruptionBudgets)",
                 m.file.display(),
                 m.line,
                 m.value.kind()
@@ -320,6 +328,7 @@ fn set_namespace(m: &mut Manifest, ns: &str) {
         Manifest::Service(s) => &mut s.metadata,
         Manifest::PodDisruptionBudget(p) => &mut p.metadata,
         Manifest::DaemonSet(d) => &mut d.metadata,
+        Manifest::StatefulSet(d) => &mut d.metadata,
         _ => return,
     };
     meta.namespace.get_or_insert_with(|| ns.to_string());
@@ -332,6 +341,7 @@ struct Saved {
     pod_keys: BTreeSet<(String, String)>,
     deployments: Vec<super::model::WorkloadManifest<crate::api::apps::DeploymentSpec>>,
     daemon_sets: Vec<super::model::WorkloadManifest<crate::api::apps::DaemonSetSpec>>,
+    stateful_sets: Vec<super::model::WorkloadManifest<crate::api::apps::StatefulSetSpec>>,
     replica_sets: Vec<super::model::WorkloadManifest<crate::api::apps::ReplicaSetSpec>>,
     jobs: Vec<super::model::JobManifest>,
     services: Vec<crate::api::service::Service>,
@@ -343,6 +353,7 @@ impl Saved {
         Saved {
             nodes: std::mem::take(&mut r.nodes),
             daemon_sets: std::mem::take(&mut r.daemon_sets),
+            stateful_sets: std::mem::take(&mut r.stateful_sets),
             pods: std::mem::take(&mut r.pods),
             pod_keys: std::mem::take(&mut r.pod_keys),
             deployments: std::mem::take(&mut r.deployments),
@@ -380,6 +391,11 @@ impl Saved {
             std::mem::replace(&mut r.replica_sets, self.replica_sets)
                 .into_iter()
                 .map(|s| Applied::ReplicaSet(s.meta, Box::new(s.spec))),
+        );
+        out.extend(
+            std::mem::replace(&mut r.stateful_sets, self.stateful_sets)
+                .into_iter()
+                .map(|d| Applied::StatefulSet(d.meta, Box::new(d.spec))),
         );
         out.extend(
             std::mem::replace(&mut r.daemon_sets, self.daemon_sets)

@@ -162,17 +162,19 @@ fn targets(
 }
 
 /// The workloads with replicas.
-const SCALABLE: [Resource; 3] = [
+const SCALABLE: [Resource; 4] = [
     Resource::Deployment,
     Resource::ReplicaSet,
     Resource::ReplicationController,
+    Resource::StatefulSet,
 ];
 /// The workloads with a pod template.
-const TEMPLATED: [Resource; 4] = [
+const TEMPLATED: [Resource; 5] = [
     Resource::Deployment,
     Resource::ReplicaSet,
     Resource::ReplicationController,
     Resource::DaemonSet,
+    Resource::StatefulSet,
 ];
 
 fn scale(words: &[String], env: &Env) -> Result<Command, String> {
@@ -373,6 +375,7 @@ fn delete(words: &[String], env: &Env) -> Result<Command, String> {
         Resource::ReplicaSet,
         Resource::ReplicationController,
         Resource::DaemonSet,
+        Resource::StatefulSet,
     ];
     let targets = targets(&args, env, &allowed, "delete", true)?;
     Ok(Command::Delete {
@@ -480,6 +483,7 @@ fn meta_edit(verb: &str, words: &[String], env: &Env) -> Result<Command, String>
         Resource::ReplicaSet,
         Resource::ReplicationController,
         Resource::DaemonSet,
+        Resource::StatefulSet,
     ];
     let targets = targets(&args, env, &allowed, verb, true)?;
     Ok(if verb == "label" {

@@ -103,6 +103,14 @@ fn delete(f: Found, grace_ms: Option<i64>, ctx: Ctx) -> Result<String, String> {
             store.delete_daemon_set(ds);
             Ok(line)
         }
+        Found::StatefulSet(ss) => {
+            let line = format!(
+                "statefulset.apps {:?} deleted",
+                store.stateful_set(ss).meta.name
+            );
+            store.delete_stateful_set(ss);
+            Ok(line)
+        }
         Found::Node(_) => Err("deleting nodes is not modelled: drain the node instead".into()),
     }
 }
@@ -113,6 +121,9 @@ fn scale(f: Found, replicas: u32, ctx: Ctx) -> Result<(), String> {
         Found::ReplicaSet(rs) => ctx
             .store
             .update_replica_set(rs, |_, s| s.replicas = replicas),
+        Found::StatefulSet(ss) => ctx
+            .store
+            .update_stateful_set(ss, |_, s| s.replicas = replicas),
         _ => return Err("only workloads scale".into()),
     }
     Ok(())
@@ -129,6 +140,7 @@ fn edit_template(
         Found::Deployment(d) => ctx.store.deployment(d).spec.template.clone(),
         Found::ReplicaSet(rs) => ctx.store.replica_set(rs).spec.template.clone(),
         Found::DaemonSet(ds) => ctx.store.daemon_set(ds).spec.template.clone(),
+        Found::StatefulSet(ss) => ctx.store.stateful_set(ss).spec.template.clone(),
         _ => return Err("only workloads have a pod template".into()),
     };
     if !edit(&mut t)? {
@@ -138,6 +150,7 @@ fn edit_template(
         Found::Deployment(d) => ctx.store.update_deployment(d, |_, s| s.template = t),
         Found::ReplicaSet(rs) => ctx.store.update_replica_set(rs, |_, s| s.template = t),
         Found::DaemonSet(ds) => ctx.store.update_daemon_set(ds, |_, s| s.template = t),
+        Found::StatefulSet(ss) => ctx.store.update_stateful_set(ss, |_, s| s.template = t),
         _ => {}
     }
     Ok(true)
@@ -322,6 +335,7 @@ fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, 
         Found::Deployment(d) => &store.deployment(d).meta,
         Found::ReplicaSet(rs) => &store.replica_set(rs).meta,
         Found::DaemonSet(ds) => &store.daemon_set(ds).meta,
+        Found::StatefulSet(ss) => &store.stateful_set(ss).meta,
     };
     let (mut l, mut a) = (meta.labels.clone(), meta.annotations.clone());
     let target = if labels {
@@ -348,6 +362,10 @@ fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, 
             m.annotations = a;
         }),
         Found::DaemonSet(ds) => store.update_daemon_set(ds, |m, _| {
+            m.labels = l;
+            m.annotations = a;
+        }),
+        Found::StatefulSet(ss) => store.update_stateful_set(ss, |m, _| {
             m.labels = l;
             m.annotations = a;
         }),
