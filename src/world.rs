@@ -3,12 +3,11 @@
 //!
 //! # Delivery order
 //!
-//! The components sit in one list, in this order: kube-scheduler, the kubelets, the Job,
-//! ReplicaSet, Deployment, DaemonSet and StatefulSet controllers, the garbage collector, the PersistentVolume
-//! controller, the
-//! scheduling-gate remover, then one
-//! arrival source per `spec.arrivals` entry (in scenario order). Adding a controller is a
-//! new file and one `World::wire` line in [`World::new`].
+//! The components sit in one list, in this order: kube-scheduler, the kubelets, kube-proxy,
+//! the Job, ReplicaSet, Deployment, DaemonSet, StatefulSet and EndpointSlice controllers, the
+//! garbage collector, the PersistentVolume controller, the scheduling-gate remover, then one
+//! arrival source per `spec.arrivals` entry (in scenario order), then the timeline's kubectl.
+//! Adding a controller is a new file and one `World::wire` line in [`World::new`].
 //!
 //! - At time 0 every component is started, in list order; then the first metric sample is
 //!   scheduled.
@@ -36,11 +35,11 @@ use crate::component::{
     Wiring,
 };
 use crate::controllers::{
-    DaemonSetController, DeploymentController, GarbageCollector, GateRemover, JobController,
-    ReplicaSetController, StatefulSetController, VolumeController,
+    DaemonSetController, DeploymentController, EndpointSliceController, GarbageCollector,
+    GateRemover, JobController, ReplicaSetController, StatefulSetController, VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
-use crate::node::Kubelet;
+use crate::node::{KubeProxy, Kubelet};
 use crate::observe::{ClusterState, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput};
 use crate::scenario::Scenario;
 use crate::scheduler::Scheduler;
@@ -152,11 +151,13 @@ impl World {
         // The components, in delivery order.
         world.wire(scheduler)?;
         world.wire(Kubelet::new(scenario.timings.clone()))?;
+        world.wire(KubeProxy::new(scenario.timings.kube_proxy_sync.clone()))?;
         world.wire(JobController::default())?;
         world.wire(ReplicaSetController::default())?;
         world.wire(DeploymentController::default())?;
         world.wire(DaemonSetController::default())?;
         world.wire(StatefulSetController::default())?;
+        world.wire(EndpointSliceController::default())?;
         world.wire(GarbageCollector)?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;

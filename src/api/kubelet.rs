@@ -11,6 +11,8 @@ pub struct KubeletTimings {
     pub pod_startup: Distribution,
     /// Pulling an image that is not cached on the node.
     pub image_pull: Distribution,
+    /// From an endpoint change to kube-proxy's rules following it.
+    pub kube_proxy_sync: Distribution,
 }
 
 /// How long kube-scheduler takes (`schedulingCycle` and `binding` in the Simulation's
@@ -39,6 +41,7 @@ impl Default for KubeletTimings {
         KubeletTimings {
             pod_startup: Distribution::Constant(1_000),
             image_pull: Distribution::Constant(5_000),
+            kube_proxy_sync: Distribution::Constant(1_000),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod daemonset;
 pub mod deployment;
+pub mod endpoints;
 pub mod garbage_collector;
 pub mod gates;
 pub mod job;
@@ -12,6 +13,7 @@ pub mod volume;
 
 pub use daemonset::{DaemonSetController, DaemonSetEvent};
 pub use deployment::{DeploymentController, DeploymentEvent};
+pub use endpoints::{EndpointSliceController, EndpointsEvent};
 pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};
 pub use job::{JobController, JobEvent};

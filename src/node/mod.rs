@@ -1,6 +1,6 @@
 //! The kubelet and container runtime of every node: admission, image pulls, init containers
 //! and sidecars, container start, startup and readiness probes, exits, restarts with back-off
-//! (`pkg/kubelet/`).
+//! (`pkg/kubelet/`); and kube-proxy ([`proxy`]).
 //!
 //! A pod runs in steps: each regular or sidecar init container alone, in spec order, then
 //! all app containers together. Each step ensures its images (the pull policy), creates and
@@ -11,10 +11,12 @@
 mod backoff;
 mod images;
 mod lifecycle;
+pub mod proxy;
 #[cfg(test)]
 mod tests;
 
 pub use backoff::CrashLoopBackoff;
+pub use proxy::{KubeProxy, ProxySync};
 
 use crate::api::event::EventType;
 pub use crate::api::kubelet::KubeletTimings;

@@ -25,6 +25,7 @@ fn kubelet() -> Harness<Kubelet> {
     let timings = KubeletTimings {
         pod_startup: Distribution::Constant(1_000),
         image_pull: Distribution::Constant(5_000),
+        ..KubeletTimings::default()
     };
     let mut h = Harness::new(Kubelet::new(timings));
     h.store.add_node(node("n1"));

@@ -2,11 +2,11 @@
 //! Deployment, ReplicaSet, DaemonSet and StatefulSet, `replicas_desired`,
 //! `replicas_current`, `replicas_ready`, `replicas_available` and `replicas_updated`, from
 //! the status its controller wrote (a DaemonSet's count nodes: desired, scheduled, ready,
-//! available, updated).
+//! available, updated); and each Service's `endpoints_ready`.
 
 use super::MetricSample;
 use crate::engine::SimTime;
-use crate::store::{ArenaId, Store};
+use crate::store::{ArenaId, ServiceId, Store};
 use std::sync::Arc;
 
 /// The names of the workload objects, made once each.
@@ -16,6 +16,7 @@ pub struct WorkloadSeries {
     replica_sets: Vec<Option<Arc<str>>>,
     daemon_sets: Vec<Option<Arc<str>>>,
     stateful_sets: Vec<Option<Arc<str>>>,
+    services: Vec<Option<Arc<str>>>,
 }
 
 /// `KIND/namespace/name`, kept.
@@ -102,6 +103,18 @@ impl WorkloadSeries {
                     s.updated,
                 ],
             );
+        }
+        for (i, svc) in store.services().iter().enumerate() {
+            let o = object(&mut self.services, i, || {
+                format!("service/{}/{}", svc.namespace, svc.name)
+            });
+            let ready = store.endpoints(ServiceId(i as u32)).ready.len();
+            rows.push(MetricSample {
+                time,
+                metric: "endpoints_ready",
+                object: o,
+                value: ready as f64,
+            });
         }
     }
 }

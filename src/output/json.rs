@@ -157,7 +157,13 @@ fn workload(w: &crate::observe::WorkloadSummary) -> Value {
         "name": w.name,
         "owner": w.owner,
         "revision": w.revision,
-        "replicas": {"desired": desired, "current": current, "ready": ready, "available": available, "updated": updated},
+        "replicas": {
+            "desired": desired,
+            "current": current,
+            "ready": ready,
+            "available": available,
+            "updated": updated,
+        },
         "conditions": w.conditions.iter().map(condition).collect::<Vec<_>>(),
     });
     if let Some(h) = &w.history {

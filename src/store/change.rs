@@ -170,6 +170,10 @@ pub enum Change {
     },
     /// A Service was created.
     ServiceCreated(ServiceId),
+    /// The EndpointSlice controller published a Service's endpoints.
+    Endpoints(ServiceId),
+    /// kube-proxy programmed a Service's endpoints.
+    ProxyRules(ServiceId),
     /// A PodDisruptionBudget was created.
     PdbCreated(PdbId),
     /// A StorageClass was created.
@@ -232,6 +236,8 @@ pub enum ChangeKind {
     PvcCreated,
     ClaimBound,
     ServiceCreated,
+    Endpoints,
+    ProxyRules,
     PdbCreated,
     StorageClassCreated,
     PriorityClassCreated,
@@ -265,6 +271,8 @@ impl Change {
             Change::PvcCreated(_) => ChangeKind::PvcCreated,
             Change::ClaimBound { .. } => ChangeKind::ClaimBound,
             Change::ServiceCreated(_) => ChangeKind::ServiceCreated,
+            Change::Endpoints(_) => ChangeKind::Endpoints,
+            Change::ProxyRules(_) => ChangeKind::ProxyRules,
             Change::PdbCreated(_) => ChangeKind::PdbCreated,
             Change::StorageClassCreated(_) => ChangeKind::StorageClassCreated,
             Change::PriorityClassCreated(_) => ChangeKind::PriorityClassCreated,

@@ -45,6 +45,40 @@ impl PersistentVolumeClaim {
     }
 }
 
+/// A Service's endpoints (its EndpointSlices, flattened): the selected pods that have an
+/// address (bound to a node, not finished), by condition (`podToEndpoint` in
+/// `staging/src/k8s.io/endpointslice/utils.go`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `ready`: Ready and not terminating.
+    pub ready: Vec<PodId>,
+    /// `serving` and `terminating`: Ready, being deleted (kube-proxy's fallback when no
+    /// endpoint is ready).
+    pub serving_terminating: Vec<PodId>,
+    /// Neither.
+    pub not_ready: Vec<PodId>,
+}
+
+/// Endpoints per EndpointSlice (`--max-endpoints-per-slice`, default 100).
+pub const MAX_ENDPOINTS_PER_SLICE: usize = 100;
+
+impl Endpoints {
+    /// Every endpoint.
+    pub fn len(&self) -> usize {
+        self.ready.len() + self.serving_terminating.len() + self.not_ready.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The EndpointSlices they fill (a Service without endpoints still has one).
+    pub fn slices(&self) -> usize {
+        self.len().div_ceil(MAX_ENDPOINTS_PER_SLICE).max(1)
+    }
+}
+
 /// What the Job controller records about a Job.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobStatus {

@@ -31,7 +31,9 @@ pub use arena::{
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
 pub use eviction::{BudgetState, EvictionRefused};
-pub use kinds::{Job, JobStatus, PersistentVolume, PersistentVolumeClaim};
+pub use kinds::{
+    Endpoints, Job, JobStatus, MAX_ENDPOINTS_PER_SLICE, PersistentVolume, PersistentVolumeClaim,
+};
 pub use pods::REASON_SCHEDULING_GATED;
 pub use workloads::{
     Condition, ConditionStatus, DaemonSet, DaemonSetStatus, Deployment, DeploymentStatus,
@@ -66,6 +68,10 @@ pub struct Store {
     deployments: Arena<Deployment>,
     daemon_sets: Arena<DaemonSet>,
     stateful_sets: Arena<StatefulSet>,
+    /// Each Service's endpoints, by service index.
+    endpoints: Vec<Endpoints>,
+    /// The endpoints kube-proxy has programmed for each Service.
+    proxy_endpoints: Vec<Arc<[PodId]>>,
     /// Live, bound, non-terminal pods of each node, in the order they were bound (a pod
     /// leaving swaps the last one into its place).
     pods_on_node: Vec<Vec<PodId>>,

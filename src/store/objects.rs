@@ -2,8 +2,8 @@
 //! Services, PodDisruptionBudgets, StorageClasses, PriorityClasses and Namespaces.
 
 use super::{
-    Arena, Change, Job, JobId, JobStatus, NamespaceId, PdbId, PersistentVolume,
-    PersistentVolumeClaim, PriorityClassId, PvId, PvcId, ServiceId, StorageClassId, Store,
+    Arena, ArenaId, Change, Endpoints, Job, JobId, JobStatus, NamespaceId, PdbId, PersistentVolume,
+    PersistentVolumeClaim, PodId, PriorityClassId, PvId, PvcId, ServiceId, StorageClassId, Store,
 };
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::meta::Uid;
@@ -12,6 +12,7 @@ use crate::api::service::Service;
 use crate::api::volume::{PersistentVolumeClaimSpec, PersistentVolumeSpec, StorageClass};
 use crate::api::{JobSpec, ObjectMeta, PriorityClass};
 use crate::engine::SimTime;
+use std::sync::Arc;
 
 impl Store {
     // ---- jobs ----
@@ -159,8 +160,42 @@ impl Store {
     /// Adds a Service.
     pub fn add_service(&mut self, service: Service) -> ServiceId {
         let id = self.services.insert(service);
+        self.endpoints.push(Endpoints::default());
+        self.proxy_endpoints.push(Arc::from([]));
         self.push(Change::ServiceCreated(id));
         id
+    }
+
+    /// The Service with this id.
+    pub fn service(&self, id: ServiceId) -> &Service {
+        self.services.get(id)
+    }
+
+    /// A Service's endpoints, as the EndpointSlice controller last published them.
+    pub fn endpoints(&self, id: ServiceId) -> &Endpoints {
+        &self.endpoints[id.index()]
+    }
+
+    /// The EndpointSlice controller's write of a Service's endpoints.
+    pub fn set_endpoints(&mut self, id: ServiceId, endpoints: Endpoints) {
+        if self.endpoints[id.index()] != endpoints {
+            self.endpoints[id.index()] = endpoints;
+            self.push(Change::Endpoints(id));
+        }
+    }
+
+    /// The pods kube-proxy sends a Service's traffic to, in equal shares: the endpoints it
+    /// has programmed.
+    pub fn proxy_endpoints(&self, id: ServiceId) -> &Arc<[PodId]> {
+        &self.proxy_endpoints[id.index()]
+    }
+
+    /// kube-proxy's sync of a Service's rules.
+    pub fn set_proxy_endpoints(&mut self, id: ServiceId, pods: Arc<[PodId]>) {
+        if *self.proxy_endpoints[id.index()] != *pods {
+            self.proxy_endpoints[id.index()] = pods;
+            self.push(Change::ProxyRules(id));
+        }
     }
 
     /// The Services, in creation order.

@@ -370,7 +370,10 @@ impl DaemonSetController {
         let (hash, _) = self.stamped(ds, ctx.store);
         let by_node = self.pods_by_node(ds, ctx.store);
         let template_spec = ctx.store.daemon_set(ds).spec.template.spec.clone();
-        let surge = matches!(ctx.store.daemon_set(ds).spec.update, DaemonSetUpdate::RollingUpdate(r) if r.max_surge.scaled(1) > 0);
+        let surge = match ctx.store.daemon_set(ds).spec.update {
+            DaemonSetUpdate::RollingUpdate(r) => r.max_surge.scaled(1) > 0,
+            DaemonSetUpdate::OnDelete => false,
+        };
         let mut create: Vec<NodeId> = Vec::new();
         let mut delete: Vec<PodId> = Vec::new();
         let mut requeue: Option<SimTime> = None;

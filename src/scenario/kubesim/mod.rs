@@ -374,6 +374,7 @@ fn timings(
         let slot = match key.as_str() {
             "podStartup" => &mut timings.pod_startup,
             "imagePull" => &mut timings.image_pull,
+            "kubeProxySync" => &mut timings.kube_proxy_sync,
             "schedulingCycle" => &mut scheduler.scheduling_cycle,
             "binding" => &mut scheduler.binding,
             "hpaSyncPeriod" | "nodeMonitorGracePeriod" => {
@@ -385,7 +386,7 @@ fn timings(
                     sd,
                     value,
                     &path,
-                    "unknown timing; expected podStartup, imagePull, schedulingCycle or binding",
+                    "unknown timing; expected podStartup, imagePull, kubeProxySync, schedulingCycle or binding",
                 );
                 continue;
             }
