@@ -46,6 +46,7 @@ use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::profile::PluginsByPoint;
+use crate::store::admission::object_counts;
 use crate::store::{Change, Store, Watch};
 use crate::workload::{Arrivals, Kubectl};
 use std::ops::ControlFlow;
@@ -239,20 +240,53 @@ impl World {
         for c in &scenario.claims {
             store.create_pvc(c.meta.clone(), c.spec.clone());
         }
+        for q in &scenario.quotas {
+            store.add_quota(q.clone());
+        }
+        for lr in &scenario.limit_ranges {
+            store.add_limit_range(lr.clone());
+        }
+        // What the API server refuses (a quota), as `kubectl apply` reports it.
+        let mut refused = Vec::new();
+        let admit =
+            |store: &mut Store, refused: &mut Vec<String>, kind: &str, meta: &ObjectMeta| {
+                let (resource, counts) = object_counts(kind);
+                match store.admit_count(&meta.namespace, resource, &meta.name, counts) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        refused.push(format!("Error from server (Forbidden): {e}"));
+                        false
+                    }
+                }
+            };
         for d in &scenario.deployments {
-            store.create_deployment(d.meta.clone(), d.spec.clone(), SimTime::ZERO);
+            if admit(store, &mut refused, "Deployment", &d.meta) {
+                store.create_deployment(d.meta.clone(), d.spec.clone(), SimTime::ZERO);
+            }
         }
         for rs in &scenario.replica_sets {
-            store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
+            if admit(store, &mut refused, rs.spec.kind.kind(), &rs.meta) {
+                store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
+            }
         }
         for ds in &scenario.daemon_sets {
-            store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
+            if admit(store, &mut refused, "DaemonSet", &ds.meta) {
+                store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
+            }
         }
         for ss in &scenario.stateful_sets {
-            store.create_stateful_set(ss.meta.clone(), ss.spec.clone(), SimTime::ZERO);
+            if admit(store, &mut refused, "StatefulSet", &ss.meta) {
+                store.create_stateful_set(ss.meta.clone(), ss.spec.clone(), SimTime::ZERO);
+            }
         }
         for pod in &scenario.pods {
-            let id = store.create_pod(pod.clone());
+            let id = match store.admit_pod(pod.clone()) {
+                Ok(id) => id,
+                Err(e) => {
+                    refused.push(format!("Error from server (Forbidden): {e}"));
+                    continue;
+                }
+            };
             if let Some(name) = &pod.spec.node_name
                 && let Some(node) = store.node_id(name)
             {
@@ -260,8 +294,11 @@ impl World {
             }
         }
         for job in &scenario.jobs {
-            store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
+            if admit(store, &mut refused, "Job", &job.meta) {
+                store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
+            }
         }
+        self.warnings.extend(refused);
     }
 
     /// Runs the store's invariant checker after every event (slow; for tests).

@@ -386,3 +386,71 @@ fn a_stateful_set_starts_updates_and_scales_down_in_order() {
             .all(|l| l.split(',').nth(2) == Some("StatefulSet/web"))
     );
 }
+
+#[test]
+fn a_quota_blocks_a_scale_up_and_a_limit_range_fills_in_requests() {
+    let (_tmp, dir) = run_scenario("tests/data/quota.yaml");
+    let events = read(&dir, "events.csv");
+    let failed: Vec<&str> = events
+        .lines()
+        .filter(|l| l.contains(",FailedCreate,"))
+        .collect();
+    assert!(
+        failed.len() > 10,
+        "retried with the work queue's back-off: {}",
+        failed.len()
+    );
+    assert!(failed[0].starts_with("60.000,Warning,FailedCreate,ReplicaSet/team-a/web-"));
+    assert!(failed[0].contains(
+        "is forbidden: exceeded quota: team-quota, requested: pods=1,requests.cpu=500m, used: pods=4,requests.cpu=2, limited: pods=4,requests.cpu=2"
+    ));
+    // The retries spread out: 5 ms, 10 ms, 20 ms, ... after each failure.
+    let times: Vec<f64> = failed
+        .iter()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[1] >= w[0]));
+    assert!(*times.last().unwrap() > 200.0 && *times.last().unwrap() < 300.0);
+    // Only four pods ever ran at once (the quota's `pods: 4`); the LimitRange gave each
+    // container its default request.
+    let pods = read(&dir, "pods.csv");
+    assert_eq!(pods.lines().count() - 1, 4);
+    assert!(
+        pods.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(13) == Some("500"))
+    );
+    let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let changes = summary["workloads"][0]["condition_changes"]
+        .as_array()
+        .unwrap();
+    let unavailable = changes
+        .iter()
+        .find(|c| c["reason"] == "MinimumReplicasUnavailable" && c["time_s"] == 60.0);
+    assert!(unavailable.is_some(), "{changes:?}");
+    let failure = changes
+        .iter()
+        .find(|c| c["type"] == "ReplicaFailure")
+        .expect("the ReplicaSet's failure, copied");
+    assert_eq!(failure["reason"], "FailedCreate");
+}
+
+#[test]
+fn an_undeclared_namespace_is_refused_unless_asked_to_create_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{SIM}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
+    );
+    let p = write_scenario(tmp.path(), &text);
+    let o = common::kubesim().arg("validate").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("metadata.namespace: namespaces \"shop\" not found (declare a Namespace, or run with --create-namespaces)"), "{e}");
+    let o = common::kubesim()
+        .arg("validate")
+        .arg("--create-namespaces")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -5,6 +5,7 @@
 //! (quantities, Go durations, label selectors) live here too, because every layer above uses
 //! them.
 
+pub mod admission;
 pub mod affinity;
 pub mod apps;
 pub mod arrival;

@@ -119,7 +119,7 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         }
         seen.push(s);
     }
-    let scenario = match super::load_with(&args.paths, args.validate.mode, args.quiet) {
+    let scenario = match super::load_with(&args.paths, args.validate, args.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };

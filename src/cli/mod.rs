@@ -79,6 +79,10 @@ pub(crate) struct ValidateFlag {
         value_parser = ValidateMode::parse
     )]
     mode: ValidateMode,
+    /// Create the namespaces objects name but no Namespace manifest declares (by default
+    /// they are refused, as the API server refuses them).
+    #[arg(long)]
+    create_namespaces: bool,
 }
 
 /// Arguments of `kubesim run`.
@@ -178,7 +182,7 @@ pub fn main() -> ExitCode {
         Command::Validate {
             paths,
             validate: mode,
-        } => validate(&paths, mode.mode),
+        } => validate(&paths, mode),
         Command::Compare(args) => compare::compare(args),
         Command::Explain(args) => explain::explain(args),
         Command::Plot(args) => plot::plot(args),
@@ -193,7 +197,7 @@ fn check_scheduler(config: &SchedulerConfig) -> Result<Vec<String>, Vec<String>>
 
 pub(crate) fn load_with(
     paths: &[PathBuf],
-    validate: ValidateMode,
+    flags: ValidateFlag,
     quiet: bool,
 ) -> Result<Scenario, ExitCode> {
     let bar = loading_bar(quiet);
@@ -205,8 +209,9 @@ pub(crate) fn load_with(
         }
     };
     let options = LoadOptions {
-        validate,
+        validate: flags.mode,
         progress: Some(&report),
+        create_namespaces: flags.create_namespaces,
     };
     let loaded = load_scenario_reporting(paths, &check_scheduler, options);
     if let Some(bar) = &bar {
@@ -225,7 +230,7 @@ pub(crate) fn load_with(
     })
 }
 
-fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
+fn validate(paths: &[PathBuf], mode: ValidateFlag) -> ExitCode {
     let scenario = match load_with(paths, mode, false) {
         Ok(s) => s,
         Err(code) => return code,
@@ -253,7 +258,7 @@ fn validate(paths: &[PathBuf], mode: ValidateMode) -> ExitCode {
 
 fn run(args: RunArgs) -> ExitCode {
     let paths = &args.paths;
-    let mut scenario = match load_with(paths, args.validate.mode, args.quiet) {
+    let mut scenario = match load_with(paths, args.validate, args.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };

@@ -68,6 +68,8 @@ const DEADLINE_EXCEEDED: Outcome = Outcome {
 pub struct JobController {
     templates: BTreeMap<JobId, PodTemplate>,
     last_failure: BTreeMap<JobId, SimTime>,
+    /// Retry delays after refused creates.
+    retries: super::pod_control::RetryBackoff<JobId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, JobEvent>;
@@ -237,11 +239,15 @@ impl JobController {
                 .take((wanted - st.active) as usize)
                 .collect();
             for i in pending {
-                self.create_pod(job, Some(i), ctx);
+                if self.create_pod(job, Some(i), ctx).is_err() {
+                    break;
+                }
             }
         } else {
             for _ in st.active..wanted {
-                self.create_pod(job, None, ctx);
+                if self.create_pod(job, None, ctx).is_err() {
+                    break;
+                }
             }
         }
         if let Some(limit) = spec.active_deadline_ms {
@@ -292,7 +298,9 @@ impl JobController {
 
     /// A pod for the Job; an Indexed Job's carries its index in its name, a label and an
     /// annotation (`pkg/controller/job/indexed_job_utils.go`).
-    fn create_pod(&mut self, job: JobId, index: Option<u32>, ctx: Ctx) {
+    /// A refused create (a quota) is a `FailedCreate` Event and a retry after the work
+    /// queue's back-off.
+    fn create_pod(&mut self, job: JobId, index: Option<u32>, ctx: Ctx) -> Result<(), ()> {
         let now = ctx.now();
         let j = ctx.store.job(job);
         let template = self.templates.entry(job).or_insert_with(|| {
@@ -337,18 +345,18 @@ impl JobController {
                 ..Default::default()
             },
         };
-        let object = j.object();
-        ctx.store.create_pod(pod);
+        let object: Arc<str> = j.object().into();
+        if super::pod_control::create(pod, &object, ctx).is_err() {
+            let delay = self.retries.next_delay(job);
+            ctx.after(delay, JobEvent::Sync(job));
+            return Err(());
+        }
+        self.retries.forget(&job);
         ctx.store.update_job_status(job, |st| {
             st.active += 1;
             st.created += 1;
         });
-        ctx.record(
-            EventType::Normal,
-            "SuccessfulCreate",
-            object,
-            format!("Created pod: {name}"),
-        );
+        Ok(())
     }
 }
 

@@ -85,13 +85,53 @@ pub fn pod_from_template<E>(
     }
 }
 
-/// Creates `pod` for the workload `object` (`Kind/namespace/name`) with its
-/// `SuccessfulCreate` Event (`Created pod: NAME`).
-pub fn create<E>(pod: Pod, object: &Arc<str>, ctx: &mut Context<'_, E>) -> PodId {
-    let msg = format!("Created pod: {}", pod.meta.name);
-    let id = ctx.store.create_pod(pod);
-    ctx.record(EventType::Normal, "SuccessfulCreate", object.clone(), msg);
-    id
+/// Creates `pod` for the workload `object` (`Kind/namespace/name`) through admission, with
+/// its `SuccessfulCreate` Event (`Created pod: NAME`), or the `FailedCreate` one
+/// (`Error creating: ...`) and the API server's refusal.
+pub fn create<E>(pod: Pod, object: &Arc<str>, ctx: &mut Context<'_, E>) -> Result<PodId, String> {
+    let name = pod.meta.name.clone();
+    match ctx.store.admit_pod(pod) {
+        Ok(id) => {
+            let msg = format!("Created pod: {name}");
+            ctx.record(EventType::Normal, "SuccessfulCreate", object.clone(), msg);
+            Ok(id)
+        }
+        Err(e) => {
+            let msg = format!("Error creating: {e}");
+            ctx.record(EventType::Warning, "FailedCreate", object.clone(), msg);
+            Err(e)
+        }
+    }
+}
+
+/// The per-item retry delays of a controller's work queue after errors
+/// (`DefaultControllerRateLimiter`'s exponential part: 5 ms doubling to 1,000 s).
+#[derive(Clone, Debug)]
+pub struct RetryBackoff<K: Ord> {
+    failures: std::collections::BTreeMap<K, u32>,
+}
+
+impl<K: Ord> Default for RetryBackoff<K> {
+    fn default() -> Self {
+        RetryBackoff {
+            failures: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord> RetryBackoff<K> {
+    /// The delay before the next retry of `key`, counting this failure.
+    pub fn next_delay(&mut self, key: K) -> i64 {
+        let n = self.failures.entry(key).or_insert(0);
+        let delay = (5_i64 << (*n).min(30)).min(1_000_000);
+        *n += 1;
+        delay
+    }
+
+    /// `key` succeeded: its next failure starts again at 5 ms.
+    pub fn forget(&mut self, key: &K) {
+        self.failures.remove(key);
+    }
 }
 
 /// Deletes `pod` with its grace period for the workload `object`, with its

@@ -57,6 +57,8 @@ struct SetState {
 #[derive(Default)]
 pub struct StatefulSetController {
     sets: Vec<SetState>,
+    /// Retry delays after refused creates.
+    retries: super::pod_control::RetryBackoff<StatefulSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, StatefulSetEvent>;
@@ -359,9 +361,19 @@ impl StatefulSetController {
                 ..Default::default()
             },
         };
-        ctx.store.create_pod(pod);
-        let msg = format!("create Pod {name} in StatefulSet {set_name} successful");
-        ctx.record(EventType::Normal, "SuccessfulCreate", object, msg);
+        match ctx.store.admit_pod(pod) {
+            Ok(_) => {
+                self.retries.forget(&set);
+                let msg = format!("create Pod {name} in StatefulSet {set_name} successful");
+                ctx.record(EventType::Normal, "SuccessfulCreate", object, msg);
+            }
+            Err(e) => {
+                let msg = format!("create Pod {name} in StatefulSet {set_name} failed error: {e}");
+                ctx.record(EventType::Warning, "FailedCreate", object, msg);
+                let delay = self.retries.next_delay(set);
+                ctx.after(delay, StatefulSetEvent::Sync(set));
+            }
+        }
     }
 
     /// Deletes a pod with its grace period (`DeleteStatefulPod`).

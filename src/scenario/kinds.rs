@@ -6,7 +6,9 @@
 //! `Scenario`, and the store's arena and writes for it).
 
 use super::resolver::{Doc, Resolver};
-use super::{apps, batch, core, kubescheduler_config, kubesim, policy, scheduling, storage};
+use super::{
+    admission, apps, batch, core, kubescheduler_config, kubesim, policy, scheduling, storage,
+};
 use serde::Deserialize;
 use serde::de::Deserializer;
 
@@ -178,6 +180,12 @@ kinds! {
     /// `v1` Namespace.
     Namespace: "Namespace" ["v1"] false Refuse,
         core::Namespace, Namespaces => core::namespace;
+    /// `v1` ResourceQuota.
+    ResourceQuota: "ResourceQuota" ["v1"] false Refuse, admission::ResourceQuota, Cluster
+        => admission::resource_quota;
+    /// `v1` LimitRange.
+    LimitRange: "LimitRange" ["v1"] false Refuse, admission::LimitRange, Cluster
+        => admission::limit_range;
     /// `v1` Service.
     Service: "Service" ["v1"] false Refuse, core::Service, Cluster => core::service;
     /// `policy/v1` PodDisruptionBudget.

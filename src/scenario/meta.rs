@@ -103,15 +103,23 @@ pub(super) fn check_labels(r: &mut Resolver, d: Doc, path: &str, labels: &Labels
     }
 }
 
-/// The object's namespace (`default` when absent); one never declared is created with a
-/// warning.
+/// The object's namespace (`default` when absent). One never declared is refused as the
+/// API server refuses it (NamespaceLifecycle: `namespaces "x" not found`), or, with
+/// `--create-namespaces`, created with a warning.
 pub(super) fn namespace(r: &mut Resolver, d: Doc, ns: Option<&String>) -> String {
     let ns = ns.cloned().unwrap_or_else(|| "default".into());
     if !r.namespaces.contains(&ns) {
-        r.warn(
-            d,
-            format!("namespace {ns:?} is not declared; created implicitly"),
-        );
+        if r.create_namespaces {
+            r.warn(
+                d,
+                format!("namespace {ns:?} is not declared; created (--create-namespaces)"),
+            );
+        } else {
+            let msg = format!(
+                "namespaces {ns:?} not found (declare a Namespace, or run with --create-namespaces)"
+            );
+            r.doc(d, "metadata.namespace", msg);
+        }
         r.namespaces.push(ns.clone());
     }
     ns

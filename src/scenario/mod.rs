@@ -16,6 +16,7 @@
 //! The loader builds `api` types and imports nothing above them (not the store, not a
 //! component).
 
+mod admission;
 mod apps;
 mod batch;
 mod core;
@@ -79,6 +80,9 @@ pub struct LoadOptions<'a> {
     pub validate: ValidateMode,
     /// Where progress is reported, if anywhere.
     pub progress: Option<LoadProgress<'a>>,
+    /// Create the namespaces objects name but no Namespace declares (`--create-namespaces`)
+    /// instead of refusing them.
+    pub create_namespaces: bool,
 }
 
 /// [`load_scenario`], also running `check` on the scheduler configuration and reporting what
@@ -141,6 +145,7 @@ fn load_unlocated(
         warnings: std::mem::take(&mut c.outcome.warnings),
         namespaces: BUILT_IN_NAMESPACES.map(String::from).to_vec(),
         validate: options.validate,
+        create_namespaces: options.create_namespaces,
         ..Default::default()
     };
     for pc in PriorityClass::built_in() {
@@ -241,6 +246,8 @@ fn load_unlocated(
         deployments: r.deployments,
         daemon_sets: r.daemon_sets,
         stateful_sets: r.stateful_sets,
+        quotas: r.quotas,
+        limit_ranges: r.limit_ranges,
         storage_classes: r.storage_classes,
         volumes: r.volumes,
         claims: r.claims,

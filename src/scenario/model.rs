@@ -115,6 +115,10 @@ pub struct Scenario {
     pub daemon_sets: Vec<WorkloadManifest<DaemonSetSpec>>,
     /// StatefulSets given as manifests.
     pub stateful_sets: Vec<WorkloadManifest<StatefulSetSpec>>,
+    /// ResourceQuotas.
+    pub quotas: Vec<crate::api::admission::ResourceQuota>,
+    /// LimitRanges.
+    pub limit_ranges: Vec<crate::api::admission::LimitRange>,
     /// StorageClasses.
     pub storage_classes: Vec<StorageClass>,
     /// PersistentVolumes given as manifests.

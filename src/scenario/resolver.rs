@@ -75,6 +75,8 @@ pub(super) struct Resolver {
     pub deployments: Vec<WorkloadManifest<DeploymentSpec>>,
     pub daemon_sets: Vec<WorkloadManifest<DaemonSetSpec>>,
     pub stateful_sets: Vec<WorkloadManifest<StatefulSetSpec>>,
+    pub quotas: Vec<crate::api::admission::ResourceQuota>,
+    pub limit_ranges: Vec<crate::api::admission::LimitRange>,
     pub storage_classes: Vec<StorageClass>,
     pub volumes: Vec<VolumeManifest>,
     pub claims: Vec<ClaimManifest>,
@@ -82,6 +84,8 @@ pub(super) struct Resolver {
     pub services: Vec<Service>,
     /// How unknown fields of files read while resolving (arrival templates) are treated.
     pub validate: super::schema::ValidateMode,
+    /// Whether an undeclared namespace is created rather than refused.
+    pub create_namespaces: bool,
     /// The specs of the pods resolved last: a pod whose spec equals one of them shares it.
     pub recent_specs: Vec<Arc<PodSpec>>,
 }

@@ -14,6 +14,7 @@
 //! (`create_pod`, `bind`, `set_phase`, `set_ready`, deletion, ...) and [`objects`] (Jobs,
 //! volumes and claims, Services, PodDisruptionBudgets, classes, namespaces).
 
+pub mod admission;
 pub mod arena;
 mod change;
 mod check;
@@ -85,6 +86,8 @@ pub struct Store {
     replica_sets_by_controller: FxHashMap<Uid, Vec<ReplicaSetId>>,
     /// Volumes by storage class name, in creation order.
     pvs_by_class: BTreeMap<String, Vec<PvId>>,
+    /// Quotas, LimitRanges and what each pod was charged.
+    admission: admission::Admission,
     /// Uids assigned so far (the next object without one gets `Uid::Assigned(next_uid)`).
     next_uid: u64,
     changes: Vec<Change>,

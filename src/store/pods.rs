@@ -107,6 +107,7 @@ impl Store {
         }
         if phase.is_terminal() && !from.is_terminal() {
             self.unlink_from_node(pod);
+            self.release_quota(pod);
         }
         self.push(Change::PodPhase {
             pod,
@@ -286,6 +287,7 @@ impl Store {
         if !terminal {
             self.unlink_from_node(pod);
         }
+        self.release_quota(pod);
         self.push(Change::PodDeleted(pod));
         true
     }

@@ -321,6 +321,9 @@ impl Store {
         if !self.replica_sets.remove(id) {
             return false;
         }
+        let rs = self.replica_sets.get(id);
+        let (ns, kind) = (rs.meta.namespace.clone(), rs.spec.kind.kind());
+        self.release_count(&ns, super::admission::object_counts(kind).1);
         if let Some(uid) = self.replica_sets.get(id).meta.controller().map(|o| &o.uid)
             && let Some(list) = self.replica_sets_by_controller.get_mut(uid)
         {
@@ -419,6 +422,8 @@ impl Store {
         if !self.deployments.remove(id) {
             return false;
         }
+        let ns = self.deployments.get(id).meta.namespace.clone();
+        self.release_count(&ns, super::admission::object_counts("Deployment").1);
         self.push(Change::Deployment {
             id,
             what: WorkloadChange::Deleted,
@@ -509,6 +514,8 @@ impl Store {
         if !self.daemon_sets.remove(id) {
             return false;
         }
+        let ns = self.daemon_sets.get(id).meta.namespace.clone();
+        self.release_count(&ns, super::admission::object_counts("DaemonSet").1);
         self.push(Change::DaemonSet {
             id,
             what: WorkloadChange::Deleted,
@@ -599,6 +606,8 @@ impl Store {
         if !self.stateful_sets.remove(id) {
             return false;
         }
+        let ns = self.stateful_sets.get(id).meta.namespace.clone();
+        self.release_count(&ns, super::admission::object_counts("StatefulSet").1);
         self.push(Change::StatefulSet {
             id,
             what: WorkloadChange::Deleted,

@@ -4,10 +4,11 @@
 //! Deployment is reconciled by its controller, an image change rolls out, a drained node's
 //! pods are replaced elsewhere.
 
+mod apply;
 mod drain;
 mod edit;
 
-use crate::api::kubectl::{Applied, Command, ObjectRef, Resource, Targets, TimedCommand};
+use crate::api::kubectl::{Command, ObjectRef, Resource, Targets, TimedCommand};
 use crate::component::{CommandStatus, Component, Context};
 use crate::engine::SimTime;
 use crate::store::{
@@ -258,158 +259,6 @@ impl Kubectl {
             }
         }
         out.finish(ctx);
-    }
-
-    /// `apply -f`: each object created, or updated when it exists.
-    fn apply(&mut self, objects: &[Applied], out: &mut Output, ctx: Ctx) {
-        let now = ctx.now();
-        for a in objects {
-            let line = match a {
-                Applied::Deployment(meta, spec) => {
-                    let name = format!("deployment.apps/{}", meta.name);
-                    match ctx.store.deployment_id(&meta.namespace, &meta.name) {
-                        Some(id) if ctx.store.deployment(id).spec == **spec => {
-                            format!("{name} unchanged")
-                        }
-                        Some(id) => {
-                            ctx.store
-                                .update_deployment(id, |_, s| *s = (**spec).clone());
-                            format!("{name} configured")
-                        }
-                        None => {
-                            ctx.store
-                                .create_deployment(meta.clone(), (**spec).clone(), now);
-                            format!("{name} created")
-                        }
-                    }
-                }
-                Applied::ReplicaSet(meta, spec) => {
-                    let name = format!(
-                        "{}/{}",
-                        Resource::parse(spec.kind.kind())
-                            .map_or(String::new(), Resource::qualified),
-                        meta.name
-                    );
-                    match ctx.store.replica_set_id(&meta.namespace, &meta.name) {
-                        Some(id) if ctx.store.replica_set(id).spec == **spec => {
-                            format!("{name} unchanged")
-                        }
-                        Some(id) => {
-                            ctx.store
-                                .update_replica_set(id, |_, s| *s = (**spec).clone());
-                            format!("{name} configured")
-                        }
-                        None => {
-                            ctx.store
-                                .create_replica_set(meta.clone(), (**spec).clone(), now);
-                            format!("{name} created")
-                        }
-                    }
-                }
-                Applied::Pod(pod) => {
-                    let name = format!("pod/{}", pod.meta.name);
-                    if ctx.store.pod_exists(&pod.meta.namespace, &pod.meta.name) {
-                        format!("{name} unchanged")
-                    } else {
-                        let mut p = (**pod).clone();
-                        p.status.created = now;
-                        let id = ctx.store.create_pod(p);
-                        if let Some(node) = pod
-                            .spec
-                            .node_name
-                            .as_deref()
-                            .and_then(|n| ctx.store.node_id(n))
-                        {
-                            ctx.store.bind(id, node, now);
-                        }
-                        format!("{name} created")
-                    }
-                }
-                Applied::DaemonSet(meta, spec) => {
-                    let name = format!("daemonset.apps/{}", meta.name);
-                    match ctx.store.daemon_set_id(&meta.namespace, &meta.name) {
-                        Some(id) if ctx.store.daemon_set(id).spec == **spec => {
-                            format!("{name} unchanged")
-                        }
-                        Some(id) => {
-                            ctx.store
-                                .update_daemon_set(id, |_, s| *s = (**spec).clone());
-                            format!("{name} configured")
-                        }
-                        None => {
-                            ctx.store
-                                .create_daemon_set(meta.clone(), (**spec).clone(), now);
-                            format!("{name} created")
-                        }
-                    }
-                }
-                Applied::StatefulSet(meta, spec) => {
-                    let name = format!("statefulset.apps/{}", meta.name);
-                    match ctx.store.stateful_set_id(&meta.namespace, &meta.name) {
-                        Some(id) if ctx.store.stateful_set(id).spec == **spec => {
-                            format!("{name} unchanged")
-                        }
-                        Some(id) => {
-                            ctx.store
-                                .update_stateful_set(id, |_, s| *s = (**spec).clone());
-                            format!("{name} configured")
-                        }
-                        None => {
-                            ctx.store
-                                .create_stateful_set(meta.clone(), (**spec).clone(), now);
-                            format!("{name} created")
-                        }
-                    }
-                }
-                Applied::Node(node) => {
-                    let name = format!("node/{}", node.meta.name);
-                    if ctx.store.node_id(&node.meta.name).is_some() {
-                        format!("{name} unchanged")
-                    } else {
-                        ctx.store.add_node((**node).clone());
-                        format!("{name} created")
-                    }
-                }
-                Applied::Job(meta, spec) => {
-                    let name = format!("job.batch/{}", meta.name);
-                    if ctx.store.job_id(&meta.namespace, &meta.name).is_some() {
-                        format!("{name} unchanged")
-                    } else {
-                        ctx.store.create_job(meta.clone(), (**spec).clone(), now);
-                        format!("{name} created")
-                    }
-                }
-                Applied::Service(s) => {
-                    let name = format!("service/{}", s.name);
-                    if ctx
-                        .store
-                        .services()
-                        .iter()
-                        .any(|o| o.namespace == s.namespace && o.name == s.name)
-                    {
-                        format!("{name} unchanged")
-                    } else {
-                        ctx.store.add_service(s.clone());
-                        format!("{name} created")
-                    }
-                }
-                Applied::PodDisruptionBudget(b) => {
-                    let name = format!("poddisruptionbudget.policy/{}", b.name);
-                    if ctx
-                        .store
-                        .pdbs()
-                        .iter()
-                        .any(|o| o.namespace == b.namespace && o.name == b.name)
-                    {
-                        format!("{name} unchanged")
-                    } else {
-                        ctx.store.add_pdb(b.clone());
-                        format!("{name} created")
-                    }
-                }
-            };
-            out.line(line, ctx);
-        }
     }
 }
 

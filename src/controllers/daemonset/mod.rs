@@ -82,6 +82,8 @@ struct DsState {
 #[derive(Default)]
 pub struct DaemonSetController {
     sets: Vec<DsState>,
+    /// Retry delays after refused creates.
+    retries: pod_control::RetryBackoff<DaemonSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, DaemonSetEvent>;
@@ -427,7 +429,11 @@ impl DaemonSetController {
         let namespace = ctx.store.daemon_set(ds).meta.namespace.clone();
         let base = format!("{}-", ctx.store.daemon_set(ds).meta.name);
         let mut nodes = create.iter();
+        let mut refused = false;
         for batch in pod_control::slow_start_batches(create.len().min(BURST_REPLICAS)) {
+            if refused {
+                break; // a batch with a refusal ends the creations (`slowStartBatch`)
+            }
             for &n in nodes.by_ref().take(batch) {
                 let spec = self.spec_for(ds, n, ctx.store);
                 let name = generate_name(ctx.store, ctx.rng, &namespace, &base);
@@ -439,8 +445,14 @@ impl DaemonSetController {
                     ctx,
                 );
                 pod.spec = spec;
-                pod_control::create(pod, &object, ctx);
+                refused |= pod_control::create(pod, &object, ctx).is_err();
             }
+        }
+        if refused {
+            let delay = self.retries.next_delay(ds);
+            ctx.after(delay, DaemonSetEvent::Sync(ds));
+        } else {
+            self.retries.forget(&ds);
         }
         for &p in delete.iter().take(BURST_REPLICAS) {
             pod_control::delete(p, &object, ctx);

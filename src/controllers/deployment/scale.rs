@@ -196,6 +196,32 @@ impl DeploymentController {
             },
         };
         let replicas = self.first_size(d, old, ctx.store);
+        let (resource, counts) = crate::store::admission::object_counts("ReplicaSet");
+        if let Err(e) = ctx
+            .store
+            .admit_count(&meta.namespace, resource, &name, counts)
+        {
+            // `ReplicaSetCreateError`; the next sync tries again.
+            let object = self.object(d, ctx.store);
+            let msg = format!("Failed to create new replica set {name:?}: {e}");
+            ctx.record(
+                EventType::Warning,
+                "ReplicaSetCreateError",
+                object,
+                msg.clone(),
+            );
+            if ctx.store.deployment(d).spec.progress_deadline_ms.is_some() {
+                super::status::set_condition(
+                    d,
+                    "Progressing",
+                    ConditionStatus::False,
+                    "ReplicaSetCreateError",
+                    msg,
+                    ctx,
+                );
+            }
+            return None;
+        }
         let rs = ctx.store.create_replica_set(
             meta,
             ReplicaSetSpec {

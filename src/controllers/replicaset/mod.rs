@@ -21,7 +21,10 @@ use super::pod_control::{self, controller_ref, generate_name, pod_from_template}
 use crate::api::apps::ReplicaSetKind;
 use crate::api::meta::OwnerReference;
 use crate::component::{Component, Context};
-use crate::store::{ArenaId, Change, ChangeKind, PodId, ReplicaSetId, Watch, WorkloadChange};
+use crate::store::{
+    ArenaId, Change, ChangeKind, Condition, ConditionStatus, PodId, ReplicaSetId, Watch,
+    WorkloadChange,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -71,6 +74,8 @@ pub struct ReplicaSetController {
     counted: Vec<(Option<ReplicaSetId>, u8)>,
     /// Live pods without a controller, which a ReplicaSet of their namespace may adopt.
     orphans: BTreeSet<PodId>,
+    /// Retry delays after failed creates.
+    retries: pod_control::RetryBackoff<ReplicaSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, ReplicaSetEvent>;
@@ -272,16 +277,45 @@ impl ReplicaSetController {
         } else {
             ready
         };
-        match i64::from(active) - i64::from(replicas) {
-            diff if diff < 0 => self.create_pods(rs, (-diff) as usize, ctx),
-            diff if diff > 0 => self.delete_pods(rs, diff as usize, ctx),
-            _ => {}
-        }
+        let failure = match i64::from(active) - i64::from(replicas) {
+            diff if diff < 0 => self.create_pods(rs, (-diff) as usize, ctx).err(),
+            diff if diff > 0 => {
+                self.delete_pods(rs, diff as usize, ctx);
+                None
+            }
+            _ => None,
+        };
+        let now = ctx.now();
+        // A failed create: the ReplicaFailure condition, and a retry after the work
+        // queue's back-off (`manageReplicas` returning an error).
+        let condition = match failure {
+            Some(message) => {
+                let delay = self.retries.next_delay(rs);
+                ctx.after(delay, ReplicaSetEvent::Sync(rs));
+                Some(Condition {
+                    kind: "ReplicaFailure",
+                    status: ConditionStatus::True,
+                    reason: "FailedCreate",
+                    message,
+                    last_update: now,
+                    last_transition: now,
+                })
+            }
+            None => {
+                self.retries.forget(&rs);
+                None
+            }
+        };
         ctx.store.update_replica_set_status(rs, |st| {
             st.replicas = active;
             st.ready = ready;
             st.available = available;
             st.observed_generation = generation;
+            match (&mut st.failure, condition) {
+                // An existing condition keeps its times.
+                (Some(old), Some(new)) => old.message = new.message,
+                (slot, new) => *slot = new,
+            }
         });
     }
 
@@ -339,23 +373,32 @@ impl ReplicaSetController {
         }
     }
 
-    /// Creates `missing` pods (at most [`BURST_REPLICAS`]) in slow-start batches.
-    fn create_pods(&mut self, rs: ReplicaSetId, missing: usize, ctx: Ctx) {
+    /// Creates `missing` pods (at most [`BURST_REPLICAS`]) in slow-start batches; a batch
+    /// with a refusal ends the creations (`slowStartBatch`), and the first refusal is
+    /// returned.
+    fn create_pods(&mut self, rs: ReplicaSetId, missing: usize, ctx: Ctx) -> Result<(), String> {
         let r = ctx.store.replica_set(rs);
         let template = r.spec.template.clone();
         let namespace = r.meta.namespace.clone();
         let base = format!("{}-", r.meta.name);
         let (owners, object) = self.identity(rs, ctx);
         for batch in pod_control::slow_start_batches(missing.min(BURST_REPLICAS)) {
+            let mut refused = None;
             for _ in 0..batch {
                 let name = generate_name(ctx.store, ctx.rng, &namespace, &base);
                 let pod = pod_from_template(&template, &namespace, name, owners.clone(), ctx);
-                pod_control::create(pod, &object, ctx);
+                if let Err(e) = pod_control::create(pod, &object, ctx) {
+                    refused.get_or_insert(e);
+                }
+            }
+            if let Some(e) = refused {
+                return Err(e);
             }
         }
         if missing > BURST_REPLICAS {
             self.enqueue(rs, ctx);
         }
+        Ok(())
     }
 
     /// Deletes `surplus` active pods (at most [`BURST_REPLICAS`]), cheapest first.
