@@ -37,6 +37,7 @@ fn loading(c: &mut Criterion) {
                 let options = LoadOptions {
                     validate,
                     progress: None,
+                    create_namespaces: false,
                 };
                 let s = load_scenario_with(&paths, &|_| Ok(Vec::new()), options)
                     .expect("the manifests load");

@@ -24,6 +24,7 @@ fn load(
     let options = LoadOptions {
         validate: ValidateMode::Strict,
         progress,
+        create_namespaces: false,
     };
     load_scenario_with(&[path], &|_| Ok(Vec::new()), options).unwrap_or_else(|e| panic!("{e:?}"))
 }

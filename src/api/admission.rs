@@ -328,19 +328,19 @@ pub fn check_quota(
     if over.is_empty() {
         return Ok(());
     }
-    let list = |f: fn(&(&str, i64, i64, i64)) -> (String, i64)| -> String {
+    // Column 1 is what is requested, 2 what is used, 3 the limit.
+    let list = |column: usize| -> String {
         over.iter()
-            .map(f)
-            .map(|(n, v)| item(&n, v))
+            .map(|o| item(o.0, [o.1, o.2, o.3][column - 1]))
             .collect::<Vec<_>>()
             .join(",")
     };
     Err(format!(
         "exceeded quota: {}, requested: {}, used: {}, limited: {}",
         quota.name,
-        list(|o| (o.0.to_string(), o.1)),
-        list(|o| (o.0.to_string(), o.2)),
-        list(|o| (o.0.to_string(), o.3)),
+        list(1),
+        list(2),
+        list(3),
     ))
 }
 

@@ -36,6 +36,10 @@ impl QuotaState {
     }
 }
 
+/// A spec as the LimitRanges make it, with the annotation saying what they set, or their
+/// refusal.
+type Defaulted = Result<(Arc<PodSpec>, Option<String>), String>;
+
 /// The admission state the store keeps.
 #[derive(Clone, Debug, Default)]
 pub struct Admission {
@@ -44,7 +48,7 @@ pub struct Admission {
     /// Specs defaulted by the LimitRanges, by the spec they came from (kept alive here, so
     /// that its address names it), with the annotation saying what was set, or the
     /// refusal of their bounds.
-    defaulted: Vec<(Arc<PodSpec>, Result<(Arc<PodSpec>, Option<String>), String>)>,
+    defaulted: Vec<(Arc<PodSpec>, Defaulted)>,
     /// What each pod was charged (by pod index), to give back.
     charged: Vec<bool>,
 }
@@ -149,11 +153,7 @@ impl Store {
 
     /// The spec as the namespace's LimitRanges make it, or their refusal (made once per
     /// template).
-    fn limit_ranged(
-        &mut self,
-        spec: &Arc<PodSpec>,
-        ns: &str,
-    ) -> Result<(Arc<PodSpec>, Option<String>), String> {
+    fn limit_ranged(&mut self, spec: &Arc<PodSpec>, ns: &str) -> Defaulted {
         if let Some((_, r)) = self
             .admission
             .defaulted
