@@ -75,7 +75,9 @@ fn workloads(c: &mut Criterion) {
     let many = write(
         "many-deployments",
         &(simulation("many-deployments", "")
-            + &(0..1_000).map(|i| deployment(&format!("d{i}"), 100)).collect::<String>()),
+            + &(0..1_000)
+                .map(|i| deployment(&format!("d{i}"), 100))
+                .collect::<String>()),
     );
     let mut g = c.benchmark_group("workloads");
     g.sample_size(10);
@@ -89,7 +91,12 @@ fn workloads(c: &mut Criterion) {
     g.bench_function("1k_deployments_of_100_to_available", |b| {
         b.iter(|| {
             let w = run(&many);
-            assert!(w.store().deployments().iter().all(|d| d.status.available == 100));
+            assert!(
+                w.store()
+                    .deployments()
+                    .iter()
+                    .all(|d| d.status.available == 100)
+            );
         })
     });
     g.finish();

@@ -29,7 +29,7 @@ pub struct EndpointSliceController {
     members: Vec<BTreeSet<PodId>>,
     /// The Services each pod belongs to (by pod index).
     memberships: Vec<Vec<ServiceId>>,
-    queued: Vec<bool>,
+    queue: super::queue::WorkQueue<ServiceId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, EndpointsEvent>;
@@ -71,7 +71,7 @@ impl Component for EndpointSliceController {
     fn handle(&mut self, event: EndpointsEvent, ctx: Ctx) {
         match event {
             EndpointsEvent::Sync(svc) => {
-                self.queued[svc.index()] = false;
+                self.queue.done(svc);
                 let e = endpoints(ctx.store, &self.members[svc.index()]);
                 ctx.store.set_endpoints(svc, e);
             }
@@ -101,7 +101,6 @@ impl EndpointSliceController {
         let s = ctx.store.service(svc);
         if self.members.len() <= svc.index() {
             self.members.resize_with(svc.index() + 1, BTreeSet::new);
-            self.queued.resize(svc.index() + 1, false);
         }
         let Some((k, v)) = s.selector.iter().next() else {
             return; // no selector: endpoints are managed by hand, which kubesim does not model
@@ -165,10 +164,7 @@ impl EndpointSliceController {
     }
 
     fn enqueue(&mut self, svc: ServiceId, ctx: Ctx) {
-        if !self.queued[svc.index()] {
-            self.queued[svc.index()] = true;
-            ctx.after(0, EndpointsEvent::Sync(svc));
-        }
+        self.queue.add(svc, EndpointsEvent::Sync(svc), ctx);
     }
 }
 

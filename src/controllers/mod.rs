@@ -7,6 +7,7 @@ pub mod garbage_collector;
 pub mod gates;
 pub mod job;
 pub mod pod_control;
+pub mod queue;
 pub mod replicaset;
 pub mod statefulset;
 pub mod volume;

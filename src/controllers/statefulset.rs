@@ -46,7 +46,6 @@ pub enum StatefulSetEvent {
 /// What the controller keeps per StatefulSet.
 #[derive(Default)]
 struct SetState {
-    queued: bool,
     owners: Option<Arc<[OwnerReference]>>,
     object: Option<Arc<str>>,
     /// The templates of its revisions, by revision name (upstream's ControllerRevisions).
@@ -59,6 +58,7 @@ pub struct StatefulSetController {
     sets: Vec<SetState>,
     /// Retry delays after refused creates.
     retries: super::pod_control::RetryBackoff<StatefulSetId>,
+    queue: super::queue::WorkQueue<StatefulSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, StatefulSetEvent>;
@@ -108,7 +108,7 @@ impl Component for StatefulSetController {
     fn handle(&mut self, event: StatefulSetEvent, ctx: Ctx) {
         match event {
             StatefulSetEvent::Sync(set) => {
-                self.state(set).queued = false;
+                self.queue.done(set);
                 if ctx.store.stateful_set_is_live(set) {
                     self.sync(set, ctx);
                 }
@@ -163,11 +163,7 @@ impl StatefulSetController {
     }
 
     fn enqueue(&mut self, set: StatefulSetId, ctx: Ctx) {
-        let s = self.state(set);
-        if !s.queued {
-            s.queued = true;
-            ctx.after(0, StatefulSetEvent::Sync(set));
-        }
+        self.queue.add(set, StatefulSetEvent::Sync(set), ctx);
     }
 
     /// The set's pods by ordinal (names `SET-N`; others are not its).

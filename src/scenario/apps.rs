@@ -557,27 +557,15 @@ fn strategy(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Deployment
             return None;
         }
     }
-    let defaults = RollingUpdate::default();
     let raw = rolling.cloned().unwrap_or_default();
-    let field = |r: &mut Resolver, name: &str, v: &Option<Spanned<IntOrString>>, default| match v {
-        Some(v) => int_or_percent(r, d, &format!("spec.strategy.rollingUpdate.{name}"), v),
-        None => Some(default),
-    };
-    let surge = field(r, "maxSurge", &raw.max_surge, defaults.max_surge)?;
-    let unavailable = field(
-        r,
-        "maxUnavailable",
-        &raw.max_unavailable,
-        defaults.max_unavailable,
-    )?;
-    let value = |v: IntOrPercent| match v {
-        IntOrPercent::Int(n) | IntOrPercent::Percent(n) => n,
-    };
+    let path = "spec.strategy.rollingUpdate";
+    let (surge, unavailable) = bounds(r, d, path, &raw, RollingUpdate::default())?;
     if value(surge) == 0 && value(unavailable) == 0 {
         let msg = format!("Invalid value: {unavailable}: may not be 0 when `maxSurge` is 0");
+        let field = format!("{path}.maxUnavailable");
         match &raw.max_unavailable {
-            Some(v) => r.at(d, v, "spec.strategy.rollingUpdate.maxUnavailable", msg),
-            None => r.doc(d, "spec.strategy.rollingUpdate.maxUnavailable", msg),
+            Some(v) => r.at(d, v, &field, msg),
+            None => r.doc(d, &field, msg),
         }
         return None;
     }
@@ -585,6 +573,35 @@ fn strategy(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Deployment
         max_surge: surge,
         max_unavailable: unavailable,
     }))
+}
+
+/// The number or percentage an `IntOrPercent` holds (`getIntOrPercentValue`).
+fn value(v: IntOrPercent) -> i64 {
+    match v {
+        IntOrPercent::Int(n) | IntOrPercent::Percent(n) => n,
+    }
+}
+
+/// `maxSurge` and `maxUnavailable` of a `rollingUpdate` at `path`, each defaulted when
+/// absent.
+fn bounds(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    raw: &RollingUpdateRaw,
+    defaults: RollingUpdate,
+) -> Option<(IntOrPercent, IntOrPercent)> {
+    let mut field = |name: &str, v: &Option<Spanned<IntOrString>>, default| match v {
+        Some(v) => int_or_percent(r, d, &format!("{path}.{name}"), v),
+        None => Some(default),
+    };
+    let surge = field("maxSurge", &raw.max_surge, defaults.max_surge);
+    let unavailable = field(
+        "maxUnavailable",
+        &raw.max_unavailable,
+        defaults.max_unavailable,
+    );
+    Some((surge?, unavailable?))
 }
 
 /// A DaemonSet manifest (`ValidateDaemonSetSpec`; `updateStrategy` defaults to RollingUpdate
@@ -647,39 +664,30 @@ fn daemon_update(r: &mut Resolver, d: Doc, s: Option<&Strategy>) -> Option<Daemo
         }
     }
     let raw = s.and_then(|s| s.rolling_update.clone()).unwrap_or_default();
-    let field = |r: &mut Resolver, name: &str, v: &Option<Spanned<IntOrString>>, default| match v {
-        Some(v) => int_or_percent(
-            r,
-            d,
-            &format!("spec.updateStrategy.rollingUpdate.{name}"),
-            v,
-        ),
-        None => Some(default),
+    let path = "spec.updateStrategy.rollingUpdate";
+    let defaults = RollingUpdate {
+        max_surge: IntOrPercent::Int(0),
+        max_unavailable: IntOrPercent::Int(1),
     };
-    let surge = field(r, "maxSurge", &raw.max_surge, IntOrPercent::Int(0))?;
-    let unavailable = field(
-        r,
-        "maxUnavailable",
-        &raw.max_unavailable,
-        IntOrPercent::Int(1),
-    )?;
-    let value = |v: IntOrPercent| match v {
-        IntOrPercent::Int(n) | IntOrPercent::Percent(n) => n,
-    };
-    if value(surge) == 0 && value(unavailable) == 0 {
-        let msg = format!("Invalid value: {unavailable}: may not be 0 when `maxSurge` is 0");
-        r.doc(d, "spec.updateStrategy.rollingUpdate.maxUnavailable", msg);
-        return None;
+    let (surge, unavailable) = bounds(r, d, path, &raw, defaults)?;
+    // Exactly one of the two is non-zero (`ValidateRollingUpdateDaemonSet`).
+    match (value(surge) != 0, value(unavailable) != 0) {
+        (false, false) => {
+            let msg = "Required value: cannot be 0 when maxSurge is 0";
+            r.doc(d, &format!("{path}.maxUnavailable"), msg);
+            None
+        }
+        (true, true) => {
+            let msg =
+                format!("Invalid value: {surge}: may not be set when maxUnavailable is non-zero");
+            r.doc(d, &format!("{path}.maxSurge"), msg);
+            None
+        }
+        _ => Some(DaemonSetUpdate::RollingUpdate(RollingUpdate {
+            max_surge: surge,
+            max_unavailable: unavailable,
+        })),
     }
-    if value(surge) != 0 && value(unavailable) != 0 {
-        let msg = format!("Invalid value: {unavailable}: may not be set when maxSurge is non-zero");
-        r.doc(d, "spec.updateStrategy.rollingUpdate.maxUnavailable", msg);
-        return None;
-    }
-    Some(DaemonSetUpdate::RollingUpdate(RollingUpdate {
-        max_surge: surge,
-        max_unavailable: unavailable,
-    }))
 }
 
 /// A StatefulSet manifest (`ValidateStatefulSetSpec`).

@@ -15,6 +15,7 @@
 mod update;
 
 use super::pod_control::{self, controller_ref, generate_name};
+use super::queue::WorkQueue;
 use crate::api::Node;
 use crate::api::affinity::{FIELD_NODE_NAME, NodeAffinity, NodeSelectorTerm};
 use crate::api::apps::{DaemonSetUpdate, LABEL_CONTROLLER_REVISION_HASH, PodTemplate};
@@ -70,7 +71,6 @@ struct Stamped {
 /// What the controller keeps per DaemonSet.
 #[derive(Default)]
 struct DsState {
-    queued: bool,
     stamped: Option<Stamped>,
     owners: Option<Arc<[OwnerReference]>>,
     object: Option<Arc<str>>,
@@ -84,6 +84,7 @@ pub struct DaemonSetController {
     sets: Vec<DsState>,
     /// Retry delays after refused creates.
     retries: pod_control::RetryBackoff<DaemonSetId>,
+    queue: WorkQueue<DaemonSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, DaemonSetEvent>;
@@ -146,7 +147,7 @@ impl Component for DaemonSetController {
     fn handle(&mut self, event: DaemonSetEvent, ctx: Ctx) {
         match event {
             DaemonSetEvent::Sync(ds) => {
-                self.state(ds).queued = false;
+                self.queue.done(ds);
                 if ctx.store.daemon_set_is_live(ds) {
                     self.sync(ds, ctx);
                 }
@@ -267,11 +268,7 @@ impl DaemonSetController {
     }
 
     fn enqueue(&mut self, ds: DaemonSetId, ctx: Ctx) {
-        let s = self.state(ds);
-        if !s.queued {
-            s.queued = true;
-            ctx.after(0, DaemonSetEvent::Sync(ds));
-        }
+        self.queue.add(ds, DaemonSetEvent::Sync(ds), ctx);
     }
 
     /// The DaemonSet's pods by target node (pods for a node that does not exist are listed

@@ -40,8 +40,7 @@ pub enum DeploymentEvent {
 /// The controller.
 #[derive(Default)]
 pub struct DeploymentController {
-    /// Whether a sync of each Deployment (by index) is queued now.
-    queued: Vec<bool>,
+    queue: super::queue::WorkQueue<DeploymentId>,
     /// The object of each Deployment's Events, by index.
     objects: Vec<Option<Arc<str>>>,
     /// The progress-deadline check scheduled for each Deployment.
@@ -111,7 +110,7 @@ impl Component for DeploymentController {
     fn handle(&mut self, event: DeploymentEvent, ctx: Ctx) {
         match event {
             DeploymentEvent::Sync(d) => {
-                self.queued[d.index()] = false;
+                self.queue.done(d);
                 if ctx.store.deployment_is_live(d) {
                     self.sync(d, ctx);
                 }
@@ -138,13 +137,7 @@ fn owner_of(store: &Store, rs: ReplicaSetId) -> Option<DeploymentId> {
 impl DeploymentController {
     /// Queues a sync of `d` now, unless one is queued.
     fn enqueue(&mut self, d: DeploymentId, ctx: Ctx) {
-        if self.queued.len() <= d.index() {
-            self.queued.resize(d.index() + 1, false);
-        }
-        if !self.queued[d.index()] {
-            self.queued[d.index()] = true;
-            ctx.after(0, DeploymentEvent::Sync(d));
-        }
+        self.queue.add(d, DeploymentEvent::Sync(d), ctx);
     }
 
     /// Schedules the progress-deadline check of `d` at `at` (one per Deployment: a later

@@ -18,6 +18,7 @@
 pub mod victims;
 
 use super::pod_control::{self, controller_ref, generate_name, pod_from_template};
+use super::queue::WorkQueue;
 use crate::api::apps::ReplicaSetKind;
 use crate::api::meta::OwnerReference;
 use crate::component::{Component, Context};
@@ -50,7 +51,6 @@ struct Tally {
     owners: Option<Arc<[OwnerReference]>>,
     /// `Kind/namespace/name`, the object of its Events.
     object: Option<Arc<str>>,
-    queued: bool,
 }
 
 impl Tally {
@@ -76,6 +76,7 @@ pub struct ReplicaSetController {
     orphans: BTreeSet<PodId>,
     /// Retry delays after failed creates.
     retries: pod_control::RetryBackoff<ReplicaSetId>,
+    queue: WorkQueue<ReplicaSetId>,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, ReplicaSetEvent>;
@@ -141,7 +142,7 @@ impl Component for ReplicaSetController {
     fn handle(&mut self, event: ReplicaSetEvent, ctx: Ctx) {
         match event {
             ReplicaSetEvent::Sync(rs) => {
-                self.tallies[rs.index()].queued = false;
+                self.queue.done(rs);
                 if ctx.store.replica_set_is_live(rs) {
                     self.sync(rs, ctx);
                 }
@@ -161,11 +162,8 @@ impl ReplicaSetController {
 
     /// Queues a sync of `rs` now, unless one is queued.
     fn enqueue(&mut self, rs: ReplicaSetId, ctx: Ctx) {
-        let t = self.tally(rs);
-        if !t.queued {
-            t.queued = true;
-            ctx.after(0, ReplicaSetEvent::Sync(rs));
-        }
+        self.tally(rs);
+        self.queue.add(rs, ReplicaSetEvent::Sync(rs), ctx);
     }
 
     /// A new ReplicaSet: counts the pods that already name it (a snapshot's), and syncs.
