@@ -403,9 +403,6 @@ pub struct PodStatus {
     /// Deletion requested (`metadata.deletionTimestamp`): the pod keeps its node until its
     /// grace period ends.
     pub terminating: Option<SimTime>,
-    /// The grace period its deletion asked for, ms (`DELETE` with `gracePeriodSeconds`), when
-    /// not the spec's.
-    pub deletion_grace_ms: Option<i64>,
     /// `status.nominatedNodeName`: the node preemption freed for this pod (node index).
     pub nominated_node: Option<u32>,
     /// Scheduling attempts so far.

@@ -187,11 +187,7 @@ impl Component for Kubelet {
                 // SIGTERM now; the pod keeps its node until the grace period ends
                 // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
                 self.record_killing(pod, ctx);
-                let p = ctx.store.pod(pod);
-                let grace = p
-                    .status
-                    .deletion_grace_ms
-                    .unwrap_or(p.spec.termination_grace_ms);
+                let grace = ctx.store.deletion_grace_ms(pod);
                 ctx.after(grace, KubeletEvent::GraceExpired(pod));
             }
             Change::PodDeleted(pod) => {

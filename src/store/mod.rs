@@ -86,6 +86,8 @@ pub struct Store {
     replica_sets_by_controller: FxHashMap<Uid, Vec<ReplicaSetId>>,
     /// Volumes by storage class name, in creation order.
     pvs_by_class: BTreeMap<String, Vec<PvId>>,
+    /// The grace periods deletions asked for, when not the pods' own (few: kept aside).
+    deletion_grace: FxHashMap<PodId, i64>,
     /// Quotas, LimitRanges and what each pod was charged.
     admission: admission::Admission,
     /// Uids assigned so far (the next object without one gets `Uid::Assigned(next_uid)`).

@@ -261,10 +261,21 @@ impl Store {
         if p.status.node.is_none() || p.phase().is_terminal() || grace <= 0 {
             return self.delete_pod(pod, now);
         }
-        p.status.deletion_grace_ms = grace_ms;
+        if let Some(g) = grace_ms {
+            self.deletion_grace.insert(pod, g);
+        }
         p.status.terminating = Some(now);
         self.push(Change::PodTerminating(pod));
         true
+    }
+
+    /// The grace period a pod's deletion asked for, ms (`DELETE` with
+    /// `gracePeriodSeconds`), else the spec's `terminationGracePeriodSeconds`.
+    pub fn deletion_grace_ms(&self, pod: PodId) -> i64 {
+        match self.deletion_grace.get(&pod) {
+            Some(&g) => g,
+            None => self.pods.get(pod).spec.termination_grace_ms,
+        }
     }
 
     /// Deletes a pod: its record stays (a tombstone, for the outputs and the watchers), its

@@ -26,7 +26,7 @@ use crate::store::{
     ArenaId, Change, ChangeKind, Condition, ConditionStatus, PodId, ReplicaSetId, Watch,
     WorkloadChange,
 };
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Pods created or deleted per sync at most (`BurstReplicas`).
@@ -72,8 +72,11 @@ pub struct ReplicaSetController {
     tallies: Vec<Tally>,
     /// Where each pod (by index) is counted, and as what.
     counted: Vec<(Option<ReplicaSetId>, u8)>,
-    /// Live pods without a controller, which a ReplicaSet of their namespace may adopt.
-    orphans: BTreeSet<PodId>,
+    /// Live pods without a controller, which a ReplicaSet of their namespace may adopt
+    /// (one bit per pod index).
+    orphans: Vec<u64>,
+    /// The live ReplicaSets of each namespace, in creation order.
+    by_namespace: BTreeMap<String, Vec<ReplicaSetId>>,
     /// Retry delays after failed creates.
     retries: pod_control::RetryBackoff<ReplicaSetId>,
     queue: WorkQueue<ReplicaSetId>,
@@ -116,7 +119,7 @@ impl Component for ReplicaSetController {
                     self.recount(pod, ctx);
                     self.orphan(pod, ctx);
                 } else {
-                    self.orphans.remove(&pod);
+                    self.set_orphan(pod, false);
                     self.recount(pod, ctx);
                 }
             }
@@ -132,7 +135,7 @@ impl Component for ReplicaSetController {
                 self.recount(pod, ctx);
             }
             Change::PodDeleted(pod) => {
-                self.orphans.remove(&pod);
+                self.set_orphan(pod, false);
                 self.recount(pod, ctx);
             }
             _ => {}
@@ -169,6 +172,8 @@ impl ReplicaSetController {
     /// A new ReplicaSet: counts the pods that already name it (a snapshot's), and syncs.
     fn created(&mut self, rs: ReplicaSetId, ctx: Ctx) {
         self.tally(rs);
+        let ns = ctx.store.replica_set(rs).meta.namespace.clone();
+        self.by_namespace.entry(ns).or_default().push(rs);
         let uid = ctx.store.replica_set(rs).meta.uid.clone();
         let pods = ctx.store.pods_of_controller(&uid).to_vec();
         for pod in pods {
@@ -177,23 +182,40 @@ impl ReplicaSetController {
         self.enqueue(rs, ctx);
     }
 
-    /// A live pod without a controller: the ReplicaSets that would adopt it sync.
+    fn set_orphan(&mut self, pod: PodId, on: bool) {
+        let (word, bit) = (pod.index() / 64, pod.index() % 64);
+        if self.orphans.len() <= word {
+            if !on {
+                return;
+            }
+            self.orphans.resize(word + 1, 0);
+        }
+        if on {
+            self.orphans[word] |= 1 << bit;
+        } else {
+            self.orphans[word] &= !(1 << bit);
+        }
+    }
+
+    /// A live pod without a controller: the first ReplicaSet of its namespace (in creation
+    /// order) whose selector matches it adopts it; else it waits, for one to come.
     fn orphan(&mut self, pod: PodId, ctx: Ctx) {
         let p = ctx.store.pod(pod);
         if p.status.deleted.is_some() {
             return;
         }
-        self.orphans.insert(pod);
-        let matching: Vec<ReplicaSetId> = ctx
-            .store
-            .live_replica_sets()
-            .filter(|(_, rs)| {
-                rs.meta.namespace == p.meta.namespace && rs.spec.selector.matches(&p.meta.labels)
+        self.set_orphan(pod, true);
+        let adopter = self.by_namespace.get(&p.meta.namespace).and_then(|list| {
+            list.iter().copied().find(|&rs| {
+                ctx.store
+                    .replica_set(rs)
+                    .spec
+                    .selector
+                    .matches(&p.meta.labels)
             })
-            .map(|(id, _)| id)
-            .collect();
-        for rs in matching {
-            self.enqueue(rs, ctx);
+        });
+        if let Some(rs) = adopter {
+            self.adopt(rs, &[pod], ctx);
         }
     }
 
@@ -211,6 +233,9 @@ impl ReplicaSetController {
             && p.status.terminating.is_none()
             && p.status.deleted.is_none();
         let bits = (u8::from(active) * ACTIVE) | (u8::from(active && p.status.ready) * READY);
+        if rs.is_none() && self.counted.get(pod.index()).is_none_or(|c| c.0.is_none()) {
+            return None; // never counted anywhere: nothing to move
+        }
         if self.counted.len() <= pod.index() {
             self.counted.resize(pod.index() + 1, (None, 0));
         }
@@ -264,7 +289,10 @@ impl ReplicaSetController {
                 }
             }
         }
-        self.adopt_orphans(rs, ctx);
+        let r = ctx.store.replica_set(rs);
+        if r.generation != r.status.observed_generation {
+            self.adopt_orphans(rs, ctx);
+        }
         let r = ctx.store.replica_set(rs);
         let (replicas, min_ready, generation) =
             (r.spec.replicas, r.spec.min_ready_ms, r.generation);
@@ -340,33 +368,42 @@ impl ReplicaSetController {
         n as u32
     }
 
-    /// Orphans of the namespace the selector matches, not being deleted, get this
-    /// ReplicaSet as controller (`ClaimPods`).
+    /// The orphans of the namespace the selector matches (looked for when the ReplicaSet
+    /// is new or its spec changed: later orphans find their ReplicaSet themselves).
     fn adopt_orphans(&mut self, rs: ReplicaSetId, ctx: Ctx) {
-        if self.orphans.is_empty() {
-            return;
-        }
         let r = ctx.store.replica_set(rs);
-        let adopt: Vec<PodId> = self
-            .orphans
-            .iter()
-            .copied()
-            .filter(|&p| {
+        let mut found = Vec::new();
+        for (w, &bits) in self.orphans.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let p = PodId((w * 64 + bits.trailing_zeros() as usize) as u32);
+                bits &= bits - 1;
                 let pod = ctx.store.pod(p);
-                pod.meta.namespace == r.meta.namespace
-                    && pod.status.terminating.is_none()
-                    && !pod.phase().is_terminal()
+                if pod.meta.namespace == r.meta.namespace
                     && r.spec.selector.matches(&pod.meta.labels)
-            })
-            .collect();
-        if adopt.is_empty() {
-            return;
+                {
+                    found.push(p);
+                }
+            }
         }
+        self.adopt(rs, &found, ctx);
+    }
+
+    /// `rs` adopts these orphans unless they are being deleted or finished (`ClaimPods`,
+    /// `AdoptPod`); they count in this sync, as `claimPods` returns them.
+    fn adopt(&mut self, rs: ReplicaSetId, pods: &[PodId], ctx: Ctx) {
+        let r = ctx.store.replica_set(rs);
         let owner = controller_ref(r.spec.kind.api_version(), r.spec.kind.kind(), &r.meta);
-        for p in adopt {
-            self.orphans.remove(&p);
+        for &p in pods {
+            let pod = ctx.store.pod(p);
+            if pod.status.terminating.is_some()
+                || pod.phase().is_terminal()
+                || pod.status.deleted.is_some()
+            {
+                continue;
+            }
+            self.set_orphan(p, false);
             ctx.store.set_pod_controller(p, Some(owner.clone()));
-            // Counted in this sync, as `claimPods` returns it.
             self.recount(p, ctx);
         }
     }
