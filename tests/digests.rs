@@ -91,6 +91,10 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/09-crashloopbackoff",
         "ed1ce455b92808c09cd014df76961926be0c7b45a7c8c25505e0ede42aeb8b84",
     ),
+    (
+        "learn/10-replicaset-self-healing",
+        "3dc9e425caec013fda678c2f28861f85a6a98d22c658bf8c7c9400bcde6c8af8",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {

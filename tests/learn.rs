@@ -21,6 +21,7 @@ const LEARN: &[&str] = &[
     "07-volumes-and-zones",
     "08-jobs-and-retries",
     "09-crashloopbackoff",
+    "10-replicaset-self-healing",
 ];
 
 fn scenario(name: &str) -> PathBuf {
@@ -778,6 +779,73 @@ fn learn_09_a_crashing_container_backs_off_to_five_minutes() {
             "442",
             "763",
             "8",
+        ],
+    );
+}
+
+#[test]
+fn learn_10_a_replica_set_replaces_a_deleted_pod_and_lets_a_relabelled_one_go() {
+    let r = run_learn("10-replicaset-self-healing", &[]);
+    let rs = "ReplicaSet/default/web-6f6bd5655f";
+    assert_eq!(
+        r.events("ScalingReplicaSet", "Deployment/default/web"),
+        [(
+            0.0,
+            "Scaled up replica set web-6f6bd5655f from 0 to 3".to_string()
+        )]
+    );
+    let created = r.events("SuccessfulCreate", rs);
+    let at = |t: f64| -> Vec<String> {
+        created
+            .iter()
+            .filter(|e| e.0 == t)
+            .map(|e| e.1.clone())
+            .collect()
+    };
+    assert_eq!(at(0.0).len(), 3);
+    assert!(at(0.0).contains(&"Created pod: web-6f6bd5655f-2gchb".to_string()));
+    assert_eq!(at(60.0), ["Created pod: web-6f6bd5655f-vjlwz"]);
+    assert_eq!(at(120.0), ["Created pod: web-6f6bd5655f-n86hq"]);
+    // The deleted pod: Killing at 60 s, gone after its 20 s grace period.
+    assert_eq!(
+        r.times("Killing", "Pod/default/web-6f6bd5655f-2gchb"),
+        [60.0]
+    );
+    assert_eq!(r.t("web-6f6bd5655f-2gchb", "deleted_s"), 80.0);
+    assert_eq!(r.t("web-6f6bd5655f-2gchb", "ready_s"), 11.0);
+    assert_eq!(r.t("web-6f6bd5655f-vjlwz", "ready_s"), 66.0);
+    // The relabelled pod runs on, released: no owner.
+    assert_eq!(r.pod("web-6f6bd5655f-k8bgp", "owner"), "");
+    assert_eq!(r.pod("web-6f6bd5655f-k8bgp", "phase"), "Running");
+    assert_eq!(
+        r.pod("web-6f6bd5655f-n86hq", "owner"),
+        "ReplicaSet/web-6f6bd5655f"
+    );
+    let ready = r.series("replicas_ready", "replicaset/default/web-6f6bd5655f");
+    let dips: Vec<f64> = ready.iter().filter(|s| s.1 == 2.0).map(|s| s.0).collect();
+    assert_eq!(
+        dips,
+        [65.0, 125.0],
+        "down to 2 Ready until each replacement is Ready"
+    );
+    assert_eq!(ready.last().unwrap().1, 3.0);
+    assert_eq!(r.series("pods_running", "cluster").last().unwrap().1, 4.0);
+    narratives_mention(
+        "10-replicaset-self-healing",
+        &[
+            "web-6f6bd5655f",
+            "Scaled up replica set web-6f6bd5655f from 0 to 3",
+            "Created pod: web-6f6bd5655f-2gchb",
+            "web-6f6bd5655f-vjlwz",
+            "web-6f6bd5655f-k8bgp",
+            "web-6f6bd5655f-n86hq",
+            "app=debug",
+            "11",
+            "60",
+            "80",
+            "120",
+            "20",
+            "6",
         ],
     );
 }
