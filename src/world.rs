@@ -290,7 +290,12 @@ impl World {
             if let Some(name) = &pod.spec.node_name
                 && let Some(node) = store.node_id(name)
             {
-                store.bind(id, node, SimTime::ZERO);
+                // A snapshot's running pod keeps when it was scheduled, and its deletion.
+                let resume = pod.status.resume.as_deref();
+                store.bind(id, node, resume.map_or(SimTime::ZERO, |r| r.scheduled));
+                if let Some(by) = resume.and_then(|r| r.delete_by) {
+                    store.request_deletion_with_grace(id, SimTime::ZERO, Some(by.ms().max(0)));
+                }
             }
         }
         for job in &scenario.jobs {

@@ -454,3 +454,46 @@ fn an_undeclared_namespace_is_refused_unless_asked_to_create_it() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn a_snapshot_keeps_its_running_pods_times_and_owners() {
+    let (_tmp, dir) = run_scenario("tests/data/snapshot.yaml");
+    let pods = read(&dir, "pods.csv");
+    // startTime 12:00: the pod created at 11:00, bound at 11:00:01, started at 11:00:02 and
+    // Ready at 11:00:09 keeps those instants, before t = 0, and its restarts.
+    let a = common::row(&pods, "web-5d8c55696b-abcde");
+    assert_eq!(
+        &a[2..13],
+        [
+            "ReplicaSet/web-5d8c55696b",
+            "n-1",
+            "Running",
+            "-3600.000",
+            "-3599.000",
+            "-3598.000",
+            "-3591.000",
+            "",
+            "",
+            "0",
+            "2"
+        ]
+    );
+    // The pod being deleted goes at its deletionTimestamp (20 s after t = 0), and its
+    // ReplicaSet replaces it at once; no other pod is created, no new ReplicaSet.
+    let b = common::row(&pods, "web-5d8c55696b-fghij");
+    assert_eq!(b[10], "20.000");
+    assert_eq!(pods.lines().count() - 1, 3);
+    let events = read(&dir, "events.csv");
+    assert!(
+        !events.contains("ScalingReplicaSet"),
+        "the snapshot's ReplicaSet is the Deployment's"
+    );
+    assert!(
+        !events.contains("Pod/default/web-5d8c55696b-abcde"),
+        "taken up as it runs: no pull, no start"
+    );
+    let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    let web = &summary["workloads"][0];
+    assert_eq!(web["revision"], "3");
+    assert_eq!(web["replicas"]["available"], 2);
+}

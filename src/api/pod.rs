@@ -376,6 +376,18 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
+/// A running pod of a snapshot: what the kubelet takes up at time 0 instead of starting it
+/// (times on the simulated clock, before 0 when in the past).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resume {
+    /// When it was bound (its PodScheduled condition; else its creation).
+    pub scheduled: SimTime,
+    /// When its Ready condition turned True, if it is Ready.
+    pub ready_since: Option<SimTime>,
+    /// Its `metadata.deletionTimestamp`: it is being deleted and goes by then.
+    pub delete_by: Option<SimTime>,
+}
+
 /// What happened to a pod and when.
 #[derive(Clone, Debug, Default)]
 pub struct PodStatus {
@@ -411,6 +423,8 @@ pub struct PodStatus {
     pub restarts: u32,
     /// Last reason (e.g. `Unschedulable`, `Completed`, `Error`).
     pub reason: Option<&'static str>,
+    /// A snapshot's running pod, taken up as it is (`None` for every pod the run starts).
+    pub resume: Option<Box<Resume>>,
     /// Set when the pod ended and its spec was released to save memory: the cpu request
     /// (millicores), memory request (bytes) and priority the outputs still report.
     pub released: Option<(i64, i64, i32)>,

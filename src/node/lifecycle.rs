@@ -3,7 +3,7 @@
 //! (`pkg/kubelet/kuberuntime/kuberuntime_manager.go`, `pkg/kubelet/prober/`,
 //! `pkg/kubelet/kubelet_pods.go`).
 
-use super::{Ctx, Kubelet, KubeletEvent, ProbeKind, app_step, step_containers};
+use super::{Ctx, Kubelet, KubeletEvent, ProbeKind, Run, app_step, step_containers};
 use crate::api::event::{EventType, Message};
 use crate::api::pod::{Phase, RestartPolicy};
 use crate::api::probe::{Probe, StartupOutcome};
@@ -53,6 +53,40 @@ impl Kubelet {
         let run = self.run_mut(pod);
         run.sidecars_ready = run.sidecars_ready.max(now + ready);
         ctx.after(started, KubeletEvent::StepDone(pod, inc));
+    }
+
+    /// A snapshot's running pod, taken up as it is at time 0 (no pull, no start, no
+    /// Events): Running since its start, Ready since its condition says (or once its
+    /// application answers, from now), exiting after `kubesim.io/duration` from its start.
+    pub(super) fn resume(&mut self, pod: PodId, ctx: Ctx) {
+        let now = ctx.now();
+        let p = ctx.store.pod(pod);
+        let spec = p.spec.clone();
+        let started = p.status.started.unwrap_or(now);
+        let ready_since = p.status.resume.as_ref().and_then(|r| r.ready_since);
+        let run = self.run_mut(pod);
+        *run = Run {
+            inc: run.inc + 1,
+            step: app_step(&spec),
+            sidecars_ready: now,
+        };
+        let inc = run.inc;
+        ctx.store.set_phase(pod, Phase::Running, now);
+        match ready_since {
+            Some(since) => ctx.store.restore_ready(pod, since),
+            None => {
+                let up = spec
+                    .behaviour
+                    .startup
+                    .as_ref()
+                    .map_or(0, |d| d.sample(ctx.rng));
+                ctx.after(up, KubeletEvent::Ready(pod, inc));
+            }
+        }
+        if let Some(d) = &spec.behaviour.duration {
+            let exit = started + d.sample(ctx.rng);
+            ctx.at(exit.max(now), KubeletEvent::Exited(pod, inc));
+        }
     }
 
     /// The app containers run: the pod is Running, Ready once every container's probes

@@ -237,6 +237,9 @@ impl Kubelet {
 
     fn admit(&mut self, pod: PodId, node: NodeId, ctx: Ctx) {
         let now = ctx.now();
+        if ctx.store.pod(pod).status.resume.is_some() {
+            return self.resume(pod, ctx);
+        }
         // Admission: the node must still have room (it may not when the pod came pre-bound).
         let store = &*ctx.store;
         let alloc = &store.node(node).allocatable;

@@ -31,6 +31,10 @@ pub struct ObjectMeta {
     pub annotations: BTreeMap<String, String>,
     /// Owners of this object.
     pub owner_references: Vec<OwnerReference>,
+    /// When it was created (a snapshot's objects carry it; RFC 3339).
+    pub creation_timestamp: Option<Spanned<String>>,
+    /// When its deletion was asked for: the time by which it should be gone (RFC 3339).
+    pub deletion_timestamp: Option<Spanned<String>>,
 }
 
 /// A reference to an owning object.

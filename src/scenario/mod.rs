@@ -158,6 +158,7 @@ fn load_unlocated(
     // Stage::Config: the one Simulation and the scheduler configuration.
     let unreadable = c.outcome.simulation_unreadable;
     let sim = kubesim::simulation(&mut r, &manifests, paths, unreadable);
+    r.start_unix_ms = kubesim::start_unix_ms(sim.as_ref());
     let (scheduler, scheduler_doc) = kubescheduler_config::configuration(&mut r, &manifests);
     r.profiles = scheduler
         .profiles

@@ -86,6 +86,9 @@ pub(super) struct Resolver {
     pub validate: super::schema::ValidateMode,
     /// Whether an undeclared namespace is created rather than refused.
     pub create_namespaces: bool,
+    /// `spec.startTime`, ms since the Unix epoch: a snapshot's instants are placed on the
+    /// simulated clock by it.
+    pub start_unix_ms: i64,
     /// The specs of the pods resolved last: a pod whose spec equals one of them shares it.
     pub recent_specs: Vec<Arc<PodSpec>>,
 }

@@ -62,7 +62,12 @@ impl Scheduler {
                 self.nominated.remove(&id);
                 self.assumed.remove(&id);
                 let pod = store.pod(id);
-                let at = pod.status.scheduled.unwrap_or(pod.status.created);
+                // Its start time for preemption: a snapshot's `status.startTime`, else when
+                // it was bound.
+                let at = match (&pod.status.resume, pod.status.started) {
+                    (Some(_), Some(started)) => started,
+                    _ => pod.status.scheduled.unwrap_or(pod.status.created),
+                };
                 self.count_on_node(id, pod, node.0 as usize, at);
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }

@@ -80,7 +80,8 @@ impl Store {
         self.push(Change::PodUngated(pod));
     }
 
-    /// Binds a pod to a node (the `pods/binding` subresource).
+    /// Binds a pod to a node (the `pods/binding` subresource) at `now` (a snapshot's pod: at
+    /// the time its PodScheduled condition gives, before the run).
     pub fn bind(&mut self, pod: PodId, node: NodeId, now: SimTime) {
         let p = self.pods.get_mut(pod);
         debug_assert!(p.status.node.is_none(), "pod bound twice");
@@ -114,6 +115,19 @@ impl Store {
             from,
             to: phase,
         });
+    }
+
+    /// Takes up a snapshot pod's Ready condition as it was: True since `since` (the
+    /// kubelet, resuming it).
+    pub fn restore_ready(&mut self, pod: PodId, since: SimTime) {
+        let st = &mut self.pods.get_mut(pod).status;
+        if st.ready {
+            return;
+        }
+        st.ready = true;
+        st.ready_since = Some(since);
+        st.first_ready.get_or_insert(since);
+        self.push(Change::PodReady { pod, ready: true });
     }
 
     /// Sets a pod's Ready condition (the kubelet's readiness probe result).

@@ -5,6 +5,7 @@ mod affinity;
 mod container;
 mod node;
 mod pod;
+mod snapshot;
 mod volume;
 
 pub(super) use affinity::{

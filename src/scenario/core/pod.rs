@@ -5,7 +5,7 @@
 use super::super::kubesim::annotations::{ANNOTATION_UNGATE_AFTER, behaviour};
 use super::super::meta::{ObjectMeta, check_labels, labels_valid, meta};
 use super::super::resolver::{Doc, Resolver, resources, resources_at};
-use super::super::yaml::Quantities;
+use super::super::yaml::{Quantities, Spanned};
 use super::affinity::{self, Affinity, Toleration, TopologySpreadConstraint};
 use super::container::{
     Container, ResourceRequirements, check_requests_within_limits, container, container_names,
@@ -15,7 +15,7 @@ use super::volume::{Volume, pod_volumes};
 use crate::api;
 use crate::api::pod::effective_requests;
 use crate::api::pod::{
-    Container as ApiContainer, DEFAULT_SCHEDULER, PodStatus, PreemptionPolicy, RestartPolicy,
+    Container as ApiContainer, DEFAULT_SCHEDULER, PreemptionPolicy, RestartPolicy,
 };
 use crate::api::quantity::format_amount;
 use crate::api::resources::{ResourceName, Resources};
@@ -30,6 +30,44 @@ pub struct Pod {
     pub metadata: ObjectMeta,
     /// Spec (required).
     pub spec: PodSpec,
+    /// Status, as a snapshot (`kubectl get pods -o yaml`) gives it.
+    #[serde(default)]
+    pub status: Option<PodStatusRaw>,
+}
+
+/// A pod's status as written in a snapshot: what kubesim keeps of it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodStatusRaw {
+    /// `Pending`, `Running`, `Succeeded`, `Failed`.
+    pub phase: Option<Spanned<String>>,
+    /// When the kubelet took the pod (RFC 3339).
+    pub start_time: Option<Spanned<String>>,
+    /// `PodScheduled`, `Ready`, ...
+    pub conditions: Vec<PodConditionRaw>,
+    /// The containers' restart counts.
+    pub container_statuses: Vec<ContainerStatusRaw>,
+}
+
+/// One of a snapshot pod's `status.conditions`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodConditionRaw {
+    /// `type`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `True`, `False`, `Unknown`.
+    pub status: String,
+    /// RFC 3339.
+    pub last_transition_time: Option<Spanned<String>>,
+}
+
+/// One of a snapshot pod's `status.containerStatuses`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerStatusRaw {
+    /// `restartCount`.
+    pub restart_count: u32,
 }
 
 /// Pod spec (the scheduling-relevant subset).
@@ -121,11 +159,10 @@ pub(in super::super) fn pod_manifest(r: &mut Resolver, d: Doc, p: &Pod) {
         );
     }
     let spec = r.share_spec(spec);
-    r.pods.push(api::pod::Pod {
-        meta,
-        spec,
-        status: PodStatus::default(),
-    });
+    let Some(status) = super::snapshot::pod_status(r, d, p, &spec) else {
+        return; // a finished pod of a snapshot: left out, with a warning
+    };
+    r.pods.push(api::pod::Pod { meta, spec, status });
 }
 
 /// A pod's metadata and spec. `prefix` is the field path of the object holding `metadata`

@@ -142,6 +142,7 @@ impl<'de> Deserialize<'de> for TemplateRef {
                     ("Pod", Some(TemplateBody::Pod(spec))) => Manifest::Pod(Box::new(Pod {
                         metadata,
                         spec: *spec,
+                        status: None,
                     })),
                     ("Job", Some(TemplateBody::Job(spec))) => Manifest::Job(Box::new(Job {
                         metadata,

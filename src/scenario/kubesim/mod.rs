@@ -349,6 +349,14 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
     }
 }
 
+/// `spec.startTime` as given, or the default (its errors are reported by [`spec`]).
+pub(super) fn start_unix_ms(sim: Option<&TheSimulation>) -> i64 {
+    let given = sim.and_then(|s| s.sim.spec.start_time.as_ref());
+    given
+        .and_then(|t| parse_rfc3339(&t.value).ok())
+        .unwrap_or_else(|| parse_rfc3339(DEFAULT_START).expect("the default start parses"))
+}
+
 /// `spec.startTime` (default [`DEFAULT_START`]).
 fn start_time(r: &mut Resolver, sd: Doc, t: Option<&Spanned<String>>) -> i64 {
     let default = parse_rfc3339(DEFAULT_START).expect("the default start parses");
