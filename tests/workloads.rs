@@ -274,14 +274,25 @@ fn a_daemon_set_follows_its_nodes_and_rolls_one_node_at_a_time() {
         on("120.000,Normal,SuccessfulDelete,DaemonSet"),
         ["SuccessfulDelete"]
     );
-    // The new image replaces one node's pod at a time (maxUnavailable 1): each next old
-    // pod goes when the previous node's new pod is up, after the 30 s grace period.
+    // The new image replaces one node's pod at a time (maxUnavailable 1): an old pod goes,
+    // its node gets the new pod once it is gone (30 s grace period), and the next old pod
+    // goes only when that new pod is available (pulled, started, Ready: 11 s later).
     let deletes: Vec<&str> = events
         .lines()
         .filter(|l| l.contains(",SuccessfulDelete,DaemonSet"))
         .map(|l| l.split(',').next().unwrap())
         .collect();
-    assert_eq!(deletes, ["120.000", "180.000", "210.000", "240.000"]);
+    assert_eq!(deletes, ["120.000", "180.000", "221.000", "262.000"]);
+    let creates: Vec<&str> = events
+        .lines()
+        .filter(|l| {
+            l.contains(",SuccessfulCreate,DaemonSet")
+                && !l.starts_with("0.000")
+                && !l.starts_with("60.000")
+        })
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(creates, ["210.000", "251.000", "292.000"]);
     let summary: Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
     let ds = &summary["workloads"][0];
     assert_eq!(ds["kind"], "DaemonSet");

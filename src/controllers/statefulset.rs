@@ -210,7 +210,7 @@ impl StatefulSetController {
         let (min_ready, update) = (s.spec.min_ready_ms, s.spec.update);
         let pods = Self::pods(ctx.store, set);
         let now = ctx.now();
-        let in_range = |o: u32| o >= start && o < start + replicas;
+        let in_range = |o: u32| o >= start && o < start.saturating_add(replicas);
         // The lowest unhealthy pod, in range first (`firstUnhealthyPod`).
         let first_unhealthy = pods
             .iter()
@@ -218,12 +218,12 @@ impl StatefulSetController {
             .chain(pods.iter().filter(|(o, _)| !in_range(**o)))
             .find(|(_, p)| !healthy(ctx.store.pod(**p)))
             .map(|(_, p)| *p);
-        for ordinal in start..start + replicas {
+        for ordinal in start..start.saturating_add(replicas) {
             let step = match pods.get(&ordinal) {
                 None => {
                     let rev = match update {
                         StatefulSetUpdate::RollingUpdate { partition }
-                            if ordinal < start + partition =>
+                            if ordinal < start.saturating_add(partition) =>
                         {
                             current_rev
                         }
@@ -239,8 +239,13 @@ impl StatefulSetController {
                 Some(&p) => {
                     let pod = ctx.store.pod(p);
                     if pod.phase().is_terminal() && pod.status.terminating.is_none() {
+                        // Deleted, to be created again; `Parallel` goes on with the others.
                         self.delete(set, p, ctx);
-                        Step::Stop
+                        if monotonic {
+                            Step::Stop
+                        } else {
+                            Step::Continue
+                        }
                     } else if monotonic && (!healthy(pod) || !available(pod, min_ready, now)) {
                         Step::Stop
                     } else {
@@ -275,9 +280,9 @@ impl StatefulSetController {
         }
         // Rolling update, highest ordinal first down to the partition.
         if let StatefulSetUpdate::RollingUpdate { partition } = update {
-            for ordinal in (start + partition..start + replicas).rev() {
+            for ordinal in (start.saturating_add(partition)..start.saturating_add(replicas)).rev() {
                 let Some(&p) = pods.get(&ordinal) else {
-                    continue;
+                    return Step::Stop; // just created: not healthy yet
                 };
                 let pod = ctx.store.pod(p);
                 if revision(pod) != Some(update_rev) && pod.status.terminating.is_none() {

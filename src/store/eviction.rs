@@ -72,21 +72,43 @@ impl Store {
             .collect()
     }
 
-    /// The scale of the controller of a pod, as the disruption controller finds it
-    /// (a Deployment through its ReplicaSet), with that controller's uid.
-    fn controller_scale(&self, labels_owner: Option<&Uid>) -> Option<(Uid, i64)> {
-        let uid = labels_owner?;
-        let rs = self.replica_set_by_uid(uid)?;
-        let r = self.replica_set(rs);
-        if let Some(owner) = r.meta.controller()
-            && let Some(d) = self.deployment_by_uid(&owner.uid)
-        {
-            return Some((
-                owner.uid.clone(),
-                i64::from(self.deployment(d).spec.replicas),
-            ));
+    /// The scale of a pod's controller as the disruption controller finds it (`finders`:
+    /// a Deployment through its ReplicaSet, a ReplicaSet, a ReplicationController, a
+    /// StatefulSet), with that controller's uid; `Err` for a controller without a scale (a
+    /// DaemonSet, a Job: the budget then allows nothing), `Ok(None)` for a pod without one.
+    fn controller_scale(
+        &self,
+        owner: Option<&crate::api::OwnerReference>,
+    ) -> Result<Option<(Uid, i64)>, ()> {
+        let Some(owner) = owner else {
+            return Ok(None);
+        };
+        let uid = &owner.uid;
+        match &*owner.kind {
+            "ReplicaSet" | "ReplicationController" => {
+                let Some(rs) = self.replica_set_by_uid(uid) else {
+                    return Err(());
+                };
+                let r = self.replica_set(rs);
+                if let Some(d) = r.meta.controller()
+                    && let Some(dep) = self.deployment_by_uid(&d.uid)
+                {
+                    return Ok(Some((
+                        d.uid.clone(),
+                        i64::from(self.deployment(dep).spec.replicas),
+                    )));
+                }
+                Ok(Some((uid.clone(), i64::from(r.spec.replicas))))
+            }
+            "StatefulSet" => match self.stateful_set_by_uid(uid) {
+                Some(ss) => Ok(Some((
+                    uid.clone(),
+                    i64::from(self.stateful_set(ss).spec.replicas),
+                ))),
+                None => Err(()),
+            },
+            _ => Err(()),
         }
-        Some((uid.clone(), i64::from(r.spec.replicas)))
     }
 
     /// A budget's expected, desired and healthy pods now.
@@ -106,15 +128,22 @@ impl Store {
             let mut seen = BTreeSet::new();
             let mut sum = 0;
             for &p in &pods {
-                let owner = self.pod(p).meta.controller().map(|o| &o.uid);
-                match self.controller_scale(owner) {
-                    Some((uid, scale)) => {
+                match self.controller_scale(self.pod(p).meta.controller()) {
+                    Ok(Some((uid, scale))) => {
                         if seen.insert(uid) {
                             sum += scale;
                         }
                     }
-                    // A pod without a scalable controller counts itself.
-                    None => sum += 1,
+                    // A pod without a controller counts nothing (`unmanagedPods`).
+                    Ok(None) => {}
+                    // A controller without a scale: the budget allows no disruption.
+                    Err(()) => {
+                        return BudgetState {
+                            expected: 0,
+                            desired: 0,
+                            healthy: 0,
+                        };
+                    }
                 }
             }
             sum
@@ -161,7 +190,7 @@ impl Store {
             if let Some(b) = budgets.first() {
                 let state = self.budget_state(b);
                 let ready = p.status.ready;
-                let refused = if ready {
+                let refused = if ready || state.desired == 0 {
                     state.allowed() == 0
                 } else {
                     state.healthy < state.desired

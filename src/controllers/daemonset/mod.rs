@@ -408,10 +408,14 @@ impl DaemonSetController {
         if let Some(lost) = by_node.get(&None) {
             delete.extend(lost.running.iter().chain(&lost.finished).copied());
         }
-        let (extra_delete, extra_create) =
-            update::rolling_update(ds, &hash, &by_node, ctx.store, now);
-        delete.extend(extra_delete);
-        create.extend(extra_create);
+        // The rolling update waits for the creations and deletions above to be seen (upstream
+        // runs it only once the controller's expectations are met): a later sync does it.
+        if create.is_empty() && delete.is_empty() {
+            let (extra_delete, extra_create) =
+                update::rolling_update(ds, &hash, &by_node, ctx.store, now);
+            delete.extend(extra_delete);
+            create.extend(extra_create);
+        }
         self.sync_nodes(ds, &create, &delete, ctx);
         if let Some(at) = requeue {
             ctx.at(at, DaemonSetEvent::Sync(ds));

@@ -62,13 +62,25 @@ pub(super) fn rolling_update(
     }
     let min_ready = d.spec.min_ready_ms;
     let is_available = |p: PodId| available(store.pod(p), min_ready, now);
-    let nodes = by_node
+    // Every node that should run the pod (one without a pod counts as unavailable,
+    // `updatedDesiredNodeCounts`) and every node that has one, in node order; with whether
+    // it should run the pod.
+    let none = NodePods::default();
+    let nodes: Vec<(NodeId, &NodePods, bool)> = store
+        .nodes()
         .iter()
-        .filter_map(|(n, pods)| Some((n.as_ref().copied()?, pods)));
+        .enumerate()
+        .filter_map(|(i, node)| {
+            let n = NodeId(i as u32);
+            let run = node_should_run(&d.spec.template.spec, node).0;
+            let pods = by_node.get(&Some(n)).unwrap_or(&none);
+            (run || !pods.running.is_empty()).then_some((n, pods, run))
+        })
+        .collect();
     if max_surge == 0 {
         let mut unavailable = 0;
         let (mut replace, mut candidates) = (Vec::new(), Vec::new());
-        for (_, pods) in nodes {
+        for (_, pods, _) in nodes {
             match old_and_new(store, pods, hash) {
                 None | Some((None, None)) | Some((Some(_), Some(_))) => unavailable += 1,
                 Some((None, Some(new))) => unavailable += i64::from(!is_available(new)),
@@ -83,10 +95,12 @@ pub(super) fn rolling_update(
     }
     let mut surged = 0;
     let (mut delete, mut allowed, mut candidates) = (Vec::new(), Vec::new(), Vec::new());
-    for (n, pods) in nodes {
+    for (n, pods, run) in nodes {
         match old_and_new(store, pods, hash) {
             None => surged += 1,
             Some((None, _)) => {}
+            // A node that should not start the pod any more gets no surge pod.
+            Some((Some(_), None)) if !run => {}
             Some((Some(old), None)) if !is_available(old) => allowed.push(n),
             Some((Some(_), None)) if surged >= max_surge => {}
             Some((Some(_), None)) => candidates.push(n),

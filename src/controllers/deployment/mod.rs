@@ -82,8 +82,12 @@ impl Component for DeploymentController {
     fn on_change(&mut self, change: &Change, ctx: Ctx) {
         match *change {
             Change::Deployment { id, what } => match what {
-                WorkloadChange::Created | WorkloadChange::Spec => self.enqueue(id, ctx),
-                WorkloadChange::Status | WorkloadChange::Deleted => {}
+                // Its own status writes too, as upstream's `updateDeployment` enqueues on
+                // every update: the sync after a rollout completes cleans up old revisions.
+                WorkloadChange::Created | WorkloadChange::Spec | WorkloadChange::Status => {
+                    self.enqueue(id, ctx)
+                }
+                WorkloadChange::Deleted => {}
             },
             Change::ReplicaSet { id, .. } => {
                 if let Some(d) = owner_of(ctx.store, id) {

@@ -214,8 +214,11 @@ fn rollout_status(d: DeploymentId, sets: &Sets, ctx: Ctx) -> DeploymentStatus {
             );
         }
     }
+    // The new ReplicaSet's failure first (`getReplicaFailures`).
     let failure = sets
-        .all()
+        .new
+        .into_iter()
+        .chain(sets.old.iter().copied())
         .find_map(|rs| ctx.store.replica_set(rs).status.failure.clone());
     match failure {
         Some(f) => set(

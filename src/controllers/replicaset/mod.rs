@@ -109,7 +109,13 @@ impl Component for ReplicaSetController {
                 WorkloadChange::Created => self.created(id, ctx),
                 WorkloadChange::Spec => self.enqueue(id, ctx),
                 WorkloadChange::Status => {}
-                WorkloadChange::Deleted => self.tallies[id.index()] = Tally::default(),
+                WorkloadChange::Deleted => {
+                    self.tallies[id.index()] = Tally::default();
+                    let ns = &ctx.store.replica_set(id).meta.namespace;
+                    if let Some(list) = self.by_namespace.get_mut(ns) {
+                        list.retain(|&r| r != id);
+                    }
+                }
             },
             Change::PodCreated(pod) | Change::PodMeta(pod) => {
                 if self.release_if_unmatched(pod, ctx) {

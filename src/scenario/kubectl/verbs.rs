@@ -301,13 +301,17 @@ fn rollout(words: &[String], env: &Env) -> Result<Command, String> {
         rest,
         &[NAMESPACE, SELECTOR, flag("to-revision", None, true)],
     )?;
-    let targets = targets(
-        &args,
-        env,
-        &[Resource::Deployment],
-        &format!("rollout {sub}"),
-        true,
-    )?;
+    // restart rewrites a template, which DaemonSets and StatefulSets have too; undo, pause
+    // and resume are kubesim's for Deployments.
+    let kinds: &[Resource] = match sub.as_str() {
+        "restart" => &[
+            Resource::Deployment,
+            Resource::DaemonSet,
+            Resource::StatefulSet,
+        ],
+        _ => &[Resource::Deployment],
+    };
+    let targets = targets(&args, env, kinds, &format!("rollout {sub}"), true)?;
     Ok(match sub.as_str() {
         "restart" => Command::RolloutRestart(targets),
         "pause" => Command::RolloutPause(targets),
@@ -365,9 +369,13 @@ fn delete(words: &[String], env: &Env) -> Result<Command, String> {
             ));
         }
     };
+    let force = args.on("force")?;
     let mut grace_ms = grace(&args)?;
-    if args.on("force")? && grace_ms.is_none() {
-        grace_ms = Some(0);
+    match grace_ms {
+        // `--grace-period=0` without `--force` means 1 s (kubectl's delete.go).
+        Some(0) if !force => grace_ms = Some(1_000),
+        None if force => grace_ms = Some(0),
+        _ => {}
     }
     let allowed = [
         Resource::Pod,

@@ -24,6 +24,9 @@ pub(super) struct DrainState {
     refused: Vec<PodId>,
     /// Refusals printed already.
     told: BTreeSet<PodId>,
+    /// Evictions the API server refused outright (several budgets): not retried, the drain
+    /// fails.
+    failed: Vec<String>,
     retry: Option<Timer>,
 }
 
@@ -107,6 +110,7 @@ impl Kubectl {
             waiting: Vec::new(),
             refused: Vec::new(),
             told: BTreeSet::new(),
+            failed: Vec::new(),
             retry: None,
         };
         for p in pods.into_iter().filter(|p| !daemons.contains(p)) {
@@ -178,9 +182,21 @@ impl Kubectl {
         };
         let state = &mut self.drains[at].1;
         if state.waiting.is_empty() && state.refused.is_empty() {
-            let line = format!("node/{} drained", state.drain.node);
-            ctx.recorder
-                .command_output(state.record, line, CommandStatus::Done);
+            let (line, status) = match state.failed.is_empty() {
+                true => (
+                    format!("node/{} drained", state.drain.node),
+                    CommandStatus::Done,
+                ),
+                false => (
+                    format!(
+                        "error: unable to drain node {:?} due to error: {}, continuing command...",
+                        state.drain.node,
+                        state.failed.join(", ")
+                    ),
+                    CommandStatus::Failed,
+                ),
+            };
+            ctx.recorder.command_output(state.record, line, status);
             self.drains.remove(at);
         } else if !state.refused.is_empty() && state.retry.is_none() {
             state.retry = Some(ctx.after(RETRY_MS, KubectlEvent::DrainRetry(i)));
@@ -205,16 +221,22 @@ fn attempt(state: &mut DrainState, pod: PodId, ctx: Ctx) {
                 .command_output(state.record, line, CommandStatus::Running);
         }
         Ok(_) => state.waiting.push(pod),
+        Err(e @ EvictionRefused::SeveralBudgets) => {
+            // A 500: kubectl gives up on the pod at once.
+            let p = ctx.store.pod(pod);
+            let msg = format!(
+                "error when evicting pods/{:?} -n {:?}: {e}",
+                p.meta.name, p.meta.namespace
+            );
+            ctx.recorder
+                .command_output(state.record, msg.clone(), CommandStatus::Running);
+            state.failed.push(msg);
+        }
         Err(e) => {
             if state.told.insert(pod) {
                 let p = ctx.store.pod(pod);
-                let why = match &e {
-                    EvictionRefused::Budget { .. } | EvictionRefused::SeveralBudgets => {
-                        e.to_string()
-                    }
-                };
                 let line = format!(
-                    "error when evicting pods/{:?} -n {:?} (will retry after 5s): {why}",
+                    "error when evicting pods/{:?} -n {:?} (will retry after 5s): {e}",
                     p.meta.name, p.meta.namespace
                 );
                 ctx.recorder
