@@ -347,8 +347,7 @@ impl JobController {
         };
         let object: Arc<str> = j.object().into();
         if super::pod_control::create(pod, &object, ctx).is_err() {
-            let delay = self.retries.next_delay(job);
-            ctx.after(delay, JobEvent::Sync(job));
+            self.retries.retry(job, JobEvent::Sync(job), ctx);
             return Err(());
         }
         self.retries.forget(&job);

@@ -109,23 +109,40 @@ pub fn create<E>(pod: Pod, object: &Arc<str>, ctx: &mut Context<'_, E>) -> Resul
 #[derive(Clone, Debug)]
 pub struct RetryBackoff<K: Ord> {
     failures: std::collections::BTreeMap<K, u32>,
+    /// The retry queued for each key, and when (one at a time, as the work queue keeps an
+    /// item once).
+    pending: std::collections::BTreeMap<K, crate::engine::SimTime>,
 }
 
 impl<K: Ord> Default for RetryBackoff<K> {
     fn default() -> Self {
         RetryBackoff {
             failures: std::collections::BTreeMap::new(),
+            pending: std::collections::BTreeMap::new(),
         }
     }
 }
 
-impl<K: Ord> RetryBackoff<K> {
+impl<K: Ord + Copy> RetryBackoff<K> {
     /// The delay before the next retry of `key`, counting this failure.
     pub fn next_delay(&mut self, key: K) -> i64 {
         let n = self.failures.entry(key).or_insert(0);
         let delay = (5_i64 << (*n).min(30)).min(1_000_000);
         *n += 1;
         delay
+    }
+
+    /// `key` failed: its retry `event` is queued after the back-off, unless a retry of it is
+    /// queued already (`AddRateLimited`).
+    pub fn retry<E>(&mut self, key: K, event: E, ctx: &mut Context<'_, E>) {
+        let delay = self.next_delay(key);
+        let now = ctx.now();
+        if self.pending.get(&key).is_some_and(|&at| at > now) {
+            return;
+        }
+        let at = now + delay;
+        self.pending.insert(key, at);
+        ctx.at(at, event);
     }
 
     /// `key` succeeded: its next failure starts again at 5 ms.

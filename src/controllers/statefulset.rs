@@ -371,8 +371,7 @@ impl StatefulSetController {
             Err(e) => {
                 let msg = format!("create Pod {name} in StatefulSet {set_name} failed error: {e}");
                 ctx.record(EventType::Warning, "FailedCreate", object, msg);
-                let delay = self.retries.next_delay(set);
-                ctx.after(delay, StatefulSetEvent::Sync(set));
+                self.retries.retry(set, StatefulSetEvent::Sync(set), ctx);
             }
         }
     }

@@ -72,6 +72,29 @@ pub struct LimitRangeItem {
     pub max_limit_request_ratio: Quantities,
 }
 
+/// The quota names kubesim charges.
+const MODELLED: [&str; 19] = [
+    "pods",
+    "count/pods",
+    "cpu",
+    "requests.cpu",
+    "limits.cpu",
+    "memory",
+    "requests.memory",
+    "limits.memory",
+    "requests.ephemeral-storage",
+    "limits.ephemeral-storage",
+    "count/deployments.apps",
+    "count/replicasets.apps",
+    "count/statefulsets.apps",
+    "count/daemonsets.apps",
+    "count/jobs.batch",
+    "count/replicationcontrollers",
+    "replicationcontrollers",
+    "count/services",
+    "services",
+];
+
 /// A ResourceQuota manifest. Quota names the simulator charges: `pods`, `count/pods`,
 /// `requests.cpu` (or `cpu`), `requests.memory` (or `memory`), `limits.cpu`,
 /// `limits.memory`, ephemeral storage, and object counts (`count/deployments.apps`, ...).
@@ -83,6 +106,20 @@ pub(super) fn resource_quota(r: &mut Resolver, d: Doc, q: &ResourceQuota) {
         r.warn(d, "spec.scopes and spec.scopeSelector of a ResourceQuota are not modelled yet; the quota counts every pod");
     }
     let mut hard = Vec::new();
+    let unmodelled: Vec<&str> = q
+        .spec
+        .hard
+        .keys()
+        .map(String::as_str)
+        .filter(|n| !MODELLED.contains(n))
+        .collect();
+    if !unmodelled.is_empty() {
+        let msg = format!(
+            "spec.hard: {} not modelled yet: never charged, never refusing",
+            unmodelled.join(", ")
+        );
+        r.warn(d, msg);
+    }
     for (name, v) in &q.spec.hard {
         let unit = match name.as_str() {
             "cpu" | "requests.cpu" | "limits.cpu" => "cpu",

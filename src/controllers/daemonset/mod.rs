@@ -450,8 +450,7 @@ impl DaemonSetController {
             }
         }
         if refused {
-            let delay = self.retries.next_delay(ds);
-            ctx.after(delay, DaemonSetEvent::Sync(ds));
+            self.retries.retry(ds, DaemonSetEvent::Sync(ds), ctx);
         } else {
             self.retries.forget(&ds);
         }

@@ -322,8 +322,7 @@ impl ReplicaSetController {
         // queue's back-off (`manageReplicas` returning an error).
         let condition = match failure {
             Some(message) => {
-                let delay = self.retries.next_delay(rs);
-                ctx.after(delay, ReplicaSetEvent::Sync(rs));
+                self.retries.retry(rs, ReplicaSetEvent::Sync(rs), ctx);
                 Some(Condition {
                     kind: "ReplicaFailure",
                     status: ConditionStatus::True,
