@@ -95,6 +95,10 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/10-replicaset-self-healing",
         "3dc9e425caec013fda678c2f28861f85a6a98d22c658bf8c7c9400bcde6c8af8",
     ),
+    (
+        "learn/11-rolling-update",
+        "1fd362af8ea97f636a273b788164afaf2883be73614ef4ac91363349691dcc68",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {

@@ -22,6 +22,7 @@ const LEARN: &[&str] = &[
     "08-jobs-and-retries",
     "09-crashloopbackoff",
     "10-replicaset-self-healing",
+    "11-rolling-update",
 ];
 
 fn scenario(name: &str) -> PathBuf {
@@ -846,6 +847,81 @@ fn learn_10_a_replica_set_replaces_a_deleted_pod_and_lets_a_relabelled_one_go() 
             "120",
             "20",
             "6",
+        ],
+    );
+}
+
+#[test]
+fn learn_11_a_rolling_update_keeps_its_bounds_and_a_stalled_one_times_out() {
+    let r = run_learn("11-rolling-update", &[]);
+    let web = r.events("ScalingReplicaSet", "Deployment/default/web");
+    let steps: Vec<(f64, &str)> = web.iter().map(|e| (e.0, e.1.as_str())).collect();
+    assert_eq!(
+        steps[1],
+        (60.0, "Scaled up replica set web-854f4f86bd from 0 to 1")
+    );
+    assert_eq!(
+        steps[2],
+        (76.0, "Scaled down replica set web-6479f6dd45 from 4 to 3")
+    );
+    let downs: Vec<f64> = web
+        .iter()
+        .filter(|e| e.1.starts_with("Scaled down"))
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(downs, [76.0, 92.0, 103.0, 114.0]);
+    let current = r.series("replicas_current", "deployment/default/web");
+    let available = r.series("replicas_available", "deployment/default/web");
+    assert!(
+        current.iter().all(|s| s.1 <= 5.0),
+        "never above replicas + maxSurge"
+    );
+    assert!(
+        current
+            .iter()
+            .filter(|s| (61.0..=114.0).contains(&s.0))
+            .all(|s| s.1 == 5.0)
+    );
+    assert!(
+        available.iter().filter(|s| s.0 >= 20.0).all(|s| s.1 >= 4.0),
+        "maxUnavailable 0"
+    );
+    let api = r.events("ScalingReplicaSet", "Deployment/default/api");
+    assert_eq!(
+        api.last().unwrap(),
+        &(
+            60.0,
+            "Scaled up replica set api-684f4bff6d from 0 to 1".to_string()
+        )
+    );
+    let changes = r.summary["workloads"][1]["condition_changes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let exceeded = changes
+        .iter()
+        .find(|c| c["reason"] == "ProgressDeadlineExceeded")
+        .unwrap();
+    assert_eq!(exceeded["time_s"], 121.0);
+    assert_eq!(
+        exceeded["message"],
+        "ReplicaSet \"api-684f4bff6d\" has timed out progressing."
+    );
+    assert_eq!(r.summary["workloads"][1]["replicas"]["available"], 2);
+    narratives_mention(
+        "11-rolling-update",
+        &[
+            "Scaled up replica set web-854f4f86bd from 0 to 1",
+            "Scaled down replica set web-6479f6dd45 from 4 to 3",
+            "76",
+            "92",
+            "103",
+            "114",
+            "61",
+            "121",
+            "ProgressDeadlineExceeded",
+            "2 Insufficient cpu",
+            "has timed out progressing.",
         ],
     );
 }
