@@ -121,19 +121,26 @@ pub(super) fn draw_markers<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f6
     div: f64,
     top: f64,
 ) -> DrawResult<DB> {
-    for m in markers {
+    for (i, m) in markers.iter().enumerate() {
         let x = m.time / div;
-        chart.draw_series(DashedLineSeries::new(
-            [(x, 0.0), (x, top)],
-            4,
-            4,
-            MARKER.stroke_width(1),
+        // Labels of markers at the same time go one under the other.
+        let row = markers[..i].iter().filter(|o| o.time == m.time).count() as i32;
+        if row == 0 {
+            chart.draw_series(DashedLineSeries::new(
+                [(x, 0.0), (x, top)],
+                4,
+                4,
+                MARKER.stroke_width(1),
+            ))?;
+        }
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, top))
+                + Text::new(
+                    m.label.clone(),
+                    (0, row * 14),
+                    (FONT, 12).into_font().color(&MARKER),
+                ),
         ))?;
-        chart.draw_series(std::iter::once(Text::new(
-            m.label.clone(),
-            (x, top),
-            (FONT, 12).into_font().color(&MARKER),
-        )))?;
     }
     Ok(())
 }
