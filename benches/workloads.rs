@@ -1,10 +1,12 @@
 //! The workload controllers at scale (issue targets): a rolling update of one
 //! 10,000-replica Deployment over 1,000 nodes (under 1 s), and 1,000 Deployments of 100
 //! replicas each reconciling to available (under 2 s). Each iteration loads the scenario,
-//! builds the world and runs it to its end, without writing files.
+//! builds the world and runs it to its end, without writing files. Then the 100,000 pods'
+//! end state written as a snapshot, and the snapshot loaded again.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubesim::observe::NullSink;
+use kubesim::output::snapshot::{self, About};
 use kubesim::scenario::load_scenario;
 use kubesim::scheduler::plugins::Registry;
 use kubesim::world::World;
@@ -97,6 +99,29 @@ fn workloads(c: &mut Criterion) {
                     .iter()
                     .all(|d| d.status.available == 100)
             );
+        })
+    });
+    // The end state of the 100,000 pods written as a snapshot, and loaded again.
+    let world = run(&many);
+    let about = About {
+        simulation: "many-deployments",
+        seed: 0,
+        start_unix_ms: 0,
+        at: world.duration(),
+    };
+    let text = snapshot::render(world.store(), &about);
+    g.bench_function("snapshot_write_100k_pods", |b| {
+        b.iter(|| snapshot::render(world.store(), &about).len())
+    });
+    let dump = write("snapshot-100k", &text);
+    let next = write(
+        "continue-100k",
+        "apiVersion: kubesim.io/v1alpha1\nkind: Simulation\nmetadata: {name: continued}\nspec:\n  duration: 1s\n  startTime: \"1970-01-01T00:30:00Z\"\n",
+    );
+    g.bench_function("snapshot_load_100k_pods", |b| {
+        b.iter(|| {
+            let s = load_scenario(&[next.clone(), dump.clone()]).expect("snapshot loads");
+            assert_eq!(s.pods.len(), 100_000);
         })
     });
     g.finish();

@@ -47,7 +47,7 @@ use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::profile::PluginsByPoint;
 use crate::store::admission::object_counts;
-use crate::store::{Change, Store, Watch};
+use crate::store::{Change, Store, Watch, WorkloadId};
 use crate::workload::{Arrivals, Kubectl};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -261,22 +261,42 @@ impl World {
             };
         for d in &scenario.deployments {
             if admit(store, &mut refused, "Deployment", &d.meta) {
-                store.create_deployment(d.meta.clone(), d.spec.clone(), SimTime::ZERO);
+                let id = store.create_deployment(d.meta.clone(), d.spec.clone(), SimTime::ZERO);
+                store.restore_generation(WorkloadId::Deployment(id), d.restored.generation);
+                store.update_deployment_status(id, |st| {
+                    st.conditions = d.restored.conditions.clone();
+                    st.collision_count = d.restored.collision_count;
+                    if let Some(c) = d.restored.counts {
+                        st.replicas = c.replicas;
+                        st.updated = c.updated;
+                        st.ready = c.ready;
+                        st.available = c.available;
+                        st.unavailable = c.unavailable;
+                    }
+                });
             }
         }
         for rs in &scenario.replica_sets {
             if admit(store, &mut refused, rs.spec.kind.kind(), &rs.meta) {
-                store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
+                let id = store.create_replica_set(rs.meta.clone(), rs.spec.clone(), SimTime::ZERO);
+                store.restore_generation(WorkloadId::ReplicaSet(id), rs.restored.generation);
+                if let Some(c) = rs.restored.counts {
+                    store.update_replica_set_status(id, |st| {
+                        (st.replicas, st.ready, st.available) = (c.replicas, c.ready, c.available);
+                    });
+                }
             }
         }
         for ds in &scenario.daemon_sets {
             if admit(store, &mut refused, "DaemonSet", &ds.meta) {
-                store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
+                let id = store.create_daemon_set(ds.meta.clone(), ds.spec.clone(), SimTime::ZERO);
+                store.restore_generation(WorkloadId::DaemonSet(id), ds.restored.generation);
             }
         }
         for ss in &scenario.stateful_sets {
             if admit(store, &mut refused, "StatefulSet", &ss.meta) {
-                store.create_stateful_set(ss.meta.clone(), ss.spec.clone(), SimTime::ZERO);
+                let id = store.create_stateful_set(ss.meta.clone(), ss.spec.clone(), SimTime::ZERO);
+                store.restore_generation(WorkloadId::StatefulSet(id), ss.restored.generation);
             }
         }
         for pod in &scenario.pods {
@@ -293,6 +313,14 @@ impl World {
                 // A snapshot's running pod keeps when it was scheduled, and its deletion.
                 let resume = pod.status.resume.as_deref();
                 store.bind(id, node, resume.map_or(SimTime::ZERO, |r| r.scheduled));
+                if let Some(r) = resume {
+                    // Running (and Ready) as the snapshot says, before any controller looks;
+                    // the kubelet takes the containers up at 0.
+                    store.set_phase(id, crate::api::Phase::Running, SimTime::ZERO);
+                    if let Some(since) = r.ready_since {
+                        store.restore_ready(id, since);
+                    }
+                }
                 if let Some(by) = resume.and_then(|r| r.delete_by) {
                     store.request_deletion_with_grace(id, SimTime::ZERO, Some(by.ms().max(0)));
                 }

@@ -99,6 +99,22 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/11-rolling-update",
         "1fd362af8ea97f636a273b788164afaf2883be73614ef4ac91363349691dcc68",
     ),
+    (
+        "learn/12-daemonset-growing-pool",
+        "efb9fcd7b994e6f9eefaaac9d7df67ea795c4b1f2a74a1cf85e12c7dee02d7b3",
+    ),
+    (
+        "learn/13-statefulset-ordered-scale-up",
+        "af73c6429cd5c3e6d16429ed15868cbff8e38a5c015beb176b30084580448139",
+    ),
+    (
+        "learn/14-quota-blocks-scale-up",
+        "da6ec1067a6e2238a83e19c3737d0e101a8553ce11d5fab2e20c6901b1d62fa0",
+    ),
+    (
+        "learn/15-drain-held-by-pdb",
+        "146969ac9c83adbad0f68279eb0c781c16ab12706a7fba3f67dba00c2cf5be14",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {

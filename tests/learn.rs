@@ -23,6 +23,10 @@ const LEARN: &[&str] = &[
     "09-crashloopbackoff",
     "10-replicaset-self-healing",
     "11-rolling-update",
+    "12-daemonset-growing-pool",
+    "13-statefulset-ordered-scale-up",
+    "14-quota-blocks-scale-up",
+    "15-drain-held-by-pdb",
 ];
 
 fn scenario(name: &str) -> PathBuf {
@@ -922,6 +926,491 @@ fn learn_11_a_rolling_update_keeps_its_bounds_and_a_stalled_one_times_out() {
             "ProgressDeadlineExceeded",
             "2 Insufficient cpu",
             "has timed out progressing.",
+        ],
+    );
+}
+
+#[test]
+fn learn_12_a_daemon_set_gives_each_joining_node_it_selects_a_pod() {
+    let r = run_learn("12-daemonset-growing-pool", &[]);
+    assert_eq!(
+        r.events("SuccessfulCreate", "DaemonSet/kube-system/log-agent"),
+        [
+            (0.0, "Created pod: log-agent-zxtpg".to_string()),
+            (0.0, "Created pod: log-agent-txq8z".to_string()),
+            (60.0, "Created pod: log-agent-kvk89".to_string()),
+            (120.0, "Created pod: log-agent-tjdqr".to_string()),
+        ]
+    );
+    for (pod, node, created, ready) in [
+        ("log-agent-zxtpg", "general-1", 0.0, 9.0),
+        ("log-agent-txq8z", "general-2", 0.0, 9.0),
+        ("log-agent-kvk89", "general-3", 60.0, 69.0),
+        ("log-agent-tjdqr", "gpu-1", 120.0, 129.0),
+    ] {
+        assert_eq!(r.pod(pod, "node"), node, "{pod}");
+        assert_eq!(
+            r.t(pod, "scheduled_s"),
+            created,
+            "{pod}: placed the second it is made"
+        );
+        assert_eq!(r.t(pod, "ready_s"), ready, "{pod}");
+    }
+    // The nodes the timeline applied, each created by kubectl.
+    let timeline = r.summary["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 3);
+    for (entry, (at, node)) in
+        timeline
+            .iter()
+            .zip([(60.0, "general-3"), (120.0, "gpu-1"), (180.0, "win-1")])
+    {
+        assert_eq!(entry["time_s"], at);
+        assert_eq!(entry["status"], "done");
+        assert_eq!(entry["output"][0], format!("node/{node} created"));
+    }
+    // The new nodes hold only the daemon pods; win-1, not selected, holds nothing.
+    assert_eq!(r.pods_on("general-3"), ["log-agent-kvk89"]);
+    assert_eq!(r.pods_on("gpu-1"), ["log-agent-tjdqr"]);
+    assert!(r.pods_on("win-1").is_empty());
+    let web = r.pods_named("web-");
+    assert_eq!(web.len(), 4);
+    for p in &web {
+        let node = r.pod(p, "node");
+        assert!(node == "general-1" || node == "general-2", "{p} on {node}");
+        assert_eq!(r.pod(p, "deleted_s"), "", "{p} stays where it is");
+    }
+    // The series, sampled each second: a change shows in the next sample.
+    let obj = "daemonset/kube-system/log-agent";
+    let first = |metric: &str, v: f64| {
+        r.series(metric, obj)
+            .into_iter()
+            .find(|s| s.1 == v)
+            .map(|s| s.0)
+            .unwrap_or_else(|| panic!("{metric} never {v}"))
+    };
+    let mut steps: Vec<f64> = r
+        .series("replicas_desired", obj)
+        .into_iter()
+        .map(|s| s.1)
+        .collect();
+    steps.dedup();
+    assert_eq!(
+        steps,
+        [0.0, 2.0, 3.0, 4.0],
+        "2, 3, 4, and still 4 after win-1"
+    );
+    for (n, joined) in [(3.0, 60.0), (4.0, 120.0)] {
+        assert_eq!(first("replicas_desired", n), joined + 1.0);
+        assert_eq!(
+            first("replicas_ready", n) - first("replicas_desired", n),
+            9.0
+        );
+    }
+    let ds = r.summary["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "DaemonSet")
+        .unwrap();
+    assert_eq!(ds["replicas"]["desired"], 4);
+    assert_eq!(ds["replicas"]["ready"], 4);
+    narratives_mention(
+        "12-daemonset-growing-pool",
+        &[
+            "log-agent-zxtpg",
+            "log-agent-txq8z",
+            "log-agent-kvk89",
+            "log-agent-tjdqr",
+            "node/general-3 created",
+            "nvidia.com/gpu=present:NoSchedule",
+            "kubernetes.io/os=linux",
+            "kubernetes.io/os=windows",
+            "metadata.name",
+            "replicas_desired",
+            "9",
+            "60",
+            "69",
+            "120",
+            "129",
+            "180",
+        ],
+    );
+}
+
+#[test]
+fn learn_13_a_stateful_set_scales_up_one_ready_pod_at_a_time_and_keeps_its_claims() {
+    let r = run_learn("13-statefulset-ordered-scale-up", &["--explain"]);
+    let created = r.events("SuccessfulCreate", "StatefulSet/default/db");
+    let pods: Vec<(f64, &str)> = created
+        .iter()
+        .filter(|e| e.1.starts_with("create Pod"))
+        .map(|e| (e.0, e.1.as_str()))
+        .collect();
+    let made = |n: u32| format!("create Pod db-{n} in StatefulSet db successful");
+    assert_eq!(
+        pods,
+        [
+            (0.0, made(0).as_str()),
+            (16.0, made(1).as_str()),
+            (60.0, made(2).as_str()),
+            (76.0, made(3).as_str()),
+            (87.0, made(4).as_str()),
+            (300.0, made(2).as_str()),
+        ]
+    );
+    // One claim per ordinal, made just before its first pod, never twice.
+    let claims: Vec<(f64, &str)> = created
+        .iter()
+        .filter(|e| e.1.starts_with("create Claim"))
+        .map(|e| (e.0, e.1.as_str()))
+        .collect();
+    assert_eq!(claims.len(), 5);
+    assert_eq!(
+        claims[0],
+        (
+            0.0,
+            "create Claim data-db-0 Pod db-0 in StatefulSet db success"
+        )
+    );
+    assert_eq!(
+        claims.iter().map(|c| c.0).collect::<Vec<_>>(),
+        [0.0, 16.0, 60.0, 76.0, 87.0]
+    );
+    // Each pod is made the second the one before it is Ready.
+    let rows: Vec<Vec<String>> = r
+        .pods
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let col = |c: &str| {
+        r.pods
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|h| h == c)
+            .unwrap()
+    };
+    let (name, node, created_s, ready_s, deleted_s) = (
+        col("name"),
+        col("node"),
+        col("created_s"),
+        col("ready_s"),
+        col("deleted_s"),
+    );
+    let table: Vec<(&str, &str, &str, &str, &str)> = rows
+        .iter()
+        .map(|f| {
+            (
+                f[name].as_str(),
+                f[node].as_str(),
+                f[created_s].as_str(),
+                f[ready_s].as_str(),
+                f[deleted_s].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        [
+            ("db-0", "general-1", "0.000", "16.000", ""),
+            ("db-1", "general-3", "16.000", "32.000", ""),
+            ("db-2", "general-2", "60.000", "76.000", "210.000"),
+            ("db-3", "general-1", "76.000", "87.000", "200.000"),
+            ("db-4", "general-2", "87.000", "98.000", "190.000"),
+            ("db-2", "general-2", "300.000", "311.000", ""),
+        ]
+    );
+    // Scale-down from the highest ordinal, each once the one above is gone (10 s grace).
+    assert_eq!(
+        r.events("SuccessfulDelete", "StatefulSet/default/db"),
+        [
+            (
+                180.0,
+                "delete Pod db-4 in StatefulSet db successful".to_string()
+            ),
+            (
+                190.0,
+                "delete Pod db-3 in StatefulSet db successful".to_string()
+            ),
+            (
+                200.0,
+                "delete Pod db-2 in StatefulSet db successful".to_string()
+            ),
+        ]
+    );
+    // The claims stay: db-2's comes back bound, provisioned once, in general-2's zone.
+    assert_eq!(
+        r.times(
+            "ProvisioningSucceeded",
+            "PersistentVolumeClaim/default/data-db-2"
+        ),
+        [60.0]
+    );
+    let last = r.attempts("db-2").pop().unwrap();
+    assert_eq!(last["time_s"], 300.0);
+    assert_eq!(last["node"], "general-2");
+    for node in ["general-1", "general-3"] {
+        assert_eq!(last["filter"][node]["plugin"], "VolumeBinding");
+        assert_eq!(
+            last["filter"][node]["reason"],
+            "node(s) had volume node affinity conflict"
+        );
+    }
+    let mut ready: Vec<f64> = r
+        .series("replicas_ready", "statefulset/default/db")
+        .into_iter()
+        .map(|s| s.1)
+        .collect();
+    ready.dedup();
+    assert_eq!(ready, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 4.0, 3.0, 2.0, 3.0]);
+    narratives_mention(
+        "13-statefulset-ordered-scale-up",
+        &[
+            "create Claim data-db-0 Pod db-0 in StatefulSet db success",
+            "delete Pod db-4 in StatefulSet db successful",
+            "node(s) had volume node affinity conflict",
+            "OrderedReady",
+            "data-db-2",
+            "zone-b",
+            "VolumeBinding",
+            "16",
+            "60",
+            "76",
+            "87",
+            "180",
+            "190",
+            "200",
+            "300",
+            "311",
+            "10",
+        ],
+    );
+}
+
+#[test]
+fn learn_14_a_quota_refuses_a_scale_up_until_the_job_frees_it_and_the_retry_comes() {
+    let r = run_learn("14-quota-blocks-scale-up", &[]);
+    let rs = "ReplicaSet/team-a/web-546f84d8c4";
+    assert_eq!(
+        r.events("ScalingReplicaSet", "Deployment/team-a/web")
+            .last()
+            .unwrap(),
+        &(
+            60.0,
+            "Scaled up replica set web-546f84d8c4 from 2 to 4".to_string()
+        )
+    );
+    let refused = r.events("FailedCreate", rs);
+    assert_eq!(refused.len(), 15);
+    assert_eq!(
+        refused[0],
+        (
+            60.0,
+            "Error creating: pods \"web-546f84d8c4-r7cxd\" is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=2, limited: requests.cpu=2".to_string()
+        )
+    );
+    assert!(refused.iter().all(|e| e.1.ends_with(
+        "is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=2, limited: requests.cpu=2"
+    )));
+    // The work queue's back-off: 5 ms, doubling after each refusal.
+    let ms: Vec<i64> = refused
+        .iter()
+        .map(|e| (e.0 * 1000.0).round() as i64)
+        .collect();
+    let gaps: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps[0], 5);
+    assert!(gaps.windows(2).all(|g| g[1] == 2 * g[0]), "{gaps:?}");
+    assert_eq!(*ms.last().unwrap(), 141_915);
+    // The Job's pods end at 186 s; the next retry, 81.92 s after the last, creates both.
+    assert_eq!(
+        r.events("Completed", "Job/team-a/report"),
+        [(186.0, "Job completed".to_string())]
+    );
+    let created = r.times("SuccessfulCreate", rs);
+    assert_eq!(created, [0.0, 0.0, 223.835, 223.835]);
+    assert_eq!(
+        ((created[2] - refused.last().unwrap().0) * 1000.0).round(),
+        81_920.0
+    );
+    let late: Vec<String> = r
+        .pods_named("web-546f84d8c4-")
+        .into_iter()
+        .filter(|p| r.t(p, "created_s") == 223.835)
+        .collect();
+    assert_eq!(late.len(), 2);
+    assert!(late.iter().all(|p| r.t(p, "ready_s") == 229.835));
+    // The quota held: never more than 2 CPUs requested.
+    assert_eq!(r.peak("cpu_requested_cores", "cluster"), 2.0);
+    // The Deployment's conditions.
+    let web = r.summary["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "Deployment" && w["name"] == "web")
+        .unwrap()
+        .clone();
+    let changes = web["condition_changes"].as_array().unwrap();
+    let at = |t: f64, kind: &str| {
+        changes
+            .iter()
+            .find(|c| c["time_s"] == t && c["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} change at {t}: {changes:?}"))
+    };
+    let failure = at(60.0, "ReplicaFailure");
+    assert_eq!(failure["reason"], "FailedCreate");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("pods \"web-546f84d8c4-r7cxd\" is forbidden: exceeded quota: compute")
+    );
+    assert_eq!(
+        at(60.0, "Available")["reason"],
+        "MinimumReplicasUnavailable"
+    );
+    assert_eq!(at(60.0, "Available")["status"], "False");
+    assert_eq!(
+        at(229.835, "Available")["reason"],
+        "MinimumReplicasAvailable"
+    );
+    let now: Vec<&str> = web["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert!(!now.contains(&"ReplicaFailure"), "{now:?}");
+    assert_eq!(web["replicas"]["available"], 4);
+    narratives_mention(
+        "14-quota-blocks-scale-up",
+        &[
+            "Scaled up replica set web-546f84d8c4 from 2 to 4",
+            "exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=2, limited: requests.cpu=2",
+            "web-546f84d8c4-r7cxd",
+            "ReplicaFailure",
+            "MinimumReplicasUnavailable",
+            "Job completed",
+            "25%",
+            "5 ",
+            "15",
+            "60",
+            "141.915",
+            "186",
+            "81.92",
+            "223.835",
+            "229.835",
+        ],
+    );
+}
+
+#[test]
+fn learn_15_a_drain_waits_for_each_budget_and_times_out_on_one_that_allows_nothing() {
+    let r = run_learn("15-drain-held-by-pdb", &[]);
+    let timeline = r.summary["timeline"].as_array().unwrap();
+    let output = |i: usize| {
+        timeline[i]["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect::<Vec<_>>()
+    };
+    let refusal = |pod: &str| {
+        format!(
+            "error when evicting pods/\"{pod}\" -n \"default\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."
+        )
+    };
+    assert_eq!(timeline[0]["time_s"], 60.0);
+    assert_eq!(timeline[0]["status"], "done");
+    assert_eq!(
+        output(0),
+        [
+            "node/general-2 cordoned",
+            "Warning: ignoring DaemonSet-managed Pods: kube-system/node-exporter-mj2tm",
+            "evicting pod default/web-794dd4bbd5-pjdbm",
+            "evicting pod default/web-794dd4bbd5-6cln6",
+            refusal("web-794dd4bbd5-6cln6").as_str(),
+            "pod/web-794dd4bbd5-pjdbm evicted",
+            "pod/web-794dd4bbd5-6cln6 evicted",
+            "node/general-2 drained",
+        ]
+    );
+    // One web pod at a time: the second goes at the first retry after the replacement of
+    // the first is Ready (retries at 65, 70, 75 s; Ready at 71 s).
+    let pod = |n: &str| format!("Pod/default/web-794dd4bbd5-{n}");
+    assert_eq!(r.times("Killing", &pod("pjdbm")), [60.0]);
+    assert_eq!(r.t("web-794dd4bbd5-hmws2", "created_s"), 60.0);
+    assert_eq!(r.t("web-794dd4bbd5-hmws2", "ready_s"), 71.0);
+    assert_eq!(r.times("Killing", &pod("6cln6")), [75.0]);
+    assert_eq!(r.t("web-794dd4bbd5-6cln6", "deleted_s"), 90.0);
+    assert!(
+        r.series("replicas_available", "deployment/default/web")
+            .iter()
+            .filter(|s| s.0 >= 22.0)
+            .all(|s| s.1 >= 5.0),
+        "maxUnavailable 1"
+    );
+    // The second drain: web pods at 180 and 195 s, db never.
+    assert_eq!(timeline[1]["time_s"], 180.0);
+    assert_eq!(
+        timeline[1]["action"],
+        "drain general-1 --ignore-daemonsets --timeout=2m"
+    );
+    assert_eq!(timeline[1]["status"], "failed");
+    let second = output(1);
+    assert!(
+        second.contains(&refusal("db-587756d78f-b7fh5").as_str()),
+        "{second:?}"
+    );
+    assert_eq!(
+        *second.last().unwrap(),
+        "error: unable to drain node \"general-1\" due to error: global timeout reached: 2m0s, continuing command..."
+    );
+    assert_eq!(r.times("Killing", &pod("4ntpr")), [180.0]);
+    assert_eq!(r.t("web-794dd4bbd5-lp496", "ready_s"), 191.0);
+    assert_eq!(r.times("Killing", &pod("rnlq8")), [195.0]);
+    let db = "db-587756d78f-b7fh5";
+    assert!(r.times("Killing", &format!("Pod/default/{db}")).is_empty());
+    assert_eq!(r.pod(db, "node"), "general-1");
+    assert_eq!(r.pod(db, "deleted_s"), "");
+    assert!(
+        r.summary["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("drain general-1"))
+    );
+    // Every web pod left is on general-3.
+    let left: Vec<String> = r
+        .pods_named("web-")
+        .into_iter()
+        .filter(|p| r.pod(p, "deleted_s").is_empty())
+        .collect();
+    assert_eq!(left.len(), 6);
+    assert!(left.iter().all(|p| r.pod(p, "node") == "general-3"));
+    narratives_mention(
+        "15-drain-held-by-pdb",
+        &[
+            "Warning: ignoring DaemonSet-managed Pods",
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            "node/general-2 drained",
+            "global timeout reached: 2m0s",
+            "web-794dd4bbd5-pjdbm",
+            "web-794dd4bbd5-6cln6",
+            "maxUnavailable 1",
+            "minAvailable 1",
+            "--timeout=2m",
+            "general-3",
+            "5",
+            "60",
+            "71",
+            "75",
+            "90",
+            "180",
+            "195",
+            "300",
         ],
     );
 }

@@ -5,8 +5,10 @@
 
 use super::intstr::IntOrPercent;
 use super::meta::ObjectMeta;
+use super::node::ConditionStatus;
 use super::pod::PodSpec;
 use super::selector::LabelSelector;
+use crate::engine::SimTime;
 use std::sync::Arc;
 
 /// Label a Deployment adds to each ReplicaSet's selector, template and pods.
@@ -23,6 +25,48 @@ pub const ANNOTATION_MAX_REPLICAS: &str = "deployment.kubernetes.io/max-replicas
 pub const ANNOTATION_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 /// What `kubectl rollout restart` writes into a pod template.
 pub const ANNOTATION_RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// One of a workload's `status.conditions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// `type` (`Available`, `Progressing`, `ReplicaFailure`).
+    pub kind: &'static str,
+    /// `status`.
+    pub status: ConditionStatus,
+    /// `reason`.
+    pub reason: &'static str,
+    /// `message`.
+    pub message: String,
+    /// `lastUpdateTime`.
+    pub last_update: SimTime,
+    /// `lastTransitionTime`: when `status` last changed.
+    pub last_transition: SimTime,
+}
+
+/// The condition types and reasons the Deployment and ReplicaSet controllers write
+/// (`pkg/controller/deployment/util/deployment_util.go`, `pkg/controller/replicaset`).
+const CONDITION_WORDS: [&str; 15] = [
+    "Available",
+    "Progressing",
+    "ReplicaFailure",
+    "MinimumReplicasAvailable",
+    "MinimumReplicasUnavailable",
+    "ReplicaSetUpdated",
+    "ReplicaSetCreateError",
+    "NewReplicaSetCreated",
+    "FoundNewReplicaSet",
+    "NewReplicaSetAvailable",
+    "ProgressDeadlineExceeded",
+    "DeploymentPaused",
+    "DeploymentResumed",
+    "FailedCreate",
+    "FailedDelete",
+];
+
+/// The condition type or reason spelled `s`, if the controllers write it.
+pub fn condition_word(s: &str) -> Option<&'static str> {
+    CONDITION_WORDS.iter().copied().find(|w| *w == s)
+}
 
 /// A pod template: the metadata and spec stamped on every pod of a workload.
 #[derive(Clone, Debug, PartialEq)]

@@ -106,6 +106,16 @@ pub fn format_rfc3339(ms: i64) -> String {
     )
 }
 
+/// Milliseconds since the epoch as RFC 3339 in UTC, with the milliseconds when there are
+/// any (`2026-01-01T00:05:00.250Z`), which [`parse_rfc3339`] reads back exactly.
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    let whole = format_rfc3339(ms);
+    match ms.rem_euclid(1000) {
+        0 => whole,
+        frac => format!("{}.{frac:03}Z", &whole[..whole.len() - 1]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +142,11 @@ mod tests {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
         assert_eq!(format_rfc3339(-1000), "1969-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339_ms(t), DEFAULT_START);
+        assert_eq!(format_rfc3339_ms(t - 500), "2025-12-31T23:59:59.500Z");
+        assert_eq!(
+            parse_rfc3339(&format_rfc3339_ms(t + 12_345)),
+            Ok(t + 12_345)
+        );
     }
 }

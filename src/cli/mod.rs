@@ -13,7 +13,7 @@ use crate::api::scheduler_config::SchedulerConfig;
 use crate::engine::SimTime;
 use crate::observe::pod_rows;
 use crate::output::destination::{self, OutputKind};
-use crate::output::{Rows, RunOutput};
+use crate::output::{Rows, RunOutput, snapshot};
 use crate::scenario::estimate::{bytes_text, estimate, parse_bytes};
 use crate::scenario::{LoadOptions, Scenario, ValidateMode, load_scenario_reporting};
 use crate::scheduler::check_config;
@@ -113,6 +113,10 @@ struct RunArgs {
     quiet: bool,
     #[command(flatten)]
     validate: ValidateFlag,
+    /// Also write the cluster's end state to FILE as a `kind: List` (YAML) that a later run
+    /// can start from. FILE must be new or an earlier snapshot.
+    #[arg(long, value_name = "FILE")]
+    snapshot: Option<PathBuf>,
     /// Refuse a run that may create more pods than this (kubesim keeps every pod in memory).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     max_pods: u64,
@@ -281,6 +285,12 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
+    if let Some(path) = &args.snapshot
+        && let Err(e) = snapshot::check_destination(path)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
     let started = Instant::now();
     let mut world = match World::new(&scenario, &Registry::in_tree()) {
         Ok(w) => w,
@@ -350,6 +360,15 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    let snapshot_text = args.snapshot.as_ref().map(|_| {
+        let about = snapshot::About {
+            simulation: &scenario.name,
+            seed: scenario.seed,
+            start_unix_ms: scenario.start_unix_ms,
+            at: scenario.duration,
+        };
+        snapshot::render(world.store(), &about)
+    });
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
     let finished = output
@@ -357,6 +376,14 @@ fn run(args: RunArgs) -> ExitCode {
         .and_then(|f| {
             let plots = plot::draw_run(&f, scenario.output.plots, summary.input.events_processed);
             f.install().map(|digest| (digest, plots))
+        })
+        .and_then(|(digest, plots)| {
+            if let (Some(path), Some(text)) = (&args.snapshot, &snapshot_text) {
+                snapshot::write(path, text).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("the snapshot {}: {e}", path.display()))
+                })?;
+            }
+            Ok((digest, plots))
         });
     drop(armed);
     let quiet_from = world.quiet_from();
@@ -364,6 +391,11 @@ fn run(args: RunArgs) -> ExitCode {
     std::mem::forget(world);
     match finished {
         Ok((digest, plots)) => {
+            let snapshot_note = args
+                .snapshot
+                .as_ref()
+                .map(|p| format!(", snapshot {}", p.display()))
+                .unwrap_or_default();
             let quiet_note = quiet_from
                 .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
                 .unwrap_or_default();
@@ -373,7 +405,7 @@ fn run(args: RunArgs) -> ExitCode {
                 .map(|(k, v)| format!("{v} {k}"))
                 .collect();
             println!(
-                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {}){plots}",
+                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {}){snapshot_note}{plots}",
                 format_duration_ms(scenario.duration.ms()),
                 started.elapsed().as_secs_f64(),
                 summary.input.events_processed,

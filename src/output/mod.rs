@@ -10,6 +10,8 @@ pub mod compare;
 pub mod destination;
 mod json;
 pub mod scheduling;
+pub mod snapshot;
+mod yaml;
 
 use crate::api::event::{Event, EventType, Message};
 use crate::api::output::{EventRows, PodRows};

@@ -8,6 +8,7 @@ use super::core::{PersistentVolumeClaim, PodTemplate, claim_spec, pod};
 use super::meta::{IntOrString, LabelSelector, ObjectMeta, int_or_percent, label_selector, meta};
 use super::model::WorkloadManifest;
 use super::resolver::{Doc, Resolver};
+use super::workload_status::{WorkloadStatus, restored};
 use super::yaml::Spanned;
 use crate::api;
 use crate::api::apps::{
@@ -27,6 +28,9 @@ pub struct ReplicaSet {
     pub metadata: ObjectMeta,
     /// Spec (required).
     pub spec: ReplicaSetSpec,
+    /// Status, as a snapshot gives it: its replica counts are kept.
+    #[serde(default)]
+    pub status: Option<WorkloadStatus>,
 }
 
 /// ReplicaSet spec.
@@ -54,6 +58,9 @@ pub struct ReplicationController {
     pub metadata: ObjectMeta,
     /// Spec (required).
     pub spec: ReplicationControllerSpec,
+    /// Status, as a snapshot gives it: its replica counts are kept.
+    #[serde(default)]
+    pub status: Option<WorkloadStatus>,
 }
 
 /// ReplicationController spec: an equality selector, defaulted to the template's labels.
@@ -81,6 +88,9 @@ pub struct Deployment {
     pub metadata: ObjectMeta,
     /// Spec (required).
     pub spec: DeploymentSpec,
+    /// Status, as a snapshot gives it: its conditions and collision count are kept.
+    #[serde(default)]
+    pub status: Option<WorkloadStatus>,
 }
 
 /// Deployment spec.
@@ -404,7 +414,12 @@ pub(super) fn replica_set(r: &mut Resolver, d: Doc, m: &ReplicaSet) {
         min_ready_ms: min_ready.saturating_mul(1000),
         template,
     };
-    r.replica_sets.push(WorkloadManifest { meta, spec });
+    let restored = restored(r, d, &m.metadata, m.status.as_ref());
+    r.replica_sets.push(WorkloadManifest {
+        meta,
+        spec,
+        restored,
+    });
 }
 
 /// A ReplicationController manifest: its selector and labels default to the template's.
@@ -460,7 +475,12 @@ pub(super) fn replication_controller(r: &mut Resolver, d: Doc, m: &ReplicationCo
         min_ready_ms: min_ready.saturating_mul(1000),
         template,
     };
-    r.replica_sets.push(WorkloadManifest { meta, spec });
+    let restored = restored(r, d, &m.metadata, m.status.as_ref());
+    r.replica_sets.push(WorkloadManifest {
+        meta,
+        spec,
+        restored,
+    });
 }
 
 /// A Deployment manifest.
@@ -529,7 +549,12 @@ pub(super) fn deployment(r: &mut Resolver, d: Doc, m: &Deployment) {
         progress_deadline_ms: (deadline < i64::from(i32::MAX)).then(|| deadline * 1000),
         paused: s.paused == Some(true),
     };
-    r.deployments.push(WorkloadManifest { meta, spec });
+    let restored = restored(r, d, &m.metadata, m.status.as_ref());
+    r.deployments.push(WorkloadManifest {
+        meta,
+        spec,
+        restored,
+    });
 }
 
 /// `spec.strategy`, defaulted and checked (`ValidateDeploymentStrategy`,
@@ -644,7 +669,12 @@ pub(super) fn daemon_set(r: &mut Resolver, d: Doc, m: &DaemonSet) {
         update,
         min_ready_ms: min_ready.saturating_mul(1000),
     };
-    r.daemon_sets.push(WorkloadManifest { meta, spec });
+    let restored = restored(r, d, &m.metadata, None);
+    r.daemon_sets.push(WorkloadManifest {
+        meta,
+        spec,
+        restored,
+    });
 }
 
 /// `spec.updateStrategy` of a DaemonSet (`ValidateDaemonSetUpdateStrategy`).
@@ -783,7 +813,12 @@ pub(super) fn stateful_set(r: &mut Resolver, d: Doc, m: &StatefulSet) {
         claim_templates,
         ordinals_start: u32::try_from(start).unwrap_or(0),
     };
-    r.stateful_sets.push(WorkloadManifest { meta, spec });
+    let restored = restored(r, d, &m.metadata, None);
+    r.stateful_sets.push(WorkloadManifest {
+        meta,
+        spec,
+        restored,
+    });
 }
 
 /// `spec.updateStrategy` of a StatefulSet.

@@ -35,6 +35,8 @@ pub struct ObjectMeta {
     pub creation_timestamp: Option<Spanned<String>>,
     /// When its deletion was asked for: the time by which it should be gone (RFC 3339).
     pub deletion_timestamp: Option<Spanned<String>>,
+    /// How many times its spec changed (a snapshot's workloads carry it).
+    pub generation: Option<Spanned<i64>>,
 }
 
 /// A reference to an owning object.
@@ -160,10 +162,8 @@ pub(super) fn meta(
     if !labels_valid(&m.labels) {
         check_labels(r, d, &format!("{path}.labels"), &m.labels);
     }
-    if let Some(uid) = &m.uid
-        && path == "metadata"
-    {
-        unique_uid(r, d, uid);
+    if path == "metadata" {
+        given_uid(r, d, m);
     }
     let owner_references = if m.owner_references.is_empty() {
         Arc::from([])
@@ -181,6 +181,17 @@ pub(super) fn meta(
         annotations: Arc::new(m.annotations.clone()),
         owner_references,
     })
+}
+
+/// The uid a top-level manifest gives, checked to be unique.
+pub(super) fn given_uid(r: &mut Resolver, d: Doc, m: &ObjectMeta) -> Uid {
+    match &m.uid {
+        Some(uid) => {
+            unique_uid(r, d, uid);
+            Uid::Given(uid.as_str().into())
+        }
+        None => Uid::Unset,
+    }
 }
 
 /// A uid given in a manifest names one object: a second object with it is an error (the

@@ -39,6 +39,7 @@ pub mod schema;
 mod storage;
 #[cfg(test)]
 mod testing;
+mod workload_status;
 pub mod yaml;
 
 pub use crate::api::output::{EventRows, PodRows};

@@ -1,6 +1,6 @@
 //! The resolved scenario: plain typed data, validated, nothing running yet.
 
-use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
+use crate::api::apps::{Condition, DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::arrival::Source;
 use crate::api::disruption::PodDisruptionBudget;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
@@ -67,6 +67,50 @@ pub struct WorkloadManifest<S> {
     pub meta: ObjectMeta,
     /// Spec.
     pub spec: S,
+    /// What a snapshot says of it that its controller does not recompute.
+    pub restored: Restored,
+}
+
+/// What a snapshot's workload keeps beyond its spec: its `metadata.generation`, a
+/// Deployment's conditions (the progress deadline runs from `Progressing`'s last update) and
+/// `collisionCount` (it names the next ReplicaSet), and the replica counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restored {
+    /// `metadata.generation` (1 when not given).
+    pub generation: u64,
+    /// `status.conditions` of a Deployment.
+    pub conditions: Vec<Condition>,
+    /// `status.collisionCount` of a Deployment.
+    pub collision_count: Option<u32>,
+    /// The replica counts of a Deployment's or ReplicaSet's status.
+    pub counts: Option<ReplicaCounts>,
+}
+
+/// The replica counts of a workload's status (a ReplicaSet has no `updatedReplicas` nor
+/// `unavailableReplicas`: 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaCounts {
+    /// `replicas`.
+    pub replicas: u32,
+    /// `updatedReplicas` (a Deployment's).
+    pub updated: u32,
+    /// `readyReplicas`.
+    pub ready: u32,
+    /// `availableReplicas`.
+    pub available: u32,
+    /// `unavailableReplicas` (a Deployment's).
+    pub unavailable: u32,
+}
+
+impl Default for Restored {
+    fn default() -> Self {
+        Restored {
+            generation: 1,
+            conditions: Vec::new(),
+            collision_count: None,
+            counts: None,
+        }
+    }
 }
 
 /// A PersistentVolume given as a manifest.

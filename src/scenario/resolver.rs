@@ -89,6 +89,8 @@ pub(super) struct Resolver {
     /// `spec.startTime`, ms since the Unix epoch: a snapshot's instants are placed on the
     /// simulated clock by it.
     pub start_unix_ms: i64,
+    /// Whether a snapshot time after `spec.startTime` was warned about (once per load).
+    pub future_warned: bool,
     /// The specs of the pods resolved last: a pod whose spec equals one of them shares it.
     pub recent_specs: Vec<Arc<PodSpec>>,
 }
@@ -131,6 +133,17 @@ impl Resolver {
     pub fn warn(&mut self, d: Doc, msg: impl AsRef<str>) {
         self.warnings
             .push(format!("{}:{}: {}", d.file.display(), d.line, msg.as_ref()));
+    }
+
+    /// A warning at a leaf: its own line and column, and the field's path.
+    pub fn warn_at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl AsRef<str>) {
+        let (line, col) = abs_position(d.line, leaf);
+        self.warnings.push(format!(
+            "{}:{line}:{col}: {}: {}",
+            d.file.display(),
+            d.path(path),
+            msg.as_ref()
+        ));
     }
 
     /// `metadata.name` of an object whose names follow `rule`, reported as the API server

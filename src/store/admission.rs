@@ -84,6 +84,11 @@ impl Store {
         self.admission.defaulted.clear();
     }
 
+    /// The LimitRanges, in creation order.
+    pub fn limit_ranges(&self) -> &[LimitRange] {
+        &self.admission.limit_ranges
+    }
+
     /// The quotas with their usage, in creation order.
     pub fn quotas(&self) -> &[QuotaState] {
         &self.admission.quotas

@@ -39,6 +39,7 @@ pub use pods::REASON_SCHEDULING_GATED;
 pub use workloads::{
     Condition, ConditionStatus, DaemonSet, DaemonSetStatus, Deployment, DeploymentStatus,
     ReplicaSet, ReplicaSetStatus, StatefulSet, StatefulSetStatus, Workload, WorkloadChange,
+    WorkloadId,
 };
 
 use crate::api::disruption::PodDisruptionBudget;

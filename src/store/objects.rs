@@ -229,6 +229,11 @@ impl Store {
         lookup(&self.storage_classes, name)
     }
 
+    /// The StorageClasses, in creation order.
+    pub fn storage_classes(&self) -> impl Iterator<Item = &StorageClass> {
+        self.storage_classes.live().map(|(_, c)| c)
+    }
+
     /// Registers a PriorityClass.
     pub fn add_priority_class(&mut self, pc: PriorityClass) -> PriorityClassId {
         let id = self.priority_classes.insert(pc);
@@ -239,6 +244,11 @@ impl Store {
     /// Looks up a PriorityClass.
     pub fn priority_class(&self, name: &str) -> Option<&PriorityClass> {
         lookup(&self.priority_classes, name)
+    }
+
+    /// The PriorityClasses, in creation order.
+    pub fn priority_classes(&self) -> impl Iterator<Item = &PriorityClass> {
+        self.priority_classes.live().map(|(_, c)| c)
     }
 
     /// Creates a Namespace (once: a second one of the same name is ignored).

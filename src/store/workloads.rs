@@ -26,24 +26,8 @@ pub enum WorkloadChange {
     Deleted,
 }
 
+pub use crate::api::apps::Condition;
 pub use crate::api::node::ConditionStatus;
-
-/// One of `status.conditions`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Condition {
-    /// `type` (`Available`, `Progressing`, `ReplicaFailure`).
-    pub kind: &'static str,
-    /// `status`.
-    pub status: ConditionStatus,
-    /// `reason`.
-    pub reason: &'static str,
-    /// `message`.
-    pub message: String,
-    /// `lastUpdateTime`.
-    pub last_update: SimTime,
-    /// `lastTransitionTime`: when `status` last changed.
-    pub last_transition: SimTime,
-}
 
 /// A workload object: metadata, the spec clients write, the status its controller writes.
 #[derive(Clone, Debug)]
@@ -217,7 +201,31 @@ fn edit_status<S, St: Clone + PartialEq>(
     w.status != before
 }
 
+/// A workload of any kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadId {
+    /// A ReplicaSet or ReplicationController.
+    ReplicaSet(ReplicaSetId),
+    /// A Deployment.
+    Deployment(DeploymentId),
+    /// A DaemonSet.
+    DaemonSet(DaemonSetId),
+    /// A StatefulSet.
+    StatefulSet(StatefulSetId),
+}
+
 impl Store {
+    /// Sets a workload's `metadata.generation` as a snapshot gave it, when it is created
+    /// (not an API write: a client's edits bump it).
+    pub fn restore_generation(&mut self, id: WorkloadId, generation: u64) {
+        match id {
+            WorkloadId::ReplicaSet(i) => self.replica_sets.get_mut(i).generation = generation,
+            WorkloadId::Deployment(i) => self.deployments.get_mut(i).generation = generation,
+            WorkloadId::DaemonSet(i) => self.daemon_sets.get_mut(i).generation = generation,
+            WorkloadId::StatefulSet(i) => self.stateful_sets.get_mut(i).generation = generation,
+        }
+    }
+
     // ---- replica sets ----
 
     /// Creates a ReplicaSet or ReplicationController.

@@ -13,6 +13,7 @@ pub(super) use affinity::{
 };
 pub(super) use node::{Node, NodeSpec, NodeStatus, add_node, node, node_manifest};
 pub(super) use pod::{Pod, PodSpec, PodTemplate, pod, pod_manifest};
+pub(super) use snapshot::instant;
 pub(super) use volume::{PersistentVolume, PersistentVolumeClaim, claim, claim_spec, volume};
 
 use super::meta::{ObjectMeta, check_labels, namespace as namespace_of};

@@ -1,7 +1,7 @@
 //! `v1` Node: as written, and resolved (capacity and allocatable with the kubelet's
 //! defaults, taints, images, the hostname label).
 
-use super::super::meta::{ObjectMeta, check_labels};
+use super::super::meta::{ObjectMeta, check_labels, given_uid};
 use super::super::resolver::{Doc, Resolver, resources};
 use super::super::yaml::Quantities;
 use crate::api;
@@ -76,7 +76,8 @@ pub(in super::super) fn node_manifest(r: &mut Resolver, d: Doc, n: &Node) {
     };
     let mut extra = Labels::new();
     extra.insert(LABEL_HOSTNAME.into(), name.clone());
-    if let Some(node) = node(r, d, "", n, name, extra, None) {
+    if let Some(mut node) = node(r, d, "", n, name, extra, None) {
+        node.meta.uid = given_uid(r, d, &n.metadata);
         add_node(r, d, "metadata.name", node);
     }
 }

@@ -8,14 +8,30 @@
 use super::super::resolver::{Doc, Resolver};
 use super::super::yaml::Spanned;
 use super::pod::{Pod, PodStatusRaw};
-use crate::api::clock::parse_rfc3339;
+use crate::api::clock::{format_rfc3339_ms, parse_rfc3339};
 use crate::api::pod::{Phase, PodSpec, PodStatus, Resume};
 use crate::engine::SimTime;
 
 /// An instant of the snapshot on the simulated clock.
-fn instant(r: &mut Resolver, d: Doc, path: &str, t: &Spanned<String>) -> Option<SimTime> {
+pub(in super::super) fn instant(
+    r: &mut Resolver,
+    d: Doc,
+    path: &str,
+    t: &Spanned<String>,
+) -> Option<SimTime> {
     match parse_rfc3339(&t.value) {
-        Ok(ms) => Some(SimTime(ms - r.start_unix_ms)),
+        Ok(ms) => {
+            if ms > r.start_unix_ms && !r.future_warned {
+                r.future_warned = true;
+                let start = format_rfc3339_ms(r.start_unix_ms);
+                let msg = format!(
+                    "{} is after spec.startTime {start}: a snapshot's times are in the past of t = 0; set spec.startTime to when the snapshot was taken (a kubesim snapshot names it in its header)",
+                    t.value
+                );
+                r.warn_at(d, t, path, msg);
+            }
+            Some(SimTime(ms - r.start_unix_ms))
+        }
         Err(e) => {
             r.at(d, t, path, e);
             None

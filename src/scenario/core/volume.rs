@@ -2,7 +2,7 @@
 //! written, and resolved (a claim without a class takes the default one, as the
 //! DefaultStorageClass admission plugin does).
 
-use super::super::meta::{ObjectMeta, check_labels, meta};
+use super::super::meta::{ObjectMeta, check_labels, given_uid, meta};
 use super::super::resolver::{Doc, Resolver, quantity};
 use super::super::yaml::{IgnoredPresence, Quantities, Spanned};
 use super::affinity::{NodeSelector, selector_terms};
@@ -149,10 +149,12 @@ pub(in super::super) fn volume(r: &mut Resolver, d: Doc, v: &PersistentVolume) {
         .as_ref()
         .and_then(|a| a.required.as_ref())
         .map(|sel| Arc::new(selector_terms(r, d, "spec.nodeAffinity.required", sel)));
+    let uid = given_uid(r, d, &v.metadata);
     r.volumes.push(VolumeManifest {
         meta: api::ObjectMeta {
             name,
             namespace: String::new(),
+            uid,
             labels: Arc::new(v.metadata.labels.clone()),
             annotations: Arc::new(v.metadata.annotations.clone()),
             ..api::ObjectMeta::default()

@@ -1,0 +1,138 @@
+//! `kubesim run --snapshot FILE`: the cluster's end state as one `kind: List` in YAML, as
+//! `kubectl get -o yaml` prints a cluster, which a later run (or `kubectl apply --dry-run`)
+//! reads: every live object with its spec, metadata (uids, owner references, revisions) and
+//! the status a snapshot carries (a running pod's start, scheduling, readiness and restarts;
+//! workloads' replica counts and conditions; quota usage). Times are RFC 3339 instants on the
+//! run's clock (`spec.startTime` plus simulated time).
+//!
+//! What a snapshot leaves out: finished pods and Jobs (a loader would run them again), deleted
+//! objects, Events, and the Simulation itself (node pools, arrivals, the scheduler's
+//! configuration and the timeline belong to the run that continues).
+
+mod objects;
+mod pod;
+
+use super::yaml;
+use crate::api::clock::format_rfc3339_ms;
+use crate::api::duration::format_duration_ms;
+use crate::engine::SimTime;
+use crate::store::Store;
+use serde_json::{Value, json};
+use std::fs;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// The first line of every snapshot: a file that starts otherwise is not kubesim's and is
+/// never replaced.
+pub const HEADER: &str = "# kubesim snapshot";
+
+/// Places simulated times on the wall clock.
+pub(crate) struct Clock {
+    /// `spec.startTime`: the instant of t = 0, ms since the epoch.
+    start_unix_ms: i64,
+}
+
+impl Clock {
+    /// The instant of simulated time `t`, in RFC 3339.
+    fn instant(&self, t: SimTime) -> String {
+        format_rfc3339_ms(self.start_unix_ms + t.ms())
+    }
+}
+
+/// What the header says of the run.
+pub struct About<'a> {
+    /// The Simulation's name.
+    pub simulation: &'a str,
+    /// Its seed.
+    pub seed: u64,
+    /// `spec.startTime`, ms since the epoch.
+    pub start_unix_ms: i64,
+    /// The simulated time of the snapshot.
+    pub at: SimTime,
+}
+
+/// The store as a `kind: List` document, with a header saying how to continue from it.
+pub fn render(store: &Store, about: &About) -> String {
+    let clock = Clock {
+        start_unix_ms: about.start_unix_ms,
+    };
+    let mut items = Vec::new();
+    objects::cluster(store, &clock, &mut items);
+    objects::workloads(store, &clock, &mut items);
+    items.extend(
+        store
+            .pods()
+            .iter()
+            .filter_map(|p| pod::pod(store, p, &clock)),
+    );
+    let list: Value = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    let instant = clock.instant(about.at);
+    format!(
+        "{HEADER} of simulation {:?} (seed {}) at t = {}, {instant}.\n\
+         # To continue the run from here, give this file after a Simulation that declares no\n\
+         # nodes and starts where this one stopped (spec.startTime: \"{instant}\").\n{}",
+        about.simulation,
+        about.seed,
+        format_duration_ms(about.at.ms()),
+        yaml::to_string(&list)
+    )
+}
+
+/// Checks before a run that `path` can take its snapshot: its directory exists, and it is
+/// new or an earlier snapshot (kubesim replaces no other file).
+pub fn check_destination(path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    let dir = parent(path);
+    if !dir.is_dir() {
+        return Err(format!(
+            "--snapshot {shown}: the directory {} does not exist",
+            dir.display()
+        ));
+    }
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("--snapshot {shown}: {e}")),
+        Ok(m) if m.is_dir() => Err(format!("--snapshot {shown}: is a directory")),
+        Ok(_) => {
+            let mut first = String::new();
+            fs::File::open(path)
+                .and_then(|f| BufReader::new(f).read_line(&mut first))
+                .map_err(|e| format!("--snapshot {shown}: {e}"))?;
+            if first.starts_with(HEADER) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "--snapshot {shown}: the file exists and is not a kubesim snapshot; kubesim replaces only its own files (choose another name)"
+                ))
+            }
+        }
+    }
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes the snapshot into a temporary file beside `path` and renames it into place, so
+/// that `path` is never half-written.
+pub fn write(path: &Path, text: &str) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent(path).join(format!(".{name}.kubesim-tmp"));
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    match written.and_then(|()| fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
