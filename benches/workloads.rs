@@ -6,6 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubesim::observe::NullSink;
+use kubesim::observe::snapshot::cluster;
 use kubesim::output::snapshot::{self, About};
 use kubesim::scenario::load_scenario;
 use kubesim::scheduler::plugins::Registry;
@@ -109,9 +110,9 @@ fn workloads(c: &mut Criterion) {
         start_unix_ms: 0,
         at: world.duration(),
     };
-    let text = snapshot::render(world.store(), &about);
+    let text = snapshot::render(&cluster(world.store()), &about);
     g.bench_function("snapshot_write_100k_pods", |b| {
-        b.iter(|| snapshot::render(world.store(), &about).len())
+        b.iter(|| snapshot::render(&cluster(world.store()), &about).len())
     });
     let dump = write("snapshot-100k", &text);
     let next = write(

@@ -109,7 +109,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/14-quota-blocks-scale-up",
-        "da6ec1067a6e2238a83e19c3737d0e101a8553ce11d5fab2e20c6901b1d62fa0",
+        "beda3c812774242c109457bcedbc1307f1e796ef94694a25ecdf8c2e1aa18f84",
     ),
     (
         "learn/15-drain-held-by-pdb",

@@ -1214,22 +1214,25 @@ fn learn_14_a_quota_refuses_a_scale_up_until_the_job_frees_it_and_the_retry_come
     assert!(refused.iter().all(|e| e.1.ends_with(
         "is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=2, limited: requests.cpu=2"
     )));
-    // The work queue's back-off: 5 ms, doubling after each refusal.
+    // The first refusal writes ReplicaFailure into the ReplicaSet's status, and that update
+    // queues a second sync at once (`updateRS` enqueues every update), refused too. Then the
+    // work queue's back-off: 5 ms after the first refusal, doubling with each refusal (the
+    // second one at 60 s counted), so 20 ms after the retry at 60.005 s, then 40 ms, ...
     let ms: Vec<i64> = refused
         .iter()
         .map(|e| (e.0 * 1000.0).round() as i64)
         .collect();
     let gaps: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
-    assert_eq!(gaps[0], 5);
-    assert!(gaps.windows(2).all(|g| g[1] == 2 * g[0]), "{gaps:?}");
-    assert_eq!(*ms.last().unwrap(), 141_915);
+    assert_eq!(gaps[..3], [0, 5, 20], "{gaps:?}");
+    assert!(gaps[2..].windows(2).all(|g| g[1] == 2 * g[0]), "{gaps:?}");
+    assert_eq!(*ms.last().unwrap(), 141_905);
     // The Job's pods end at 186 s; the next retry, 81.92 s after the last, creates both.
     assert_eq!(
         r.events("Completed", "Job/team-a/report"),
         [(186.0, "Job completed".to_string())]
     );
     let created = r.times("SuccessfulCreate", rs);
-    assert_eq!(created, [0.0, 0.0, 223.835, 223.835]);
+    assert_eq!(created, [0.0, 0.0, 223.825, 223.825]);
     assert_eq!(
         ((created[2] - refused.last().unwrap().0) * 1000.0).round(),
         81_920.0
@@ -1237,10 +1240,10 @@ fn learn_14_a_quota_refuses_a_scale_up_until_the_job_frees_it_and_the_retry_come
     let late: Vec<String> = r
         .pods_named("web-546f84d8c4-")
         .into_iter()
-        .filter(|p| r.t(p, "created_s") == 223.835)
+        .filter(|p| r.t(p, "created_s") == 223.825)
         .collect();
     assert_eq!(late.len(), 2);
-    assert!(late.iter().all(|p| r.t(p, "ready_s") == 229.835));
+    assert!(late.iter().all(|p| r.t(p, "ready_s") == 229.825));
     // The quota held: never more than 2 CPUs requested.
     assert_eq!(r.peak("cpu_requested_cores", "cluster"), 2.0);
     // The Deployment's conditions.
@@ -1271,8 +1274,14 @@ fn learn_14_a_quota_refuses_a_scale_up_until_the_job_frees_it_and_the_retry_come
         "MinimumReplicasUnavailable"
     );
     assert_eq!(at(60.0, "Available")["status"], "False");
+    // ReplicaFailure gone with the creations: recorded as Unknown, without reason or message.
+    let gone = at(223.825, "ReplicaFailure");
     assert_eq!(
-        at(229.835, "Available")["reason"],
+        (&gone["status"], &gone["reason"], &gone["message"]),
+        (&"Unknown".into(), &"".into(), &"".into())
+    );
+    assert_eq!(
+        at(229.825, "Available")["reason"],
         "MinimumReplicasAvailable"
     );
     let now: Vec<&str> = web["conditions"]
@@ -1296,11 +1305,11 @@ fn learn_14_a_quota_refuses_a_scale_up_until_the_job_frees_it_and_the_retry_come
             "5 ",
             "15",
             "60",
-            "141.915",
+            "141.905",
             "186",
             "81.92",
-            "223.835",
-            "229.835",
+            "223.825",
+            "229.825",
         ],
     );
 }
@@ -1364,9 +1373,23 @@ fn learn_15_a_drain_waits_for_each_budget_and_times_out_on_one_that_allows_nothi
         second.contains(&refusal("db-587756d78f-b7fh5").as_str()),
         "{second:?}"
     );
+    // At the timeout, kubectl's end of a failed drain (`RunDrain`, `deleteOrEvictPodsSimple`):
+    // the pods left, the node left, and the error `evictPods` returned for db.
+    let timeout = "error when evicting pods/\"db-587756d78f-b7fh5\" -n \"default\": global timeout reached: 2m0s";
     assert_eq!(
-        *second.last().unwrap(),
-        "error: unable to drain node \"general-1\" due to error: global timeout reached: 2m0s, continuing command..."
+        second[second.len() - 6..],
+        [
+            format!(
+                "There are pending pods in node \"general-1\" when an error occurred: {timeout}"
+            ),
+            "pod/db-587756d78f-b7fh5".to_string(),
+            format!(
+                "error: unable to drain node \"general-1\" due to error: {timeout}, continuing command..."
+            ),
+            "There are pending nodes to be drained:".to_string(),
+            " general-1".to_string(),
+            timeout.to_string(),
+        ]
     );
     assert_eq!(r.times("Killing", &pod("4ntpr")), [180.0]);
     assert_eq!(r.t("web-794dd4bbd5-lp496", "ready_s"), 191.0);

@@ -360,15 +360,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    let snapshot_text = args.snapshot.as_ref().map(|_| {
-        let about = snapshot::About {
-            simulation: &scenario.name,
-            seed: scenario.seed,
-            start_unix_ms: scenario.start_unix_ms,
-            at: scenario.duration,
-        };
-        snapshot::render(world.store(), &about)
-    });
+    let snapshot_text = args.snapshot.as_ref().map(|_| end_state(&scenario, &world));
     let summary = world.summary(started.elapsed().as_secs_f64());
     let resolved = resolved_parameters(&scenario, &world);
     let finished = output
@@ -377,25 +369,15 @@ fn run(args: RunArgs) -> ExitCode {
             let plots = plot::draw_run(&f, scenario.output.plots, summary.input.events_processed);
             f.install().map(|digest| (digest, plots))
         })
-        .and_then(|(digest, plots)| {
-            if let (Some(path), Some(text)) = (&args.snapshot, &snapshot_text) {
-                snapshot::write(path, text).map_err(|e| {
-                    std::io::Error::new(e.kind(), format!("the snapshot {}: {e}", path.display()))
-                })?;
-            }
-            Ok((digest, plots))
-        });
+        .and_then(|done| write_snapshot(args.snapshot.as_deref(), &snapshot_text).map(|()| done));
     drop(armed);
     let quiet_from = world.quiet_from();
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {
         Ok((digest, plots)) => {
-            let snapshot_note = args
-                .snapshot
-                .as_ref()
-                .map(|p| format!(", snapshot {}", p.display()))
-                .unwrap_or_default();
+            let snapshot_note = (args.snapshot.as_ref())
+                .map_or(String::new(), |p| format!(", snapshot {}", p.display()));
             let quiet_note = quiet_from
                 .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
                 .unwrap_or_default();
@@ -424,6 +406,26 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The cluster's end state as a snapshot (`--snapshot`).
+fn end_state(scenario: &Scenario, world: &World) -> String {
+    let about = snapshot::About {
+        simulation: &scenario.name,
+        seed: scenario.seed,
+        start_unix_ms: scenario.start_unix_ms,
+        at: scenario.duration,
+    };
+    snapshot::render(&crate::observe::snapshot::cluster(world.store()), &about)
+}
+
+/// Writes the snapshot, if asked for; an error names the file.
+fn write_snapshot(path: Option<&std::path::Path>, text: &Option<String>) -> std::io::Result<()> {
+    let (Some(path), Some(text)) = (path, text) else {
+        return Ok(());
+    };
+    snapshot::write(path, text)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("the snapshot {}: {e}", path.display())))
 }
 
 /// `--seed`, `--duration` and `--explain` over the scenario's own values.

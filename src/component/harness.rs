@@ -108,6 +108,11 @@ impl<C: Component> Harness<C> {
         self.queue.now()
     }
 
+    /// The timeline commands run so far, with their output.
+    pub fn commands(&self) -> &[super::CommandRecord] {
+        self.recorder.commands()
+    }
+
     /// Events recorded since the last call, as `Reason Kind/ns/name: message`.
     pub fn events(&mut self) -> Vec<String> {
         let mut events: Vec<Event> = Vec::new();

@@ -40,3 +40,65 @@ impl<I: ArenaId> WorkQueue<I> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::event::EventType;
+    use crate::component::{Component, Harness};
+    use crate::store::{ReplicaSetId, Watch};
+
+    /// Adds its item twice at 10 ms, and once more while that sync runs.
+    #[derive(Default)]
+    struct Adder {
+        queue: WorkQueue<ReplicaSetId>,
+        runs: u32,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Ev {
+        Kick,
+        Sync(ReplicaSetId),
+    }
+
+    impl Component for Adder {
+        type Event = Ev;
+        fn name(&self) -> &str {
+            "test/adder"
+        }
+        fn watches(&self) -> Watch {
+            Watch::of(&[])
+        }
+        fn start(&mut self, ctx: &mut Context<'_, Ev>) {
+            ctx.after(10, Ev::Kick);
+        }
+        fn handle(&mut self, event: Ev, ctx: &mut Context<'_, Ev>) {
+            let id = ReplicaSetId(0);
+            match event {
+                Ev::Kick => {
+                    self.queue.add(id, Ev::Sync(id), ctx);
+                    self.queue.add(id, Ev::Sync(id), ctx);
+                }
+                Ev::Sync(id) => {
+                    self.queue.done(id);
+                    self.runs += 1;
+                    let msg = format!("run {} at {}", self.runs, ctx.now().ms());
+                    ctx.record(EventType::Normal, "Synced", "X/ns/x", msg);
+                    if self.runs == 1 {
+                        self.queue.add(id, Ev::Sync(id), ctx);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_item_is_queued_once_until_its_sync_runs() {
+        let mut h = Harness::new(Adder::default());
+        h.run_until(crate::engine::SimTime::from_ms(100));
+        assert_eq!(
+            h.events(),
+            ["Synced X/ns/x: run 1 at 10", "Synced X/ns/x: run 2 at 10"]
+        );
+    }
+}

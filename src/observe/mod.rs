@@ -10,12 +10,17 @@ pub mod fragmentation;
 mod ledger;
 mod rollouts;
 mod sampler;
+pub mod snapshot;
 mod stats;
 mod tally;
 mod workloads;
 
 pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
-pub use crate::store::Condition;
+pub use crate::store::admission::QuotaState;
+pub use crate::store::{
+    Condition, ConditionStatus, DaemonSet, Deployment, Job, PersistentVolume,
+    PersistentVolumeClaim, ReplicaSet, StatefulSet,
+};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};

@@ -2,11 +2,14 @@
 //! together): its rollouts, each from the moment its revision appeared to the moment every
 //! replica was updated and available, with the fewest pods available meanwhile; when it
 //! first had all its replicas and all of them available; and every change of its
-//! conditions (`Progressing`, `Available`, `ReplicaFailure`) with its time and message.
+//! conditions (`Progressing`, `Available`, `ReplicaFailure`) with its time and message,
+//! their removal included (see [`ConditionChange::removal`]).
 
 use crate::api::apps::ANNOTATION_REVISION;
 use crate::engine::SimTime;
-use crate::store::{ArenaId, Change, ChangeKind, Condition, DeploymentId, Store, Watch};
+use crate::store::{
+    ArenaId, Change, ChangeKind, Condition, ConditionStatus, DeploymentId, Store, Watch,
+};
 
 /// One rollout of a Deployment: a revision becoming the new one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,33 @@ pub struct ConditionChange {
     pub time: SimTime,
     /// The condition as it became.
     pub condition: Condition,
+}
+
+impl ConditionChange {
+    /// A condition of type `kind` that left `status.conditions` at `time` (`syncRolloutStatus`
+    /// in `pkg/controller/deployment/progress.go` removes `ReplicaFailure` once no ReplicaSet
+    /// has one, and `Progressing` without a progress deadline): recorded as the API
+    /// conventions read an absent condition, status `Unknown`
+    /// (`contributors/devel/sig-architecture/api-conventions.md` in kubernetes/community),
+    /// with no reason and no message, both times `time`.
+    pub fn removal(kind: &'static str, time: SimTime) -> Self {
+        ConditionChange {
+            time,
+            condition: Condition {
+                kind,
+                status: ConditionStatus::Unknown,
+                reason: "",
+                message: String::new(),
+                last_update: time,
+                last_transition: time,
+            },
+        }
+    }
+
+    /// Whether this records the condition's removal.
+    pub fn is_removal(&self) -> bool {
+        self.condition.status == ConditionStatus::Unknown && self.condition.reason.is_empty()
+    }
 }
 
 /// One Deployment's history.
@@ -111,6 +141,20 @@ impl RolloutLog {
                     time: now,
                     condition: c.clone(),
                 });
+            }
+        }
+        // The conditions recorded as present that are gone, in the order they first came.
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for c in &h.conditions {
+            if !kinds.contains(&c.condition.kind) {
+                kinds.push(c.condition.kind);
+            }
+        }
+        for kind in kinds {
+            let present = st.conditions.iter().any(|c| c.kind == kind);
+            let last = h.conditions.iter().rev().find(|o| o.condition.kind == kind);
+            if !present && last.is_some_and(|o| !o.is_removal()) {
+                h.conditions.push(ConditionChange::removal(kind, now));
             }
         }
     }
@@ -216,5 +260,109 @@ impl RolloutLog {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::apps::{DeploymentSpec, DeploymentStrategy, PodTemplate, RollingUpdate};
+    use crate::api::meta::ObjectMeta;
+    use crate::api::{LabelSelector, Labels};
+
+    fn deployment(store: &mut Store) -> DeploymentId {
+        let labels: Labels = [("app".to_string(), "web".to_string())].into();
+        let spec = DeploymentSpec {
+            replicas: 2,
+            selector: LabelSelector::from_parts(&labels, &[]).unwrap(),
+            template: PodTemplate {
+                meta: ObjectMeta {
+                    labels: std::sync::Arc::new(labels),
+                    ..ObjectMeta::default()
+                },
+                spec: crate::api::testing::pod("t", 100, 0).spec,
+            },
+            strategy: DeploymentStrategy::RollingUpdate(RollingUpdate::default()),
+            min_ready_ms: 0,
+            revision_history_limit: 10,
+            progress_deadline_ms: Some(600_000),
+            paused: false,
+        };
+        store.create_deployment(ObjectMeta::named("default", "web"), spec, SimTime::ZERO)
+    }
+
+    fn condition(kind: &'static str, reason: &'static str, message: &str, t: SimTime) -> Condition {
+        Condition {
+            kind,
+            status: ConditionStatus::True,
+            reason,
+            message: message.into(),
+            last_update: t,
+            last_transition: t,
+        }
+    }
+
+    #[test]
+    fn a_condition_that_disappears_is_recorded_once_and_again_when_it_returns() {
+        let mut store = Store::new();
+        let id = deployment(&mut store);
+        let mut log = RolloutLog::default();
+        let change = Change::Deployment {
+            id,
+            what: crate::store::WorkloadChange::Status,
+        };
+        let mut at = |store: &mut Store, ms: i64, conditions: Vec<Condition>| {
+            let t = SimTime::from_ms(ms);
+            store.update_deployment_status(id, |st| st.conditions = conditions);
+            log.on_change(&change, store, t);
+        };
+        let failure = |t| condition("ReplicaFailure", "FailedCreate", "quota", t);
+        let progressing = |t| condition("Progressing", "ReplicaSetUpdated", "going", t);
+        at(&mut store, 0, vec![progressing(SimTime::ZERO)]);
+        let t1 = SimTime::from_ms(60_000);
+        at(
+            &mut store,
+            60_000,
+            vec![progressing(SimTime::ZERO), failure(t1)],
+        );
+        // ReplicaFailure gone: one removal entry, not repeated by later changes.
+        at(&mut store, 90_000, vec![progressing(SimTime::ZERO)]);
+        at(&mut store, 95_000, vec![progressing(SimTime::ZERO)]);
+        // It comes back: a change again.
+        let t3 = SimTime::from_ms(120_000);
+        at(
+            &mut store,
+            120_000,
+            vec![progressing(SimTime::ZERO), failure(t3)],
+        );
+        let h = log.history(id);
+        let seen: Vec<(i64, &str, &str, &str)> = h
+            .conditions
+            .iter()
+            .map(|c| {
+                let k = &c.condition;
+                (c.time.ms(), k.kind, k.status.as_str(), k.reason)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, "Progressing", "True", "ReplicaSetUpdated"),
+                (60_000, "ReplicaFailure", "True", "FailedCreate"),
+                (90_000, "ReplicaFailure", "Unknown", ""),
+                (120_000, "ReplicaFailure", "True", "FailedCreate"),
+            ]
+        );
+        let removal = &h.conditions[2];
+        assert!(removal.is_removal());
+        assert_eq!(removal.condition.message, "");
+        assert_eq!(
+            (
+                removal.condition.last_update,
+                removal.condition.last_transition
+            ),
+            (SimTime::from_ms(90_000), SimTime::from_ms(90_000))
+        );
+        assert!(!h.conditions[1].is_removal());
     }
 }

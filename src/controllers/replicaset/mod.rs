@@ -12,8 +12,14 @@
 //! - writes the status as it found it (the pods it just created or deleted are counted by
 //!   the next sync, which their changes trigger).
 //!
-//! Syncs are queued per ReplicaSet and run once per instant, whatever the number of changes
-//! that asked for one (upstream's work queue).
+//! Syncs are queued per ReplicaSet: the changes of one instant that ask for one get a single
+//! sync (upstream's work queue). Every change of a ReplicaSet asks, its status too
+//! (`updateRS` in `replica_set.go` enqueues on every update, the controller's own status
+//! writes included), so a sync that changed the status is followed by one that finds it as
+//! it is, or fails its creates again. A delayed sync (the back-off after a failed create, the
+//! `minReadySeconds` re-check) coming due is an add like any other, joining a sync queued
+//! already (`AddAfter`, then `Add`, in `client-go/util/workqueue/delaying_queue.go`), and a
+//! sync queued meanwhile runs at once without cancelling it.
 
 pub mod victims;
 
@@ -38,8 +44,11 @@ const MIN_READY_SLACK_MS: i64 = 1_000;
 /// The controller's timed events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplicaSetEvent {
-    /// Reconcile a ReplicaSet.
+    /// Reconcile a ReplicaSet (queued by [`WorkQueue::add`]).
     Sync(ReplicaSetId),
+    /// A delayed add coming due (`AddAfter`: the back-off after a failed create, or the
+    /// `minReadySeconds` re-check): queues a sync, unless one is queued already.
+    Requeue(ReplicaSetId),
 }
 
 /// What the controller counts of one ReplicaSet's pods.
@@ -107,8 +116,8 @@ impl Component for ReplicaSetController {
         match *change {
             Change::ReplicaSet { id, what } => match what {
                 WorkloadChange::Created => self.created(id, ctx),
-                WorkloadChange::Spec => self.enqueue(id, ctx),
-                WorkloadChange::Status => {}
+                // Upstream's `updateRS` enqueues on any update, its own status writes too.
+                WorkloadChange::Spec | WorkloadChange::Status => self.enqueue(id, ctx),
                 WorkloadChange::Deleted => {
                     self.tallies[id.index()] = Tally::default();
                     let ns = &ctx.store.replica_set(id).meta.namespace;
@@ -133,7 +142,7 @@ impl Component for ReplicaSetController {
                 if let Some(rs) = self.recount(pod, ctx) {
                     let min_ready = ctx.store.replica_set(rs).spec.min_ready_ms;
                     if ready && min_ready > 0 {
-                        ctx.after(min_ready + MIN_READY_SLACK_MS, ReplicaSetEvent::Sync(rs));
+                        ctx.after(min_ready + MIN_READY_SLACK_MS, ReplicaSetEvent::Requeue(rs));
                     }
                 }
             }
@@ -154,6 +163,12 @@ impl Component for ReplicaSetController {
                 self.queue.done(rs);
                 if ctx.store.replica_set_is_live(rs) {
                     self.sync(rs, ctx);
+                }
+            }
+            // `AddAfter` coming due is an `Add`: it joins a sync queued already.
+            ReplicaSetEvent::Requeue(rs) => {
+                if ctx.store.replica_set_is_live(rs) {
+                    self.enqueue(rs, ctx);
                 }
             }
         }
@@ -322,7 +337,7 @@ impl ReplicaSetController {
         // queue's back-off (`manageReplicas` returning an error).
         let condition = match failure {
             Some(message) => {
-                self.retries.retry(rs, ReplicaSetEvent::Sync(rs), ctx);
+                self.retries.retry(rs, ReplicaSetEvent::Requeue(rs), ctx);
                 Some(Condition {
                     kind: "ReplicaFailure",
                     status: ConditionStatus::True,
@@ -342,10 +357,11 @@ impl ReplicaSetController {
             st.ready = ready;
             st.available = available;
             st.observed_generation = generation;
-            match (&mut st.failure, condition) {
-                // An existing condition keeps its times.
-                (Some(old), Some(new)) => old.message = new.message,
-                (slot, new) => *slot = new,
+            // `calculateStatus` (`pkg/controller/replicaset/replica_set_utils.go`) sets
+            // ReplicaFailure only when it is absent, so the first failure's message stays
+            // while creates keep failing, and removes it once a sync manages its pods.
+            if st.failure.is_none() || condition.is_none() {
+                st.failure = condition;
             }
         });
     }
@@ -650,5 +666,81 @@ mod tests {
         let pods = live(&h, rs);
         assert_eq!(pods.len(), 2);
         assert!(!pods.contains(&stray));
+    }
+
+    /// A ResourceQuota of `pods` pods in `default`.
+    fn quota(h: &mut Harness<ReplicaSetController>, pods: i64) {
+        h.store.add_quota(crate::api::admission::ResourceQuota {
+            name: "q".into(),
+            namespace: "default".into(),
+            hard: vec![("pods".into(), pods)],
+        });
+    }
+
+    /// The times (ms) of the events recorded since the last call whose line starts `prefix`.
+    fn times(h: &mut Harness<ReplicaSetController>, prefix: &str) -> Vec<i64> {
+        let now = h.now().ms();
+        h.events()
+            .iter()
+            .filter(|e| e.starts_with(prefix))
+            .map(|_| now)
+            .collect()
+    }
+
+    #[test]
+    fn its_own_status_write_queues_a_sync_and_the_back_off_still_runs() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        quota(&mut h, 0);
+        let rs =
+            h.store
+                .create_replica_set(ObjectMeta::named("default", "web"), spec(2), SimTime::ZERO);
+        // At 0: the first sync is refused and writes ReplicaFailure; that status update
+        // queues a second sync at once, refused too (`updateRS` enqueues every update).
+        h.run_until(SimTime::ZERO);
+        assert_eq!(times(&mut h, "FailedCreate"), [0, 0]);
+        // The back-off retry queued by the first failure still comes at 5 ms; each failure
+        // lengthened the back-off, so the next one is 20 ms later, then 40 ms.
+        let mut refused = Vec::new();
+        for ms in [5, 25, 65] {
+            h.run_until(SimTime::from_ms(ms - 1));
+            assert!(h.events().is_empty(), "nothing before {ms} ms");
+            h.run_until(SimTime::from_ms(ms));
+            refused.extend(times(&mut h, "FailedCreate"));
+        }
+        assert_eq!(refused, [5, 25, 65]);
+        assert_eq!(h.store.replica_set(rs).status.replicas, 0);
+    }
+
+    #[test]
+    fn replica_failure_keeps_its_first_message_until_a_sync_manages_its_pods() {
+        let mut h = Harness::new(ReplicaSetController::default());
+        quota(&mut h, 0);
+        let rs =
+            h.store
+                .create_replica_set(ObjectMeta::named("default", "web"), spec(1), SimTime::ZERO);
+        h.run_until(SimTime::ZERO);
+        let first = h.events()[0].clone();
+        let failure = h.store.replica_set(rs).status.failure.clone().unwrap();
+        assert_eq!(
+            (failure.kind, failure.reason, failure.status),
+            ("ReplicaFailure", "FailedCreate", ConditionStatus::True)
+        );
+        assert_eq!(
+            first,
+            format!(
+                "FailedCreate ReplicaSet/default/web: Error creating: {}",
+                failure.message
+            )
+        );
+        // Later refusals name other pods: the condition keeps the first message and time.
+        h.run_until(SimTime::from_ms(1_000));
+        let later = h.events();
+        assert!(later.len() >= 3, "{later:?}");
+        assert!(later.iter().all(|e| !e.ends_with(&failure.message)));
+        assert_eq!(h.store.replica_set(rs).status.failure, Some(failure));
+        // Scaled to 0, the sync has nothing to create: the condition is removed.
+        h.store.update_replica_set(rs, |_, s| s.replicas = 0);
+        h.run_until(SimTime::from_ms(1_000));
+        assert_eq!(h.store.replica_set(rs).status.failure, None);
     }
 }

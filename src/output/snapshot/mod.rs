@@ -9,14 +9,18 @@
 //! objects, Events, and the Simulation itself (node pools, arrivals, the scheduler's
 //! configuration and the timeline belong to the run that continues).
 
-mod objects;
+mod cluster;
 mod pod;
+mod workloads;
 
 use super::yaml;
 use crate::api::clock::format_rfc3339_ms;
 use crate::api::duration::format_duration_ms;
+use crate::api::volume::{AccessModes, PersistentVolumeClaimSpec};
 use crate::engine::SimTime;
-use crate::store::Store;
+use crate::observe::snapshot::Cluster;
+use pod::{Obj, meta, quantity};
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use std::fs;
 use std::io::{self, BufRead, BufReader, Write};
@@ -51,31 +55,116 @@ pub struct About<'a> {
     pub at: SimTime,
 }
 
-/// The store as a `kind: List` document, with a header saying how to continue from it.
-pub fn render(store: &Store, about: &About) -> String {
+/// The cluster as a `kind: List` document, with a header saying how to continue from it.
+pub fn render(c: &Cluster, about: &About) -> String {
     let clock = Clock {
         start_unix_ms: about.start_unix_ms,
     };
+    let clock = &clock;
     let mut items = Vec::new();
-    objects::cluster(store, &clock, &mut items);
-    objects::workloads(store, &clock, &mut items);
+    for ns in c.namespaces {
+        let m = meta(&ns.meta, clock, None).done();
+        items.push(object("v1", "Namespace", m, json!({})));
+    }
     items.extend(
-        store
-            .pods()
+        c.priority_classes
             .iter()
-            .filter_map(|p| pod::pod(store, p, &clock)),
+            .map(|pc| cluster::priority_class(pc)),
     );
-    let list: Value = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    items.extend(
+        c.storage_classes
+            .iter()
+            .map(|sc| cluster::storage_class(sc)),
+    );
+    items.extend(c.nodes.iter().map(|n| cluster::node(n, clock)));
+    items.extend(c.volumes.iter().map(|v| cluster::volume(v, clock)));
+    items.extend(c.claims.iter().map(|v| cluster::claim(v, clock)));
+    items.extend(c.services.iter().map(cluster::service));
+    items.extend(c.pdbs.iter().map(cluster::pdb));
+    items.extend(c.quotas.iter().map(cluster::quota));
+    items.extend(c.limit_ranges.iter().map(cluster::limit_range));
+    items.extend(
+        c.deployments
+            .iter()
+            .map(|d| workloads::deployment(d, clock)),
+    );
+    items.extend(
+        c.replica_sets
+            .iter()
+            .map(|r| workloads::replica_set(r, clock)),
+    );
+    items.extend(
+        c.daemon_sets
+            .iter()
+            .map(|d| workloads::daemon_set(d, clock)),
+    );
+    items.extend(
+        c.stateful_sets
+            .iter()
+            .map(|s| workloads::stateful_set(s, clock)),
+    );
+    items.extend(c.jobs.iter().map(|j| workloads::job(j, clock)));
     let instant = clock.instant(about.at);
-    format!(
+    let mut out = format!(
         "{HEADER} of simulation {:?} (seed {}) at t = {}, {instant}.\n\
          # To continue the run from here, give this file after a Simulation that declares no\n\
-         # nodes and starts where this one stopped (spec.startTime: \"{instant}\").\n{}",
+         # nodes and starts where this one stopped (spec.startTime: \"{instant}\").\n\
+         apiVersion: v1\nitems:\n",
         about.simulation,
         about.seed,
         format_duration_ms(about.at.ms()),
-        yaml::to_string(&list)
-    )
+    );
+    for item in &items {
+        yaml::list_item(&mut out, item);
+    }
+    // Pods share their specs: each spec is written once and copied.
+    let mut specs = FxHashMap::default();
+    for p in &c.pods {
+        pod::write(&mut out, p, clock, &mut specs);
+    }
+    out.push_str("kind: List\n");
+    out
+}
+
+/// A whole object: `apiVersion`, `kind`, `metadata`, and the other top-level fields (left
+/// out when empty).
+fn object(api_version: &str, kind: &str, metadata: Value, rest: Value) -> Value {
+    let mut o = Obj::default();
+    o.set("apiVersion", api_version)
+        .set("kind", kind)
+        .set("metadata", metadata);
+    if let Value::Object(m) = rest {
+        for (k, v) in m {
+            o.opt(&k, v);
+        }
+    }
+    o.done()
+}
+
+fn access_modes(m: AccessModes) -> Vec<&'static str> {
+    [
+        (AccessModes::READ_WRITE_ONCE, "ReadWriteOnce"),
+        (AccessModes::READ_ONLY_MANY, "ReadOnlyMany"),
+        (AccessModes::READ_WRITE_MANY, "ReadWriteMany"),
+        (AccessModes::READ_WRITE_ONCE_POD, "ReadWriteOncePod"),
+    ]
+    .into_iter()
+    .filter(|(mode, _)| m.contains_all(*mode))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+/// A claim's spec (also a StatefulSet's claim template).
+fn claim_spec(s: &PersistentVolumeClaimSpec) -> Value {
+    let mut o = Obj::default();
+    o.set("accessModes", access_modes(s.access_modes))
+        .set("storageClassName", s.storage_class.as_str())
+        .set(
+            "resources",
+            json!({"requests": {"storage": quantity("storage", s.request)}}),
+        );
+    o.opt("volumeName", s.volume_name.clone());
+    o.done()
 }
 
 /// Checks before a run that `path` can take its snapshot: its directory exists, and it is

@@ -4,9 +4,7 @@
 use super::Clock;
 use crate::api::affinity::{NodeAffinity, NodeSelectorTerm};
 use crate::api::meta::ObjectMeta;
-use crate::api::pod::{
-    Container, Pod, PodSpec, PreemptionPolicy, Protocol, PullPolicy, RestartPolicy,
-};
+use crate::api::pod::{Container, PodSpec, PreemptionPolicy, Protocol, PullPolicy, RestartPolicy};
 use crate::api::pod_affinity::{
     InclusionPolicy, PodAffinityTerm, PodAffinityTerms, TopologySpreadConstraint, WhenUnsatisfiable,
 };
@@ -15,8 +13,11 @@ use crate::api::quantity::format_amount;
 use crate::api::resources::{Resources, names};
 use crate::api::selector::{LabelSelector, Operator, Requirement};
 use crate::api::taint::{Toleration, TolerationOperator};
-use crate::store::Store;
+use crate::observe::snapshot::PodState;
+use crate::output::yaml;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 /// A mapping built field by field, leaving out what is empty.
 #[derive(Default)]
@@ -307,6 +308,15 @@ fn container(c: &Container, ports: Vec<Value>) -> Value {
 
 /// A pod spec; `node` is the node it is bound to, if any.
 pub(super) fn pod_spec(s: &PodSpec, node: Option<&str>) -> Value {
+    let mut v = spec_without_node(s);
+    if let (Some(n), Value::Object(m)) = (node.or(s.node_name.as_deref()), &mut v) {
+        m.insert("nodeName".into(), n.into());
+    }
+    v
+}
+
+/// A pod spec without `nodeName`.
+fn spec_without_node(s: &PodSpec) -> Value {
     // Host ports are kept per pod: they are written on the first regular container.
     let host_ports: Vec<Value> = s
         .host_ports
@@ -341,9 +351,6 @@ pub(super) fn pod_spec(s: &PodSpec, node: Option<&str>) -> Value {
             .map(|c| container(c, Vec::new()))
             .collect::<Vec<_>>(),
     );
-    if let Some(n) = node.or(s.node_name.as_deref()) {
-        o.set("nodeName", n);
-    }
     o.opt("nodeSelector", string_map(s.node_selector.iter()));
     let mut affinity = Obj::default();
     if let Some(a) = &s.node_affinity {
@@ -423,22 +430,37 @@ pub(super) fn template(m: &ObjectMeta, spec: &PodSpec) -> Value {
     json!({"metadata": meta.done(), "spec": pod_spec(spec, None)})
 }
 
-/// A live, unfinished pod with what a snapshot keeps of its status; `None` for a finished
-/// pod (a loader leaves those out).
-pub(super) fn pod(store: &Store, p: &Pod, clock: &Clock) -> Option<Value> {
+/// Writes a live, unfinished pod with what a snapshot keeps of its status, as an item of the
+/// list. `specs` holds the YAML of each spec written so far (by its address: pods of one
+/// template share it), without `nodeName`, which is written after it.
+pub(super) fn write(
+    out: &mut String,
+    ps: &PodState,
+    clock: &Clock,
+    specs: &mut FxHashMap<*const PodSpec, String>,
+) {
+    let (p, node) = (ps.pod, ps.node);
     let st = &p.status;
-    if p.phase().is_terminal() || st.deleted.is_some() {
-        return None;
-    }
-    let node = st
-        .node
-        .map(|n| store.nodes()[n as usize].meta.name.as_str());
     let mut m = meta(&p.meta, clock, Some(st.created));
     if let Some(t) = st.terminating {
-        let id = store.pod_id(&p.meta.namespace, &p.meta.name)?;
-        let grace = store.deletion_grace_ms(id);
+        let grace = ps.deletion_grace_ms;
         m.set("deletionTimestamp", clock.instant(t + grace))
             .set("deletionGracePeriodSeconds", grace / 1000);
+    }
+    let head = json!({"apiVersion": "v1", "kind": "Pod", "metadata": m.done()});
+    yaml::list_item(out, &head);
+    let spec = specs.entry(Arc::as_ptr(&p.spec)).or_insert_with(|| {
+        let mut text = String::from("  spec:\n");
+        if let Value::Object(m) = spec_without_node(&p.spec) {
+            yaml::entries(&mut text, &m, 4);
+        }
+        text
+    });
+    out.push_str(spec);
+    if let Some(n) = node.or(p.spec.node_name.as_deref()) {
+        out.push_str("    nodeName: ");
+        yaml::push_string(out, n);
+        out.push('\n');
     }
     let mut status = Obj::default();
     status.set("phase", p.phase().as_str());
@@ -470,11 +492,7 @@ pub(super) fn pod(store: &Store, p: &Pod, clock: &Clock) -> Option<Value> {
             .collect();
         status.set("containerStatuses", statuses);
     }
-    Some(json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": m.done(),
-        "spec": pod_spec(&p.spec, node),
-        "status": status.done(),
-    }))
+    let mut tail = Map::new();
+    tail.insert("status".into(), status.done());
+    yaml::entries(out, &tail, 2);
 }
