@@ -1,0 +1,291 @@
+//! HorizontalPodAutoscaler (`autoscaling/v2`; `autoscaling/v1` converts to it): which
+//! workload to scale, between which bounds, on which metrics, and how fast.
+//!
+//! Defaults are applied when the loader builds these (`pkg/apis/autoscaling/v2/defaults.go`):
+//! minReplicas 1, no metrics means CPU utilization 80 %, and, only when `behavior` is given,
+//! each direction's missing rules. The one default the controller fills is the scale-down
+//! stabilization window ([`ScalingRules::stabilization_window_s`] `None`), from
+//! `--horizontal-pod-autoscaler-downscale-stabilization`.
+
+use super::selector::LabelSelector;
+
+/// CPU utilization target when an HPA names no metric (`DefaultCPUUtilization`,
+/// `pkg/apis/autoscaling/annotations.go`).
+pub const DEFAULT_CPU_UTILIZATION: i32 = 80;
+
+/// A HorizontalPodAutoscaler.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HorizontalPodAutoscaler {
+    /// Name.
+    pub name: String,
+    /// Namespace of the HPA and its target.
+    pub namespace: String,
+    /// What it scales.
+    pub spec: HpaSpec,
+}
+
+/// `spec`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaSpec {
+    /// `scaleTargetRef`.
+    pub target: ScaleTargetRef,
+    /// `minReplicas` (default 1; 0 only with an Object or External metric).
+    pub min_replicas: i32,
+    /// `maxReplicas`.
+    pub max_replicas: i32,
+    /// `metrics`, in order (never empty once defaulted).
+    pub metrics: Vec<MetricSpec>,
+    /// `behavior`, defaulted per direction; `None` is the path without behavior.
+    pub behavior: Option<Behavior>,
+}
+
+/// The kinds an HPA scales here (those with a scale subresource).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScaleKind {
+    /// `apps/v1` Deployment.
+    Deployment,
+    /// `apps/v1` ReplicaSet.
+    ReplicaSet,
+    /// `apps/v1` StatefulSet.
+    StatefulSet,
+    /// `v1` ReplicationController.
+    ReplicationController,
+}
+
+impl ScaleKind {
+    /// The kind as written.
+    pub fn kind(self) -> &'static str {
+        match self {
+            ScaleKind::Deployment => "Deployment",
+            ScaleKind::ReplicaSet => "ReplicaSet",
+            ScaleKind::StatefulSet => "StatefulSet",
+            ScaleKind::ReplicationController => "ReplicationController",
+        }
+    }
+
+    /// The qualified resource, as API server messages name it (`deployments.apps`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            ScaleKind::Deployment => "deployments.apps",
+            ScaleKind::ReplicaSet => "replicasets.apps",
+            ScaleKind::StatefulSet => "statefulsets.apps",
+            ScaleKind::ReplicationController => "replicationcontrollers",
+        }
+    }
+
+    /// The kind of `kind` as written, if an HPA can scale it.
+    pub fn parse(kind: &str) -> Option<ScaleKind> {
+        Some(match kind {
+            "Deployment" => ScaleKind::Deployment,
+            "ReplicaSet" => ScaleKind::ReplicaSet,
+            "StatefulSet" => ScaleKind::StatefulSet,
+            "ReplicationController" => ScaleKind::ReplicationController,
+            _ => return None,
+        })
+    }
+}
+
+/// `scaleTargetRef`: a workload of the HPA's namespace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScaleTargetRef {
+    /// Its kind.
+    pub kind: ScaleKind,
+    /// Its name.
+    pub name: String,
+}
+
+/// A compute resource a Resource metric reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ResourceName {
+    /// `cpu`, in millicores.
+    Cpu,
+    /// `memory`, in bytes.
+    Memory,
+}
+
+impl ResourceName {
+    /// The name as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceName::Cpu => "cpu",
+            ResourceName::Memory => "memory",
+        }
+    }
+}
+
+/// What a metric aims at. Values are in milli-units (`500m` is 500; `1` is 1000; memory
+/// `1Mi` is 1048576000), as upstream computes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricTarget {
+    /// `type: Utilization`, `averageUtilization` percent of the request.
+    Utilization(i32),
+    /// `type: AverageValue`, per pod.
+    AverageValue(i64),
+    /// `type: Value`, in total.
+    Value(i64),
+}
+
+/// `metrics[i]`: one metric the HPA scales on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetricSpec {
+    /// `type: Resource`: the pods' usage of a resource (summed over containers).
+    Resource {
+        /// The resource.
+        name: ResourceName,
+        /// Utilization or AverageValue.
+        target: MetricTarget,
+    },
+    /// `type: ContainerResource`: one container's usage.
+    ContainerResource {
+        /// The resource.
+        name: ResourceName,
+        /// The container.
+        container: String,
+        /// Utilization or AverageValue.
+        target: MetricTarget,
+    },
+    /// `type: Pods`: a per-pod custom metric, averaged (AverageValue).
+    Pods {
+        /// The metric.
+        metric: MetricId,
+        /// Its per-pod target (milli-units).
+        average_value: i64,
+    },
+    /// `type: Object`: a metric of one object (Value or AverageValue).
+    Object {
+        /// `describedObject`: kind and name in the HPA's namespace.
+        described: ObjectRef,
+        /// The metric.
+        metric: MetricId,
+        /// Value or AverageValue.
+        target: MetricTarget,
+    },
+    /// `type: External`: a metric from outside the cluster (Value or AverageValue).
+    External {
+        /// The metric.
+        metric: MetricId,
+        /// Value or AverageValue.
+        target: MetricTarget,
+    },
+}
+
+/// `describedObject` of an Object metric.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// `kind`.
+    pub kind: String,
+    /// `name`.
+    pub name: String,
+}
+
+/// `metric`: a custom or external metric's name and optional selector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricId {
+    /// `name`.
+    pub name: String,
+    /// `selector`.
+    pub selector: Option<LabelSelector>,
+}
+
+/// `behavior`: scaling rules for each direction, defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behavior {
+    /// `scaleUp`.
+    pub scale_up: ScalingRules,
+    /// `scaleDown`.
+    pub scale_down: ScalingRules,
+}
+
+/// `selectPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectPolicy {
+    /// The policy allowing the biggest change.
+    Max,
+    /// The policy allowing the smallest change.
+    Min,
+    /// No scaling in this direction.
+    Disabled,
+}
+
+/// A policy's unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// `Pods`: at most `value` pods per period.
+    Pods,
+    /// `Percent`: at most `value` percent of the pods at the start of the period.
+    Percent,
+}
+
+/// One scaling policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScalingPolicy {
+    /// `type`.
+    pub kind: PolicyKind,
+    /// `value` (> 0).
+    pub value: i32,
+    /// `periodSeconds` (1 to 1800).
+    pub period_s: i32,
+}
+
+/// `scaleUp` / `scaleDown` (`HPAScalingRules`), defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingRules {
+    /// `stabilizationWindowSeconds`; `None` (scale down only) takes the controller's
+    /// downscale stabilization window.
+    pub stabilization_window_s: Option<i32>,
+    /// `selectPolicy`.
+    pub select_policy: SelectPolicy,
+    /// `policies` (never empty).
+    pub policies: Vec<ScalingPolicy>,
+    /// `tolerance` (feature gate HPAConfigurableTolerance); `None` takes the controller's.
+    pub tolerance: Option<f64>,
+}
+
+impl ScalingRules {
+    /// The scale-up defaults: no window, the larger of 4 pods and 100 % per 15 s.
+    pub fn default_scale_up() -> ScalingRules {
+        ScalingRules {
+            stabilization_window_s: Some(0),
+            select_policy: SelectPolicy::Max,
+            policies: vec![
+                ScalingPolicy {
+                    kind: PolicyKind::Pods,
+                    value: 4,
+                    period_s: 15,
+                },
+                ScalingPolicy {
+                    kind: PolicyKind::Percent,
+                    value: 100,
+                    period_s: 15,
+                },
+            ],
+            tolerance: None,
+        }
+    }
+
+    /// The scale-down defaults: the controller's window, 100 % per 15 s.
+    pub fn default_scale_down() -> ScalingRules {
+        ScalingRules {
+            stabilization_window_s: None,
+            select_policy: SelectPolicy::Max,
+            policies: vec![ScalingPolicy {
+                kind: PolicyKind::Percent,
+                value: 100,
+                period_s: 15,
+            }],
+            tolerance: None,
+        }
+    }
+}
+
+impl HpaSpec {
+    /// Whether `metrics` holds an Object or External metric (needed to scale to zero).
+    pub fn has_object_or_external(&self) -> bool {
+        self.metrics.iter().any(|m| {
+            matches!(
+                m,
+                MetricSpec::Object { .. } | MetricSpec::External { .. }
+            )
+        })
+    }
+}
