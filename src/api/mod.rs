@@ -33,7 +33,9 @@ pub mod resources;
 pub mod scheduler_config;
 pub mod selector;
 pub mod service;
+pub mod serving;
 pub mod taint;
+pub mod traffic;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod volume;
