@@ -281,11 +281,40 @@ impl ScalingRules {
 impl HpaSpec {
     /// Whether `metrics` holds an Object or External metric (needed to scale to zero).
     pub fn has_object_or_external(&self) -> bool {
-        self.metrics.iter().any(|m| {
-            matches!(
-                m,
-                MetricSpec::Object { .. } | MetricSpec::External { .. }
-            )
-        })
+        self.metrics
+            .iter()
+            .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }))
+    }
+}
+
+/// The HPA controller's flags and metrics-server's resolution (`spec.timings`), with
+/// upstream's defaults (`pkg/controller/podautoscaler/config/v1alpha1/defaults.go`; the
+/// metric resolution of metrics-server's release manifests).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ControllerSettings {
+    /// `--horizontal-pod-autoscaler-sync-period` (15 s).
+    pub sync_period_ms: i64,
+    /// `--horizontal-pod-autoscaler-tolerance` (0.1).
+    pub tolerance: f64,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` (5 min).
+    pub cpu_initialization_period_ms: i64,
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay` (30 s).
+    pub initial_readiness_delay_ms: i64,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization` (5 min).
+    pub downscale_stabilization_ms: i64,
+    /// metrics-server's `--metric-resolution` (15 s in its release manifests).
+    pub metric_resolution_ms: i64,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> Self {
+        ControllerSettings {
+            sync_period_ms: 15_000,
+            tolerance: 0.1,
+            cpu_initialization_period_ms: 300_000,
+            initial_readiness_delay_ms: 30_000,
+            downscale_stabilization_ms: 300_000,
+            metric_resolution_ms: 15_000,
+        }
     }
 }

@@ -35,9 +35,9 @@ pub mod selector;
 pub mod service;
 pub mod serving;
 pub mod taint;
-pub mod traffic;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod traffic;
 pub mod volume;
 
 pub use affinity::{NodeAffinity, NodeSelectorTerm, PreferredTerm};

@@ -108,7 +108,10 @@ mod tests {
         let f = ((-100.0 * p50).exp() + (-10.0 * p50).exp()) / 2.0;
         assert!((f - 0.5).abs() < 1e-9, "{p50} {f}");
         assert_eq!(latency_quantile(&[(2, PodLoad::new(5.0, None))], 0.5), None);
-        assert_eq!(latency_quantile(&[(2, PodLoad::new(0.0, Some(5.0)))], 0.5), None);
+        assert_eq!(
+            latency_quantile(&[(2, PodLoad::new(0.0, Some(5.0)))], 0.5),
+            None
+        );
         assert_eq!(PodLoad::new(7.0, None).served, 7.0);
     }
 }

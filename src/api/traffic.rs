@@ -294,7 +294,10 @@ mod tests {
             start_ms: 1_000,
             end_ms: 11_000,
         };
-        assert_eq!((ramp.at(0), ramp.at(6_000), ramp.at(20_000)), (10.0, 60.0, 110.0));
+        assert_eq!(
+            (ramp.at(0), ramp.at(6_000), ramp.at(20_000)),
+            (10.0, 60.0, 110.0)
+        );
         let day = Pattern::Diurnal {
             mean: 100.0,
             amplitude: 50.0,
@@ -302,16 +305,25 @@ mod tests {
             peak_ms: 14 * 3_600_000,
         };
         assert!((day.at(14 * 3_600_000) - 150.0).abs() < 1e-9);
-        assert!((day.at(2 * 3_600_000) - 50.0).abs() < 1e-9, "trough half a period away");
+        assert!(
+            (day.at(2 * 3_600_000) - 50.0).abs() < 1e-9,
+            "trough half a period away"
+        );
         assert!((day.at(8 * 3_600_000) - 100.0).abs() < 1e-9);
         let spikes = Pattern::Spikes(vec![Spike {
             at_ms: 1_000,
             for_ms: 500,
             rps: 7.0,
         }]);
-        assert_eq!((spikes.at(999), spikes.at(1_000), spikes.at(1_500)), (0.0, 7.0, 0.0));
+        assert_eq!(
+            (spikes.at(999), spikes.at(1_000), spikes.at(1_500)),
+            (0.0, 7.0, 0.0)
+        );
         let series = Pattern::Series(vec![(0, 10.0), (10_000, 20.0)]);
-        assert_eq!((series.at(-5), series.at(5_000), series.at(60_000)), (10.0, 15.0, 20.0));
+        assert_eq!(
+            (series.at(-5), series.at(5_000), series.at(60_000)),
+            (10.0, 15.0, 20.0)
+        );
     }
 
     #[test]

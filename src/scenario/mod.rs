@@ -263,6 +263,8 @@ fn load_unlocated(
         scheduler_timings: spec.scheduler_timings,
         arrivals: spec.arrivals,
         timeline: spec.timeline,
+        traffic: spec.traffic,
+        autoscaling: spec.autoscaling,
         start_unix_ms: spec.start_unix_ms,
         output: spec.output,
         warnings: r.warnings,

@@ -187,6 +187,10 @@ pub struct Scenario {
     pub scheduler_timings: SchedulerTimings,
     /// Work arriving over time.
     pub arrivals: Vec<Source>,
+    /// `spec.traffic`, in order.
+    pub traffic: Vec<crate::api::traffic::Traffic>,
+    /// The HPA controller's and metrics-server's settings.
+    pub autoscaling: crate::api::hpa::ControllerSettings,
     /// kubectl commands at simulated times, in time order.
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
     /// `spec.startTime`: the wall-clock instant of t = 0, ms since the Unix epoch.

@@ -4,6 +4,7 @@
 pub(super) mod annotations;
 mod arrival;
 mod trace;
+mod traffic;
 
 #[cfg(test)]
 pub(super) use arrival::TemplateRef;
@@ -18,6 +19,7 @@ use super::yaml::{IgnoredPresence, LoadError, Located, Spanned};
 use crate::api::arrival::Source;
 use crate::api::clock::{DEFAULT_START, parse_rfc3339};
 use crate::api::duration::parse_duration_ms;
+use crate::api::hpa::ControllerSettings;
 use crate::api::kubelet::{KubeletTimings, SchedulerTimings};
 use crate::api::names::NameRule;
 use crate::api::node::{LABEL_HOSTNAME, LABEL_POOL, LABEL_ZONE};
@@ -67,9 +69,9 @@ pub struct SimulationSpec {
     /// Output settings.
     #[serde(default)]
     pub output: OutputSpec,
-    /// Traffic: presence only (later feature).
+    /// Request rates per Service or workload.
     #[serde(default)]
-    pub traffic: Option<IgnoredPresence>,
+    pub traffic: Vec<traffic::TrafficEntry>,
     /// kubectl commands at simulated times.
     #[serde(default)]
     pub timeline: Vec<super::kubectl::TimelineEntry>,
@@ -280,6 +282,10 @@ pub(super) struct SimulationSpecResolved {
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
     /// `spec.startTime`, ms since the Unix epoch.
     pub start_unix_ms: i64,
+    /// `spec.traffic`.
+    pub traffic: Vec<crate::api::traffic::Traffic>,
+    /// The HPA controller's and metrics-server's settings (`spec.timings`).
+    pub autoscaling: crate::api::hpa::ControllerSettings,
 }
 
 /// The Simulation's name, seed, duration, timings, outputs and arrivals (after every other
@@ -298,15 +304,11 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
             1
         }
     };
-    let (timings, scheduler_timings) = timings(r, sd, &spec.timings);
-    for (present, field) in [
-        (spec.traffic.is_some(), "traffic"),
-        (spec.faults.is_some(), "faults"),
-    ] {
-        if present {
-            r.warn(sd, format!("spec.{field} is not modelled yet; ignored"));
-        }
+    let (timings, scheduler_timings, autoscaling) = timings(r, sd, &spec.timings);
+    if spec.faults.is_some() {
+        r.warn(sd, "spec.faults is not modelled yet; ignored");
     }
+    let traffic = traffic::traffic(r, sd, &spec.traffic);
     let output = output(r, sd, &spec.output);
     let arrivals = arrival::arrivals(r, sd, &spec.arrivals);
     let timeline = super::kubectl::timeline(r, sd, &spec.timeline, SimTime(duration));
@@ -346,6 +348,8 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         arrivals,
         timeline,
         start_unix_ms,
+        traffic,
+        autoscaling,
     }
 }
 
@@ -374,9 +378,10 @@ fn timings(
     r: &mut Resolver,
     sd: Doc,
     given: &BTreeMap<String, Spanned<String>>,
-) -> (KubeletTimings, SchedulerTimings) {
+) -> (KubeletTimings, SchedulerTimings, ControllerSettings) {
     let mut timings = KubeletTimings::default();
     let mut scheduler = SchedulerTimings::default();
+    let mut autoscaling = ControllerSettings::default();
     for (key, value) in given {
         let path = format!("spec.timings.{key}");
         let slot = match key.as_str() {
@@ -385,7 +390,15 @@ fn timings(
             "kubeProxySync" => &mut timings.kube_proxy_sync,
             "schedulingCycle" => &mut scheduler.scheduling_cycle,
             "binding" => &mut scheduler.binding,
-            "hpaSyncPeriod" | "nodeMonitorGracePeriod" => {
+            "hpaSyncPeriod"
+            | "hpaCpuInitializationPeriod"
+            | "hpaInitialReadinessDelay"
+            | "hpaDownscaleStabilization"
+            | "metricResolution" => {
+                autoscaling_timing(r, sd, &path, key, value, &mut autoscaling);
+                continue;
+            }
+            "nodeMonitorGracePeriod" => {
                 r.warn(sd, format!("{path} is not modelled yet; ignored"));
                 continue;
             }
@@ -394,7 +407,9 @@ fn timings(
                     sd,
                     value,
                     &path,
-                    "unknown timing; expected podStartup, imagePull, kubeProxySync, schedulingCycle or binding",
+                    "unknown timing; expected podStartup, imagePull, kubeProxySync, \
+                     schedulingCycle, binding, hpaSyncPeriod, hpaCpuInitializationPeriod, \
+                     hpaInitialReadinessDelay, hpaDownscaleStabilization or metricResolution",
                 );
                 continue;
             }
@@ -404,7 +419,39 @@ fn timings(
             Err(e) => r.at(sd, value, &path, e.to_string()),
         }
     }
-    (timings, scheduler)
+    (timings, scheduler, autoscaling)
+}
+
+/// One of the HPA controller's or metrics-server's durations (constants, not distributions:
+/// upstream's flags).
+fn autoscaling_timing(
+    r: &mut Resolver,
+    sd: Doc,
+    path: &str,
+    key: &str,
+    value: &Spanned<String>,
+    settings: &mut ControllerSettings,
+) {
+    let ms = match parse_duration_ms(&value.value) {
+        Ok(ms) => ms,
+        Err(e) => return r.at(sd, value, path, e.to_string()),
+    };
+    let (slot, least) = match key {
+        "hpaSyncPeriod" => (&mut settings.sync_period_ms, 1),
+        "hpaCpuInitializationPeriod" => (&mut settings.cpu_initialization_period_ms, 0),
+        "hpaInitialReadinessDelay" => (&mut settings.initial_readiness_delay_ms, 0),
+        "hpaDownscaleStabilization" => (&mut settings.downscale_stabilization_ms, 0),
+        _ => (&mut settings.metric_resolution_ms, 10_000),
+    };
+    if ms < least {
+        let what = if least == 1 {
+            "positive".to_string()
+        } else {
+            format!("at least {least} ms")
+        };
+        return r.at(sd, value, path, format!("must be {what}"));
+    }
+    *slot = ms;
 }
 
 /// `spec.output`.
