@@ -318,3 +318,81 @@ impl Default for ControllerSettings {
         }
     }
 }
+
+/// One of an HPA's `status.conditions`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HpaCondition {
+    /// `type`: `AbleToScale`, `ScalingActive` or `ScalingLimited`.
+    pub kind: &'static str,
+    /// `status`: True or False.
+    pub status: bool,
+    /// `reason`.
+    pub reason: &'static str,
+    /// `message`.
+    pub message: String,
+    /// `lastTransitionTime`: when `status` last flipped.
+    pub last_transition: crate::engine::SimTime,
+}
+
+/// One of an HPA's `status.currentMetrics`: what a metric read at the last sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricStatus {
+    /// The metric's column-free name (`cpu`, `memory`, `app/cpu` for a container, a custom
+    /// or external metric's name).
+    pub name: String,
+    /// `averageValue` or `value` (milli-units).
+    pub value: i64,
+    /// `averageUtilization` (percent of the request), for Utilization targets.
+    pub utilization: Option<i32>,
+}
+
+/// `status` of an HPA.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HpaStatus {
+    /// `currentReplicas`.
+    pub current_replicas: i32,
+    /// `desiredReplicas`.
+    pub desired_replicas: i32,
+    /// `lastScaleTime`.
+    pub last_scale_time: Option<crate::engine::SimTime>,
+    /// `currentMetrics` (a metric that failed has none).
+    pub current_metrics: Vec<Option<MetricStatus>>,
+    /// `conditions`, in the order first set.
+    pub conditions: Vec<HpaCondition>,
+}
+
+impl HpaStatus {
+    /// Sets a condition: its reason and message always, its transition time only when its
+    /// status flips (`setConditionInList`, `horizontal.go`).
+    pub fn set_condition(
+        &mut self,
+        kind: &'static str,
+        status: bool,
+        reason: &'static str,
+        message: String,
+        now: crate::engine::SimTime,
+    ) {
+        match self.conditions.iter_mut().find(|c| c.kind == kind) {
+            Some(c) => {
+                if c.status != status {
+                    c.last_transition = now;
+                }
+                c.status = status;
+                c.reason = reason;
+                c.message = message;
+            }
+            None => self.conditions.push(HpaCondition {
+                kind,
+                status,
+                reason,
+                message,
+                last_transition: now,
+            }),
+        }
+    }
+
+    /// The condition of a type, if set.
+    pub fn condition(&self, kind: &str) -> Option<&HpaCondition> {
+        self.conditions.iter().find(|c| c.kind == kind)
+    }
+}

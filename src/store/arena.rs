@@ -67,6 +67,8 @@ ids! {
     DaemonSetId;
     /// A StatefulSet.
     StatefulSetId;
+    /// A HorizontalPodAutoscaler.
+    HpaId;
 }
 
 /// What the arena needs of an object of a kind.

@@ -3,8 +3,8 @@
 //! notifications of a real control plane).
 
 use super::arena::{
-    DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId, PvId,
-    PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
+    DaemonSetId, DeploymentId, HpaId, JobId, NamespaceId, NodeId, PdbId, PodId, PriorityClassId,
+    PvId, PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
 };
 use super::kinds::JobStatus;
 use super::workloads::WorkloadChange;
@@ -211,6 +211,8 @@ pub enum Change {
         /// What happened.
         what: WorkloadChange,
     },
+    /// A HorizontalPodAutoscaler was created.
+    HpaCreated(HpaId),
 }
 
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.
@@ -246,6 +248,7 @@ pub enum ChangeKind {
     Deployment,
     DaemonSet,
     StatefulSet,
+    HpaCreated,
 }
 
 impl Change {
@@ -281,6 +284,7 @@ impl Change {
             Change::Deployment { .. } => ChangeKind::Deployment,
             Change::DaemonSet { .. } => ChangeKind::DaemonSet,
             Change::StatefulSet { .. } => ChangeKind::StatefulSet,
+            Change::HpaCreated(_) => ChangeKind::HpaCreated,
         }
     }
 }

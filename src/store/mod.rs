@@ -16,18 +16,21 @@
 
 pub mod admission;
 pub mod arena;
+pub mod autoscalers;
 mod change;
 mod check;
 pub mod eviction;
 mod kinds;
+pub mod load;
+pub mod metrics_api;
 pub mod nodes;
 pub mod objects;
 pub mod pods;
 pub mod workloads;
 
 pub use arena::{
-    Arena, ArenaId, DaemonSetId, DeploymentId, JobId, NamespaceId, NodeId, Object, PdbId, PodId,
-    PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
+    Arena, ArenaId, DaemonSetId, DeploymentId, HpaId, JobId, NamespaceId, NodeId, Object, PdbId,
+    PodId, PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
 };
 pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
@@ -94,6 +97,12 @@ pub struct Store {
     /// Uids assigned so far (the next object without one gets `Uid::Assigned(next_uid)`).
     next_uid: u64,
     changes: Vec<Change>,
+    /// HorizontalPodAutoscalers, by id (never deleted).
+    hpas: Vec<autoscalers::Autoscaler>,
+    /// `spec.traffic`, in order.
+    flows: Vec<load::Flow>,
+    /// Usage `PodMetrics` documents gave pods (a snapshot's), by pod.
+    seeded_metrics: FxHashMap<PodId, Vec<metrics_api::ContainerMetrics>>,
 }
 
 impl Store {
