@@ -31,8 +31,8 @@ use crate::api::event::Event as KubeEvent;
 use crate::api::namespace::Namespace;
 use crate::api::{ObjectMeta, RestartPolicy};
 use crate::component::{
-    AttemptRecord, CommandStatus, Component, ComponentMetrics, Delivery, Env, Recorder, Wired,
-    Wiring,
+    AttemptRecord, CommandStatus, Component, ComponentMetrics, Delivery, Env, HpaRecord, Recorder,
+    Wired, Wiring,
 };
 use crate::controllers::{
     DaemonSetController, DeploymentController, EndpointSliceController, GarbageCollector,
@@ -83,6 +83,7 @@ pub struct World {
     changes: Vec<Change>,
     events: Vec<KubeEvent>,
     attempts: Vec<AttemptRecord>,
+    hpa_syncs: Vec<HpaRecord>,
     name: String,
     /// The scenario's description and its translations, `en` first.
     descriptions: Vec<(String, String)>,
@@ -130,6 +131,7 @@ impl World {
             changes: Vec::new(),
             events: Vec::new(),
             attempts: Vec::new(),
+            hpa_syncs: Vec::new(),
             name: scenario.name.clone(),
             descriptions: std::iter::once(("en".to_string(), scenario.description.clone()))
                 .filter(|(_, text)| !text.is_empty())
@@ -519,6 +521,10 @@ impl World {
         self.recorder.take_attempts(&mut self.attempts);
         for a in self.attempts.drain(..) {
             sink.attempt(&a)?;
+        }
+        self.recorder.take_hpa_syncs(&mut self.hpa_syncs);
+        for h in self.hpa_syncs.drain(..) {
+            sink.hpa_sync(&h)?;
         }
         Ok(())
     }

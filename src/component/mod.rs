@@ -54,8 +54,8 @@ pub use context::{Context, Timer};
 pub use harness::Harness;
 pub use metrics::ComponentMetrics;
 pub use recorder::{
-    AttemptRecord, CommandRecord, CommandStatus, FilterVerdict, NodeScores, PreemptionRecord,
-    Recorder,
+    AttemptRecord, CommandRecord, CommandStatus, FilterVerdict, HpaMetricRecord, HpaPodCounts,
+    HpaRecord, NodeScores, PreemptionRecord, Recorder,
 };
 pub use wiring::{Delivery, Env, Wired, Wiring};
 

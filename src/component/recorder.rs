@@ -63,6 +63,64 @@ pub struct PreemptionRecord {
     pub victims: Vec<String>,
 }
 
+/// One metric of an HPA sync, as `hpa.jsonl` records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaMetricRecord {
+    /// Column-free name (`cpu`, `app:cpu`, a custom metric's name).
+    pub name: String,
+    /// `Resource`, `ContainerResource`, `Pods`, `Object` or `External`.
+    pub kind: &'static str,
+    /// What it read: utilization in percent, values in base units; `None` when it failed.
+    pub value: Option<f64>,
+    /// Its target, in the same unit.
+    pub target: f64,
+    /// The replicas it proposed; `None` when it failed.
+    pub proposal: Option<i32>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// How the pods of an HPA's target were counted (`groupPods`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HpaPodCounts {
+    /// Counted, with a metric.
+    pub ready: u32,
+    /// Not yet ready (or CPU still initializing): left out, or counted as 0 on scale-up.
+    pub unready: u32,
+    /// Without a metric: filled in conservatively.
+    pub missing: u32,
+    /// Being deleted or failed: left out.
+    pub ignored: u32,
+}
+
+/// One HPA sync, as `hpa.jsonl` records it (`--explain`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaRecord {
+    /// When.
+    pub time: SimTime,
+    /// `namespace/name`.
+    pub hpa: String,
+    /// The target's `spec.replicas`.
+    pub current_replicas: i32,
+    /// Each metric's reading and proposal.
+    pub metrics: Vec<HpaMetricRecord>,
+    /// The pods as the first pod-based metric counted them.
+    pub pods: HpaPodCounts,
+    /// The largest proposal (before stabilization), if any metric proposed.
+    pub proposal: Option<i32>,
+    /// The recommendation after stabilization.
+    pub recommendation: i32,
+    /// The bound that changed it: `(replicas, reason)` (`TooManyReplicas`, `ScaleUpLimit`,
+    /// ...), if one did.
+    pub limit: Option<(i32, &'static str)>,
+    /// What the HPA set.
+    pub desired_replicas: i32,
+    /// The SuccessfulRescale reason, when it scaled.
+    pub reason: Option<String>,
+    /// Why it could not compute or scale, if it could not.
+    pub error: Option<String>,
+}
+
 /// Where a timeline command stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandStatus {
@@ -103,6 +161,7 @@ pub struct CommandRecord {
 pub struct Recorder {
     events: Vec<Event>,
     attempts: Vec<AttemptRecord>,
+    hpa_syncs: Vec<HpaRecord>,
     /// Every timeline command run so far (kept to the end: a drain goes on reporting).
     commands: Vec<CommandRecord>,
     /// `Pod/namespace/name` of pods that have had events, by pod id (built once, shared by
@@ -167,6 +226,16 @@ impl Recorder {
     /// Records a scheduling attempt.
     pub fn attempt(&mut self, record: AttemptRecord) {
         self.attempts.push(record);
+    }
+
+    /// Records an HPA sync.
+    pub fn hpa_sync(&mut self, record: HpaRecord) {
+        self.hpa_syncs.push(record);
+    }
+
+    /// Takes the HPA sync records since the last call, oldest first.
+    pub fn take_hpa_syncs(&mut self, into: &mut Vec<HpaRecord>) {
+        into.append(&mut self.hpa_syncs);
     }
 
     /// Records a timeline command that started; its index, to report more with

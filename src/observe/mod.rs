@@ -54,6 +54,10 @@ pub trait Sink {
     fn metric(&mut self, sample: &MetricSample) -> std::io::Result<()>;
     /// A scheduling attempt (only when explaining).
     fn attempt(&mut self, record: &AttemptRecord) -> std::io::Result<()>;
+    /// An HPA sync (written only when explaining).
+    fn hpa_sync(&mut self, _record: &crate::component::HpaRecord) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink that drops everything (for benchmarks and tests of the model alone).
