@@ -5,6 +5,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod garbage_collector;
 pub mod gates;
+pub mod hpa;
 pub mod job;
 pub mod pod_control;
 pub mod queue;
