@@ -4,7 +4,8 @@
 //! # Delivery order
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, kube-proxy,
-//! the Job, ReplicaSet, Deployment, DaemonSet, StatefulSet and EndpointSlice controllers, the
+//! the Job, ReplicaSet, Deployment, DaemonSet, StatefulSet, HorizontalPodAutoscaler and
+//! EndpointSlice controllers, the
 //! garbage collector, the PersistentVolume controller, the scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order), then the timeline's kubectl.
 //! Adding a controller is a new file and one `World::wire` line in [`World::new`].
@@ -36,7 +37,8 @@ use crate::component::{
 };
 use crate::controllers::{
     DaemonSetController, DeploymentController, EndpointSliceController, GarbageCollector,
-    GateRemover, JobController, ReplicaSetController, StatefulSetController, VolumeController,
+    GateRemover, HpaController, JobController, ReplicaSetController, StatefulSetController,
+    VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::{KubeProxy, Kubelet};
@@ -160,6 +162,7 @@ impl World {
         world.wire(DeploymentController::default())?;
         world.wire(DaemonSetController::default())?;
         world.wire(StatefulSetController::default())?;
+        world.wire(HpaController::new(scenario.autoscaling))?;
         world.wire(EndpointSliceController::default())?;
         world.wire(GarbageCollector)?;
         world.wire(VolumeController)?;
@@ -332,6 +335,15 @@ impl World {
             if admit(store, &mut refused, "Job", &job.meta) {
                 store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
             }
+        }
+        for t in &scenario.traffic {
+            // Each entry's noise draws from its own stream.
+            let mut t = t.clone();
+            let stream = self.streams.stream(&t.stream_name());
+            if let Some(n) = &mut t.noise {
+                n.stream = Some(stream);
+            }
+            store.add_traffic(t);
         }
         self.warnings.extend(refused);
     }

@@ -18,6 +18,7 @@ pub use deployment::{DeploymentController, DeploymentEvent};
 pub use endpoints::{EndpointSliceController, EndpointsEvent};
 pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};
+pub use hpa::{HpaController, HpaEvent};
 pub use job::{JobController, JobEvent};
 pub use replicaset::{ReplicaSetController, ReplicaSetEvent};
 pub use statefulset::{StatefulSetController, StatefulSetEvent};

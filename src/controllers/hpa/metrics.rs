@@ -10,7 +10,7 @@
 //! metric's name (the custom and external metrics adapters a cluster would run).
 
 use super::replica_calculator::{
-    self as calc, PodCounts, PodView, Proposal, Readiness, Sample, Tolerances,
+    self as calc, PodCounts, PodMetrics, PodView, Proposal, Readiness, Sample, Tolerances,
 };
 use crate::api::Phase;
 use crate::api::hpa::{
@@ -21,7 +21,6 @@ use crate::api::traffic::TargetKind;
 use crate::engine::SimTime;
 use crate::store::autoscalers::Scale;
 use crate::store::load::{FlowTarget, Load};
-use crate::store::metrics_api::last_scrape;
 use crate::store::{PodId, Store};
 
 /// What one metric gave.
@@ -172,7 +171,8 @@ impl Inputs<'_> {
         let store = self.store;
         let request = |id: PodId| pod_request(store, id, name, container.map(String::as_str));
         let value = |id: PodId| {
-            let m = store.pod_metrics(id, self.tick, self.settings.metric_resolution_ms, self.load)?;
+            let m =
+                store.pod_metrics(id, self.tick, self.settings.metric_resolution_ms, self.load)?;
             let pick = |cpu: i64, memory: i64| match name {
                 ResourceName::Cpu => cpu,
                 ResourceName::Memory => memory * 1000,
@@ -222,16 +222,16 @@ impl Inputs<'_> {
         let (result, target_shown) = match target {
             MetricTarget::Utilization(t) => {
                 let r = if no_metrics {
-                    Err(empty_metrics(res))
+                    Err(calc::resource_fetch_error(name, calc::NO_RESOURCE_METRICS))
                 } else {
                     calc::resource_replicas(
                         current,
                         t,
-                        &pods,
+                        PodMetrics::new(&pods),
                         cpu,
                         now,
                         &self.readiness(),
-                        &self.tolerances,
+                        self.tolerances,
                     )
                 };
                 let described = format!("{res} {scope} utilization (percentage of request)");
@@ -242,16 +242,16 @@ impl Inputs<'_> {
             }
             MetricTarget::AverageValue(t) | MetricTarget::Value(t) => {
                 let r = if no_metrics {
-                    Err(empty_metrics(res))
+                    Err(calc::resource_fetch_error(name, calc::NO_RESOURCE_METRICS))
                 } else {
                     calc::raw_resource_replicas(
                         current,
                         t,
-                        &pods,
+                        PodMetrics::new(&pods),
                         cpu,
                         now,
                         &self.readiness(),
-                        &self.tolerances,
+                        self.tolerances,
                     )
                 };
                 let described = format!("{res} {scope}");
@@ -279,10 +279,8 @@ impl Inputs<'_> {
         let result = calc::pods_replicas(
             self.scale.spec_replicas,
             target,
-            &pods,
-            self.now.ms(),
-            &self.readiness(),
-            &self.tolerances,
+            PodMetrics::new(&pods),
+            self.tolerances,
         )
         .map(|p| {
             let value = p.usage as f64 / 1000.0;
@@ -335,9 +333,11 @@ impl Inputs<'_> {
             _ => None,
         };
         let value = self.flow_rate(|f| {
-            f.traffic.target.as_ref().is_some_and(|t| {
-                Some(t.kind) == want && &t.namespace == ns && t.name == name
-            }) && f.target != FlowTarget::Series
+            f.traffic
+                .target
+                .as_ref()
+                .is_some_and(|t| Some(t.kind) == want && &t.namespace == ns && t.name == name)
+                && f.target != FlowTarget::Series
         });
         let current = self.scale.spec_replicas;
         let value = value.ok_or_else(|| {
@@ -349,7 +349,9 @@ impl Inputs<'_> {
         });
         let (result, t) = match target {
             MetricTarget::AverageValue(t) => {
-                let r = value.map(|v| calc::per_pod_replicas(self.scale.status_replicas, v, t, &self.tolerances));
+                let r = value.map(|v| {
+                    calc::per_pod_replicas(self.scale.status_replicas, v, t, self.tolerances)
+                });
                 let described = format!("external metric {metric}(<nil>)");
                 let result = r.map(|p| plain(p, described, metric)).map_err(|inner| {
                     let step2 = format!("failed to get {metric} object metric: {inner}");
@@ -365,13 +367,16 @@ impl Inputs<'_> {
                 // Value (the loader refuses Utilization here).
                 let t = target_value(other);
                 let ready = self.ready_pods();
-                let r = value.map(|v| calc::object_replicas(current, v, t, ready, &self.tolerances));
+                let r = value
+                    .and_then(|v| calc::object_replicas(current, v, t, ready, self.tolerances));
                 let described = format!("{kind} metric {metric}");
-                let result = r.map(|p| plain(p, described, metric)).map_err(|inner| Failure {
-                    reason: "FailedGetObjectMetric",
-                    wrapped: format!("failed to get object metric value: {inner}"),
-                    message: inner,
-                });
+                let result = r
+                    .map(|p| plain(p, described, metric))
+                    .map_err(|inner| Failure {
+                        reason: "FailedGetObjectMetric",
+                        wrapped: format!("failed to get object metric value: {inner}"),
+                        message: inner,
+                    });
                 (result, t)
             }
         };
@@ -397,7 +402,14 @@ impl Inputs<'_> {
         let described = format!("external metric {metric}(<nil>)");
         let (result, t) = match target {
             MetricTarget::AverageValue(t) => {
-                let r = value.map(|v| calc::per_pod_replicas(self.scale.status_replicas, v, t, &self.tolerances));
+                let r = value.map(|v| {
+                    calc::external_per_pod_replicas(
+                        self.scale.status_replicas,
+                        &[v],
+                        t,
+                        self.tolerances,
+                    )
+                });
                 let result = r.map(|p| plain(p, described, metric)).map_err(|inner| {
                     let step2 = format!("failed to get {metric} external metric: {inner}");
                     Failure {
@@ -413,7 +425,9 @@ impl Inputs<'_> {
                 let t = target_value(other);
                 let ready = self.ready_pods();
                 let current = self.scale.spec_replicas;
-                let r = value.map(|v| calc::external_replicas(current, v, t, ready, &self.tolerances));
+                let r = value.and_then(|v| {
+                    calc::external_replicas(current, &[v], t, ready, self.tolerances)
+                });
                 let result = r.map(|p| plain(p, described, metric)).map_err(|inner| {
                     let step2 = format!("failed to get external metric {metric}: {inner}");
                     Failure {
@@ -433,24 +447,15 @@ impl Inputs<'_> {
         }
     }
 
-    /// The target's pods Running and Ready (`readyPodCount` of an Object Value metric).
-    fn ready_pods(&self) -> i32 {
-        self.scale
-            .pods
-            .iter()
-            .filter(|&&p| {
-                let st = &self.store.pod(p).status;
-                st.phase == Some(Phase::Running) && st.ready
-            })
-            .count() as i32
+    /// The target's pods Running and Ready (`readyPodCount` of an Object Value metric);
+    /// `None` when it has none.
+    fn ready_pods(&self) -> Option<i32> {
+        let ready = self.scale.pods.iter().filter(|&&p| {
+            let st = &self.store.pod(p).status;
+            st.phase == Some(Phase::Running) && st.ready
+        });
+        (!self.scale.pods.is_empty()).then(|| ready.count() as i32)
     }
-}
-
-/// Upstream's error when no pod has a PodMetrics.
-fn empty_metrics(res: &str) -> String {
-    format!(
-        "unable to get metrics for resource {res}: no metrics returned from resource metrics API"
-    )
 }
 
 /// A pod's request of a resource (milli-units; memory in milli-bytes as upstream), or
