@@ -281,11 +281,8 @@ impl ScalingRules {
 impl HpaSpec {
     /// Whether `metrics` holds an Object or External metric (needed to scale to zero).
     pub fn has_object_or_external(&self) -> bool {
-        self.metrics.iter().any(|m| {
-            matches!(
-                m,
-                MetricSpec::Object { .. } | MetricSpec::External { .. }
-            )
-        })
+        self.metrics
+            .iter()
+            .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }))
     }
 }
