@@ -1175,3 +1175,27 @@ fn a_second_hpa_of_the_same_name_is_a_duplicate() {
         "duplicate HorizontalPodAutoscaler default/php-apache"
     );
 }
+
+#[test]
+fn with_validate_warn_a_v2_field_of_a_v1_hpa_is_dropped_as_the_api_server_drops_it() {
+    use crate::scenario::{LoadOptions, ValidateMode, load_scenario_with};
+    let doc = HPA_V1.replace(
+        "  targetCPUUtilizationPercentage: 50\n",
+        "  metrics:\n  - type: Resource\n    resource: {name: memory, target: {type: Utilization, averageUtilization: 60}}\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "sim.yaml", &scenario(&[&doc]));
+    let options = LoadOptions {
+        validate: ValidateMode::Warn,
+        ..Default::default()
+    };
+    let s = load_scenario_with(&[path], &|_| Ok(Vec::new()), options).expect("loads");
+    assert_eq!(s.hpas[0].spec.metrics, vec![cpu(DEFAULT_CPU_UTILIZATION)]);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("spec.metrics: unknown field")),
+        "{:?}",
+        s.warnings
+    );
+}
