@@ -336,6 +336,9 @@ impl World {
                 store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
             }
         }
+        for hpa in &scenario.hpas {
+            store.create_hpa(hpa.clone(), SimTime::ZERO);
+        }
         for t in &scenario.traffic {
             // Each entry's noise draws from its own stream.
             let mut t = t.clone();

@@ -29,7 +29,8 @@ pub struct HorizontalPodAutoscaler {
 pub struct HpaSpec {
     /// `scaleTargetRef`.
     pub target: ScaleTargetRef,
-    /// `minReplicas` (default 1; 0 only with an Object or External metric).
+    /// `minReplicas` (default 1; 0 only with an Object or External metric, and the loader
+    /// refuses 0 as the API server does while the alpha gate HPAScaleToZero is off).
     pub min_replicas: i32,
     /// `maxReplicas`.
     pub max_replicas: i32,

@@ -15,6 +15,7 @@ use crate::api::apps::{
     DaemonSetUpdate, DeploymentStrategy, PodManagement, ReplicaSetKind, RollingUpdate,
     StatefulSetUpdate,
 };
+use crate::api::hpa::ScaleKind;
 use crate::api::intstr::IntOrPercent;
 use crate::api::names::NameRule;
 use serde::Deserialize;
@@ -380,6 +381,13 @@ fn taken<S>(list: &[WorkloadManifest<S>], meta: &api::ObjectMeta) -> bool {
         .any(|o| o.meta.namespace == meta.namespace && o.meta.name == meta.name)
 }
 
+/// Notes a workload an HorizontalPodAutoscaler may name as written, whether or not it
+/// resolves: an HPA naming one that failed is not also told it is not found.
+fn given(r: &mut Resolver, kind: ScaleKind, meta: &api::ObjectMeta) {
+    let key = (kind, meta.namespace.clone(), meta.name.clone());
+    r.scalable_given.insert(key);
+}
+
 fn duplicate(r: &mut Resolver, d: Doc, kind: &str, meta: &api::ObjectMeta) {
     let msg = format!("duplicate {kind} {}/{}", meta.namespace, meta.name);
     r.doc(d, "metadata.name", msg);
@@ -390,6 +398,7 @@ pub(super) fn replica_set(r: &mut Resolver, d: Doc, m: &ReplicaSet) {
     let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
         return;
     };
+    given(r, ScaleKind::ReplicaSet, &meta);
     let replicas = replicas(r, d, m.spec.replicas.as_ref());
     let min_ready = nonnegative(
         r,
@@ -427,6 +436,7 @@ pub(super) fn replication_controller(r: &mut Resolver, d: Doc, m: &ReplicationCo
     let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
         return;
     };
+    given(r, ScaleKind::ReplicationController, &meta);
     let replicas = replicas(r, d, m.spec.replicas.as_ref());
     let min_ready = nonnegative(
         r,
@@ -488,6 +498,7 @@ pub(super) fn deployment(r: &mut Resolver, d: Doc, m: &Deployment) {
     let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
         return;
     };
+    given(r, ScaleKind::Deployment, &meta);
     let s = &m.spec;
     let replicas = replicas(r, d, s.replicas.as_ref());
     let min_ready = nonnegative(
@@ -725,6 +736,7 @@ pub(super) fn stateful_set(r: &mut Resolver, d: Doc, m: &StatefulSet) {
     let Some(meta) = meta(r, d, "metadata", &m.metadata, 1) else {
         return;
     };
+    given(r, ScaleKind::StatefulSet, &meta);
     let s = &m.spec;
     let replicas = replicas(r, d, s.replicas.as_ref());
     let min_ready = nonnegative(

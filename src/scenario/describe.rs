@@ -50,7 +50,81 @@ pub fn describe(s: &Scenario) -> String {
     profiles(&mut t, s);
     cluster(&mut t, s);
     workloads(&mut t, s);
+    autoscalers(&mut t, s);
     t
+}
+
+/// One line per HorizontalPodAutoscaler, defaults applied.
+fn autoscalers(t: &mut String, s: &Scenario) {
+    use crate::api::hpa::{MetricSpec, MetricTarget, ScalingRules};
+    let target = |m: &MetricTarget| match m {
+        MetricTarget::Utilization(p) => format!("utilization {p}%"),
+        MetricTarget::AverageValue(v) => format!("averageValue {v}m"),
+        MetricTarget::Value(v) => format!("value {v}m"),
+    };
+    let metric = |m: &MetricSpec| match m {
+        MetricSpec::Resource { name, target: t } => format!("{} {}", name.as_str(), target(t)),
+        MetricSpec::ContainerResource {
+            name,
+            container,
+            target: t,
+        } => format!("{} of {container} {}", name.as_str(), target(t)),
+        MetricSpec::Pods {
+            metric,
+            average_value,
+        } => format!("pods {} averageValue {average_value}m", metric.name),
+        MetricSpec::Object {
+            described,
+            metric,
+            target: t,
+        } => format!(
+            "object {}/{} {} {}",
+            described.kind,
+            described.name,
+            metric.name,
+            target(t)
+        ),
+        MetricSpec::External { metric, target: t } => {
+            format!("external {} {}", metric.name, target(t))
+        }
+    };
+    let rules = |r: &ScalingRules| {
+        let policies: Vec<String> = r
+            .policies
+            .iter()
+            .map(|p| format!("{:?} {}/{}s", p.kind, p.value, p.period_s))
+            .collect();
+        format!(
+            "window={} select={:?} policies=[{}] tolerance={}",
+            r.stabilization_window_s
+                .map_or("controller".into(), |w| format!("{w}s")),
+            r.select_policy,
+            policies.join(", "),
+            r.tolerance.map_or("controller".into(), |x| x.to_string())
+        )
+    };
+    for h in &s.hpas {
+        let metrics: Vec<String> = h.spec.metrics.iter().map(metric).collect();
+        let behavior = h.spec.behavior.as_ref().map_or("none".into(), |b| {
+            format!(
+                "scaleUp({}) scaleDown({})",
+                rules(&b.scale_up),
+                rules(&b.scale_down)
+            )
+        });
+        let _ = writeln!(
+            t,
+            "horizontalPodAutoscaler {}/{}: target={}/{} replicas={}..{} metrics=[{}] \
+             behavior={behavior}",
+            h.namespace,
+            h.name,
+            h.spec.target.kind.kind(),
+            h.spec.target.name,
+            h.spec.min_replicas,
+            h.spec.max_replicas,
+            metrics.join(", ")
+        );
+    }
 }
 
 fn cluster(t: &mut String, s: &Scenario) {

@@ -7,7 +7,8 @@
 
 use super::resolver::{Doc, Resolver};
 use super::{
-    admission, apps, batch, core, kubescheduler_config, kubesim, policy, scheduling, storage,
+    admission, apps, autoscaling, batch, core, kubescheduler_config, kubesim, policy, scheduling,
+    storage,
 };
 use serde::Deserialize;
 use serde::de::Deserializer;
@@ -33,11 +34,13 @@ pub(super) enum Stage {
     Claims,
     /// Pods and the objects that make pods.
     Workloads,
+    /// HorizontalPodAutoscalers (their `scaleTargetRef` names a workload).
+    Autoscalers,
 }
 
 impl Stage {
     /// The stages after [`Stage::Config`], in order.
-    pub const RESOLVED_IN_ORDER: [Stage; 7] = [
+    pub const RESOLVED_IN_ORDER: [Stage; 8] = [
         Stage::Namespaces,
         Stage::Cluster,
         Stage::Nodes,
@@ -45,6 +48,7 @@ impl Stage {
         Stage::Volumes,
         Stage::Claims,
         Stage::Workloads,
+        Stage::Autoscalers,
     ];
 }
 
@@ -221,6 +225,10 @@ kinds! {
     /// `apps/v1` StatefulSet.
     StatefulSet: "StatefulSet" ["apps/v1"] true Refuse, apps::StatefulSet, Workloads
         => apps::stateful_set;
+    /// `autoscaling/v2` HorizontalPodAutoscaler (`autoscaling/v1` converted to it).
+    HorizontalPodAutoscaler: "HorizontalPodAutoscaler" ["autoscaling/v2", "autoscaling/v1"]
+        true Refuse, autoscaling::HorizontalPodAutoscaler, Autoscalers
+        => autoscaling::horizontal_pod_autoscaler;
 }
 
 #[cfg(test)]

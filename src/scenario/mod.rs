@@ -6,9 +6,9 @@
 //! - `documents` dispatches each document on its `kind` through the one kind table,
 //!   `kinds`, unpacking `kind: List`;
 //! - one module per API group holds its kinds as written and their resolution: `core`,
-//!   `batch`, `policy`, `storage`, `scheduling`, `kubescheduler_config`, and `kubesim` (the
-//!   Simulation, its arrivals and traces; the only CSV the loader reads), with `meta` for
-//!   what every kind shares;
+//!   `apps`, `batch`, `autoscaling`, `policy`, `storage`, `scheduling`,
+//!   `kubescheduler_config`, and `kubesim` (the Simulation, its arrivals and traces; the only
+//!   CSV the loader reads), with `meta` for what every kind shares;
 //! - [`load_scenario_checked`] resolves the kinds stage by stage (`kinds::Stage`),
 //!   collecting every error as `file:line:col: field.path: message`, and builds the
 //!   [`Scenario`] only when there is none.
@@ -18,6 +18,7 @@
 
 mod admission;
 mod apps;
+mod autoscaling;
 mod batch;
 mod core;
 mod describe;
@@ -258,6 +259,7 @@ fn load_unlocated(
         namespace_labels: r.namespace_labels,
         pdbs: r.pdbs,
         services: r.services,
+        hpas: r.hpas,
         scheduler,
         timings: spec.timings,
         scheduler_timings: spec.scheduler_timings,

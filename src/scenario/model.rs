@@ -179,6 +179,9 @@ pub struct Scenario {
     pub pdbs: Vec<PodDisruptionBudget>,
     /// Services.
     pub services: Vec<Service>,
+    /// HorizontalPodAutoscalers (`autoscaling/v1` ones converted to v2), defaulted, in the
+    /// order of their documents; each names a workload of its namespace given in the scenario.
+    pub hpas: Vec<crate::api::hpa::HorizontalPodAutoscaler>,
     /// The scheduler configuration (default profile when none was given).
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.

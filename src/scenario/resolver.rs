@@ -5,6 +5,7 @@ use super::model::{ClaimManifest, JobManifest, VolumeManifest, WorkloadManifest}
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
 use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::disruption::PodDisruptionBudget;
+use crate::api::hpa::{HorizontalPodAutoscaler, ScaleKind};
 use crate::api::names::NameRule;
 use crate::api::pod::{Pod, PodSpec};
 use crate::api::quantity::Quantity;
@@ -82,6 +83,12 @@ pub(super) struct Resolver {
     pub claims: Vec<ClaimManifest>,
     pub pdbs: Vec<PodDisruptionBudget>,
     pub services: Vec<Service>,
+    /// HorizontalPodAutoscalers, in the order of their documents.
+    pub hpas: Vec<HorizontalPodAutoscaler>,
+    /// The scalable workloads given (kind, namespace, name), whether they resolved or not.
+    pub scalable_given: BTreeSet<(ScaleKind, String, String)>,
+    /// Whether an HPA's `behavior.*.tolerance` was warned about (once per load).
+    pub tolerance_warned: bool,
     /// How unknown fields of files read while resolving (arrival templates) are treated.
     pub validate: super::schema::ValidateMode,
     /// Whether an undeclared namespace is created rather than refused.
