@@ -49,6 +49,7 @@ use crate::scheduler::plugins::Registry;
 use crate::scheduler::pod_index::NamespaceLabels;
 use crate::scheduler::profile::PluginsByPoint;
 use crate::store::admission::object_counts;
+use crate::store::load::Load;
 use crate::store::{Change, Store, Watch, WorkloadId};
 use crate::workload::{Arrivals, Kubectl};
 use std::ops::ControlFlow;
@@ -470,19 +471,31 @@ impl World {
             Delivery::Sample => {
                 let per_node = self.sampler.wants_nodes();
                 let metrics = self.metrics();
-                let state = ClusterState::read(&self.store, &self.tally, &metrics, per_node);
-                for row in self.sampler.sample(now, &state, &self.store) {
+                let load = if self.store.flows().is_empty() {
+                    Load::default()
+                } else {
+                    self.store.load(now, 0)
+                };
+                let state = ClusterState::read(&self.store, &self.tally, &metrics, &load, per_node);
+                let interval = self.metrics_interval_ms;
+                for row in self
+                    .sampler
+                    .sample(now, &state, &self.store, &load, interval)
+                {
                     sink.metric(row)?;
                 }
-                let interval = self.metrics_interval_ms;
                 let left = (self.duration.ms() - now.ms()) / interval;
-                if left > 0 && self.queue.is_empty() {
+                // Traffic changes with time: a run with flows is never quiet.
+                if left > 0 && self.queue.is_empty() && self.store.flows().is_empty() {
                     // Nothing is left to happen: every later sample would repeat this one.
                     // They count in the means, and only the last is written, at its time.
                     self.quiet_from = Some(now);
                     self.sampler.repeat_last((left - 1) as u64);
                     let last = SimTime(now.ms() + left * interval);
-                    for row in self.sampler.sample(last, &state, &self.store) {
+                    let rows = self
+                        .sampler
+                        .sample(last, &state, &self.store, &load, interval);
+                    for row in rows {
                         sink.metric(row)?;
                     }
                 } else if left > 0 {

@@ -4,6 +4,7 @@
 //! never change the simulation. [`Sink`] is where their records go; `output/` implements it
 //! and reads nothing but what this module hands it.
 
+mod autoscaling;
 pub mod comparison;
 pub mod estimate;
 pub mod fragmentation;
@@ -21,6 +22,7 @@ pub use crate::store::{
     Condition, ConditionStatus, DaemonSet, Deployment, Job, PersistentVolume,
     PersistentVolumeClaim, ReplicaSet, StatefulSet,
 };
+pub use autoscaling::{AutoscalingSeries, FlowTotals, HpaTotals, metric_name};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};

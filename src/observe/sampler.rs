@@ -4,6 +4,7 @@
 use super::{FreeHistory, MetricSample, PodTally};
 use crate::component::ComponentMetrics;
 use crate::engine::SimTime;
+use crate::store::load::{Load, steady_usage};
 use crate::store::{NodeId, Store};
 use std::sync::Arc;
 
@@ -94,15 +95,32 @@ impl ClusterState {
         store: &Store,
         tally: &PodTally,
         metrics: &ComponentMetrics,
+        load: &Load,
         per_node: bool,
     ) -> ClusterState {
         let mut s = ClusterState {
             nodes: store.nodes().len() as u64,
             ..Default::default()
         };
+        // The pods traffic reaches use what it costs them, not their steady usage.
+        let mut traffic_delta: Vec<(i64, i64)> = Vec::new();
+        for (&pod, usage) in &load.pods {
+            let Some(node) = store.pod(pod).status.node else {
+                continue;
+            };
+            let steady = steady_usage(store.pod(pod));
+            let n = node as usize;
+            if traffic_delta.len() <= n {
+                traffic_delta.resize(n + 1, (0, 0));
+            }
+            traffic_delta[n].0 += (usage.cpu_m - steady.cpu_m).round() as i64;
+            traffic_delta[n].1 += (usage.memory - steady.memory).round() as i64;
+        }
         for (i, node) in store.nodes().iter().enumerate() {
             let (cpu, memory) = store.requested_on_node(NodeId(i as u32));
             let (cpu_used, memory_used) = tally.usage_on(i);
+            let (dc, dm) = traffic_delta.get(i).copied().unwrap_or_default();
+            let (cpu_used, memory_used) = (cpu_used + dc, memory_used + dm);
             let a = &node.allocatable;
             let r = Resources {
                 cpu_requested_m: cpu,
@@ -162,6 +180,8 @@ pub struct Sampler {
     rows: Vec<MetricSample>,
     /// The workloads' replica series.
     workloads: super::WorkloadSeries,
+    /// The traffic and HPA series.
+    autoscaling: super::AutoscalingSeries,
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
@@ -190,8 +210,16 @@ impl Sampler {
         self.node_free.as_ref()
     }
 
-    /// Rows for one sample of `state` at `time` (`store` names the nodes).
-    pub fn sample(&mut self, time: SimTime, s: &ClusterState, store: &Store) -> &[MetricSample] {
+    /// Rows for one sample of `state` at `time` (`store` names the nodes; `load` is the
+    /// traffic then), the sample standing for `interval_ms`.
+    pub fn sample(
+        &mut self,
+        time: SimTime,
+        s: &ClusterState,
+        store: &Store,
+        load: &Load,
+        interval_ms: i64,
+    ) -> &[MetricSample] {
         if let Some(h) = &mut self.node_free {
             h.push_sample(s.node_resources.iter().map(|r| {
                 (
@@ -279,6 +307,7 @@ impl Sampler {
             }
         }
         self.workloads.rows(store, time, rows);
+        self.autoscaling.rows(store, load, time, interval_ms, rows);
         rows
     }
 
@@ -292,6 +321,11 @@ impl Sampler {
         if let Some(h) = &mut self.node_free {
             h.repeat_last(k);
         }
+    }
+
+    /// The traffic and HPA series' totals.
+    pub fn autoscaling(&self) -> &super::AutoscalingSeries {
+        &self.autoscaling
     }
 
     /// Mean and peak of (cpu allocation, memory allocation, cpu usage, memory usage), as

@@ -139,6 +139,30 @@ impl Store {
         }
     }
 
+    /// Whether a flow reaches a scaled workload's pods: it targets the workload, or a Service
+    /// selecting the workload's pod template.
+    pub fn flow_reaches(&self, flow: super::load::FlowTarget, target: ScaleTarget) -> bool {
+        use super::load::FlowTarget as F;
+        let template = match target {
+            ScaleTarget::Deployment(d) => &self.deployment(d).spec.template,
+            ScaleTarget::ReplicaSet(rs) => &self.replica_set(rs).spec.template,
+            ScaleTarget::StatefulSet(ss) => &self.stateful_set(ss).spec.template,
+        };
+        match (flow, target) {
+            (F::Deployment(a), ScaleTarget::Deployment(b)) => a == b,
+            (F::StatefulSet(a), ScaleTarget::StatefulSet(b)) => a == b,
+            (F::Service(svc), _) => {
+                let ns = match target {
+                    ScaleTarget::Deployment(d) => &self.deployment(d).meta.namespace,
+                    ScaleTarget::ReplicaSet(rs) => &self.replica_set(rs).meta.namespace,
+                    ScaleTarget::StatefulSet(ss) => &self.stateful_set(ss).meta.namespace,
+                };
+                self.service(svc).selects(ns, &template.meta.labels)
+            }
+            _ => false,
+        }
+    }
+
     /// The HPA controller's write of a workload's `spec.replicas` (its scale subresource).
     pub fn set_scale(&mut self, target: ScaleTarget, replicas: i32) {
         let replicas = replicas.max(0) as u32;

@@ -1,0 +1,222 @@
+//! The traffic and HPA series (`metrics.csv`) and their totals (`summary.json`): for each
+//! flow's target (`service/NS/NAME`, or `deployment/...`, `statefulset/...`) the requests
+//! offered, served and unserved and the latency percentiles at each sample; for each HPA
+//! its current and desired replicas and each metric's value and target as its status last
+//! said. Totals integrate the samples (each counts for one interval).
+
+use super::MetricSample;
+use crate::api::hpa::{MetricSpec, MetricTarget};
+use crate::engine::SimTime;
+use crate::store::load::{FlowTarget, Load};
+use crate::store::{HpaId, Store};
+use std::sync::Arc;
+
+/// One HPA's totals.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HpaTotals {
+    /// `namespace/name`.
+    pub name: String,
+    /// Fewest and most current replicas seen.
+    pub replicas: Option<(i32, i32)>,
+    /// Rescales (`SuccessfulRescale`).
+    pub scale_events: u64,
+    /// Seconds with `maxReplicas` current.
+    pub seconds_at_max: f64,
+    /// Seconds with some metric above its target.
+    pub seconds_above_target: f64,
+    /// Requests its target's flows left unserved.
+    pub unserved_requests: f64,
+}
+
+/// One flow's totals.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlowTotals {
+    /// Its object (`service/NS/NAME`), or `series/NAME`.
+    pub object: String,
+    /// Requests offered.
+    pub offered: f64,
+    /// Requests not served.
+    pub unserved: f64,
+    /// Each sample's p50 and p99 latency (s), where one was estimated.
+    pub latencies: Vec<(f64, f64)>,
+}
+
+/// The series and their totals.
+#[derive(Clone, Debug, Default)]
+pub struct AutoscalingSeries {
+    flows: Vec<FlowTotals>,
+    flow_objects: Vec<Arc<str>>,
+    hpas: Vec<HpaTotals>,
+    hpa_objects: Vec<(Arc<str>, Vec<Arc<str>>)>,
+    /// Each HPA's last scale time seen (rescales are counted when it moves).
+    last_scale: Vec<Option<SimTime>>,
+}
+
+/// The metric's name as its series names it, and its target (percent, or base units).
+fn metric_target(m: &MetricSpec) -> f64 {
+    let t = match m {
+        MetricSpec::Resource { target, .. }
+        | MetricSpec::ContainerResource { target, .. }
+        | MetricSpec::Object { target, .. }
+        | MetricSpec::External { target, .. } => *target,
+        MetricSpec::Pods { average_value, .. } => MetricTarget::AverageValue(*average_value),
+    };
+    match t {
+        MetricTarget::Utilization(u) => f64::from(u),
+        MetricTarget::AverageValue(v) | MetricTarget::Value(v) => v as f64 / 1000.0,
+    }
+}
+
+/// A metric's column-free name.
+pub fn metric_name(m: &MetricSpec) -> String {
+    match m {
+        MetricSpec::Resource { name, .. } => name.as_str().to_string(),
+        MetricSpec::ContainerResource {
+            name, container, ..
+        } => format!("{container}:{}", name.as_str()),
+        MetricSpec::Pods { metric, .. }
+        | MetricSpec::Object { metric, .. }
+        | MetricSpec::External { metric, .. } => metric.name.clone(),
+    }
+}
+
+impl AutoscalingSeries {
+    /// Appends the rows at `time` (the flows' `load` at that instant), counting this sample
+    /// for `interval_ms` in the totals.
+    pub fn rows(
+        &mut self,
+        store: &Store,
+        load: &Load,
+        time: SimTime,
+        interval_ms: i64,
+        rows: &mut Vec<MetricSample>,
+    ) {
+        let dt = interval_ms as f64 / 1000.0;
+        let mut row = |object: &Arc<str>, metric: &'static str, value: f64| {
+            rows.push(MetricSample {
+                time,
+                metric,
+                object: object.clone(),
+                value,
+            })
+        };
+        for (i, (flow, l)) in store.flows().iter().zip(&load.flows).enumerate() {
+            if self.flows.len() <= i {
+                let object = flow_object(store, flow.target, flow.traffic.name.as_deref());
+                self.flow_objects.push(Arc::from(object.as_str()));
+                self.flows.push(FlowTotals {
+                    object,
+                    ..FlowTotals::default()
+                });
+            }
+            let o = &self.flow_objects[i];
+            row(o, "offered_rps", l.offered);
+            if flow.target == FlowTarget::Series {
+                continue;
+            }
+            row(o, "served_rps", l.served);
+            row(o, "unserved_rps", l.unserved());
+            if let (Some(p50), Some(p99)) = (l.p50_s, l.p99_s) {
+                row(o, "latency_p50_s", p50);
+                row(o, "latency_p99_s", p99);
+                self.flows[i].latencies.push((p50, p99));
+            }
+            let t = &mut self.flows[i];
+            t.offered += l.offered * dt;
+            t.unserved += l.unserved() * dt;
+        }
+        for (i, a) in store.hpas().iter().enumerate() {
+            if self.hpas.len() <= i {
+                let name = format!("{}/{}", a.hpa.namespace, a.hpa.name);
+                let metrics = a.hpa.spec.metrics.iter();
+                let per_metric = metrics
+                    .map(|m| Arc::from(format!("hpa/{name}/{}", metric_name(m))))
+                    .collect();
+                self.hpa_objects
+                    .push((Arc::from(format!("hpa/{name}")), per_metric));
+                self.hpas.push(HpaTotals {
+                    name,
+                    ..HpaTotals::default()
+                });
+                self.last_scale.push(None);
+            }
+            let (o, per_metric) = &self.hpa_objects[i];
+            let s = &a.status;
+            row(o, "hpa_current_replicas", f64::from(s.current_replicas));
+            row(o, "hpa_desired_replicas", f64::from(s.desired_replicas));
+            let mut above = false;
+            for (j, m) in a.hpa.spec.metrics.iter().enumerate() {
+                let target = metric_target(m);
+                let value = s
+                    .current_metrics
+                    .get(j)
+                    .and_then(|v| v.as_ref())
+                    .map(|v| v.utilization.map_or(v.value as f64 / 1000.0, f64::from));
+                if let Some(v) = value {
+                    row(&per_metric[j], "hpa_metric_value", v);
+                    above |= v > target;
+                }
+                row(&per_metric[j], "hpa_metric_target", target);
+            }
+            let t = &mut self.hpas[i];
+            if s.last_scale_time != self.last_scale[i] {
+                self.last_scale[i] = s.last_scale_time;
+                t.scale_events += 1;
+            }
+            if s.current_replicas > 0 || s.desired_replicas > 0 {
+                let (lo, hi) = t
+                    .replicas
+                    .unwrap_or((s.current_replicas, s.current_replicas));
+                t.replicas = Some((lo.min(s.current_replicas), hi.max(s.current_replicas)));
+            }
+            if s.current_replicas >= a.hpa.spec.max_replicas {
+                t.seconds_at_max += dt;
+            }
+            if above {
+                t.seconds_above_target += dt;
+            }
+            let unserved = self.unserved_of(store, i);
+            self.hpas[i].unserved_requests = unserved;
+        }
+    }
+
+    /// The requests left unserved by the flows reaching HPA `i`'s target.
+    fn unserved_of(&self, store: &Store, i: usize) -> f64 {
+        let Some(target) = store.scale_target(HpaId(i as u32)) else {
+            return 0.0;
+        };
+        (store.flows().iter().zip(&self.flows))
+            .filter(|(f, _)| store.flow_reaches(f.target, target))
+            .map(|(_, t)| t.unserved)
+            .sum()
+    }
+
+    /// Each HPA's totals, by HPA.
+    pub fn hpas(&self) -> &[HpaTotals] {
+        &self.hpas
+    }
+
+    /// Each flow's totals, in scenario order.
+    pub fn flows(&self) -> &[FlowTotals] {
+        &self.flows
+    }
+}
+
+/// The series object of a flow: its target's, or `series/NAME`.
+fn flow_object(store: &Store, target: FlowTarget, name: Option<&str>) -> String {
+    match target {
+        FlowTarget::Service(s) => {
+            let svc = store.service(s);
+            format!("service/{}/{}", svc.namespace, svc.name)
+        }
+        FlowTarget::Deployment(d) => {
+            let d = store.deployment(d);
+            format!("deployment/{}/{}", d.meta.namespace, d.meta.name)
+        }
+        FlowTarget::StatefulSet(s) => {
+            let s = store.stateful_set(s);
+            format!("statefulset/{}/{}", s.meta.namespace, s.meta.name)
+        }
+        FlowTarget::Series => format!("series/{}", name.unwrap_or("")),
+    }
+}
