@@ -606,6 +606,8 @@ impl World {
                 quiet_from: self.quiet_from,
                 timeline: self.recorder.commands().to_vec(),
                 workloads: self.rollouts.summaries(&self.store),
+                hpas: crate::observe::hpa_summaries(&self.store, self.sampler.autoscaling()),
+                flows: self.sampler.autoscaling().flows().to_vec(),
             },
         )
     }

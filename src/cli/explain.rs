@@ -1,6 +1,8 @@
 //! `kubesim explain RUN_DIR pod/NAMESPACE/NAME`: every scheduling attempt of one pod, read
 //! from the run's `scheduling.jsonl` (written by `kubesim run --explain`): which filters
 //! rejected which nodes, the score table, why the chosen node won, or why none fitted.
+//! `kubesim explain RUN_DIR hpa/NAMESPACE/NAME` tells an HPA's story instead
+//! ([`super::explain_hpa`]).
 
 use crate::api::names::edit_distance;
 use crate::output::scheduling::{
@@ -17,7 +19,9 @@ pub const EXAMPLES: &str = "\
 Examples:
   kubesim run scenarios/quickstart.yaml --explain --out results/qs
   kubesim explain results/qs pod/default/too-big
-  kubesim explain results/qs pod/default/batch-7";
+  kubesim explain results/qs pod/default/batch-7
+  kubesim run scenarios/learn/16-hpa-spike.yaml --explain --out results/spike
+  kubesim explain results/spike hpa/default/web";
 
 /// Score rows shown per attempt.
 const TOP_NODES: usize = 10;
@@ -30,9 +34,32 @@ pub struct ExplainArgs {
     /// Output directory of a run made with `kubesim run --explain`.
     #[arg(value_name = "RUN_DIR")]
     run_dir: PathBuf,
-    /// The pod, as pod/NAMESPACE/NAME.
-    #[arg(value_name = "pod/NAMESPACE/NAME", value_parser = parse_pod_ref)]
-    pod: String,
+    /// The pod (pod/NAMESPACE/NAME) or HorizontalPodAutoscaler (hpa/NAMESPACE/NAME).
+    #[arg(value_name = "pod/NAMESPACE/NAME | hpa/NAMESPACE/NAME", value_parser = parse_ref)]
+    object: Explained,
+}
+
+/// What `kubesim explain` is asked about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Explained {
+    /// A pod, `NAMESPACE/NAME`.
+    Pod(String),
+    /// An HPA, `NAMESPACE/NAME`.
+    Hpa(String),
+}
+
+/// Parses `pod/NAMESPACE/NAME` or `hpa/NAMESPACE/NAME`.
+pub fn parse_ref(s: &str) -> Result<Explained, String> {
+    match s.split('/').collect::<Vec<_>>().as_slice() {
+        [
+            "hpa" | "horizontalpodautoscaler" | "horizontalpodautoscalers",
+            ns,
+            name,
+        ] if !ns.is_empty() && !name.is_empty() => Ok(Explained::Hpa(format!("{ns}/{name}"))),
+        _ => parse_pod_ref(s)
+            .map(Explained::Pod)
+            .map_err(|_| format!("expected pod/NAMESPACE/NAME or hpa/NAMESPACE/NAME, got {s:?}")),
+    }
 }
 
 /// Parses `pod/NAMESPACE/NAME` into `NAMESPACE/NAME`.
@@ -49,6 +76,10 @@ pub fn parse_pod_ref(s: &str) -> Result<String, String> {
 /// Runs `kubesim explain`.
 pub(super) fn explain(args: ExplainArgs) -> ExitCode {
     let dir = &args.run_dir;
+    let pod = match &args.object {
+        Explained::Pod(p) => p.clone(),
+        Explained::Hpa(h) => return explain_hpa(dir, h),
+    };
     let file = dir.join("scheduling.jsonl");
     let hint = format!(
         "write it with: kubesim run SCENARIO --explain --out {}",
@@ -69,7 +100,7 @@ pub(super) fn explain(args: ExplainArgs) -> ExitCode {
         eprintln!("error: {}: {e}", file.display());
         ExitCode::from(1)
     };
-    let attempts = match read_pod_attempts(&file, &args.pod) {
+    let attempts = match read_pod_attempts(&file, &pod) {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
@@ -78,7 +109,7 @@ pub(super) fn explain(args: ExplainArgs) -> ExitCode {
             Ok(p) => p,
             Err(e) => return fail(e),
         };
-        let similar = similar_names(&args.pod, &pods, 5);
+        let similar = similar_names(&pod, &pods, 5);
         let listed = if similar.is_empty() {
             "the file has no scheduling records".to_string()
         } else {
@@ -86,14 +117,38 @@ pub(super) fn explain(args: ExplainArgs) -> ExitCode {
         };
         eprintln!(
             "error: no scheduling attempt of pod {} in {} ({listed}); a pod bound through spec.nodeName has none",
-            args.pod,
+            pod,
             file.display()
         );
         return ExitCode::from(1);
     }
-    let text = render(&args.pod, &file, &attempts);
+    let text = render(&pod, &file, &attempts);
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     ExitCode::SUCCESS
+}
+
+/// `kubesim explain RUN_DIR hpa/NAMESPACE/NAME`.
+fn explain_hpa(dir: &Path, hpa: &str) -> ExitCode {
+    let file = dir.join("hpa.jsonl");
+    if !file.is_file() {
+        eprintln!(
+            "error: {} has no hpa.jsonl (the run was made without --explain); write it with: \
+             kubesim run SCENARIO --explain --out {}",
+            dir.display(),
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    match super::explain_hpa::story(&file, hpa) {
+        Ok(text) => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Up to `limit` of `names` closest to `wanted` (edit distance, then name).

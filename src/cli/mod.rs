@@ -5,6 +5,7 @@
 
 mod compare;
 mod explain;
+mod explain_hpa;
 mod interrupt;
 mod plot;
 
@@ -60,7 +61,7 @@ enum Command {
     /// Run one workload under several scheduler profiles and seeds, and compare them.
     #[command(after_help = compare::EXAMPLES)]
     Compare(compare::CompareArgs),
-    /// Explain one pod's scheduling attempts from a run's scheduling.jsonl.
+    /// Explain one pod's scheduling attempts (scheduling.jsonl) or an HPA's syncs (hpa.jsonl).
     #[command(after_help = explain::EXAMPLES)]
     Explain(explain::ExplainArgs),
     /// Draw a finished run's plots and report.html again from its files.
@@ -105,7 +106,8 @@ struct RunArgs {
     /// Override the simulated duration (Go duration, e.g. 30m).
     #[arg(long, value_name = "D")]
     duration: Option<String>,
-    /// Write scheduling.jsonl with one record per scheduling attempt.
+    /// Write scheduling.jsonl (one record per scheduling attempt) and hpa.jsonl (one per HPA
+    /// sync).
     #[arg(long)]
     explain: bool,
     /// No progress bar.

@@ -74,6 +74,8 @@ pub struct HpaMetricRecord {
     pub value: Option<f64>,
     /// Its target, in the same unit.
     pub target: f64,
+    /// Whether value and target are percentages of the request (Utilization targets).
+    pub utilization: bool,
     /// The replicas it proposed; `None` when it failed.
     pub proposal: Option<i32>,
     /// Why it failed.

@@ -41,6 +41,37 @@ pub struct FlowTotals {
     pub latencies: Vec<(f64, f64)>,
 }
 
+/// One HPA at the end of the run, for `summary.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HpaSummary {
+    /// Its totals over the run.
+    pub totals: HpaTotals,
+    /// `spec.minReplicas`.
+    pub min_replicas: i32,
+    /// `spec.maxReplicas`.
+    pub max_replicas: i32,
+    /// Its status at the end.
+    pub status: crate::api::hpa::HpaStatus,
+}
+
+/// Every HPA at the end, with its totals (by HPA id).
+pub fn hpa_summaries(store: &Store, series: &AutoscalingSeries) -> Vec<HpaSummary> {
+    store
+        .hpas()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| HpaSummary {
+            totals: series.hpas.get(i).cloned().unwrap_or_else(|| HpaTotals {
+                name: format!("{}/{}", a.hpa.namespace, a.hpa.name),
+                ..HpaTotals::default()
+            }),
+            min_replicas: a.hpa.spec.min_replicas,
+            max_replicas: a.hpa.spec.max_replicas,
+            status: a.status.clone(),
+        })
+        .collect()
+}
+
 /// The series and their totals.
 #[derive(Clone, Debug, Default)]
 pub struct AutoscalingSeries {

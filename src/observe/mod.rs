@@ -16,13 +16,18 @@ mod stats;
 mod tally;
 mod workloads;
 
-pub use crate::component::{AttemptRecord, FilterVerdict, NodeScores, PreemptionRecord};
+pub use crate::component::{
+    AttemptRecord, FilterVerdict, HpaMetricRecord, HpaPodCounts, HpaRecord, NodeScores,
+    PreemptionRecord,
+};
 pub use crate::store::admission::QuotaState;
 pub use crate::store::{
     Condition, ConditionStatus, DaemonSet, Deployment, Job, PersistentVolume,
     PersistentVolumeClaim, ReplicaSet, StatefulSet,
 };
-pub use autoscaling::{AutoscalingSeries, FlowTotals, HpaTotals, metric_name};
+pub use autoscaling::{
+    AutoscalingSeries, FlowTotals, HpaSummary, HpaTotals, hpa_summaries, metric_name,
+};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};
@@ -57,7 +62,7 @@ pub trait Sink {
     /// A scheduling attempt (only when explaining).
     fn attempt(&mut self, record: &AttemptRecord) -> std::io::Result<()>;
     /// An HPA sync (written only when explaining).
-    fn hpa_sync(&mut self, _record: &crate::component::HpaRecord) -> std::io::Result<()> {
+    fn hpa_sync(&mut self, _record: &HpaRecord) -> std::io::Result<()> {
         Ok(())
     }
 }

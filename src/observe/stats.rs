@@ -74,6 +74,10 @@ pub struct SummaryInput {
     pub timeline: Vec<crate::component::CommandRecord>,
     /// The workloads at the end.
     pub workloads: Vec<super::WorkloadSummary>,
+    /// The HPAs at the end, with their totals.
+    pub hpas: Vec<super::HpaSummary>,
+    /// The traffic flows' totals.
+    pub flows: Vec<super::FlowTotals>,
 }
 
 /// Everything `summary.json` reports.

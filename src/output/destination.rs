@@ -29,6 +29,7 @@ impl OutputKind {
                 "events.csv",
                 "metrics.csv",
                 "scheduling.jsonl",
+                "hpa.jsonl",
                 "scenario.resolved.txt",
                 "summary.json",
                 "report.html",

@@ -55,9 +55,10 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
             "memory": {"mean": i.means[3], "peak": i.peaks[3]},
         },
         "image_pulls": i.image_pulls,
+        "hpa": i.hpas.iter().map(hpa).collect::<Vec<_>>(),
+        "unserved_requests": i.flows.iter().map(|f| f.unserved).sum::<f64>().round(),
+        "services": i.flows.iter().map(flow).collect::<Vec<_>>(),
         // Not modelled yet: null, not zero.
-        "hpa": null,
-        "unserved_requests": null,
         "faults_injected": null,
         "evictions": null,
         "quiet_from_s": i.quiet_from.map(|t| t.as_secs_f64()),
@@ -134,6 +135,105 @@ pub fn attempt(r: &AttemptRecord) -> String {
         })),
     });
     v.to_string()
+}
+
+/// One HPA of `summary.json`'s `hpa`.
+fn hpa(h: &crate::observe::HpaSummary) -> Value {
+    let t = &h.totals;
+    json!({
+        "name": t.name,
+        "min_replicas": h.min_replicas,
+        "max_replicas": h.max_replicas,
+        "replicas": t.replicas.map(|(lo, hi)| json!({"min": lo, "max": hi})),
+        "current_replicas": h.status.current_replicas,
+        "desired_replicas": h.status.desired_replicas,
+        "scale_events": t.scale_events,
+        "seconds_at_max": t.seconds_at_max,
+        "seconds_above_target": t.seconds_above_target,
+        "unserved_requests": t.unserved_requests.round(),
+        "conditions": h.status.conditions.iter().map(|c| json!({
+            "type": c.kind,
+            "status": if c.status { "True" } else { "False" },
+            "reason": c.reason,
+            "message": c.message,
+            "last_transition_s": c.last_transition.as_secs_f64(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// One flow of `summary.json`'s `services`: requests offered and unserved, and the
+/// distribution of its per-sample latency estimates.
+fn flow(f: &crate::observe::FlowTotals) -> Value {
+    let share = if f.offered > 0.0 {
+        f.unserved / f.offered
+    } else {
+        0.0
+    };
+    let p50: Vec<f64> = f.latencies.iter().map(|l| l.0).collect();
+    let p99: Vec<f64> = f.latencies.iter().map(|l| l.1).collect();
+    // Nearest-rank percentiles of the per-sample estimates.
+    let spread = |xs: &[f64]| {
+        if xs.is_empty() {
+            return Value::Null;
+        }
+        let mut v = xs.to_vec();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let rank = |p: f64| v[(((p / 100.0) * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let mean = v.iter().sum::<f64>() / n as f64;
+        json!({"mean": mean, "p50": rank(50.0), "p99": rank(99.0), "max": v[n - 1]})
+    };
+    json!({
+        "object": f.object,
+        "offered_requests": f.offered.round(),
+        "unserved_requests": f.unserved.round(),
+        "unserved_share": share,
+        "latency_p50_s": spread(&p50),
+        "latency_p99_s": spread(&p99),
+    })
+}
+
+/// One `hpa.jsonl` line: the pinned fields, plus `proposal` (the largest metric proposal,
+/// before stabilization), `reason` (the SuccessfulRescale reason when it scaled) and
+/// `error` (why it could not compute or scale).
+pub fn hpa_sync(r: &crate::observe::HpaRecord) -> String {
+    let metrics: Vec<Value> = r
+        .metrics
+        .iter()
+        .map(|m| {
+            let mut v = json!({
+                "name": m.name,
+                "type": m.kind,
+                "value": m.value,
+                "target": m.target,
+                "utilization": m.utilization,
+                "proposal": m.proposal,
+            });
+            if let Some(e) = &m.error {
+                v["error"] = json!(e);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "time_s": r.time.as_secs_f64(),
+        "hpa": r.hpa,
+        "current_replicas": r.current_replicas,
+        "metrics": metrics,
+        "pods": {
+            "ready": r.pods.ready,
+            "unready": r.pods.unready,
+            "missing": r.pods.missing,
+            "ignored": r.pods.ignored,
+        },
+        "proposal": r.proposal,
+        "recommendation": r.recommendation,
+        "limit": r.limit.map(|(replicas, reason)| json!({"replicas": replicas, "reason": reason})),
+        "desired_replicas": r.desired_replicas,
+        "reason": r.reason,
+        "error": r.error,
+    })
+    .to_string()
 }
 
 /// A condition as `kubectl get -o json` shows it (times in simulated seconds).

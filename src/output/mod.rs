@@ -8,6 +8,7 @@
 
 pub mod compare;
 pub mod destination;
+pub mod hpa;
 mod json;
 pub mod scheduling;
 pub mod snapshot;
@@ -78,7 +79,9 @@ pub struct RunOutput {
     events: Option<CsvOut>,
     metrics: Option<CsvOut>,
     explain: Option<BufWriter<File>>,
-    /// Bytes of `scheduling.jsonl` written so far.
+    /// `hpa.jsonl`, when explaining.
+    hpa_explain: Option<BufWriter<File>>,
+    /// Bytes of `scheduling.jsonl` and `hpa.jsonl` written so far.
     explain_bytes: u64,
     /// Most bytes the files may take (`--max-output`).
     limit: u64,
@@ -144,6 +147,7 @@ impl RunOutput {
             events: None,
             metrics: None,
             explain: None,
+            hpa_explain: None,
             explain_bytes: 0,
             limit: u64::MAX,
             done: false,
@@ -157,6 +161,7 @@ impl RunOutput {
                 1 << 16,
                 File::create(tmp.join("scheduling.jsonl"))?,
             ));
+            out.hpa_explain = Some(BufWriter::new(File::create(tmp.join("hpa.jsonl"))?));
         }
         Ok(out)
     }
@@ -213,6 +218,9 @@ impl RunOutput {
             ),
         ];
         if let Some(mut e) = self.explain.take() {
+            e.flush()?;
+        }
+        if let Some(mut e) = self.hpa_explain.take() {
             e.flush()?;
         }
         let digest = output_digest(&hashes);
@@ -361,6 +369,16 @@ impl Sink for RunOutput {
     fn attempt(&mut self, r: &AttemptRecord) -> io::Result<()> {
         if let Some(w) = &mut self.explain {
             let line = json::attempt(r);
+            w.write_all(line.as_bytes())?;
+            w.write_all(b"\n")?;
+            self.explain_bytes += line.len() as u64 + 1;
+        }
+        self.check_limit()
+    }
+
+    fn hpa_sync(&mut self, r: &crate::observe::HpaRecord) -> io::Result<()> {
+        if let Some(w) = &mut self.hpa_explain {
+            let line = json::hpa_sync(r);
             w.write_all(line.as_bytes())?;
             w.write_all(b"\n")?;
             self.explain_bytes += line.len() as u64 + 1;

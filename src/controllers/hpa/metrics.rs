@@ -32,6 +32,8 @@ pub struct Outcome {
     pub kind: &'static str,
     /// Its target, as written out (percent, or base units).
     pub target: f64,
+    /// Whether target and value are percentages of the request.
+    pub utilization: bool,
     /// Its reading, or why it failed.
     pub result: Result<Reading, Failure>,
 }
@@ -265,6 +267,7 @@ impl Inputs<'_> {
             name: column,
             kind,
             target: target_shown,
+            utilization: matches!(target, MetricTarget::Utilization(_)),
             result,
         }
     }
@@ -308,6 +311,7 @@ impl Inputs<'_> {
             name: metric.to_string(),
             kind: "Pods",
             target: target as f64 / 1000.0,
+            utilization: false,
             result,
         }
     }
@@ -384,6 +388,7 @@ impl Inputs<'_> {
             name: metric.to_string(),
             kind: "Object",
             target: t as f64 / 1000.0,
+            utilization: false,
             result,
         }
     }
@@ -443,6 +448,7 @@ impl Inputs<'_> {
             name: metric.to_string(),
             kind: "External",
             target: t as f64 / 1000.0,
+            utilization: false,
             result,
         }
     }

@@ -345,6 +345,7 @@ fn from_metrics(
             kind: o.kind,
             value,
             target: o.target,
+            utilization: o.utilization,
             proposal,
             error,
         });
