@@ -52,6 +52,12 @@ pub struct HpaSummary {
     pub max_replicas: i32,
     /// Its status at the end.
     pub status: crate::api::hpa::HpaStatus,
+    /// Its target's series object (`deployment/NS/NAME`), if the target exists.
+    pub target: Option<String>,
+    /// The series objects of the flows reaching its target.
+    pub traffic: Vec<String>,
+    /// Each metric: its series name, type, whether a utilization, and its target.
+    pub metrics: Vec<(String, &'static str, bool, f64)>,
 }
 
 /// Every HPA at the end, with its totals (by HPA id).
@@ -60,14 +66,31 @@ pub fn hpa_summaries(store: &Store, series: &AutoscalingSeries) -> Vec<HpaSummar
         .hpas()
         .iter()
         .enumerate()
-        .map(|(i, a)| HpaSummary {
-            totals: series.hpas.get(i).cloned().unwrap_or_else(|| HpaTotals {
-                name: format!("{}/{}", a.hpa.namespace, a.hpa.name),
-                ..HpaTotals::default()
-            }),
-            min_replicas: a.hpa.spec.min_replicas,
-            max_replicas: a.hpa.spec.max_replicas,
-            status: a.status.clone(),
+        .map(|(i, a)| {
+            let target = store.scale_target(HpaId(i as u32));
+            let traffic = target.map_or_else(Vec::new, |t| {
+                (store.flows().iter())
+                    .filter(|f| store.flow_reaches(f.target, t))
+                    .map(|f| flow_object(store, f.target, f.traffic.name.as_deref()))
+                    .collect()
+            });
+            let spec_target = &a.hpa.spec.target;
+            HpaSummary {
+                totals: series.hpas.get(i).cloned().unwrap_or_else(|| HpaTotals {
+                    name: format!("{}/{}", a.hpa.namespace, a.hpa.name),
+                    ..HpaTotals::default()
+                }),
+                min_replicas: a.hpa.spec.min_replicas,
+                max_replicas: a.hpa.spec.max_replicas,
+                status: a.status.clone(),
+                target: target.map(|_| {
+                    // The workload series' kinds: `deployment`, `replicaset`, ...
+                    let kind = spec_target.kind.kind().to_lowercase();
+                    format!("{kind}/{}/{}", a.hpa.namespace, spec_target.name)
+                }),
+                traffic,
+                metrics: a.hpa.spec.metrics.iter().map(describe_metric).collect(),
+            }
         })
         .collect()
 }
@@ -96,6 +119,23 @@ fn metric_target(m: &MetricSpec) -> f64 {
         MetricTarget::Utilization(u) => f64::from(u),
         MetricTarget::AverageValue(v) | MetricTarget::Value(v) => v as f64 / 1000.0,
     }
+}
+
+/// A metric's series name, type, whether a utilization, and target.
+fn describe_metric(m: &MetricSpec) -> (String, &'static str, bool, f64) {
+    let (kind, utilization) = match m {
+        MetricSpec::Resource { target, .. } => {
+            ("Resource", matches!(target, MetricTarget::Utilization(_)))
+        }
+        MetricSpec::ContainerResource { target, .. } => (
+            "ContainerResource",
+            matches!(target, MetricTarget::Utilization(_)),
+        ),
+        MetricSpec::Pods { .. } => ("Pods", false),
+        MetricSpec::Object { .. } => ("Object", false),
+        MetricSpec::External { .. } => ("External", false),
+    };
+    (metric_name(m), kind, utilization, metric_target(m))
 }
 
 /// A metric's column-free name.

@@ -151,6 +151,14 @@ fn hpa(h: &crate::observe::HpaSummary) -> Value {
         "seconds_at_max": t.seconds_at_max,
         "seconds_above_target": t.seconds_above_target,
         "unserved_requests": t.unserved_requests.round(),
+        "target": h.target,
+        "traffic": h.traffic,
+        "metrics": h.metrics.iter().map(|(name, kind, utilization, target)| json!({
+            "name": name,
+            "type": kind,
+            "utilization": utilization,
+            "target": target,
+        })).collect::<Vec<_>>(),
         "conditions": h.status.conditions.iter().map(|c| json!({
             "type": c.kind,
             "status": if c.status { "True" } else { "False" },

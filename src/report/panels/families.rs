@@ -8,7 +8,7 @@ use super::{clip, file_stem};
 use std::collections::BTreeMap;
 
 /// Object kinds other panels draw.
-const DRAWN_ELSEWHERE: &[&str] = &["cluster", "nodepool", "node"];
+const DRAWN_ELSEWHERE: &[&str] = &["cluster", "nodepool", "node", "hpa"];
 
 /// Charts per family at most; a family with more objects names the rest in its last caption.
 pub const MAX_PER_FAMILY: usize = 24;
@@ -27,10 +27,15 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
         if *n > MAX_PER_FAMILY {
             continue;
         }
-        let series = metrics
+        // The traffic panels draw the request and latency series.
+        let series: Vec<Series> = metrics
             .iter()
+            .filter(|(metric, _)| !super::autoscaling::DRAWN.contains(&metric.as_str()))
             .map(|(metric, points)| Series::new(metric.clone(), clip(points, run.duration())))
             .collect();
+        if series.is_empty() {
+            continue;
+        }
         out.push(Figure {
             file: file_stem(object),
             title: object.clone(),

@@ -2,6 +2,7 @@
 //! has its data; every series family `metrics.csv` gains gets charts by one rule
 //! ([`families`]), so a new capability adds plots by adding series.
 
+mod autoscaling;
 mod cluster;
 mod families;
 mod nodes;
@@ -23,6 +24,7 @@ pub fn figures(run: &Run) -> Vec<Figure> {
     out.extend(pods::failed_scheduling(run, &markers));
     out.extend(nodes::heatmap(run, &markers));
     out.extend(nodes::gantt(run, &markers));
+    out.extend(autoscaling::figures(run, &markers));
     out.extend(families::figures(run, &markers));
     out
 }
