@@ -337,6 +337,18 @@ impl World {
                 store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
             }
         }
+        for seed in &scenario.pod_metrics {
+            if let Some(pod) = store.pod_id(&seed.namespace, &seed.name) {
+                let containers = (seed.containers.iter())
+                    .map(|c| crate::store::metrics_api::ContainerMetrics {
+                        name: Arc::from(c.name.as_str()),
+                        cpu_m: c.cpu_m,
+                        memory: c.memory,
+                    })
+                    .collect();
+                store.seed_pod_metrics(pod, containers);
+            }
+        }
         for hpa in &scenario.hpas {
             store.create_hpa(hpa.clone(), SimTime::ZERO);
         }

@@ -324,3 +324,33 @@ fn bad_hpa_and_traffic_input_is_a_located_error() {
         assert!(!tmp.path().join("out").exists(), "nothing written");
     }
 }
+
+#[test]
+fn podmetrics_of_a_snapshot_drive_the_first_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pm");
+    let o = run(
+        &repo("tests/data/hpa/podmetrics.yaml"),
+        &out,
+        &["--explain"],
+    );
+    // The PodMetricsList names a pod the scenario does not have: a warning, at its line.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("podmetrics.yaml:58: items[2].metadata.name: PodMetrics of pod default/gone"),
+        "{err}"
+    );
+    // The pods have been Ready for an hour and metrics-server knew them: the first sync (15 s)
+    // reads 300123456n (301m, rounded up as MilliValue does) and 299m of 200m requests: 150 %,
+    // ratio 3, 6 replicas, at most max(2 x 2, 4) = 4.
+    let first: serde_json::Value =
+        serde_json::from_str(read(&out, "hpa.jsonl").lines().next().unwrap()).unwrap();
+    assert_eq!(first["time_s"], 15.0);
+    assert_eq!(first["metrics"][0]["value"], 150.0);
+    assert_eq!(first["metrics"][0]["proposal"], 6);
+    assert_eq!(first["pods"]["ready"], 2);
+    assert_eq!(
+        rescales(&out)[0],
+        (15.0, format!("New size: 4; reason: {REASON_CPU}"))
+    );
+}

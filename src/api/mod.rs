@@ -20,6 +20,7 @@ pub mod job;
 pub mod kubectl;
 pub mod kubelet;
 pub mod meta;
+pub mod metrics;
 pub mod names;
 pub mod namespace;
 pub mod node;

@@ -7,8 +7,8 @@
 
 use super::resolver::{Doc, Resolver};
 use super::{
-    admission, apps, autoscaling, batch, core, kubescheduler_config, kubesim, policy, scheduling,
-    storage,
+    admission, apps, autoscaling, batch, core, kubescheduler_config, kubesim, metrics, policy,
+    scheduling, storage,
 };
 use serde::Deserialize;
 use serde::de::Deserializer;
@@ -225,6 +225,12 @@ kinds! {
     /// `apps/v1` StatefulSet.
     StatefulSet: "StatefulSet" ["apps/v1"] true Refuse, apps::StatefulSet, Workloads
         => apps::stateful_set;
+    /// `metrics.k8s.io/v1beta1` PodMetrics (a snapshot's pods' usage).
+    PodMetrics: "PodMetrics" ["metrics.k8s.io/v1beta1"] false Refuse, metrics::PodMetrics,
+        Autoscalers => metrics::pod_metrics;
+    /// `metrics.k8s.io/v1beta1` PodMetricsList (`kubectl get --raw`'s answer).
+    PodMetricsList: "PodMetricsList" ["metrics.k8s.io/v1beta1"] false Refuse,
+        metrics::PodMetricsList, Autoscalers => metrics::pod_metrics_list;
     /// `autoscaling/v2` HorizontalPodAutoscaler (`autoscaling/v1` converted to it).
     HorizontalPodAutoscaler: "HorizontalPodAutoscaler" ["autoscaling/v2", "autoscaling/v1"]
         true Refuse, autoscaling::HorizontalPodAutoscaler, Autoscalers

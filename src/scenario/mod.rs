@@ -32,6 +32,7 @@ mod kubesim;
 mod list;
 mod locate;
 mod meta;
+mod metrics;
 mod model;
 mod policy;
 mod resolver;
@@ -260,6 +261,7 @@ fn load_unlocated(
         pdbs: r.pdbs,
         services: r.services,
         hpas: r.hpas,
+        pod_metrics: r.pod_metrics,
         scheduler,
         timings: spec.timings,
         scheduler_timings: spec.scheduler_timings,

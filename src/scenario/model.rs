@@ -182,6 +182,8 @@ pub struct Scenario {
     /// HorizontalPodAutoscalers (`autoscaling/v1` ones converted to v2), defaulted, in the
     /// order of their documents; each names a workload of its namespace given in the scenario.
     pub hpas: Vec<crate::api::hpa::HorizontalPodAutoscaler>,
+    /// The usage `PodMetrics` documents give the scenario's pods.
+    pub pod_metrics: Vec<crate::api::metrics::PodUsageSeed>,
     /// The scheduler configuration (default profile when none was given).
     pub scheduler: SchedulerConfig,
     /// Kubelet timings.

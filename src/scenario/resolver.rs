@@ -85,6 +85,8 @@ pub(super) struct Resolver {
     pub services: Vec<Service>,
     /// HorizontalPodAutoscalers, in the order of their documents.
     pub hpas: Vec<HorizontalPodAutoscaler>,
+    /// The usage PodMetrics documents give pods, in document order.
+    pub pod_metrics: Vec<crate::api::metrics::PodUsageSeed>,
     /// The scalable workloads given (kind, namespace, name), whether they resolved or not.
     pub scalable_given: BTreeSet<(ScaleKind, String, String)>,
     /// Whether an HPA's `behavior.*.tolerance` was warned about (once per load).

@@ -63,7 +63,8 @@ pub fn last_scrape(now: SimTime, resolution_ms: i64) -> SimTime {
 
 impl Store {
     /// Records the usage a `PodMetrics` document gave a pod (a snapshot's): its steady
-    /// usage from then on, per container.
+    /// usage from then on, per container, reported from the first scrape (metrics-server
+    /// already knew the pod).
     pub fn seed_pod_metrics(&mut self, pod: PodId, containers: Vec<ContainerMetrics>) {
         self.seeded_metrics.insert(pod, containers);
     }
@@ -82,12 +83,18 @@ impl Store {
         if p.status.phase != Some(Phase::Running) || p.status.deleted.is_some() {
             return None;
         }
+        // A pod a PodMetrics document gave usage was scraped before the run began.
+        let seeded = self.seeded_metrics.contains_key(&pod);
         let started = p.status.started?;
         let age = tick.ms() - started.ms();
-        if age < FRESH_CONTAINER_MIN_MS {
+        if age < FRESH_CONTAINER_MIN_MS && !seeded {
             return None;
         }
-        let window_ms = age.min(resolution_ms);
+        let window_ms = if seeded {
+            resolution_ms
+        } else {
+            age.min(resolution_ms)
+        };
         let containers = match (load.pods.get(&pod), self.seeded_metrics.get(&pod)) {
             (None, Some(seeded)) => seeded.clone(),
             (usage, _) => {
