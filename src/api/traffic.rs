@@ -228,9 +228,13 @@ pub struct Traffic {
 impl Traffic {
     /// Requests per second offered at `t_ms`.
     pub fn rate(&self, t_ms: i64) -> f64 {
-        let sum: f64 = self.rps.iter().map(|p| p.at(t_ms)).sum();
         let factor = self.noise.as_ref().map_or(1.0, |n| n.factor(t_ms));
-        (sum.max(0.0) * factor).max(0.0)
+        self.base(t_ms) * factor
+    }
+
+    /// The patterns' sum at `t_ms`, never below zero (before noise).
+    fn base(&self, t_ms: i64) -> f64 {
+        self.rps.iter().map(|p| p.at(t_ms)).sum::<f64>().max(0.0)
     }
 
     /// The mean rate over `[from_ms, to_ms]` (trapezoids one second apart at most, and at
@@ -241,11 +245,28 @@ impl Traffic {
         }
         let steps = ((to_ms - from_ms) / 1_000).clamp(1, 64);
         let dt = (to_ms - from_ms) as f64 / steps as f64;
+        // One noise factor per noise interval, not per point.
+        let mut factor: Option<(i64, f64)> = None;
+        let mut rate = |t: i64| {
+            let Some(n) = &self.noise else {
+                return self.base(t);
+            };
+            let k = t.div_euclid(n.every_ms.max(1));
+            let f = match factor {
+                Some((at, f)) if at == k => f,
+                _ => {
+                    let f = n.factor(t);
+                    factor = Some((k, f));
+                    f
+                }
+            };
+            self.base(t) * f
+        };
         let mut sum = 0.0;
-        let mut prev = self.rate(from_ms);
+        let mut prev = rate(from_ms);
         for i in 1..=steps {
             let t = from_ms + ((i as f64) * dt).round() as i64;
-            let r = self.rate(t);
+            let r = rate(t);
             sum += (prev + r) / 2.0;
             prev = r;
         }

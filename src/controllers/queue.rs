@@ -41,10 +41,67 @@ impl<I: ArenaId> WorkQueue<I> {
     }
 }
 
+/// The default controller rate limiter's shared part (`workqueue.DefaultControllerRateLimiter`:
+/// the larger of a per-item exponential delay, 5 ms after a successful sync, and a token
+/// bucket of 10 per second with a burst of 100 shared by every item): when an item re-queued
+/// "rate limited" now is handed out again.
+#[derive(Clone, Debug)]
+pub struct RateLimiter {
+    /// Tokens left (fractional), as of `at`.
+    tokens: f64,
+    /// When `tokens` was computed (ms).
+    at: i64,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter {
+            tokens: Self::BURST,
+            at: 0,
+        }
+    }
+}
+
+impl RateLimiter {
+    /// The bucket's size.
+    const BURST: f64 = 100.0;
+    /// Tokens a second.
+    const RATE: f64 = 10.0;
+    /// The per-item base delay (a sync that succeeded resets the item's failures).
+    pub const BASE_MS: i64 = 5;
+
+    /// The delay (ms) of an item re-queued rate limited at `now_ms`; takes a token (or
+    /// reserves the next, as `rate.Limiter.Reserve` does).
+    pub fn delay(&mut self, now_ms: i64) -> i64 {
+        let elapsed = (now_ms - self.at).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * Self::RATE).min(Self::BURST) - 1.0;
+        self.at = now_ms.max(self.at);
+        let wait = if self.tokens >= 0.0 {
+            0
+        } else {
+            (-self.tokens / Self::RATE * 1000.0).ceil() as i64
+        };
+        wait.max(Self::BASE_MS)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::event::EventType;
+
+    #[test]
+    fn the_bucket_lets_a_burst_through_then_ten_a_second() {
+        let mut l = RateLimiter::default();
+        let delays: Vec<i64> = (0..102).map(|_| l.delay(1_000)).collect();
+        assert!(
+            delays[..100].iter().all(|&d| d == 5),
+            "the burst: 5 ms each"
+        );
+        assert_eq!((delays[100], delays[101]), (100, 200), "then 10 a second");
+        // A second later ten tokens are back.
+        assert_eq!(l.delay(3_200), 5);
+    }
     use crate::component::{Component, Harness};
     use crate::store::{ReplicaSetId, Watch};
 

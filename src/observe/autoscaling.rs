@@ -104,6 +104,8 @@ pub struct AutoscalingSeries {
     hpa_objects: Vec<(Arc<str>, Vec<Arc<str>>)>,
     /// Each HPA's last scale time seen (rescales are counted when it moves).
     last_scale: Vec<Option<SimTime>>,
+    /// The flows reaching each HPA's target (by flow index), found at its first sample.
+    hpa_flows: Vec<Vec<usize>>,
 }
 
 /// The metric's name as its series names it, and its target (percent, or base units).
@@ -210,6 +212,15 @@ impl AutoscalingSeries {
                     ..HpaTotals::default()
                 });
                 self.last_scale.push(None);
+                let reaching = store
+                    .scale_target(HpaId(i as u32))
+                    .map_or_else(Vec::new, |t| {
+                        (store.flows().iter().enumerate())
+                            .filter(|(_, f)| store.flow_reaches(f.target, t))
+                            .map(|(j, _)| j)
+                            .collect()
+                    });
+                self.hpa_flows.push(reaching);
             }
             let (o, per_metric) = &self.hpa_objects[i];
             let s = &a.status;
@@ -246,20 +257,12 @@ impl AutoscalingSeries {
             if above {
                 t.seconds_above_target += dt;
             }
-            let unserved = self.unserved_of(store, i);
-            self.hpas[i].unserved_requests = unserved;
+            let unserved: f64 = (self.hpa_flows[i].iter())
+                .filter_map(|&j| load.flows.get(j))
+                .map(|l| l.unserved())
+                .sum();
+            self.hpas[i].unserved_requests += unserved * dt;
         }
-    }
-
-    /// The requests left unserved by the flows reaching HPA `i`'s target.
-    fn unserved_of(&self, store: &Store, i: usize) -> f64 {
-        let Some(target) = store.scale_target(HpaId(i as u32)) else {
-            return 0.0;
-        };
-        (store.flows().iter().zip(&self.flows))
-            .filter(|(f, _)| store.flow_reaches(f.target, target))
-            .map(|(_, t)| t.unserved)
-            .sum()
     }
 
     /// Each HPA's totals, by HPA.

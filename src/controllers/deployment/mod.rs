@@ -45,6 +45,8 @@ pub struct DeploymentController {
     objects: Vec<Option<Arc<str>>>,
     /// The progress-deadline check scheduled for each Deployment.
     deadline_checks: BTreeMap<DeploymentId, (SimTime, Timer)>,
+    /// The work queue's rate limiter (a stuck rollout's re-checks).
+    limiter: super::queue::RateLimiter,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, DeploymentEvent>;

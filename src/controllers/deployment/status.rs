@@ -254,8 +254,9 @@ impl DeploymentController {
     }
 
     /// A rollout neither complete nor timed out is looked at again one second after its
-    /// deadline (`requeueStuckDeployment`), or just after it when that is less than a
-    /// second away.
+    /// deadline (`requeueStuckDeployment`), or, when that is less than a second away (or
+    /// past: a scale-up of a complete Deployment keeps its old condition), re-queued rate
+    /// limited (5 ms, or later once the controller's 10-a-second bucket is spent).
     fn requeue_if_stuck(&mut self, d: DeploymentId, ctx: Ctx) {
         let dep = ctx.store.deployment(d);
         let (Some(deadline), Some(c)) = (
@@ -270,10 +271,10 @@ impl DeploymentController {
         let due = c.last_update.ms() + deadline;
         let now = ctx.now().ms();
         let at = if due - now < 1_000 {
-            due + 1
+            now + self.limiter.delay(now)
         } else {
             due + 1_000
         };
-        self.check_at(d, SimTime(at.max(now)), ctx);
+        self.check_at(d, SimTime(at), ctx);
     }
 }
