@@ -486,7 +486,8 @@ impl World {
                 let load = if self.store.flows().is_empty() {
                     Load::default()
                 } else {
-                    self.store.load(now, 0)
+                    // Rates averaged over the interval before the sample, as a rate() query.
+                    self.store.load(now, self.metrics_interval_ms.min(now.ms()))
                 };
                 let state = ClusterState::read(&self.store, &self.tally, &metrics, &load, per_node);
                 let interval = self.metrics_interval_ms;

@@ -117,8 +117,8 @@ fn change(out: &mut String, s: &RecordedSync) {
         let mut parts = vec![format!("{} ready", p.ready)];
         if p.missing > 0 {
             parts.push(format!(
-                "{} without metrics yet (counted at 0 when scaling up, at the target when \
-                 scaling down)",
+                "{} without metrics yet (counted at 0 when scaling up; when scaling down at \
+                 the target, or at max(100%, target) of their request for a utilization)",
                 p.missing
             ));
         }

@@ -2,7 +2,8 @@
 //! flow's target (`service/NS/NAME`, or `deployment/...`, `statefulset/...`) the requests
 //! offered, served and unserved and the latency percentiles at each sample; for each HPA
 //! its current and desired replicas and each metric's value and target as its status last
-//! said. Totals integrate the samples (each counts for one interval).
+//! said. Totals integrate the samples (each counts for the interval before it; rates are
+//! averages over that interval).
 
 use super::MetricSample;
 use crate::api::hpa::{MetricSpec, MetricTarget};
@@ -154,8 +155,9 @@ pub fn metric_name(m: &MetricSpec) -> String {
 }
 
 impl AutoscalingSeries {
-    /// Appends the rows at `time` (the flows' `load` at that instant), counting this sample
-    /// for `interval_ms` in the totals.
+    /// Appends the rows at `time` (the flows' `load`: rates over the interval before it),
+    /// counting this sample for the interval before it in the totals (the first, at 0, for
+    /// nothing).
     pub fn rows(
         &mut self,
         store: &Store,
@@ -164,7 +166,7 @@ impl AutoscalingSeries {
         interval_ms: i64,
         rows: &mut Vec<MetricSample>,
     ) {
-        let dt = interval_ms as f64 / 1000.0;
+        let dt = interval_ms.min(time.ms()) as f64 / 1000.0;
         let mut row = |object: &Arc<str>, metric: &'static str, value: f64| {
             rows.push(MetricSample {
                 time,

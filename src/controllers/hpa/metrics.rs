@@ -21,6 +21,7 @@ use crate::api::traffic::TargetKind;
 use crate::engine::SimTime;
 use crate::store::autoscalers::Scale;
 use crate::store::load::{FlowTarget, Load};
+use crate::store::metrics_api::PodMetrics as PodMetricsDoc;
 use crate::store::{PodId, Store};
 
 /// What one metric gave.
@@ -125,7 +126,7 @@ impl Inputs<'_> {
     fn views(
         &self,
         request: impl Fn(PodId) -> Result<i64, String>,
-        value: impl Fn(PodId) -> Option<i64>,
+        value: impl Fn(PodId, &PodMetricsDoc) -> Option<i64>,
     ) -> Vec<PodView> {
         let res = self.settings.metric_resolution_ms;
         self.scale
@@ -140,7 +141,7 @@ impl Inputs<'_> {
                     .pod_metrics(id, self.tick, res, self.load)
                     .and_then(|m| {
                         Some(Sample {
-                            value: value(id)?,
+                            value: value(id, &m)?,
                             timestamp_ms: m.timestamp.ms(),
                             window_ms: m.window_ms,
                         })
@@ -172,9 +173,7 @@ impl Inputs<'_> {
         let res = name.as_str();
         let store = self.store;
         let request = |id: PodId| pod_request(store, id, name, container.map(String::as_str));
-        let value = |id: PodId| {
-            let m =
-                store.pod_metrics(id, self.tick, self.settings.metric_resolution_ms, self.load)?;
+        let value = |_: PodId, m: &PodMetricsDoc| {
             let pick = |cpu: i64, memory: i64| match name {
                 ResourceName::Cpu => cpu,
                 ResourceName::Memory => memory * 1000,
@@ -277,7 +276,7 @@ impl Inputs<'_> {
         let load = self.load;
         let pods = self.views(
             |_| Ok(0),
-            |id| Some(milli(load.pods.get(&id).map_or(0.0, |u| u.rps))),
+            |id, _| Some(milli(load.pods.get(&id).map_or(0.0, |u| u.rps))),
         );
         let result = calc::pods_replicas(
             self.scale.spec_replicas,

@@ -140,14 +140,59 @@ pub fn pods_to_delete(
             Candidate::of(p, pod, on_node.get(&pod.status.node).copied().unwrap_or(0))
         })
         .collect();
-    candidates.sort_by(|a, b| deletion_order(a, b, now));
+    // Upstream's order is not transitive (equal times fall through to the next rule, other
+    // times in one log2 bucket compare by uid), which Go's sort tolerates and Rust's may
+    // panic on: a merge sort of our own gives a deterministic order and never panics.
+    merge_sort_by(&mut candidates, &|a, b| deletion_order(a, b, now));
     candidates.truncate(count);
     candidates.into_iter().map(|c| c.pod).collect()
+}
+
+/// A stable top-down merge sort that needs no total order.
+fn merge_sort_by<T: Clone>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering) {
+    if v.len() <= 1 {
+        return;
+    }
+    let mid = v.len() / 2;
+    merge_sort_by(&mut v[..mid], cmp);
+    merge_sort_by(&mut v[mid..], cmp);
+    let (left, right) = (v[..mid].to_vec(), v[mid..].to_vec());
+    let (mut i, mut j) = (0, 0);
+    for slot in v.iter_mut() {
+        let take_left =
+            j >= right.len() || (i < left.len() && cmp(&right[j], &left[i]) != Ordering::Less);
+        if take_left {
+            *slot = left[i].clone();
+            i += 1;
+        } else {
+            *slot = right[j].clone();
+            j += 1;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_intransitive_order_sorts_without_panicking() {
+        // Equal times fall through; other times of one bucket compare by uid: a = b, b < c,
+        // c < a. Sorting must neither panic nor lose a pod.
+        let now = SimTime(100_000);
+        let mut v: Vec<Candidate> = (0..64)
+            .map(|i| {
+                let mut x = c(i);
+                x.ready_since = Some(SimTime(60_000 + (i as i64 % 3) * 7));
+                x.uid = format!("{:02}", (i * 37) % 64);
+                x
+            })
+            .collect();
+        merge_sort_by(&mut v, &|a, b| deletion_order(a, b, now));
+        let mut pods: Vec<u32> = v.iter().map(|c| c.pod.0).collect();
+        pods.sort_unstable();
+        assert_eq!(pods, (0..64).collect::<Vec<_>>());
+    }
 
     fn c(n: u32) -> Candidate {
         Candidate {

@@ -498,8 +498,11 @@ fn series(r: &mut Resolver, sd: Doc, path: &str, csv: &Spanned<String>) -> Optio
     }
 }
 
-/// Reads `time_s,rps` rows (a header first): `Err((line, column, message))`.
-fn read_series(text: &str) -> Result<Vec<(i64, f64)>, (u32, &'static str, String)> {
+/// Where a series is malformed: line, column name, message.
+type SeriesError = (u32, &'static str, String);
+
+/// Reads `time_s,rps` rows (a header first).
+fn read_series(text: &str) -> Result<Vec<(i64, f64)>, SeriesError> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -517,7 +520,7 @@ fn read_series(text: &str) -> Result<Vec<(i64, f64)>, (u32, &'static str, String
     for (i, rec) in rdr.records().enumerate() {
         let line = u32::try_from(i + 2).unwrap_or(u32::MAX);
         let rec = rec.map_err(|e| (line, "", e.to_string()))?;
-        let num = |c: usize, name: &'static str| -> Result<f64, (u32, &'static str, String)> {
+        let num = |c: usize, name: &'static str| -> Result<f64, SeriesError> {
             let v = rec.get(c).unwrap_or("");
             v.parse::<f64>()
                 .ok()
