@@ -121,7 +121,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/17-hpa-diurnal-day",
-        "aa874f5ab89e7122a78c96f62706f0804cd7197ecc702fc6f8bc0f7d1daab1ec",
+        "6b9f3c6da15ee232d01cd6756b11715171d0fc4048416535817b2e641960aaf0",
     ),
     (
         "learn/18-hpa-scale-down-stabilization",

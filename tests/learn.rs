@@ -1555,7 +1555,8 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
     // the pods created at sync T start at T+1, are Ready at T+6, and at T+15 their 14 s
     // window began at T+1: unready for one sync. On a scale-up (ratio > 1) unready pods
     // count at 0% and take part in the second ratio (ratio').
-    //   135 s: 2 pods offered 300, serving 100: 1000m = 400%; ratio 6.67, ceil(6.67 x 2) = 14.
+    //   135 s: the scrape averages the rate over [120 s, 135 s]: 235 requests/s, more than
+    //          the 2 pods serve: 100 each, 1000m = 400%; ratio 6.67, ceil(6.67 x 2) = 14.
     //          shop: no behavior, at most max(2 x 2, 4) = 4 (ScaleUpLimit).
     //          shop-tuned: Percent 900 per 15 s, up to ceil(2 x 10) = 20: 14.
     //   shop  150 s: 4 pods, 2 trusted at 400% (150 offered each, 100 served), 2 unready:
@@ -1573,6 +1574,13 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
     //   tuned 150 s: 14 pods, 2 trusted at 600/14 = 42.86 req/s = 429m = 171%, 12 unready:
     //               ratio' = 2 x 429 / (14 x 250) / 60% = 0.41, other side of 1: keep 14.
     //         165 s: 14 trusted at 171%: ceil(2.85 x 14) = 40.
+    for p in r.pods_named("shop-") {
+        let created = r.t(&p, "created_s");
+        if created > 0.0 {
+            assert_eq!(r.t(&p, "started_s"), created + 1.0, "{p}");
+            assert_eq!(r.t(&p, "ready_s"), created + 6.0, "{p}");
+        }
+    }
     let table = |hpa: &str, rows: &[(f64, Sync)]| {
         for (t, want) in rows {
             assert_eq!(sync_row(&r.sync(hpa, *t)), *want, "{hpa} at {t} s");
@@ -1843,28 +1851,28 @@ fn learn_17_an_hpa_follows_a_day_of_traffic_in_well_under_a_second() {
         assert!(wall < 1.0, "the day took {wall} s of wall time");
     }
     assert_eq!(r.summary["simulated_seconds"], 86400.0);
-    let mut facts: Vec<String> = [
+    // The clock times the narratives give, each beside its second or its replicas.
+    let ann = annotations(&scenario("17-hpa-diurnal-day"));
+    let (en, zh) = (
+        ann["kubesim.io/description"].as_str().unwrap(),
+        ann["kubesim.io/description.zh-Hans"].as_str().unwrap(),
+    );
+    for (t, clock) in [
         (2115.0, "00:35"),
         (13215.0, "03:40"),
         (48015.0, "13:20"),
         (55740.0, "15:29"),
         (85470.0, "23:44"),
-    ]
-    .iter()
-    .map(|&(t, clock)| {
+    ] {
         assert_eq!(hhmm(t), clock);
-        format!("{clock} ({t}")
-    })
-    .collect();
+        assert!(en.contains(&format!("{clock} ({t} s)")), "{clock}");
+        assert!(zh.contains(&format!("{clock}（{t} 秒）")), "{clock}");
+    }
     for (t, n) in [(25560.0, 9), (33315.0, 15), (73515.0, 10)] {
         assert!(day.contains(&(t, n)));
-        facts.push(format!("{n} at {}", hhmm(t)));
-    }
-    let en: Vec<&str> = facts.iter().map(String::as_str).collect();
-    let ann = annotations(&scenario("17-hpa-diurnal-day"));
-    let text = ann["kubesim.io/description"].as_str().unwrap();
-    for f in &en {
-        assert!(text.contains(f), "17: the narrative no longer says {f:?}");
+        let clock = hhmm(t);
+        assert!(en.contains(&format!("{n} at {clock}")), "{clock}");
+        assert!(zh.contains(&format!("{clock} 为 {n} 个")), "{clock}");
     }
     narratives_mention(
         "17-hpa-diurnal-day",
@@ -1958,7 +1966,13 @@ fn learn_18_the_stabilization_window_holds_a_scale_down_for_five_minutes() {
         r.times("ScalingReplicaSet", "Deployment/default/web"),
         [0.0, 495.0]
     );
-    assert_eq!(495.0 - 195.0, 300.0);
+    // The scale-down comes 300 s after the first proposal of 2.
+    let first_two = r
+        .syncs("default/web")
+        .into_iter()
+        .find(|s| s["proposal"] == 2)
+        .unwrap();
+    assert_eq!(first_two["time_s"], 195.0);
     // hpa_desired_replicas stays at 6 while the window holds.
     for (t, v) in r.series("hpa_desired_replicas", "hpa/default/web") {
         if (30.0..495.0).contains(&t) {
