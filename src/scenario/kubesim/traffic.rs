@@ -498,8 +498,11 @@ fn series(r: &mut Resolver, sd: Doc, path: &str, csv: &Spanned<String>) -> Optio
     }
 }
 
+/// Where a series file is wrong: line, column, message.
+type SeriesError = (u32, &'static str, String);
+
 /// Reads `time_s,rps` rows (a header first): `Err((line, column, message))`.
-fn read_series(text: &str) -> Result<Vec<(i64, f64)>, (u32, &'static str, String)> {
+fn read_series(text: &str) -> Result<Vec<(i64, f64)>, SeriesError> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
