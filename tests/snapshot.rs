@@ -12,7 +12,8 @@ use std::path::Path;
 
 /// The scenarios of the round trip: Deployments mid-rollout and stalled, DaemonSets on
 /// joined and tainted nodes, StatefulSets with claims, volumes and zones, quotas, budgets,
-/// cordoned nodes, affinity and spread, priority classes, a snapshot of a live cluster.
+/// cordoned nodes, affinity and spread, priority classes, a snapshot of a live cluster, HPAs
+/// (every metric type, behavior, a failed metric, ScalingActive False).
 const ROUND_TRIP: &[&str] = &[
     "scenarios/rolling-update.yaml",
     "scenarios/learn/05-pod-affinity-and-topology-spread.yaml",
@@ -24,6 +25,8 @@ const ROUND_TRIP: &[&str] = &[
     "scenarios/learn/14-quota-blocks-scale-up.yaml",
     "scenarios/learn/15-drain-held-by-pdb.yaml",
     "tests/data/snapshot.yaml",
+    "tests/data/hpa/steps.yaml",
+    "tests/data/hpa/snapshot-kinds.yaml",
 ];
 
 /// The instant of a snapshot, from its header.
