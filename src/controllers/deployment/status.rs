@@ -233,6 +233,9 @@ fn rollout_status(d: DeploymentId, sets: &Sets, ctx: Ctx) -> DeploymentStatus {
     st
 }
 
+/// The first delay of upstream's `DefaultControllerRateLimiter` (its exponential part).
+const RATE_LIMITED_RETRY_MS: i64 = 5;
+
 /// Whether the `Progressing` condition has not moved for the deadline
 /// (`DeploymentTimedOut`: strictly past it).
 fn timed_out(st: &DeploymentStatus, deadline: i64, now: SimTime) -> bool {
@@ -255,7 +258,10 @@ impl DeploymentController {
 
     /// A rollout neither complete nor timed out is looked at again one second after its
     /// deadline (`requeueStuckDeployment`), or just after it when that is less than a
-    /// second away.
+    /// second away. A deadline already past (a `NewReplicaSetAvailable` condition never times
+    /// out, so a scale-up long after the last rollout has one) is upstream's
+    /// `enqueueRateLimited` with the failures forgotten after each sync: 5 ms on, so that the
+    /// clock moves and the ReplicaSet's pods can show progress.
     fn requeue_if_stuck(&mut self, d: DeploymentId, ctx: Ctx) {
         let dep = ctx.store.deployment(d);
         let (Some(deadline), Some(c)) = (
@@ -269,11 +275,13 @@ impl DeploymentController {
         }
         let due = c.last_update.ms() + deadline;
         let now = ctx.now().ms();
-        let at = if due - now < 1_000 {
+        let at = if due < now {
+            now + RATE_LIMITED_RETRY_MS
+        } else if due - now < 1_000 {
             due + 1
         } else {
             due + 1_000
         };
-        self.check_at(d, SimTime(at.max(now)), ctx);
+        self.check_at(d, SimTime(at), ctx);
     }
 }
