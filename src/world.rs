@@ -337,21 +337,7 @@ impl World {
                 store.create_job(job.meta.clone(), job.spec.clone(), SimTime::ZERO);
             }
         }
-        for seed in &scenario.pod_metrics {
-            if let Some(pod) = store.pod_id(&seed.namespace, &seed.name) {
-                let containers = (seed.containers.iter())
-                    .map(|c| crate::store::metrics_api::ContainerMetrics {
-                        name: Arc::from(c.name.as_str()),
-                        cpu_m: c.cpu_m,
-                        memory: c.memory,
-                    })
-                    .collect();
-                store.seed_pod_metrics(pod, containers);
-            }
-        }
-        for hpa in &scenario.hpas {
-            store.create_hpa(hpa.clone(), SimTime::ZERO);
-        }
+        apply_autoscaling(store, scenario);
         for t in &scenario.traffic {
             // Each entry's noise draws from its own stream.
             let mut t = t.clone();
@@ -623,5 +609,28 @@ impl World {
                 flows: self.sampler.autoscaling().flows().to_vec(),
             },
         )
+    }
+}
+
+/// Time 0, after the pods: the usage `PodMetrics` documents give them, then the HPAs (a
+/// snapshot's with the status it had, which their first sync starts from).
+fn apply_autoscaling(store: &mut Store, scenario: &Scenario) {
+    for seed in &scenario.pod_metrics {
+        if let Some(pod) = store.pod_id(&seed.namespace, &seed.name) {
+            let containers = (seed.containers.iter())
+                .map(|c| crate::store::metrics_api::ContainerMetrics {
+                    name: Arc::from(c.name.as_str()),
+                    cpu_m: c.cpu_m,
+                    memory: c.memory,
+                })
+                .collect();
+            store.seed_pod_metrics(pod, containers);
+        }
+    }
+    for h in &scenario.hpas {
+        let id = store.create_hpa(h.hpa.clone(), h.created);
+        if let Some(status) = &h.status {
+            store.set_hpa_status(id, status.clone());
+        }
     }
 }

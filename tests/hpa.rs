@@ -209,10 +209,7 @@ spec:
         )
     );
     let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
-    assert_eq!(
-        summary["hpa"][0]["seconds_at_max"].as_f64().unwrap() > 0.0,
-        true
-    );
+    assert!(summary["hpa"][0]["seconds_at_max"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

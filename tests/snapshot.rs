@@ -12,7 +12,8 @@ use std::path::Path;
 
 /// The scenarios of the round trip: Deployments mid-rollout and stalled, DaemonSets on
 /// joined and tainted nodes, StatefulSets with claims, volumes and zones, quotas, budgets,
-/// cordoned nodes, affinity and spread, priority classes, a snapshot of a live cluster.
+/// cordoned nodes, affinity and spread, priority classes, a snapshot of a live cluster, HPAs
+/// (every metric type, behavior, a failed metric, ScalingActive False).
 const ROUND_TRIP: &[&str] = &[
     "scenarios/rolling-update.yaml",
     "scenarios/learn/05-pod-affinity-and-topology-spread.yaml",
@@ -24,6 +25,8 @@ const ROUND_TRIP: &[&str] = &[
     "scenarios/learn/14-quota-blocks-scale-up.yaml",
     "scenarios/learn/15-drain-held-by-pdb.yaml",
     "tests/data/snapshot.yaml",
+    "tests/data/hpa/steps.yaml",
+    "tests/data/hpa/snapshot-kinds.yaml",
 ];
 
 /// The instant of a snapshot, from its header.
@@ -231,4 +234,115 @@ fn the_snapshot_replaces_only_an_earlier_snapshot() {
         names.iter().all(|n| !n.contains("kubesim-tmp")),
         "{names:?}"
     );
+}
+
+/// The HPAs of a snapshot: name -> (currentReplicas, lastScaleTime, each condition's type,
+/// status, reason and lastTransitionTime).
+type Hpas = Vec<(String, i64, String, Vec<[String; 4]>)>;
+
+fn hpas(snapshot: &str) -> Hpas {
+    let list: Value = kubesim::yaml::from_str(&body(snapshot)).unwrap();
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    (list["items"].as_array().unwrap().iter())
+        .filter(|i| i["kind"] == "HorizontalPodAutoscaler")
+        .map(|h| {
+            let st = &h["status"];
+            let conditions = (st["conditions"].as_array().unwrap().iter())
+                .map(|c| {
+                    [
+                        s(&c["type"]),
+                        s(&c["status"]),
+                        s(&c["reason"]),
+                        s(&c["lastTransitionTime"]),
+                    ]
+                })
+                .collect();
+            let current = st["currentReplicas"].as_i64().unwrap();
+            (
+                s(&h["metadata"]["name"]),
+                current,
+                s(&st["lastScaleTime"]),
+                conditions,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_hpa_goes_on_from_the_status_its_snapshot_gives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a.yaml"), tmp.path().join("b.yaml"));
+    let scenario = repo("tests/data/hpa/snapshot-kinds.yaml");
+    run(
+        &scenario,
+        &tmp.path().join("run-a"),
+        &["--snapshot", a.to_str().unwrap()],
+    );
+    let first = std::fs::read_to_string(&a).unwrap();
+    let cond = |t: &str, s: &str, r: &str, at: &str| [t, s, r, at].map(String::from);
+    let at = |hms: &str| format!("2026-01-01T00:{hms}Z");
+    let before = hpas(&first);
+    assert_eq!(
+        before[1],
+        (
+            "api".to_string(),
+            5,
+            at("11:30"),
+            vec![
+                cond("AbleToScale", "True", "SucceededGetScale", &at("00:15")),
+                cond(
+                    "ScalingActive",
+                    "False",
+                    "FailedGetExternalMetric",
+                    &at("30:15")
+                ),
+                cond(
+                    "ScalingLimited",
+                    "False",
+                    "DesiredWithinRange",
+                    &at("11:30")
+                ),
+            ]
+        )
+    );
+    // 30 s on, without traffic: web's pods use what they request (100 % of it against
+    // 50 %): it doubles at 15 s and 30 s; api's Object metric fails too now. Each condition
+    // whose status holds keeps its lastTransitionTime from the first run.
+    let next = continuation(tmp.path(), &instant(&first));
+    let text = std::fs::read_to_string(&next)
+        .unwrap()
+        .replace("duration: 1s", "duration: 30s");
+    std::fs::write(&next, text).unwrap();
+    let args = ["--snapshot", b.to_str().unwrap(), a.to_str().unwrap()];
+    run(&next, &tmp.path().join("run-b"), &args);
+    let after = hpas(&std::fs::read_to_string(&b).unwrap());
+    assert_eq!(
+        after[0],
+        (
+            "web".to_string(),
+            4,
+            at("40:30"),
+            vec![
+                cond("AbleToScale", "True", "SucceededRescale", &at("00:15")),
+                cond("ScalingActive", "True", "ValidMetricFound", &at("00:15")),
+                cond(
+                    "ScalingLimited",
+                    "False",
+                    "DesiredWithinRange",
+                    &at("05:45")
+                ),
+            ]
+        )
+    );
+    assert_eq!(before[0].3[2], after[0].3[2]);
+    assert_eq!(
+        after[1].3[1],
+        cond(
+            "ScalingActive",
+            "False",
+            "FailedGetObjectMetric",
+            &at("30:15")
+        )
+    );
+    assert_eq!((after[1].1, &after[1].2), (5, &at("11:30")));
 }

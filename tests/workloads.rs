@@ -508,3 +508,33 @@ fn a_snapshot_keeps_its_running_pods_times_and_owners() {
     assert_eq!(web["revision"], "3");
     assert_eq!(web["replicas"]["available"], 2);
 }
+
+#[test]
+fn a_deployment_scaled_up_long_after_its_rollout_gets_there() {
+    // At 4m the Progressing condition (NewReplicaSetAvailable, which never times out) is past
+    // its 60 s deadline: the rollout is re-checked rate-limited until it completes, as the
+    // clock moves (it was re-checked at the same instant for ever).
+    let tmp = tempfile::tempdir().unwrap();
+    let timeline = "  timeline:\n    - {at: 4m, kubectl: \"scale deployment/web --replicas=4\"}\n";
+    let web = "---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 60
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.27, resources: {requests: {cpu: 100m}}}]
+";
+    let p = write_scenario(tmp.path(), &format!("{SIM}{timeline}{web}"));
+    let out = tmp.path().join("out");
+    run(&p, &out, &[]);
+    let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    let web = (summary["workloads"].as_array().unwrap().iter())
+        .find(|w| w["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(web["replicas"]["available"], 4, "{web}");
+}

@@ -74,6 +74,14 @@ impl ScaleKind {
         }
     }
 
+    /// The `apiVersion` a `scaleTargetRef` to it is written with.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            ScaleKind::ReplicationController => "v1",
+            _ => "apps/v1",
+        }
+    }
+
     /// The kind of `kind` as written, if an HPA can scale it.
     pub fn parse(kind: &str) -> Option<ScaleKind> {
         Some(match kind {
@@ -279,6 +287,19 @@ impl ScalingRules {
     }
 }
 
+impl MetricSpec {
+    /// `type`: `Resource`, `ContainerResource`, `Pods`, `Object` or `External`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MetricSpec::Resource { .. } => "Resource",
+            MetricSpec::ContainerResource { .. } => "ContainerResource",
+            MetricSpec::Pods { .. } => "Pods",
+            MetricSpec::Object { .. } => "Object",
+            MetricSpec::External { .. } => "External",
+        }
+    }
+}
+
 impl HpaSpec {
     /// Whether `metrics` holds an Object or External metric (needed to scale to zero).
     pub fn has_object_or_external(&self) -> bool {
@@ -320,6 +341,65 @@ impl Default for ControllerSettings {
     }
 }
 
+/// The condition types of an HPA's status.
+pub const ABLE_TO_SCALE: &str = "AbleToScale";
+/// See [`ABLE_TO_SCALE`].
+pub const SCALING_ACTIVE: &str = "ScalingActive";
+/// See [`ABLE_TO_SCALE`].
+pub const SCALING_LIMITED: &str = "ScalingLimited";
+
+/// Each condition type with the reasons upstream's controller gives it
+/// (`pkg/controller/podautoscaler/horizontal.go`): those kubesim's controller writes, and
+/// `FailedUpdateScale`, `InvalidSelector`, `AmbiguousSelector` and `InvalidMetricSourceType`,
+/// which it never meets but a live cluster's snapshot may hold.
+pub const CONDITION_REASONS: [(&str, &[&str]); 3] = [
+    (
+        ABLE_TO_SCALE,
+        &[
+            "SucceededGetScale",
+            "FailedGetScale",
+            "SucceededRescale",
+            "FailedUpdateScale",
+            "ReadyForNewScale",
+            "ScaleDownStabilized",
+            "ScaleUpStabilized",
+        ],
+    ),
+    (
+        SCALING_ACTIVE,
+        &[
+            "ValidMetricFound",
+            "ScalingDisabled",
+            "InvalidSelector",
+            "AmbiguousSelector",
+            "InvalidMetricSourceType",
+            "FailedGetResourceMetric",
+            "FailedGetContainerResourceMetric",
+            "FailedGetPodsMetric",
+            "FailedGetObjectMetric",
+            "FailedGetExternalMetric",
+        ],
+    ),
+    (
+        SCALING_LIMITED,
+        &[
+            "DesiredWithinRange",
+            "TooFewReplicas",
+            "TooManyReplicas",
+            "ScaleUpLimit",
+            "ScaleDownLimit",
+        ],
+    ),
+];
+
+/// A condition's type and reason as the static words of [`CONDITION_REASONS`], if upstream's
+/// controller gives that type that reason.
+pub fn condition_words(kind: &str, reason: &str) -> Option<(&'static str, &'static str)> {
+    let (kind, reasons) = CONDITION_REASONS.iter().find(|(k, _)| *k == kind)?;
+    let reason = reasons.iter().find(|r| **r == reason)?;
+    Some((kind, reason))
+}
+
 /// One of an HPA's `status.conditions`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HpaCondition {
@@ -338,7 +418,7 @@ pub struct HpaCondition {
 /// One of an HPA's `status.currentMetrics`: what a metric read at the last sync.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MetricStatus {
-    /// The metric's column-free name (`cpu`, `memory`, `app/cpu` for a container, a custom
+    /// The metric's column-free name (`cpu`, `memory`, `app:cpu` for a container, a custom
     /// or external metric's name).
     pub name: String,
     /// `averageValue` or `value` (milli-units).

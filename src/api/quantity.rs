@@ -175,6 +175,29 @@ pub fn format_amount(name: &str, value: i64) -> String {
     value.to_string()
 }
 
+/// A value in milli-units as upstream prints a decimal quantity (`DecimalSI`): `500m`, `2`,
+/// `10k`, `3M`; it parses back to the same milli-units.
+pub fn format_milli(milli: i64) -> String {
+    if milli % 1000 != 0 {
+        return format!("{milli}m");
+    }
+    let units = milli / 1000;
+    for (pow, suffix) in [
+        (18, "E"),
+        (15, "P"),
+        (12, "T"),
+        (9, "G"),
+        (6, "M"),
+        (3, "k"),
+    ] {
+        let unit = 10i64.pow(pow);
+        if units != 0 && units % unit == 0 {
+            return format!("{}{suffix}", units / unit);
+        }
+    }
+    units.to_string()
+}
+
 /// Core parser: returns milli-units rounded toward +infinity.
 fn parse_milli(s: &str) -> Result<i128, &'static str> {
     if s.is_empty() {
@@ -381,6 +404,23 @@ mod tests {
     }
 
     #[test]
+    fn format_milli_prints_decimal_quantities_as_upstream_does() {
+        for (milli, want) in [
+            (500, "500m"),
+            (1500, "1500m"),
+            (2000, "2"),
+            (0, "0"),
+            (120_000, "120"),
+            (10_000_000, "10k"),
+            (3_000_000_000, "3M"),
+            (-2000, "-2"),
+        ] {
+            assert_eq!(format_milli(milli), want);
+            assert_eq!(m(want), i128::from(milli));
+        }
+    }
+
+    #[test]
     fn rounds_toward_positive_infinity() {
         assert_eq!(m("0.1m"), 1);
         assert_eq!(m("1n"), 1);
@@ -499,6 +539,11 @@ mod tests {
             if let Ok(q) = Quantity::parse(&s) {
                 prop_assert_eq!(Quantity::parse(&q.to_string()), Ok(q));
             }
+        }
+
+        #[test]
+        fn format_milli_round_trips(milli in any::<i64>()) {
+            prop_assert_eq!(m(&format_milli(milli)), i128::from(milli));
         }
 
         #[test]

@@ -21,6 +21,7 @@ pub use crate::component::{
     PreemptionRecord,
 };
 pub use crate::store::admission::QuotaState;
+pub use crate::store::autoscalers::Autoscaler;
 pub use crate::store::{
     Condition, ConditionStatus, DaemonSet, Deployment, Job, PersistentVolume,
     PersistentVolumeClaim, ReplicaSet, StatefulSet,

@@ -10,6 +10,7 @@ use crate::api::service::Service;
 use crate::api::volume::StorageClass;
 use crate::api::{Node, ObjectMeta, PriorityClass};
 use crate::store::admission::QuotaState;
+use crate::store::autoscalers::Autoscaler;
 use crate::store::{
     DaemonSet, Deployment, DeploymentId, Job, PersistentVolume, PersistentVolumeClaim, ReplicaSet,
     StatefulSet, Store,
@@ -74,6 +75,8 @@ pub struct Cluster<'a> {
     pub stateful_sets: Vec<&'a StatefulSet>,
     /// Unfinished Jobs (a loader would run a finished one again).
     pub jobs: Vec<&'a Job>,
+    /// HorizontalPodAutoscalers with their status.
+    pub hpas: &'a [Autoscaler],
     /// Live pods that have not finished (a loader leaves finished ones out).
     pub pods: Vec<PodState<'a>>,
 }
@@ -131,6 +134,7 @@ pub fn cluster(store: &Store) -> Cluster<'_> {
         jobs: (store.jobs().iter())
             .filter(|j| j.status.finished.is_none())
             .collect(),
+        hpas: store.hpas(),
         pods,
     }
 }

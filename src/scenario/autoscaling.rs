@@ -28,11 +28,17 @@
 //! `target.type` has no matching value; resources other than cpu and memory; Object metrics of
 //! other kinds than Service, Deployment and StatefulSet. The `autoscaling.alpha.kubernetes.io/`
 //! annotations by which a v1 object carries v2 fields are not read (a warning says so).
+//!
+//! A snapshot's HPA (`kubectl get hpa -o yaml`, `kubesim run --snapshot`) keeps its
+//! `metadata.creationTimestamp` and its `status`, which the first sync starts from
+//! ([`status`]); a v1 object's conditions and readings, kept in annotations, are not read.
 
+mod status;
 #[cfg(test)]
 mod tests;
 
 use super::meta::{LabelSelector, ObjectMeta, label_selector, meta};
+use super::model::HpaManifest;
 use super::resolver::{Doc, Resolver};
 use super::yaml::{QuantityText, SpanLocation, Spanned};
 use crate::api::apps::ReplicaSetKind;
@@ -57,6 +63,9 @@ pub struct HorizontalPodAutoscaler {
     pub metadata: ObjectMeta,
     /// Spec (required).
     pub spec: Spanned<HpaSpecRaw>,
+    /// Status, as a snapshot gives it: restored.
+    #[serde(default)]
+    pub status: Option<status::HpaStatusRaw>,
 }
 
 /// `spec`, of either version.
@@ -330,7 +339,7 @@ pub(super) fn horizontal_pod_autoscaler(r: &mut Resolver, d: Doc, m: &Horizontal
     let (namespace, name) = (meta.namespace.clone(), meta.name.clone());
     if r.hpas
         .iter()
-        .any(|h| h.namespace == namespace && h.name == name)
+        .any(|h| h.hpa.namespace == namespace && h.hpa.name == name)
     {
         let msg = format!("duplicate HorizontalPodAutoscaler {namespace}/{name}");
         r.doc(d, "metadata.name", msg);
@@ -357,6 +366,7 @@ pub(super) fn horizontal_pod_autoscaler(r: &mut Resolver, d: Doc, m: &Horizontal
         (metrics, behavior)
     };
     scale_to_zero(r, d, s, v1, min_replicas, at);
+    let restored = status::restore(r, d, &m.metadata, m.status.as_ref());
     let Some(target) = target.filter(|_| r.errors.len() == errors_before) else {
         return;
     };
@@ -367,9 +377,7 @@ pub(super) fn horizontal_pod_autoscaler(r: &mut Resolver, d: Doc, m: &Horizontal
         }],
         false => metrics,
     };
-    if let Some(other) = r
-        .hpas
-        .iter()
+    if let Some(other) = (r.hpas.iter().map(|h| &h.hpa))
         .find(|h| h.namespace == namespace && h.spec.target == target)
     {
         let msg = format!(
@@ -382,7 +390,8 @@ pub(super) fn horizontal_pod_autoscaler(r: &mut Resolver, d: Doc, m: &Horizontal
         );
         r.warn(d, msg);
     }
-    r.hpas.push(Hpa {
+    let (created, status) = restored.finish(r, d, &metrics);
+    let hpa = Hpa {
         name,
         namespace,
         spec: HpaSpec {
@@ -392,6 +401,11 @@ pub(super) fn horizontal_pod_autoscaler(r: &mut Resolver, d: Doc, m: &Horizontal
             metrics,
             behavior,
         },
+    };
+    r.hpas.push(HpaManifest {
+        hpa,
+        created,
+        status,
     });
 }
 

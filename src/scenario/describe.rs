@@ -103,7 +103,7 @@ fn autoscalers(t: &mut String, s: &Scenario) {
             r.tolerance.map_or("controller".into(), |x| x.to_string())
         )
     };
-    for h in &s.hpas {
+    for h in s.hpas.iter().map(|h| &h.hpa) {
         let metrics: Vec<String> = h.spec.metrics.iter().map(metric).collect();
         let behavior = h.spec.behavior.as_ref().map_or("none".into(), |b| {
             format!(

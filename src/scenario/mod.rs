@@ -48,8 +48,8 @@ pub use crate::api::output::{EventRows, PodRows};
 pub use describe::describe;
 pub use kubesim::annotations::ANNOTATION_UNGATE_AFTER;
 pub use model::{
-    ClaimManifest, JobManifest, NODE_SAMPLES_LIMIT, OutputOptions, PLOT_EVENTS_LIMIT, Scenario,
-    VolumeManifest, WorkloadManifest,
+    ClaimManifest, HpaManifest, JobManifest, NODE_SAMPLES_LIMIT, OutputOptions, PLOT_EVENTS_LIMIT,
+    Scenario, VolumeManifest, WorkloadManifest,
 };
 pub use schema::ValidateMode;
 pub use yaml::{LoadError, Location};

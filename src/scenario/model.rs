@@ -113,6 +113,18 @@ impl Default for Restored {
     }
 }
 
+/// A HorizontalPodAutoscaler given as a manifest, with what a snapshot says of it.
+#[derive(Clone, Debug)]
+pub struct HpaManifest {
+    /// The HPA (`autoscaling/v1` converted to v2), defaulted.
+    pub hpa: crate::api::hpa::HorizontalPodAutoscaler,
+    /// `metadata.creationTimestamp` on the simulated clock (0 when not given).
+    pub created: SimTime,
+    /// `status` as a snapshot gives it (replicas, last scale time, readings, conditions);
+    /// `None` when not given: the first sync writes it.
+    pub status: Option<crate::api::hpa::HpaStatus>,
+}
+
 /// A PersistentVolume given as a manifest.
 #[derive(Clone, Debug)]
 pub struct VolumeManifest {
@@ -181,7 +193,7 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// HorizontalPodAutoscalers (`autoscaling/v1` ones converted to v2), defaulted, in the
     /// order of their documents; each names a workload of its namespace given in the scenario.
-    pub hpas: Vec<crate::api::hpa::HorizontalPodAutoscaler>,
+    pub hpas: Vec<HpaManifest>,
     /// The usage `PodMetrics` documents give the scenario's pods.
     pub pod_metrics: Vec<crate::api::metrics::PodUsageSeed>,
     /// The scheduler configuration (default profile when none was given).

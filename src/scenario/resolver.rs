@@ -5,7 +5,7 @@ use super::model::{ClaimManifest, JobManifest, VolumeManifest, WorkloadManifest}
 use super::yaml::{LoadError, Located, Quantities, QuantityText, Spanned, abs_position};
 use crate::api::apps::{DaemonSetSpec, DeploymentSpec, ReplicaSetSpec, StatefulSetSpec};
 use crate::api::disruption::PodDisruptionBudget;
-use crate::api::hpa::{HorizontalPodAutoscaler, ScaleKind};
+use crate::api::hpa::ScaleKind;
 use crate::api::names::NameRule;
 use crate::api::pod::{Pod, PodSpec};
 use crate::api::quantity::Quantity;
@@ -84,7 +84,7 @@ pub(super) struct Resolver {
     pub pdbs: Vec<PodDisruptionBudget>,
     pub services: Vec<Service>,
     /// HorizontalPodAutoscalers, in the order of their documents.
-    pub hpas: Vec<HorizontalPodAutoscaler>,
+    pub hpas: Vec<super::model::HpaManifest>,
     /// The usage PodMetrics documents give pods, in document order.
     pub pod_metrics: Vec<crate::api::metrics::PodUsageSeed>,
     /// The scalable workloads given (kind, namespace, name), whether they resolved or not.

@@ -19,7 +19,10 @@ pub mod normalize;
 pub mod replica_calculator;
 
 use crate::api::event::EventType;
-use crate::api::hpa::{ControllerSettings, HorizontalPodAutoscaler, HpaStatus};
+use crate::api::hpa::{
+    ABLE_TO_SCALE as ABLE, ControllerSettings, HorizontalPodAutoscaler, HpaStatus,
+    SCALING_ACTIVE as ACTIVE, SCALING_LIMITED as LIMITED,
+};
 use crate::component::{Component, Context, HpaMetricRecord, HpaPodCounts, HpaRecord};
 use crate::engine::SimTime;
 use crate::store::load::Load;
@@ -69,11 +72,6 @@ impl HpaController {
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, HpaEvent>;
-
-/// `AbleToScale`, `ScalingActive`, `ScalingLimited`.
-const ABLE: &str = "AbleToScale";
-const ACTIVE: &str = "ScalingActive";
-const LIMITED: &str = "ScalingLimited";
 
 impl Component for HpaController {
     type Event = HpaEvent;

@@ -2,13 +2,16 @@
 //! `kubectl get -o yaml` prints a cluster, which a later run (or `kubectl apply --dry-run`)
 //! reads: every live object with its spec, metadata (uids, owner references, revisions) and
 //! the status a snapshot carries (a running pod's start, scheduling, readiness and restarts;
-//! workloads' replica counts and conditions; quota usage). Times are RFC 3339 instants on the
-//! run's clock (`spec.startTime` plus simulated time).
+//! workloads' replica counts and conditions; quota usage; an HPA's replicas, metrics and
+//! conditions). Times are RFC 3339 instants on the run's clock (`spec.startTime` plus
+//! simulated time).
 //!
 //! What a snapshot leaves out: finished pods and Jobs (a loader would run them again), deleted
-//! objects, Events, and the Simulation itself (node pools, arrivals, the scheduler's
-//! configuration and the timeline belong to the run that continues).
+//! objects, Events, an HPA controller's memory of its recent recommendations and rescales
+//! (upstream loses it on a restart too), and the Simulation itself (node pools, arrivals,
+//! traffic, the scheduler's configuration and the timeline belong to the run that continues).
 
+mod autoscaling;
 mod cluster;
 mod pod;
 mod workloads;
@@ -104,6 +107,7 @@ pub fn render(c: &Cluster, about: &About) -> String {
             .map(|s| workloads::stateful_set(s, clock)),
     );
     items.extend(c.jobs.iter().map(|j| workloads::job(j, clock)));
+    items.extend(c.hpas.iter().map(|h| autoscaling::hpa(h, clock)));
     let instant = clock.instant(about.at);
     let mut out = format!(
         "{HEADER} of simulation {:?} (seed {}) at t = {}, {instant}.\n\

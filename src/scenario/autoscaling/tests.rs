@@ -73,7 +73,8 @@ fn scenario(docs: &[&str]) -> String {
 
 /// The HPAs of a scenario that loads.
 fn hpas(docs: &[&str]) -> Vec<HorizontalPodAutoscaler> {
-    ok(&[("sim.yaml", &scenario(docs))]).hpas
+    let s = ok(&[("sim.yaml", &scenario(docs))]);
+    s.hpas.into_iter().map(|h| h.hpa).collect()
 }
 
 /// The warnings of a scenario that loads.
@@ -390,7 +391,7 @@ fn tolerance_is_kept_as_if_its_gate_were_on_with_one_warning() {
         "    scaleUp:\n      tolerance: 0.05\n    scaleDown:\n      tolerance: \"0.1\"\n",
     );
     let s = ok(&[("sim.yaml", &scenario(&[&doc]))]);
-    let b = s.hpas[0].spec.behavior.as_ref().unwrap();
+    let b = s.hpas[0].hpa.spec.behavior.as_ref().unwrap();
     assert_eq!(b.scale_up.tolerance, Some(0.05));
     assert_eq!(b.scale_down.tolerance, Some(0.1));
     let gate: Vec<&String> = s
@@ -408,7 +409,7 @@ fn tolerance_is_kept_as_if_its_gate_were_on_with_one_warning() {
 }
 
 #[test]
-fn kubectl_get_output_with_status_is_read_and_its_status_ignored() {
+fn kubectl_get_output_with_status_is_read_and_its_status_restored() {
     let v2 = "apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:
@@ -475,10 +476,16 @@ status:
   currentReplicas: 1
   desiredReplicas: 1
 ";
-    for doc in [v2, v1] {
+    // v1 keeps its conditions and readings in annotations, which are not read: the first
+    // sync sets them.
+    for (doc, conditions, readings) in [(v2, 2, 1), (v1, 0, 0)] {
         let s = ok(&[("sim.yaml", &scenario(&[doc]))]);
-        assert_eq!(s.hpas[0].spec.metrics, vec![cpu(50)]);
+        assert_eq!(s.hpas[0].hpa.spec.metrics, vec![cpu(50)]);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        let st = s.hpas[0].status.as_ref().unwrap();
+        assert_eq!((st.current_replicas, st.desired_replicas), (1, 1));
+        assert_eq!(st.conditions.len(), conditions);
+        assert_eq!(st.current_metrics.len(), readings);
     }
 }
 
@@ -1021,7 +1028,7 @@ fn a_target_type_the_controller_does_not_read_is_warned_about() {
     );
     let s = ok(&[("sim.yaml", &scenario(&[&doc]))]);
     assert_eq!(
-        s.hpas[0].spec.metrics,
+        s.hpas[0].hpa.spec.metrics,
         vec![MetricSpec::Resource {
             name: ResourceName::Cpu,
             target: MetricTarget::AverageValue(100)
@@ -1190,12 +1197,275 @@ fn with_validate_warn_a_v2_field_of_a_v1_hpa_is_dropped_as_the_api_server_drops_
         ..Default::default()
     };
     let s = load_scenario_with(&[path], &|_| Ok(Vec::new()), options).expect("loads");
-    assert_eq!(s.hpas[0].spec.metrics, vec![cpu(DEFAULT_CPU_UTILIZATION)]);
+    assert_eq!(
+        s.hpas[0].hpa.spec.metrics,
+        vec![cpu(DEFAULT_CPU_UTILIZATION)]
+    );
     assert!(
         s.warnings
             .iter()
             .any(|w| w.contains("spec.metrics: unknown field")),
         "{:?}",
         s.warnings
+    );
+}
+
+/// The walkthrough's HPA as a snapshot holds it, with `status` (indented as under the
+/// document) added.
+fn v2_with_status(status: &str) -> String {
+    let doc = HPA_V2.replace(
+        "metadata:\n  name: php-apache\n",
+        "metadata:\n  name: php-apache\n  creationTimestamp: \"2025-12-31T23:00:00Z\"\n",
+    );
+    format!("{doc}status:\n{status}")
+}
+
+/// The HPA manifests of a scenario that loads, with what they restore.
+fn manifests(docs: &[&str]) -> Vec<crate::scenario::HpaManifest> {
+    ok(&[("sim.yaml", &scenario(docs))]).hpas
+}
+
+/// `lastTransitionTime`s and the like, on the clock of [`sim`] (t = 0 at 2026-01-01T00:00Z).
+fn before_start(minutes: i64) -> crate::engine::SimTime {
+    crate::engine::SimTime::from_secs(-60 * minutes)
+}
+
+const STATUS: &str = "  currentReplicas: 3
+  desiredReplicas: 4
+  lastScaleTime: \"2025-12-31T23:55:00Z\"
+  currentMetrics:
+  - type: Resource
+    resource:
+      name: cpu
+      current: {averageUtilization: 105, averageValue: 210m}
+  conditions:
+  - type: AbleToScale
+    status: \"True\"
+    lastTransitionTime: \"2025-12-31T23:55:00Z\"
+    reason: SucceededRescale
+    message: the HPA controller was able to update the target scale to 4
+  - type: ScalingActive
+    status: \"True\"
+    lastTransitionTime: \"2025-12-31T23:00:15Z\"
+    reason: ValidMetricFound
+    message: the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)
+  - type: ScalingLimited
+    status: \"False\"
+    lastTransitionTime: \"2025-12-31T23:00:15Z\"
+    reason: DesiredWithinRange
+    message: the desired count is within the acceptable range
+";
+
+#[test]
+fn a_snapshot_status_comes_back_with_its_conditions_and_replicas() {
+    use crate::api::hpa::{HpaCondition, MetricStatus};
+    let doc = v2_with_status(STATUS);
+    let m = &manifests(&[&doc])[0];
+    assert_eq!(m.created, before_start(60));
+    let st = m.status.as_ref().expect("status restored");
+    assert_eq!((st.current_replicas, st.desired_replicas), (3, 4));
+    assert_eq!(st.last_scale_time, Some(before_start(5)));
+    assert_eq!(
+        st.current_metrics,
+        vec![Some(MetricStatus {
+            name: "cpu".into(),
+            value: 210,
+            utilization: Some(105),
+        })]
+    );
+    let condition = |kind, status, reason, message: &str, at| HpaCondition {
+        kind,
+        status,
+        reason,
+        message: message.into(),
+        last_transition: at,
+    };
+    assert_eq!(
+        st.conditions,
+        vec![
+            condition(
+                "AbleToScale",
+                true,
+                "SucceededRescale",
+                "the HPA controller was able to update the target scale to 4",
+                before_start(5)
+            ),
+            condition(
+                "ScalingActive",
+                true,
+                "ValidMetricFound",
+                "the HPA was able to successfully calculate a replica count from cpu resource \
+                 utilization (percentage of request)",
+                before_start(60) + crate::engine::SimTime::from_secs(15).ms()
+            ),
+            condition(
+                "ScalingLimited",
+                false,
+                "DesiredWithinRange",
+                "the desired count is within the acceptable range",
+                before_start(60) + crate::engine::SimTime::from_secs(15).ms()
+            ),
+        ]
+    );
+    assert!(warnings(&[&doc]).is_empty(), "{:?}", warnings(&[&doc]));
+    // Without a status nor a creation time: created at 0, the first sync writes the status.
+    let m = &manifests(&[HPA_V2])[0];
+    assert_eq!(
+        (m.created, &m.status),
+        (crate::engine::SimTime::ZERO, &None)
+    );
+}
+
+#[test]
+fn every_kind_of_reading_and_a_failed_one_come_back() {
+    use crate::api::hpa::MetricStatus;
+    let metrics = "  metrics:
+  - type: ContainerResource
+    containerResource:
+      name: memory
+      container: php-apache
+      target: {type: AverageValue, averageValue: 100Mi}
+  - type: Pods
+    pods:
+      metric: {name: rps}
+      target: {type: AverageValue, averageValue: \"20\"}
+  - type: Object
+    object:
+      describedObject: {apiVersion: v1, kind: Service, name: web}
+      metric: {name: rps}
+      target: {type: Value, value: \"100\"}
+  - type: External
+    external:
+      metric: {name: queue}
+      target: {type: AverageValue, averageValue: 500m}
+status:
+  currentReplicas: 2
+  desiredReplicas: 2
+  currentMetrics:
+  - type: ContainerResource
+    containerResource:
+      name: memory
+      container: php-apache
+      current: {averageValue: 64Mi}
+  - type: Pods
+    pods:
+      metric: {name: rps}
+      current: {averageValue: 16667m}
+  - type: Object
+    object:
+      describedObject: {apiVersion: v1, kind: Service, name: web}
+      metric: {name: rps}
+      current: {value: \"50\"}
+  - type: \"\"
+";
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {run: php-apache}\n";
+    let m = &manifests(&[service, &v2_metrics(metrics)])[0];
+    let reading = |name: &str, value| {
+        Some(MetricStatus {
+            name: name.into(),
+            value,
+            utilization: None,
+        })
+    };
+    assert_eq!(
+        m.status.as_ref().unwrap().current_metrics,
+        vec![
+            reading("php-apache:memory", 64 * 1024 * 1024 * 1000),
+            reading("rps", 16_667),
+            reading("rps", 50_000),
+            None,
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_reason_is_left_out_with_one_warning() {
+    let status = "  currentReplicas: 1
+  desiredReplicas: 1
+  conditions:
+  - type: AbleToScale
+    status: \"True\"
+    reason: SucceededGetScale
+    message: ok
+  - type: ScalingActive
+    status: \"False\"
+    reason: SomethingNew
+    message: a reason of a later release
+  - type: ScalingLimited
+    status: \"Unknown\"
+    reason: DesiredWithinRange
+    message: unknown
+  - type: AbleToScale
+    status: \"True\"
+    reason: SucceededGetScale
+    message: twice
+";
+    let doc = v2_with_status(status);
+    let st = manifests(&[&doc])[0].status.clone().unwrap();
+    let kept: Vec<_> = st.conditions.iter().map(|c| (c.kind, c.reason)).collect();
+    assert_eq!(kept, [("AbleToScale", "SucceededGetScale")]);
+    assert_eq!(st.conditions[0].message, "ok");
+    let w = warnings(&[&doc]);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let text = scenario(&[&doc]);
+    let (line, col) = marked_at(&text, "reason: ^SomethingNew");
+    assert!(
+        w[0].contains(&format!(":{line}:{col}: status.conditions[1].reason: condition \"ScalingActive\" with reason \"SomethingNew\" is not one the HPA controller sets: left out")),
+        "{w:?}"
+    );
+}
+
+#[test]
+fn readings_that_do_not_match_the_metrics_are_left_out() {
+    let status = "  currentReplicas: 1
+  desiredReplicas: 1
+  currentMetrics:
+  - type: Pods
+    pods:
+      metric: {name: rps}
+      current: {averageValue: \"3\"}
+";
+    let doc = v2_with_status(status);
+    let st = manifests(&[&doc])[0].status.clone().unwrap();
+    assert!(st.current_metrics.is_empty());
+    assert_eq!(st.current_replicas, 1);
+    let w = warnings(&[&doc]);
+    assert!(
+        w.len() == 1
+            && w[0].contains(
+                "status.currentMetrics: readings of types [Pods] do not match spec.metrics \
+                 [Resource] one for one: left out"
+            ),
+        "{w:?}"
+    );
+    // None at all is what a sync that skips the metrics writes.
+    let doc = v2_with_status("  currentReplicas: 1\n  desiredReplicas: 1\n  currentMetrics: []\n");
+    assert!(warnings(&[&doc]).is_empty());
+}
+
+#[test]
+fn a_status_that_cannot_be_read_is_refused_where_it_is() {
+    let status = "  currentReplicas: -1
+  desiredReplicas: 1
+  lastScaleTime: yesterday
+  currentMetrics:
+  - type: Resources
+    resource: {name: cpu, current: {averageValue: 1}}
+";
+    refused(
+        &[&v2_with_status(status)],
+        &[
+            (
+                "currentReplicas: ^-1",
+                "status.currentReplicas",
+                "must be greater than or equal to 0",
+            ),
+            ("lastScaleTime: ^yesterday", "status.lastScaleTime", ""),
+            (
+                "type: ^Resources",
+                "status.currentMetrics[0].type",
+                "Unsupported value: \"Resources\"",
+            ),
+        ],
     );
 }

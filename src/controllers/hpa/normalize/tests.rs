@@ -769,3 +769,33 @@ fn with_behavior_conditions() {
         (3, "TooFewReplicas", true)
     );
 }
+
+#[test]
+fn every_reason_set_here_is_one_a_snapshot_restores() {
+    use crate::api::hpa::{ABLE_TO_SCALE, SCALING_LIMITED, condition_words};
+    for (kind, reasons) in [
+        (
+            ABLE_TO_SCALE,
+            [
+                READY_FOR_NEW_SCALE,
+                SCALE_DOWN_STABILIZED,
+                SCALE_UP_STABILIZED,
+            ]
+            .as_slice(),
+        ),
+        (
+            SCALING_LIMITED,
+            &[
+                DESIRED_WITHIN_RANGE,
+                TOO_FEW_REPLICAS,
+                TOO_MANY_REPLICAS,
+                SCALE_UP_LIMIT,
+                SCALE_DOWN_LIMIT,
+            ],
+        ),
+    ] {
+        for (reason, _) in reasons {
+            assert_eq!(condition_words(kind, reason), Some((kind, *reason)));
+        }
+    }
+}
