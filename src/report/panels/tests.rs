@@ -98,6 +98,8 @@ fn a_new_series_family_gets_one_chart_per_object() {
     for t in [0.0, 15.0] {
         m.push("deployment/default/web", "replicas_desired", (t, 3.0));
         m.push("deployment/default/web", "replicas_ready", (t, 2.0));
+        m.push("statefulset/default/db", "replicas_ready", (t, 1.0));
+        // HPA series are drawn by the autoscaling panels, not by family.
         m.push("hpa/default/web/cpu", "hpa_metric_value", (t, 80.0));
         m.push("cluster", "nodes", (t, 3.0));
     }
@@ -109,7 +111,8 @@ fn a_new_series_family_gets_one_chart_per_object() {
     };
     let labels: Vec<&str> = l.series.iter().map(|s| s.label.as_str()).collect();
     assert_eq!(labels, ["replicas_desired", "replicas_ready"]);
-    assert!(figure(&figs, "hpa-default-web-cpu").is_some());
+    assert!(figure(&figs, "statefulset-default-db").is_some());
+    assert!(figure(&figs, "hpa-default-web-cpu").is_none());
     assert!(figure(&figs, "nodes").is_some());
 }
 
