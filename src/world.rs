@@ -181,6 +181,9 @@ impl World {
         if scenario.writes_node_metrics() {
             world.sampler.write_node_rows();
         }
+        if scenario.output.pod_metrics {
+            world.sampler.write_pod_rows(scenario.output.pods);
+        }
         let mut env = Env {
             store: &mut world.store,
             queue: &mut world.queue,

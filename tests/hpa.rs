@@ -266,7 +266,8 @@ fn explain_tells_each_change_and_each_hold() {
         "bounded to 4 by ScaleUpLimit",
         "345s  8 -> 9 replicas",
         "a higher recommendation of the stabilization window makes it 9",
-        "1515s  holds at 9: the metrics propose 2, but the stabilization window holds",
+        "1515s to 1800s  holds at 9 (20 syncs): the metrics propose 2, but the stabilization \
+         window holds",
         "1815s  9 -> 2 replicas",
         "4 change(s) of replicas; between 2 and 9 replicas.",
     ] {

@@ -35,7 +35,7 @@ pub fn story(file: &Path, hpa: &str) -> Result<String, String> {
         secs(first.time_s),
         secs(syncs[syncs.len() - 1].time_s)
     );
-    let mut held: Option<String> = None;
+    let mut held: Option<Hold> = None;
     let mut changes = 0;
     let (mut lo, mut hi) = (first.current_replicas, first.current_replicas);
     for s in &syncs {
@@ -46,28 +46,73 @@ pub fn story(file: &Path, hpa: &str) -> Result<String, String> {
             hi = hi.max(s.desired_replicas);
         }
         if s.desired_replicas != s.current_replicas && s.error.is_none() {
-            held = None;
+            if let Some(h) = held.take() {
+                h.write(&mut out);
+            }
             changes += 1;
             change(&mut out, s);
             continue;
         }
-        let why = hold_reason(s);
-        if why.is_some() && why != held {
-            let _ = writeln!(
-                out,
-                "\n{:>9}s  holds at {}: {}",
-                secs(s.time_s),
-                s.current_replicas,
-                why.as_deref().unwrap_or("")
-            );
+        let Some(why) = hold_reason(s) else {
+            continue;
+        };
+        // Holds for the same reason between two changes are told once, with their span.
+        match &mut held {
+            Some(h) if h.why == why && h.replicas == s.current_replicas => {
+                h.last = s.time_s;
+                h.syncs += 1;
+            }
+            _ => {
+                if let Some(h) = held.take() {
+                    h.write(&mut out);
+                }
+                held = Some(Hold {
+                    why,
+                    replicas: s.current_replicas,
+                    first: s.time_s,
+                    last: s.time_s,
+                    syncs: 1,
+                });
+            }
         }
-        held = why;
+    }
+    if let Some(h) = held {
+        h.write(&mut out);
     }
     let _ = writeln!(
         out,
         "\n{changes} change(s) of replicas; between {lo} and {hi} replicas."
     );
     Ok(out)
+}
+
+/// Syncs that kept the replicas for one reason although the metrics asked for a change.
+struct Hold {
+    why: String,
+    replicas: i32,
+    first: f64,
+    last: f64,
+    syncs: usize,
+}
+
+impl Hold {
+    fn write(&self, out: &mut String) {
+        let span = if self.syncs == 1 {
+            format!("{:>9}s", secs(self.first))
+        } else {
+            format!("{}s to {}s", secs(self.first), secs(self.last))
+        };
+        let times = if self.syncs == 1 {
+            String::new()
+        } else {
+            format!(" ({} syncs)", self.syncs)
+        };
+        let _ = writeln!(
+            out,
+            "\n{span}  holds at {}{times}: {}",
+            self.replicas, self.why
+        );
+    }
 }
 
 /// Seconds with up to three decimals.

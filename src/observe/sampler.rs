@@ -5,7 +5,9 @@ use super::{FreeHistory, MetricSample, PodTally};
 use crate::component::ComponentMetrics;
 use crate::engine::SimTime;
 use crate::store::load::{Load, steady_usage};
-use crate::store::{NodeId, Store};
+use crate::api::Phase;
+use crate::api::output::PodRows;
+use crate::store::{NodeId, PodId, Store};
 use std::sync::Arc;
 
 /// Requested, allocatable and used resources: cpu in millicores, memory in bytes.
@@ -176,6 +178,9 @@ pub struct Sampler {
     node_free: Option<FreeHistory>,
     /// Write `node/NAME` rows; the objects' names, in node order, once known.
     node_rows: Option<Vec<Arc<str>>>,
+    /// Write `pod/NS/NAME` usage rows for the pods `output.pods` keeps; their objects' names,
+    /// by pod id, once known.
+    pod_rows: Option<(PodRows, Vec<Option<Arc<str>>>)>,
     /// The rows of the last sample (reused: a sample allocates nothing new once warm).
     rows: Vec<MetricSample>,
     /// The workloads' replica series.
@@ -198,6 +203,12 @@ impl Sampler {
     /// Also write each node's `cpu_allocation` and `memory_allocation` (object `node/NAME`).
     pub fn write_node_rows(&mut self) {
         self.node_rows.get_or_insert_with(Vec::new);
+    }
+
+    /// Also write each running pod's `cpu_usage_cores` and `memory_usage_bytes` (object
+    /// `pod/NS/NAME`), for the pods `rows` keeps.
+    pub fn write_pod_rows(&mut self, rows: PodRows) {
+        self.pod_rows.get_or_insert_with(|| (rows, Vec::new()));
     }
 
     /// Whether samples need every node's resources.
@@ -308,6 +319,9 @@ impl Sampler {
         }
         self.workloads.rows(store, time, rows);
         self.autoscaling.rows(store, load, time, interval_ms, rows);
+        if let Some((keep, objects)) = &mut self.pod_rows {
+            pod_usage_rows(store, load, *keep, objects, time, rows);
+        }
         rows
     }
 
@@ -333,5 +347,46 @@ impl Sampler {
     pub fn means_and_peaks(&self) -> ([f64; 4], [f64; 4]) {
         let n = self.samples.max(1) as f64;
         (self.sums.map(|s| s / n), self.peaks)
+    }
+}
+
+/// Each running pod's usage (what traffic costs it, else its steady usage), in pod order.
+fn pod_usage_rows(
+    store: &Store,
+    load: &Load,
+    keep: PodRows,
+    objects: &mut Vec<Option<Arc<str>>>,
+    time: SimTime,
+    rows: &mut Vec<MetricSample>,
+) {
+    objects.resize(store.pods().len(), None);
+    for (i, pod) in store.pods().iter().enumerate() {
+        if pod.status.phase != Some(Phase::Running) || pod.status.node.is_none() {
+            continue;
+        }
+        let meta = &pod.meta;
+        let object = match &objects[i] {
+            Some(o) => o.clone(),
+            None if keep.keeps(&meta.namespace, &meta.name) => {
+                let o: Arc<str> = Arc::from(format!("pod/{}/{}", meta.namespace, meta.name));
+                objects[i] = Some(o.clone());
+                o
+            }
+            None => continue,
+        };
+        let usage = (load.pods.get(&PodId(i as u32)).copied())
+            .unwrap_or_else(|| steady_usage(pod));
+        rows.push(MetricSample {
+            time,
+            metric: "cpu_usage_cores",
+            object: object.clone(),
+            value: usage.cpu_m / 1000.0,
+        });
+        rows.push(MetricSample {
+            time,
+            metric: "memory_usage_bytes",
+            object,
+            value: usage.memory,
+        });
     }
 }

@@ -42,6 +42,7 @@ pub fn describe(s: &Scenario) -> String {
             .node_metrics
             .map_or("auto".to_string(), |p| p.to_string()),
     );
+    line("output.podMetrics", &s.output.pod_metrics);
     let pct = s.scheduler.percentage_of_nodes_to_score;
     line(
         "scheduler.percentageOfNodesToScore",

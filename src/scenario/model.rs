@@ -29,6 +29,8 @@ pub struct OutputOptions {
     /// Write each node's series (`node/NAME`); `None` decides by size
     /// ([`NODE_SAMPLES_LIMIT`]).
     pub node_metrics: Option<bool>,
+    /// Write each running pod's usage series (`pod/NS/NAME`, for the pods `pods` keeps).
+    pub pod_metrics: bool,
 }
 
 /// Without `output.plots`, a run draws its plots when it processed fewer events than this.
@@ -47,6 +49,7 @@ impl Default for OutputOptions {
             events: EventRows::All,
             pods: PodRows::All,
             node_metrics: None,
+            pod_metrics: false,
         }
     }
 }

@@ -58,9 +58,10 @@ pub struct FlowLoad {
 }
 
 impl FlowLoad {
-    /// Requests/s not served.
+    /// Requests/s not served (0 when the shares' rounding is all that differs).
     pub fn unserved(&self) -> f64 {
-        (self.offered - self.served).max(0.0)
+        let d = self.offered - self.served;
+        if d <= self.offered * 1e-9 { 0.0 } else { d }
     }
 }
 

@@ -131,6 +131,8 @@ pub struct OutputSpec {
     pub pods: Option<Spanned<String>>,
     /// Write per-node series.
     pub node_metrics: Option<bool>,
+    /// Write per-pod usage series.
+    pub pod_metrics: Option<bool>,
 }
 
 /// The Simulation document and where it is.
@@ -460,6 +462,7 @@ fn output(r: &mut Resolver, sd: Doc, o: &OutputSpec) -> OutputOptions {
         plots: o.plots,
         explain: o.explain.unwrap_or(false),
         node_metrics: o.node_metrics,
+        pod_metrics: o.pod_metrics.unwrap_or(false),
         ..Default::default()
     };
     if let Some(e) = &o.events {
