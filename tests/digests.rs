@@ -115,6 +115,22 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/15-drain-held-by-pdb",
         "146969ac9c83adbad0f68279eb0c781c16ab12706a7fba3f67dba00c2cf5be14",
     ),
+    (
+        "learn/16-hpa-traffic-spike",
+        "2df8cfec48abe2becc651b463a430e180756ddc9c82e6cf650a4e0e356b1a74b",
+    ),
+    (
+        "learn/17-hpa-diurnal-day",
+        "6b9f3c6da15ee232d01cd6756b11715171d0fc4048416535817b2e641960aaf0",
+    ),
+    (
+        "learn/18-hpa-scale-down-stabilization",
+        "edb1b97e99a1177427153fb0c218ec8993c9c47289bcfb4fc9a48c798b94debf",
+    ),
+    (
+        "learn/19-hpa-new-pods-without-metrics",
+        "ed004d49f0bbf281e89725e136bd2b95f986e024ba804c14e0523f7d102acf62",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {
