@@ -117,15 +117,15 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/16-hpa-traffic-spike",
-        "2df8cfec48abe2becc651b463a430e180756ddc9c82e6cf650a4e0e356b1a74b",
+        "b0c6cffb7b3183247838f21a3dbe45dcc72a9739ce9fac10a271067109878418",
     ),
     (
         "learn/17-hpa-diurnal-day",
-        "6b9f3c6da15ee232d01cd6756b11715171d0fc4048416535817b2e641960aaf0",
+        "5f46a364f5d7ad7afed2571b9459b50c893972097b59d8c86a1d0a55fc86e214",
     ),
     (
         "learn/18-hpa-scale-down-stabilization",
-        "edb1b97e99a1177427153fb0c218ec8993c9c47289bcfb4fc9a48c798b94debf",
+        "62a9070bdc5f640cd2f8a404a7a560038a089ab86998d219e1c2a9324e816dd6",
     ),
     (
         "learn/19-hpa-new-pods-without-metrics",

@@ -1537,14 +1537,16 @@ const CPU_ABOVE: &str = "cpu resource utilization (percentage of request) above 
 #[test]
 fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
     let r = run_learn("16-hpa-traffic-spike", &["--explain"]);
-    // Both services get 24 requests/s from 20 s, 600 from 130 s to 310 s.
+    // Both services get 24 requests/s from 20 s, 600 from 130 s to 310 s. Each sample of
+    // metrics.csv is the mean over the second before it, so a step at T shows first in the
+    // sample at T+1 (at T it sits on the window's edge and weighs nothing).
     for svc in ["service/default/shop", "service/default/shop-tuned"] {
-        assert_eq!(r.at("offered_rps", svc, 19.0), 0.0);
-        assert_eq!(r.at("offered_rps", svc, 20.0), 24.0);
-        assert_eq!(r.at("offered_rps", svc, 129.0), 24.0);
-        assert_eq!(r.at("offered_rps", svc, 130.0), 600.0);
-        assert_eq!(r.at("offered_rps", svc, 309.0), 600.0);
-        assert_eq!(r.at("offered_rps", svc, 310.0), 24.0);
+        assert_eq!(r.at("offered_rps", svc, 20.0), 0.0);
+        assert_eq!(r.at("offered_rps", svc, 21.0), 24.0);
+        assert_eq!(r.at("offered_rps", svc, 130.0), 24.0);
+        assert_eq!(r.at("offered_rps", svc, 131.0), 600.0);
+        assert_eq!(r.at("offered_rps", svc, 310.0), 600.0);
+        assert_eq!(r.at("offered_rps", svc, 311.0), 24.0);
     }
     // The replica series, worked out by hand. Each sync at a multiple of 15 s reads
     // metrics-server's scrape of the same instant; the 600 requests/s are shared by the
@@ -1555,8 +1557,9 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
     // the pods created at sync T start at T+1, are Ready at T+6, and at T+15 their 14 s
     // window began at T+1: unready for one sync. On a scale-up (ratio > 1) unready pods
     // count at 0% and take part in the second ratio (ratio').
-    //   135 s: the scrape averages the rate over [120 s, 135 s]: 235 requests/s, more than
-    //          the 2 pods serve: 100 each, 1000m = 400%; ratio 6.67, ceil(6.67 x 2) = 14.
+    //   135 s: the scrape averages the rate over (120 s, 135 s], 10 s at 24 and 5 s at 600
+    //          (midpoints 122.5, 127.5 and 132.5 s): 216 requests/s, more than the 2 pods
+    //          serve: 100 each, 1000m = 400%; ratio 6.67, ceil(6.67 x 2) = 14.
     //          shop: no behavior, at most max(2 x 2, 4) = 4 (ScaleUpLimit).
     //          shop-tuned: Percent 900 per 15 s, up to ceil(2 x 10) = 20: 14.
     //   shop  150 s: 4 pods, 2 trusted at 400% (150 offered each, 100 served), 2 unready:
@@ -1636,9 +1639,11 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
     );
     // What the spike costs: 400 requests/s turned away by the 2 saturated pods of each until
     // 143 s (the new pods Ready at 141 s, in kube-proxy's rules at 143 s), then 200 more for
-    // shop's 4 pods until its 8 serve everything at 158 s.
+    // shop's 4 pods until its 8 serve everything at 158 s. In metrics.csv, from the sample at
+    // 131 s (the first whose second, from 130 s, is in the spike); each sample's served share
+    // is what the endpoints in the rules at its instant serve.
     let (shop, tuned) = ("service/default/shop", "service/default/shop-tuned");
-    for t in 130..=142 {
+    for t in 131..=142 {
         assert_eq!(r.at("unserved_rps", shop, f64::from(t)), 400.0, "{t}");
         assert_eq!(r.at("unserved_rps", tuned, f64::from(t)), 400.0, "{t}");
         assert_eq!(
@@ -1676,17 +1681,21 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
         r.series("unserved_rps", shop)
             .iter()
             .chain(&r.series("unserved_rps", tuned))
-            .all(|s| s.1 == 0.0 || (130.0..158.0).contains(&s.0)),
+            .all(|s| s.1 == 0.0 || (131.0..158.0).contains(&s.0)),
         "nothing unserved outside the spike's first seconds"
     );
-    // summary.json.
+    // summary.json adds up those one-second samples: 12 x 400 = 4800 for shop-tuned (the
+    // samples at 131 to 142 s), 4800 + 15 x 200 = 7800 for shop (143 to 157 s as well). The
+    // sample at 143 s credits its whole second to the 14 endpoints in the rules at 143 s,
+    // so the second from 142 s to 143 s, when 400 requests/s were still turned away, counts
+    // nothing.
     let (s, st) = (
         r.hpa_summary("default/shop"),
         r.hpa_summary("default/shop-tuned"),
     );
     assert_eq!(
         (&s["unserved_requests"], &st["unserved_requests"]),
-        (&8200.0.into(), &5200.0.into())
+        (&7800.0.into(), &4800.0.into())
     );
     assert_eq!(
         (&s["scale_events"], &st["scale_events"]),
@@ -1716,7 +1725,7 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
                 s["unserved_requests"].as_f64().unwrap()
             ))
             .collect::<Vec<_>>(),
-        [(shop, 8200.0), (tuned, 5200.0)]
+        [(shop, 7800.0), (tuned, 4800.0)]
     );
     narratives_mention(
         "16-hpa-traffic-spike",
@@ -1749,8 +1758,11 @@ fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
             "0.081",
             "0.184",
             "4.6",
-            "5200",
-            "8200",
+            "131",
+            "142",
+            "157",
+            "4800",
+            "7800",
         ],
     );
 }
@@ -1914,29 +1926,27 @@ fn learn_17_an_hpa_follows_a_day_of_traffic_in_well_under_a_second() {
 fn learn_18_the_stabilization_window_holds_a_scale_down_for_five_minutes() {
     let r = run_learn("18-hpa-scale-down-stabilization", &["--explain"]);
     let svc = "service/default/web";
-    assert_eq!(r.at("offered_rps", svc, 179.0), 90.0);
-    assert_eq!(r.at("offered_rps", svc, 180.0), 24.0);
+    // The drop at 180 s shows in the sample at 181 s, the mean of the second before it.
+    assert_eq!(r.at("offered_rps", svc, 180.0), 90.0);
+    assert_eq!(r.at("offered_rps", svc, 181.0), 24.0);
     // Worked out by hand. Each sync reads the scrape of the same instant, the rate averaged
     // over the 15 s before it. 6 pods share 90 requests/s: 15 each, 150m of a 250m request,
     // 60% = the target, so ratio 1 and a recommendation of 6 (from 30 s: at 15 s the pods,
-    // started at 6 s, have no sample yet). At 180 s the average over [165 s, 180 s] (in
-    // one-second trapezoids) is 87.8 requests/s: 147m, 58%, ratio 0.97, within the tolerance:
-    // 6 again. From 195 s: 4 requests/s a pod, 40m, 16%, ratio 0.27, ceil(0.27 x 6) = 2. The
-    // HPA without behavior applies the highest recommendation not older than 300 s: the 6
-    // of 180 s counts until the sync at 480 s (exactly 300 s old still counts); at 495 s
-    // it is gone and the count drops to 2 in one step (no rate limit on a scale-down
-    // without behavior). Then 2 pods at 12 requests/s: 48%, ceil(0.8 x 2) = 2.
-    for t in (30..=165).step_by(15) {
+    // started at 6 s, have no sample yet). At 180 s the window (165 s, 180 s] ends at the drop,
+    // which weighs nothing there: 90 requests/s, 60%, 6 again; the sync at 180 s is the last to
+    // recommend 6. From 195 s (the window (180 s, 195 s] all at 24 requests/s): 4 requests/s a
+    // pod, 40m, 16%, ratio 0.27, ceil(0.27 x 6) = 2. The HPA without behavior applies the
+    // highest recommendation not older than 300 s: the 6 of 180 s counts until the sync at
+    // 480 s (exactly 300 s old still counts); at 495 s it is gone and the count drops to 2 in
+    // one step (no rate limit on a scale-down without behavior). Then 2 pods at 12 requests/s:
+    // 48%, ceil(0.8 x 2) = 2.
+    for t in (30..=180).step_by(15) {
         assert_eq!(
             sync_row(&r.sync("default/web", f64::from(t))),
             (60.0, [6, 0, 0, 0], 6, None, 6),
             "{t}"
         );
     }
-    assert_eq!(
-        sync_row(&r.sync("default/web", 180.0)),
-        (58.0, [6, 0, 0, 0], 6, None, 6)
-    );
     for t in (195..=480).step_by(15) {
         let s = r.sync("default/web", f64::from(t));
         assert_eq!(sync_row(&s), (16.0, [6, 0, 0, 0], 2, None, 6), "{t}");
