@@ -115,6 +115,22 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/15-drain-held-by-pdb",
         "146969ac9c83adbad0f68279eb0c781c16ab12706a7fba3f67dba00c2cf5be14",
     ),
+    (
+        "learn/16-hpa-traffic-spike",
+        "b0c6cffb7b3183247838f21a3dbe45dcc72a9739ce9fac10a271067109878418",
+    ),
+    (
+        "learn/17-hpa-diurnal-day",
+        "5f46a364f5d7ad7afed2571b9459b50c893972097b59d8c86a1d0a55fc86e214",
+    ),
+    (
+        "learn/18-hpa-scale-down-stabilization",
+        "62a9070bdc5f640cd2f8a404a7a560038a089ab86998d219e1c2a9324e816dd6",
+    ),
+    (
+        "learn/19-hpa-new-pods-without-metrics",
+        "ed004d49f0bbf281e89725e136bd2b95f986e024ba804c14e0523f7d102acf62",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{read, repo, run};
+use common::{kubesim, read, repo, run};
 use std::path::{Path, PathBuf};
 
 /// The gallery, in reading order. A file in `scenarios/learn/` that is not listed here (and
@@ -27,6 +27,10 @@ const LEARN: &[&str] = &[
     "13-statefulset-ordered-scale-up",
     "14-quota-blocks-scale-up",
     "15-drain-held-by-pdb",
+    "16-hpa-traffic-spike",
+    "17-hpa-diurnal-day",
+    "18-hpa-scale-down-stabilization",
+    "19-hpa-new-pods-without-metrics",
 ];
 
 fn scenario(name: &str) -> PathBuf {
@@ -140,6 +144,73 @@ impl Run {
             .into_iter()
             .map(|s| s.1)
             .fold(f64::MIN, f64::max)
+    }
+
+    /// The value of one metrics.csv series at `at` seconds.
+    fn at(&self, metric: &str, object: &str, at: f64) -> f64 {
+        self.series(metric, object)
+            .into_iter()
+            .find(|s| s.0 == at)
+            .unwrap_or_else(|| panic!("no {metric} of {object} at {at} s"))
+            .1
+    }
+
+    /// The `hpa.jsonl` records of one HPA (`namespace/name`; runs with `--explain`).
+    fn syncs(&self, hpa: &str) -> Vec<serde_json::Value> {
+        read(&self.dir, "hpa.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["hpa"] == hpa)
+            .collect()
+    }
+
+    /// The `hpa.jsonl` record of one HPA's sync at `at` seconds.
+    fn sync(&self, hpa: &str, at: f64) -> serde_json::Value {
+        self.syncs(hpa)
+            .into_iter()
+            .find(|r| r["time_s"] == at)
+            .unwrap_or_else(|| panic!("no sync of {hpa} at {at} s"))
+    }
+
+    /// The SuccessfulRescale Events of HPA `default/name`: time and new size, each message
+    /// checked to be `New size: N; reason: <reason>`.
+    fn rescales(&self, name: &str, reason: &str) -> Vec<(f64, i64)> {
+        let object = format!("HorizontalPodAutoscaler/default/{name}");
+        self.events("SuccessfulRescale", &object)
+            .into_iter()
+            .map(|(t, m)| {
+                let size = m
+                    .strip_prefix("New size: ")
+                    .and_then(|m| m.split_once("; reason: "))
+                    .filter(|(_, r)| reason.is_empty() || *r == reason)
+                    .unwrap_or_else(|| panic!("{name} at {t} s: {m:?}"))
+                    .0;
+                (t, size.parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// One HPA's entry in summary.json.
+    fn hpa_summary(&self, hpa: &str) -> serde_json::Value {
+        self.summary["hpa"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == hpa)
+            .unwrap_or_else(|| panic!("no HPA {hpa} in summary.json"))
+            .clone()
+    }
+
+    /// `kubesim explain RUN_DIR what`: its output.
+    fn explain(&self, what: &str) -> String {
+        let o = kubesim()
+            .arg("explain")
+            .arg(&self.dir)
+            .arg(what)
+            .output()
+            .expect("binary runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
     }
 
     /// The `scheduling.jsonl` records of one pod (runs with `--explain`).
@@ -1434,6 +1505,642 @@ fn learn_15_a_drain_waits_for_each_budget_and_times_out_on_one_that_allows_nothi
             "180",
             "195",
             "300",
+        ],
+    );
+}
+
+/// One HPA sync as the tests below read it: the CPU value (percent of the request), the pods
+/// (ready, unready, missing, ignored), the largest proposal, the ScalingLimited bound if any,
+/// and the replicas decided.
+type Sync = (f64, [u64; 4], i64, Option<i64>, i64);
+
+fn sync_row(r: &serde_json::Value) -> Sync {
+    let p = &r["pods"];
+    let n = |k: &str| p[k].as_u64().unwrap();
+    (
+        r["metrics"][0]["value"].as_f64().unwrap(),
+        [n("ready"), n("unready"), n("missing"), n("ignored")],
+        r["proposal"].as_i64().unwrap(),
+        r["limit"]["replicas"].as_i64(),
+        r["desired_replicas"].as_i64().unwrap(),
+    )
+}
+
+/// `HH:MM` of a time of day in seconds.
+fn hhmm(t: f64) -> String {
+    let s = t as i64;
+    format!("{:02}:{:02}", s / 3600, s % 3600 / 60)
+}
+
+const CPU_ABOVE: &str = "cpu resource utilization (percentage of request) above target";
+
+#[test]
+fn learn_16_a_tuned_scale_up_policy_meets_a_spike_sooner_than_the_default() {
+    let r = run_learn("16-hpa-traffic-spike", &["--explain"]);
+    // Both services get 24 requests/s from 20 s, 600 from 130 s to 310 s. Each sample of
+    // metrics.csv is the mean over the second before it, so a step at T shows first in the
+    // sample at T+1 (at T it sits on the window's edge and weighs nothing).
+    for svc in ["service/default/shop", "service/default/shop-tuned"] {
+        assert_eq!(r.at("offered_rps", svc, 20.0), 0.0);
+        assert_eq!(r.at("offered_rps", svc, 21.0), 24.0);
+        assert_eq!(r.at("offered_rps", svc, 130.0), 24.0);
+        assert_eq!(r.at("offered_rps", svc, 131.0), 600.0);
+        assert_eq!(r.at("offered_rps", svc, 310.0), 600.0);
+        assert_eq!(r.at("offered_rps", svc, 311.0), 24.0);
+    }
+    // The replica series, worked out by hand. Each sync at a multiple of 15 s reads
+    // metrics-server's scrape of the same instant; the 600 requests/s are shared by the
+    // ready endpoints, a pod serves at most 100 (its CPU limit of 1000m at 10m a request),
+    // and its utilization is served x 10m / 250m. Target 60%, tolerance 0.1.
+    // A pod started less than 5 minutes ago is "unready" for CPU unless it is Ready and its
+    // sample's window (the time since it started, at most 15 s) began after it became Ready:
+    // the pods created at sync T start at T+1, are Ready at T+6, and at T+15 their 14 s
+    // window began at T+1: unready for one sync. On a scale-up (ratio > 1) unready pods
+    // count at 0% and take part in the second ratio (ratio').
+    //   135 s: the scrape averages the rate over (120 s, 135 s], 10 s at 24 and 5 s at 600
+    //          (midpoints 122.5, 127.5 and 132.5 s): 216 requests/s, more than the 2 pods
+    //          serve: 100 each, 1000m = 400%; ratio 6.67, ceil(6.67 x 2) = 14.
+    //          shop: no behavior, at most max(2 x 2, 4) = 4 (ScaleUpLimit).
+    //          shop-tuned: Percent 900 per 15 s, up to ceil(2 x 10) = 20: 14.
+    //   shop  150 s: 4 pods, 2 trusted at 400% (150 offered each, 100 served), 2 unready:
+    //               ratio' = 2 x 1000 / (4 x 250) / 60% = 3.33, ceil(3.33 x 4) = 14; max 8.
+    //         165 s: 8 pods, 4 trusted at 75 req/s = 300%, 4 unready:
+    //               ratio' = 4 x 750 / (8 x 250) / 60% = 2.5, ceil(2.5 x 8) = 20; max 16.
+    //         180 s: 16 pods, 8 trusted at 37.5 = 150% (375m), 8 unready:
+    //               ratio' = 8 x 375 / (16 x 250) / 60% = 1.25, ceil(1.25 x 16) = 20.
+    //         195 s: 20 pods, 16 trusted at 30 = 120%, 4 unready:
+    //               ratio' = 16 x 300 / (20 x 250) / 60% = 1.6, ceil(1.6 x 20) = 32.
+    //         210 s: 32 pods, 20 trusted at 18.75 = 188m (rounded up) = 75% (integer
+    //               division), 12 unready: ratio 1.25 but ratio' = 20 x 188 / (32 x 250)
+    //               = 47% / 60% = 0.78, on the other side of 1: keep 32.
+    //         225 s: 32 trusted at 75%: ceil(1.25 x 32) = 40 = maxReplicas.
+    //   tuned 150 s: 14 pods, 2 trusted at 600/14 = 42.86 req/s = 429m = 171%, 12 unready:
+    //               ratio' = 2 x 429 / (14 x 250) / 60% = 0.41, other side of 1: keep 14.
+    //         165 s: 14 trusted at 171%: ceil(2.85 x 14) = 40.
+    for p in r.pods_named("shop-") {
+        let created = r.t(&p, "created_s");
+        if created > 0.0 {
+            assert_eq!(r.t(&p, "started_s"), created + 1.0, "{p}");
+            assert_eq!(r.t(&p, "ready_s"), created + 6.0, "{p}");
+        }
+    }
+    let table = |hpa: &str, rows: &[(f64, Sync)]| {
+        for (t, want) in rows {
+            assert_eq!(sync_row(&r.sync(hpa, *t)), *want, "{hpa} at {t} s");
+        }
+    };
+    table(
+        "default/shop",
+        &[
+            (120.0, (48.0, [2, 0, 0, 0], 2, None, 2)),
+            (135.0, (400.0, [2, 0, 0, 0], 14, Some(4), 4)),
+            (150.0, (400.0, [2, 2, 0, 0], 14, Some(8), 8)),
+            (165.0, (300.0, [4, 4, 0, 0], 20, Some(16), 16)),
+            (180.0, (150.0, [8, 8, 0, 0], 20, None, 20)),
+            (195.0, (120.0, [16, 4, 0, 0], 32, None, 32)),
+            (210.0, (75.0, [20, 12, 0, 0], 32, None, 32)),
+            (225.0, (75.0, [32, 0, 0, 0], 40, None, 40)),
+            (255.0, (60.0, [40, 0, 0, 0], 40, None, 40)),
+        ],
+    );
+    table(
+        "default/shop-tuned",
+        &[
+            (135.0, (400.0, [2, 0, 0, 0], 14, None, 14)),
+            (150.0, (171.0, [2, 12, 0, 0], 14, None, 14)),
+            (165.0, (171.0, [14, 0, 0, 0], 40, None, 40)),
+            (195.0, (60.0, [40, 0, 0, 0], 40, None, 40)),
+        ],
+    );
+    assert_eq!(
+        r.sync("default/shop", 135.0)["limit"]["reason"],
+        "ScaleUpLimit"
+    );
+    for limited in [150.0, 165.0] {
+        assert_eq!(
+            r.sync("default/shop", limited)["limit"]["reason"],
+            "ScaleUpLimit"
+        );
+    }
+    assert_eq!(
+        r.rescales("shop", CPU_ABOVE),
+        [
+            (135.0, 4),
+            (150.0, 8),
+            (165.0, 16),
+            (180.0, 20),
+            (195.0, 32),
+            (225.0, 40)
+        ]
+    );
+    assert_eq!(
+        r.rescales("shop-tuned", CPU_ABOVE),
+        [(135.0, 14), (165.0, 40)]
+    );
+    // What the spike costs: 400 requests/s turned away by the 2 saturated pods of each until
+    // 143 s (the new pods Ready at 141 s, in kube-proxy's rules at 143 s), then 200 more for
+    // shop's 4 pods until its 8 serve everything at 158 s. In metrics.csv, from the sample at
+    // 131 s (the first whose second, from 130 s, is in the spike); each sample's served share
+    // is what the endpoints in the rules at its instant serve.
+    let (shop, tuned) = ("service/default/shop", "service/default/shop-tuned");
+    for t in 131..=142 {
+        assert_eq!(r.at("unserved_rps", shop, f64::from(t)), 400.0, "{t}");
+        assert_eq!(r.at("unserved_rps", tuned, f64::from(t)), 400.0, "{t}");
+        assert_eq!(
+            format!("{:.1}", r.at("latency_p99_s", tuned, f64::from(t))),
+            "4.6"
+        );
+    }
+    for t in 143..=157 {
+        assert_eq!(r.at("unserved_rps", shop, f64::from(t)), 200.0, "{t}");
+        assert_eq!(
+            format!("{:.1}", r.at("latency_p99_s", shop, f64::from(t))),
+            "4.6",
+            "{t}: shop's pods saturated"
+        );
+        assert_eq!(r.at("unserved_rps", tuned, f64::from(t)), 0.0, "{t}");
+    }
+    // A pod serves at most 100 requests/s: the 2 pods of each serve 200 of the 600.
+    for svc in [shop, tuned] {
+        assert_eq!(r.at("endpoints_ready", svc, 135.0), 2.0);
+        assert_eq!(r.at("served_rps", svc, 135.0), 200.0);
+    }
+    assert_eq!(r.at("endpoints_ready", tuned, 143.0), 14.0);
+    assert_eq!(r.at("served_rps", tuned, 143.0), 600.0);
+    assert_eq!(
+        format!("{:.3}", r.at("latency_p99_s", tuned, 143.0)),
+        "0.081"
+    );
+    assert_eq!(r.at("endpoints_ready", shop, 158.0), 8.0);
+    assert_eq!(r.at("served_rps", shop, 158.0), 600.0);
+    assert_eq!(
+        format!("{:.3}", r.at("latency_p99_s", shop, 158.0)),
+        "0.184"
+    );
+    assert!(
+        r.series("unserved_rps", shop)
+            .iter()
+            .chain(&r.series("unserved_rps", tuned))
+            .all(|s| s.1 == 0.0 || (131.0..158.0).contains(&s.0)),
+        "nothing unserved outside the spike's first seconds"
+    );
+    // summary.json adds up those one-second samples: 12 x 400 = 4800 for shop-tuned (the
+    // samples at 131 to 142 s), 4800 + 15 x 200 = 7800 for shop (143 to 157 s as well). The
+    // sample at 143 s credits its whole second to the 14 endpoints in the rules at 143 s,
+    // so the second from 142 s to 143 s, when 400 requests/s were still turned away, counts
+    // nothing.
+    let (s, st) = (
+        r.hpa_summary("default/shop"),
+        r.hpa_summary("default/shop-tuned"),
+    );
+    assert_eq!(
+        (&s["unserved_requests"], &st["unserved_requests"]),
+        (&7800.0.into(), &4800.0.into())
+    );
+    assert_eq!(
+        (&s["scale_events"], &st["scale_events"]),
+        (&6.into(), &2.into())
+    );
+    for h in [&s, &st] {
+        assert_eq!(h["replicas"]["max"], 40);
+        assert_eq!(
+            h["current_replicas"], 40,
+            "both keep 40 pods after the spike"
+        );
+        let able = h["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "AbleToScale")
+            .unwrap();
+        assert_eq!(able["reason"], "ScaleDownStabilized");
+    }
+    assert_eq!(
+        r.summary["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (
+                s["object"].as_str().unwrap(),
+                s["unserved_requests"].as_f64().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [(shop, 7800.0), (tuned, 4800.0)]
+    );
+    narratives_mention(
+        "16-hpa-traffic-spike",
+        &[
+            "New size: 4",
+            "SuccessfulRescale",
+            "ScaleUpLimit",
+            "ScaleDownStabilized",
+            "Percent",
+            "900",
+            "stabilizationWindowSeconds 0",
+            "400%",
+            "60%",
+            "250m",
+            "24",
+            "600",
+            "100",
+            "14",
+            "20 ",
+            "130",
+            "135",
+            "143",
+            "150",
+            "158",
+            "165",
+            "180",
+            "195",
+            "225",
+            "310",
+            "0.081",
+            "0.184",
+            "4.6",
+            "131",
+            "142",
+            "157",
+            "4800",
+            "7800",
+        ],
+    );
+}
+
+#[test]
+fn learn_17_an_hpa_follows_a_day_of_traffic_in_well_under_a_second() {
+    let r = run_learn("17-hpa-diurnal-day", &["--explain"]);
+    let day = r.rescales("shop", "");
+    assert_eq!(
+        day,
+        [
+            (2115.0, 2),
+            (13215.0, 3),
+            (16965.0, 4),
+            (18615.0, 5),
+            (20745.0, 6),
+            (22590.0, 7),
+            (23955.0, 8),
+            (25560.0, 9),
+            (27360.0, 11),
+            (30705.0, 13),
+            (33315.0, 15),
+            (38415.0, 18),
+            (48015.0, 21),
+            (55740.0, 19),
+            (62115.0, 16),
+            (66915.0, 14),
+            (70410.0, 13),
+            (71025.0, 12),
+            (72915.0, 11),
+            (73515.0, 10),
+            (74190.0, 9),
+            (75915.0, 8),
+            (77910.0, 7),
+            (79980.0, 6),
+            (80820.0, 5),
+            (83115.0, 4),
+            (85470.0, 3),
+        ]
+    );
+    // The rate: about 20 requests/s at 02:00 and 300 at 14:00 (the noise moves it by a few
+    // percent).
+    let offered = |t: f64| r.at("offered_rps", "service/default/shop", t);
+    assert!(
+        (offered(7200.0) / 20.0 - 1.0).abs() < 0.15,
+        "{}",
+        offered(7200.0)
+    );
+    assert!(
+        (offered(50400.0) / 300.0 - 1.0).abs() < 0.15,
+        "{}",
+        offered(50400.0)
+    );
+    // Up through the morning, one to three pods a step, down from the afternoon.
+    let (up, down): (Vec<_>, Vec<_>) = day.windows(2).partition(|w| w[1].1 > w[0].1);
+    let morning: Vec<(f64, i64)> = day
+        .iter()
+        .copied()
+        .filter(|e| (13215.0..=48015.0).contains(&e.0))
+        .collect();
+    assert_eq!(morning.len(), 12);
+    assert!(
+        morning
+            .windows(2)
+            .all(|w| (1..=3).contains(&(w[1].1 - w[0].1)))
+    );
+    assert!(up.iter().all(|w| w[1].0 <= 48015.0));
+    assert!(down.iter().all(|w| w[1].0 >= 55740.0));
+    assert_eq!(
+        day[0],
+        (2115.0, 2),
+        "from 3 pods to the minimum, the night's only step"
+    );
+    let s = r.hpa_summary("default/shop");
+    assert_eq!(s["replicas"]["min"], 2);
+    assert_eq!(s["replicas"]["max"], 21);
+    assert_eq!(s["scale_events"], 27);
+    // Each step down is the highest proposal of the syncs of the 5 minutes up to it (the
+    // default downscale stabilization window, which counts a recommendation exactly 300 s
+    // old).
+    let syncs = r.syncs("default/shop");
+    assert_eq!(syncs.len(), 5760, "a sync every 15 s for 24 h");
+    for &(t, size) in day.iter().filter(|e| e.0 > 50_000.0 || e.0 < 3_000.0) {
+        let highest = syncs
+            .iter()
+            .filter(|s| {
+                let at = s["time_s"].as_f64().unwrap();
+                at >= t - 300.0 && at <= t && s["error"].is_null()
+            })
+            .map(|s| s["proposal"].as_i64().unwrap())
+            .max()
+            .unwrap();
+        assert_eq!(highest, size, "step down at {t} s");
+    }
+    // A day simulated in well under a second (in a release build; a debug build is slower).
+    let wall = r.summary["wall_seconds"].as_f64().unwrap();
+    if !cfg!(debug_assertions) {
+        assert!(wall < 1.0, "the day took {wall} s of wall time");
+    }
+    assert_eq!(r.summary["simulated_seconds"], 86400.0);
+    // The clock times the narratives give, each beside its second or its replicas.
+    let ann = annotations(&scenario("17-hpa-diurnal-day"));
+    let (en, zh) = (
+        ann["kubesim.io/description"].as_str().unwrap(),
+        ann["kubesim.io/description.zh-Hans"].as_str().unwrap(),
+    );
+    for (t, clock) in [
+        (2115.0, "00:35"),
+        (13215.0, "03:40"),
+        (48015.0, "13:20"),
+        (55740.0, "15:29"),
+        (85470.0, "23:44"),
+    ] {
+        assert_eq!(hhmm(t), clock);
+        assert!(en.contains(&format!("{clock} ({t} s)")), "{clock}");
+        assert!(zh.contains(&format!("{clock}（{t} 秒）")), "{clock}");
+    }
+    for (t, n) in [(25560.0, 9), (33315.0, 15), (73515.0, 10)] {
+        assert!(day.contains(&(t, n)));
+        let clock = hhmm(t);
+        assert!(en.contains(&format!("{n} at {clock}")), "{clock}");
+        assert!(zh.contains(&format!("{clock} 为 {n} 个")), "{clock}");
+    }
+    narratives_mention(
+        "17-hpa-diurnal-day",
+        &[
+            "160",
+            "20",
+            "02:00",
+            "300",
+            "14:00",
+            "4%",
+            "10",
+            "60%",
+            "250m",
+            "15",
+            "2115",
+            "13215",
+            "48015",
+            "55740",
+            "85470",
+            "00:35",
+            "03:40",
+            "07:06",
+            "09:15",
+            "13:20",
+            "15:29",
+            "20:25",
+            "23:44",
+            "12",
+            "21",
+            "27",
+            "5760",
+            "SuccessfulRescale",
+            "wall_seconds",
+        ],
+    );
+}
+
+#[test]
+fn learn_18_the_stabilization_window_holds_a_scale_down_for_five_minutes() {
+    let r = run_learn("18-hpa-scale-down-stabilization", &["--explain"]);
+    let svc = "service/default/web";
+    // The drop at 180 s shows in the sample at 181 s, the mean of the second before it.
+    assert_eq!(r.at("offered_rps", svc, 180.0), 90.0);
+    assert_eq!(r.at("offered_rps", svc, 181.0), 24.0);
+    // Worked out by hand. Each sync reads the scrape of the same instant, the rate averaged
+    // over the 15 s before it. 6 pods share 90 requests/s: 15 each, 150m of a 250m request,
+    // 60% = the target, so ratio 1 and a recommendation of 6 (from 30 s: at 15 s the pods,
+    // started at 6 s, have no sample yet). At 180 s the window (165 s, 180 s] ends at the drop,
+    // which weighs nothing there: 90 requests/s, 60%, 6 again; the sync at 180 s is the last to
+    // recommend 6. From 195 s (the window (180 s, 195 s] all at 24 requests/s): 4 requests/s a
+    // pod, 40m, 16%, ratio 0.27, ceil(0.27 x 6) = 2. The HPA without behavior applies the
+    // highest recommendation not older than 300 s: the 6 of 180 s counts until the sync at
+    // 480 s (exactly 300 s old still counts); at 495 s it is gone and the count drops to 2 in
+    // one step (no rate limit on a scale-down without behavior). Then 2 pods at 12 requests/s:
+    // 48%, ceil(0.8 x 2) = 2.
+    for t in (30..=180).step_by(15) {
+        assert_eq!(
+            sync_row(&r.sync("default/web", f64::from(t))),
+            (60.0, [6, 0, 0, 0], 6, None, 6),
+            "{t}"
+        );
+    }
+    for t in (195..=480).step_by(15) {
+        let s = r.sync("default/web", f64::from(t));
+        assert_eq!(sync_row(&s), (16.0, [6, 0, 0, 0], 2, None, 6), "{t}");
+        assert_eq!(s["recommendation"], 6, "{t}");
+    }
+    let down = r.sync("default/web", 495.0);
+    assert_eq!(sync_row(&down), (16.0, [6, 0, 0, 0], 2, None, 2));
+    assert_eq!(
+        sync_row(&r.sync("default/web", 510.0)),
+        (48.0, [2, 0, 0, 4], 2, None, 2),
+        "the 4 terminating pods are ignored"
+    );
+    for t in (525..=600).step_by(15) {
+        assert_eq!(
+            sync_row(&r.sync("default/web", f64::from(t))),
+            (48.0, [2, 0, 0, 0], 2, None, 2)
+        );
+    }
+    assert_eq!(
+        r.events("SuccessfulRescale", "HorizontalPodAutoscaler/default/web"),
+        [(
+            495.0,
+            "New size: 2; reason: All metrics below target".to_string()
+        )]
+    );
+    assert_eq!(
+        r.times("ScalingReplicaSet", "Deployment/default/web"),
+        [0.0, 495.0]
+    );
+    // The scale-down comes 300 s after the first proposal of 2.
+    let first_two = r
+        .syncs("default/web")
+        .into_iter()
+        .find(|s| s["proposal"] == 2)
+        .unwrap();
+    assert_eq!(first_two["time_s"], 195.0);
+    // hpa_desired_replicas stays at 6 while the window holds.
+    for (t, v) in r.series("hpa_desired_replicas", "hpa/default/web") {
+        if (30.0..495.0).contains(&t) {
+            assert_eq!(v, 6.0, "{t}");
+        } else if t > 495.0 {
+            assert_eq!(v, 2.0, "{t}");
+        }
+    }
+    let story = r.explain("hpa/default/web");
+    for line in [
+        "195s  holds at 6: the metrics propose 2, but the stabilization window holds a recommendation of 6",
+        "495s  6 -> 2 replicas",
+        "cpu (Resource) at 16% of its request (target 60%) proposes 2",
+        "event SuccessfulRescale: New size: 2; reason: All metrics below target",
+    ] {
+        assert!(story.contains(line), "{line:?} not in:\n{story}");
+    }
+    narratives_mention(
+        "18-hpa-scale-down-stabilization",
+        &[
+            "holds at 6: the metrics propose 2, but the stabilization window holds a recommendation of 6",
+            "New size: 2; reason: All metrics below target",
+            "ceil(16/60 x 6) = 2",
+            "ceil(48/60 x 2) = 2",
+            "hpa_desired_replicas",
+            "ignored",
+            "90",
+            "24",
+            "150m",
+            "250m",
+            "60%",
+            "16%",
+            "48%",
+            "180",
+            "195",
+            "300",
+            "495",
+            "510",
+        ],
+    );
+}
+
+#[test]
+fn learn_19_new_pods_without_trusted_metrics_make_the_hpa_blind_then_cautious() {
+    let r = run_learn("19-hpa-new-pods-without-metrics", &["--explain"]);
+    let hpa = "HorizontalPodAutoscaler/default/api";
+    // The first pods start at 20 s (a 14 s image pull, 6 s to start) and are Ready at 40 s.
+    let first = r.pods_named("api-");
+    assert_eq!(first.len(), 10);
+    for p in &first[..2] {
+        assert_eq!((r.t(p, "started_s"), r.t(p, "ready_s")), (20.0, 40.0));
+    }
+    for p in &first[2..4] {
+        assert_eq!((r.t(p, "created_s"), r.t(p, "started_s")), (60.0, 66.0));
+    }
+    // Blind: at 15 s metrics-server has no sample (the pods are not even running); at 30 and
+    // 45 s it has, but the pods are in their CPU initialization period and not Ready (30 s),
+    // then Ready since 40 s with a sample whose 15 s window began before (45 s).
+    let no_api = "no metrics returned from resource metrics API";
+    let unready = "did not receive metrics for targeted pods (pods might be unready)";
+    let get = r.events("FailedGetResourceMetric", hpa);
+    assert_eq!(
+        get,
+        [
+            (
+                15.0,
+                format!(
+                    "failed to get cpu utilization: unable to get metrics for resource cpu: {no_api}"
+                )
+            ),
+            (30.0, format!("failed to get cpu utilization: {unready}")),
+            (45.0, format!("failed to get cpu utilization: {unready}")),
+        ]
+    );
+    let compute = r.events("FailedComputeMetricsReplicas", hpa);
+    assert_eq!(
+        compute.iter().map(|e| e.0).collect::<Vec<_>>(),
+        [15.0, 30.0, 45.0]
+    );
+    assert_eq!(
+        compute[0].1,
+        format!(
+            "invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: {no_api}"
+        )
+    );
+    assert!(compute[1].1.ends_with(unready));
+    for t in [15.0, 30.0, 45.0] {
+        let s = r.sync("default/api", t);
+        assert!(s["error"].as_str().unwrap().starts_with("invalid metrics"));
+        assert_eq!(s["current_replicas"], 2);
+    }
+    // Then cautious. 150 requests/s over the ready endpoints, 10m each, of a 250m request.
+    //   60 s: 2 pods at 75 req/s = 300%, ratio 5, ceil(5 x 2) = 10; at most max(2 x 2, 4) = 4.
+    //   75 s: the 2 new pods started at 66 s: no scrape 10 s after, missing, counted at 0:
+    //         ratio' = 2 x 750 / (4 x 250) / 60% = 2.5, ceil(2.5 x 4) = 10; at most 8.
+    //   90 s: 4 endpoints, 37.5 req/s each = 150% on the 2 trusted pods; the 2 of 60 s are
+    //         Ready since 86 s with a window from 76 s: unready; the 4 of 75 s (started at
+    //         81 s) missing. All 6 at 0: ratio' = 2 x 375 / (8 x 250) / 60% = 0.625, below 1
+    //         while ratio 2.5 is above: keep 8. Stabilization without behavior takes the
+    //         highest recommendation of 5 minutes, 10 (of 60 and 75 s): 10, and since the
+    //         metric did not ask for more than the current 8 the event has no reason.
+    //   135 s: 10 pods, 15 req/s each: 60%.
+    let rows: [(f64, Sync); 6] = [
+        (60.0, (300.0, [2, 0, 0, 0], 10, Some(4), 4)),
+        (75.0, (300.0, [2, 0, 2, 0], 10, Some(8), 8)),
+        (90.0, (150.0, [2, 2, 4, 0], 8, None, 10)),
+        (105.0, (75.0, [4, 4, 2, 0], 10, None, 10)),
+        (120.0, (60.0, [8, 2, 0, 0], 10, None, 10)),
+        (135.0, (60.0, [10, 0, 0, 0], 10, None, 10)),
+    ];
+    for (t, want) in rows {
+        assert_eq!(sync_row(&r.sync("default/api", t)), want, "{t}");
+    }
+    assert_eq!(r.sync("default/api", 90.0)["recommendation"], 10);
+    assert_eq!(
+        r.sync("default/api", 60.0)["limit"]["reason"],
+        "ScaleUpLimit"
+    );
+    assert_eq!(
+        r.events("SuccessfulRescale", hpa),
+        [
+            (60.0, format!("New size: 4; reason: {CPU_ABOVE}")),
+            (75.0, format!("New size: 8; reason: {CPU_ABOVE}")),
+            (90.0, "New size: 10; reason: ".to_string()),
+        ]
+    );
+    let story = r.explain("hpa/default/api");
+    assert!(
+        story.contains(
+            "largest proposal 8; a higher recommendation of the stabilization window makes it 10"
+        ),
+        "{story}"
+    );
+    narratives_mention(
+        "19-hpa-new-pods-without-metrics",
+        &[
+            "FailedGetResourceMetric",
+            "FailedComputeMetricsReplicas",
+            "no metrics returned from resource metrics API",
+            "did not receive metrics for targeted pods (pods might be unready)",
+            "New size: 10; reason: ",
+            "ScaleUpLimit",
+            "hpa.jsonl",
+            "150",
+            "250m",
+            "60%",
+            "300%",
+            "150%",
+            "15",
+            "20",
+            "30",
+            "40",
+            "45",
+            "60",
+            "66",
+            "75",
+            "90",
+            "135",
         ],
     );
 }
