@@ -24,6 +24,10 @@ const DIGESTS: &[(&str, &str)] = &[
         "b5b06f5ebeb71710add47928002181a1110f6a2c15efa0e00ffd00e7ae3994a7",
     ),
     (
+        "hpa-capacity",
+        "8779644700d1aaf5a31d7b59fca50cf29399a815c8308d90103956acafe017a0",
+    ),
+    (
         "pod-lifecycle",
         "fa82ba3f9875a75a2bf279f20a5dd404af4f51b394c283e62862de4242f32a55",
     ),
@@ -117,19 +121,19 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/16-hpa-traffic-spike",
-        "b0c6cffb7b3183247838f21a3dbe45dcc72a9739ce9fac10a271067109878418",
+        "8a728f017e59fac62751876f25864f1bc102032bb4ee48746eabad412a52fd86",
     ),
     (
         "learn/17-hpa-diurnal-day",
-        "5f46a364f5d7ad7afed2571b9459b50c893972097b59d8c86a1d0a55fc86e214",
+        "23cba023bbbe1bab9cf5b09ae47a6e381daf315050984400a3b49a37ce160be1",
     ),
     (
         "learn/18-hpa-scale-down-stabilization",
-        "62a9070bdc5f640cd2f8a404a7a560038a089ab86998d219e1c2a9324e816dd6",
+        "06089f5a1212eab544431efb47d69fe29a42efa3a75f83f58961a3704b341fc8",
     ),
     (
         "learn/19-hpa-new-pods-without-metrics",
-        "ed004d49f0bbf281e89725e136bd2b95f986e024ba804c14e0523f7d102acf62",
+        "8056e08eb42bfe07df55951c20db88981b7d46fe1fd57e0112f6d8f1663ff534",
     ),
 ];
 

@@ -352,3 +352,109 @@ fn podmetrics_of_a_snapshot_drive_the_first_sync() {
         (15.0, format!("New size: 4; reason: {REASON_CPU}"))
     );
 }
+
+/// `(time_s, value)` of one series of `metrics.csv`.
+fn series(out: &Path, metric: &str, object: &str) -> Vec<(f64, f64)> {
+    read(out, "metrics.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1] == metric && f[2] == object)
+                .then(|| (f[0].parse().unwrap(), f[3].parse().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_capacity_scenario_shows_what_its_header_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cap");
+    run(&repo("scenarios/hpa-capacity.yaml"), &out, &[]);
+    let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    // Three 4-core nodes hold nine frontend pods beside checkout.
+    let ready = series(&out, "replicas_ready", "deployment/shop/frontend");
+    assert_eq!(ready.iter().map(|r| r.1 as i64).max(), Some(9));
+    // From about 18:00 a tenth pod waits for room.
+    let events = read(&out, "events.csv");
+    let first_pending: f64 = (events.lines())
+        .find(|l| l.contains(",FailedScheduling,Pod/shop/frontend-"))
+        .and_then(|l| l.split(',').next()?.parse().ok())
+        .unwrap();
+    assert!(
+        (17.5 * 3600.0..18.5 * 3600.0).contains(&first_pending),
+        "{first_pending}"
+    );
+    assert!(events.contains("Insufficient cpu"));
+    // The sale asks for 16; what the nine cannot serve is unserved during the sale only.
+    let frontend = &summary["hpa"][0];
+    assert_eq!(frontend["name"], "shop/frontend");
+    assert_eq!(frontend["replicas"]["max"], 16);
+    let unserved = series(&out, "unserved_rps", "service/shop/frontend");
+    assert!(
+        (unserved.iter().filter(|u| u.0 > 0.0 && u.1 > 0.0))
+            .all(|u| (20.0 * 3600.0..20.0 * 3600.0 + 21.0 * 60.0).contains(&u.0)),
+        "unserved outside the sale"
+    );
+    let service = &summary["services"][0];
+    assert_eq!(service["object"], "service/shop/frontend");
+    let share = service["unserved_share"].as_f64().unwrap();
+    assert!((0.006..0.01).contains(&share), "{share}");
+    assert!(service["latency_p99_s"]["max"].as_f64().unwrap() > 1.0);
+    assert_eq!(summary["services"][1]["unserved_requests"], 0.0);
+    // A fourth node serves the sale.
+    let text = std::fs::read_to_string(repo("scenarios/hpa-capacity.yaml")).unwrap();
+    let four = tmp.path().join("four.yaml");
+    std::fs::write(
+        &four,
+        text.replacen("        count: 3", "        count: 4", 1),
+    )
+    .unwrap();
+    let out = tmp.path().join("four");
+    run(&four, &out, &[]);
+    let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    assert_eq!(summary["unserved_requests"], 0.0);
+}
+
+#[test]
+fn pod_metrics_add_up_to_the_cluster_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("tests/data/hpa/steps.yaml")).unwrap();
+    let p = tmp.path().join("pm.yaml");
+    let text = text.replacen("  traffic:", "  output: {podMetrics: true}\n  traffic:", 1);
+    std::fs::write(&p, text).unwrap();
+    let out = tmp.path().join("out");
+    run(&p, &out, &[]);
+    let metrics = read(&out, "metrics.csv");
+    let at = |t: &str, metric: &str, prefix: &str| -> f64 {
+        (metrics.lines())
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f[0] == t && f[1] == metric && f[2].starts_with(prefix))
+            .map(|f| f[3].parse::<f64>().unwrap())
+            .sum()
+    };
+    // At 10m the step to 400/s has settled on 9 pods: each serves 44.4/s, 10m + 2m × 44.4;
+    // the flow costs no memory, so each pod's memory is its request (128Mi).
+    for metric in ["cpu_usage_cores", "memory_usage_bytes"] {
+        let pods = at("600.000", metric, "pod/default/web-");
+        let cluster = at("600.000", metric, "cluster");
+        // The cluster's figure rounds each pod's traffic to whole millicores and bytes.
+        let slack = if metric == "cpu_usage_cores" {
+            0.005
+        } else {
+            9.0
+        };
+        assert!(pods > 0.0 && (pods - cluster).abs() <= slack, "{metric}");
+    }
+    assert!(
+        (at("600.000", "cpu_usage_cores", "pod/") - (0.010 * 9.0 + 0.002 * 400.0)).abs() < 1e-5
+    );
+    assert_eq!(
+        at("600.000", "memory_usage_bytes", "pod/"),
+        9.0 * 128.0 * 1024.0 * 1024.0
+    );
+    // Without the option, no pod rows.
+    let plain = tmp.path().join("plain");
+    run(&repo("tests/data/hpa/steps.yaml"), &plain, &[]);
+    assert!(!read(&plain, "metrics.csv").contains(",pod/"));
+}

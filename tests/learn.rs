@@ -1993,7 +1993,8 @@ fn learn_18_the_stabilization_window_holds_a_scale_down_for_five_minutes() {
     }
     let story = r.explain("hpa/default/web");
     for line in [
-        "195s  holds at 6: the metrics propose 2, but the stabilization window holds a recommendation of 6",
+        "195s to 480s  holds at 6 (20 syncs): the metrics propose 2, but the stabilization window \
+         holds a recommendation of 6",
         "495s  6 -> 2 replicas",
         "cpu (Resource) at 16% of its request (target 60%) proposes 2",
         "event SuccessfulRescale: New size: 2; reason: All metrics below target",
@@ -2003,7 +2004,8 @@ fn learn_18_the_stabilization_window_holds_a_scale_down_for_five_minutes() {
     narratives_mention(
         "18-hpa-scale-down-stabilization",
         &[
-            "holds at 6: the metrics propose 2, but the stabilization window holds a recommendation of 6",
+            "holds at 6 (20 syncs): the metrics propose 2, but the stabilization window holds a \
+             recommendation of 6",
             "New size: 2; reason: All metrics below target",
             "ceil(16/60 x 6) = 2",
             "ceil(48/60 x 2) = 2",

@@ -2,11 +2,11 @@
 //! interval, read from the store, the pod tally and the components' exported metrics.
 
 use super::{FreeHistory, MetricSample, PodTally};
+use crate::api::Phase;
+use crate::api::output::PodRows;
 use crate::component::ComponentMetrics;
 use crate::engine::SimTime;
 use crate::store::load::{Load, steady_usage};
-use crate::api::Phase;
-use crate::api::output::PodRows;
 use crate::store::{NodeId, PodId, Store};
 use std::sync::Arc;
 
@@ -374,8 +374,7 @@ fn pod_usage_rows(
             }
             None => continue,
         };
-        let usage = (load.pods.get(&PodId(i as u32)).copied())
-            .unwrap_or_else(|| steady_usage(pod));
+        let usage = (load.pods.get(&PodId(i as u32)).copied()).unwrap_or_else(|| steady_usage(pod));
         rows.push(MetricSample {
             time,
             metric: "cpu_usage_cores",

@@ -10,7 +10,7 @@
 //! ([`crate::api::serving`]). Every running pod of the target uses `perPod`; a reached pod
 //! adds `perRequest` × what it serves; CPU above the pod's limit is throttled. A pod no
 //! flow reaches uses its `kubesim.io/cpu-usage` / `kubesim.io/memory-usage` annotations, or
-//! else its requests.
+//! else its requests; so does a reached pod for a resource its flows give no cost for.
 
 use super::{DeploymentId, PodId, ServiceId, StatefulSetId, Store};
 use crate::api::Phase;
@@ -119,13 +119,27 @@ impl Store {
     /// over the `window_ms` before it (what a counter read at both ends would give).
     pub fn load(&self, now: SimTime, window_ms: i64) -> Load {
         let mut load = Load::default();
+        // Per pod, whether some flow reaching it costs cpu, memory: what no flow costs is
+        // the pod's steady usage.
+        let mut costed: FxHashMap<PodId, (bool, bool)> = FxHashMap::default();
         for flow in &self.flows {
             let rate = flow
                 .traffic
                 .mean_rate(now.ms() - window_ms.max(0), now.ms());
-            load.flows.push(self.flow_load(flow, rate, &mut load.pods));
+            let l = self.flow_load(flow, rate, &mut load.pods, &mut costed);
+            load.flows.push(l);
         }
         for (&pod, usage) in load.pods.iter_mut() {
+            let (cpu, memory) = costed.get(&pod).copied().unwrap_or_default();
+            if !cpu || !memory {
+                let steady = steady_usage(self.pod(pod));
+                if !cpu {
+                    usage.cpu_m = steady.cpu_m;
+                }
+                if !memory {
+                    usage.memory = steady.memory;
+                }
+            }
             if let Some(limit) = cpu_limit(self.pod(pod)) {
                 usage.cpu_m = usage.cpu_m.min(limit as f64);
             }
@@ -133,14 +147,25 @@ impl Store {
         load
     }
 
-    /// One flow at `rate`: adds its pods' usage into `pods`.
-    fn flow_load(&self, flow: &Flow, rate: f64, pods: &mut FxHashMap<PodId, PodUsage>) -> FlowLoad {
+    /// One flow at `rate`: adds its pods' usage into `pods`, and marks in `costed` the
+    /// resources it costs them.
+    fn flow_load(
+        &self,
+        flow: &Flow,
+        rate: f64,
+        pods: &mut FxHashMap<PodId, PodUsage>,
+        costed: &mut FxHashMap<PodId, (bool, bool)>,
+    ) -> FlowLoad {
         let (members, reached) = self.flow_pods(flow.target);
         let t = &flow.traffic;
+        let cpu = t.per_pod.cpu_m > 0.0 || t.per_request.cpu_m > 0.0;
+        let memory = t.per_pod.memory > 0.0 || t.per_request.memory > 0.0;
         for &m in &members {
             let u = pods.entry(m).or_default();
             u.cpu_m += t.per_pod.cpu_m;
             u.memory += t.per_pod.memory;
+            let c = costed.entry(m).or_default();
+            *c = (c.0 || cpu, c.1 || memory);
         }
         let n = reached.len();
         if n == 0 {
@@ -156,6 +181,8 @@ impl Store {
         for &p in &reached {
             let l = PodLoad::new(share, self.capacity(p, t));
             served += l.served;
+            let c = costed.entry(p).or_default();
+            *c = (c.0 || cpu, c.1 || memory);
             let u = pods.entry(p).or_default();
             u.cpu_m += t.per_request.cpu_m * l.served;
             u.memory += t.per_request.memory * l.served;
