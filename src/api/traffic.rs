@@ -11,6 +11,8 @@
 use crate::engine::SimRng;
 use rand_chacha::rand_core::Rng;
 use std::f64::consts::TAU;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 /// What a traffic entry sends requests to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,6 +165,34 @@ pub struct Noise {
     pub every_ms: i64,
     /// The entry's stream (`traffic/<target>`), set when the world is built.
     pub stream: Option<SimRng>,
+    /// The last factor drawn (a factor holds over many reads).
+    pub last: Memo,
+}
+
+/// The last noise factor drawn, by interval. Atomics only so that `Noise` stays `Sync`: a
+/// world reads its own copy, from one thread.
+#[derive(Debug)]
+pub struct Memo {
+    interval: AtomicI64,
+    factor: AtomicU64,
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo {
+            interval: AtomicI64::new(i64::MIN),
+            factor: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo {
+            interval: AtomicI64::new(self.interval.load(Relaxed)),
+            factor: AtomicU64::new(self.factor.load(Relaxed)),
+        }
+    }
 }
 
 impl PartialEq for Noise {
@@ -181,6 +211,9 @@ impl Noise {
             return 1.0;
         };
         let k = t_ms.div_euclid(self.every_ms.max(1));
+        if self.last.interval.load(Relaxed) == k {
+            return f64::from_bits(self.last.factor.load(Relaxed));
+        }
         let mut rng = stream.clone();
         // Intervals before 0 (a snapshot's past) fold onto positive positions.
         let position = (k.unsigned_abs() as u128) * 2 + u128::from(k < 0);
@@ -188,7 +221,11 @@ impl Noise {
         let u1 = unit(rng.next_u64());
         let u2 = unit(rng.next_u64());
         let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (TAU * u2).cos();
-        (1.0 + self.stddev * z).max(0.0)
+        let f = (1.0 + self.stddev * z).max(0.0);
+        // Factor first: the interval marks it valid.
+        self.last.factor.store(f.to_bits(), Relaxed);
+        self.last.interval.store(k, Relaxed);
+        f
     }
 }
 
@@ -246,25 +283,8 @@ impl Traffic {
         }
         let steps = ((to_ms - from_ms) / 5_000).clamp(1, 64);
         let dt = (to_ms - from_ms) as f64 / steps as f64;
-        // One noise factor per noise interval, not per point.
-        let mut factor: Option<(i64, f64)> = None;
-        let mut rate = |t: i64| {
-            let Some(n) = &self.noise else {
-                return self.base(t);
-            };
-            let k = t.div_euclid(n.every_ms.max(1));
-            let f = match factor {
-                Some((at, f)) if at == k => f,
-                _ => {
-                    let f = n.factor(t);
-                    factor = Some((k, f));
-                    f
-                }
-            };
-            self.base(t) * f
-        };
         let sum: f64 = (0..steps)
-            .map(|i| rate(from_ms + ((i as f64 + 0.5) * dt).round() as i64))
+            .map(|i| self.rate(from_ms + ((i as f64 + 0.5) * dt).round() as i64))
             .sum();
         sum / steps as f64
     }
@@ -368,6 +388,7 @@ mod tests {
             stddev: 0.2,
             every_ms: 15_000,
             stream: Some(stream),
+            last: Memo::default(),
         };
         let mut t = traffic(vec![Pattern::Constant(100.0)]);
         t.noise = Some(noise);

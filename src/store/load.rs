@@ -65,6 +65,28 @@ impl FlowLoad {
     }
 }
 
+/// A pod's usage while the flows add up, and whether some flow costs it cpu, memory.
+#[derive(Default)]
+struct Costed {
+    usage: PodUsage,
+    cpu: bool,
+    memory: bool,
+}
+
+impl Costed {
+    /// Pod `p`'s usage in `pods`, marked as costed `(cpu, memory)` by the flow at hand.
+    fn of(
+        pods: &mut FxHashMap<PodId, Costed>,
+        p: PodId,
+        (cpu, memory): (bool, bool),
+    ) -> &mut PodUsage {
+        let c = pods.entry(p).or_default();
+        c.cpu |= cpu;
+        c.memory |= memory;
+        &mut c.usage
+    }
+}
+
 /// One pod's usage.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PodUsage {
@@ -118,54 +140,58 @@ impl Store {
     /// The flows' figures and the usage of the pods they reach at `now`, the rates averaged
     /// over the `window_ms` before it (what a counter read at both ends would give).
     pub fn load(&self, now: SimTime, window_ms: i64) -> Load {
-        let mut load = Load::default();
-        // Per pod, whether some flow reaching it costs cpu, memory: what no flow costs is
-        // the pod's steady usage.
-        let mut costed: FxHashMap<PodId, (bool, bool)> = FxHashMap::default();
-        for flow in &self.flows {
+        let targets: Vec<_> = (self.flows.iter())
+            .map(|f| self.flow_pods(f.target))
+            .collect();
+        let mut flows = Vec::with_capacity(self.flows.len());
+        let mut pods: FxHashMap<PodId, Costed> = FxHashMap::default();
+        pods.reserve(targets.iter().map(|(members, _)| members.len()).sum());
+        for (flow, (members, reached)) in self.flows.iter().zip(&targets) {
             let rate = flow
                 .traffic
                 .mean_rate(now.ms() - window_ms.max(0), now.ms());
-            let l = self.flow_load(flow, rate, &mut load.pods, &mut costed);
-            load.flows.push(l);
+            flows.push(self.flow_load(flow, rate, members, reached, &mut pods));
         }
-        for (&pod, usage) in load.pods.iter_mut() {
-            let (cpu, memory) = costed.get(&pod).copied().unwrap_or_default();
-            if !cpu || !memory {
-                let steady = steady_usage(self.pod(pod));
-                if !cpu {
-                    usage.cpu_m = steady.cpu_m;
+        let pods = pods
+            .into_iter()
+            .map(|(pod, c)| {
+                let mut usage = c.usage;
+                // What no flow reaching the pod costs is its steady usage.
+                if !c.cpu || !c.memory {
+                    let steady = steady_usage(self.pod(pod));
+                    if !c.cpu {
+                        usage.cpu_m = steady.cpu_m;
+                    }
+                    if !c.memory {
+                        usage.memory = steady.memory;
+                    }
                 }
-                if !memory {
-                    usage.memory = steady.memory;
+                if let Some(limit) = cpu_limit(self.pod(pod)) {
+                    usage.cpu_m = usage.cpu_m.min(limit as f64);
                 }
-            }
-            if let Some(limit) = cpu_limit(self.pod(pod)) {
-                usage.cpu_m = usage.cpu_m.min(limit as f64);
-            }
-        }
-        load
+                (pod, usage)
+            })
+            .collect();
+        Load { flows, pods }
     }
 
-    /// One flow at `rate`: adds its pods' usage into `pods`, and marks in `costed` the
-    /// resources it costs them.
+    /// One flow at `rate`: adds its pods' usage into `pods`, and the resources it costs.
     fn flow_load(
         &self,
         flow: &Flow,
         rate: f64,
-        pods: &mut FxHashMap<PodId, PodUsage>,
-        costed: &mut FxHashMap<PodId, (bool, bool)>,
+        members: &[PodId],
+        reached: &[PodId],
+        pods: &mut FxHashMap<PodId, Costed>,
     ) -> FlowLoad {
-        let (members, reached) = self.flow_pods(flow.target);
         let t = &flow.traffic;
         let cpu = t.per_pod.cpu_m > 0.0 || t.per_request.cpu_m > 0.0;
         let memory = t.per_pod.memory > 0.0 || t.per_request.memory > 0.0;
-        for &m in &members {
-            let u = pods.entry(m).or_default();
+        let costs = (cpu, memory);
+        for &m in members {
+            let u = Costed::of(pods, m, costs);
             u.cpu_m += t.per_pod.cpu_m;
             u.memory += t.per_pod.memory;
-            let c = costed.entry(m).or_default();
-            *c = (c.0 || cpu, c.1 || memory);
         }
         let n = reached.len();
         if n == 0 {
@@ -178,12 +204,10 @@ impl Store {
         // Pods by capacity (bit pattern, so equal capacities group), for the latency mixture.
         let mut groups: Vec<(u64, u32, PodLoad)> = Vec::new();
         let mut served = 0.0;
-        for &p in &reached {
+        for &p in reached {
             let l = PodLoad::new(share, self.capacity(p, t));
             served += l.served;
-            let c = costed.entry(p).or_default();
-            *c = (c.0 || cpu, c.1 || memory);
-            let u = pods.entry(p).or_default();
+            let u = Costed::of(pods, p, costs);
             u.cpu_m += t.per_request.cpu_m * l.served;
             u.memory += t.per_request.memory * l.served;
             u.rps += l.served;

@@ -223,11 +223,12 @@ impl DeploymentController {
             && let Some(rev) = revision(ctx.store, rs)
         {
             let rev = rev.to_string();
-            ctx.store.update_deployment(d, |meta, _| {
-                if meta.annotations.get(ANNOTATION_REVISION) != Some(&rev) {
+            let annotations = &ctx.store.deployment(d).meta.annotations;
+            if annotations.get(ANNOTATION_REVISION) != Some(&rev) {
+                ctx.store.update_deployment(d, |meta, _| {
                     Arc::make_mut(&mut meta.annotations).insert(ANNOTATION_REVISION.into(), rev);
-                }
-            });
+                });
+            }
         }
         Sets { new, old }
     }

@@ -415,14 +415,18 @@ pub(super) fn sync_new_annotations(d: DeploymentId, rs: ReplicaSetId, revision: 
     let (from, min_ready) = (dep.meta.annotations.clone(), dep.spec.min_ready_ms);
     let has_deadline = dep.spec.progress_deadline_ms.is_some();
     let no_condition = dep.status.condition("Progressing").is_none();
-    ctx.store.update_replica_set(rs, |meta, spec| {
-        let mut annotations = (*meta.annotations).clone();
-        set_new_annotations(&from, &mut annotations, revision);
-        if annotations != *meta.annotations {
-            meta.annotations = Arc::new(annotations);
-        }
-        spec.min_ready_ms = min_ready;
-    });
+    let current = ctx.store.replica_set(rs);
+    let mut annotations = (*current.meta.annotations).clone();
+    set_new_annotations(&from, &mut annotations, revision);
+    // Most syncs change nothing here: skip the write (and its comparison of the whole spec).
+    if annotations != *current.meta.annotations || current.spec.min_ready_ms != min_ready {
+        ctx.store.update_replica_set(rs, |meta, spec| {
+            if annotations != *meta.annotations {
+                meta.annotations = Arc::new(annotations);
+            }
+            spec.min_ready_ms = min_ready;
+        });
+    }
     if has_deadline && no_condition {
         let name = ctx.store.replica_set(rs).meta.name.clone();
         let msg = format!("Found new replica set {name:?}");

@@ -573,6 +573,7 @@ fn noise(r: &mut Resolver, sd: Doc, path: &str, n: &NoiseSpec) -> Option<Noise> 
         stddev: stddev.value,
         every_ms,
         stream: None,
+        last: Default::default(),
     })
 }
 
