@@ -220,53 +220,51 @@ impl Inputs<'_> {
                 wrapped: step3,
             }
         };
-        let (result, target_shown) = match target {
-            MetricTarget::Utilization(t) => {
-                let r = if no_metrics {
-                    Err(calc::resource_fetch_error(name, calc::NO_RESOURCE_METRICS))
-                } else {
-                    calc::resource_replicas(
-                        current,
-                        t,
-                        PodMetrics::new(&pods),
-                        cpu,
-                        now,
-                        &self.readiness(),
-                        self.tolerances,
-                    )
-                };
-                let described = format!("{res} {scope} utilization (percentage of request)");
-                let result = r
-                    .map(|p| reading(p, described, &column, true, name))
-                    .map_err(|e| fail(e, true));
-                (result, f64::from(t))
-            }
-            MetricTarget::AverageValue(t) | MetricTarget::Value(t) => {
-                let r = if no_metrics {
-                    Err(calc::resource_fetch_error(name, calc::NO_RESOURCE_METRICS))
-                } else {
+        let utilization = matches!(target, MetricTarget::Utilization(_));
+        let r = if no_metrics {
+            Err(calc::resource_fetch_error(name, calc::NO_RESOURCE_METRICS))
+        } else {
+            let (metrics, readiness) = (PodMetrics::new(&pods), self.readiness());
+            match target {
+                MetricTarget::Utilization(t) => calc::resource_replicas(
+                    current,
+                    t,
+                    metrics,
+                    cpu,
+                    now,
+                    &readiness,
+                    self.tolerances,
+                ),
+                MetricTarget::AverageValue(t) | MetricTarget::Value(t) => {
                     calc::raw_resource_replicas(
                         current,
                         t,
-                        PodMetrics::new(&pods),
+                        metrics,
                         cpu,
                         now,
-                        &self.readiness(),
+                        &readiness,
                         self.tolerances,
                     )
-                };
-                let described = format!("{res} {scope}");
-                let result = r
-                    .map(|p| reading(p, described, &column, false, name))
-                    .map_err(|e| fail(e, false));
-                (result, base(t, name))
+                }
             }
         };
+        let (described, target_shown) = match target {
+            MetricTarget::Utilization(t) => (
+                format!("{res} {scope} utilization (percentage of request)"),
+                f64::from(t),
+            ),
+            MetricTarget::AverageValue(t) | MetricTarget::Value(t) => {
+                (format!("{res} {scope}"), base(t, name))
+            }
+        };
+        let result = r
+            .map(|p| reading(p, described, &column, utilization, name))
+            .map_err(|e| fail(e, utilization));
         Outcome {
             name: column,
             kind,
             target: target_shown,
-            utilization: matches!(target, MetricTarget::Utilization(_)),
+            utilization,
             result,
         }
     }

@@ -3,9 +3,9 @@
 //! target; for each Service with traffic its requests and its latency estimates. Which
 //! flows reach which HPA's target comes from `summary.json` (`hpa[].traffic`).
 
-use super::super::figure::{Body, Figure, Lines, Marker, Series, Unit};
+use super::super::figure::{Figure, Marker, Series, Unit};
 use super::super::read::Run;
-use super::{file_stem, series};
+use super::{file_stem, lines, styled};
 use serde_json::Value;
 
 /// The series the request and latency figures draw (the family rule leaves them out).
@@ -17,44 +17,6 @@ pub const DRAWN: &[&str] = &[
     "latency_p99_s",
 ];
 
-/// A figure of lines, when some series has data.
-fn lines(
-    run: &Run,
-    markers: &[Marker],
-    (file, title, caption): (String, String, String),
-    (y_label, unit): (&str, Unit),
-    series: Vec<Series>,
-) -> Option<Figure> {
-    (!series.is_empty()).then(|| Figure {
-        file,
-        title,
-        caption,
-        body: Body::Lines(Lines {
-            y_label: y_label.into(),
-            unit,
-            series,
-            duration: run.duration(),
-            markers: markers.to_vec(),
-            stacked: false,
-        }),
-    })
-}
-
-/// A series in a fixed colour, dashed or not.
-fn styled(
-    run: &Run,
-    object: &str,
-    metric: &str,
-    label: &str,
-    color: usize,
-    dashed: bool,
-) -> Option<Series> {
-    let mut s = series(run, object, metric, label)?;
-    s.color = Some(color);
-    s.dashed = dashed;
-    Some(s)
-}
-
 /// The requests of one flow object: offered, served, unserved.
 fn requests(run: &Run, object: &str) -> Vec<Series> {
     [
@@ -64,7 +26,13 @@ fn requests(run: &Run, object: &str) -> Vec<Series> {
     ]
     .into_iter()
     .filter_map(|(m, label, color, dashed)| {
-        styled(run, object, m, &format!("{object} {label}"), color, dashed)
+        styled(
+            run,
+            (object, m),
+            &format!("{object} {label}"),
+            color,
+            dashed,
+        )
     })
     .collect()
 }
@@ -97,7 +65,7 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
         ));
         let latency: Vec<Series> = [("latency_p50_s", "p50", 0), ("latency_p99_s", "p99", 2)]
             .into_iter()
-            .filter_map(|(m, label, color)| styled(run, object, m, label, color, false))
+            .filter_map(|(m, label, color)| styled(run, (object, m), label, color, false))
             .collect();
         let caption = format!(
             "Estimated response time of {object}'s requests (each ready endpoint an M/M/1 queue \
@@ -129,13 +97,12 @@ fn hpa(run: &Run, markers: &[Marker], h: &Value) -> Vec<Figure> {
         ("hpa_desired_replicas", "desired (HPA status)", 1, true),
     ]
     .into_iter()
-    .filter_map(|(m, label, color, dashed)| styled(run, &object, m, label, color, dashed))
+    .filter_map(|(m, label, color, dashed)| styled(run, (&object, m), label, color, dashed))
     .collect();
     if let Some(target) = h["target"].as_str() {
         replicas.extend(styled(
             run,
-            target,
-            "replicas_ready",
+            (target, "replicas_ready"),
             &format!("{target} ready"),
             4,
             false,
@@ -188,7 +155,7 @@ fn hpa(run: &Run, markers: &[Marker], h: &Value) -> Vec<Figure> {
             ("hpa_metric_target", "target", 2, true),
         ]
         .into_iter()
-        .filter_map(|(k, label, color, dashed)| styled(run, &mobject, k, label, color, dashed))
+        .filter_map(|(k, label, color, dashed)| styled(run, (&mobject, k), label, color, dashed))
         .collect();
         let (y, what) = if utilization {
             (

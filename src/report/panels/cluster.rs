@@ -1,9 +1,9 @@
 //! The cluster over time: pods by phase, nodes, CPU and memory against allocatable (cluster
 //! and node pools), and the scheduler's queues. All from `metrics.csv`.
 
-use super::super::figure::{Body, Figure, Lines, Marker, Series, Unit};
+use super::super::figure::{Figure, Marker, Series, Unit};
 use super::super::read::Run;
-use super::series;
+use super::{lines, series, styled};
 
 /// Palette indices with a fixed meaning.
 const BLUE: usize = 0;
@@ -11,46 +11,6 @@ const ORANGE: usize = 1;
 const RED: usize = 2;
 const GREEN: usize = 4;
 const GREY: usize = 9;
-
-/// A figure of time series, when at least one has data.
-fn lines(
-    run: &Run,
-    markers: &[Marker],
-    (file, title, caption): (&str, &str, &str),
-    (y_label, unit): (&str, Unit),
-    series: Vec<Series>,
-) -> Option<Figure> {
-    if series.is_empty() {
-        return None;
-    }
-    Some(Figure {
-        file: file.into(),
-        title: title.into(),
-        caption: caption.into(),
-        body: Body::Lines(Lines {
-            y_label: y_label.into(),
-            unit,
-            series,
-            duration: run.duration(),
-            markers: markers.to_vec(),
-            stacked: false,
-        }),
-    })
-}
-
-/// `metric` of `object` in a fixed colour, dashed or not.
-fn styled(
-    run: &Run,
-    (object, metric): (&str, &str),
-    label: &str,
-    color: usize,
-    dashed: bool,
-) -> Option<Series> {
-    let mut s = series(run, object, metric, label)?;
-    s.color = Some(color);
-    s.dashed = dashed;
-    Some(s)
-}
 
 /// The cluster-wide figures.
 pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {

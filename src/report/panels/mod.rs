@@ -8,7 +8,7 @@ mod families;
 mod nodes;
 mod pods;
 
-use super::figure::{Figure, Marker, Series};
+use super::figure::{Body, Figure, Lines, Marker, Series, Unit};
 use super::read::{Run, SeriesPoints};
 
 /// The figures for `run`, in the order the report shows them.
@@ -34,6 +34,43 @@ fn series(run: &Run, object: &str, metric: &str, label: &str) -> Option<Series> 
     run.metrics
         .series(object, metric)
         .map(|p: &SeriesPoints| Series::new(label, clip(p, run.duration())))
+}
+
+/// A figure of time series, when at least one has data.
+fn lines(
+    run: &Run,
+    markers: &[Marker],
+    (file, title, caption): (impl Into<String>, impl Into<String>, impl Into<String>),
+    (y_label, unit): (&str, Unit),
+    series: Vec<Series>,
+) -> Option<Figure> {
+    (!series.is_empty()).then(|| Figure {
+        file: file.into(),
+        title: title.into(),
+        caption: caption.into(),
+        body: Body::Lines(Lines {
+            y_label: y_label.into(),
+            unit,
+            series,
+            duration: run.duration(),
+            markers: markers.to_vec(),
+            stacked: false,
+        }),
+    })
+}
+
+/// `metric` of `object` in a fixed colour, dashed or not.
+fn styled(
+    run: &Run,
+    (object, metric): (&str, &str),
+    label: &str,
+    color: usize,
+    dashed: bool,
+) -> Option<Series> {
+    let mut s = series(run, object, metric, label)?;
+    s.color = Some(color);
+    s.dashed = dashed;
+    Some(s)
 }
 
 /// The points of a sampled series up to `end`, the value then held to `end`.
