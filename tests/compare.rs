@@ -60,8 +60,10 @@ fn compare_prints_a_row_per_scheduler_and_bytes_do_not_depend_on_threads() {
             "memory_allocation_peak",
             "fragmentation",
             "preemptions",
-            "makespan_s"
-        ]
+            "makespan_s",
+            "cpu_usage_mean"
+        ],
+        "no traffic and no HPAs: their columns are left out"
     );
     for (line, s) in lines[1..].iter().zip(SCHEDULERS) {
         let cells: Vec<&str> = line.split_whitespace().collect();
@@ -119,10 +121,11 @@ fn compare_prints_a_row_per_scheduler_and_bytes_do_not_depend_on_threads() {
         Some("scheduler,metric,mean,ci95_low,ci95_high,n")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), 2 * 11);
+    assert_eq!(rows.len(), 2 * 15);
+    let traffic = ["unserved_share", "hpa_scale_events", "hpa_seconds_at_max"];
     assert!(
-        rows.iter().all(|r| r[5] == "4"),
-        "every metric in every run"
+        (rows.iter()).all(|r| r[5] == if traffic.contains(&r[1]) { "0" } else { "4" }),
+        "every metric in every run, but those of traffic and HPAs (none here): {comparison}"
     );
     let mean = |s: &str, m: &str| {
         rows.iter()
@@ -217,4 +220,112 @@ fn bad_scenario_gives_the_located_errors_of_run() {
 
 fn read_bytes(dir: &std::path::Path, f: &str) -> Vec<u8> {
     std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))
+}
+
+/// `--variant NAME=base.yaml,overlay.yaml` for the two HPAs of `scenarios/hpa-spike`.
+fn spike_variants(out: &Path, seeds: &str) -> Output {
+    let spike = |f: &str| {
+        repo(&format!("scenarios/hpa-spike/{f}"))
+            .display()
+            .to_string()
+    };
+    kubesim()
+        .arg("compare")
+        .args([
+            "--variant",
+            &format!("default={},{}", spike("base.yaml"), spike("default.yaml")),
+        ])
+        .args([
+            "--variant",
+            &format!("tuned={},{}", spike("base.yaml"), spike("tuned.yaml")),
+        ])
+        .args(["--seeds", seeds, "--quiet", "--out"])
+        .arg(out)
+        .output()
+        .expect("binary runs")
+}
+
+#[test]
+fn variants_of_a_scenario_compare_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("spike");
+    let o = spike_variants(&out, "3");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("variant  n  pods_scheduled"),
+        "{table}"
+    );
+    for m in ["unserved_share", "hpa_scale_events", "hpa_seconds_at_max"] {
+        assert!(lines[0].contains(m), "{m} in {table}");
+    }
+    // The same seeds for both: runs.csv pairs them.
+    let runs = read(&out, "runs.csv");
+    let seeds: Vec<&str> = (runs.lines().skip(1))
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(seeds, ["16", "17", "18", "16", "17", "18"]);
+    // The tuned scale-up turns fewer requests away, in fewer rescales, on every seed.
+    let mean = |arm: &str, metric: &str| -> f64 {
+        let row = (read(&out, "comparison.csv").lines())
+            .find(|l| l.starts_with(&format!("{arm},{metric},")))
+            .map(str::to_string)
+            .unwrap();
+        row.split(',').nth(2).unwrap().parse().unwrap()
+    };
+    assert!(mean("tuned", "unserved_share") < mean("default", "unserved_share") * 0.7);
+    assert!(mean("tuned", "hpa_scale_events") < mean("default", "hpa_scale_events"));
+    assert!(mean("default", "hpa_scale_events") >= 5.0);
+    let report = read(&out, "report.html");
+    assert!(
+        report.contains("default vs tuned"),
+        "the report names the variants"
+    );
+}
+
+#[test]
+fn variant_arguments_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spike = repo("scenarios/hpa-spike/base.yaml").display().to_string();
+    for (args, code, expected) in [
+        (
+            vec!["--variant", "a b=x.yaml"],
+            2,
+            "a variant's name is letters",
+        ),
+        (vec!["--variant", "a="], 2, "expected scenario files"),
+        (vec!["--variant", "nopath"], 2, "expected NAME=SCENARIO"),
+        (
+            vec!["--variant", &format!("a={spike}"), "--scheduler", "x"],
+            2,
+            "cannot be used with",
+        ),
+        (
+            vec![
+                "--variant",
+                &format!("a={spike}"),
+                "--variant",
+                &format!("a={spike}"),
+            ],
+            2,
+            "--variant \"a\" is given twice",
+        ),
+        (vec!["--variant", "a=missing.yaml"], 1, "missing.yaml"),
+    ] {
+        let o = kubesim()
+            .arg("compare")
+            .args(&args)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            err.contains(expected),
+            "{args:?}: {expected:?} not in {err}"
+        );
+        assert!(!tmp.path().join("out").exists(), "nothing written");
+    }
 }

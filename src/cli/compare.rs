@@ -1,13 +1,16 @@
-//! `kubesim compare`: the same workload under several scheduler profiles and seeds, in
-//! parallel, summarised as means with 95% confidence intervals.
+//! `kubesim compare`: the same workload under several scheduler profiles, or several variants
+//! of a scenario (an HPA's `behavior`, a node count), over several seeds, in parallel,
+//! summarised as means with 95% confidence intervals.
 //!
-//! Each run is one scheduler profile and one replicate. Every pod, pod template, Job template
-//! and trace row of the scenario is pointed at the profile (`spec.schedulerName`), so the
-//! profile schedules the whole workload. Replicate `i` (from 0) uses seed
-//! [`replicate_seed`]`(scenario seed, i)` = scenario seed + i for every profile (common random
-//! numbers: the profiles see the same arrivals and durations), whatever the thread count or
-//! the order in which the runs finish. Runs write no files; results are collected in
-//! (profile, replicate) order, so the output bytes do not depend on the threads.
+//! Each run is one arm (a scheduler profile or a variant) and one replicate. With
+//! `--scheduler`, every pod, pod template, Job template and trace row of the scenario is
+//! pointed at the profile (`spec.schedulerName`), so the profile schedules the whole workload;
+//! with `--variant`, each arm is its own scenario, run as written. Replicate `i` (from 0) uses
+//! seed [`replicate_seed`]`(seed, i)` = seed + i for every arm, the seed being the scenario's
+//! (the first variant's), so the arms see the same arrivals, durations and noise (common
+//! random numbers), whatever the thread count or the order in which the runs finish. Runs
+//! write no files; results are collected in (arm, replicate) order, so the output bytes do
+//! not depend on the threads.
 
 use crate::api::quantity::Quantity;
 use crate::observe::comparison::{
@@ -29,17 +32,38 @@ pub const EXAMPLES: &str = "\
 Examples:
   kubesim compare scenarios/compare-small.yaml --scheduler default-scheduler --scheduler bin-packing
   kubesim compare scenarios/bin-packing.yaml --scheduler default-scheduler --scheduler bin-packing \\
-      --seeds 20 --threads 2 --reference-pod cpu=500m,memory=1Gi --out results/bp";
+      --seeds 20 --threads 2 --reference-pod cpu=500m,memory=1Gi --out results/bp
+  kubesim compare --seeds 5 \\
+      --variant default=scenarios/hpa-spike/base.yaml,scenarios/hpa-spike/default.yaml \\
+      --variant tuned=scenarios/hpa-spike/base.yaml,scenarios/hpa-spike/tuned.yaml";
 
 /// Arguments of `kubesim compare`.
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    /// Scenario files or directories (as for `run`).
-    #[arg(required = true, value_name = "SCENARIO")]
+    /// Scenario files or directories (as for `run`), for --scheduler.
+    #[arg(
+        value_name = "SCENARIO",
+        required_unless_present = "variants",
+        conflicts_with = "variants"
+    )]
     paths: Vec<PathBuf>,
     /// A scheduler profile (`schedulerName`) to compare; give it once per profile.
-    #[arg(long = "scheduler", value_name = "NAME", required = true)]
+    #[arg(
+        long = "scheduler",
+        value_name = "NAME",
+        required_unless_present = "variants",
+        conflicts_with = "variants"
+    )]
     schedulers: Vec<String>,
+    /// A variant to compare, as NAME=SCENARIO[,SCENARIO...] (files or directories that make
+    /// one scenario, as for `run`, run as written); give it once per variant. Every variant
+    /// runs with the first one's seed.
+    #[arg(
+        long = "variant",
+        value_name = "NAME=SCENARIO",
+        value_parser = parse_variant
+    )]
+    variants: Vec<(String, Vec<PathBuf>)>,
     /// Replicates per profile; replicate i uses seed = scenario seed + i.
     #[arg(
         long,
@@ -80,6 +104,26 @@ pub fn replicate_seed(scenario_seed: u64, replicate: u32) -> u64 {
     scenario_seed.wrapping_add(u64::from(replicate))
 }
 
+/// Parses `NAME=SCENARIO[,SCENARIO...]` (the name of letters, digits, `-`, `_` and `.`).
+pub fn parse_variant(s: &str) -> Result<(String, Vec<PathBuf>), String> {
+    let Some((name, path)) = s.split_once('=') else {
+        return Err(format!("expected NAME=SCENARIO, got {s:?}"));
+    };
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || !name.chars().all(ok) {
+        return Err(format!(
+            "{name:?}: a variant's name is letters, digits, '-', '_' and '.'"
+        ));
+    }
+    let paths: Vec<PathBuf> = path.split(',').map(PathBuf::from).collect();
+    if paths.iter().any(|p| p.as_os_str().is_empty()) {
+        return Err(format!(
+            "{name}: expected scenario files or directories after '=', separated by ','"
+        ));
+    }
+    Ok((name.to_string(), paths))
+}
+
 /// Parses `cpu=500m,memory=1Gi` (either key may be left out; it then keeps the median).
 pub fn parse_reference_pod(s: &str) -> Result<ReferenceOverride, String> {
     let mut r = ReferenceOverride::default();
@@ -109,23 +153,27 @@ pub fn parse_reference_pod(s: &str) -> Result<ReferenceOverride, String> {
     Ok(r)
 }
 
-/// Runs `kubesim compare`.
-pub(super) fn compare(args: CompareArgs) -> ExitCode {
+/// One arm of a comparison: its label, its scenario, and the files that reproduce a run.
+struct Arm {
+    label: String,
+    scenario: Scenario,
+    paths: Vec<PathBuf>,
+}
+
+/// The arms of `--scheduler` (one scenario, pointed at each profile in turn).
+fn scheduler_arms(args: &CompareArgs) -> Result<Vec<Arm>, ExitCode> {
     let mut seen: Vec<&str> = Vec::new();
     for s in &args.schedulers {
         if seen.contains(&s.as_str()) {
             eprintln!("error: --scheduler {s:?} is given twice");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
         seen.push(s);
     }
-    let scenario = match super::load_with(&args.paths, args.validate, args.quiet) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let scenario = super::load_with(&args.paths, args.validate, args.quiet)?;
     if let Err(e) = super::check_pods(&scenario, args.max_pods) {
         eprintln!("error: {e}");
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
     let known: Vec<&str> = scenario
         .scheduler
@@ -145,30 +193,89 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
                 known.join(", ")
             );
         }
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }
+    Ok(args
+        .schedulers
+        .iter()
+        .map(|name| Arm {
+            label: name.clone(),
+            scenario: scenario.with_scheduler_name(name),
+            paths: args.paths.clone(),
+        })
+        .collect())
+}
+
+/// The arms of `--variant` (each its own scenario, as written).
+fn variant_arms(args: &CompareArgs) -> Result<Vec<Arm>, ExitCode> {
+    let mut arms: Vec<Arm> = Vec::new();
+    for (name, paths) in &args.variants {
+        if arms.iter().any(|a| &a.label == name) {
+            eprintln!("error: --variant {name:?} is given twice");
+            return Err(ExitCode::from(2));
+        }
+        let paths = paths.clone();
+        let scenario = super::load_with(&paths, args.validate, args.quiet)?;
+        if let Err(e) = super::check_pods(&scenario, args.max_pods) {
+            eprintln!("error: variant {name}: {e}");
+            return Err(ExitCode::from(1));
+        }
+        for w in &scenario.warnings {
+            eprintln!("warning: variant {name}: {w}");
+        }
+        if let Some(first) = arms.first()
+            && first.scenario.seed != scenario.seed
+        {
+            eprintln!(
+                "warning: variant {name} has seed {}; it runs with {}'s seed {}, as every variant does",
+                scenario.seed, first.label, first.scenario.seed
+            );
+        }
+        arms.push(Arm {
+            label: name.clone(),
+            scenario,
+            paths,
+        });
+    }
+    Ok(arms)
+}
+
+/// Runs `kubesim compare`.
+pub(super) fn compare(args: CompareArgs) -> ExitCode {
+    let arms = if args.variants.is_empty() {
+        scheduler_arms(&args)
+    } else {
+        variant_arms(&args)
+    };
+    let mut arms = match arms {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let first = &arms[0].scenario;
+    let (seed, name) = (first.seed, first.name.clone());
+    let all_paths: Vec<PathBuf> = arms.iter().flat_map(|a| a.paths.clone()).collect();
     let dest = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{}", scenario.name)));
-    if let Err(e) = destination::check(&dest, OutputKind::Comparison, &args.paths, args.force) {
+        .unwrap_or_else(|| PathBuf::from("results").join(format!("compare-{name}")));
+    if let Err(e) = destination::check(&dest, OutputKind::Comparison, &all_paths, args.force) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
+    let kind = if args.variants.is_empty() {
+        "scheduler"
+    } else {
+        "variant"
+    };
     let started = Instant::now();
-    let per_scheduler: Vec<Scenario> = args
-        .schedulers
-        .iter()
-        .map(|name| {
-            let mut s = scenario.with_scheduler_name(name);
-            s.output.explain = false;
-            s
-        })
-        .collect();
-    let jobs: Vec<(usize, u32)> = (0..args.schedulers.len())
+    for a in &mut arms {
+        a.scenario.output.explain = false;
+    }
+    let labels: Vec<String> = arms.iter().map(|a| a.label.clone()).collect();
+    let jobs: Vec<(usize, u32)> = (0..arms.len())
         .flat_map(|k| (0..args.seeds).map(move |i| (k, i)))
         .collect();
     let threads = args.threads.map(|t| t as usize).unwrap_or_else(|| {
@@ -191,9 +298,9 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
     let results: Vec<Result<CompareRun, String>> = pool.install(|| {
         jobs.par_iter()
             .map(|&(k, i)| {
-                let seed = replicate_seed(scenario.seed, i);
-                let r = run_one(&per_scheduler[k], seed, reference).map(|metrics| CompareRun {
-                    scheduler: args.schedulers[k].clone(),
+                let seed = replicate_seed(seed, i);
+                let r = run_one(&arms[k].scenario, seed, reference).map(|metrics| CompareRun {
+                    scheduler: arms[k].label.clone(),
                     replicate: i,
                     seed,
                     metrics,
@@ -203,9 +310,10 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
                 }
                 r.map_err(|e| {
                     format!(
-                        "scheduler {} seed {seed}: {e}\nreproduce the workload with: kubesim run {} --seed {seed}",
-                        args.schedulers[k],
-                        paths_text(&args.paths)
+                        "{} {} seed {seed}: {e}\nreproduce the workload with: kubesim run {} --seed {seed}",
+                        kind,
+                        arms[k].label,
+                        paths_text(&arms[k].paths)
                     )
                 })
             })
@@ -228,16 +336,16 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
     if failed {
         return ExitCode::from(1);
     }
-    let estimates = summarize(&runs, &args.schedulers);
+    let estimates = summarize(&runs, &labels);
     let armed = super::interrupt::arm();
-    let written = write_comparison(&dest, &estimates, &runs, &args.schedulers);
+    let written = write_comparison(&dest, &estimates, &runs, &labels);
     drop(armed);
     if let Err(e) = written {
         eprintln!("error: writing {}: {e}", dest.display());
         return ExitCode::from(1);
     }
     let plots = draw_comparison(&dest);
-    let table = render_table(&args.schedulers, args.seeds as usize, &estimates);
+    let table = render_table(kind, &labels, args.seeds as usize, &estimates);
     let _ = std::io::stdout().lock().write_all(table.as_bytes());
     let reference_text = match args.reference_pod {
         None => "the median cpu and memory request of each run's pods".to_string(),
@@ -248,11 +356,10 @@ pub(super) fn compare(args: CompareArgs) -> ExitCode {
         ),
     };
     eprintln!(
-        "{} runs ({} scheduler(s) x {} seed(s) from seed {}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {}, {} and pending.csv{plots}",
+        "{} runs ({} {kind}(s) x {} seed(s) from seed {seed}) in {:.2}s on {} thread(s); mean ± 95% CI half-width (Student t); fragmentation reference pod: {reference_text}; wrote {}, {} and pending.csv{plots}",
         runs.len(),
-        args.schedulers.len(),
+        arms.len(),
         args.seeds,
-        scenario.seed,
         started.elapsed().as_secs_f64(),
         pool.current_num_threads(),
         dest.join("comparison.csv").display(),
@@ -321,7 +428,7 @@ fn progress_bar(quiet: bool, runs: u64) -> Option<indicatif::ProgressBar> {
 }
 
 /// Decimals shown for each metric of [`METRICS`] in the terminal table.
-const DECIMALS: [usize; 11] = [1, 2, 2, 1, 3, 3, 3, 3, 3, 1, 1];
+const DECIMALS: [usize; 15] = [1, 2, 2, 1, 3, 3, 3, 3, 3, 1, 1, 3, 4, 1, 1];
 
 /// One cell: `mean ± half-width`, just the mean for one value, `-` for none, and the count
 /// when some runs had no value.
@@ -339,19 +446,28 @@ fn cell(e: &MetricEstimate, decimals: usize, runs: usize) -> String {
     s
 }
 
-/// The terminal table: a header, then one row per scheduler with `n` and every metric as
-/// `mean ± ci95 half-width`, columns separated by at least two spaces.
-pub fn render_table(schedulers: &[String], runs: usize, estimates: &[MetricEstimate]) -> String {
-    let mut rows: Vec<Vec<String>> = Vec::with_capacity(schedulers.len() + 1);
-    let mut header = vec!["scheduler".to_string(), "n".to_string()];
-    header.extend(METRICS.iter().map(|m| m.to_string()));
+/// The terminal table: a header (`kind`: scheduler or variant), then one row per arm with `n`
+/// and every metric some run has as `mean ± ci95 half-width`, columns separated by at least
+/// two spaces.
+pub fn render_table(
+    kind: &str,
+    arms: &[String],
+    runs: usize,
+    estimates: &[MetricEstimate],
+) -> String {
+    let shown: Vec<(usize, &str)> = (METRICS.iter().copied().enumerate())
+        .filter(|(_, m)| (estimates.iter()).any(|e| e.metric == *m && e.estimate.is_some()))
+        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(arms.len() + 1);
+    let mut header = vec![kind.to_string(), "n".to_string()];
+    header.extend(shown.iter().map(|(_, m)| m.to_string()));
     rows.push(header);
-    for s in schedulers {
+    for s in arms {
         let mut row = vec![s.clone(), runs.to_string()];
-        for (k, metric) in METRICS.iter().enumerate() {
+        for &(k, metric) in &shown {
             let text = estimates
                 .iter()
-                .find(|e| &e.scheduler == s && e.metric == *metric)
+                .find(|e| &e.scheduler == s && e.metric == metric)
                 .map_or("-".to_string(), |e| cell(e, DECIMALS[k], runs));
             row.push(text);
         }
@@ -414,7 +530,7 @@ mod tests {
             est("a", "makespan_s", 2, Some(0.3)),
             est("b", "pods_scheduled", 3, Some(0.0)),
         ];
-        let t = render_table(&["a".into(), "b".into()], 3, &estimates);
+        let t = render_table("scheduler", &["a".into(), "b".into()], 3, &estimates);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("scheduler  n  pods_scheduled"));

@@ -9,7 +9,7 @@ use crate::store::Store;
 
 /// Metric names, in report order (the `metric` column of `comparison.csv` and the metric
 /// columns of `runs.csv`).
-pub const METRICS: [&str; 11] = [
+pub const METRICS: [&str; 15] = [
     "pods_scheduled",
     "scheduling_latency_p50_s",
     "scheduling_latency_p99_s",
@@ -21,6 +21,10 @@ pub const METRICS: [&str; 11] = [
     "fragmentation",
     "preemptions",
     "makespan_s",
+    "cpu_usage_mean",
+    "unserved_share",
+    "hpa_scale_events",
+    "hpa_seconds_at_max",
 ];
 
 /// Metrics of one finished run.
@@ -50,6 +54,15 @@ pub struct RunMetrics {
     /// When the last pod finished, seconds, if the workload is finite and every pod and Job
     /// finished within the run; `None` otherwise.
     pub makespan_s: Option<f64>,
+    /// Mean CPU usage (used / allocatable) over the metric samples.
+    pub cpu_usage_mean: f64,
+    /// Requests unserved over requests offered, over every flow with a target; `None`
+    /// without traffic.
+    pub unserved_share: Option<f64>,
+    /// Rescales of every HPA; `None` without HPAs.
+    pub hpa_scale_events: Option<u64>,
+    /// Seconds each HPA spent at `maxReplicas`, summed; `None` without HPAs.
+    pub hpa_seconds_at_max: Option<f64>,
     /// The reference pod the fragmentation was judged with.
     pub reference: ReferencePod,
     /// Every started pod's pending time (creation to Running), milliseconds, sorted.
@@ -94,6 +107,9 @@ impl RunMetrics {
             .filter_map(|p| p.status.started.map(|s| s - p.status.created))
             .collect();
         pending_ms.sort_unstable();
+        let (flows, hpas) = (&summary.input.flows, &summary.input.hpas);
+        let offered: f64 = flows.iter().map(|f| f.offered).sum();
+        let unserved: f64 = flows.iter().map(|f| f.unserved).sum();
         RunMetrics {
             pending_ms,
             pods_scheduled: pending.count,
@@ -107,12 +123,18 @@ impl RunMetrics {
             fragmentation: sampler.node_free().map(|h| h.fragmentation(reference)),
             preemptions: summary.input.preemptions,
             makespan_s: makespan(store, arrivals_remaining),
+            cpu_usage_mean: means[2],
+            unserved_share: (offered > 0.0).then(|| unserved / offered),
+            hpa_scale_events: (!hpas.is_empty())
+                .then(|| hpas.iter().map(|h| h.totals.scale_events).sum()),
+            hpa_seconds_at_max: (!hpas.is_empty())
+                .then(|| hpas.iter().map(|h| h.totals.seconds_at_max).sum()),
             reference,
         }
     }
 
     /// The values in [`METRICS`] order (`None` where a value does not exist).
-    pub fn values(&self) -> [Option<f64>; 11] {
+    pub fn values(&self) -> [Option<f64>; 15] {
         [
             Some(self.pods_scheduled as f64),
             self.scheduling_latency_p50_s,
@@ -125,6 +147,10 @@ impl RunMetrics {
             self.fragmentation,
             Some(self.preemptions as f64),
             self.makespan_s,
+            Some(self.cpu_usage_mean),
+            self.unserved_share,
+            self.hpa_scale_events.map(|n| n as f64),
+            self.hpa_seconds_at_max,
         ]
     }
 }
@@ -175,7 +201,7 @@ pub struct MetricEstimate {
 pub fn summarize(runs: &[CompareRun], schedulers: &[String]) -> Vec<MetricEstimate> {
     let mut out = Vec::with_capacity(schedulers.len() * METRICS.len());
     for s in schedulers {
-        let values: Vec<[Option<f64>; 11]> = runs
+        let values: Vec<[Option<f64>; 15]> = runs
             .iter()
             .filter(|r| &r.scheduler == s)
             .map(|r| r.metrics.values())

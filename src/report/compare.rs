@@ -154,7 +154,7 @@ pub fn figures(c: &Comparison) -> Vec<Figure> {
                 file: format!("compare-{}", file_stem(m)),
                 title: m.to_string(),
                 caption: format!(
-                    "{m}: each profile's mean over its runs, with the 95% confidence interval \
+                    "{m}: each arm's mean over its runs (a scheduler profile or a variant), with the 95% confidence interval \
                      (Student t) where there are two runs or more."
                 ),
                 body: Body::Intervals(Intervals {
@@ -179,9 +179,9 @@ pub fn figures(c: &Comparison) -> Vec<Figure> {
             .collect();
         out.push(Figure {
             file: "pending-time-cdf".into(),
-            title: "Pending time by scheduler profile".into(),
+            title: "Pending time by arm".into(),
             caption: "Share of pods running within a given time of their creation, every run \
-                      of each profile pooled (percentiles from pending.csv)."
+                      of each arm pooled (percentiles from pending.csv)."
                 .into(),
             body: Body::Cdf(Cdf {
                 x_label: "pending time".into(),
@@ -225,15 +225,15 @@ pub fn page(c: &Comparison, figures: &[(&Figure, &str)]) -> String {
     let _ = writeln!(h, "<style>{STYLE}</style>\n</head>\n<body>");
     let _ = writeln!(
         h,
-        "<header>\n<h1>{}</h1>\n<p class=\"meta\">kubesim compare: each profile ran the same \
-         workload with the same {} seed(s), {}</p>\n</header>\n<main>",
+        "<header>\n<h1>{}</h1>\n<p class=\"meta\">kubesim compare: each arm (a scheduler \
+         profile, or a variant of the scenario) ran with the same {} seed(s), {}</p>\n</header>\n<main>",
         escape(&title),
         c.seeds.len(),
         seeds_text(&c.seeds)
     );
     h.push_str("<h2 id=\"summary\">Means and 95% intervals</h2>\n<div class=\"scroll\"><table>\n");
     h.push_str(
-        "<tr><th>profile</th><th>metric</th><th>mean</th><th>95% interval</th><th>runs</th></tr>\n",
+        "<tr><th>arm</th><th>metric</th><th>mean</th><th>95% interval</th><th>runs</th></tr>\n",
     );
     for e in &c.estimates {
         let mean = e.mean.map_or("–".into(), |m| format!("{m:.4}"));
