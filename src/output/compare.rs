@@ -146,7 +146,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], runs_header());
         assert!(lines[0].starts_with("scheduler,replicate,seed,pods_scheduled,"));
-        assert_eq!(lines[1], "a,0,42,10,,,0,0.25,0,0,0,,0,,0,0");
+        assert_eq!(lines[1], "a,0,42,10,,,0,0.25,0,0,0,,0,,0,,,,0,0");
         assert_eq!(lines.len(), 4);
     }
 
