@@ -43,6 +43,9 @@ pub struct Taint {
     pub value: String,
     /// Its effect.
     pub effect: TaintEffect,
+    /// `timeAdded`: when a NoExecute taint was put on the node (the API server sets it; the
+    /// taint eviction controller counts `tolerationSeconds` from it).
+    pub time_added: Option<crate::engine::SimTime>,
 }
 
 impl fmt::Display for Taint {
@@ -108,6 +111,7 @@ mod tests {
             key: k.into(),
             value: v.into(),
             effect: e,
+            time_added: None,
         }
     }
     fn tol(k: &str, op: TolerationOperator, v: &str, e: Option<TaintEffect>) -> Toleration {

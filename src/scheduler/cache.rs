@@ -554,6 +554,7 @@ mod tests {
                 key: k.into(),
                 value: String::new(),
                 effect: TaintEffect::PreferNoSchedule,
+                time_added: None,
             })
             .to_vec();
         info.set_node(Arc::new(n.clone()));

@@ -32,6 +32,7 @@ fn taint(key: &str, effect: TaintEffect) -> Taint {
         key: key.into(),
         value: String::new(),
         effect,
+        time_added: None,
     }
 }
 

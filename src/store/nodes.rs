@@ -160,6 +160,7 @@ mod tests {
             key: "k".into(),
             value: String::new(),
             effect: TaintEffect::NoExecute,
+            time_added: None,
         };
         s.set_node_taints(id, vec![taint.clone()]);
         let mut labels = Labels::new();

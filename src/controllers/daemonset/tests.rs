@@ -110,6 +110,7 @@ fn a_pod_per_matching_node_following_nodes_as_they_come_and_change() {
         key: "dedicated".into(),
         value: "x".into(),
         effect,
+        time_added: None,
     };
     h.store
         .set_node_taints(c, vec![taint(TaintEffect::NoSchedule)]);
@@ -130,12 +131,14 @@ fn daemon_pods_tolerate_cordons_and_node_trouble_but_not_other_taints() {
         key: "node.kubernetes.io/unschedulable".into(),
         value: String::new(),
         effect: TaintEffect::NoSchedule,
+        time_added: None,
     }];
     assert_eq!(node_should_run(&spec, &n), (true, true));
     n.taints.push(Taint {
         key: "gpu".into(),
         value: String::new(),
         effect: TaintEffect::NoSchedule,
+        time_added: None,
     });
     assert_eq!(node_should_run(&spec, &n), (false, true));
     spec.node_name = Some("b".into());

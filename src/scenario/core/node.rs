@@ -138,6 +138,7 @@ pub(in super::super) fn node(
                 key: t.key.clone(),
                 value: t.value.clone().unwrap_or_default(),
                 effect,
+                time_added: None,
             }),
             None => r.doc(
                 d,

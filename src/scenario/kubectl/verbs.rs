@@ -544,6 +544,7 @@ fn taint(words: &[String], env: &Env) -> Result<Command, String> {
             key: key.to_string(),
             value: value.to_string(),
             effect,
+            time_added: None,
         });
     }
     let nodes = targets(&args, env, &[Resource::Node], "taint", true)?;

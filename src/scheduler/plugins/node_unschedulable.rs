@@ -57,6 +57,7 @@ impl FilterPlugin for NodeUnschedulable {
             key: TAINT_NODE_UNSCHEDULABLE.to_string(),
             value: String::new(),
             effect: TaintEffect::NoSchedule,
+            time_added: None,
         };
         if tolerated(&pod.spec.tolerations, &taint) {
             Status::success()

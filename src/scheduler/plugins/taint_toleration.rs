@@ -128,6 +128,7 @@ mod tests {
             key: k.into(),
             value: v.into(),
             effect: e,
+            time_added: None,
         }
     }
 
