@@ -166,6 +166,7 @@ impl World {
         world.wire(HpaController::new(scenario.autoscaling))?;
         world.wire(EndpointSliceController::default())?;
         world.wire(GarbageCollector)?;
+        world.wire(crate::controllers::node_lifecycle::NodeLifecycleController::default())?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
         for source in &scenario.arrivals {
@@ -175,6 +176,11 @@ impl World {
             world.wire(Kubectl::new(
                 scenario.timeline.clone(),
                 scenario.start_unix_ms,
+            ))?;
+        }
+        if !scenario.faults.is_empty() {
+            world.wire(crate::workload::faults::Faults::new(
+                scenario.faults.clone(),
             ))?;
         }
         world.apply_manifests(scenario);

@@ -14,6 +14,7 @@ pub mod disruption;
 pub mod distribution;
 pub mod duration;
 pub mod event;
+pub mod fault;
 pub mod hpa;
 pub mod intstr;
 pub mod job;

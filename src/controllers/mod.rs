@@ -7,6 +7,7 @@ pub mod garbage_collector;
 pub mod gates;
 pub mod hpa;
 pub mod job;
+pub mod node_lifecycle;
 pub mod pod_control;
 pub mod queue;
 pub mod replicaset;

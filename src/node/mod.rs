@@ -20,7 +20,7 @@ pub use proxy::{KubeProxy, ProxySync};
 
 use crate::api::event::EventType;
 pub use crate::api::kubelet::KubeletTimings;
-use crate::api::node::normalized_image_name;
+use crate::api::node::{ConditionStatus, NodeConditionType, normalized_image_name};
 use crate::api::pod::{Container, Phase, PodSpec};
 use crate::component::{Component, ComponentMetrics, Context};
 use crate::engine::SimTime;
@@ -157,6 +157,7 @@ impl Component for Kubelet {
     fn watches(&self) -> Watch {
         Watch::of(&[
             ChangeKind::NodeAdded,
+            ChangeKind::NodeMachine,
             ChangeKind::PodBound,
             ChangeKind::PodTerminating,
             ChangeKind::PodDeleted,
@@ -182,7 +183,15 @@ impl Component for Kubelet {
                 debug_assert_eq!(id.0 as usize, self.nodes.len());
                 self.nodes.push(NodeState::with_images(images));
             }
-            Change::PodBound { pod, node } => self.admit(pod, node, ctx),
+            Change::NodeMachine { node, up } => self.machine(node, up, ctx),
+            Change::PodBound { pod, node } => {
+                if ctx.store.node_down_since(node).is_none() {
+                    self.admit(pod, node, ctx);
+                }
+            }
+            Change::PodTerminating(pod) if self.on_down_node(pod, ctx) => {
+                // No kubelet to stop it: the pod stays terminating until its node returns.
+            }
             Change::PodTerminating(pod) => {
                 // SIGTERM now; the pod keeps its node until the grace period ends
                 // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
@@ -214,6 +223,47 @@ impl Component for Kubelet {
 }
 
 impl Kubelet {
+    /// Whether `pod` is bound to a node whose machine is down.
+    fn on_down_node(&self, pod: PodId, ctx: Ctx) -> bool {
+        let node = ctx.store.pod(pod).status.node;
+        node.is_some_and(|n| ctx.store.node_down_since(NodeId(n)).is_some())
+    }
+
+    /// A node's machine stopped or came back. Down: every container on it is gone (each
+    /// pod's queued events turn stale). Back: the kubelet starts again, finishes the
+    /// deletions the API server asked for meanwhile, and starts the other pods bound there
+    /// anew, as after a reboot (a new sandbox: init containers run again, each container
+    /// counts a restart).
+    fn machine(&mut self, node: NodeId, up: bool, ctx: Ctx) {
+        let pods = ctx.store.pods_on_node(node).to_vec();
+        let now = ctx.now();
+        for pod in pods {
+            if !up {
+                self.stop(pod);
+                continue;
+            }
+            let p = ctx.store.pod(pod);
+            if p.status.deleted.is_some() || p.status.terminating.is_some() {
+                ctx.store.delete_pod(pod, now);
+                continue;
+            }
+            if p.phase().is_terminal() {
+                continue;
+            }
+            ctx.store.set_ready(pod, false, now);
+            ctx.store.record_restart(pod);
+            self.admit(pod, node, ctx);
+        }
+        if up {
+            // The kubelet's first status post: Ready (`recordNodeStatusEvent`).
+            ctx.store
+                .set_node_condition(node, NodeConditionType::Ready, ConditionStatus::True);
+            let name = ctx.store.node(node).meta.name.clone();
+            let msg = format!("Node {name} status is now: NodeReady");
+            ctx.record(EventType::Normal, "NodeReady", format!("Node/{name}"), msg);
+        }
+    }
+
     /// `Killing` for each running container: the app containers, then the sidecars started
     /// so far in reverse order (upstream stops sidecars last).
     fn record_killing(&self, pod: PodId, ctx: Ctx) {
@@ -286,8 +336,10 @@ impl Kubelet {
                 return;
             }
             KubeletEvent::GraceExpired(pod) => {
-                let now = ctx.now();
-                ctx.store.delete_pod(pod, now);
+                if !self.on_down_node(pod, ctx) {
+                    let now = ctx.now();
+                    ctx.store.delete_pod(pod, now);
+                }
                 return;
             }
             KubeletEvent::ImagesReady(p, i)

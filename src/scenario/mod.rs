@@ -267,6 +267,7 @@ fn load_unlocated(
         scheduler_timings: spec.scheduler_timings,
         arrivals: spec.arrivals,
         timeline: spec.timeline,
+        faults: spec.faults,
         traffic: spec.traffic,
         autoscaling: spec.autoscaling,
         start_unix_ms: spec.start_unix_ms,

@@ -213,6 +213,8 @@ pub struct Scenario {
     pub autoscaling: crate::api::hpa::ControllerSettings,
     /// kubectl commands at simulated times, in time order.
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
+    /// `spec.timeline`'s faults, in time order.
+    pub faults: Vec<crate::api::fault::TimedFault>,
     /// `spec.startTime`: the wall-clock instant of t = 0, ms since the Unix epoch.
     pub start_unix_ms: i64,
     /// Output options.

@@ -92,6 +92,14 @@ pub enum Change {
         /// What changed.
         what: NodeUpdate,
     },
+    /// A node's machine stopped (`up: false`: crashed) or came back (`up: true`). Not an
+    /// API change: the kubelet acts on it; the control plane learns of it from heartbeats.
+    NodeMachine {
+        /// The node.
+        node: NodeId,
+        /// Whether the machine runs now.
+        up: bool,
+    },
     /// An image joined a node's `status.images` (its index in that list).
     NodeImageAdded {
         /// The node.
@@ -222,6 +230,7 @@ pub enum ChangeKind {
     NodeAdded,
     NodeUpdated,
     NodeImageAdded,
+    NodeMachine,
     PodCreated,
     PodUngated,
     PodBound,
@@ -258,6 +267,7 @@ impl Change {
             Change::NodeAdded(_) => ChangeKind::NodeAdded,
             Change::NodeUpdated { .. } => ChangeKind::NodeUpdated,
             Change::NodeImageAdded { .. } => ChangeKind::NodeImageAdded,
+            Change::NodeMachine { .. } => ChangeKind::NodeMachine,
             Change::PodCreated(_) => ChangeKind::PodCreated,
             Change::PodUngated(_) => ChangeKind::PodUngated,
             Change::PodBound { .. } => ChangeKind::PodBound,

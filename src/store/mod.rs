@@ -82,6 +82,8 @@ pub struct Store {
     pods_on_node: Vec<Vec<PodId>>,
     /// Summed cpu (millicores) and memory (bytes) requests of each node's `pods_on_node`.
     requested_on_node: Vec<(i64, i64)>,
+    /// Each node's machine: up since, or down since (faults).
+    machines: Vec<nodes::Machine>,
     /// Live pods by the uid of their controller (`ownerReferences` with `controller: true`),
     /// in creation order. Only looked up, never iterated.
     pods_by_controller: FxHashMap<Uid, Vec<PodId>>,

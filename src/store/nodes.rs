@@ -4,7 +4,21 @@
 use super::{Change, NodeId, NodeUpdate, PodId, Store};
 use crate::api::node::{ConditionStatus, NodeCondition, NodeConditionType};
 use crate::api::{ContainerImage, Labels, Node, Resources, Taint};
+use crate::engine::SimTime;
 use std::sync::Arc;
+
+/// How often a kubelet renews its node's Lease: a quarter of the 40 s lease duration
+/// (`pkg/kubelet/nodelease`, `nodeLeaseDurationSeconds`), 10 s.
+pub const LEASE_RENEW_MS: i64 = 10_000;
+
+/// A node's machine, as the faults leave it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Machine {
+    /// When it last started (0 for a node that never stopped).
+    up_since: SimTime,
+    /// When it stopped, while it is down.
+    down_since: Option<SimTime>,
+}
 
 impl Store {
     /// Adds a node.
@@ -13,6 +27,7 @@ impl Store {
         let id = self.nodes.insert(Arc::new(node));
         self.pods_on_node.push(Vec::new());
         self.requested_on_node.push((0, 0));
+        self.machines.push(Machine::default());
         self.push(Change::NodeAdded(id));
         id
     }
@@ -127,6 +142,48 @@ impl Store {
         node.images.push(image);
         let index = u32::try_from(node.images.len() - 1).unwrap_or(u32::MAX);
         self.push(Change::NodeImageAdded { node: id, index });
+    }
+
+    /// A node's machine stops at `now` (a crash): its kubelet neither runs pods nor renews
+    /// its Lease any more. Nothing happens if it is down already.
+    pub fn crash_node(&mut self, id: NodeId, now: SimTime) {
+        let m = &mut self.machines[id.0 as usize];
+        if m.down_since.is_none() {
+            m.down_since = Some(now);
+            self.push(Change::NodeMachine {
+                node: id,
+                up: false,
+            });
+        }
+    }
+
+    /// A node's machine runs again from `now` (a repair). Nothing happens if it is up.
+    pub fn recover_node(&mut self, id: NodeId, now: SimTime) {
+        let m = &mut self.machines[id.0 as usize];
+        if m.down_since.take().is_some() {
+            m.up_since = now;
+            self.push(Change::NodeMachine { node: id, up: true });
+        }
+    }
+
+    /// When a node's machine stopped, if it is down.
+    pub fn node_down_since(&self, id: NodeId) -> Option<SimTime> {
+        self.machines[id.0 as usize].down_since
+    }
+
+    /// The kubelet's last heartbeat (Lease renewal) at or before `now`: `now` while the
+    /// machine runs (heartbeats are not simulated one by one); for a machine that is down,
+    /// the last renewal before it stopped, renewals coming every [`LEASE_RENEW_MS`] from
+    /// when it last started.
+    pub fn last_heartbeat(&self, id: NodeId, now: SimTime) -> SimTime {
+        let m = &self.machines[id.0 as usize];
+        match m.down_since {
+            None => now,
+            Some(down) => {
+                let up = m.up_since.ms();
+                SimTime(up + (down.ms() - up).div_euclid(LEASE_RENEW_MS) * LEASE_RENEW_MS)
+            }
+        }
     }
 
     /// Pods bound to a node and not yet terminal or deleted.

@@ -1,6 +1,7 @@
 //! The outside world submitting work: streams of pods or Jobs from a template, and recorded
 //! traces replayed row by row; and the user typing the timeline's kubectl commands.
 
+pub mod faults;
 pub mod kubectl;
 
 pub use kubectl::{Kubectl, KubectlEvent};

@@ -12,6 +12,7 @@ use super::kinds::Manifest;
 use super::resolver::{Doc, Resolver};
 use super::yaml::{Located, Spanned};
 use crate::api::duration::parse_duration_ms;
+use crate::api::fault::{Fault, TimedFault};
 use crate::api::kubectl::{Applied, Command, ObjectRef, Resource, Targets, TimedCommand};
 use crate::engine::SimTime;
 use serde::Deserialize;
@@ -163,16 +164,17 @@ fn plural(r: Resource) -> &'static str {
     }
 }
 
-/// The timeline's commands, in time order (entries at the same time keep their order).
-/// Faults are warned about (they come with the failure model).
+/// The timeline's commands and faults, each in time order (entries at the same time keep
+/// their order).
 pub(super) fn timeline(
     r: &mut Resolver,
     sd: Doc,
     entries: &[TimelineEntry],
     duration: SimTime,
-) -> Vec<TimedCommand> {
+) -> (Vec<TimedCommand>, Vec<TimedFault>) {
     let mut known = Known::of(r);
     let mut out = Vec::new();
+    let mut faults = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let path = format!("spec.timeline[{i}]");
         let at = match parse_duration_ms(&e.at.value) {
@@ -211,15 +213,30 @@ pub(super) fn timeline(
                     Err(msg) => r.at(sd, k, &field, msg),
                 }
             }
-            (None, Some(_)) => r.warn(
-                sd,
-                format!("{path}.fault: faults are not modelled yet; ignored"),
-            ),
+            (None, Some(f)) => match fault(r, &f.value) {
+                Ok(fault) => faults.push(TimedFault {
+                    at,
+                    text: f.value.trim().to_string(),
+                    fault,
+                }),
+                Err(msg) => r.at(sd, f, &format!("{path}.fault"), msg),
+            },
             _ => r.doc(sd, &path, "give exactly one of `kubectl` and `fault`"),
         }
     }
     out.sort_by_key(|c| c.at);
-    out
+    faults.sort_by_key(|f| f.at);
+    (out, faults)
+}
+
+/// One fault, its node checked against the scenario's.
+fn fault(r: &Resolver, text: &str) -> Result<Fault, String> {
+    let fault = Fault::parse(text)?;
+    let node = fault.node();
+    if !r.node_names.contains(node) {
+        return Err(format!("nodes {node:?} not found"));
+    }
+    Ok(fault)
 }
 
 /// One command line.

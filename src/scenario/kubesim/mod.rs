@@ -282,6 +282,8 @@ pub(super) struct SimulationSpecResolved {
     pub arrivals: Vec<Source>,
     /// `spec.timeline`'s kubectl commands, in time order.
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
+    /// `spec.timeline`'s faults, in time order.
+    pub faults: Vec<crate::api::fault::TimedFault>,
     /// `spec.startTime`, ms since the Unix epoch.
     pub start_unix_ms: i64,
     /// `spec.traffic`.
@@ -313,7 +315,7 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
     let traffic = traffic::traffic(r, sd, &spec.traffic);
     let output = output(r, sd, &spec.output);
     let arrivals = arrival::arrivals(r, sd, &spec.arrivals);
-    let timeline = super::kubectl::timeline(r, sd, &spec.timeline, SimTime(duration));
+    let (timeline, faults) = super::kubectl::timeline(r, sd, &spec.timeline, SimTime(duration));
     let start_unix_ms = start_time(r, sd, spec.start_time.as_ref());
     // The name names the default output directory (`results/<name>`): a subdomain cannot
     // leave it.
@@ -349,6 +351,7 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         output,
         arrivals,
         timeline,
+        faults,
         start_unix_ms,
         traffic,
         autoscaling,
