@@ -156,6 +156,8 @@ pub struct CommandRecord {
     pub output: Vec<String>,
     /// Where it stands.
     pub status: CommandStatus,
+    /// A fault (`node-crash n-1`), not a kubectl command.
+    pub fault: bool,
 }
 
 /// What components reported since observers last took it.
@@ -248,8 +250,20 @@ impl Recorder {
             command: command.to_string(),
             output: Vec::new(),
             status: CommandStatus::Running,
+            fault: false,
         });
         self.commands.len() - 1
+    }
+
+    /// Records a timeline fault that happened.
+    pub fn fault(&mut self, time: SimTime, fault: &str) {
+        self.commands.push(CommandRecord {
+            time,
+            command: fault.to_string(),
+            output: Vec::new(),
+            status: CommandStatus::Done,
+            fault: true,
+        });
     }
 
     /// Adds a line to a command's output and sets where it stands.

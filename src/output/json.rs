@@ -64,13 +64,21 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
         "quiet_from_s": i.quiet_from.map(|t| t.as_secs_f64()),
         "preemptions": i.preemptions,
         "warnings": i.warnings,
-        // Timeline commands run, in order, with kubectl's output (faults come later).
-        "timeline": i.timeline.iter().map(|c| json!({
-            "time_s": c.time.as_secs_f64(),
-            "action": c.command,
-            "status": c.status.as_str(),
-            "output": c.output,
-        })).collect::<Vec<_>>(),
+        // Timeline commands run, in order, with kubectl's output, and the faults.
+        "timeline": i.timeline.iter().map(|c| if c.fault {
+            json!({
+                "time_s": c.time.as_secs_f64(),
+                "fault": c.command,
+                "status": c.status.as_str(),
+            })
+        } else {
+            json!({
+                "time_s": c.time.as_secs_f64(),
+                "action": c.command,
+                "status": c.status.as_str(),
+                "output": c.output,
+            })
+        }).collect::<Vec<_>>(),
         "output": {
             "events": written.rows.events.as_str(),
             "pods": written.rows.pods.text(),

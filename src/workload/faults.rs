@@ -43,6 +43,7 @@ impl Component for Faults {
 
     fn handle(&mut self, FaultDue(i): FaultDue, ctx: &mut Context<'_, FaultDue>) {
         let now = ctx.now();
+        ctx.recorder.fault(now, &self.faults[i].text);
         let fault = &self.faults[i].fault;
         let Some(id) = ctx.store.node_id(fault.node()) else {
             return;

@@ -1,0 +1,133 @@
+//! Faults on the timeline and the node lifecycle controller, run through the binary on real
+//! YAML: the times come from upstream's defaults (Lease renewed every 10 s, a 50 s grace
+//! period, 5 s monitor passes; `pkg/controller/nodelifecycle`).
+
+mod common;
+
+use common::{kubesim, read, repo, run};
+
+/// The rows of events.csv with `reason`, as (time, object, message).
+fn events(out: &std::path::Path, reason: &str) -> Vec<(f64, String, String)> {
+    read(out, "events.csv")
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.splitn(5, ',').collect();
+            (f[2] == reason).then(|| (f[0].parse().unwrap(), f[3].to_string(), f[4].to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_crashed_node_goes_unknown_after_the_grace_period_and_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("crash");
+    run(&repo("tests/data/faults/node-crash.yaml"), &out, &[]);
+    // Crash at 600 s, right after a Lease renewal: 650 s is not past the grace period,
+    // the monitor pass at 655 s is.
+    let not_ready = events(&out, "NodeNotReady");
+    assert_eq!(
+        not_ready[0],
+        (
+            655.0,
+            "Node/n-1".into(),
+            "Node n-1 status is now: NodeNotReady".into()
+        )
+    );
+    let pods = read(&out, "pods.csv");
+    let on_n1: Vec<&str> = (pods.lines())
+        .filter(|l| l.split(',').nth(3) == Some("n-1"))
+        .collect();
+    assert_eq!(on_n1.len(), 2, "{pods}");
+    // Each of its pods is marked not ready then, in upstream's words.
+    assert_eq!(not_ready.len(), 1 + on_n1.len());
+    assert!(
+        not_ready[1..]
+            .iter()
+            .all(|e| e.0 == 655.0 && e.2 == "Node is not ready")
+    );
+    // The repair at 1800 s: the kubelet starts, reports Ready, and runs the pods again.
+    assert_eq!(events(&out, "Starting")[0].0, 1800.0);
+    assert_eq!(
+        events(&out, "NodeReady")[0],
+        (
+            1800.0,
+            "Node/n-1".into(),
+            "Node n-1 status is now: NodeReady".into()
+        )
+    );
+    // The faults are on the timeline of summary.json (and the plots' markers).
+    let summary: serde_json::Value = serde_json::from_str(&read(&out, "summary.json")).unwrap();
+    let timeline = summary["timeline"].as_array().unwrap();
+    assert_eq!(timeline[0]["fault"], "node-crash n-1");
+    assert_eq!(
+        (
+            timeline[1]["time_s"].as_f64(),
+            timeline[1]["status"].as_str()
+        ),
+        (Some(1800.0), Some("done"))
+    );
+    for l in on_n1 {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(
+            (f[4], f[12]),
+            ("Running", "1"),
+            "running again, one restart: {l}"
+        );
+    }
+}
+
+#[test]
+fn an_unreachable_node_takes_no_new_pods() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("tests/data/faults/node-crash.yaml")).unwrap();
+    let text = text.replacen(
+        "  - {at: 30m, fault: \"node-recover n-1\"}",
+        "  - {at: 12m, kubectl: \"scale deployment/web --replicas=12\"}",
+        1,
+    );
+    let p = tmp.path().join("scale.yaml");
+    std::fs::write(&p, text).unwrap();
+    let out = tmp.path().join("scale");
+    run(&p, &out, &[]);
+    // The unreachable NoSchedule taint keeps the six new pods off n-1.
+    let pods = read(&out, "pods.csv");
+    let late: Vec<Vec<&str>> = (pods.lines().skip(1))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[5] == "720.000")
+        .collect();
+    assert_eq!(late.len(), 6, "{pods}");
+    assert!(late.iter().all(|f| f[3] != "n-1"), "{pods}");
+}
+
+#[test]
+fn faults_are_checked_before_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("tests/data/faults/node-crash.yaml")).unwrap();
+    for (from, to, expected) in [
+        (
+            "node-crash n-1",
+            "node-crash n-9",
+            "spec.timeline[0].fault: nodes \"n-9\" not found",
+        ),
+        ("node-crash n-1", "meteor n-1", "unknown fault \"meteor\""),
+        (
+            "node-crash n-1",
+            "node-crash",
+            "expected \"node-crash NODE\"",
+        ),
+    ] {
+        let p = tmp.path().join("bad.yaml");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+        let o = kubesim()
+            .args(["run", "--quiet", "--out"])
+            .arg(tmp.path().join("out"))
+            .arg(&p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+        assert!(err.contains("bad.yaml:18:"), "located: {err}");
+        assert!(!tmp.path().join("out").exists());
+    }
+}
