@@ -184,10 +184,9 @@ impl Component for Kubelet {
                 self.nodes.push(NodeState::with_images(images));
             }
             Change::NodeMachine { node, up } => self.machine(node, up, ctx),
-            Change::PodBound { pod, node } => {
-                if ctx.store.node_down_since(node).is_none() {
-                    self.admit(pod, node, ctx);
-                }
+            // A pod bound to a node whose machine is down waits for it.
+            Change::PodBound { pod, node } if ctx.store.node_down_since(node).is_none() => {
+                self.admit(pod, node, ctx);
             }
             Change::PodTerminating(pod) if self.on_down_node(pod, ctx) => {
                 // No kubelet to stop it: the pod stays terminating until its node returns.
