@@ -1,6 +1,7 @@
 //! Admission, as the API server runs it on a create: LimitRanger fills a pod's missing
 //! requests and limits from its namespace's LimitRanges and checks their bounds, then
-//! ResourceQuota checks the namespace's quotas and charges them. A refusal is the API
+//! ResourceQuota checks the namespace's quotas and charges them; DefaultTolerationSeconds
+//! runs on every pod created ([`Store::create_pod`]), whatever the path. A refusal is the API
 //! server's `Forbidden` (`pods "web-7d9c-x2x4v" is forbidden: exceeded quota: ...`), which
 //! a controller reports as `FailedCreate`. A quota's usage is given back when a pod ends or
 //! is deleted, and when a counted object is deleted.
