@@ -5,9 +5,10 @@
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, kube-proxy,
 //! the Job, ReplicaSet, Deployment, DaemonSet, StatefulSet, HorizontalPodAutoscaler and
-//! EndpointSlice controllers, the
-//! garbage collector, the PersistentVolume controller, the scheduling-gate remover, then one
-//! arrival source per `spec.arrivals` entry (in scenario order), then the timeline's kubectl.
+//! EndpointSlice controllers, the garbage collector, the node lifecycle and taint eviction
+//! controllers, the PersistentVolume controller, the scheduling-gate remover, then one
+//! arrival source per `spec.arrivals` entry (in scenario order), then the timeline's kubectl
+//! and its faults.
 //! Adding a controller is a new file and one `World::wire` line in [`World::new`].
 //!
 //! - At time 0 every component is started, in list order; then the first metric sample is
@@ -38,7 +39,7 @@ use crate::component::{
 use crate::controllers::{
     DaemonSetController, DeploymentController, EndpointSliceController, GarbageCollector,
     GateRemover, HpaController, JobController, ReplicaSetController, StatefulSetController,
-    VolumeController,
+    TaintEvictionController, VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::{KubeProxy, Kubelet};
@@ -167,6 +168,7 @@ impl World {
         world.wire(EndpointSliceController::default())?;
         world.wire(GarbageCollector)?;
         world.wire(crate::controllers::node_lifecycle::NodeLifecycleController::default())?;
+        world.wire(TaintEvictionController::default())?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
         for source in &scenario.arrivals {

@@ -66,6 +66,64 @@ fn a_crashed_node_goes_unknown_after_the_grace_period_and_returns() {
         ),
         (Some(1800.0), Some("done"))
     );
+    // The unreachable NoExecute taint (655 s) and the default 300 s tolerations: evicted at
+    // 955 s, replaced at once on the other nodes; the kubelet, back at 1800 s, finishes the
+    // deletions.
+    let evictions = events(&out, "TaintManagerEviction");
+    assert_eq!(evictions.len(), 2);
+    assert!(
+        evictions
+            .iter()
+            .all(|e| e.0 == 955.0 && e.2.starts_with("Marking for deletion Pod default/web-"))
+    );
+    for l in &on_n1 {
+        assert_eq!(
+            l.split(',').nth(10),
+            Some("1800.000"),
+            "deleted on return: {l}"
+        );
+    }
+    let replacements: Vec<&str> = (pods.lines())
+        .filter(|l| l.split(',').nth(5) == Some("955.000"))
+        .collect();
+    assert_eq!(replacements.len(), 2, "{pods}");
+    assert!(
+        replacements
+            .iter()
+            .all(|l| l.split(',').nth(3) != Some("n-1"))
+    );
+}
+
+#[test]
+fn a_short_crash_restarts_the_pods_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("tests/data/faults/node-crash.yaml")).unwrap();
+    let p = tmp.path().join("short.yaml");
+    std::fs::write(
+        &p,
+        text.replacen(
+            "{at: 30m, fault: \"node-recover",
+            "{at: 12m, fault: \"node-recover",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("short");
+    run(&p, &out, &[]);
+    // Back at 720 s, before the tolerations ran out: the taint goes, the pending deletions
+    // are cancelled, and the pods run again.
+    let evictions = events(&out, "TaintManagerEviction");
+    assert_eq!(evictions.len(), 2);
+    assert!(
+        evictions
+            .iter()
+            .all(|e| e.0 == 720.0 && e.2.starts_with("Cancelling deletion of Pod"))
+    );
+    let pods = read(&out, "pods.csv");
+    let on_n1: Vec<&str> = (pods.lines())
+        .filter(|l| l.split(',').nth(3) == Some("n-1"))
+        .collect();
+    assert_eq!(on_n1.len(), 2, "{pods}");
     for l in on_n1 {
         let f: Vec<&str> = l.split(',').collect();
         assert_eq!(

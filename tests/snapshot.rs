@@ -27,6 +27,7 @@ const ROUND_TRIP: &[&str] = &[
     "tests/data/snapshot.yaml",
     "tests/data/hpa/steps.yaml",
     "tests/data/hpa/snapshot-kinds.yaml",
+    "tests/data/taint-eviction/evict.yaml",
 ];
 
 /// The instant of a snapshot, from its header.

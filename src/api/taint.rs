@@ -102,6 +102,40 @@ pub fn tolerated(tolerations: &[Toleration], taint: &Taint) -> bool {
     tolerations.iter().any(|t| t.tolerates(taint))
 }
 
+/// The NoExecute taint the node lifecycle controller puts on a node whose `Ready` is False.
+pub const TAINT_NODE_NOT_READY: &str = "node.kubernetes.io/not-ready";
+/// The NoExecute taint the node lifecycle controller puts on a node whose `Ready` is Unknown.
+pub const TAINT_NODE_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+/// The `tolerationSeconds` DefaultTolerationSeconds gives both (upstream's flags
+/// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`).
+pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+
+/// The tolerations the DefaultTolerationSeconds admission plugin adds to a pod on create
+/// (`plugin/pkg/admission/defaulttolerationseconds/admission.go`): `not-ready` and
+/// `unreachable`, operator Exists, effect NoExecute, for [`DEFAULT_TOLERATION_SECONDS`],
+/// each unless the pod has a toleration whose key is that taint's or empty and whose effect
+/// is NoExecute or empty (the operator and value are not looked at). Empty when the pod has
+/// both already.
+pub fn default_tolerations(tolerations: &[Toleration]) -> Vec<Toleration> {
+    let has = |key: &str| {
+        tolerations.iter().any(|t| {
+            (t.key == key || t.key.is_empty())
+                && t.effect.is_none_or(|e| e == TaintEffect::NoExecute)
+        })
+    };
+    [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]
+        .into_iter()
+        .filter(|key| !has(key))
+        .map(|key| Toleration {
+            key: key.to_string(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoExecute),
+            toleration_seconds: Some(DEFAULT_TOLERATION_SECONDS),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +198,55 @@ mod tests {
         ];
         for (name, toleration, want) in cases {
             assert_eq!(toleration.tolerates(&t), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn default_toleration_seconds_table() {
+        use TaintEffect::*;
+        use TolerationOperator::*;
+        let keys = |added: Vec<Toleration>| -> Vec<String> {
+            assert!(added.iter().all(|t| t.operator == Exists
+                && t.effect == Some(NoExecute)
+                && t.toleration_seconds == Some(300)));
+            added.into_iter().map(|t| t.key).collect()
+        };
+        let both = [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE];
+        let cases: [(&str, Vec<Toleration>, &[&str]); 7] = [
+            ("none of its own", vec![], &both),
+            (
+                "an unrelated toleration",
+                vec![tol("dedicated", Exists, "", Some(NoExecute))],
+                &both,
+            ),
+            (
+                "its own not-ready NoExecute (any seconds) keeps it",
+                vec![tol(TAINT_NODE_NOT_READY, Exists, "", Some(NoExecute))],
+                &[TAINT_NODE_UNREACHABLE],
+            ),
+            (
+                "an unreachable toleration of every effect",
+                vec![tol(TAINT_NODE_UNREACHABLE, Equal, "x", None)],
+                &[TAINT_NODE_NOT_READY],
+            ),
+            (
+                "a not-ready NoSchedule toleration does not count",
+                vec![tol(TAINT_NODE_NOT_READY, Exists, "", Some(NoSchedule))],
+                &both,
+            ),
+            (
+                "the empty key counts for both",
+                vec![tol("", Exists, "", Some(NoExecute))],
+                &[],
+            ),
+            (
+                "the empty key of every effect counts for both",
+                vec![tol("", Exists, "", None)],
+                &[],
+            ),
+        ];
+        for (name, tolerations, want) in cases {
+            assert_eq!(keys(default_tolerations(&tolerations)), want, "{name}");
         }
     }
 

@@ -12,6 +12,7 @@ pub mod pod_control;
 pub mod queue;
 pub mod replicaset;
 pub mod statefulset;
+pub mod taint_eviction;
 pub mod volume;
 
 pub use daemonset::{DaemonSetController, DaemonSetEvent};
@@ -23,4 +24,5 @@ pub use hpa::{HpaController, HpaEvent};
 pub use job::{JobController, JobEvent};
 pub use replicaset::{ReplicaSetController, ReplicaSetEvent};
 pub use statefulset::{StatefulSetController, StatefulSetEvent};
+pub use taint_eviction::{TaintEvictionController, TaintEvictionEvent};
 pub use volume::VolumeController;

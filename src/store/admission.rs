@@ -1,6 +1,7 @@
 //! Admission, as the API server runs it on a create: LimitRanger fills a pod's missing
 //! requests and limits from its namespace's LimitRanges and checks their bounds, then
-//! ResourceQuota checks the namespace's quotas and charges them. A refusal is the API
+//! ResourceQuota checks the namespace's quotas and charges them; DefaultTolerationSeconds
+//! runs on every pod created ([`Store::create_pod`]), whatever the path. A refusal is the API
 //! server's `Forbidden` (`pods "web-7d9c-x2x4v" is forbidden: exceeded quota: ...`), which
 //! a controller reports as `FailedCreate`. A quota's usage is given back when a pod ends or
 //! is deleted, and when a counted object is deleted.
@@ -10,6 +11,8 @@ use crate::api::admission::{
     LimitRange, ResourceQuota, apply_defaults, check_limits, check_quota, pod_usage,
 };
 use crate::api::pod::{Pod, PodSpec};
+use crate::api::taint::default_tolerations;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// A quota and what its namespace's objects use of it.
@@ -51,6 +54,10 @@ pub struct Admission {
     defaulted: Vec<(Arc<PodSpec>, Defaulted)>,
     /// What each pod was charged (by pod index), to give back.
     charged: Vec<bool>,
+    /// Shared specs given DefaultTolerationSeconds' tolerations, by the address of the spec
+    /// they came from (kept alive here), so that the pods of one template keep sharing one
+    /// spec. Only looked up, never iterated.
+    tolerated: FxHashMap<usize, (Arc<PodSpec>, Arc<PodSpec>)>,
 }
 
 impl Store {
@@ -183,6 +190,38 @@ impl Store {
             .defaulted
             .push((spec.clone(), result.clone()));
         result
+    }
+
+    /// DefaultTolerationSeconds, run on every pod created
+    /// (`plugin/pkg/admission/defaulttolerationseconds/admission.go`): the `not-ready` and
+    /// `unreachable` NoExecute tolerations for 300 s a spec does not have
+    /// ([`default_tolerations`]) appended. A spec shared by several pods (a template's) is
+    /// copied once.
+    pub(super) fn default_toleration_seconds(&mut self, spec: &mut Arc<PodSpec>) {
+        if Arc::strong_count(spec) == 1 {
+            let added = default_tolerations(&spec.tolerations);
+            if !added.is_empty() {
+                Arc::make_mut(spec).tolerations.extend(added);
+            }
+            return;
+        }
+        let key = Arc::as_ptr(spec) as usize;
+        if let Some((_, done)) = self.admission.tolerated.get(&key) {
+            *spec = done.clone();
+            return;
+        }
+        let added = default_tolerations(&spec.tolerations);
+        let done = if added.is_empty() {
+            spec.clone()
+        } else {
+            let mut s = PodSpec::clone(spec);
+            s.tolerations.extend(added);
+            Arc::new(s)
+        };
+        self.admission
+            .tolerated
+            .insert(key, (spec.clone(), done.clone()));
+        *spec = done;
     }
 
     /// Gives a pod's charge back when it ends or is deleted.

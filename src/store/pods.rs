@@ -15,8 +15,11 @@ impl Store {
     /// Creates a pod (its name must be free in its namespace; the loader checks manifests,
     /// controllers pick free names). A pod with scheduling gates gets the `SchedulingGated`
     /// reason, as the API server sets the PodScheduled condition
-    /// (`pkg/registry/core/pod/strategy.go`).
+    /// (`pkg/registry/core/pod/strategy.go`). Every create passes DefaultTolerationSeconds
+    /// (the `not-ready` and `unreachable` NoExecute tolerations for 300 s, unless the pod
+    /// has its own).
     pub fn create_pod(&mut self, mut pod: Pod) -> PodId {
+        self.default_toleration_seconds(&mut pod.spec);
         if !pod.spec.scheduling_gates.is_empty() {
             pod.status.reason = Some(REASON_SCHEDULING_GATED);
         }

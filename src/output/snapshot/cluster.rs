@@ -80,6 +80,9 @@ pub(super) fn node(n: &Node, clock: &Clock) -> Value {
             o.set("key", t.key.as_str())
                 .opt("value", t.value.as_str())
                 .set("effect", t.effect.as_str());
+            if let Some(at) = t.time_added {
+                o.set("timeAdded", clock.instant(at));
+            }
             o.done()
         })
         .collect();

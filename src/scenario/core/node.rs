@@ -3,7 +3,8 @@
 
 use super::super::meta::{ObjectMeta, check_labels, given_uid};
 use super::super::resolver::{Doc, Resolver, resources};
-use super::super::yaml::Quantities;
+use super::super::yaml::{Quantities, Spanned};
+use super::snapshot::instant;
 use crate::api;
 use crate::api::names::NameRule;
 use crate::api::node::LABEL_HOSTNAME;
@@ -45,6 +46,9 @@ pub struct Taint {
     pub value: Option<String>,
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute` (unchecked).
     pub effect: String,
+    /// `timeAdded` (RFC 3339), placed on the run's clock by `spec.startTime`.
+    #[serde(default)]
+    pub time_added: Option<Spanned<String>>,
 }
 
 /// Node status.
@@ -134,12 +138,16 @@ pub(in super::super) fn node(
     let mut taints = Vec::new();
     for (i, t) in n.spec.taints.iter().enumerate() {
         match TaintEffect::parse(&t.effect) {
-            Some(effect) => taints.push(api::Taint {
-                key: t.key.clone(),
-                value: t.value.clone().unwrap_or_default(),
-                effect,
-                time_added: None,
-            }),
+            Some(effect) => {
+                let path = format!("{prefix}spec.taints[{i}].timeAdded");
+                let time_added = (t.time_added.as_ref()).and_then(|at| instant(r, d, &path, at));
+                taints.push(api::Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone().unwrap_or_default(),
+                    effect,
+                    time_added,
+                })
+            }
             None => r.doc(
                 d,
                 &format!("{prefix}spec.taints[{i}].effect"),

@@ -166,11 +166,6 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
         "dynamic resource claims are not allocated",
     ),
     (
-        "V1Toleration",
-        "tolerationSeconds",
-        "NoExecute taints do not evict running pods yet, so how long a pod may stay is not used",
-    ),
-    (
         "V1JobSpec",
         "podFailurePolicy",
         "every pod failure counts against backoffLimit",

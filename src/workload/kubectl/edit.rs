@@ -10,6 +10,7 @@ use crate::api::apps::{
 use crate::api::kubectl::{Command, MetaEdit, ResourceChange};
 use crate::api::pod::PodSpec;
 use crate::api::resources::names;
+use crate::api::taint::{Taint, TaintEffect};
 use crate::store::Store;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -373,11 +374,12 @@ fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, 
     Ok(true)
 }
 
-/// `taint`: taints added (or changed, with `--overwrite`) and removed.
+/// `taint`: taints added (or changed, with `--overwrite`) and removed. A NoExecute taint
+/// added or changed gets `timeAdded`, now.
 fn taint(
     f: Found,
-    add: &[crate::api::Taint],
-    remove: &[(String, Option<crate::api::TaintEffect>)],
+    add: &[Taint],
+    remove: &[(String, Option<TaintEffect>)],
     overwrite: bool,
     name: &str,
     ctx: Ctx,
@@ -385,9 +387,14 @@ fn taint(
     let Found::Node(n) = f else {
         return Err("only nodes are tainted".into());
     };
+    let now = ctx.now();
     let node = ctx.store.node(n);
     let mut taints = node.taints.clone();
     for t in add {
+        let t = &Taint {
+            time_added: (t.effect == TaintEffect::NoExecute).then_some(now),
+            ..t.clone()
+        };
         if let Some(old) = taints
             .iter_mut()
             .find(|o| o.key == t.key && o.effect == t.effect)
@@ -399,6 +406,7 @@ fn taint(
                 ));
             }
             old.value = t.value.clone();
+            old.time_added = t.time_added;
         } else {
             taints.push(t.clone());
         }
