@@ -4,18 +4,7 @@
 
 mod common;
 
-use common::{kubesim, read, repo, run};
-
-/// The rows of events.csv with `reason`, as (time, object, message).
-fn events(out: &std::path::Path, reason: &str) -> Vec<(f64, String, String)> {
-    read(out, "events.csv")
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.splitn(5, ',').collect();
-            (f[2] == reason).then(|| (f[0].parse().unwrap(), f[3].to_string(), f[4].to_string()))
-        })
-        .collect()
-}
+use common::{events_with as events, kubesim, read, repo, run};
 
 #[test]
 fn a_crashed_node_goes_unknown_after_the_grace_period_and_returns() {

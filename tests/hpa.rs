@@ -11,14 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// The `SuccessfulRescale` events: (time, message).
 fn rescales(out: &Path) -> Vec<(f64, String)> {
-    read(out, "events.csv")
-        .lines()
-        .filter(|l| l.contains(",SuccessfulRescale,"))
-        .map(|l| {
-            let (time, rest) = l.split_once(',').unwrap();
-            let message = rest.splitn(4, ',').nth(3).unwrap().trim_matches('"');
-            (time.parse().unwrap(), message.to_string())
-        })
+    (common::events_with(out, "SuccessfulRescale").into_iter())
+        .map(|(t, _, message)| (t, message))
         .collect()
 }
 

@@ -50,6 +50,21 @@ pub fn row(pods: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rows of a run's events.csv with `reason`: (time, object, message).
+#[allow(dead_code)]
+pub fn events_with(out: &Path, reason: &str) -> Vec<(f64, String, String)> {
+    read(out, "events.csv")
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.splitn(5, ',').collect();
+            (f.get(2) == Some(&reason)).then(|| {
+                let message = f[4].trim_matches('"').replace("\"\"", "\"");
+                (f[0].parse().unwrap(), f[3].to_string(), message)
+            })
+        })
+        .collect()
+}
+
 /// The scenario at a repository path, loaded.
 pub fn load(p: &str) -> kubesim::scenario::Scenario {
     kubesim::scenario::load_scenario(&[repo(p)]).expect("the scenario loads")
