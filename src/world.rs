@@ -185,6 +185,11 @@ impl World {
                 scenario.faults.clone(),
             ))?;
         }
+        for generator in &scenario.fault_generators {
+            world.wire(crate::workload::faults::FaultGenerator::new(
+                generator.clone(),
+            ))?;
+        }
         world.apply_manifests(scenario);
         if scenario.writes_node_metrics() {
             world.sampler.write_node_rows();

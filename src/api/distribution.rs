@@ -43,6 +43,15 @@ pub enum Distribution {
         /// Standard deviation of the underlying normal.
         sigma: f64,
     },
+    /// Weibull with scale (characteristic life) `scale_ms` and shape `shape`, as
+    /// reliability engineers write it (eta, beta): shape 1 is exponential, above 1 failures
+    /// grow likelier with age, below 1 they come early.
+    Weibull {
+        /// Scale in ms.
+        scale_ms: f64,
+        /// Shape.
+        shape: f64,
+    },
 }
 
 /// Error returned when a string is not a valid distribution.
@@ -79,7 +88,7 @@ impl fmt::Display for DistributionError {
 
 impl std::error::Error for DistributionError {}
 
-const EXPECTED: &str = "expected constant, exponential(mean), uniform(low, high), normal(mean, sd) or lognormal(median, sigma)";
+const EXPECTED: &str = "expected constant, exponential(mean), uniform(low, high), normal(mean, sd), lognormal(median, sigma) or weibull(scale, shape)";
 
 /// Parses a non-negative duration argument named `what`.
 fn duration_arg(what: &str, s: &str) -> Result<i64, String> {
@@ -134,6 +143,12 @@ impl Distribution {
                     _ => to_ms(median_ms),
                 }
             }
+            Distribution::Weibull { scale_ms, shape } => {
+                match rand_distr::Weibull::new(scale_ms, shape) {
+                    Ok(d) if scale_ms > 0.0 => to_ms(d.sample(rng)),
+                    _ => to_ms(scale_ms),
+                }
+            }
         }
     }
 
@@ -145,6 +160,7 @@ impl Distribution {
             Distribution::Uniform { low_ms, high_ms } => (low_ms as f64 + high_ms as f64) / 2.0,
             Distribution::Normal { mean_ms, .. } => mean_ms,
             Distribution::LogNormal { median_ms, sigma } => median_ms * (sigma * sigma / 2.0).exp(),
+            Distribution::Weibull { scale_ms, shape } => scale_ms * gamma(1.0 + 1.0 / shape),
         }
     }
 }
@@ -229,8 +245,55 @@ fn parse_inner(s: &str) -> Result<Distribution, String> {
                 sigma,
             })
         }
+        "weibull" => {
+            want(2, "weibull(scale, shape)")?;
+            let scale = duration_arg("weibull scale", arg(0))?;
+            let shape: f64 = arg(1).parse().map_err(|_| {
+                format!(
+                    "weibull shape must be a plain number such as 1.5, got {:?}",
+                    arg(1)
+                )
+            })?;
+            if !shape.is_finite() || shape <= 0.0 {
+                return Err(format!(
+                    "weibull shape must be a finite positive number, got {:?}",
+                    arg(1)
+                ));
+            }
+            Ok(Distribution::Weibull {
+                scale_ms: scale as f64,
+                shape,
+            })
+        }
         _ => Err(format!("unknown distribution {name:?}; {EXPECTED}")),
     }
+}
+
+/// The gamma function for `x > 0` (Lanczos, g = 7, nine terms: about 15 digits).
+fn gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 - x) = π / sin(πx).
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x));
+    }
+    let x = x - 1.0;
+    let t = x + G + 0.5;
+    let sum = C[1..]
+        .iter()
+        .enumerate()
+        .fold(C[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * sum
 }
 
 impl fmt::Display for Distribution {
@@ -260,6 +323,11 @@ impl fmt::Display for Distribution {
                 f.write_str("lognormal(")?;
                 fmt_ms(f, median_ms)?;
                 write!(f, ", {sigma})")
+            }
+            Distribution::Weibull { scale_ms, shape } => {
+                f.write_str("weibull(")?;
+                fmt_ms(f, scale_ms)?;
+                write!(f, ", {shape})")
             }
         }
     }
@@ -323,6 +391,30 @@ mod tests {
         match Distribution::parse(s) {
             Ok(x) => x,
             Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn weibull_has_its_textbook_mean() {
+        // Γ(1 + 1/1) = 1 (exponential); Γ(1 + 1/2) = √π / 2; Γ(1 + 1/1.5) ≈ 0.902745.
+        let mean = |s: &str| d(s).mean_ms();
+        assert!((mean("weibull(1h, 1)") - 3_600_000.0).abs() < 1e-6);
+        let half = std::f64::consts::PI.sqrt() / 2.0;
+        assert!((mean("weibull(1s, 2)") - 1000.0 * half).abs() < 1e-9);
+        assert!((mean("weibull(1s, 1.5)") - 902.745_292_950_934).abs() < 1e-6);
+        assert_eq!(d("weibull(72h, 1.5)").to_string(), "weibull(72h0m0s, 1.5)");
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let w = d("weibull(1h, 1.5)");
+        let n = 20_000;
+        let avg = (0..n).map(|_| w.sample(&mut rng) as f64).sum::<f64>() / f64::from(n);
+        assert!((avg / w.mean_ms() - 1.0).abs() < 0.02, "{avg}");
+        for bad in [
+            "weibull(1h)",
+            "weibull(1h, 0)",
+            "weibull(1h, x)",
+            "weibull(-1h, 2)",
+        ] {
+            assert!(Distribution::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -13,6 +13,11 @@ pub struct KubeletTimings {
     pub image_pull: Distribution,
     /// From an endpoint change to kube-proxy's rules following it.
     pub kube_proxy_sync: Distribution,
+    /// The kubelet's `shutdownGracePeriod` (ms): how long a node shutting down waits for
+    /// its pods. 0, upstream's default, turns graceful node shutdown off.
+    pub shutdown_grace_period_ms: i64,
+    /// `shutdownGracePeriodCriticalPods` (ms): the part of it kept for critical pods.
+    pub shutdown_grace_period_critical_pods_ms: i64,
 }
 
 /// How long kube-scheduler takes (`schedulingCycle` and `binding` in the Simulation's
@@ -42,6 +47,8 @@ impl Default for KubeletTimings {
             pod_startup: Distribution::Constant(1_000),
             image_pull: Distribution::Constant(5_000),
             kube_proxy_sync: Distribution::Constant(1_000),
+            shutdown_grace_period_ms: 0,
+            shutdown_grace_period_critical_pods_ms: 0,
         }
     }
 }

@@ -255,8 +255,9 @@ impl Recorder {
         self.commands.len() - 1
     }
 
-    /// Records a timeline fault that happened.
-    pub fn fault(&mut self, time: SimTime, fault: &str) {
+    /// Records a fault that happened; its index, to report more with
+    /// [`Recorder::command_output`].
+    pub fn fault(&mut self, time: SimTime, fault: &str) -> usize {
         self.commands.push(CommandRecord {
             time,
             command: fault.to_string(),
@@ -264,6 +265,7 @@ impl Recorder {
             status: CommandStatus::Done,
             fault: true,
         });
+        self.commands.len() - 1
     }
 
     /// Adds a line to a command's output and sets where it stands.

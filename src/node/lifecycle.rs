@@ -69,11 +69,15 @@ impl Kubelet {
             inc: run.inc + 1,
             step: app_step(&spec),
             sidecars_ready: now,
+            ready: false,
         };
         let inc = run.inc;
         ctx.store.set_phase(pod, Phase::Running, now);
         match ready_since {
-            Some(since) => ctx.store.restore_ready(pod, since),
+            Some(since) => {
+                self.run_mut(pod).ready = true;
+                ctx.store.restore_ready(pod, since);
+            }
             None => {
                 let up = spec
                     .behaviour
@@ -192,6 +196,7 @@ impl Kubelet {
         // Its containers are not running: the pod is not Ready (upstream's status manager
         // sets ContainersReady and Ready false, `pkg/kubelet/status/generate.go`), whether it
         // completed or waits to restart.
+        self.run_mut(pod).ready = false;
         ctx.store.set_ready(pod, false, now);
         let restart = sidecar
             || match spec.restart_policy {

@@ -9,6 +9,7 @@
 //! reasons).
 
 mod backoff;
+mod faults;
 mod images;
 mod lifecycle;
 pub mod proxy;
@@ -20,11 +21,12 @@ pub use proxy::{KubeProxy, ProxySync};
 
 use crate::api::event::EventType;
 pub use crate::api::kubelet::KubeletTimings;
-use crate::api::node::{ConditionStatus, NodeConditionType, normalized_image_name};
+use crate::api::node::normalized_image_name;
 use crate::api::pod::{Container, Phase, PodSpec};
 use crate::component::{Component, ComponentMetrics, Context};
 use crate::engine::SimTime;
 use crate::store::{Change, ChangeKind, NodeId, PodId, Watch};
+use faults::Held;
 use images::NodeState;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,6 +61,10 @@ pub enum KubeletEvent {
     Restart(PodId, u32),
     /// The grace period of a terminating pod ended: the pod is removed.
     GraceExpired(PodId),
+    /// A node shutting down stopped the pod's containers.
+    ShutdownKill(PodId, u32),
+    /// A node's shutdown grace period is over: the machine stops.
+    PowerOff(NodeId),
     /// A pull finished: the node reports the image (an index into the kubelet's image names)
     /// in its `status.images`.
     ImagePulled(NodeId, u32),
@@ -74,6 +80,8 @@ struct Run {
     step: u16,
     /// When every sidecar started so far is ready.
     sidecars_ready: SimTime,
+    /// The containers passed their readiness checks and have not exited since.
+    ready: bool,
 }
 
 /// The kubelets of all nodes.
@@ -92,6 +100,10 @@ pub struct Kubelet {
     /// Names of pulled images, indexed by [`KubeletEvent::ImagePulled`].
     image_names: Vec<String>,
     image_ids: BTreeMap<String, u32>,
+    /// Partitioned nodes, with what their kubelets hold until they rejoin.
+    partitioned: BTreeMap<NodeId, Vec<Held>>,
+    /// Nodes shutting down gracefully.
+    shutting_down: BTreeSet<NodeId>,
 }
 
 impl Kubelet {
@@ -107,6 +119,8 @@ impl Kubelet {
             sizes: BTreeMap::new(),
             image_names: Vec::new(),
             image_ids: BTreeMap::new(),
+            partitioned: BTreeMap::new(),
+            shutting_down: BTreeSet::new(),
         }
     }
 
@@ -158,6 +172,7 @@ impl Component for Kubelet {
         Watch::of(&[
             ChangeKind::NodeAdded,
             ChangeKind::NodeMachine,
+            ChangeKind::Incident,
             ChangeKind::PodBound,
             ChangeKind::PodTerminating,
             ChangeKind::PodDeleted,
@@ -184,35 +199,42 @@ impl Component for Kubelet {
                 self.nodes.push(NodeState::with_images(images));
             }
             Change::NodeMachine { node, up } => self.machine(node, up, ctx),
-            // A pod bound to a node whose machine is down waits for it.
-            Change::PodBound { pod, node } if ctx.store.node_down_since(node).is_none() => {
-                self.admit(pod, node, ctx);
-            }
-            Change::PodTerminating(pod) if self.on_down_node(pod, ctx) => {
-                // No kubelet to stop it: the pod stays terminating until its node returns.
+            Change::Incident(incident) => self.incident(incident, ctx),
+            Change::PodBound { pod, node } => {
+                if self.hold(Some(node), Held::Bound(pod, node)).is_none() {
+                } else if self.shutting_down.contains(&node) {
+                    self.reject_shutting_down(pod, ctx);
+                } else if ctx.store.node_down_since(node).is_none() {
+                    // (A pod bound to a node whose machine is down waits for it.)
+                    self.admit(pod, node, ctx);
+                }
             }
             Change::PodTerminating(pod) => {
-                // SIGTERM now; the pod keeps its node until the grace period ends
-                // (`terminationGracePeriodSeconds`, the upper bound of a real shutdown).
-                self.record_killing(pod, ctx);
-                let grace = ctx.store.deletion_grace_ms(pod);
-                ctx.after(grace, KubeletEvent::GraceExpired(pod));
+                let node = ctx.store.pod(pod).status.node.map(NodeId);
+                // No kubelet to stop a pod on a down node: it stays terminating until the
+                // node returns.
+                if self.hold(node, Held::Terminating(pod)).is_some() && !self.on_down_node(pod, ctx)
+                {
+                    self.terminating(pod, ctx);
+                }
             }
             Change::PodDeleted(pod) => {
-                let p = ctx.store.pod(pod);
-                if p.status.node.is_some()
-                    && !p.phase().is_terminal()
-                    && p.status.terminating.is_none()
-                {
-                    self.record_killing(pod, ctx);
+                let node = ctx.store.pod(pod).status.node.map(NodeId);
+                if self.hold(node, Held::Deleted(pod)).is_some() {
+                    self.deleted(pod, ctx);
                 }
-                self.stop(pod);
             }
             _ => {}
         }
     }
 
     fn handle(&mut self, event: KubeletEvent, ctx: Ctx) {
+        if !self.partitioned.is_empty() {
+            let node = Self::event_node(event, ctx);
+            if self.hold(node, Held::Event(event)).is_none() {
+                return;
+            }
+        }
         self.handle_event(event, ctx);
     }
 
@@ -228,39 +250,22 @@ impl Kubelet {
         node.is_some_and(|n| ctx.store.node_down_since(NodeId(n)).is_some())
     }
 
-    /// A node's machine stopped or came back. Down: every container on it is gone (each
-    /// pod's queued events turn stale). Back: the kubelet starts again, finishes the
-    /// deletions the API server asked for meanwhile, and starts the other pods bound there
-    /// anew, as after a reboot (a new sandbox: init containers run again, each container
-    /// counts a restart).
-    fn machine(&mut self, node: NodeId, up: bool, ctx: Ctx) {
-        let pods = ctx.store.pods_on_node(node).to_vec();
-        let now = ctx.now();
-        for pod in pods {
-            if !up {
-                self.stop(pod);
-                continue;
-            }
-            let p = ctx.store.pod(pod);
-            if p.status.deleted.is_some() || p.status.terminating.is_some() {
-                ctx.store.delete_pod(pod, now);
-                continue;
-            }
-            if p.phase().is_terminal() {
-                continue;
-            }
-            ctx.store.set_ready(pod, false, now);
-            ctx.store.record_restart(pod);
-            self.admit(pod, node, ctx);
+    /// The API server marked a pod for deletion: SIGTERM now; the pod keeps its node until
+    /// the grace period ends (`terminationGracePeriodSeconds`, the upper bound of a real
+    /// shutdown).
+    fn terminating(&mut self, pod: PodId, ctx: Ctx) {
+        self.record_killing(pod, ctx);
+        let grace = ctx.store.deletion_grace_ms(pod);
+        ctx.after(grace, KubeletEvent::GraceExpired(pod));
+    }
+
+    /// The API server removed a pod: its containers, if any still run, are killed.
+    fn deleted(&mut self, pod: PodId, ctx: Ctx) {
+        let p = ctx.store.pod(pod);
+        if p.status.node.is_some() && !p.phase().is_terminal() && p.status.terminating.is_none() {
+            self.record_killing(pod, ctx);
         }
-        if up {
-            // The kubelet's first status post: Ready (`recordNodeStatusEvent`).
-            ctx.store
-                .set_node_condition(node, NodeConditionType::Ready, ConditionStatus::True);
-            let name = ctx.store.node(node).meta.name.clone();
-            let msg = format!("Node {name} status is now: NodeReady");
-            ctx.record(EventType::Normal, "NodeReady", format!("Node/{name}"), msg);
-        }
+        self.stop(pod);
     }
 
     /// `Killing` for each running container: the app containers, then the sidecars started
@@ -324,6 +329,7 @@ impl Kubelet {
             inc: run.inc + 1,
             step: 0,
             sidecars_ready: now,
+            ready: false,
         };
         self.begin_step(pod, node, ctx);
     }
@@ -341,6 +347,11 @@ impl Kubelet {
                 }
                 return;
             }
+            KubeletEvent::PowerOff(node) => {
+                let now = ctx.now();
+                ctx.store.crash_node(node, now);
+                return;
+            }
             KubeletEvent::ImagesReady(p, i)
             | KubeletEvent::Started(p, i)
             | KubeletEvent::StepDone(p, i)
@@ -348,7 +359,8 @@ impl Kubelet {
             | KubeletEvent::ProbeFailed(p, i, _)
             | KubeletEvent::StartupFailed(p, i)
             | KubeletEvent::Exited(p, i)
-            | KubeletEvent::Restart(p, i) => (p, i),
+            | KubeletEvent::Restart(p, i)
+            | KubeletEvent::ShutdownKill(p, i) => (p, i),
         };
         if inc == 0 || self.run(pod).inc != inc {
             return; // stale: the pod was deleted or restarted since
@@ -360,7 +372,10 @@ impl Kubelet {
             }
         }
         match event {
-            KubeletEvent::ImagePulled(..) | KubeletEvent::GraceExpired(_) => {}
+            KubeletEvent::ImagePulled(..)
+            | KubeletEvent::GraceExpired(_)
+            | KubeletEvent::PowerOff(_) => {}
+            KubeletEvent::ShutdownKill(..) => self.shutdown_kill(pod, ctx),
             KubeletEvent::ImagesReady(..) => self.create(pod, inc, ctx),
             KubeletEvent::Started(..) => self.started(pod, inc, ctx),
             KubeletEvent::StepDone(..) => {
@@ -373,6 +388,7 @@ impl Kubelet {
             }
             KubeletEvent::Ready(..) => {
                 let now = ctx.now();
+                self.run_mut(pod).ready = true;
                 ctx.store.set_ready(pod, true, now);
             }
             KubeletEvent::ProbeFailed(_, _, kind) => {

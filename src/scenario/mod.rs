@@ -268,6 +268,7 @@ fn load_unlocated(
         arrivals: spec.arrivals,
         timeline: spec.timeline,
         faults: spec.faults,
+        fault_generators: spec.generators,
         traffic: spec.traffic,
         autoscaling: spec.autoscaling,
         start_unix_ms: spec.start_unix_ms,

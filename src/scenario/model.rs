@@ -215,6 +215,8 @@ pub struct Scenario {
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
     /// `spec.timeline`'s faults, in time order.
     pub faults: Vec<crate::api::fault::TimedFault>,
+    /// `spec.faults`: random failures, one generator each.
+    pub fault_generators: Vec<crate::api::fault::FaultGenerator>,
     /// `spec.startTime`: the wall-clock instant of t = 0, ms since the Unix epoch.
     pub start_unix_ms: i64,
     /// Output options.

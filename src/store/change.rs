@@ -100,6 +100,9 @@ pub enum Change {
         /// Whether the machine runs now.
         up: bool,
     },
+    /// A fault struck a running machine or container ([`Incident`]). Not an API change: the
+    /// kubelet acts on it.
+    Incident(Incident),
     /// An image joined a node's `status.images` (its index in that list).
     NodeImageAdded {
         /// The node.
@@ -223,6 +226,22 @@ pub enum Change {
     HpaCreated(HpaId),
 }
 
+/// What a fault does to a machine that keeps running, or to a pod's containers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Incident {
+    /// The node's kubelet process restarts.
+    KubeletRestart(NodeId),
+    /// The node's machine is told to shut down: the kubelet's graceful node shutdown.
+    Shutdown(NodeId),
+    /// The running containers of a pod exit with this code.
+    ContainersCrashed {
+        /// The pod.
+        pod: PodId,
+        /// Their exit code.
+        exit_code: i32,
+    },
+}
+
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs)] // each is the variant of Change of the same name
@@ -231,6 +250,7 @@ pub enum ChangeKind {
     NodeUpdated,
     NodeImageAdded,
     NodeMachine,
+    Incident,
     PodCreated,
     PodUngated,
     PodBound,
@@ -268,6 +288,7 @@ impl Change {
             Change::NodeUpdated { .. } => ChangeKind::NodeUpdated,
             Change::NodeImageAdded { .. } => ChangeKind::NodeImageAdded,
             Change::NodeMachine { .. } => ChangeKind::NodeMachine,
+            Change::Incident(_) => ChangeKind::Incident,
             Change::PodCreated(_) => ChangeKind::PodCreated,
             Change::PodUngated(_) => ChangeKind::PodUngated,
             Change::PodBound { .. } => ChangeKind::PodBound,

@@ -32,7 +32,7 @@ pub use arena::{
     Arena, ArenaId, DaemonSetId, DeploymentId, HpaId, JobId, NamespaceId, NodeId, Object, PdbId,
     PodId, PriorityClassId, PvId, PvcId, ReplicaSetId, ServiceId, StatefulSetId, StorageClassId,
 };
-pub use change::{Change, ChangeKind, NodeUpdate, PodField, Watch};
+pub use change::{Change, ChangeKind, Incident, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
 pub use eviction::{BudgetState, EvictionRefused};
 pub use kinds::{

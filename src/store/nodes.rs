@@ -16,8 +16,10 @@ pub const LEASE_RENEW_MS: i64 = 10_000;
 pub(super) struct Machine {
     /// When it last started (0 for a node that never stopped).
     up_since: SimTime,
-    /// When it stopped, while it is down.
+    /// When it stopped (or lost the API server), while it is down.
     down_since: Option<SimTime>,
+    /// Down by a network partition: the machine runs but cannot reach the API server.
+    partitioned: bool,
 }
 
 impl Store {
@@ -157,10 +159,36 @@ impl Store {
         }
     }
 
-    /// A node's machine runs again from `now` (a repair). Nothing happens if it is up.
+    /// A node loses the API server at `now` (a network partition): its Lease renewals stop
+    /// as after a crash, but its containers keep running. Nothing happens if it is down.
+    pub fn partition_node(&mut self, id: NodeId, now: SimTime) {
+        let m = &mut self.machines[id.0 as usize];
+        if m.down_since.is_none() {
+            m.down_since = Some(now);
+            m.partitioned = true;
+            self.push(Change::NodeMachine {
+                node: id,
+                up: false,
+            });
+        }
+    }
+
+    /// Whether a node is down by a network partition (rather than stopped).
+    pub fn node_partitioned(&self, id: NodeId) -> bool {
+        self.machines[id.0 as usize].partitioned
+    }
+
+    /// A fault strikes a running machine or container: the kubelet acts on it.
+    pub fn incident(&mut self, incident: super::Incident) {
+        self.push(Change::Incident(incident));
+    }
+
+    /// A node's machine runs again, or rejoins the API server, from `now` (a repair, the end
+    /// of a partition). Nothing happens if it is up.
     pub fn recover_node(&mut self, id: NodeId, now: SimTime) {
         let m = &mut self.machines[id.0 as usize];
         if m.down_since.take().is_some() {
+            m.partitioned = false;
             m.up_since = now;
             self.push(Change::NodeMachine { node: id, up: true });
         }

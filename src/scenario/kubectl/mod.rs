@@ -14,6 +14,7 @@ use super::yaml::{Located, Spanned};
 use crate::api::duration::parse_duration_ms;
 use crate::api::fault::{Fault, TimedFault};
 use crate::api::kubectl::{Applied, Command, ObjectRef, Resource, Targets, TimedCommand};
+use crate::api::node::LABEL_ZONE;
 use crate::engine::SimTime;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -229,12 +230,25 @@ pub(super) fn timeline(
     (out, faults)
 }
 
-/// One fault, its node checked against the scenario's.
+/// One fault, its node or zone checked against the scenario's.
 fn fault(r: &Resolver, text: &str) -> Result<Fault, String> {
     let fault = Fault::parse(text)?;
-    let node = fault.node();
-    if !r.node_names.contains(node) {
+    if let Some(node) = fault.node()
+        && !r.node_names.contains(node)
+    {
         return Err(format!("nodes {node:?} not found"));
+    }
+    if let Fault::ZoneOutage { zone, .. } = &fault {
+        let zones: BTreeSet<&str> = (r.nodes.iter())
+            .filter_map(|n| n.meta.labels.get(LABEL_ZONE).map(String::as_str))
+            .collect();
+        if !zones.contains(zone.as_str()) {
+            let known = zones.into_iter().collect::<Vec<_>>().join(", ");
+            return Err(format!(
+                "no node is in zone {zone:?} (label {LABEL_ZONE}); the zones are: {}",
+                if known.is_empty() { "none" } else { &known }
+            ));
+        }
     }
     Ok(fault)
 }

@@ -3,6 +3,7 @@
 
 pub(super) mod annotations;
 mod arrival;
+mod faults;
 mod trace;
 mod traffic;
 
@@ -15,7 +16,7 @@ use super::kinds::Manifest;
 use super::meta::ObjectMeta;
 use super::model::OutputOptions;
 use super::resolver::{Doc, Resolver};
-use super::yaml::{IgnoredPresence, LoadError, Located, Spanned};
+use super::yaml::{LoadError, Located, Spanned};
 use crate::api::arrival::Source;
 use crate::api::clock::{DEFAULT_START, parse_rfc3339};
 use crate::api::duration::parse_duration_ms;
@@ -75,9 +76,9 @@ pub struct SimulationSpec {
     /// kubectl commands at simulated times.
     #[serde(default)]
     pub timeline: Vec<super::kubectl::TimelineEntry>,
-    /// Faults: presence only (later feature).
+    /// Random failures.
     #[serde(default)]
-    pub faults: Option<IgnoredPresence>,
+    pub faults: Vec<faults::FaultEntry>,
 }
 
 /// Generated cluster.
@@ -284,6 +285,8 @@ pub(super) struct SimulationSpecResolved {
     pub timeline: Vec<crate::api::kubectl::TimedCommand>,
     /// `spec.timeline`'s faults, in time order.
     pub faults: Vec<crate::api::fault::TimedFault>,
+    /// `spec.faults`.
+    pub generators: Vec<crate::api::fault::FaultGenerator>,
     /// `spec.startTime`, ms since the Unix epoch.
     pub start_unix_ms: i64,
     /// `spec.traffic`.
@@ -309,9 +312,7 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         }
     };
     let (timings, scheduler_timings, autoscaling) = timings(r, sd, &spec.timings);
-    if spec.faults.is_some() {
-        r.warn(sd, "spec.faults is not modelled yet; ignored");
-    }
+    let generators = faults::faults(r, sd, &spec.faults);
     let traffic = traffic::traffic(r, sd, &spec.traffic);
     let output = output(r, sd, &spec.output);
     let arrivals = arrival::arrivals(r, sd, &spec.arrivals);
@@ -352,6 +353,7 @@ pub(super) fn spec(r: &mut Resolver, s: &TheSimulation) -> SimulationSpecResolve
         arrivals,
         timeline,
         faults,
+        generators,
         start_unix_ms,
         traffic,
         autoscaling,
@@ -403,6 +405,17 @@ fn timings(
                 autoscaling_timing(r, sd, &path, key, value, &mut autoscaling);
                 continue;
             }
+            "shutdownGracePeriod" | "shutdownGracePeriodCriticalPods" => {
+                match parse_duration_ms(&value.value) {
+                    Ok(ms) if ms >= 0 => match key.as_str() {
+                        "shutdownGracePeriod" => timings.shutdown_grace_period_ms = ms,
+                        _ => timings.shutdown_grace_period_critical_pods_ms = ms,
+                    },
+                    Ok(_) => r.at(sd, value, &path, "must not be negative"),
+                    Err(e) => r.at(sd, value, &path, e.to_string()),
+                }
+                continue;
+            }
             "nodeMonitorGracePeriod" => {
                 r.warn(sd, format!("{path} is not modelled yet; ignored"));
                 continue;
@@ -414,7 +427,8 @@ fn timings(
                     &path,
                     "unknown timing; expected podStartup, imagePull, kubeProxySync, \
                      schedulingCycle, binding, hpaSyncPeriod, hpaCpuInitializationPeriod, \
-                     hpaInitialReadinessDelay, hpaDownscaleStabilization or metricResolution",
+                     hpaInitialReadinessDelay, hpaDownscaleStabilization, metricResolution, \
+                     shutdownGracePeriod or shutdownGracePeriodCriticalPods",
                 );
                 continue;
             }
@@ -423,6 +437,12 @@ fn timings(
             Ok(dist) => *slot = dist,
             Err(e) => r.at(sd, value, &path, e.to_string()),
         }
+    }
+    if timings.shutdown_grace_period_critical_pods_ms > timings.shutdown_grace_period_ms {
+        // The kubelet's own check (`pkg/kubelet/apis/config/validation`).
+        let path = "spec.timings.shutdownGracePeriodCriticalPods";
+        let value = &given["shutdownGracePeriodCriticalPods"];
+        r.at(sd, value, path, "must not exceed shutdownGracePeriod");
     }
     (timings, scheduler, autoscaling)
 }
