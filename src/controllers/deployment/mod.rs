@@ -47,6 +47,19 @@ pub struct DeploymentController {
     deadline_checks: BTreeMap<DeploymentId, (SimTime, Timer)>,
     /// The work queue's rate limiter (a stuck rollout's re-checks).
     limiter: super::queue::RateLimiter,
+    /// Per Deployment, what its last sync saw ([`Memo`]).
+    memo: Vec<Memo>,
+}
+
+/// What tells whether a Deployment's re-check would repeat its last sync.
+#[derive(Clone, Copy, Debug, Default)]
+struct Memo {
+    /// Changes that touched the Deployment (itself, its ReplicaSets, its pods' deletions).
+    touched: u64,
+    /// `touched` when its last sync began.
+    synced: u64,
+    /// Whether that sync ended by re-queueing it as stuck.
+    requeued: bool,
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, DeploymentEvent>;
@@ -123,7 +136,13 @@ impl Component for DeploymentController {
             }
             DeploymentEvent::DeadlineCheck(d) => {
                 self.deadline_checks.remove(&d);
-                if ctx.store.deployment_is_live(d) {
+                if !ctx.store.deployment_is_live(d) {
+                } else if self.repeats_last_sync(d, ctx.store) {
+                    // A stuck rollout re-checked 10 times a second while nothing changes:
+                    // the sync would write nothing and re-queue it; only the re-queue is
+                    // done, with the same draw on the rate limiter.
+                    self.requeue_if_stuck(d, ctx);
+                } else {
                     self.sync(d, ctx);
                 }
             }
@@ -143,7 +162,30 @@ fn owner_of(store: &Store, rs: ReplicaSetId) -> Option<DeploymentId> {
 impl DeploymentController {
     /// Queues a sync of `d` now, unless one is queued.
     fn enqueue(&mut self, d: DeploymentId, ctx: Ctx) {
+        self.memo_mut(d).touched += 1;
         self.queue.add(d, DeploymentEvent::Sync(d), ctx);
+    }
+
+    fn memo_mut(&mut self, d: DeploymentId) -> &mut Memo {
+        if self.memo.len() <= d.index() {
+            self.memo.resize(d.index() + 1, Memo::default());
+        }
+        &mut self.memo[d.index()]
+    }
+
+    /// Whether a sync of `d` now would do exactly what its last one did: nothing touched it
+    /// since, that sync ended by re-queueing it as stuck, and its rollout is complete
+    /// (`NewReplicaSetAvailable`: no deadline, so the time does not matter), not paused.
+    fn repeats_last_sync(&self, d: DeploymentId, store: &Store) -> bool {
+        let Some(m) = self.memo.get(d.index()) else {
+            return false;
+        };
+        let dep = store.deployment(d);
+        m.touched == m.synced
+            && m.requeued
+            && !dep.spec.paused
+            && (dep.status.condition("Progressing"))
+                .is_some_and(|c| c.reason == "NewReplicaSetAvailable")
     }
 
     /// Schedules the progress-deadline check of `d` at `at` (one per Deployment: a later
@@ -170,6 +212,9 @@ impl DeploymentController {
     }
 
     fn sync(&mut self, d: DeploymentId, ctx: Ctx) {
+        let m = self.memo_mut(d);
+        m.synced = m.touched;
+        m.requeued = false;
         status::check_paused_conditions(d, ctx);
         let dep = ctx.store.deployment(d);
         if dep.spec.paused {

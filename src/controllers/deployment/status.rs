@@ -257,7 +257,7 @@ impl DeploymentController {
     /// deadline (`requeueStuckDeployment`), or, when that is less than a second away (or
     /// past: a scale-up of a complete Deployment keeps its old condition), re-queued rate
     /// limited (5 ms, or later once the controller's 10-a-second bucket is spent).
-    fn requeue_if_stuck(&mut self, d: DeploymentId, ctx: Ctx) {
+    pub(super) fn requeue_if_stuck(&mut self, d: DeploymentId, ctx: Ctx) {
         let dep = ctx.store.deployment(d);
         let (Some(deadline), Some(c)) = (
             dep.spec.progress_deadline_ms,
@@ -268,6 +268,7 @@ impl DeploymentController {
         if is_complete(dep, &dep.status) || c.reason == "ProgressDeadlineExceeded" {
             return;
         }
+        self.memo_mut(d).requeued = true;
         let due = c.last_update.ms() + deadline;
         let now = ctx.now().ms();
         let at = if due - now < 1_000 {
