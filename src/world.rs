@@ -158,6 +158,7 @@ impl World {
         // The components, in delivery order.
         world.wire(scheduler)?;
         world.wire(Kubelet::new(scenario.timings.clone()))?;
+        world.wire(crate::node::memory::MemoryMonitor::default())?;
         world.wire(KubeProxy::new(scenario.timings.kube_proxy_sync.clone()))?;
         world.wire(JobController::default())?;
         world.wire(ReplicaSetController::default())?;

@@ -2,7 +2,7 @@
 //! partition and the catching up after it, a kubelet restart, a graceful node shutdown
 //! (`pkg/kubelet/nodeshutdown/nodeshutdown_manager_linux.go`), a container crash.
 
-use super::{Ctx, Kubelet, KubeletEvent, app_step};
+use super::{Ctx, Kubelet, KubeletEvent};
 use crate::api::event::EventType;
 use crate::api::node::{ConditionStatus, NodeConditionType};
 use crate::api::pod::Phase;
@@ -154,18 +154,26 @@ impl Kubelet {
                 }
             }
             Incident::Shutdown(node) => self.shutdown(node, ctx),
-            Incident::ContainersCrashed { pod, exit_code } => {
+            Incident::Evicted(pod) => self.evicted(pod, ctx),
+            Incident::ContainersCrashed {
+                pod,
+                exit_code,
+                oom,
+            } => {
                 let p = ctx.store.pod(pod);
                 let running = p.phase() == Phase::Running
                     && p.status.terminating.is_none()
-                    && p.status.reason != Some("CrashLoopBackOff")
-                    && self.run(pod).inc != 0
-                    && self.run(pod).step >= app_step(&p.spec);
+                    && self.run(pod).running;
                 let node = p.status.node.map(NodeId);
                 let reachable = node.is_some_and(|n| ctx.store.node_down_since(n).is_none());
                 if running && reachable {
-                    self.run_mut(pod).ready = false;
+                    if oom {
+                        oom_event(pod, ctx);
+                    }
                     self.exited(pod, exit_code, ctx);
+                    if oom && ctx.store.pod(pod).phase() == Phase::Failed {
+                        ctx.store.set_pod_reason(pod, Some("OOMKilled"));
+                    }
                 }
             }
         }
@@ -221,6 +229,21 @@ impl Kubelet {
         self.stop(pod);
     }
 
+    /// The eviction manager evicts a pod: its containers are killed at once (a hard
+    /// threshold has no grace period) and it fails with reason Evicted.
+    fn evicted(&mut self, pod: PodId, ctx: Ctx) {
+        let p = ctx.store.pod(pod);
+        if p.phase().is_terminal() || p.status.deleted.is_some() {
+            return;
+        }
+        let now = ctx.now();
+        self.record_killing(pod, ctx);
+        ctx.store.set_ready(pod, false, now);
+        ctx.store.set_pod_reason(pod, Some("Evicted"));
+        ctx.store.set_phase(pod, Phase::Failed, now);
+        self.stop(pod);
+    }
+
     /// A pod bound to a node that is shutting down: rejected (`Admit` of the shutdown
     /// manager).
     pub(super) fn reject_shutting_down(&self, pod: PodId, ctx: Ctx) {
@@ -230,4 +253,24 @@ impl Kubelet {
         ctx.store.set_pod_reason(pod, Some("NodeShutdown"));
         ctx.store.set_phase(pod, Phase::Failed, now);
     }
+}
+
+/// The kernel's OOM kill of a pod's process, as node-problem-detector's kernel monitor
+/// reports it on the node (`OOMKilling`).
+fn oom_event(pod: PodId, ctx: Ctx) {
+    let p = ctx.store.pod(pod);
+    let container = p.spec.containers[0].name.clone();
+    let (ns, name) = (p.meta.namespace.clone(), p.meta.name.clone());
+    let Some(node) = p.status.node.map(NodeId) else {
+        return;
+    };
+    let node = ctx.store.node(node).meta.name.clone();
+    let msg =
+        format!("Memory cgroup out of memory: Killed process ({container}) of pod {ns}/{name}");
+    ctx.record(
+        EventType::Warning,
+        "OOMKilling",
+        format!("Node/{node}"),
+        msg,
+    );
 }

@@ -70,6 +70,7 @@ impl Kubelet {
             step: app_step(&spec),
             sidecars_ready: now,
             ready: false,
+            running: true,
         };
         let inc = run.inc;
         ctx.store.set_phase(pod, Phase::Running, now);
@@ -97,6 +98,7 @@ impl Kubelet {
     /// (and every sidecar) pass, and exits after `kubesim.io/duration`.
     fn start_app(&mut self, pod: PodId, inc: u32, ctx: Ctx) {
         let now = ctx.now();
+        self.run_mut(pod).running = true;
         let spec = ctx.store.pod(pod).spec.clone();
         ctx.store.set_phase(pod, Phase::Running, now);
         // When the application answers (`kubesim.io/startup`).
@@ -196,7 +198,8 @@ impl Kubelet {
         // Its containers are not running: the pod is not Ready (upstream's status manager
         // sets ContainersReady and Ready false, `pkg/kubelet/status/generate.go`), whether it
         // completed or waits to restart.
-        self.run_mut(pod).ready = false;
+        let run = self.run_mut(pod);
+        (run.ready, run.running) = (false, false);
         ctx.store.set_ready(pod, false, now);
         let restart = sidecar
             || match spec.restart_policy {

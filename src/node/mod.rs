@@ -12,6 +12,7 @@ mod backoff;
 mod faults;
 mod images;
 mod lifecycle;
+pub mod memory;
 pub mod proxy;
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,8 @@ struct Run {
     sidecars_ready: SimTime,
     /// The containers passed their readiness checks and have not exited since.
     ready: bool,
+    /// The app containers have started and not exited since.
+    running: bool,
 }
 
 /// The kubelets of all nodes.
@@ -330,6 +333,7 @@ impl Kubelet {
             step: 0,
             sidecars_ready: now,
             ready: false,
+            running: false,
         };
         self.begin_step(pod, node, ctx);
     }

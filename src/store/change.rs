@@ -239,7 +239,11 @@ pub enum Incident {
         pod: PodId,
         /// Their exit code.
         exit_code: i32,
+        /// Killed by the kernel's OOM killer (reason OOMKilled).
+        oom: bool,
     },
+    /// The node's kubelet evicts the pod (its eviction manager, under pressure).
+    Evicted(PodId),
 }
 
 /// The kind of a [`Change`], without its data: what a watcher subscribes to.

@@ -73,8 +73,11 @@ fn strike<E>(fault: &TimedFault, ctx: &mut Context<'_, E>) -> Vec<(i64, FollowUp
             ctx.recorder.command_output(record, line, status);
             for pod in pods {
                 let exit_code = *exit_code;
-                ctx.store
-                    .incident(Incident::ContainersCrashed { pod, exit_code });
+                ctx.store.incident(Incident::ContainersCrashed {
+                    pod,
+                    exit_code,
+                    oom: false,
+                });
             }
         }
         (_, None) => {
