@@ -272,3 +272,38 @@ fn fault_entries_are_checked_before_the_run() {
         "{err}"
     );
 }
+
+#[test]
+fn a_pod_above_its_memory_limit_is_oom_killed_again_and_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("memory");
+    run(&repo("tests/data/faults/memory.yaml"), &out, &[]);
+    // leaky uses 200Mi under a 128Mi limit: killed at each 10 s look after it starts; the
+    // first restart is at once, then the back-off waits 10, 20, 40, 80, 160 s.
+    let oom: Vec<f64> = (events(&out, "OOMKilling").iter())
+        .filter(|e| e.2.ends_with("of pod default/leaky"))
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(oom, [10.0, 20.0, 40.0, 70.0, 120.0, 210.0, 380.0]);
+    let backoff = events(&out, "BackOff");
+    assert_eq!(backoff.len(), 6);
+    let rows = pods(&out);
+    let leaky = rows.iter().find(|f| f[1] == "leaky").unwrap();
+    assert_eq!((leaky[4].as_str(), leaky[12].as_str()), ("Running", "6"));
+    // Four web pods using 300Mi each on a 1Gi node: 1024 - 1200 = -176Mi available, below
+    // the 100Mi threshold (n-2; n-1 also holds leaky, killed at that look).
+    let pressure = events(&out, "NodeHasInsufficientMemory");
+    assert_eq!(pressure.len(), 2);
+    assert!(pressure.iter().all(|e| e.0 == 10.0));
+    let evicted = events(&out, "Evicted");
+    let first: Vec<&(f64, String, String)> = evicted.iter().filter(|e| e.0 == 10.0).collect();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().any(|e| e.2
+        == "The node was low on resource: memory. Threshold quantity: 100Mi, available: -176Mi. \
+            Container app was using 300Mi, request is 100Mi, has larger consumption of memory. "));
+    for e in &first {
+        let name = e.1.rsplit('/').next().unwrap();
+        let row = rows.iter().find(|f| f[1] == name).unwrap();
+        assert_eq!((row[4].as_str(), row[16].as_str()), ("Failed", "Evicted"));
+    }
+}
