@@ -415,3 +415,43 @@ fn pod_usage_rows(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::node;
+
+    /// `(metric, object, value)` of the rows about Ready nodes, in row order.
+    fn ready_rows(faults: bool) -> Vec<(&'static str, String, f64)> {
+        let mut store = Store::new();
+        let a = store.add_node(node("a", 1000, 1 << 30, 10));
+        store.add_node(node("b", 1000, 1 << 30, 10));
+        store.set_node_condition(a, NodeConditionType::Ready, ConditionStatus::Unknown);
+        let (tally, metrics, load) = Default::default();
+        let state = ClusterState::read(&store, &tally, &metrics, &load, true);
+        let mut sampler = Sampler::default();
+        sampler.write_node_rows();
+        if faults {
+            sampler.write_fault_rows();
+        }
+        (sampler
+            .sample(SimTime::ZERO, &state, &store, &load, 15_000)
+            .iter())
+        .filter(|r| r.metric.contains("ready"))
+        .map(|r| (r.metric, r.object.to_string(), r.value))
+        .collect()
+    }
+
+    #[test]
+    fn a_run_with_faults_counts_the_ready_nodes() {
+        assert_eq!(
+            ready_rows(true),
+            [
+                ("nodes_ready", "cluster".to_string(), 1.0),
+                ("node_ready", "node/a".to_string(), 0.0),
+                ("node_ready", "node/b".to_string(), 1.0),
+            ]
+        );
+        assert_eq!(ready_rows(false), []);
+    }
+}
