@@ -276,7 +276,8 @@ pub struct FaultRecovery {
 pub struct FaultCostSummary {
     /// Each fault run, in order.
     pub faults: Vec<FaultRecovery>,
-    /// Pods whose deletion eviction started.
+    /// The taint eviction controller's marks for deletion and the pods the eviction API let
+    /// go.
     pub evictions: u64,
     /// Container restarts, summed over every pod.
     pub restarts: u64,
@@ -323,7 +324,7 @@ impl FaultCost {
         self.commands_seen = commands.len();
     }
 
-    /// Pods whose deletion eviction started.
+    /// Takes the evictions recorded since the last call.
     pub fn on_evictions(&mut self, pods: &[PodId]) {
         self.evictions += pods.len() as u64;
         self.lost.extend(pods.iter().map(|p| p.0));
