@@ -43,7 +43,9 @@ use crate::controllers::{
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::{KubeProxy, Kubelet};
-use crate::observe::{ClusterState, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput};
+use crate::observe::{
+    ClusterState, FaultCost, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput,
+};
 use crate::scenario::Scenario;
 use crate::scheduler::Scheduler;
 use crate::scheduler::plugins::Registry;
@@ -78,6 +80,7 @@ pub struct World {
     watches: Vec<Watch>,
     tally: PodTally,
     rollouts: RolloutLog,
+    fault_cost: FaultCost,
     sampler: Sampler,
     /// When the run went quiet (see [`World::quiet_from`]).
     quiet_from: Option<SimTime>,
@@ -127,6 +130,7 @@ impl World {
             watches: Vec::new(),
             tally: PodTally::default(),
             rollouts: RolloutLog::default(),
+            fault_cost: FaultCost::default(),
             sampler: Sampler::default(),
             quiet_from: None,
             duration: scenario.duration,
@@ -197,6 +201,11 @@ impl World {
         }
         if scenario.output.pod_metrics {
             world.sampler.write_pod_rows(scenario.output.pods);
+        }
+        // Without faults every node stays Ready and every loss of availability is a
+        // rollout's: the fault series would say nothing (and every digest would change).
+        if !scenario.faults.is_empty() {
+            world.sampler.write_fault_rows();
         }
         let mut env = Env {
             store: &mut world.store,
@@ -525,6 +534,7 @@ impl World {
     /// Delivers store changes to the observers and the watching components until none are
     /// left, then hands the recorded Events and scheduling attempts to the sink.
     fn settle(&mut self, sink: &mut dyn Sink) -> std::io::Result<()> {
+        self.fault_cost.on_commands(self.recorder.commands());
         while self.store.has_changes() {
             let mut changes = std::mem::take(&mut self.changes);
             self.store.take_changes(&mut changes);
@@ -535,6 +545,10 @@ impl World {
                 }
                 if RolloutLog::WATCHES.contains(kind) {
                     self.rollouts
+                        .on_change(change, &self.store, self.queue.now());
+                }
+                if FaultCost::WATCHES.contains(kind) {
+                    self.fault_cost
                         .on_change(change, &self.store, self.queue.now());
                 }
                 let mut env = Env {
@@ -558,6 +572,9 @@ impl World {
             changes.clear();
             self.changes = changes;
         }
+        let mut evicted = Vec::new();
+        self.recorder.take_evicted(&mut evicted);
+        self.fault_cost.on_evictions(&evicted);
         self.recorder.take_events(&mut self.events);
         for e in self.events.drain(..) {
             sink.event(&e)?;
@@ -624,6 +641,7 @@ impl World {
                 workloads: self.rollouts.summaries(&self.store),
                 hpas: crate::observe::hpa_summaries(&self.store, self.sampler.autoscaling()),
                 flows: self.sampler.autoscaling().flows().to_vec(),
+                fault_cost: self.fault_cost.summary(&self.store, self.duration),
             },
         )
     }

@@ -171,6 +171,8 @@ pub struct Recorder {
     /// `Pod/namespace/name` of pods that have had events, by pod id (built once, shared by
     /// every event of the pod).
     pod_objects: Vec<Option<Arc<str>>>,
+    /// Pods evicted since observers last took them.
+    evicted: Vec<PodId>,
 }
 
 impl Recorder {
@@ -288,6 +290,17 @@ impl Recorder {
     /// Takes the Events recorded since the last call, oldest first.
     pub fn take_events(&mut self, into: &mut Vec<Event>) {
         into.append(&mut self.events);
+    }
+
+    /// Records an eviction: the taint eviction controller marking a pod for deletion, or the
+    /// eviction API accepting one (`kubectl drain`).
+    pub fn evicted(&mut self, pod: PodId) {
+        self.evicted.push(pod);
+    }
+
+    /// Takes the pods evicted since the last call, in order.
+    pub fn take_evicted(&mut self, into: &mut Vec<PodId>) {
+        into.append(&mut self.evicted);
     }
 
     /// Takes the attempt records since the last call, oldest first.

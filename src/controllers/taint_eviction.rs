@@ -149,6 +149,7 @@ impl Component for TaintEvictionController {
             p.meta.namespace, p.meta.name
         );
         ctx.record_pod(pod, EventType::Normal, REASON_TAINT_MANAGER_EVICTION, msg);
+        ctx.recorder.evicted(pod);
         ctx.store.request_deletion(pod, now);
     }
 }

@@ -7,6 +7,7 @@
 mod autoscaling;
 pub mod comparison;
 pub mod estimate;
+mod fault_cost;
 pub mod fragmentation;
 mod ledger;
 mod rollouts;
@@ -29,6 +30,7 @@ pub use crate::store::{
 pub use autoscaling::{
     AutoscalingSeries, FlowTotals, HpaSummary, HpaTotals, hpa_summaries, metric_name,
 };
+pub use fault_cost::{FaultCost, FaultCostSummary, FaultRecovery, Replicas, WorkloadAvailability};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};

@@ -1,8 +1,11 @@
 //! The metric sampler: cluster, node-pool and (when kept) per-node figures at a fixed
-//! interval, read from the store, the pod tally and the components' exported metrics.
+//! interval, read from the store, the pod tally and the components' exported metrics. A
+//! run with faults also gets the nodes that are Ready (`nodes_ready`, and each node's
+//! `node_ready` with the per-node rows) and the workloads' `availability`.
 
 use super::{FreeHistory, MetricSample, PodTally};
 use crate::api::Phase;
+use crate::api::node::{ConditionStatus, NodeConditionType};
 use crate::api::output::PodRows;
 use crate::component::ComponentMetrics;
 use crate::engine::SimTime;
@@ -59,6 +62,8 @@ impl Resources {
 pub struct ClusterState {
     /// Nodes in the cluster.
     pub nodes: u64,
+    /// Nodes whose `Ready` condition is `True`.
+    pub nodes_ready: u64,
     /// Pods by phase (Pending, Running, Succeeded, Failed).
     pub pods_pending: u64,
     /// Running pods.
@@ -76,6 +81,8 @@ pub struct ClusterState {
     /// Every node's resources, in node order; filled only when asked for
     /// ([`ClusterState::read`]'s `per_node`).
     pub node_resources: Vec<Resources>,
+    /// Whether each node is Ready, in node order; filled with `node_resources`.
+    pub node_ready: Vec<bool>,
 }
 
 /// The resources of one node pool.
@@ -132,8 +139,11 @@ impl ClusterState {
                 memory_allocatable: a.memory,
                 memory_usage: memory_used,
             };
+            let ready = node.condition(NodeConditionType::Ready) == Some(ConditionStatus::True);
+            s.nodes_ready += u64::from(ready);
             if per_node {
                 s.node_resources.push(r);
+                s.node_ready.push(ready);
             }
             s.resources.add(&r);
             if let Some(pool) = &node.pool {
@@ -178,6 +188,8 @@ pub struct Sampler {
     node_free: Option<FreeHistory>,
     /// Write `node/NAME` rows; the objects' names, in node order, once known.
     node_rows: Option<Vec<Arc<str>>>,
+    /// Write what faults cost: `nodes_ready`, `node_ready` (with the node rows).
+    fault_rows: bool,
     /// Write `pod/NS/NAME` usage rows for the pods `output.pods` keeps; their objects' names,
     /// by pod id, once known.
     pod_rows: Option<(PodRows, Vec<Option<Arc<str>>>)>,
@@ -203,6 +215,13 @@ impl Sampler {
     /// Also write each node's `cpu_allocation` and `memory_allocation` (object `node/NAME`).
     pub fn write_node_rows(&mut self) {
         self.node_rows.get_or_insert_with(Vec::new);
+    }
+
+    /// Also write the series of a run with faults: the cluster's `nodes_ready`, each node's
+    /// `node_ready` when the node rows are written, and the workloads' `availability`.
+    pub fn write_fault_rows(&mut self) {
+        self.fault_rows = true;
+        self.workloads.write_availability();
     }
 
     /// Also write each running pod's `cpu_usage_cores` and `memory_usage_bytes` (object
@@ -294,6 +313,9 @@ impl Sampler {
             row(&cluster, "cpu_usage_cores", c.cpu_usage_m as f64 / 1000.0),
             row(&cluster, "memory_usage_bytes", c.memory_usage as f64),
         ]);
+        if self.fault_rows {
+            rows.push(row(&cluster, "nodes_ready", s.nodes_ready as f64));
+        }
         for p in &s.pools {
             let object: Arc<str> = Arc::from(format!("nodepool/{}", p.name));
             let (cpu, memory) = p.resources.allocation();
@@ -315,6 +337,10 @@ impl Sampler {
                 let (cpu, memory) = r.allocation();
                 rows.push(row(&objects[i], "cpu_allocation", cpu));
                 rows.push(row(&objects[i], "memory_allocation", memory));
+                if self.fault_rows {
+                    let ready = s.node_ready.get(i).copied().unwrap_or(false);
+                    rows.push(row(&objects[i], "node_ready", f64::from(u8::from(ready))));
+                }
             }
         }
         self.workloads.rows(store, time, rows);
@@ -387,5 +413,45 @@ fn pod_usage_rows(
             object,
             value: usage.memory,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::testing::node;
+
+    /// `(metric, object, value)` of the rows about Ready nodes, in row order.
+    fn ready_rows(faults: bool) -> Vec<(&'static str, String, f64)> {
+        let mut store = Store::new();
+        let a = store.add_node(node("a", 1000, 1 << 30, 10));
+        store.add_node(node("b", 1000, 1 << 30, 10));
+        store.set_node_condition(a, NodeConditionType::Ready, ConditionStatus::Unknown);
+        let (tally, metrics, load) = Default::default();
+        let state = ClusterState::read(&store, &tally, &metrics, &load, true);
+        let mut sampler = Sampler::default();
+        sampler.write_node_rows();
+        if faults {
+            sampler.write_fault_rows();
+        }
+        (sampler
+            .sample(SimTime::ZERO, &state, &store, &load, 15_000)
+            .iter())
+        .filter(|r| r.metric.contains("ready"))
+        .map(|r| (r.metric, r.object.to_string(), r.value))
+        .collect()
+    }
+
+    #[test]
+    fn a_run_with_faults_counts_the_ready_nodes() {
+        assert_eq!(
+            ready_rows(true),
+            [
+                ("nodes_ready", "cluster".to_string(), 1.0),
+                ("node_ready", "node/a".to_string(), 0.0),
+                ("node_ready", "node/b".to_string(), 1.0),
+            ]
+        );
+        assert_eq!(ready_rows(false), []);
     }
 }

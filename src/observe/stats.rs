@@ -78,6 +78,8 @@ pub struct SummaryInput {
     pub hpas: Vec<super::HpaSummary>,
     /// The traffic flows' totals.
     pub flows: Vec<super::FlowTotals>,
+    /// What the faults cost.
+    pub fault_cost: super::FaultCostSummary,
 }
 
 /// Everything `summary.json` reports.

@@ -2,9 +2,10 @@
 //! Deployment, ReplicaSet, DaemonSet and StatefulSet, `replicas_desired`,
 //! `replicas_current`, `replicas_ready`, `replicas_available` and `replicas_updated`, from
 //! the status its controller wrote (a DaemonSet's count nodes: desired, scheduled, ready,
-//! available, updated); and each Service's `endpoints_ready`.
+//! available, updated), and, when asked for, a Deployment's, DaemonSet's and StatefulSet's
+//! `availability` (ready / desired, see [`Replicas`]); and each Service's `endpoints_ready`.
 
-use super::MetricSample;
+use super::{MetricSample, Replicas};
 use crate::engine::SimTime;
 use crate::store::{ArenaId, ServiceId, Store};
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct WorkloadSeries {
     daemon_sets: Vec<Option<Arc<str>>>,
     stateful_sets: Vec<Option<Arc<str>>>,
     services: Vec<Option<Arc<str>>>,
+    /// Also write `availability`.
+    availability: bool,
 }
 
 /// `KIND/namespace/name`, kept.
@@ -28,9 +31,15 @@ fn object(names: &mut Vec<Option<Arc<str>>>, i: usize, make: impl FnOnce() -> St
 }
 
 impl WorkloadSeries {
+    /// Also write each Deployment's, DaemonSet's and StatefulSet's `availability`.
+    pub fn write_availability(&mut self) {
+        self.availability = true;
+    }
+
     /// Appends the rows of every live workload at `time`.
     pub fn rows(&mut self, store: &Store, time: SimTime, rows: &mut Vec<MetricSample>) {
-        let mut push = |object: Arc<str>, values: [u32; 5]| {
+        let availability = self.availability;
+        let mut push = |object: Arc<str>, values: [u32; 5], replicas: Option<Replicas>| {
             let names = [
                 "replicas_desired",
                 "replicas_current",
@@ -46,6 +55,14 @@ impl WorkloadSeries {
                     value: f64::from(value),
                 });
             }
+            if let Some(r) = replicas.filter(|_| availability) {
+                rows.push(MetricSample {
+                    time,
+                    metric: "availability",
+                    object,
+                    value: r.availability(),
+                });
+            }
         };
         for (i, d) in store.deployments().iter().enumerate() {
             if !store.deployment_is_live(crate::store::DeploymentId::from_index(i)) {
@@ -55,9 +72,14 @@ impl WorkloadSeries {
                 format!("deployment/{}/{}", d.meta.namespace, d.meta.name)
             });
             let s = &d.status;
+            let r = Replicas {
+                ready: s.ready,
+                desired: d.spec.replicas,
+            };
             push(
                 o,
                 [d.spec.replicas, s.replicas, s.ready, s.available, s.updated],
+                Some(r),
             );
         }
         for (id, rs) in store.live_replica_sets() {
@@ -79,6 +101,7 @@ impl WorkloadSeries {
                     s.available,
                     s.replicas,
                 ],
+                None,
             );
         }
         for (id, ds) in store.live_daemon_sets() {
@@ -86,7 +109,15 @@ impl WorkloadSeries {
                 format!("daemonset/{}/{}", ds.meta.namespace, ds.meta.name)
             });
             let s = &ds.status;
-            push(o, [s.desired, s.current, s.ready, s.available, s.updated]);
+            let r = Replicas {
+                ready: s.ready,
+                desired: s.desired,
+            };
+            push(
+                o,
+                [s.desired, s.current, s.ready, s.available, s.updated],
+                Some(r),
+            );
         }
         for (id, ss) in store.live_stateful_sets() {
             let o = object(&mut self.stateful_sets, id.index(), || {
@@ -102,6 +133,10 @@ impl WorkloadSeries {
                     s.available,
                     s.updated,
                 ],
+                Some(Replicas {
+                    ready: s.ready,
+                    desired: ss.spec.replicas,
+                }),
             );
         }
         for (i, svc) in store.services().iter().enumerate() {

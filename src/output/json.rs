@@ -58,9 +58,12 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
         "hpa": i.hpas.iter().map(hpa).collect::<Vec<_>>(),
         "unserved_requests": i.flows.iter().map(|f| f.unserved).sum::<f64>().round(),
         "services": i.flows.iter().map(flow).collect::<Vec<_>>(),
-        // Not modelled yet: null, not zero.
-        "faults_injected": null,
-        "evictions": null,
+        "faults_injected": i.fault_cost.faults.len(),
+        "evictions": i.fault_cost.evictions,
+        "restarts": i.fault_cost.restarts,
+        "pods_lost": i.fault_cost.pods_lost,
+        "availability": i.fault_cost.availability.iter().map(availability).collect::<Vec<_>>(),
+        "faults": i.fault_cost.faults.iter().map(fault).collect::<Vec<_>>(),
         "quiet_from_s": i.quiet_from.map(|t| t.as_secs_f64()),
         "preemptions": i.preemptions,
         "warnings": i.warnings,
@@ -91,6 +94,27 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
     let mut text = serde_json::to_string_pretty(&v).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// One workload of `summary.json`'s `availability`.
+fn availability(a: &crate::observe::WorkloadAvailability) -> Value {
+    json!({
+        "object": a.object,
+        "since_s": a.since.map(|t| t.as_secs_f64()),
+        "mean": a.mean,
+        "downtime_s": a.downtime_s,
+        "min": a.min,
+    })
+}
+
+/// One fault of `summary.json`'s `faults`.
+fn fault(f: &crate::observe::FaultRecovery) -> Value {
+    json!({
+        "time_s": f.time.as_secs_f64(),
+        "fault": f.fault,
+        "workloads_affected": f.workloads_affected,
+        "time_to_recover_s": f.time_to_recover.map(|ms| ms as f64 / 1000.0),
+    })
 }
 
 /// One `scheduling.jsonl` line: the pinned fields, plus `weights` (each score plugin's

@@ -249,6 +249,7 @@ fn summary_table(h: &mut String, s: &Value) {
             .collect();
         rows.push(("Jobs".into(), text.join(" · ")));
     }
+    fault_rows(&mut rows, s);
     if !s["makespan_s"].is_null() {
         rows.push(("Last pod finished at (s)".into(), number(&s["makespan_s"])));
     }
@@ -283,6 +284,60 @@ fn summary_table(h: &mut String, s: &Value) {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(&k), escape(&v));
     }
     h.push_str("</table></div>\n");
+}
+
+/// The summary rows of a run with faults: what they cost, each fault's time to recover and
+/// the workloads that were short longest.
+fn fault_rows(rows: &mut Vec<(String, String)>, s: &Value) {
+    if s["faults_injected"].as_u64().unwrap_or(0) == 0 {
+        return;
+    }
+    rows.push((
+        "Faults".into(),
+        format!(
+            "{} injected · {} pods lost · {} evictions · {} container restarts",
+            number(&s["faults_injected"]),
+            number(&s["pods_lost"]),
+            number(&s["evictions"]),
+            number(&s["restarts"])
+        ),
+    ));
+    for f in s["faults"].as_array().into_iter().flatten() {
+        let recovered = match f["time_to_recover_s"].as_f64() {
+            Some(_) => format!("recovered in {} s", number(&f["time_to_recover_s"])),
+            None => "not recovered by the end".into(),
+        };
+        let affected = match f["workloads_affected"].as_u64().unwrap_or(0) {
+            0 => "no workload lost availability".to_string(),
+            1 => format!("1 workload lost availability, {recovered}"),
+            n => format!("{n} workloads lost availability, {recovered}"),
+        };
+        rows.push((
+            format!("Fault at {} s", number(&f["time_s"])),
+            format!("{} · {affected}", f["fault"].as_str().unwrap_or("")),
+        ));
+    }
+    let mut short: Vec<&Value> = s["availability"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["downtime_s"].as_f64().unwrap_or(0.0) > 0.0)
+        .collect();
+    short.sort_by(|a, b| {
+        let d = |v: &Value| v["downtime_s"].as_f64().unwrap_or(0.0);
+        d(b).total_cmp(&d(a))
+    });
+    for a in short.iter().take(5) {
+        rows.push((
+            format!("Availability of {}", a["object"].as_str().unwrap_or("")),
+            format!(
+                "mean {} · lowest {} · {} s short of ready replicas",
+                percent(&a["mean"]),
+                percent(&a["min"]),
+                number(&a["downtime_s"])
+            ),
+        ));
+    }
 }
 
 /// The plots section: each figure inlined, with links to its PNG and SVG files.

@@ -27,10 +27,14 @@ pub fn figures(run: &Run, markers: &[Marker]) -> Vec<Figure> {
         if *n > MAX_PER_FAMILY {
             continue;
         }
-        // The traffic panels draw the request and latency series.
+        // The traffic panels draw the request and latency series, the fault panels the
+        // availability.
         let series: Vec<Series> = metrics
             .iter()
-            .filter(|(metric, _)| !super::autoscaling::DRAWN.contains(&metric.as_str()))
+            .filter(|(metric, _)| {
+                let m = metric.as_str();
+                !super::autoscaling::DRAWN.contains(&m) && !super::faults::DRAWN.contains(&m)
+            })
             .map(|(metric, points)| Series::new(metric.clone(), clip(points, run.duration())))
             .collect();
         if series.is_empty() {

@@ -5,6 +5,7 @@
 mod autoscaling;
 mod cluster;
 mod families;
+mod faults;
 mod nodes;
 mod pods;
 
@@ -20,6 +21,7 @@ pub fn figures(run: &Run) -> Vec<Figure> {
         .collect();
     let mut out = Vec::new();
     out.extend(cluster::figures(run, &markers));
+    out.extend(faults::figures(run, &markers));
     out.extend(pods::pod_times(run));
     out.extend(pods::failed_scheduling(run, &markers));
     out.extend(nodes::heatmap(run, &markers));

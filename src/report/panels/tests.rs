@@ -226,3 +226,51 @@ fn a_failed_pod_is_marked_on_the_gantt_chart() {
     let failed: Vec<bool> = g.bars.iter().map(|b| b.failed).collect();
     assert_eq!(failed, [true, false]);
 }
+
+#[test]
+fn fault_panels_are_drawn_for_runs_with_faults_lowest_availability_first() {
+    let mut m = Metrics::default();
+    for (t, ready) in [(0.0, 3.0), (15.0, 2.0), (30.0, 3.0)] {
+        m.push("cluster", "nodes", (t, 3.0));
+        m.push("cluster", "nodes_ready", (t, ready));
+        m.push("deployment/default/web", "replicas_ready", (t, ready));
+        m.push("deployment/default/web", "availability", (t, ready / 3.0));
+        m.push("statefulset/default/db", "availability", (t, 1.0));
+        for i in 0..faults::MAX_WORKLOADS {
+            let v = if t == 15.0 { 0.5 } else { 1.0 };
+            m.push(&format!("daemonset/default/d{i}"), "availability", (t, v));
+        }
+    }
+    let calm = figures(&run_with(m.clone(), Vec::new()));
+    assert!(figure(&calm, "nodes-ready").is_none());
+    assert!(figure(&calm, "availability").is_none());
+    let mut run = run_with(m, Vec::new());
+    run.summary["faults_injected"] = json!(1);
+    let figs = figures(&run);
+    let Body::Lines(nodes) = &figure(&figs, "nodes-ready").expect("nodes ready").body else {
+        panic!("lines")
+    };
+    let labels: Vec<&str> = nodes.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["nodes", "Ready"]);
+    let a = figure(&figs, "availability").expect("availability");
+    let Body::Lines(l) = &a.body else {
+        panic!("lines")
+    };
+    // The ten DaemonSets fell to 50%, web to 67%, db never: web and db are left out.
+    assert_eq!(l.series.len(), faults::MAX_WORKLOADS);
+    assert_eq!(l.series[0].label, "daemonset/default/d0");
+    assert_eq!(l.series[9].label, "daemonset/default/d9");
+    assert!(l.series.iter().all(|s| s.label.starts_with("daemonset/")));
+    assert!(
+        a.caption.contains("2 more are in metrics.csv"),
+        "{}",
+        a.caption
+    );
+    assert_eq!(l.unit, Unit::Percent);
+    // The family chart of web leaves its availability to that panel.
+    let Body::Lines(web) = &figure(&figs, "deployment-default-web").unwrap().body else {
+        panic!("lines")
+    };
+    let labels: Vec<&str> = web.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["replicas_ready"]);
+}

@@ -356,7 +356,11 @@ fn attempt(state: &mut DrainState, pod: PodId, ctx: Ctx) {
         ctx.store.request_deletion_with_grace(pod, now, grace);
         Ok(true)
     } else {
-        ctx.store.evict(pod, now, grace)
+        let result = ctx.store.evict(pod, now, grace);
+        if result == Ok(true) {
+            ctx.recorder.evicted(pod);
+        }
+        result
     };
     match result {
         Ok(_) if ctx.store.pod(pod).status.deleted.is_some() => {
