@@ -204,7 +204,7 @@ impl World {
         }
         // Without faults every node stays Ready and every loss of availability is a
         // rollout's: the fault series would say nothing (and every digest would change).
-        if !scenario.faults.is_empty() {
+        if scenario.has_faults() {
             world.sampler.write_fault_rows();
         }
         let mut env = Env {

@@ -292,8 +292,8 @@ impl Recorder {
         into.append(&mut self.events);
     }
 
-    /// Records an eviction: the taint eviction controller marking a pod for deletion, or the
-    /// eviction API accepting one (`kubectl drain`).
+    /// Records an eviction: the taint eviction controller marking a pod for deletion, the
+    /// eviction API accepting one (`kubectl drain`), a kubelet evicting one under pressure.
     pub fn evicted(&mut self, pod: PodId) {
         self.evicted.push(pod);
     }

@@ -155,6 +155,7 @@ impl MemoryMonitor {
             ));
         }
         ctx.record_pod(victim, EventType::Warning, "Evicted", msg);
+        ctx.recorder.evicted(victim);
         ctx.store.incident(Incident::Evicted(victim));
     }
 }

@@ -226,6 +226,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether the run has faults, scripted (`timeline`) or random (`spec.faults`).
+    pub fn has_faults(&self) -> bool {
+        !self.faults.is_empty() || !self.fault_generators.is_empty()
+    }
+
     /// Whether a run writes each node's series: as `output.nodeMetrics` says, or when
     /// nodes x samples stays within [`NODE_SAMPLES_LIMIT`].
     pub fn writes_node_metrics(&self) -> bool {
