@@ -1,7 +1,7 @@
 //! The taint eviction controller and DefaultTolerationSeconds, on real YAML
 //! (`tests/data/taint-eviction/`): a Deployment of 3 on two nodes and a pod on `n-1` that
 //! tolerates `dedicated:NoExecute` for 30 s; `kubectl taint nodes n-1 dedicated=x:NoExecute`
-//! at 1m.
+//! at 1m. `daemonset.yaml`: the same taint on a DaemonSet's node.
 
 mod common;
 
@@ -156,4 +156,38 @@ fn snapshots_carry_the_default_tolerations_and_the_taint() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn a_daemon_pod_on_a_node_with_an_untolerated_no_execute_taint_goes_once_and_stays_away() {
+    let (_tmp, dir) = run_data("daemonset.yaml");
+    // One daemon pod per node; n-1's goes when the taint comes (its 30 s grace period: gone
+    // at 90 s) and is not replaced: the DaemonSet controller, like upstream's
+    // (`NodeShouldRunDaemonPod`, `pkg/controller/daemon/daemon_controller.go`), keeps its
+    // pods off a node whose NoSchedule and NoExecute taints they do not tolerate, and takes
+    // them off one with such a NoExecute taint.
+    let all = pods(&dir);
+    assert_eq!(all.len(), 2, "{all:?}");
+    let on_n1: Vec<_> = all.iter().filter(|p| p.1 == "n-1").collect();
+    assert_eq!(on_n1.len(), 1, "{all:?}");
+    assert_eq!(on_n1[0].2, "90.000");
+    assert!(all.iter().any(|p| p.1 == "n-2" && p.2.is_empty()));
+    // Both controllers act at 60 s, as upstream's would (the order of their Events is a race
+    // there): the DaemonSet controller deletes the pod, the taint eviction controller's own
+    // deletion finds it terminating already. One deletion: one Killing.
+    let pod = &on_n1[0].0;
+    let events = read(&dir, "events.csv");
+    assert_eq!(
+        events_from(&events, 60.0),
+        [
+            format!("60.000,Normal,SuccessfulDelete,DaemonSet/default/agent,Deleted pod: {pod}"),
+            format!("60.000,Normal,Killing,Pod/default/{pod},Stopping container agent"),
+            format!(
+                "60.000,Normal,TaintManagerEviction,Pod/default/{pod},\
+                 Marking for deletion Pod default/{pod}"
+            ),
+        ]
+    );
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    assert_eq!(summary["workloads"][0]["replicas"]["desired"], 1);
 }
