@@ -1,7 +1,7 @@
 //! The taint eviction controller and DefaultTolerationSeconds, on real YAML
 //! (`tests/data/taint-eviction/`): a Deployment of 3 on two nodes and a pod on `n-1` that
 //! tolerates `dedicated:NoExecute` for 30 s; `kubectl taint nodes n-1 dedicated=x:NoExecute`
-//! at 1m.
+//! at 1m. `daemonset.yaml`: the same taint on a DaemonSet's node.
 
 mod common;
 
@@ -130,7 +130,7 @@ fn removing_the_taint_cancels_the_pending_deletion() {
 }
 
 #[test]
-fn snapshots_carry_the_default_tolerations_and_the_taint_time() {
+fn snapshots_carry_the_default_tolerations_and_the_taint() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = tmp.path().join("end.yaml");
     run(
@@ -139,14 +139,13 @@ fn snapshots_carry_the_default_tolerations_and_the_taint_time() {
         &["--snapshot", snap.to_str().unwrap()],
     );
     let text = std::fs::read_to_string(&snap).unwrap();
-    // kubectl's NoExecute taint, with its time (t = 1m after spec.startTime).
+    // kubectl's NoExecute taint, without `timeAdded`: neither upstream's kubectl nor its API
+    // server sets it.
     assert!(
-        text.contains(
-            "    - effect: NoExecute\n      key: dedicated\n      timeAdded: \
-             \"2026-01-01T00:01:00Z\"\n      value: x\n"
-        ),
+        text.contains("    - effect: NoExecute\n      key: dedicated\n      value: x\n"),
         "{text}"
     );
+    assert!(!text.contains("timeAdded"), "{text}");
     // DefaultTolerationSeconds' tolerations, after the pod's own.
     assert!(
         text.contains(
@@ -157,4 +156,38 @@ fn snapshots_carry_the_default_tolerations_and_the_taint_time() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn a_daemon_pod_on_a_node_with_an_untolerated_no_execute_taint_goes_once_and_stays_away() {
+    let (_tmp, dir) = run_data("daemonset.yaml");
+    // One daemon pod per node; n-1's goes when the taint comes (its 30 s grace period: gone
+    // at 90 s) and is not replaced: the DaemonSet controller, like upstream's
+    // (`NodeShouldRunDaemonPod`, `pkg/controller/daemon/daemon_controller.go`), keeps its
+    // pods off a node whose NoSchedule and NoExecute taints they do not tolerate, and takes
+    // them off one with such a NoExecute taint.
+    let all = pods(&dir);
+    assert_eq!(all.len(), 2, "{all:?}");
+    let on_n1: Vec<_> = all.iter().filter(|p| p.1 == "n-1").collect();
+    assert_eq!(on_n1.len(), 1, "{all:?}");
+    assert_eq!(on_n1[0].2, "90.000");
+    assert!(all.iter().any(|p| p.1 == "n-2" && p.2.is_empty()));
+    // Both controllers act at 60 s, as upstream's would (the order of their Events is a race
+    // there): the DaemonSet controller deletes the pod, the taint eviction controller's own
+    // deletion finds it terminating already. One deletion: one Killing.
+    let pod = &on_n1[0].0;
+    let events = read(&dir, "events.csv");
+    assert_eq!(
+        events_from(&events, 60.0),
+        [
+            format!("60.000,Normal,SuccessfulDelete,DaemonSet/default/agent,Deleted pod: {pod}"),
+            format!("60.000,Normal,Killing,Pod/default/{pod},Stopping container agent"),
+            format!(
+                "60.000,Normal,TaintManagerEviction,Pod/default/{pod},\
+                 Marking for deletion Pod default/{pod}"
+            ),
+        ]
+    );
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir, "summary.json")).unwrap();
+    assert_eq!(summary["workloads"][0]["replicas"]["desired"], 1);
 }

@@ -43,8 +43,9 @@ pub struct Taint {
     pub value: String,
     /// Its effect.
     pub effect: TaintEffect,
-    /// `timeAdded`: when a NoExecute taint was put on the node (the API server sets it; the
-    /// taint eviction controller counts `tolerationSeconds` from it).
+    /// `timeAdded`: when the taint was put on the node. The node lifecycle controller writes
+    /// it on the taints it adds; kubectl and the API server leave it unset; the taint
+    /// eviction controller does not read it.
     pub time_added: Option<crate::engine::SimTime>,
 }
 

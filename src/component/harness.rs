@@ -91,6 +91,18 @@ impl<C: Component> Harness<C> {
         }
     }
 
+    /// Runs until `until` ([`Harness::run_until`]), then moves the clock there, as if some
+    /// other component's event fell due then: what the test then writes to the store
+    /// happens at `until`.
+    pub fn advance_to(&mut self, until: SimTime) {
+        self.run_until(until);
+        if self.now() < until {
+            // A delivery no component takes: only the clock moves.
+            self.queue.schedule(until, Delivery::Sample);
+            self.run_until(until);
+        }
+    }
+
     /// Delivers the component's earliest event, without settling the changes it makes;
     /// `false` when none is scheduled.
     pub fn step(&mut self) -> bool {

@@ -34,6 +34,7 @@ use crate::component::{Component, Context, Timer};
 use crate::engine::SimTime;
 use crate::store::{Change, ChangeKind, NodeId, NodeUpdate, PodId, Watch};
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// The reason of the controller's events.
 pub const REASON_TAINT_MANAGER_EVICTION: &str = "TaintManagerEviction";
@@ -119,13 +120,15 @@ impl Component for TaintEvictionController {
                 }
             }
             Change::PodBound { pod, node } => {
+                // The common case, a node without NoExecute taints, costs no allocation.
+                let n = ctx.store.node(*node);
+                if !n.taints.iter().any(|t| t.effect == TaintEffect::NoExecute) {
+                    return;
+                }
                 let p = ctx.store.pod(*pod);
                 if p.status.deleted.is_none() && !p.phase().is_terminal() {
-                    let taints = ctx.store.node(*node).taints.clone();
-                    let taints = no_execute(&taints);
-                    if !taints.is_empty() {
-                        self.process(*pod, &taints, ctx);
-                    }
+                    let n = Arc::clone(n);
+                    self.process(*pod, &no_execute(&n.taints), ctx);
                 }
             }
             Change::PodDeleted(pod) => {
@@ -158,8 +161,8 @@ impl TaintEvictionController {
     /// A node's NoExecute taints changed (`handleNodeUpdate`): each of its pods looked at
     /// again, or, with none left, their pending deletions cancelled.
     fn node_updated(&mut self, node: NodeId, ctx: Ctx) {
-        let taints = ctx.store.node(node).taints.clone();
-        let taints = no_execute(&taints);
+        let n = Arc::clone(ctx.store.node(node));
+        let taints = no_execute(&n.taints);
         let pods = ctx.store.pods_on_node(node).to_vec();
         for pod in pods {
             if taints.is_empty() {
@@ -216,7 +219,6 @@ mod tests {
     use crate::api::taint::TolerationOperator;
     use crate::api::testing;
     use crate::component::Harness;
-    use std::sync::Arc;
 
     fn taint(key: &str) -> Taint {
         Taint {
@@ -422,6 +424,22 @@ mod tests {
         h.run_until(SimTime::ZERO);
         assert_eq!(deleting(&h, pod), Some(SimTime::ZERO));
         assert_eq!(h.events(), [MARKING]);
+    }
+
+    #[test]
+    fn a_pod_bound_to_a_node_without_no_execute_taints_is_left_alone() {
+        let mut h = Harness::new(TaintEvictionController::default());
+        let mut n = testing::node("n", 4_000, 1 << 34, 110);
+        let mut no_schedule = taint("a");
+        no_schedule.effect = TaintEffect::NoSchedule;
+        n.taints = vec![no_schedule];
+        let node = h.store.add_node(n);
+        h.settle();
+        let pod = h.store.create_pod(testing::pod("p", 100, 0));
+        h.store.bind(pod, node, SimTime::ZERO);
+        h.run_until(SimTime(600_000));
+        assert_eq!(deleting(&h, pod), None);
+        assert!(h.events().is_empty());
     }
 
     #[test]

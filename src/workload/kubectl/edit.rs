@@ -374,8 +374,9 @@ fn meta_edit(f: Found, edit: &MetaEdit, labels: bool, ctx: Ctx) -> Result<bool, 
     Ok(true)
 }
 
-/// `taint`: taints added (or changed, with `--overwrite`) and removed. A NoExecute taint
-/// added or changed gets `timeAdded`, now.
+/// `taint`: taints added (or changed, with `--overwrite`) and removed. As upstream's
+/// kubectl (`staging/src/k8s.io/kubectl/pkg/cmd/taint`), it sends no `timeAdded`, and the API
+/// server sets none (only the node lifecycle controller writes it, on the taints it adds).
 fn taint(
     f: Found,
     add: &[Taint],
@@ -387,14 +388,9 @@ fn taint(
     let Found::Node(n) = f else {
         return Err("only nodes are tainted".into());
     };
-    let now = ctx.now();
     let node = ctx.store.node(n);
     let mut taints = node.taints.clone();
     for t in add {
-        let t = &Taint {
-            time_added: (t.effect == TaintEffect::NoExecute).then_some(now),
-            ..t.clone()
-        };
         if let Some(old) = taints
             .iter_mut()
             .find(|o| o.key == t.key && o.effect == t.effect)
