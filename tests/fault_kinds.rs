@@ -293,17 +293,83 @@ fn a_pod_above_its_memory_limit_is_oom_killed_again_and_again() {
     // Four web pods using 300Mi each on a 1Gi node: 1024 - 1200 = -176Mi available, below
     // the 100Mi threshold (n-2; n-1 also holds leaky, killed at that look).
     let pressure = events(&out, "NodeHasInsufficientMemory");
-    assert_eq!(pressure.len(), 2);
-    assert!(pressure.iter().all(|e| e.0 == 10.0));
+    let pressure: Vec<f64> = pressure.iter().map(|e| e.0).collect();
+    assert_eq!(pressure, [10.0, 10.0, 320.0, 320.0]);
     let evicted = events(&out, "Evicted");
     let first: Vec<&(f64, String, String)> = evicted.iter().filter(|e| e.0 == 10.0).collect();
     assert_eq!(first.len(), 2);
     assert!(first.iter().any(|e| e.2
         == "The node was low on resource: memory. Threshold quantity: 100Mi, available: -176Mi. \
             Container app was using 300Mi, request is 100Mi, has larger consumption of memory. "));
+    // The memory-pressure taint keeps the replacements off both nodes until the condition
+    // clears, 5 minutes after the threshold was last met; then the same happens again.
+    let times: Vec<f64> = evicted.iter().map(|e| e.0).collect();
+    assert_eq!(times, [10.0, 10.0, 320.0, 320.0]);
+    let cleared: Vec<f64> = (events(&out, "NodeHasSufficientMemory").iter())
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(cleared, [310.0, 310.0]);
+    let waiting = events(&out, "FailedScheduling");
+    assert!(
+        waiting[0]
+            .2
+            .contains("untolerated taint {node.kubernetes.io/memory-pressure: }")
+    );
     for e in &first {
         let name = e.1.rsplit('/').next().unwrap();
         let row = rows.iter().find(|f| f[1] == name).unwrap();
         assert_eq!((row[4].as_str(), row[16].as_str()), ("Failed", "Evicted"));
     }
+}
+
+#[test]
+fn a_graceful_shutdown_fails_the_pods_in_time_and_a_spot_notice_precedes_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("shutdown");
+    run(&repo("tests/data/faults/shutdown.yaml"), &out, &[]);
+    // n-1 at 600 s; n-2's spot notice at 720 s runs out at 840 s.
+    let shutdown: Vec<(f64, String)> = (events(&out, "Shutdown").into_iter())
+        .map(|e| (e.0, e.1))
+        .collect();
+    assert_eq!(
+        shutdown,
+        [(600.0, "Node/n-1".into()), (840.0, "Node/n-2".into())]
+    );
+    assert!(
+        events(&out, "Shutdown")
+            .iter()
+            .all(|e| e.2 == "Shutdown manager detected shutdown event")
+    );
+    // The regular pods get 30 - 10 s: Failed with reason Terminated 20 s later, replaced at
+    // once on the nodes left; the not-ready taint keeps the replacements off the node.
+    let rows = pods(&out);
+    for (node, at) in [("n-1", "620.000"), ("n-2", "860.000")] {
+        let stopped: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|f| f[3] == node && f[5] == "0.000")
+            .collect();
+        assert!(!stopped.is_empty());
+        for f in &stopped {
+            assert_eq!((f[4].as_str(), f[9].as_str()), ("Failed", at), "{f:?}");
+            assert_eq!(f[16], "Terminated");
+        }
+        let replaced = rows.iter().filter(|f| f[5] == at).count();
+        assert_eq!(replaced, stopped.len());
+    }
+    assert!(
+        rows.iter()
+            .filter(|f| f[5] != "0.000")
+            .all(|f| f[3] != "n-1" && f[3] != "n-2")
+    );
+    // The machine stops when the grace period ends (630 s): no Lease since, Unknown at
+    // 685 s without a second NodeNotReady (the node was not Ready already).
+    let node_not_ready: Vec<f64> = (events(&out, "NodeNotReady").iter())
+        .filter(|e| e.1 == "Node/n-1")
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(
+        node_not_ready,
+        [600.0, 600.0],
+        "the kubelet's, then the controller's"
+    );
 }

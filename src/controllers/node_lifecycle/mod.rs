@@ -35,9 +35,14 @@
 //! in master disruption mode); a zone's queue is first in, first out (upstream queues its
 //! nodes again at every pass, all at the same time, in no set order).
 //!
-//! Not modelled yet: Ready=False from a running kubelet (the `not-ready` taints), and the
-//! 60 s startup grace of nodes that never reported.
+//! A running kubelet's conditions ([`conditions`]): the NoSchedule taints of
+//! `TaintNodesByCondition` follow them at once (`not-ready`, `memory-pressure`, ...); a
+//! kubelet reporting `Ready=False` (a node shutting down) has its pods marked not ready and
+//! the `not-ready` NoExecute taint queued at the next monitor pass.
+//!
+//! Not modelled yet: the 60 s startup grace of nodes that never reported.
 
+mod conditions;
 pub mod zones;
 
 use crate::api::event::EventType;
@@ -67,6 +72,8 @@ pub enum NodeLifecycleEvent {
     Monitor(NodeId, u32),
     /// A monitor pass looks at a node whose kubelet reported Ready again.
     Reachable(NodeId),
+    /// A monitor pass looks at a node whose kubelet reported Ready=False.
+    NotReady(NodeId),
     /// The end of the monitor pass at this time: the zones' states, then the tainting.
     PassEnd,
     /// A zone's rate limiter has its token again (the zone's index).
@@ -81,6 +88,8 @@ struct Watched {
     generation: u32,
     /// The controller set Ready to Unknown and has not seen it Ready since.
     unknown: bool,
+    /// The controller saw the kubelet report Ready=False and has not seen it Ready since.
+    not_ready: bool,
 }
 
 /// What the controller keeps per zone.
@@ -205,24 +214,24 @@ impl NodeLifecycleController {
                     .set_node_condition(node, kind, ConditionStatus::Unknown);
             }
         }
-        let name = ctx.store.node(node).meta.name.clone();
-        let msg = format!("Node {name} status is now: NodeNotReady");
-        ctx.record(
-            EventType::Normal,
-            "NodeNotReady",
-            format!("Node/{name}"),
-            msg,
-        );
-        // `MarkPodsNotReady` (pkg/controller/util/node).
-        for pod in ctx.store.pods_on_node(node).to_vec() {
-            if ctx.store.pod(pod).status.ready {
-                ctx.store.set_ready(pod, false, now);
-                ctx.record_pod(
-                    pod,
-                    EventType::Warning,
-                    "NodeNotReady",
-                    "Node is not ready".to_string(),
-                );
+        // The Event and `MarkPodsNotReady` (pkg/controller/util/node) come with the step
+        // from Ready, not from a Ready=False the kubelet reported before it stopped.
+        let from_ready = !std::mem::take(&mut self.watched(node).not_ready);
+        if from_ready {
+            let name = ctx.store.node(node).meta.name.clone();
+            let msg = format!("Node {name} status is now: NodeNotReady");
+            ctx.record(
+                EventType::Normal,
+                "NodeNotReady",
+                format!("Node/{name}"),
+                msg,
+            );
+            for pod in ctx.store.pods_on_node(node).to_vec() {
+                if ctx.store.pod(pod).status.ready {
+                    ctx.store.set_ready(pod, false, now);
+                    let msg = "Node is not ready".to_string();
+                    ctx.record_pod(pod, EventType::Warning, "NodeNotReady", msg);
+                }
             }
         }
         self.set_taints(
@@ -463,14 +472,21 @@ impl Component for NodeLifecycleController {
                 let zone_changed = what.contains(NodeUpdate::LABELS)
                     && (ZoneKey::of(old) != ZoneKey::of(new)
                         || zones::excluded(old) != zones::excluded(new));
-                if ready(new) == Some(ConditionStatus::True) && self.watched(*node).unknown {
+                let was_down = {
+                    let w = self.watched(*node);
+                    w.unknown || w.not_ready
+                };
+                if ready(new) == Some(ConditionStatus::True) && was_down {
                     // The kubelet reports Ready again: the condition taint goes now, the
                     // eviction taint at the next monitor pass.
-                    self.watched(*node).unknown = false;
-                    let no_schedule = [(TAINT_UNREACHABLE, TaintEffect::NoSchedule)];
-                    self.set_taints(*node, &[], &no_schedule, ctx);
+                    let w = self.watched(*node);
+                    (w.unknown, w.not_ready) = (false, false);
                     let at = next_pass(ctx.now());
                     ctx.at(at, NodeLifecycleEvent::Reachable(*node));
+                }
+                if what.contains(NodeUpdate::CONDITIONS) {
+                    let was = ready(old);
+                    self.conditions_changed(*node, was, ctx);
                 }
                 if ready_changed || zone_changed {
                     self.zones_changed(ctx);
@@ -492,6 +508,7 @@ impl Component for NodeLifecycleController {
                     self.end_pass(ctx);
                 }
             }
+            NodeLifecycleEvent::NotReady(node) => self.mark_not_ready(node, ctx),
             NodeLifecycleEvent::Reachable(node) => {
                 if ready(ctx.store.node(node)) == Some(ConditionStatus::True) {
                     self.mark_reachable(node, ctx);
