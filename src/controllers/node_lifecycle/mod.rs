@@ -117,6 +117,8 @@ pub struct NodeLifecycleController {
     dirty: bool,
     /// The scheduled `PassEnd`.
     pass_end: Option<SimTime>,
+    /// Each node's zone index, read from its labels once (and again when they change).
+    node_zones: Vec<u32>,
 }
 
 /// The first monitor pass strictly more than the grace period after `heartbeat`.
@@ -141,19 +143,10 @@ fn has_no_execute(node: &Node, key: &str) -> bool {
     (node.taints.iter()).any(|t| t.key == key && t.effect == TaintEffect::NoExecute)
 }
 
-/// Per zone, the nodes counted ready and not ready (`zoneToNodeConditions`).
-fn zone_counts(store: &Store) -> BTreeMap<ZoneKey, (usize, usize)> {
-    let mut out: BTreeMap<ZoneKey, (usize, usize)> = BTreeMap::new();
-    for node in store.nodes().iter().filter(|n| !zones::excluded(n)) {
-        let counts = out.entry(ZoneKey::of(node)).or_default();
-        if ready(node) == Some(ConditionStatus::True) {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
-        }
-    }
-    out
-}
+/// A node's zone not read yet ([`NodeLifecycleController::node_zone`]).
+const ZONE_UNKNOWN: u32 = u32::MAX;
+/// A node counted in no zone (`node.kubernetes.io/exclude-disruption`).
+const ZONE_EXCLUDED: u32 = u32::MAX - 1;
 
 type Ctx<'a, 'b> = &'a mut Context<'b, NodeLifecycleEvent>;
 
@@ -167,6 +160,40 @@ impl NodeLifecycleController {
     }
 
     /// The index of a zone, added with a new rate limiter if not seen yet.
+    /// The index of a node's zone, `None` when it counts in none.
+    fn node_zone(&mut self, id: usize, node: &Node) -> Option<usize> {
+        if self.node_zones.len() <= id {
+            self.node_zones.resize(id + 1, ZONE_UNKNOWN);
+        }
+        if self.node_zones[id] == ZONE_UNKNOWN {
+            self.node_zones[id] = if zones::excluded(node) {
+                ZONE_EXCLUDED
+            } else {
+                self.zone(ZoneKey::of(node)) as u32
+            };
+        }
+        (self.node_zones[id] != ZONE_EXCLUDED).then_some(self.node_zones[id] as usize)
+    }
+
+    /// Per zone, the nodes counted ready and not ready (`zoneToNodeConditions`).
+    fn zone_counts(&mut self, store: &Store) -> BTreeMap<ZoneKey, (usize, usize)> {
+        let mut counts: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+        for (i, node) in store.nodes().iter().enumerate() {
+            let Some(z) = self.node_zone(i, node) else {
+                continue;
+            };
+            let c = counts.entry(z).or_default();
+            if ready(node) == Some(ConditionStatus::True) {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+            }
+        }
+        (counts.into_iter())
+            .map(|(z, c)| (self.zones[z].key.clone(), c))
+            .collect()
+    }
+
     fn zone(&mut self, key: ZoneKey) -> usize {
         if let Some(&z) = self.zone_index.get(&key) {
             return z;
@@ -348,7 +375,7 @@ impl NodeLifecycleController {
     /// The zones' states, and what changes with them (`handleDisruption`).
     fn handle_disruption(&mut self, ctx: Ctx) {
         let now = ctx.now();
-        let counts = zone_counts(ctx.store);
+        let counts = self.zone_counts(ctx.store);
         // (zone, new state, nodes counted)
         let mut new: Vec<(usize, ZoneState, usize)> = Vec::with_capacity(counts.len());
         for (key, &(ready, not_ready)) in &counts {
@@ -487,6 +514,11 @@ impl Component for NodeLifecycleController {
                 if what.contains(NodeUpdate::CONDITIONS) {
                     let was = ready(old);
                     self.conditions_changed(*node, was, ctx);
+                }
+                if what.contains(NodeUpdate::LABELS)
+                    && let Some(z) = self.node_zones.get_mut(node.0 as usize)
+                {
+                    *z = ZONE_UNKNOWN;
                 }
                 if ready_changed || zone_changed {
                     self.zones_changed(ctx);
