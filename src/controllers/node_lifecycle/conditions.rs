@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn conditions_call_for_their_taints() {
-        let mut n = Node::default();
+        let mut n = crate::api::testing::node("n", 1000, 1 << 30, 110);
         n.conditions = vec![
             NodeCondition {
                 kind: NodeConditionType::Ready,
