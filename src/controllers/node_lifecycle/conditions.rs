@@ -6,7 +6,6 @@
 
 use super::{Ctx, NodeLifecycleController, NodeLifecycleEvent, has_no_execute, next_pass, ready};
 use crate::api::TaintEffect;
-use crate::api::event::EventType;
 use crate::api::node::{ConditionStatus, Node, NodeConditionType};
 use crate::api::taint::{TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE};
 use crate::store::NodeId;
@@ -88,22 +87,7 @@ impl NodeLifecycleController {
             return;
         }
         self.watched(node).not_ready = true;
-        let now = ctx.now();
-        let name = ctx.store.node(node).meta.name.clone();
-        let msg = format!("Node {name} status is now: NodeNotReady");
-        ctx.record(
-            EventType::Normal,
-            "NodeNotReady",
-            format!("Node/{name}"),
-            msg,
-        );
-        for pod in ctx.store.pods_on_node(node).to_vec() {
-            if ctx.store.pod(pod).status.ready {
-                ctx.store.set_ready(pod, false, now);
-                let msg = "Node is not ready".to_string();
-                ctx.record_pod(pod, EventType::Warning, "NodeNotReady", msg);
-            }
-        }
+        super::mark_pods_not_ready(node, ctx);
         let n = ctx.store.node(node);
         if has_no_execute(n, TAINT_NODE_UNREACHABLE) {
             let add = [(TAINT_NODE_NOT_READY, TaintEffect::NoExecute)];

@@ -150,6 +150,27 @@ const ZONE_EXCLUDED: u32 = u32::MAX - 1;
 
 type Ctx<'a, 'b> = &'a mut Context<'b, NodeLifecycleEvent>;
 
+/// A node left Ready: its `NodeNotReady` Event, and its ready pods marked not ready
+/// (`MarkPodsNotReady`, pkg/controller/util/node).
+fn mark_pods_not_ready(node: NodeId, ctx: Ctx) {
+    let now = ctx.now();
+    let name = ctx.store.node(node).meta.name.clone();
+    let msg = format!("Node {name} status is now: NodeNotReady");
+    ctx.record(
+        EventType::Normal,
+        "NodeNotReady",
+        format!("Node/{name}"),
+        msg,
+    );
+    for pod in ctx.store.pods_on_node(node).to_vec() {
+        if ctx.store.pod(pod).status.ready {
+            ctx.store.set_ready(pod, false, now);
+            let msg = "Node is not ready".to_string();
+            ctx.record_pod(pod, EventType::Warning, "NodeNotReady", msg);
+        }
+    }
+}
+
 impl NodeLifecycleController {
     fn watched(&mut self, node: NodeId) -> &mut Watched {
         let i = node.0 as usize;
@@ -228,7 +249,6 @@ impl NodeLifecycleController {
 
     /// The grace period ran out: conditions Unknown, pods not ready, taints.
     fn mark_unknown(&mut self, node: NodeId, ctx: Ctx) {
-        let now = ctx.now();
         self.watched(node).unknown = true;
         for kind in [
             NodeConditionType::Ready,
@@ -243,23 +263,8 @@ impl NodeLifecycleController {
         }
         // The Event and `MarkPodsNotReady` (pkg/controller/util/node) come with the step
         // from Ready, not from a Ready=False the kubelet reported before it stopped.
-        let from_ready = !std::mem::take(&mut self.watched(node).not_ready);
-        if from_ready {
-            let name = ctx.store.node(node).meta.name.clone();
-            let msg = format!("Node {name} status is now: NodeNotReady");
-            ctx.record(
-                EventType::Normal,
-                "NodeNotReady",
-                format!("Node/{name}"),
-                msg,
-            );
-            for pod in ctx.store.pods_on_node(node).to_vec() {
-                if ctx.store.pod(pod).status.ready {
-                    ctx.store.set_ready(pod, false, now);
-                    let msg = "Node is not ready".to_string();
-                    ctx.record_pod(pod, EventType::Warning, "NodeNotReady", msg);
-                }
-            }
+        if !std::mem::take(&mut self.watched(node).not_ready) {
+            mark_pods_not_ready(node, ctx);
         }
         self.set_taints(
             node,
