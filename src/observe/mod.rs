@@ -6,6 +6,7 @@
 
 mod autoscaling;
 pub mod comparison;
+mod disruption;
 pub mod estimate;
 pub mod fragmentation;
 mod ledger;
@@ -29,6 +30,7 @@ pub use crate::store::{
 pub use autoscaling::{
     AutoscalingSeries, FlowTotals, HpaSummary, HpaTotals, hpa_summaries, metric_name,
 };
+pub use disruption::{PdbLog, PdbSeries, PdbSummary};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};

@@ -78,6 +78,8 @@ pub struct SummaryInput {
     pub hpas: Vec<super::HpaSummary>,
     /// The traffic flows' totals.
     pub flows: Vec<super::FlowTotals>,
+    /// The PodDisruptionBudgets at the end.
+    pub pdbs: Vec<super::PdbSummary>,
 }
 
 /// Everything `summary.json` reports.
