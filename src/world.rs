@@ -5,8 +5,8 @@
 //!
 //! The components sit in one list, in this order: kube-scheduler, the kubelets, kube-proxy,
 //! the Job, ReplicaSet, Deployment, DaemonSet, StatefulSet, HorizontalPodAutoscaler and
-//! EndpointSlice controllers, the garbage collector, the node lifecycle and taint eviction
-//! controllers, the PersistentVolume controller, the scheduling-gate remover, then one
+//! EndpointSlice controllers, the garbage collector, the node lifecycle, taint eviction and
+//! disruption controllers, the PersistentVolume controller, the scheduling-gate remover, then one
 //! arrival source per `spec.arrivals` entry (in scenario order), then the timeline's kubectl
 //! and its faults.
 //! Adding a controller is a new file and one `World::wire` line in [`World::new`].
@@ -37,14 +37,14 @@ use crate::component::{
     Wired, Wiring,
 };
 use crate::controllers::{
-    DaemonSetController, DeploymentController, EndpointSliceController, GarbageCollector,
-    GateRemover, HpaController, JobController, ReplicaSetController, StatefulSetController,
-    TaintEvictionController, VolumeController,
+    DaemonSetController, DeploymentController, DisruptionController, EndpointSliceController,
+    GarbageCollector, GateRemover, HpaController, JobController, ReplicaSetController,
+    StatefulSetController, TaintEvictionController, VolumeController,
 };
 use crate::engine::{EventQueue, RngStreams, SimTime};
 use crate::node::{KubeProxy, Kubelet};
 use crate::observe::{
-    ClusterState, FaultCost, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput,
+    ClusterState, FaultCost, PdbLog, PodTally, RolloutLog, Sampler, Sink, Summary, SummaryInput,
 };
 use crate::scenario::Scenario;
 use crate::scheduler::Scheduler;
@@ -81,9 +81,12 @@ pub struct World {
     tally: PodTally,
     rollouts: RolloutLog,
     fault_cost: FaultCost,
+    pdb_log: PdbLog,
     sampler: Sampler,
     /// When the run went quiet (see [`World::quiet_from`]).
     quiet_from: Option<SimTime>,
+    /// When the run ended: its duration, or where its caller stopped it.
+    ended: Option<SimTime>,
     duration: SimTime,
     metrics_interval_ms: i64,
     check_invariants: bool,
@@ -131,8 +134,10 @@ impl World {
             tally: PodTally::default(),
             rollouts: RolloutLog::default(),
             fault_cost: FaultCost::default(),
+            pdb_log: PdbLog::default(),
             sampler: Sampler::default(),
             quiet_from: None,
+            ended: None,
             duration: scenario.duration,
             metrics_interval_ms: scenario.output.metrics_interval_ms.max(1),
             check_invariants: false,
@@ -174,6 +179,7 @@ impl World {
         world.wire(GarbageCollector)?;
         world.wire(crate::controllers::node_lifecycle::NodeLifecycleController::default())?;
         world.wire(TaintEvictionController::default())?;
+        world.wire(DisruptionController::default())?;
         world.wire(VolumeController)?;
         world.wire(GateRemover)?;
         for source in &scenario.arrivals {
@@ -466,13 +472,16 @@ impl World {
             if since_progress == 4096 {
                 since_progress = 0;
                 if progress(now, self.queue.processed()).is_break() {
+                    self.ended = Some(now);
                     return Ok(RunEnd::Stopped(now));
                 }
             }
         }
         if progress(self.duration, self.queue.processed()).is_break() {
+            self.ended = Some(self.queue.now());
             return Ok(RunEnd::Stopped(self.queue.now()));
         }
+        self.ended = Some(self.duration);
         Ok(RunEnd::Finished)
     }
 
@@ -549,6 +558,10 @@ impl World {
                 }
                 if FaultCost::WATCHES.contains(kind) {
                     self.fault_cost
+                        .on_change(change, &self.store, self.queue.now());
+                }
+                if PdbLog::WATCHES.contains(kind) {
+                    self.pdb_log
                         .on_change(change, &self.store, self.queue.now());
                 }
                 let mut env = Env {
@@ -642,6 +655,9 @@ impl World {
                 hpas: crate::observe::hpa_summaries(&self.store, self.sampler.autoscaling()),
                 flows: self.sampler.autoscaling().flows().to_vec(),
                 fault_cost: self.fault_cost.summary(&self.store, self.duration),
+                pdbs: self
+                    .pdb_log
+                    .summaries(&self.store, self.ended.unwrap_or(self.queue.now())),
             },
         )
     }

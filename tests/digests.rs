@@ -37,7 +37,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "preemption",
-        "ab6b963f24df80f1812a76000d141ce0e4ff07eca06258f939e133aba27fd96d",
+        "d3db7697cdb16eae85decdeb9da703cd6b99dd58df4b27850eb4d434610f873b",
     ),
     (
         "quickstart",
@@ -117,7 +117,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/15-drain-held-by-pdb",
-        "146969ac9c83adbad0f68279eb0c781c16ab12706a7fba3f67dba00c2cf5be14",
+        "28a6e187372b9bc282b3a8ea0752061fd054da70998b34b7d720a259d9acac8f",
     ),
     (
         "learn/16-hpa-traffic-spike",

@@ -2,6 +2,7 @@
 
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod garbage_collector;
 pub mod gates;
@@ -17,6 +18,7 @@ pub mod volume;
 
 pub use daemonset::{DaemonSetController, DaemonSetEvent};
 pub use deployment::{DeploymentController, DeploymentEvent};
+pub use disruption::{DisruptionController, DisruptionEvent};
 pub use endpoints::{EndpointSliceController, EndpointsEvent};
 pub use garbage_collector::GarbageCollector;
 pub use gates::{GateEvent, GateRemover};

@@ -17,6 +17,7 @@
 //! | `controllers/job` | the Job controller | the random suffix of each pod name |
 //! | `controllers/persistentvolume` | the PersistentVolume controller | nothing yet |
 //! | `controllers/taint-eviction` | the taint eviction controller | nothing |
+//! | `controllers/disruption` | the disruption controller | nothing |
 //! | `controllers/gates` | the scheduling-gate remover | when each pod's gates come off |
 //! | `arrivals/<name>` | one per `arrivals` entry, `<name>` its `name` ([`crate::workload`]) | inter-arrival gaps, drawn requests |
 //! | `trace/<name>` | one per trace source, `<name>` its `name` or else its file name | nothing (a trace fixes its times) |

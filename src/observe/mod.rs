@@ -6,6 +6,7 @@
 
 mod autoscaling;
 pub mod comparison;
+mod disruption;
 pub mod estimate;
 mod fault_cost;
 pub mod fragmentation;
@@ -31,6 +32,7 @@ pub use autoscaling::{
     AutoscalingSeries, FlowTotals, HpaSummary, HpaTotals, hpa_summaries, metric_name,
 };
 pub use fault_cost::{FaultCost, FaultCostSummary, FaultRecovery, Replicas, WorkloadAvailability};
+pub use disruption::{PdbLog, PdbSeries, PdbSummary};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};

@@ -197,6 +197,8 @@ pub struct Sampler {
     rows: Vec<MetricSample>,
     /// The workloads' replica series.
     workloads: super::WorkloadSeries,
+    /// The disruption budgets' series.
+    pdbs: super::PdbSeries,
     /// The traffic and HPA series.
     autoscaling: super::AutoscalingSeries,
 }
@@ -344,6 +346,7 @@ impl Sampler {
             }
         }
         self.workloads.rows(store, time, rows);
+        self.pdbs.rows(store, time, rows);
         self.autoscaling.rows(store, load, time, interval_ms, rows);
         if let Some((keep, objects)) = &mut self.pod_rows {
             pod_usage_rows(store, load, *keep, objects, time, rows);

@@ -80,6 +80,8 @@ pub struct SummaryInput {
     pub flows: Vec<super::FlowTotals>,
     /// What the faults cost.
     pub fault_cost: super::FaultCostSummary,
+    /// The PodDisruptionBudgets at the end.
+    pub pdbs: Vec<super::PdbSummary>,
 }
 
 /// Everything `summary.json` reports.

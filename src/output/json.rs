@@ -64,6 +64,7 @@ pub fn summary(s: &Summary, files: &[(&str, [u8; 32])], digest: &str, written: &
         "pods_lost": i.fault_cost.pods_lost,
         "availability": i.fault_cost.availability.iter().map(availability).collect::<Vec<_>>(),
         "faults": i.fault_cost.faults.iter().map(fault).collect::<Vec<_>>(),
+        "pdbs": i.pdbs.iter().map(pdb).collect::<Vec<_>>(),
         "quiet_from_s": i.quiet_from.map(|t| t.as_secs_f64()),
         "preemptions": i.preemptions,
         "warnings": i.warnings,
@@ -198,6 +199,49 @@ fn hpa(h: &crate::observe::HpaSummary) -> Value {
             "message": c.message,
             "last_transition_s": c.last_transition.as_secs_f64(),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// `minAvailable` or `maxUnavailable` as written: a number, or a percentage string.
+fn int_or_percent(v: Option<crate::api::disruption::IntOrPercent>) -> Value {
+    use crate::api::disruption::IntOrPercent;
+    match v {
+        Some(IntOrPercent::Int(n)) => json!(n),
+        Some(p @ IntOrPercent::Percent(_)) => json!(p.to_string()),
+        None => Value::Null,
+    }
+}
+
+/// One PodDisruptionBudget of `summary.json`'s `pdbs`: its spec's bounds, its status at the
+/// end as `kubectl get pdb -o json` shows it (times in simulated seconds), and how long it
+/// allowed no disruption.
+fn pdb(b: &crate::observe::PdbSummary) -> Value {
+    let s = &b.status;
+    let disrupted: Map<String, Value> = (s.disrupted_pods.iter())
+        .map(|(pod, t)| (pod.clone(), json!(t.as_secs_f64())))
+        .collect();
+    json!({
+        "namespace": b.namespace,
+        "name": b.name,
+        "min_available": int_or_percent(b.min_available),
+        "max_unavailable": int_or_percent(b.max_unavailable),
+        "status": {
+            "observed_generation": s.observed_generation,
+            "expected_pods": s.expected_pods,
+            "desired_healthy": s.desired_healthy,
+            "current_healthy": s.current_healthy,
+            "disruptions_allowed": s.disruptions_allowed,
+            "disrupted_pods": disrupted,
+            "conditions": s.condition.iter().map(|c| json!({
+                "type": crate::api::disruption::DISRUPTION_ALLOWED,
+                "status": c.status.as_str(),
+                "reason": c.reason,
+                "message": c.message,
+                "observed_generation": c.observed_generation,
+                "last_transition_s": c.last_transition.as_secs_f64(),
+            })).collect::<Vec<_>>(),
+        },
+        "seconds_no_disruption_allowed": b.blocked_ms as f64 / 1000.0,
     })
 }
 

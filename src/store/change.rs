@@ -187,6 +187,9 @@ pub enum Change {
     ProxyRules(ServiceId),
     /// A PodDisruptionBudget was created.
     PdbCreated(PdbId),
+    /// A PodDisruptionBudget's status was written (by the disruption controller, or by the
+    /// eviction API taking one of its disruptions).
+    PdbStatus(PdbId),
     /// A StorageClass was created.
     StorageClassCreated(StorageClassId),
     /// A PriorityClass was created.
@@ -274,6 +277,7 @@ pub enum ChangeKind {
     Endpoints,
     ProxyRules,
     PdbCreated,
+    PdbStatus,
     StorageClassCreated,
     PriorityClassCreated,
     NamespaceCreated,
@@ -312,6 +316,7 @@ impl Change {
             Change::Endpoints(_) => ChangeKind::Endpoints,
             Change::ProxyRules(_) => ChangeKind::ProxyRules,
             Change::PdbCreated(_) => ChangeKind::PdbCreated,
+            Change::PdbStatus(_) => ChangeKind::PdbStatus,
             Change::StorageClassCreated(_) => ChangeKind::StorageClassCreated,
             Change::PriorityClassCreated(_) => ChangeKind::PriorityClassCreated,
             Change::NamespaceCreated(_) => ChangeKind::NamespaceCreated,

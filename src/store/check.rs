@@ -144,6 +144,13 @@ fn check_indices(store: &Store, errors: &mut Vec<String>) {
             errors.push(format!("{kind}: {e}"));
         }
     }
+    if store.pdb_status.len() != store.pdbs.len() {
+        errors.push(format!(
+            "disruption budgets: {} statuses for {} budgets",
+            store.pdb_status.len(),
+            store.pdbs.len()
+        ));
+    }
 }
 
 fn check_controllers(store: &Store, errors: &mut Vec<String>) {

@@ -1,39 +1,79 @@
 //! The eviction subresource (`pods/eviction`, `pkg/registry/core/pod/storage/eviction.go`):
-//! a pod is deleted with its grace period unless the PodDisruptionBudget covering it allows
-//! no disruption now. The budget's figures are what the disruption controller would report
-//! (`pkg/controller/disruption/disruption.go`): healthy pods are the covered pods Ready and
-//! not being deleted; the expected count is the scale of their controllers for
-//! `maxUnavailable` and percentages, else the number of covered pods.
+//! a pod is deleted with its grace period unless the PodDisruptionBudget guarding it allows
+//! no disruption now.
+//!
+//! The API server reads the budget's **status**, as the disruption controller last wrote it
+//! (`controllers/disruption.rs`), and takes one disruption from it (`checkAndDecrement`):
+//! - a pod finished, Pending or already being deleted ignores budgets (`canIgnorePDB`);
+//! - more than one budget guarding the pod is a 500 (a budget with an empty or no selector
+//!   guards nothing here);
+//! - a pod not Ready goes without taking a disruption while the budget has the healthy pods
+//!   it wants (`currentHealthy >= desiredHealthy > 0`: the `IfHealthyBudget` policy, the
+//!   default of `unhealthyPodEvictionPolicy`);
+//! - otherwise: a status older than the budget (`observedGeneration` behind) is a 429, "still
+//!   being processed"; more than 2,000 `disruptedPods` a 403; `disruptionsAllowed` 0 a 429;
+//!   else `disruptionsAllowed` drops by one (the `DisruptionAllowed` condition turns False
+//!   when it reaches 0), the pod joins `disruptedPods` with the time, and the status is
+//!   written before the pod is deleted.
 
-use super::{PodId, Store};
-use crate::api::disruption::{IntOrPercent, PodDisruptionBudget};
+use super::{PdbId, PodId, Store};
+use crate::api::disruption::GENERATION;
 use crate::api::pod::Phase;
-use crate::api::{Labels, Uid};
 use crate::engine::SimTime;
-use std::collections::BTreeSet;
+
+/// `MaxDisruptedPodSize`: past this many unconfirmed evictions a budget refuses more.
+pub const MAX_DISRUPTED_POD_SIZE: usize = 2000;
 
 /// Why an eviction was refused, in the API server's words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvictionRefused {
-    /// 429: the budget allows no disruption now.
+    /// 429: the budget allows no disruption now (the cause: `The disruption budget NAME needs
+    /// D healthy pods and has H currently`).
     Budget {
         /// `namespace/name` of the budget.
         budget: String,
-        /// Healthy pods it needs.
+        /// Its `desiredHealthy`.
         desired: i64,
-        /// Healthy pods it has.
+        /// Its `currentHealthy`.
         healthy: i64,
     },
-    /// 500: more than one budget covers the pod.
+    /// 429: the budget's status is older than its spec (the cause: `The disruption budget
+    /// NAME is still being processed by the server.`).
+    Stale {
+        /// `namespace/name` of the budget.
+        budget: String,
+    },
+    /// 403: too many evictions the disruption controller has not confirmed yet.
+    TooManyDisrupted {
+        /// The budget's name.
+        name: String,
+    },
+    /// 500: more than one budget guards the pod.
     SeveralBudgets,
+}
+
+impl EvictionRefused {
+    /// Whether it is a 429 (TooManyRequests), which kubectl retries; any other refusal ends
+    /// the pod's eviction.
+    pub fn is_retried(&self) -> bool {
+        matches!(
+            self,
+            EvictionRefused::Budget { .. } | EvictionRefused::Stale { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for EvictionRefused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EvictionRefused::Budget { .. } => {
+            EvictionRefused::Budget { .. } | EvictionRefused::Stale { .. } => {
                 f.write_str("Cannot evict pod as it would violate the pod's disruption budget.")
             }
+            EvictionRefused::TooManyDisrupted { name } => write!(
+                f,
+                "poddisruptionbudget.policy {name:?} is forbidden: DisruptedPods map too big - \
+                 too many evictions not confirmed by PDB controller"
+            ),
             EvictionRefused::SeveralBudgets => f.write_str(
                 "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
             ),
@@ -41,129 +81,19 @@ impl std::fmt::Display for EvictionRefused {
     }
 }
 
-/// A budget's view of its pods now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BudgetState {
-    /// Pods the budget expects.
-    pub expected: i64,
-    /// Healthy pods it needs.
-    pub desired: i64,
-    /// Healthy pods it has.
-    pub healthy: i64,
-}
-
-impl BudgetState {
-    /// `disruptionsAllowed`.
-    pub fn allowed(&self) -> i64 {
-        (self.healthy - self.desired).max(0)
-    }
-}
-
 impl Store {
-    /// The live pods a budget covers (its namespace, its selector), not finished.
-    fn covered(&self, pdb: &PodDisruptionBudget) -> Vec<PodId> {
-        (0..self.pods.len())
-            .map(|i| PodId(i as u32))
-            .filter(|&p| self.pods.is_live(p))
-            .filter(|&p| {
-                let pod = self.pod(p);
-                !pod.phase().is_terminal() && pdb.covers(&pod.meta.namespace, &pod.meta.labels)
-            })
+    /// The budgets guarding a pod against evictions, in creation order.
+    pub fn guarding_budgets(&self, pod: PodId) -> Vec<PdbId> {
+        let p = self.pod(pod);
+        (0..self.pdbs().len())
+            .map(|i| PdbId(i as u32))
+            .filter(|&b| self.pdb(b).guards(&p.meta.namespace, &p.meta.labels))
             .collect()
     }
 
-    /// The scale of a pod's controller as the disruption controller finds it (`finders`:
-    /// a Deployment through its ReplicaSet, a ReplicaSet, a ReplicationController, a
-    /// StatefulSet), with that controller's uid; `Err` for a controller without a scale (a
-    /// DaemonSet, a Job: the budget then allows nothing), `Ok(None)` for a pod without one.
-    fn controller_scale(
-        &self,
-        owner: Option<&crate::api::OwnerReference>,
-    ) -> Result<Option<(Uid, i64)>, ()> {
-        let Some(owner) = owner else {
-            return Ok(None);
-        };
-        let uid = &owner.uid;
-        match &*owner.kind {
-            "ReplicaSet" | "ReplicationController" => {
-                let Some(rs) = self.replica_set_by_uid(uid) else {
-                    return Err(());
-                };
-                let r = self.replica_set(rs);
-                if let Some(d) = r.meta.controller()
-                    && let Some(dep) = self.deployment_by_uid(&d.uid)
-                {
-                    return Ok(Some((
-                        d.uid.clone(),
-                        i64::from(self.deployment(dep).spec.replicas),
-                    )));
-                }
-                Ok(Some((uid.clone(), i64::from(r.spec.replicas))))
-            }
-            "StatefulSet" => match self.stateful_set_by_uid(uid) {
-                Some(ss) => Ok(Some((
-                    uid.clone(),
-                    i64::from(self.stateful_set(ss).spec.replicas),
-                ))),
-                None => Err(()),
-            },
-            _ => Err(()),
-        }
-    }
-
-    /// A budget's expected, desired and healthy pods now.
-    pub fn budget_state(&self, pdb: &PodDisruptionBudget) -> BudgetState {
-        let pods = self.covered(pdb);
-        let healthy = pods
-            .iter()
-            .filter(|&&p| {
-                let s = &self.pod(p).status;
-                s.ready && s.terminating.is_none()
-            })
-            .count() as i64;
-        let by_count = matches!(pdb.min_available, Some(IntOrPercent::Int(_)));
-        let expected = if by_count {
-            pods.len() as i64
-        } else {
-            let mut seen = BTreeSet::new();
-            let mut sum = 0;
-            for &p in &pods {
-                match self.controller_scale(self.pod(p).meta.controller()) {
-                    Ok(Some((uid, scale))) => {
-                        if seen.insert(uid) {
-                            sum += scale;
-                        }
-                    }
-                    // A pod without a controller counts nothing (`unmanagedPods`).
-                    Ok(None) => {}
-                    // A controller without a scale: the budget allows no disruption.
-                    Err(()) => {
-                        return BudgetState {
-                            expected: 0,
-                            desired: 0,
-                            healthy: 0,
-                        };
-                    }
-                }
-            }
-            sum
-        };
-        let desired = match (pdb.min_available, pdb.max_unavailable) {
-            (Some(min), _) => min.scaled(expected),
-            (None, Some(max)) => expected - max.scaled(expected),
-            (None, None) => expected,
-        };
-        BudgetState {
-            expected,
-            desired,
-            healthy,
-        }
-    }
-
     /// Evicts a pod (`POST pods/NAME/eviction`): deleted with `grace_ms` (or its own grace
-    /// period) unless its budget allows no disruption. A pod finished, pending or already
-    /// being deleted ignores budgets; a pod not Ready is evicted while its budget has the
-    /// healthy pods it needs (`IfHealthyBudget`). `Ok(false)` when it was gone already.
+    /// period) unless its budget refuses (see the module's doc). `Ok(false)` when it was
+    /// gone already.
     pub fn evict(
         &mut self,
         pod: PodId,
@@ -178,32 +108,204 @@ impl Store {
             || p.phase() == Phase::Pending
             || p.status.terminating.is_some();
         if !ignores_budgets {
-            let (ns, labels): (&str, &Labels) = (&p.meta.namespace, &p.meta.labels);
-            let budgets: Vec<&PodDisruptionBudget> = self
-                .pdbs()
-                .iter()
-                .filter(|b| b.covers(ns, labels))
-                .collect();
+            let ready = p.status.ready;
+            let budgets = self.guarding_budgets(pod);
             if budgets.len() > 1 {
                 return Err(EvictionRefused::SeveralBudgets);
             }
-            if let Some(b) = budgets.first() {
-                let state = self.budget_state(b);
-                let ready = p.status.ready;
-                let refused = if ready || state.desired == 0 {
-                    state.allowed() == 0
-                } else {
-                    state.healthy < state.desired
-                };
-                if refused {
-                    return Err(EvictionRefused::Budget {
-                        budget: format!("{}/{}", b.namespace, b.name),
-                        desired: state.desired,
-                        healthy: state.healthy,
-                    });
+            if let Some(&b) = budgets.first() {
+                let s = self.pdb_status(b);
+                let healthy_enough =
+                    s.current_healthy >= s.desired_healthy && s.desired_healthy > 0;
+                if ready || !healthy_enough {
+                    self.take_disruption(b, pod, now)?;
                 }
             }
         }
         Ok(self.request_deletion_with_grace(pod, now, grace_ms))
+    }
+
+    /// `checkAndDecrement`: takes one of budget `b`'s disruptions for `pod`, or says why not.
+    fn take_disruption(
+        &mut self,
+        b: PdbId,
+        pod: PodId,
+        now: SimTime,
+    ) -> Result<(), EvictionRefused> {
+        let budget = self.pdb(b);
+        let key = format!("{}/{}", budget.namespace, budget.name);
+        let mut s = self.pdb_status(b).clone();
+        if s.observed_generation < GENERATION {
+            return Err(EvictionRefused::Stale { budget: key });
+        }
+        if s.disrupted_pods.len() > MAX_DISRUPTED_POD_SIZE {
+            return Err(EvictionRefused::TooManyDisrupted {
+                name: budget.name.clone(),
+            });
+        }
+        if s.disruptions_allowed <= 0 {
+            return Err(EvictionRefused::Budget {
+                budget: key,
+                desired: s.desired_healthy,
+                healthy: s.current_healthy,
+            });
+        }
+        s.disruptions_allowed -= 1;
+        if s.disruptions_allowed == 0 {
+            s.update_condition(now);
+        }
+        s.disrupted_pods
+            .insert(self.pod(pod).meta.name.clone(), now);
+        self.set_pdb_status(b, s);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::disruption::{IntOrPercent, PdbStatus, PodDisruptionBudget};
+    use crate::api::node::ConditionStatus;
+    use crate::api::{LabelSelector, Labels};
+    use std::sync::Arc;
+
+    /// A store with one node, `n` Ready `app=web` pods on it, and a budget over them with
+    /// this status.
+    fn cluster(n: usize, status: Option<PdbStatus>) -> (Store, PdbId, Vec<PodId>) {
+        let mut s = Store::new();
+        let node = s.add_node(crate::api::testing::node("n1", 8_000, 1 << 34, 110));
+        let pods = (0..n)
+            .map(|i| {
+                let mut pod = crate::api::testing::pod(&format!("web-{i}"), 100, 0);
+                pod.meta.labels = Arc::new(Labels::from([("app".into(), "web".into())]));
+                let p = s.create_pod(pod);
+                s.bind(p, node, SimTime::ZERO);
+                s.set_phase(p, Phase::Running, SimTime::ZERO);
+                s.set_ready(p, true, SimTime::ZERO);
+                p
+            })
+            .collect();
+        let b = s.add_pdb(PodDisruptionBudget {
+            name: "web".into(),
+            namespace: "default".into(),
+            selector: Some(LabelSelector::parse("app=web").unwrap()),
+            min_available: None,
+            max_unavailable: Some(IntOrPercent::Int(1)),
+        });
+        if let Some(st) = status {
+            s.set_pdb_status(b, st);
+        }
+        (s, b, pods)
+    }
+
+    fn synced(allowed: i64, healthy: i64, desired: i64) -> PdbStatus {
+        let mut s = PdbStatus {
+            observed_generation: 1,
+            disruptions_allowed: allowed,
+            current_healthy: healthy,
+            desired_healthy: desired,
+            expected_pods: desired + 1,
+            ..PdbStatus::default()
+        };
+        s.update_condition(SimTime::ZERO);
+        s
+    }
+
+    #[test]
+    fn an_eviction_takes_a_disruption_and_records_the_pod() {
+        let (mut s, b, pods) = cluster(3, Some(synced(1, 3, 2)));
+        let now = SimTime::from_ms(5_000);
+        assert_eq!(s.evict(pods[0], now, None), Ok(true));
+        let st = s.pdb_status(b);
+        assert_eq!(st.disruptions_allowed, 0);
+        assert_eq!(st.disrupted_pods.get("web-0"), Some(&now));
+        let c = st.condition.as_ref().unwrap();
+        assert_eq!(
+            (c.status, c.reason),
+            (ConditionStatus::False, "InsufficientPods")
+        );
+        assert!(s.pod(pods[0]).status.terminating.is_some());
+        // The next one is refused from the decremented status, with upstream's figures.
+        assert_eq!(
+            s.evict(pods[1], now, None),
+            Err(EvictionRefused::Budget {
+                budget: "default/web".into(),
+                desired: 2,
+                healthy: 3
+            })
+        );
+        assert!(s.pod(pods[1]).status.terminating.is_none());
+        // A pod being deleted ignores budgets.
+        assert_eq!(s.evict(pods[0], now, None), Ok(false));
+    }
+
+    #[test]
+    fn a_budget_not_yet_synced_refuses_as_still_being_processed() {
+        let (mut s, _, pods) = cluster(3, None);
+        let e = s.evict(pods[0], SimTime::ZERO, None).unwrap_err();
+        assert_eq!(
+            e,
+            EvictionRefused::Stale {
+                budget: "default/web".into()
+            }
+        );
+        assert!(e.is_retried());
+        assert_eq!(
+            e.to_string(),
+            "Cannot evict pod as it would violate the pod's disruption budget."
+        );
+    }
+
+    #[test]
+    fn an_unready_pod_goes_freely_only_while_the_budget_is_healthy() {
+        // currentHealthy 2 >= desiredHealthy 2: the unready pod goes, nothing taken.
+        let (mut s, b, pods) = cluster(3, Some(synced(0, 2, 2)));
+        s.set_ready(pods[2], false, SimTime::ZERO);
+        assert_eq!(s.evict(pods[2], SimTime::ZERO, None), Ok(true));
+        assert_eq!(s.pdb_status(b).disruptions_allowed, 0);
+        assert!(s.pdb_status(b).disrupted_pods.is_empty());
+        // Below it, the unready pod needs a disruption like any other.
+        let (mut s, _, pods) = cluster(3, Some(synced(0, 1, 2)));
+        s.set_ready(pods[2], false, SimTime::ZERO);
+        assert!(s.evict(pods[2], SimTime::ZERO, None).is_err());
+    }
+
+    #[test]
+    fn too_many_unconfirmed_evictions_are_forbidden() {
+        let mut st = synced(5, 3, 2);
+        for i in 0..=MAX_DISRUPTED_POD_SIZE {
+            st.disrupted_pods.insert(format!("gone-{i}"), SimTime::ZERO);
+        }
+        let (mut s, _, pods) = cluster(3, Some(st));
+        let e = s.evict(pods[0], SimTime::ZERO, None).unwrap_err();
+        assert!(!e.is_retried());
+        assert_eq!(
+            e.to_string(),
+            "poddisruptionbudget.policy \"web\" is forbidden: DisruptedPods map too big - too \
+             many evictions not confirmed by PDB controller"
+        );
+    }
+
+    #[test]
+    fn an_empty_selector_guards_nothing_and_two_budgets_are_an_error() {
+        let (mut s, _, pods) = cluster(3, Some(synced(0, 3, 3)));
+        s.add_pdb(PodDisruptionBudget {
+            name: "all".into(),
+            namespace: "default".into(),
+            selector: Some(LabelSelector::default()),
+            min_available: Some(IntOrPercent::Int(3)),
+            max_unavailable: None,
+        });
+        assert_eq!(s.guarding_budgets(pods[0]).len(), 1);
+        s.add_pdb(PodDisruptionBudget {
+            name: "web-too".into(),
+            namespace: "default".into(),
+            selector: Some(LabelSelector::parse("app=web").unwrap()),
+            min_available: Some(IntOrPercent::Int(1)),
+            max_unavailable: None,
+        });
+        let e = s.evict(pods[0], SimTime::ZERO, None).unwrap_err();
+        assert_eq!(e, EvictionRefused::SeveralBudgets);
+        assert!(!e.is_retried());
     }
 }

@@ -34,7 +34,7 @@ pub use arena::{
 };
 pub use change::{Change, ChangeKind, Incident, NodeUpdate, PodField, Watch};
 pub use check::check_invariants;
-pub use eviction::{BudgetState, EvictionRefused};
+pub use eviction::EvictionRefused;
 pub use kinds::{
     Endpoints, Job, JobStatus, MAX_ENDPOINTS_PER_SLICE, PersistentVolume, PersistentVolumeClaim,
 };
@@ -66,6 +66,8 @@ pub struct Store {
     pvcs: Arena<PersistentVolumeClaim>,
     services: Arena<Service>,
     pdbs: Arena<PodDisruptionBudget>,
+    /// Each budget's status, by budget index.
+    pdb_status: Vec<crate::api::disruption::PdbStatus>,
     storage_classes: Arena<StorageClass>,
     priority_classes: Arena<PriorityClass>,
     namespaces: Arena<Namespace>,

@@ -5,7 +5,7 @@ use super::{
     Arena, ArenaId, Change, Endpoints, Job, JobId, JobStatus, NamespaceId, PdbId, PersistentVolume,
     PersistentVolumeClaim, PodId, PriorityClassId, PvId, PvcId, ServiceId, StorageClassId, Store,
 };
-use crate::api::disruption::PodDisruptionBudget;
+use crate::api::disruption::{PdbStatus, PodDisruptionBudget};
 use crate::api::meta::Uid;
 use crate::api::namespace::Namespace;
 use crate::api::service::Service;
@@ -203,16 +203,47 @@ impl Store {
         self.services.all()
     }
 
-    /// Adds a PodDisruptionBudget.
+    /// Adds a PodDisruptionBudget, with an empty status (`observedGeneration` 0: the
+    /// eviction API refuses its pods until the disruption controller has synced it).
     pub fn add_pdb(&mut self, pdb: PodDisruptionBudget) -> PdbId {
         let id = self.pdbs.insert(pdb);
+        if self.pdb_status.len() <= id.index() {
+            self.pdb_status.resize(id.index() + 1, PdbStatus::default());
+        }
         self.push(Change::PdbCreated(id));
         id
     }
 
-    /// The PodDisruptionBudgets, in creation order.
+    /// The PodDisruptionBudgets, in creation order (index `i` is `PdbId(i)`).
     pub fn pdbs(&self) -> &[PodDisruptionBudget] {
         self.pdbs.all()
+    }
+
+    /// A PodDisruptionBudget.
+    pub fn pdb(&self, id: PdbId) -> &PodDisruptionBudget {
+        self.pdbs.get(id)
+    }
+
+    /// A PodDisruptionBudget by namespace and name.
+    pub fn pdb_id(&self, namespace: &str, name: &str) -> Option<PdbId> {
+        self.pdbs.find(namespace, name)
+    }
+
+    /// A budget's status.
+    pub fn pdb_status(&self, id: PdbId) -> &PdbStatus {
+        &self.pdb_status[id.index()]
+    }
+
+    /// Writes a budget's status (`UpdateStatus`); a write that changes nothing records no
+    /// change. Returns whether it changed.
+    pub fn set_pdb_status(&mut self, id: PdbId, status: PdbStatus) -> bool {
+        let slot = &mut self.pdb_status[id.index()];
+        if *slot == status {
+            return false;
+        }
+        *slot = status;
+        self.push(Change::PdbStatus(id));
+        true
     }
 
     // ---- cluster-scoped objects ----

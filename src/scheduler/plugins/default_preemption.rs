@@ -26,7 +26,6 @@
 //! other pods' filters.
 
 use super::names;
-use crate::api::disruption::PodDisruptionBudget;
 use crate::api::pod::{Pod, PreemptionPolicy};
 use crate::api::scheduler_config::{DefaultPreemptionArgs, ExtensionPoint};
 use crate::engine::SimTime;
@@ -35,7 +34,7 @@ use crate::scheduler::framework::{
 };
 use crate::scheduler::pod_index::BoundPod;
 use crate::scheduler::profile::Diagnosis;
-use crate::store::{NodeId, PodId, Store};
+use crate::store::{NodeId, PdbId, PodId, Store};
 
 /// Status of a node with no lower-priority pod.
 pub const ERR_NO_VICTIMS: &str = "No preemption victims found for incoming pod";
@@ -104,44 +103,33 @@ struct Candidate {
     pdb_violations: usize,
 }
 
-/// `disruptionsAllowed` of every budget, as the disruption controller would report it now.
+/// `disruptionsAllowed` of every budget, from its status as the disruption controller last
+/// wrote it (`pdb.Status.DisruptionsAllowed`, read through the scheduler's informer).
 fn disruptions_allowed(store: &Store) -> Vec<i64> {
-    store
-        .pdbs()
-        .iter()
-        .map(|b| {
-            let (mut expected, mut healthy) = (0, 0);
-            for p in store.pods() {
-                let live = p.status.deleted.is_none() && !p.phase().is_terminal();
-                let selected = b
-                    .selector
-                    .as_ref()
-                    .is_some_and(|s| s.matches(&p.meta.labels));
-                if live && selected && p.meta.namespace == b.namespace {
-                    expected += 1;
-                    if p.status.ready && p.status.terminating.is_none() {
-                        healthy += 1;
-                    }
-                }
-            }
-            b.disruptions_allowed(expected, healthy)
-        })
+    (0..store.pdbs().len())
+        .map(|i| store.pdb_status(PdbId(i as u32)).disruptions_allowed)
         .collect()
 }
 
-/// Whether evicting `pod` would break a budget (decrementing the allowances it uses). As
-/// upstream, a budget with an empty selector covers nothing here.
-fn violates(pdbs: &[PodDisruptionBudget], allowed: &mut [i64], pod: &Pod) -> bool {
+/// Whether evicting `pod` would break a budget (decrementing the allowances it uses), as
+/// upstream's `filterPodsWithPDBViolation`: a pod without labels matches no budget, a budget
+/// with an empty selector guards nothing, and a pod the eviction API already counted
+/// (in the budget's `disruptedPods`) takes nothing more from it.
+fn violates(store: &Store, allowed: &mut [i64], pod: &Pod) -> bool {
+    if pod.meta.labels.is_empty() {
+        return false;
+    }
     let mut violated = false;
-    for (b, left) in pdbs.iter().zip(allowed.iter_mut()) {
-        let covers = b.namespace == pod.meta.namespace
-            && b.selector
-                .as_ref()
-                .is_some_and(|s| !s.is_everything() && s.matches(&pod.meta.labels));
-        if covers {
-            *left -= 1;
-            violated |= *left < 0;
+    for (i, (b, left)) in store.pdbs().iter().zip(allowed.iter_mut()).enumerate() {
+        if !b.guards(&pod.meta.namespace, &pod.meta.labels) {
+            continue;
         }
+        let status = store.pdb_status(PdbId(i as u32));
+        if status.disrupted_pods.contains_key(&pod.meta.name) {
+            continue;
+        }
+        *left -= 1;
+        violated |= *left < 0;
     }
     violated
 }
@@ -189,7 +177,7 @@ impl DefaultPreemption {
             scratch.left.clear();
             scratch.left.extend_from_slice(allowed);
             for &k in lower.iter() {
-                let broken = violates(store.pdbs(), &mut scratch.left, store.pod(bound[k].id));
+                let broken = violates(store, &mut scratch.left, store.pod(bound[k].id));
                 scratch.violating.push(broken);
             }
         }
@@ -412,23 +400,31 @@ mod tests {
 
     #[test]
     fn a_budget_is_broken_only_past_its_allowance() {
-        use crate::api::disruption::IntOrPercent;
+        use crate::api::disruption::{IntOrPercent, PodDisruptionBudget};
         use crate::api::selector::LabelSelector;
-        let budget = PodDisruptionBudget {
+        let mut store = Store::new();
+        let b = store.add_pdb(PodDisruptionBudget {
             name: "b".into(),
             namespace: "default".into(),
             selector: Some(LabelSelector::parse("app=db").unwrap()),
             min_available: Some(IntOrPercent::Int(1)),
             max_unavailable: None,
-        };
+        });
         let mut db = pod("db", 100, 0);
         let mut labels = crate::api::Labels::new();
         labels.insert("app".into(), "db".into());
         db.meta.labels = Arc::new(labels);
         let mut allowed = vec![1];
-        assert!(!violates(std::slice::from_ref(&budget), &mut allowed, &db));
-        assert!(violates(std::slice::from_ref(&budget), &mut allowed, &db));
+        assert!(!violates(&store, &mut allowed, &db));
+        assert!(violates(&store, &mut allowed, &db));
         // Other pods are not covered.
-        assert!(!violates(&[budget], &mut allowed, &pod("web", 100, 0)));
+        assert!(!violates(&store, &mut allowed, &pod("web", 100, 0)));
+        // A pod the eviction API already counted takes nothing more.
+        let mut status = store.pdb_status(b).clone();
+        status.disrupted_pods.insert("db".into(), SimTime::ZERO);
+        store.set_pdb_status(b, status);
+        let mut allowed = vec![0];
+        assert!(!violates(&store, &mut allowed, &db));
+        assert_eq!(allowed, [0]);
     }
 }

@@ -26,7 +26,7 @@
 use super::{Ctx, Kubectl, KubectlEvent, Output};
 use crate::api::kubectl::Drain;
 use crate::component::{CommandStatus, Timer};
-use crate::store::{EvictionRefused, NodeId, PodId, Store};
+use crate::store::{NodeId, PodId, Store};
 use std::collections::BTreeSet;
 
 /// kubectl's wait between refused evictions.
@@ -44,7 +44,7 @@ pub(super) struct DrainState {
     refused: Vec<PodId>,
     /// Refusals printed already.
     told: BTreeSet<PodId>,
-    /// Evictions the API server refused outright (several budgets): not retried, the drain
+    /// Evictions the API server refused outright (not a 429): not retried, the drain
     /// fails with these errors.
     failed: Vec<String>,
     retry: Option<Timer>,
@@ -369,9 +369,10 @@ fn attempt(state: &mut DrainState, pod: PodId, ctx: Ctx) {
                 .command_output(state.record, line, CommandStatus::Running);
         }
         Ok(_) => state.waiting.push(pod),
-        Err(e @ EvictionRefused::SeveralBudgets) => {
-            // A 500: kubectl gives up on the pod at once, and says so only when the drain
-            // ends (the error is one of those `evictPods` returns).
+        Err(e) if !e.is_retried() => {
+            // Not a 429 (several budgets, a 500; too many unconfirmed evictions, a 403):
+            // kubectl gives up on the pod at once, and says so only when the drain ends (the
+            // error is one of those `evictPods` returns).
             let p = ctx.store.pod(pod);
             state.failed.push(format!(
                 "error when evicting pods/{:?} -n {:?}: {e}",
@@ -453,16 +454,26 @@ mod tests {
         p
     }
 
-    /// A budget that lets no `app=db` pod go.
+    /// A budget that lets no `app=db` pod go, with the status its controller would write
+    /// for one healthy pod (no disruption controller runs here).
     fn db_budget(h: &mut Harness<Kubectl>) {
         let labels = Labels::from([("app".to_string(), "db".to_string())]);
-        h.store.add_pdb(PodDisruptionBudget {
+        let b = h.store.add_pdb(PodDisruptionBudget {
             name: "db".into(),
             namespace: "default".into(),
             selector: Some(LabelSelector::from_parts(&labels, &[]).unwrap()),
             min_available: Some(IntOrPercent::Int(1)),
             max_unavailable: None,
         });
+        let mut status = crate::api::disruption::PdbStatus {
+            observed_generation: 1,
+            current_healthy: 1,
+            desired_healthy: 1,
+            expected_pods: 1,
+            ..Default::default()
+        };
+        status.update_condition(SimTime::ZERO);
+        h.store.set_pdb_status(b, status);
     }
 
     fn output(h: &Harness<Kubectl>) -> (Vec<String>, CommandStatus) {
