@@ -31,8 +31,8 @@ pub use crate::store::{
 pub use autoscaling::{
     AutoscalingSeries, FlowTotals, HpaSummary, HpaTotals, hpa_summaries, metric_name,
 };
-pub use fault_cost::{FaultCost, FaultCostSummary, FaultRecovery, Replicas, WorkloadAvailability};
 pub use disruption::{PdbLog, PdbSeries, PdbSummary};
+pub use fault_cost::{FaultCost, FaultCostSummary, FaultRecovery, Replicas, WorkloadAvailability};
 pub use fragmentation::FreeHistory;
 pub use ledger::{PodRow, pod_rows};
 pub use rollouts::{ConditionChange, DeploymentHistory, Rollout, RolloutLog, WorkloadSummary};
