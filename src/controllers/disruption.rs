@@ -83,11 +83,100 @@ pub struct DisruptionController {
     queue: WorkQueue<PdbId>,
     limiter: RateLimiter,
     /// Each budget's live selected pods (by budget index).
-    members: Vec<BTreeSet<PodId>>,
-    /// The budgets each pod belongs to (by pod index).
-    memberships: Vec<Vec<PdbId>>,
+    members: Vec<Members>,
+    /// Each pod as last seen (by pod index).
+    seen: Vec<Seen>,
     /// Each budget's pending recheck and its time (by budget index).
     rechecks: Vec<Option<(SimTime, Timer)>>,
+}
+
+/// One pod as the controller last counted it.
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    /// The budgets selecting it (none once it is gone), in creation order.
+    budgets: Vec<PdbId>,
+    /// Ready and not being deleted.
+    healthy: bool,
+    /// Its controller's uid.
+    owner: Option<Uid>,
+}
+
+impl Seen {
+    /// The pod now, among the first `budgets` budgets.
+    fn of(store: &Store, pod: PodId, budgets: usize) -> Seen {
+        let p = store.pod(pod);
+        let (ns, labels) = (&p.meta.namespace, &p.meta.labels);
+        let selecting = (0..budgets)
+            .map(|i| PdbId(i as u32))
+            .filter(|&b| store.pdb(b).selects(ns, labels));
+        Seen {
+            budgets: if p.status.deleted.is_none() {
+                selecting.collect()
+            } else {
+                Vec::new()
+            },
+            healthy: p.status.ready && p.status.terminating.is_none(),
+            owner: p.meta.controller().map(|o| o.uid.clone()),
+        }
+    }
+}
+
+/// A budget's live selected pods (whatever their phase), with what a sync counts of them,
+/// kept as the pods change so that a sync costs the number of their controllers, not of
+/// the pods.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Members {
+    pods: BTreeSet<PodId>,
+    /// Of those, Ready and not being deleted.
+    healthy: usize,
+    /// The managed ones by their controller's uid.
+    by_owner: BTreeMap<Uid, BTreeSet<PodId>>,
+    /// Those without a controller.
+    unmanaged: usize,
+}
+
+impl Members {
+    /// These pods of `store`, all taken as selected.
+    pub fn of(store: &Store, pods: &[PodId]) -> Members {
+        let mut m = Members::default();
+        for &p in pods {
+            let seen = Seen::of(store, p, 0);
+            m.add(p, &seen);
+        }
+        m
+    }
+
+    fn add(&mut self, pod: PodId, seen: &Seen) {
+        self.pods.insert(pod);
+        self.healthy += usize::from(seen.healthy);
+        match &seen.owner {
+            Some(uid) => {
+                self.by_owner.entry(uid.clone()).or_default().insert(pod);
+            }
+            None => self.unmanaged += 1,
+        }
+    }
+
+    fn remove(&mut self, pod: PodId, seen: &Seen) {
+        self.pods.remove(&pod);
+        self.healthy -= usize::from(seen.healthy);
+        match &seen.owner {
+            Some(uid) => {
+                if let Some(set) = self.by_owner.get_mut(uid) {
+                    set.remove(&pod);
+                    if set.is_empty() {
+                        self.by_owner.remove(uid);
+                    }
+                }
+            }
+            None => self.unmanaged -= 1,
+        }
+    }
+
+    /// Whether no pod is selected.
+    pub fn is_empty(&self) -> bool {
+        self.pods.is_empty()
+    }
 }
 
 type Ctx<'a, 'b> = &'a mut Context<'b, DisruptionEvent>;
@@ -158,7 +247,7 @@ impl DisruptionController {
     fn pdb_created(&mut self, b: PdbId, ctx: Ctx) {
         let i = b.index();
         if self.members.len() <= i {
-            self.members.resize_with(i + 1, BTreeSet::new);
+            self.members.resize_with(i + 1, Members::default);
             self.rechecks.resize(i + 1, None);
         }
         let pods: Vec<PodId> = (0..ctx.store.pods().len())
@@ -171,29 +260,29 @@ impl DisruptionController {
         self.enqueue(b, ctx);
     }
 
-    /// Re-reads which budgets select a pod; returns them, in creation order.
+    /// Re-counts a pod in the budgets it left and joined; returns the budgets selecting it
+    /// by its labels now (a pod gone included), in creation order.
     fn update_memberships(&mut self, pod: PodId, store: &Store) -> Vec<PdbId> {
-        let p = store.pod(pod);
-        let (ns, labels) = (&p.meta.namespace, &p.meta.labels);
-        let now: Vec<PdbId> = (0..self.members.len())
-            .map(|i| PdbId(i as u32))
-            .filter(|&b| store.pdb(b).selects(ns, labels))
-            .collect();
-        if self.memberships.len() <= pod.index() {
-            self.memberships.resize_with(pod.index() + 1, Vec::new);
+        let now = Seen::of(store, pod, self.members.len());
+        if self.seen.len() <= pod.index() {
+            self.seen.resize_with(pod.index() + 1, Seen::default);
         }
-        let live = p.status.deleted.is_none();
-        let before = std::mem::take(&mut self.memberships[pod.index()]);
-        for b in before {
-            self.members[b.index()].remove(&pod);
+        let before = std::mem::replace(&mut self.seen[pod.index()], now);
+        let now = &self.seen[pod.index()];
+        for b in &before.budgets {
+            self.members[b.index()].remove(pod, &before);
         }
-        if live {
-            for &b in &now {
-                self.members[b.index()].insert(pod);
-            }
-            self.memberships[pod.index()] = now.clone();
+        for b in &now.budgets {
+            self.members[b.index()].add(pod, now);
         }
-        now
+        if store.pod(pod).status.deleted.is_some() {
+            let p = store.pod(pod);
+            return (0..self.members.len())
+                .map(|i| PdbId(i as u32))
+                .filter(|&b| store.pdb(b).selects(&p.meta.namespace, &p.meta.labels))
+                .collect();
+        }
+        now.budgets.clone()
     }
 
     /// Upstream's `addPod`, `updatePod` and `deletePod`: the first budget selecting the pod
@@ -223,7 +312,7 @@ impl DisruptionController {
         let now = ctx.now();
         let budget = ctx.store.pdb(b).clone();
         let object = format!("PodDisruptionBudget/{}/{}", budget.namespace, budget.name);
-        let pods: Vec<PodId> = self.members[b.index()].iter().copied().collect();
+        let pods = &self.members[b.index()];
         if pods.is_empty() {
             ctx.record(
                 EventType::Normal,
@@ -233,7 +322,7 @@ impl DisruptionController {
             );
         }
         let old = ctx.store.pdb_status(b).clone();
-        let figures = match expected_pod_count(ctx.store, &budget, &pods) {
+        let figures = match expected_pod_count(ctx.store, &budget, pods) {
             Ok(f) => f,
             Err(e) => {
                 let message = format!("Failed to calculate the number of expected pods: {e}");
@@ -252,14 +341,14 @@ impl DisruptionController {
             );
             ctx.record(EventType::Warning, REASON_UNMANAGED_PODS, object, message);
         }
-        let map = disrupted_pod_map(ctx.store, &pods, &old.disrupted_pods, now);
+        let map = disrupted_pod_map(ctx.store, pods, &old.disrupted_pods, now);
         for &pod in &map.not_deleted {
             // Upstream formats the budget as `%s/%s` of its namespace twice.
             let ns = &budget.namespace;
             let message = format!("Pod was expected by PDB {ns}/{ns} to be deleted but it wasn't");
             ctx.record_pod(pod, EventType::Warning, REASON_NOT_DELETED, message);
         }
-        let healthy = count_healthy(ctx.store, &pods, &map.kept, now);
+        let healthy = count_healthy(ctx.store, pods, &map.kept, now);
         let status = updated_status(&old, healthy, figures, map.kept, now);
         ctx.store.set_pdb_status(b, status);
         if let Some(at) = map.recheck {
@@ -293,27 +382,30 @@ pub struct Figures {
 }
 
 /// `expectedPods` and `desiredHealthy` of `budget` over its `pods` (see the module's doc), or
-/// upstream's error.
+/// upstream's error. Each controller is looked up once, with its first pod, in pod order
+/// (upstream walks the pods and stops at the first error).
 pub fn expected_pod_count(
     store: &Store,
     budget: &PodDisruptionBudget,
-    pods: &[PodId],
+    pods: &Members,
 ) -> Result<Figures, String> {
     if !budget.counts_scale() {
-        let expected = pods.len() as i64;
+        let expected = pods.pods.len() as i64;
         return Ok(Figures {
             expected,
             desired: budget.desired_healthy(expected),
             unmanaged: 0,
         });
     }
+    let mut owners: Vec<PodId> = (pods.by_owner.values())
+        .filter_map(|set| set.first().copied())
+        .collect();
+    owners.sort_unstable();
     // Each controller counted once, by uid (upstream's `controllerScale` map).
     let mut scales: BTreeMap<Uid, i64> = BTreeMap::new();
-    let mut unmanaged = 0;
-    for &p in pods {
+    for p in owners {
         let pod = store.pod(p);
         let Some(owner) = pod.meta.controller() else {
-            unmanaged += 1;
             continue;
         };
         match controller_scale(store, owner, &pod.meta.namespace)? {
@@ -327,7 +419,7 @@ pub fn expected_pod_count(
     Ok(Figures {
         expected,
         desired: budget.desired_healthy(expected),
-        unmanaged,
+        unmanaged: pods.unmanaged,
     })
 }
 
@@ -413,48 +505,50 @@ pub struct DisruptedPods {
 /// more than the timeout before `now` (an entry exactly at its deadline stays).
 pub fn disrupted_pod_map(
     store: &Store,
-    pods: &[PodId],
+    pods: &Members,
     old: &BTreeMap<String, SimTime>,
     now: SimTime,
 ) -> DisruptedPods {
     let mut out = DisruptedPods::default();
-    if old.is_empty() {
-        return out;
-    }
-    for &p in pods {
-        let pod = store.pod(p);
-        if pod.status.terminating.is_some() {
-            continue;
-        }
-        let Some(&at) = old.get(&pod.meta.name) else {
+    for (name, &at) in old {
+        let Some(p) = member(store, pods, name) else {
             continue;
         };
+        if store.pod(p).status.terminating.is_some() {
+            continue;
+        }
         let deadline = at + DELETION_TIMEOUT_MS;
         if deadline < now {
             out.not_deleted.push(p);
         } else {
             out.recheck = Some(out.recheck.map_or(deadline, |r| r.min(deadline)));
-            out.kept.insert(pod.meta.name.clone(), at);
+            out.kept.insert(name.clone(), at);
         }
     }
     out
 }
 
+/// The member pod of this name (the members share their budget's namespace).
+fn member(store: &Store, pods: &Members, name: &str) -> Option<PodId> {
+    let first = *pods.pods.first()?;
+    let ns = &store.pod(first).meta.namespace;
+    store.pod_id(ns, name).filter(|p| pods.pods.contains(p))
+}
+
 /// `countHealthyPods`: pods Ready, not being deleted, and not let go by the eviction API
-/// less than the timeout ago.
+/// less than the timeout ago (`disrupted`: the entries kept, none of them being deleted).
 pub fn count_healthy(
     store: &Store,
-    pods: &[PodId],
+    pods: &Members,
     disrupted: &BTreeMap<String, SimTime>,
     now: SimTime,
 ) -> i64 {
-    let counted = |&&p: &&PodId| {
-        let pod = store.pod(p);
-        let disrupted_now =
-            (disrupted.get(&pod.meta.name)).is_some_and(|&at| at + DELETION_TIMEOUT_MS > now);
-        pod.status.terminating.is_none() && !disrupted_now && pod.status.ready
-    };
-    pods.iter().filter(counted).count() as i64
+    let held = (disrupted.iter())
+        .filter(|&(_, &at)| at + DELETION_TIMEOUT_MS > now)
+        .filter_map(|(name, _)| member(store, pods, name))
+        .filter(|&p| store.pod(p).status.ready)
+        .count();
+    (pods.healthy - held) as i64
 }
 
 /// The status `updatePdbStatus` writes (the old one when nothing changed).

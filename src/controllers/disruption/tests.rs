@@ -118,7 +118,7 @@ fn expected_pods_and_desired_healthy_table() {
         let pods: Vec<PodId> = (ready.iter().enumerate())
             .map(|(i, &r)| pod(&mut store, &format!("web-{i}"), owner.clone(), r))
             .collect();
-        let f = expected_pod_count(&store, &budget(min, max), &pods).unwrap();
+        let f = expected_pod_count(&store, &budget(min, max), &Members::of(&store, &pods)).unwrap();
         assert_eq!(
             (f.expected, f.desired, f.unmanaged),
             want,
@@ -157,12 +157,12 @@ fn controllers_without_a_scale_or_not_found_fail_with_upstream_errors() {
             true,
         );
         assert_eq!(
-            expected_pod_count(&store, &max, &[p]),
+            expected_pod_count(&store, &max, &Members::of(&store, &[p])),
             Err(want.to_string())
         );
         // An integer minAvailable never looks at the controllers.
         let min = budget(Some(IntOrPercent::Int(1)), None);
-        assert!(expected_pod_count(&store, &min, &[p]).is_ok());
+        assert!(expected_pod_count(&store, &min, &Members::of(&store, &[p])).is_ok());
     }
 }
 
@@ -176,28 +176,30 @@ fn a_disrupted_pod_is_unhealthy_until_its_deadline_and_kept_through_it() {
         ("gone".to_string(), SimTime(1_000)),
     ]);
     let deadline = SimTime(1_000 + DELETION_TIMEOUT_MS);
+    let pods = Members::of(&store, &[p, q]);
     // Before the deadline: kept, a recheck at it, not healthy.
-    let m = disrupted_pod_map(&store, &[p, q], &old, SimTime(5_000));
+    let m = disrupted_pod_map(&store, &pods, &old, SimTime(5_000));
     assert_eq!(
         m.kept.keys().collect::<Vec<_>>(),
         ["web-0"],
         "a pod gone is dropped"
     );
     assert_eq!(m.recheck, Some(deadline));
-    assert_eq!(count_healthy(&store, &[p, q], &m.kept, SimTime(5_000)), 1);
+    assert_eq!(count_healthy(&store, &pods, &m.kept, SimTime(5_000)), 1);
     // At the deadline: still kept (not before now), but healthy again (not after now).
-    let m = disrupted_pod_map(&store, &[p, q], &old, deadline);
+    let m = disrupted_pod_map(&store, &pods, &old, deadline);
     assert_eq!(m.kept.len(), 1);
-    assert_eq!(count_healthy(&store, &[p, q], &m.kept, deadline), 2);
+    assert_eq!(count_healthy(&store, &pods, &m.kept, deadline), 2);
     // Past it: dropped, and reported.
-    let m = disrupted_pod_map(&store, &[p, q], &old, deadline + 1);
+    let m = disrupted_pod_map(&store, &pods, &old, deadline + 1);
     assert!(m.kept.is_empty() && m.recheck.is_none());
     assert_eq!(m.not_deleted, [p]);
     // A pod being deleted leaves the map and the healthy count at once.
     store.request_deletion(p, SimTime(6_000));
-    let m = disrupted_pod_map(&store, &[p, q], &old, SimTime(6_000));
+    let pods = Members::of(&store, &[p, q]);
+    let m = disrupted_pod_map(&store, &pods, &old, SimTime(6_000));
     assert!(m.kept.is_empty() && m.not_deleted.is_empty());
-    assert_eq!(count_healthy(&store, &[p, q], &m.kept, SimTime(6_000)), 1);
+    assert_eq!(count_healthy(&store, &pods, &m.kept, SimTime(6_000)), 1);
 }
 
 #[test]
@@ -427,4 +429,61 @@ fn upstream_events_no_pods_unmanaged_multiple_and_failed() {
         )
     );
     let _ = q;
+}
+
+#[test]
+fn the_counts_kept_as_pods_change_are_those_counted_afresh() {
+    let mut store = Store::new();
+    let rs = replica_set(&mut store, 3);
+    let uid = store.replica_set(rs).meta.uid.clone();
+    let b = store.add_pdb(budget(None, Some(IntOrPercent::Int(1))));
+    let mut c = DisruptionController {
+        members: vec![Members::default()],
+        rechecks: vec![None],
+        ..DisruptionController::default()
+    };
+    let owned = Some(("apps/v1", "ReplicaSet", uid.clone()));
+    let pods: Vec<PodId> = (0..4)
+        .map(|i| pod(&mut store, &format!("web-{i}"), owned.clone(), i % 2 == 0))
+        .collect();
+    let bare = pod(&mut store, "web-bare", None, true);
+    let check = |c: &mut DisruptionController, store: &Store, changed: &[PodId]| {
+        for &p in changed {
+            c.update_memberships(p, store);
+        }
+        let live: Vec<PodId> = (0..store.pods().len())
+            .map(|i| PodId(i as u32))
+            .filter(|&p| {
+                let pod = store.pod(p);
+                pod.status.deleted.is_none()
+                    && store.pdb(b).selects(&pod.meta.namespace, &pod.meta.labels)
+            })
+            .collect();
+        assert_eq!(c.members[0], Members::of(store, &live));
+    };
+    let all: Vec<PodId> = pods.iter().copied().chain([bare]).collect();
+    check(&mut c, &store, &all);
+    assert_eq!((c.members[0].healthy, c.members[0].unmanaged), (3, 1));
+    store.set_ready(pods[1], true, SimTime(1));
+    check(&mut c, &store, &[pods[1]]);
+    store.request_deletion(pods[0], SimTime(2));
+    check(&mut c, &store, &[pods[0]]);
+    // Released by its controller, then relabelled out of the budget, then gone.
+    store.set_pod_controller(pods[2], None);
+    check(&mut c, &store, &[pods[2]]);
+    assert_eq!(c.members[0].unmanaged, 2);
+    store.edit_pod_meta(pods[3], |l, _| {
+        l.insert("app".into(), "debug".into());
+    });
+    check(&mut c, &store, &[pods[3]]);
+    store.delete_pod(bare, SimTime(3));
+    check(&mut c, &store, &[bare]);
+    assert_eq!(
+        (
+            c.members[0].pods.len(),
+            c.members[0].healthy,
+            c.members[0].unmanaged
+        ),
+        (3, 2, 1)
+    );
 }

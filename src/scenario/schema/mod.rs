@@ -181,10 +181,19 @@ pub const UNMODELLED: &[(&str, &str, &str)] = &[
         "ttlSecondsAfterFinished",
         "finished Jobs are kept",
     ),
+    (
+        "V1PodDisruptionBudgetSpec",
+        "unhealthyPodEvictionPolicy",
+        "the eviction API applies IfHealthyBudget (a pod not Ready goes only while the budget \
+         has the healthy pods it wants)",
+    ),
 ];
 
 /// Values of [`UNMODELLED`] fields that match what kubesim does: `(field, value)`.
-pub const MODELLED_VALUES: &[(&str, &str)] = &[("suspend", "false")];
+pub const MODELLED_VALUES: &[(&str, &str)] = &[
+    ("suspend", "false"),
+    ("unhealthyPodEvictionPolicy", "IfHealthyBudget"),
+];
 
 impl Schema {
     /// The tables of this build (read once).

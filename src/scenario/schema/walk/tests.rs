@@ -49,6 +49,27 @@ fn shapes_and_unmodelled_fields() {
 }
 
 #[test]
+fn an_eviction_policy_other_than_the_modelled_one_is_reported() {
+    let root = Schema::get()
+        .kind("policy/v1", "PodDisruptionBudget")
+        .unwrap();
+    let doc = |policy: &str| {
+        format!(
+            "kind: PodDisruptionBudget\nspec:\n  maxUnavailable: 1\n  unhealthyPodEvictionPolicy: {policy}\n"
+        )
+    };
+    let mut out = Vec::new();
+    check(&doc("IfHealthyBudget"), &root, &mut out);
+    assert_eq!(out, []);
+    check(&doc("AlwaysAllow"), &root, &mut out);
+    let kinds: Vec<_> = out.iter().map(|f| (f.kind, f.path.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [(FindingKind::Unmodelled, "spec.unhealthyPodEvictionPolicy")]
+    );
+}
+
+#[test]
 fn list_items_and_templates_are_checked_as_their_kind() {
     let schema = Schema::get();
     let doc = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  spec: {nodeNme: a}\n- kind: Widget\n  spec: {anything: 1}\n- kind: Node\n  spec: {taint: []}\n";
