@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{events_with as events, kubesim, read, repo, run};
+use common::{events_with as events, kubesim, read, refused, repo, run};
 use std::path::Path;
 
 /// pods.csv's rows, split.
@@ -232,19 +232,7 @@ fn fault_entries_are_checked_before_the_run() {
             "spec.faults[0].selector: invalid label selector",
         ),
     ] {
-        let p = tmp.path().join("bad.yaml");
-        std::fs::write(&p, text.replacen(line, to, 1)).unwrap();
-        let o = kubesim()
-            .args(["run", "--quiet", "--out"])
-            .arg(tmp.path().join("out"))
-            .arg(&p)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(expected), "{expected:?} not in {err}");
-        assert!(err.contains("bad.yaml:17:"), "located: {err}");
-        assert!(!tmp.path().join("out").exists());
+        refused(tmp.path(), &text.replacen(line, to, 1), expected, 17);
     }
     // A selector that matches no node is a warning, and a zone no node is in an error.
     let p = tmp.path().join("warn.yaml");

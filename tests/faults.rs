@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{events_with as events, kubesim, read, repo, run};
+use common::{events_with as events, read, refused, repo, run};
 
 #[test]
 fn a_crashed_node_goes_unknown_after_the_grace_period_and_returns() {
@@ -163,18 +163,6 @@ fn faults_are_checked_before_the_run() {
             "expected \"node-crash NODE\"",
         ),
     ] {
-        let p = tmp.path().join("bad.yaml");
-        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
-        let o = kubesim()
-            .args(["run", "--quiet", "--out"])
-            .arg(tmp.path().join("out"))
-            .arg(&p)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(expected), "{expected:?} not in {err}");
-        assert!(err.contains("bad.yaml:18:"), "located: {err}");
-        assert!(!tmp.path().join("out").exists());
+        refused(tmp.path(), &text.replacen(from, to, 1), expected, 18);
     }
 }

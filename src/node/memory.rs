@@ -72,18 +72,20 @@ impl MemoryMonitor {
         let load = ctx.store.load(now, 0);
         let mut on_node: BTreeMap<NodeId, Vec<(PodId, i64)>> = BTreeMap::new();
         let mut oom = Vec::new();
-        for (i, p) in ctx.store.pods().iter().enumerate() {
-            let running = p.phase() == crate::api::Phase::Running && p.status.deleted.is_none();
-            let Some(node) = p.status.node.filter(|_| running) else {
-                continue;
-            };
-            let pod = PodId(i as u32);
-            let used = ctx.store.pod_usage(pod, &load).memory.round() as i64;
-            if memory_limit(ctx.store, pod).is_some_and(|limit| used > limit) {
-                oom.push(pod);
-                continue;
+        // The live pods of each node (not every pod ever created: a long run ends most).
+        for n in 0..ctx.store.nodes().len() {
+            let node = NodeId(n as u32);
+            for &pod in ctx.store.pods_on_node(node) {
+                if ctx.store.pod(pod).phase() != crate::api::Phase::Running {
+                    continue;
+                }
+                let used = ctx.store.pod_usage(pod, &load).memory.round() as i64;
+                if memory_limit(ctx.store, pod).is_some_and(|limit| used > limit) {
+                    oom.push(pod);
+                } else {
+                    on_node.entry(node).or_default().push((pod, used));
+                }
             }
-            on_node.entry(NodeId(node)).or_default().push((pod, used));
         }
         for pod in oom {
             self.oom_kill(pod, ctx);

@@ -80,3 +80,23 @@ pub fn run_checked(s: &kubesim::scenario::Scenario) -> kubesim::world::World {
         .expect("no output to fail");
     w
 }
+
+/// Runs the scenario `text` (written to `DIR/bad.yaml`) and checks that it is refused
+/// before the run: exit code 1, `expected` in the errors, located at `bad.yaml:LINE:`, and
+/// no output directory left behind.
+pub fn refused(dir: &Path, text: &str, expected: &str, line: u32) {
+    let p = dir.join("bad.yaml");
+    std::fs::write(&p, text).unwrap();
+    let out = dir.join("out");
+    let o = kubesim()
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&p)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(expected), "{expected:?} not in {err}");
+    assert!(err.contains(&format!("bad.yaml:{line}:")), "located: {err}");
+    assert!(!out.exists());
+}
