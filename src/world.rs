@@ -543,7 +543,8 @@ impl World {
     /// Delivers store changes to the observers and the watching components until none are
     /// left, then hands the recorded Events and scheduling attempts to the sink.
     fn settle(&mut self, sink: &mut dyn Sink) -> std::io::Result<()> {
-        self.fault_cost.on_commands(self.recorder.commands());
+        self.fault_cost
+            .on_commands(self.recorder.commands(), &self.store);
         while self.store.has_changes() {
             let mut changes = std::mem::take(&mut self.changes);
             self.store.take_changes(&mut changes);

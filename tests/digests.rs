@@ -135,6 +135,26 @@ const DIGESTS: &[(&str, &str)] = &[
         "learn/19-hpa-new-pods-without-metrics",
         "8056e08eb42bfe07df55951c20db88981b7d46fe1fd57e0112f6d8f1663ff534",
     ),
+    (
+        "learn/20-node-crash-at-peak",
+        "1c5f5c2bac3a532be1a878e261894286d40a5eb0997c810d062d8474a6c50159",
+    ),
+    (
+        "learn/21-short-toleration-seconds",
+        "92babb07a0b193cb113ff8bcb1f916dc98ee4ed290f73f29a235521f700e666f",
+    ),
+    (
+        "learn/22-zone-outage-and-topology-spread",
+        "8aa99b2cadd4f64a8fb9adc27522d6011dacd88992cfdc4199419e6a2941f627",
+    ),
+    (
+        "learn/23-a-week-of-node-failures",
+        "fd3d8a446a49e840d5b772019df52b179262f84e522df573820be3e369a8e24e",
+    ),
+    (
+        "learn/24-spot-interruptions-under-load",
+        "5bc37dbb03defd44216f3315c76ead13fd38f19a0ff068e20e63bf6461c95c4c",
+    ),
 ];
 
 fn digest(scenario: &str, out: &Path) -> String {

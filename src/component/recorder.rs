@@ -158,6 +158,8 @@ pub struct CommandRecord {
     pub status: CommandStatus,
     /// A fault (`node-crash n-1`), not a kubectl command.
     pub fault: bool,
+    /// The pods a fault struck: those on its nodes, or those whose containers it crashed.
+    pub struck: Vec<PodId>,
 }
 
 /// What components reported since observers last took it.
@@ -253,6 +255,7 @@ impl Recorder {
             output: Vec::new(),
             status: CommandStatus::Running,
             fault: false,
+            struck: Vec::new(),
         });
         self.commands.len() - 1
     }
@@ -266,8 +269,14 @@ impl Recorder {
             output: Vec::new(),
             status: CommandStatus::Done,
             fault: true,
+            struck: Vec::new(),
         });
         self.commands.len() - 1
+    }
+
+    /// Records the pods fault `index` struck.
+    pub fn struck(&mut self, index: usize, pods: impl IntoIterator<Item = PodId>) {
+        self.commands[index].struck.extend(pods);
     }
 
     /// Adds a line to a command's output and sets where it stands.

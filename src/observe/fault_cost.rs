@@ -11,7 +11,9 @@
 //!   not downtime), or from its creation if that never happened, to the end of the run (or
 //!   its deletion). States that last no time (several writes in one instant) do not count.
 //! - A workload loses availability when its ready replicas fall and it is then short
-//!   (`ready < desired`); the loss is put down to the latest fault at or before it. A
+//!   (`ready < desired`); the loss is put down to the latest fault at or before it that
+//!   struck one of its pods (on the fault's nodes, or crashed by it), else to the latest
+//!   fault at or before it (a replacement preempting it, a node's memory running out). A
 //!   fault's time to recover runs from the fault until every workload that lost
 //!   availability because of it is whole again (`ready >= desired`): 0 when none did,
 //!   `None` when one was still short at the end.
@@ -108,6 +110,8 @@ fn read(store: &Store, kind: Kind, index: usize) -> (Replicas, &str, &str) {
 struct FaultTrack {
     time: SimTime,
     text: String,
+    /// The workloads whose pods it struck.
+    struck: BTreeSet<(Kind, usize)>,
     /// Workloads (track indices) that lost availability because of it.
     affected: BTreeSet<usize>,
     /// How many of them are still short.
@@ -116,9 +120,35 @@ struct FaultTrack {
     recovered: SimTime,
 }
 
-/// The latest fault at or before `t` (faults are recorded in time order).
-fn latest_fault(faults: &[FaultTrack], t: SimTime) -> Option<usize> {
-    faults.partition_point(|f| f.time <= t).checked_sub(1)
+/// The latest fault at or before `t` that struck workload `w`, else the latest fault at or
+/// before `t` (faults are recorded in time order).
+fn latest_fault(faults: &[FaultTrack], t: SimTime, w: (Kind, usize)) -> Option<usize> {
+    let before = faults.partition_point(|f| f.time <= t);
+    (0..before)
+        .rev()
+        .find(|&i| faults[i].struck.contains(&w))
+        .or(before.checked_sub(1))
+}
+
+/// The workload that owns a pod: its controller, or its ReplicaSet's Deployment.
+fn owner(store: &Store, pod: PodId) -> Option<(Kind, usize)> {
+    let owner = store.pod(pod).meta.controller()?;
+    match &*owner.kind {
+        "ReplicaSet" => {
+            let rs = store.replica_set(store.replica_set_by_uid(&owner.uid)?);
+            let d = store.deployment_by_uid(&rs.meta.controller()?.uid)?;
+            Some((Kind::Deployment, d.index()))
+        }
+        "DaemonSet" => Some((
+            Kind::DaemonSet,
+            store.daemon_set_by_uid(&owner.uid)?.index(),
+        )),
+        "StatefulSet" => Some((
+            Kind::StatefulSet,
+            store.stateful_set_by_uid(&owner.uid)?.index(),
+        )),
+        _ => None,
+    }
 }
 
 /// One workload's availability over time.
@@ -181,7 +211,7 @@ impl Track {
         }
         if now.ready < held.ready
             && !now.whole()
-            && let Some(f) = latest_fault(faults, t)
+            && let Some(f) = latest_fault(faults, t, (self.kind, self.index))
         {
             if !self.waiting.contains(&f) {
                 self.waiting.push(f);
@@ -310,8 +340,9 @@ impl FaultCost {
         ChangeKind::StatefulSet,
     ]);
 
-    /// Takes the faults recorded since the last call (the recorder's commands so far).
-    pub fn on_commands(&mut self, commands: &[CommandRecord]) {
+    /// Takes the faults recorded since the last call (the recorder's commands so far), the
+    /// pods they struck still in `store`.
+    pub fn on_commands(&mut self, commands: &[CommandRecord], store: &Store) {
         // A repair (`node-recover`) ends a fault rather than being one: what follows it is
         // still put down to the fault before.
         let faults = (commands.iter().skip(self.commands_seen))
@@ -320,6 +351,7 @@ impl FaultCost {
             self.faults.push(FaultTrack {
                 time: c.time,
                 text: c.command.clone(),
+                struck: c.struck.iter().filter_map(|&p| owner(store, p)).collect(),
                 affected: BTreeSet::new(),
                 open: 0,
                 recovered: c.time,
@@ -464,6 +496,7 @@ mod tests {
             output: Vec::new(),
             status: CommandStatus::Done,
             fault: true,
+            struck: Vec::new(),
         }
     }
 
@@ -482,7 +515,7 @@ mod tests {
                 .filter(|f| f.time.ms() <= ms)
                 .cloned()
                 .collect();
-            cost.on_commands(&recorded);
+            cost.on_commands(&recorded, store);
             let change = Change::Deployment { id, what };
             cost.on_change(&change, store, SimTime::from_ms(ms));
         };
@@ -491,7 +524,7 @@ mod tests {
             store.update_deployment_status(id, |st| st.ready = ready);
             change(&mut cost, &store, WorkloadChange::Status, ms);
         }
-        cost.on_commands(faults);
+        cost.on_commands(faults, &store);
         cost.summary(&store, SimTime::from_secs(end_s))
     }
 
@@ -521,6 +554,29 @@ mod tests {
             .collect();
         // The repair is not a fault of its own.
         assert_eq!(recoveries, [("node-crash n-1", 1, Some(356_000))]);
+    }
+
+    /// Two nodes crash 34 s apart and the first one's pods go not ready after the second:
+    /// the loss is the first crash's, which struck the workload.
+    #[test]
+    fn a_loss_goes_to_the_latest_fault_that_struck_the_workload() {
+        let track = |secs: i64, struck: &[(Kind, usize)]| FaultTrack {
+            time: SimTime::from_secs(secs),
+            text: String::new(),
+            struck: struck.iter().copied().collect(),
+            affected: BTreeSet::new(),
+            open: 0,
+            recovered: SimTime::ZERO,
+        };
+        let (web, db) = ((Kind::Deployment, 0), (Kind::StatefulSet, 0));
+        let faults = [track(100, &[web]), track(440, &[web]), track(474, &[db])];
+        let at = SimTime::from_secs(485);
+        assert_eq!(latest_fault(&faults, at, web), Some(1));
+        assert_eq!(latest_fault(&faults, at, db), Some(2));
+        // A workload no fault struck: the latest fault before the loss.
+        assert_eq!(latest_fault(&faults, at, (Kind::DaemonSet, 0)), Some(2));
+        assert_eq!(latest_fault(&faults, SimTime::from_secs(450), db), Some(1));
+        assert_eq!(latest_fault(&faults, SimTime::from_secs(50), web), None);
     }
 
     #[test]

@@ -72,6 +72,7 @@ impl Scheduler {
                 self.cluster_event(ClusterEvents::ASSIGNED_POD_ADD, now);
             }
             Change::PodPhase { pod, to, .. } if to.is_terminal() => self.forget(pod, store, now),
+            Change::PodTerminating(id) => self.terminating(id, store),
             Change::PodDeleted(id) => {
                 self.nominated.remove(&id);
                 let profiles = &self.profiles;
@@ -154,6 +155,18 @@ impl Scheduler {
             for p in &mut self.profiles {
                 p.for_each_watcher(|w| w.pod_assigned(pod, n));
             }
+        }
+    }
+
+    /// A counted pod began terminating: PodTopologySpread stops counting it.
+    fn terminating(&mut self, id: PodId, store: &Store) {
+        if !self.counted.get(id.0 as usize).copied().unwrap_or(false) {
+            return;
+        }
+        let pod = store.pod(id);
+        let node = (pod.status.node.map(|n| n as usize)).or_else(|| self.assumed.get(&id).copied());
+        if let Some(n) = node {
+            self.pods.pod_terminating(pod, n);
         }
     }
 

@@ -291,6 +291,7 @@ impl Component for Scheduler {
             ChangeKind::PodUngated,
             ChangeKind::PodBound,
             ChangeKind::PodPhase,
+            ChangeKind::PodTerminating,
             ChangeKind::PodDeleted,
             ChangeKind::PvCreated,
             ChangeKind::PvcCreated,

@@ -7,7 +7,7 @@
 //! second. A flow to a Service reaches the endpoints kube-proxy has programmed
 //! ([`Store::proxy_endpoints`]); a flow to a Deployment or StatefulSet reaches its Ready pods
 //! not being deleted. Each reached pod gets an equal share and serves at most its capacity
-//! ([`crate::api::serving`]). Every running pod of the target uses `perPod`; a reached pod
+//! ([`crate::api::serving`]), none on a machine that stopped. Every running pod of the target uses `perPod`; a reached pod
 //! adds `perRequest` × what it serves; CPU above the pod's limit is throttled. A pod no
 //! flow reaches uses its `kubesim.io/cpu-usage` / `kubesim.io/memory-usage` annotations, or
 //! else its requests; so does a reached pod for a resource its flows give no cost for.
@@ -205,7 +205,14 @@ impl Store {
         let mut groups: Vec<(u64, u32, PodLoad)> = Vec::new();
         let mut served = 0.0;
         for &p in reached {
-            let l = PodLoad::new(share, self.capacity(p, t));
+            // kube-proxy still sends a share to a pod whose machine stopped, until the node
+            // lifecycle controller marks it not ready: those connections fail.
+            let capacity = if self.on_stopped_machine(p) {
+                Some(0.0)
+            } else {
+                self.capacity(p, t)
+            };
+            let l = PodLoad::new(share, capacity);
             served += l.served;
             let u = Costed::of(pods, p, costs);
             u.cpu_m += t.per_request.cpu_m * l.served;
@@ -239,9 +246,20 @@ impl Store {
         }
     }
 
+    /// Whether pod `p` is bound to a node whose machine stopped (a crash, a power-off; not a
+    /// network partition, whose pods keep serving).
+    fn on_stopped_machine(&self, p: PodId) -> bool {
+        self.pod(p).status.node.is_some_and(|n| {
+            let n = super::NodeId(n);
+            self.node_down_since(n).is_some() && !self.node_partitioned(n)
+        })
+    }
+
     /// A target's running pods, and those of them the requests reach.
     fn flow_pods(&self, target: FlowTarget) -> (Vec<PodId>, Vec<PodId>) {
-        let running = |p: &PodId| self.pod(*p).status.phase == Some(Phase::Running);
+        // A pod on a stopped machine uses nothing, but may still be reached (and fail).
+        let api_running = |p: &PodId| self.pod(*p).status.phase == Some(Phase::Running);
+        let running = |p: &PodId| api_running(p) && !self.on_stopped_machine(*p);
         match target {
             FlowTarget::Series => (Vec::new(), Vec::new()),
             FlowTarget::Service(svc) => {
@@ -255,20 +273,18 @@ impl Store {
                 (members, self.proxy_endpoints(svc).to_vec())
             }
             FlowTarget::Deployment(_) | FlowTarget::StatefulSet(_) => {
-                let members: Vec<PodId> = self
+                let pods: Vec<PodId> = self
                     .workload_pods(target)
                     .into_iter()
-                    .filter(running)
+                    .filter(api_running)
                     .collect();
-                let reached = members
-                    .iter()
-                    .copied()
+                let reached = (pods.iter().copied())
                     .filter(|&p| {
                         let pod = self.pod(p);
                         pod.status.ready && pod.status.terminating.is_none()
                     })
                     .collect();
-                (members, reached)
+                (pods.into_iter().filter(running).collect(), reached)
             }
         }
     }

@@ -26,6 +26,15 @@ fn strike<E>(fault: &TimedFault, ctx: &mut Context<'_, E>) -> Vec<(i64, FollowUp
     let record = ctx.recorder.fault(now, &fault.text);
     let mut later = Vec::new();
     let node = fault.fault.node().and_then(|n| ctx.store.node_id(n));
+    if let Some(id) = node
+        && !matches!(
+            fault.fault,
+            Fault::KubeletRestart { .. } | Fault::NodeRecover { .. }
+        )
+    {
+        ctx.recorder
+            .struck(record, ctx.store.pods_on_node(id).iter().copied());
+    }
     match (&fault.fault, node) {
         (Fault::NodeCrash { .. }, Some(id)) => ctx.store.crash_node(id, now),
         (Fault::NodeRecover { .. }, Some(id)) => recover(id, ctx),
@@ -47,6 +56,8 @@ fn strike<E>(fault: &TimedFault, ctx: &mut Context<'_, E>) -> Vec<(i64, FollowUp
                 .collect();
             for id in ids {
                 if ctx.store.node_down_since(id).is_none() {
+                    ctx.recorder
+                        .struck(record, ctx.store.pods_on_node(id).iter().copied());
                     ctx.store.crash_node(id, now);
                     later.push((*for_ms, FollowUp::Recover(id)));
                 }
@@ -71,6 +82,7 @@ fn strike<E>(fault: &TimedFault, ctx: &mut Context<'_, E>) -> Vec<(i64, FollowUp
                 CommandStatus::Done
             };
             ctx.recorder.command_output(record, line, status);
+            ctx.recorder.struck(record, pods.iter().copied());
             for pod in pods {
                 let exit_code = *exit_code;
                 ctx.store.incident(Incident::ContainersCrashed {

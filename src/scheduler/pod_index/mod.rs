@@ -200,7 +200,10 @@ pub struct CarriedGroup {
 #[derive(Clone, Debug)]
 struct Counts {
     matcher: Matcher,
+    /// Matching bound pods per node.
     per_node: Vec<u32>,
+    /// Those of them not terminating (what PodTopologySpread counts).
+    live: Vec<u32>,
     total: u64,
 }
 
@@ -266,6 +269,7 @@ impl PodIndex {
         }
         for c in &mut self.counts {
             c.per_node.push(0);
+            c.live.push(0);
         }
         for g in &mut self.carried {
             g.per_node.push(0);
@@ -343,11 +347,13 @@ impl PodIndex {
         let mut c = Counts {
             matcher: m.clone(),
             per_node: vec![0; self.node_labels.len()],
+            live: vec![0; self.node_labels.len()],
             total: 0,
         };
         for (pod, node) in bound {
             if m.matches(&pod.meta.namespace, &pod.meta.labels, &self.ns_labels) {
                 c.per_node[node] += 1;
+                c.live[node] += u32::from(pod.status.terminating.is_none());
                 c.total += 1;
             }
         }
@@ -412,7 +418,20 @@ impl PodIndex {
         self.update(pod, node, false);
     }
 
+    /// A counted pod on node `node` began terminating: it no longer counts as live. Call it
+    /// once, when its `status.terminating` is set (a pod counted or uncounted while
+    /// terminating is not counted live).
+    pub fn pod_terminating(&mut self, pod: &Pod, node: usize) {
+        let (ns, labels) = (&pod.meta.namespace, &pod.meta.labels);
+        for c in &mut self.counts {
+            if c.matcher.matches(ns, labels, &self.ns_labels) {
+                c.live[node] = c.live[node].saturating_sub(1);
+            }
+        }
+    }
+
     fn update(&mut self, pod: &Pod, node: usize, add: bool) {
+        let live = pod.status.terminating.is_none();
         let bump = |per_node: &mut [u32], total: &mut u64| {
             if add {
                 per_node[node] += 1;
@@ -426,6 +445,10 @@ impl PodIndex {
         for c in &mut self.counts {
             if c.matcher.matches(ns, labels, &self.ns_labels) {
                 bump(&mut c.per_node, &mut c.total);
+                if live {
+                    let n = &mut c.live[node];
+                    *n = if add { *n + 1 } else { n.saturating_sub(1) };
+                }
             }
         }
         let Some(pa) = &pod.spec.pod_affinity else {
@@ -488,6 +511,13 @@ impl PodIndex {
     /// Matching bound pods per node.
     pub fn per_node(&self, id: MatcherId) -> &[u32] {
         &self.counts[id.0 as usize].per_node
+    }
+
+    /// Matching bound pods per node that are not terminating: what PodTopologySpread counts
+    /// (`countPodsMatchSelector` in `pkg/scheduler/framework/plugins/podtopologyspread/
+    /// common.go` passes over pods with a deletion timestamp; InterPodAffinity counts them).
+    pub fn live_per_node(&self, id: MatcherId) -> &[u32] {
+        &self.counts[id.0 as usize].live
     }
 
     /// Matching bound pods in all.

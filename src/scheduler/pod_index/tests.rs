@@ -37,6 +37,46 @@ fn counts_follow_binds_and_registration_scans_bound_pods() {
     assert_eq!(idx.total(id2), 0);
 }
 
+/// PodTopologySpread passes over terminating pods, InterPodAffinity does not: the index
+/// keeps both counts, whether a pod begins terminating while counted, is counted while
+/// terminating, or registration finds it terminating.
+#[test]
+fn terminating_pods_leave_the_live_counts_only() {
+    let mut idx = PodIndex::new(NamespaceLabels::default());
+    for i in 0..2 {
+        idx.add_node(&node(&format!("n{i}"), 1000, 1 << 30).node);
+    }
+    let m = Matcher::in_namespace("default", LabelSelector::parse("app=web").unwrap());
+    let id = idx.ensure_matcher(&m, std::iter::empty());
+    let mut web = labelled("w1", &[("app", "web")]);
+    idx.pod_bound(&web, 0);
+    web.status.terminating = Some(SimTime::from_secs(5));
+    idx.pod_terminating(&web, 0);
+    assert_eq!(
+        (idx.per_node(id), idx.live_per_node(id)),
+        (&[1, 0][..], &[0, 0][..])
+    );
+    idx.pod_bound(&web, 1); // counted while terminating
+    assert_eq!(
+        (idx.per_node(id), idx.live_per_node(id)),
+        (&[1, 1][..], &[0, 0][..])
+    );
+    idx.pod_unbound(&web, 0);
+    let live = labelled("w2", &[("app", "web")]);
+    idx.pod_bound(&live, 0);
+    assert_eq!(
+        (idx.per_node(id), idx.live_per_node(id)),
+        (&[1, 1][..], &[1, 0][..])
+    );
+    let again = Matcher::in_namespace("default", LabelSelector::parse("app in (web)").unwrap());
+    let bound = [(&web, 1usize), (&live, 0)];
+    let id2 = idx.ensure_matcher(&again, bound.iter().copied());
+    assert_eq!(
+        (idx.per_node(id2), idx.live_per_node(id2)),
+        (&[1, 1][..], &[1, 0][..])
+    );
+}
+
 #[test]
 fn namespace_selector_uses_the_name_label() {
     let ns = NamespaceLabels::default();

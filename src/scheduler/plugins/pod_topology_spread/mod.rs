@@ -201,7 +201,7 @@ fn domain_counts(
         }
     }
     let counts = match Matcher::for_spread(pod, c).and_then(|m| index.matcher(&m)) {
-        Some(id) => index.sum_by_domain(index.per_node(id), key, |n| eligible[n]),
+        Some(id) => index.sum_by_domain(index.live_per_node(id), key, |n| eligible[n]),
         None => vec![0; present.len()],
     };
     (counts, present)
@@ -374,7 +374,7 @@ impl PreScorePlugin for PodTopologySpread {
             let per_node = hostname.then(|| {
                 Matcher::for_spread(pod, c)
                     .and_then(|m| index.matcher(&m))
-                    .map_or_else(|| vec![0; all.len()], |id| index.per_node(id).to_vec())
+                    .map_or_else(|| vec![0; all.len()], |id| index.live_per_node(id).to_vec())
             });
             let counts = if hostname {
                 Vec::new()

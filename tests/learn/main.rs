@@ -4,7 +4,9 @@
 //! silently wrong. Each test also checks that both narratives still mention the times it
 //! asserts: update the scenario's annotations together with the numbers here.
 
+#[path = "../common/mod.rs"]
 mod common;
+mod failures;
 
 use common::{kubesim, read, repo, run};
 use std::path::{Path, PathBuf};
@@ -31,6 +33,11 @@ const LEARN: &[&str] = &[
     "17-hpa-diurnal-day",
     "18-hpa-scale-down-stabilization",
     "19-hpa-new-pods-without-metrics",
+    "20-node-crash-at-peak",
+    "21-short-toleration-seconds",
+    "22-zone-outage-and-topology-spread",
+    "23-a-week-of-node-failures",
+    "24-spot-interruptions-under-load",
 ];
 
 fn scenario(name: &str) -> PathBuf {
