@@ -114,32 +114,52 @@ pub(super) fn lines<DB: DrawingBackend>(
     Ok(legend)
 }
 
-/// A dashed vertical line and its label for each timeline action or fault.
+/// Rows of marker labels under the top of a chart.
+const MARKER_ROWS: i32 = 3;
+
+/// A dashed vertical line for each timeline action or fault, and its label in the first
+/// row (from the top) where it overlaps no other; a label no row has room for is left out
+/// (its line stays), so that close markers, or a week of random faults, stay readable.
 pub(super) fn draw_markers<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     markers: &[Marker],
     div: f64,
     top: f64,
 ) -> DrawResult<DB> {
-    for (i, m) in markers.iter().enumerate() {
+    let font = (FONT, 12).into_font().color(&MARKER);
+    let right = chart.plotting_area().get_pixel_range().0.end;
+    let mut order: Vec<&Marker> = markers.iter().collect();
+    order.sort_by(|a, b| a.time.total_cmp(&b.time));
+    let mut row_end = [i32::MIN; MARKER_ROWS as usize];
+    let mut labels = Vec::new();
+    let mut lines: Vec<f64> = Vec::new();
+    for m in order {
         let x = m.time / div;
-        // Labels of markers at the same time go one under the other.
-        let row = markers[..i].iter().filter(|o| o.time == m.time).count() as i32;
-        if row == 0 {
-            chart.draw_series(DashedLineSeries::new(
-                [(x, 0.0), (x, top)],
-                4,
-                4,
-                MARKER.stroke_width(1),
-            ))?;
+        if lines.last() != Some(&x) {
+            lines.push(x);
         }
+        let px = chart.backend_coord(&(x, top)).0;
+        let width = (chart.plotting_area())
+            .estimate_text_size(&m.label, &font)
+            .map_or(m.label.len() as i32 * 7, |(w, _)| w as i32);
+        // Kept inside the chart at the right edge.
+        let left = px.min(right - width);
+        if let Some(row) = (0..MARKER_ROWS).find(|&r| row_end[r as usize] + 6 <= left) {
+            row_end[row as usize] = left + width;
+            labels.push((x, m.label.clone(), left - px, row * 14));
+        }
+    }
+    for x in lines {
+        chart.draw_series(DashedLineSeries::new(
+            [(x, 0.0), (x, top)],
+            4,
+            4,
+            MARKER.stroke_width(1),
+        ))?;
+    }
+    for (x, label, dx, dy) in labels {
         chart.draw_series(std::iter::once(
-            EmptyElement::at((x, top))
-                + Text::new(
-                    m.label.clone(),
-                    (0, row * 14),
-                    (FONT, 12).into_font().color(&MARKER),
-                ),
+            EmptyElement::at((x, top)) + Text::new(label, (dx, dy), font.clone()),
         ))?;
     }
     Ok(())

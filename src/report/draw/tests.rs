@@ -54,6 +54,45 @@ fn the_svg_has_its_title_axes_series_and_markers() {
     assert!(dashes > 10, "{dashes} dashes");
 }
 
+/// Twenty markers a second apart on a two-minute axis: labels fill three rows (and again
+/// once the first labels end), the rest are left out (their lines stay); two at one instant go one under the other; one at the end
+/// is drawn inside the chart.
+#[test]
+fn close_markers_keep_their_lines_and_only_the_labels_that_fit() {
+    let mut fig = two_lines();
+    let Body::Lines(l) = &mut fig.body else {
+        unreachable!()
+    };
+    l.markers = (0..20)
+        .map(|i| Marker {
+            time: 10.0 + f64::from(i),
+            label: format!("node-crash n-{i}"),
+        })
+        .collect();
+    l.markers.push(Marker {
+        time: 10.0,
+        label: "zone-outage a for 1m".into(),
+    });
+    l.markers.push(Marker {
+        time: 120.0,
+        label: "node-recover n-19".into(),
+    });
+    let svg = svg(&fig).unwrap();
+    let drawn: Vec<String> = (0..20)
+        .map(|i| format!("\nnode-crash n-{i}\n"))
+        .filter(|t| svg.contains(t.as_str()))
+        .collect();
+    assert!(
+        drawn.len() <= 4 && drawn[0] == "\nnode-crash n-0\n",
+        "{drawn:?}"
+    );
+    assert!(svg.contains("\nzone-outage a for 1m\n"));
+    assert!(svg.contains("\nnode-recover n-19\n"));
+    // Every marker keeps its line: dashes at each of the 21 distinct times.
+    let marker_dashes = svg.matches("stroke=\"#555555\"").count();
+    assert!(marker_dashes >= 21 * 10, "{marker_dashes} marker dashes");
+}
+
 #[test]
 fn the_png_has_its_size_and_is_not_one_colour() {
     let png = png(&two_lines()).unwrap();
