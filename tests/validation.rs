@@ -138,7 +138,9 @@ fn bad_workloads_and_timeline_commands_are_refused_in_kubectl_words() {
         assert!(e.contains(line), "missing {line:?} in:\n{e}");
     }
     assert!(
-        e.contains("spec.timeline[8].at: 9m is after the end of the run (5m0s); it never happens"),
+        e.contains(
+            ":19:12: spec.timeline[8].at: 9m is after the end of the run (5m0s); it never happens"
+        ),
         "{e}"
     );
     assert!(e.contains("17 error(s); nothing was run"), "{e}");

@@ -191,11 +191,11 @@ pub(super) fn timeline(
         };
         if at > duration {
             let msg = format!(
-                "{path}.at: {} is after the end of the run ({}); it never happens",
+                "{} is after the end of the run ({}); it never happens",
                 e.at.value,
                 crate::api::duration::format_duration_ms(duration.ms())
             );
-            r.warn(sd, msg);
+            r.warn_at(sd, &e.at, &format!("{path}.at"), msg);
         }
         match (&e.kubectl, &e.fault) {
             (Some(k), None) => {
