@@ -202,6 +202,8 @@ impl World {
             ))?;
         }
         world.apply_manifests(scenario);
+        // A snapshot's pods bring the restarts they had: the run counts its own.
+        world.fault_cost.restarts_before(&world.store);
         if scenario.writes_node_metrics() {
             world.sampler.write_node_rows();
         }
@@ -604,11 +606,19 @@ impl World {
         Ok(())
     }
 
-    /// The loading warnings, and a line for each timeline command that failed or was still
-    /// at work at the end (a drain its budgets held).
+    /// The loading warnings, and the run's ([`World::run_warnings`]).
     fn warnings(&self) -> Vec<String> {
         let mut w = self.warnings.clone();
+        w.extend(self.run_warnings());
+        w
+    }
+
+    /// A line for each timeline command or fault that failed (a pod fault that found no
+    /// pod) or was still at work at the end (a drain its budgets held).
+    pub fn run_warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
         for c in self.recorder.commands() {
+            let what = if c.fault { "fault" } else { "kubectl" };
             let last = c
                 .output
                 .iter()
@@ -618,12 +628,11 @@ impl World {
                 .unwrap_or_default();
             match c.status {
                 CommandStatus::Done => {}
-                CommandStatus::Failed => w.push(format!(
-                    "timeline {}: kubectl {}: {last}",
-                    c.time, c.command
-                )),
+                CommandStatus::Failed => {
+                    w.push(format!("timeline {}: {what} {}: {last}", c.time, c.command))
+                }
                 CommandStatus::Running => w.push(format!(
-                    "timeline {}: kubectl {}: not finished at the end of the run ({last})",
+                    "timeline {}: {what} {}: not finished at the end of the run ({last})",
                     c.time, c.command
                 )),
             }

@@ -93,7 +93,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/09-crashloopbackoff",
-        "ed1ce455b92808c09cd014df76961926be0c7b45a7c8c25505e0ede42aeb8b84",
+        "911a6e306c1a98b5e0c697fa7c0417a173bc2e4fd866fcc352be2d10085584d5",
     ),
     (
         "learn/10-replicaset-self-healing",

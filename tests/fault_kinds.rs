@@ -66,7 +66,7 @@ fn a_zone_outage_takes_every_node_of_the_zone_and_brings_them_back() {
 fn crashed_containers_restart_at_once_then_after_the_back_off() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("crash");
-    run(&repo("tests/data/faults/pod-crash.yaml"), &out, &[]);
+    let o = run(&repo("tests/data/faults/pod-crash.yaml"), &out, &[]);
     // The first crash (300 s) restarts at once; the second (305 s) waits 10 s.
     let backoff = events(&out, "BackOff");
     assert_eq!(backoff.len(), 6);
@@ -74,7 +74,8 @@ fn crashed_containers_restart_at_once_then_after_the_back_off() {
         e.0 == 305.0
             && e.2
                 .starts_with("Back-off restarting failed container app in pod web-")
-            && e.2.ends_with("_default")
+            && e.2.contains("_default(")
+            && e.2.ends_with(')')
     }));
     let started: Vec<f64> = (events(&out, "Started").iter())
         .map(|e| e.0)
@@ -88,6 +89,18 @@ fn crashed_containers_restart_at_once_then_after_the_back_off() {
     let s = summary(&out);
     assert_eq!(s["timeline"][2]["fault"], "pod-crash no-such-pod");
     assert_eq!(s["timeline"][2]["status"], "failed");
+    // It struck nothing: not a fault injected, but a run warning, also on stderr.
+    assert_eq!(s["faults_injected"], 2);
+    let warning = "timeline 360.000: fault pod-crash no-such-pod: no running pod matches";
+    let warnings = s["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with(warning)),
+        "{warnings:?}"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains(&format!("warning: {warning}")), "{stderr}");
 }
 
 #[test]

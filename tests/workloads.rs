@@ -449,14 +449,20 @@ fn a_quota_blocks_a_scale_up_and_a_limit_range_fills_in_requests() {
 #[test]
 fn an_undeclared_namespace_is_refused_unless_asked_to_create_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{SIM}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
-    );
+    let pod = |name: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers: [{{name: c, image: nginx}}]\n"
+        )
+    };
+    let text = format!("{SIM}{}{}", pod("p"), pod("q"));
     let p = write_scenario(tmp.path(), &text);
     let o = common::kubesim().arg("validate").arg(&p).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("metadata.namespace: namespaces \"shop\" not found (declare a Namespace, or run with --create-namespaces)"), "{e}");
+    // Each object in it is refused, as `kubectl apply` refuses each.
+    let refused = "metadata.namespace: namespaces \"shop\" not found (declare a Namespace, or run with --create-namespaces)";
+    assert_eq!(e.matches(refused).count(), 2, "{e}");
+    assert!(e.contains("2 error(s)"), "{e}");
     let o = common::kubesim()
         .arg("validate")
         .arg("--create-namespaces")
@@ -507,6 +513,8 @@ fn a_snapshot_keeps_its_running_pods_times_and_owners() {
     let web = &summary["workloads"][0];
     assert_eq!(web["revision"], "3");
     assert_eq!(web["replicas"]["available"], 2);
+    // Its 2 restarts happened before the run: the run's own count none.
+    assert_eq!(summary["restarts"], 0);
 }
 
 #[test]

@@ -374,6 +374,7 @@ fn run(args: RunArgs) -> ExitCode {
         .and_then(|done| write_snapshot(args.snapshot.as_deref(), &snapshot_text).map(|()| done));
     drop(armed);
     let quiet_from = world.quiet_from();
+    let run_warnings = world.run_warnings();
     // The process ends here: freeing every pod, node and event one by one would only cost time.
     std::mem::forget(world);
     match finished {
@@ -398,6 +399,9 @@ fn run(args: RunArgs) -> ExitCode {
                 dest.display(),
                 &digest[..16]
             );
+            for w in &run_warnings {
+                eprintln!("warning: {w}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -225,13 +225,14 @@ impl Kubelet {
         }
         let wait = self.backoff.entry(pod).or_default().next_delay(now);
         if wait > 0 {
-            let (ns, name) = {
+            // The pod as upstream's `format.Pod` writes it: name_namespace(uid).
+            let described = {
                 let p = ctx.store.pod(pod);
-                (p.meta.namespace.clone(), p.meta.name.clone())
+                format!("{}_{}({})", p.meta.name, p.meta.namespace, p.meta.uid)
             };
             for c in step_containers(&spec, step) {
                 let msg = format!(
-                    "Back-off restarting failed container {} in pod {name}_{ns}",
+                    "Back-off restarting failed container {} in pod {described}",
                     c.name
                 );
                 ctx.record_pod(pod, EventType::Warning, "BackOff", msg);

@@ -143,7 +143,7 @@ fn a_failing_container_restarts_with_back_off_and_each_restart_is_a_change() {
     assert!(changes.contains(&"ready=false".to_string()), "{changes:?}");
     assert!(changes.contains(&"restarts=2".to_string()), "{changes:?}");
     assert!(h.events().iter().any(|e| e.starts_with(
-        "BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default"
+        "BackOff Pod/default/crash: Back-off restarting failed container main in pod crash_default("
     )),);
     assert_eq!(h.store.pod(id).status.reason, Some("CrashLoopBackOff"));
 }

@@ -21,7 +21,7 @@
 //!   condition left `True`, or when eviction deleted it; each pod counts once.
 
 use crate::api::node::{ConditionStatus, NodeConditionType};
-use crate::component::CommandRecord;
+use crate::component::{CommandRecord, CommandStatus};
 use crate::engine::SimTime;
 use crate::store::{
     ArenaId, Change, ChangeKind, DaemonSetId, DeploymentId, NodeId, NodeUpdate, PodId,
@@ -128,6 +128,15 @@ fn latest_fault(faults: &[FaultTrack], t: SimTime, w: (Kind, usize)) -> Option<u
         .rev()
         .find(|&i| faults[i].struck.contains(&w))
         .or(before.checked_sub(1))
+}
+
+/// Container restarts, summed over every pod.
+fn total_restarts(store: &Store) -> u64 {
+    store
+        .pods()
+        .iter()
+        .map(|p| u64::from(p.status.restarts))
+        .sum()
 }
 
 /// The workload that owns a pod: its controller, or its ReplicaSet's Deployment.
@@ -309,7 +318,7 @@ pub struct FaultCostSummary {
     /// The taint eviction controller's marks for deletion and the pods the eviction API let
     /// go.
     pub evictions: u64,
-    /// Container restarts, summed over every pod.
+    /// Container restarts during the run, summed over every pod.
     pub restarts: u64,
     /// Pods lost (see the module docs).
     pub pods_lost: u64,
@@ -329,6 +338,8 @@ pub struct FaultCost {
     evictions: u64,
     /// Pod indices lost.
     lost: BTreeSet<u32>,
+    /// Container restarts the pods had before the run (a snapshot's `restartCount`).
+    restarts_before: u64,
 }
 
 impl FaultCost {
@@ -345,8 +356,10 @@ impl FaultCost {
     pub fn on_commands(&mut self, commands: &[CommandRecord], store: &Store) {
         // A repair (`node-recover`) ends a fault rather than being one: what follows it is
         // still put down to the fault before.
-        let faults = (commands.iter().skip(self.commands_seen))
-            .filter(|c| c.fault && !c.command.starts_with("node-recover"));
+        // A fault that failed (a pod fault that found no pod) struck nothing.
+        let faults = (commands.iter().skip(self.commands_seen)).filter(|c| {
+            c.fault && c.status != CommandStatus::Failed && !c.command.starts_with("node-recover")
+        });
         for c in faults {
             self.faults.push(FaultTrack {
                 time: c.time,
@@ -358,6 +371,11 @@ impl FaultCost {
             });
         }
         self.commands_seen = commands.len();
+    }
+
+    /// The restarts the pods of `store` had before the run: not the run's.
+    pub fn restarts_before(&mut self, store: &Store) {
+        self.restarts_before = total_restarts(store);
     }
 
     /// Takes the evictions recorded since the last call.
@@ -446,11 +464,7 @@ impl FaultCost {
                 })
                 .collect(),
             evictions: self.evictions,
-            restarts: store
-                .pods()
-                .iter()
-                .map(|p| u64::from(p.status.restarts))
-                .sum(),
+            restarts: total_restarts(store).saturating_sub(self.restarts_before),
             pods_lost: self.lost.len() as u64,
             availability: tracks.iter().map(|t| t.summary(end)).collect(),
         }
@@ -463,7 +477,6 @@ mod tests {
     use crate::api::apps::{DeploymentSpec, DeploymentStrategy, PodTemplate, RollingUpdate};
     use crate::api::meta::ObjectMeta;
     use crate::api::{LabelSelector, Labels};
-    use crate::component::CommandStatus;
 
     /// A store with a Deployment of `replicas`, and its id.
     fn deployment(replicas: u32) -> (Store, DeploymentId) {

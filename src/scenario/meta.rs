@@ -110,23 +110,22 @@ pub(super) fn check_labels(r: &mut Resolver, d: Doc, path: &str, labels: &Labels
 }
 
 /// The object's namespace (`default` when absent). One never declared is refused as the
-/// API server refuses it (NamespaceLifecycle: `namespaces "x" not found`), or, with
-/// `--create-namespaces`, created with a warning.
+/// API server refuses it (NamespaceLifecycle: `namespaces "x" not found`), for each object
+/// in it as `kubectl apply` reports each, or, with `--create-namespaces`, created with a
+/// warning at the first object in it.
 pub(super) fn namespace(r: &mut Resolver, d: Doc, ns: Option<&String>) -> String {
     let ns = ns.cloned().unwrap_or_else(|| "default".into());
     if !r.namespaces.contains(&ns) {
         if r.create_namespaces {
-            r.warn(
-                d,
-                format!("namespace {ns:?} is not declared; created (--create-namespaces)"),
-            );
+            let msg = format!("namespace {ns:?} is not declared; created (--create-namespaces)");
+            r.warn(d, format!("{}: {msg}", d.path("metadata.namespace")));
+            r.namespaces.push(ns.clone());
         } else {
             let msg = format!(
                 "namespaces {ns:?} not found (declare a Namespace, or run with --create-namespaces)"
             );
             r.doc(d, "metadata.namespace", msg);
         }
-        r.namespaces.push(ns.clone());
     }
     ns
 }

@@ -124,6 +124,8 @@ pub fn load_scenario_reporting(
     load_unlocated(paths, check, options).map_err(|mut failure| {
         locate::errors(&mut failure.errors);
         locate::sort(&mut failure.errors);
+        // A field read twice (a Deployment's namespace, for itself and its pods) is one error.
+        failure.errors.dedup();
         failure
     })
 }
