@@ -22,6 +22,12 @@ const EXPLAIN_RECORD: u64 = 400;
 const CLUSTER_ROWS: u64 = 18;
 const POOL_ROWS: u64 = 5;
 const NODE_ROWS: u64 = 2;
+/// In a run with faults, per sample: the cluster's `nodes_ready`, each node's `node_ready`
+/// when node rows are written, and each Deployment's, DaemonSet's and StatefulSet's
+/// `availability`.
+const FAULT_CLUSTER_ROWS: u64 = 1;
+const FAULT_NODE_ROWS: u64 = 1;
+const FAULT_WORKLOAD_ROWS: u64 = 1;
 /// Share of a pod's Events that are Warnings, for `output.events: warnings` (a rough figure:
 /// a pod that schedules at once has none, one that waits has several).
 const WARNING_SHARE: u64 = 4;
@@ -98,7 +104,12 @@ pub fn estimate(s: &Scenario) -> Estimate {
     } else {
         0
     };
-    let per_sample = CLUSTER_ROWS + POOL_ROWS * pools + NODE_ROWS * nodes;
+    let mut per_sample = CLUSTER_ROWS + POOL_ROWS * pools + NODE_ROWS * nodes;
+    if s.has_faults() {
+        let workloads = s.deployments.len() + s.daemon_sets.len() + s.stateful_sets.len();
+        per_sample +=
+            FAULT_CLUSTER_ROWS + FAULT_NODE_ROWS * nodes + FAULT_WORKLOAD_ROWS * workloads as u64;
+    }
     let metric_rows = samples.saturating_mul(per_sample);
     let pod_rows = match s.output.pods {
         PodRows::All => pods,
@@ -213,6 +224,17 @@ mod tests {
         assert_eq!(per_sample(&sampled), CLUSTER_ROWS + POOL_ROWS);
         let warnings = controlled("    events: warnings\n");
         assert_eq!(warnings.files[1].1, full.files[1].1 / WARNING_SHARE);
+    }
+
+    #[test]
+    fn faults_add_their_series() {
+        let faults = "  faults:\n  - {type: node-crash, mtbf: 72h, mttr: 30m}\n";
+        let deployment = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n";
+        let without = estimate(&scenario(&format!("{}{deployment}", sim(""))));
+        let with = estimate(&scenario(&format!("{}{deployment}", sim(faults))));
+        let per_sample = |e: &Estimate| e.files[2].1 / METRIC_ROW / 242;
+        // nodes_ready, three nodes' node_ready and web's availability.
+        assert_eq!(per_sample(&with), per_sample(&without) + 1 + 3 + 1);
     }
 
     #[test]
