@@ -150,18 +150,35 @@ fn side_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// `text` in lines of at most about `width` characters, broken at spaces.
+/// `text` in lines of at most about `width` characters, broken at spaces; a word longer
+/// than a line (`deployment/default/a-long-name`) is broken after a `/` or `-`, or else at
+/// the width.
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    // Pieces of at most `width` characters, and whether a space comes before each.
+    let mut pieces: Vec<(String, bool)> = Vec::new();
+    for word in text.split(' ') {
+        let mut rest: Vec<char> = word.chars().collect();
+        let mut first = true;
+        while rest.len() > width {
+            let cut = (rest[..width].iter())
+                .rposition(|&c| c == '/' || c == '-')
+                .map_or(width, |i| i + 1);
+            pieces.push((rest.drain(..cut).collect(), first));
+            first = false;
+        }
+        pieces.push((rest.into_iter().collect(), first));
+    }
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+    for (piece, spaced) in pieces {
+        let sep = usize::from(spaced && !line.is_empty());
+        if !line.is_empty() && line.chars().count() + sep + piece.chars().count() > width {
             lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
+        } else if sep == 1 {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&piece);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);

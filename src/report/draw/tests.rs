@@ -123,12 +123,18 @@ fn ticks_read_well() {
 }
 
 #[test]
-fn labels_wrap_at_spaces() {
+fn labels_wrap_at_spaces_and_long_names_at_slashes() {
     assert_eq!(
         wrap("node(s) had untolerated taint {gpu: present}", 24),
         ["node(s) had untolerated", "taint {gpu: present}"]
     );
     assert_eq!(wrap("", 10), [""]);
+    // A name longer than a line breaks after a slash or a dash, else at the width.
+    assert_eq!(
+        wrap("deployment/default/checkout-service-v2 offered", 24),
+        ["deployment/default/", "checkout-service-v2", "offered"]
+    );
+    assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
 }
 
 #[test]
