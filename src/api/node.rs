@@ -104,6 +104,26 @@ pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 /// Label kubesim puts on pool nodes.
 pub const LABEL_POOL: &str = "kubesim.io/pool";
 
+impl Node {
+    /// The node's region and zone as upstream's `GetZoneKey` reads them
+    /// (`staging/src/k8s.io/component-helpers/node/topology/helpers.go`): each from the
+    /// deprecated `failure-domain.beta.kubernetes.io` label when the node has it, else from the
+    /// `topology.kubernetes.io` one; empty without either.
+    pub fn region_and_zone(&self) -> (&str, &str) {
+        let label = |beta: &str, ga: &str| {
+            let l = &self.meta.labels;
+            l.get(beta).or_else(|| l.get(ga)).map_or("", String::as_str)
+        };
+        (
+            label(
+                "failure-domain.beta.kubernetes.io/region",
+                "topology.kubernetes.io/region",
+            ),
+            label("failure-domain.beta.kubernetes.io/zone", LABEL_ZONE),
+        )
+    }
+}
+
 /// The labels every kubelet gives its Node, with their values unless a manifest gives its own
 /// (`pkg/kubelet/kubelet_node_status.go`: the operating system and architecture, also under
 /// their beta names).

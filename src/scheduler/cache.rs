@@ -3,7 +3,6 @@
 
 use super::images::ImageId;
 use super::pod_index::PodIndex;
-use crate::api::node::LABEL_ZONE;
 use crate::api::pod::{HostPort, Pod, PodSpec};
 use crate::api::{Node, Resources, TaintEffect};
 use crate::store::NodeId;
@@ -196,20 +195,10 @@ impl NodeInfo {
     }
 }
 
-/// The key the node tree groups nodes by: region and zone together, each from its
-/// `topology.kubernetes.io` label or else the deprecated `failure-domain.beta.kubernetes.io`
-/// one; empty when the node has neither (upstream `GetZoneKey`,
-/// `staging/src/k8s.io/component-helpers/node/topology/helpers.go`).
+/// The key the node tree groups nodes by: region and zone together
+/// ([`Node::region_and_zone`]); empty when the node has neither (upstream `GetZoneKey`).
 pub fn zone_key(node: &Node) -> String {
-    let label = |ga: &str, beta: &str| {
-        let l = &node.meta.labels;
-        l.get(ga).or_else(|| l.get(beta)).map_or("", String::as_str)
-    };
-    let zone = label(LABEL_ZONE, "failure-domain.beta.kubernetes.io/zone");
-    let region = label(
-        "topology.kubernetes.io/region",
-        "failure-domain.beta.kubernetes.io/region",
-    );
+    let (region, zone) = node.region_and_zone();
     if region.is_empty() && zone.is_empty() {
         return String::new();
     }
@@ -469,6 +458,7 @@ impl<'a> NodeSet<'a> {
 mod tests {
     use super::*;
     use crate::api::ObjectMeta;
+    use crate::api::node::LABEL_ZONE;
     use crate::api::taint::Taint;
 
     fn labelled(pairs: &[(&str, &str)]) -> Node {
@@ -493,7 +483,7 @@ mod tests {
     }
 
     #[test]
-    fn zone_key_is_region_and_zone_with_the_beta_labels_as_fallback() {
+    fn zone_key_is_region_and_zone_the_beta_labels_first() {
         let region = "topology.kubernetes.io/region";
         let cases: [(&[(&str, &str)], &str); 5] = [
             (&[], ""),
@@ -506,7 +496,7 @@ mod tests {
                     ("failure-domain.beta.kubernetes.io/region", "r"),
                     (LABEL_ZONE, "new"),
                 ],
-                "r:\0:new",
+                "r:\0:old",
             ),
         ];
         for (labels, want) in cases {

@@ -9,7 +9,6 @@
 //! [`Limiter`]).
 
 use crate::api::Node;
-use crate::api::node::LABEL_ZONE;
 use crate::engine::SimTime;
 
 /// `--unhealthy-zone-threshold`: a zone with more than two nodes not ready is partially
@@ -56,19 +55,10 @@ pub struct ZoneKey {
 impl ZoneKey {
     /// The zone of a node.
     pub fn of(node: &Node) -> ZoneKey {
-        let label = |beta: &str, ga: &str| {
-            let l = &node.meta.labels;
-            l.get(beta)
-                .or_else(|| l.get(ga))
-                .cloned()
-                .unwrap_or_default()
-        };
+        let (region, zone) = node.region_and_zone();
         ZoneKey {
-            region: label(
-                "failure-domain.beta.kubernetes.io/region",
-                "topology.kubernetes.io/region",
-            ),
-            zone: label("failure-domain.beta.kubernetes.io/zone", LABEL_ZONE),
+            region: region.to_string(),
+            zone: zone.to_string(),
         }
     }
 }
@@ -160,6 +150,7 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::node::LABEL_ZONE;
     use ZoneState::*;
 
     #[test]
