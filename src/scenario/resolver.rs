@@ -125,8 +125,12 @@ impl Resolver {
         spec
     }
 
-    /// An error at a leaf: its own line and column.
+    /// An error at a leaf: its own line and column (a leaf without a position, such as a
+    /// plain `rps: N` read as `{constant: N}`, is found from its path).
     pub fn at<T>(&mut self, d: Doc, leaf: &Spanned<T>, path: &str, msg: impl Into<String>) {
+        if leaf.referenced.line() == 0 {
+            return self.doc(d, path, msg);
+        }
         let (line, col) = abs_position(d.line, leaf);
         self.errors
             .push(LoadError::at(d.file, line, col, d.path(path), msg));

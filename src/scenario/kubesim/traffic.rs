@@ -4,7 +4,7 @@
 //! ```yaml
 //! traffic:
 //!   - target: deployment/web          # service/..., statefulset/...; NAMESPACE/ may precede NAME
-//!     rps: [{constant: 50}, {spikes: [{at: 10m, for: 5m, rps: 400}]}]   # patterns add up
+//!     rps: [50, {spikes: [{at: 10m, for: 5m, rps: 400}]}]   # patterns add up; 50 = {constant: 50}
 //!     noise: {stddev: 0.1, every: 30s}  # or a bare number (every 15s)
 //!     perRequest: {cpu: 4m, memory: 1Mi}
 //!     perPod: {cpu: 20m, memory: 64Mi}
@@ -58,28 +58,69 @@ pub struct Rps(pub Vec<PatternSpec>);
 
 impl<'de> Deserialize<'de> for Rps {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Rps;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "a pattern ({constant: N}, {steps: ...}, {ramp: ...}, {diurnal: ...}, \
-                     {spikes: ...}, {csv: PATH}) or a list of them",
-                )
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rps, A::Error> {
-                let mut v = Vec::new();
-                while let Some(p) = seq.next_element()? {
-                    v.push(p);
-                }
-                Ok(Rps(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rps, A::Error> {
-                let p = PatternSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Rps(vec![p]))
-            }
+        d.deserialize_any(PatternVisitor { list: true })
+    }
+}
+
+/// `rps` or one of its list's items: a plain number is a constant rate (its position is found
+/// from the path), a map one pattern, and at the top a list of these.
+struct PatternVisitor {
+    list: bool,
+}
+
+impl PatternVisitor {
+    fn constant(v: f64) -> Rps {
+        Rps(vec![PatternSpec {
+            constant: Some(Spanned::new(v, Default::default())),
+            ..PatternSpec::default()
+        }])
+    }
+}
+
+impl<'de> Visitor<'de> for PatternVisitor {
+    type Value = Rps;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "a rate (N, or {constant: N}), a pattern ({steps: ...}, {ramp: ...}, \
+             {diurnal: ...}, {spikes: ...}, {csv: PATH})",
+        )?;
+        if self.list {
+            f.write_str(" or a list of them")?;
         }
-        d.deserialize_any(V)
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rps, A::Error> {
+        if !self.list {
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
+        let mut v = Vec::new();
+        while let Some(OnePattern(p)) = seq.next_element()? {
+            v.push(p);
+        }
+        Ok(Rps(v))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Rps, A::Error> {
+        let p = PatternSpec::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Rps(vec![p]))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Rps, E> {
+        Ok(Self::constant(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Rps, E> {
+        Ok(Self::constant(v as f64))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Rps, E> {
+        Ok(Self::constant(v as f64))
+    }
+}
+
+/// One item of an `rps` list.
+struct OnePattern(PatternSpec);
+
+impl<'de> Deserialize<'de> for OnePattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Rps(mut v) = d.deserialize_any(PatternVisitor { list: false })?;
+        Ok(OnePattern(v.pop().unwrap_or_default()))
     }
 }
 

@@ -67,6 +67,18 @@ fn every_pattern_resolves_and_adds_up() {
     assert!(rate > 1063.0 && rate < 1163.0, "{rate}");
 }
 
+/// A plain number is a constant rate, alone or in a list.
+#[test]
+fn a_plain_number_is_a_constant_rate() {
+    let text = with(
+        "  - target: deployment/web\n    rps: 700\n  - target: service/web\n    rps: [50, {spikes: [{at: 1m, for: 1m, rps: 4}]}]\n",
+    );
+    let s = ok(&[("sim.yaml", &text)]);
+    assert_eq!(s.traffic[0].rps, [Pattern::Constant(700.0)]);
+    assert_eq!(s.traffic[1].rps[0], Pattern::Constant(50.0));
+    assert_eq!(s.traffic[1].rps.len(), 2);
+}
+
 #[test]
 fn bad_traffic_is_a_located_error() {
     let cases: &[(&str, &str, &str)] = &[
@@ -82,6 +94,11 @@ fn bad_traffic_is_a_located_error() {
         ),
         (
             "  - target: deployment/web\n    rps: {constant: -3}\n",
+            "spec.traffic[0].rps.constant",
+            "a rate must be a number ≥ 0, got -3",
+        ),
+        (
+            "  - target: deployment/web\n    rps: -3\n",
             "spec.traffic[0].rps.constant",
             "a rate must be a number ≥ 0, got -3",
         ),
