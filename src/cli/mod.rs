@@ -379,26 +379,13 @@ fn run(args: RunArgs) -> ExitCode {
     std::mem::forget(world);
     match finished {
         Ok((digest, plots)) => {
-            let snapshot_note = (args.snapshot.as_ref())
-                .map_or(String::new(), |p| format!(", snapshot {}", p.display()));
-            let quiet_note = quiet_from
-                .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
-                .unwrap_or_default();
-            let phases: Vec<String> = summary
-                .pods_by_phase
-                .iter()
-                .map(|(k, v)| format!("{v} {k}"))
-                .collect();
-            println!(
-                "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {}){snapshot_note}{plots}",
-                format_duration_ms(scenario.duration.ms()),
-                started.elapsed().as_secs_f64(),
-                summary.input.events_processed,
-                summary.pods_created,
-                phases.join(", "),
-                dest.display(),
-                &digest[..16]
-            );
+            let notes = ResultNotes {
+                wall_seconds: started.elapsed().as_secs_f64(),
+                quiet_from,
+                snapshot: args.snapshot.as_deref(),
+                plots: &plots,
+            };
+            print_result(&scenario, &summary, &dest, &digest, &notes);
             for w in &run_warnings {
                 eprintln!("warning: {w}");
             }
@@ -412,6 +399,43 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// What the result line says besides the summary.
+struct ResultNotes<'a> {
+    wall_seconds: f64,
+    quiet_from: Option<SimTime>,
+    snapshot: Option<&'a std::path::Path>,
+    plots: &'a str,
+}
+
+/// The run's result line: what was simulated, how fast, the pods by phase, where it went.
+fn print_result(
+    scenario: &Scenario,
+    summary: &crate::observe::Summary,
+    dest: &std::path::Path,
+    digest: &str,
+    notes: &ResultNotes<'_>,
+) {
+    let snapshot_note =
+        (notes.snapshot).map_or(String::new(), |p| format!(", snapshot {}", p.display()));
+    let quiet_note = (notes.quiet_from)
+        .map(|t| format!("; quiet from {}", format_duration_ms(t.ms())))
+        .unwrap_or_default();
+    let phases: Vec<String> = (summary.pods_by_phase.iter())
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!(
+        "simulated {} in {:.2}s: {} events, {} pods ({}){quiet_note}, output {} (sha256 {}){snapshot_note}{}",
+        format_duration_ms(scenario.duration.ms()),
+        notes.wall_seconds,
+        summary.input.events_processed,
+        summary.pods_created,
+        phases.join(", "),
+        dest.display(),
+        &digest[..16],
+        notes.plots
+    );
 }
 
 /// The cluster's end state as a snapshot (`--snapshot`).
