@@ -150,17 +150,19 @@ fn side_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-/// `text` in lines of at most about `width` characters, broken at spaces; a word longer
-/// than a line (`deployment/default/a-long-name`) is broken after a `/` or `-`, or else at
-/// the width.
+/// `text` in lines of at most about `width` characters, broken at spaces; a word well
+/// longer than a line (a quarter more: `deployment/default/a-long-name`, not
+/// `ReplicaSet/web-57bddc95d8`, which the margin holds) is broken after a `/` or `-`, or
+/// else at the width.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
+    let longest = width + width / 4;
     // Pieces of at most `width` characters, and whether a space comes before each.
     let mut pieces: Vec<(String, bool)> = Vec::new();
     for word in text.split(' ') {
         let mut rest: Vec<char> = word.chars().collect();
         let mut first = true;
-        while rest.len() > width {
+        while rest.len() > longest {
             let cut = (rest[..width].iter())
                 .rposition(|&c| c == '/' || c == '-')
                 .map_or(width, |i| i + 1);

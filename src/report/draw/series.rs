@@ -146,7 +146,7 @@ pub(super) fn draw_markers<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f6
         let left = px.min(right - width);
         if let Some(row) = (0..MARKER_ROWS).find(|&r| row_end[r as usize] + 6 <= left) {
             row_end[row as usize] = left + width;
-            labels.push((x, m.label.clone(), left - px, row * 14));
+            labels.push((x, m.label.clone(), left - px, row * 14, width));
         }
     }
     for x in lines {
@@ -157,9 +157,14 @@ pub(super) fn draw_markers<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f6
             MARKER.stroke_width(1),
         ))?;
     }
-    for (x, label, dx, dy) in labels {
+    // Each label on a light backing, readable over lines and bars.
+    for (x, label, dx, dy, width) in labels {
+        let backing = Rectangle::new(
+            [(dx - 1, dy), (dx + width + 1, dy + 14)],
+            WHITE.mix(0.8).filled(),
+        );
         chart.draw_series(std::iter::once(
-            EmptyElement::at((x, top)) + Text::new(label, (dx, dy), font.clone()),
+            EmptyElement::at((x, top)) + backing + Text::new(label, (dx, dy), font.clone()),
         ))?;
     }
     Ok(())

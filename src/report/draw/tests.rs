@@ -135,6 +135,11 @@ fn labels_wrap_at_spaces_and_long_names_at_slashes() {
         ["deployment/default/", "checkout-service-v2", "offered"]
     );
     assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+    // A little longer than a line is left whole.
+    assert_eq!(
+        wrap("ReplicaSet/web-57bddc95d8", 24),
+        ["ReplicaSet/web-57bddc95d8"]
+    );
 }
 
 #[test]
