@@ -153,7 +153,7 @@ const DIGESTS: &[(&str, &str)] = &[
     ),
     (
         "learn/24-spot-interruptions-under-load",
-        "5bc37dbb03defd44216f3315c76ead13fd38f19a0ff068e20e63bf6461c95c4c",
+        "18dce19d0ab7e6395a6c690c07102d0c4788952b0c2a36f4bbeb0406fb5c8ee9",
     ),
 ];
 

@@ -95,7 +95,7 @@ fn learn_21_a_30_second_toleration_heals_faster_and_moves_pods_for_a_short_parti
         name,
         &[
             "30", "300", "355", "385", "386", "655", "600", "685", "686", "720", "62", "365",
-            "21075", "55075",
+            "21075", "55075", "4900", "8400",
         ],
     );
     assert_eq!(r.times("NodeNotReady", "Node/general-2"), [355.0]);
@@ -148,6 +148,18 @@ fn learn_21_a_30_second_toleration_heals_faster_and_moves_pods_for_a_short_parti
     assert_eq!(r.downtime("deployment/default/api"), 365.0);
     assert_eq!(r.unserved("service/default/web"), 21075.0);
     assert_eq!(r.unserved("service/default/api"), 55075.0);
+    // Of which, before the first fault: the seconds before the pods were Ready (each sample
+    // counts the second before it).
+    let start_up = |svc: &str| -> f64 {
+        let s = r.series("unserved_rps", &format!("service/default/{svc}"));
+        s.iter()
+            .filter(|p| p.0 > 0.0 && p.0 < 300.0)
+            .map(|p| p.1)
+            .sum()
+    };
+    assert_eq!((start_up("web"), start_up("api")), (4900.0, 8400.0));
+    // The partitioned node's pods served on until they left the endpoints.
+    assert_eq!(r.at("unserved_rps", "service/default/web", 650.0), 0.0);
 }
 
 #[test]
@@ -293,7 +305,7 @@ fn learn_24_a_spot_notice_reaches_only_a_handler_and_a_graceful_shutdown_replace
     narratives_mention(
         name,
         &[
-            "12", "1000", "300", "420", "30s", "10s", "440", "441", "446", "800", "200", "21", "27",
+            "12", "1000", "300", "100", "420", "30s", "10s", "20", "440", "441", "446", "200", "7",
         ],
     );
     let timeline = r.summary["timeline"].as_array().unwrap();
@@ -335,15 +347,16 @@ fn learn_24_a_spot_notice_reaches_only_a_handler_and_a_graceful_shutdown_replace
         ("spot-4", 441.0),
     ];
     assert_eq!(late, want.map(|(n, t)| (n.to_string(), t)));
+    // The stopping pods serve through their 20 s; their replacements take over a second
+    // after they fail (kube-proxy's sync).
     let unserved = |t: f64| r.at("unserved_rps", "service/default/web", t);
     assert_eq!(
         (unserved(301.0), unserved(302.0), unserved(303.0)),
         (0.0, 100.0, 0.0)
     );
-    assert_eq!(unserved(421.0), 0.0);
-    for t in 422..=442 {
-        assert_eq!(unserved(f64::from(t)), 200.0, "at {t} s");
+    for t in 420..=441 {
+        assert_eq!(unserved(f64::from(t)), 0.0, "at {t} s");
     }
-    assert_eq!(unserved(443.0), 0.0);
-    assert_eq!(r.downtime("deployment/default/web"), 27.0);
+    assert_eq!((unserved(442.0), unserved(443.0)), (200.0, 0.0));
+    assert_eq!(r.downtime("deployment/default/web"), 7.0);
 }

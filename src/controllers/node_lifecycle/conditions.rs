@@ -77,9 +77,11 @@ impl NodeLifecycleController {
         }
     }
 
-    /// The monitor pass after a kubelet reported `Ready=False`: the Node's NodeNotReady, its
-    /// pods not ready, and the `not-ready` NoExecute taint (swapped for an `unreachable` one
-    /// at once, else through the zone's queue).
+    /// The monitor pass after a kubelet reported `Ready=False`: the `not-ready` NoExecute
+    /// taint (swapped for an `unreachable` one at once, else through the zone's queue). The
+    /// kubelet recorded the node's NodeNotReady itself; the controller records one and marks
+    /// the pods not ready only when it turns a `True` it reads to Unknown (`monitorNodeHealth`
+    /// compares with the condition the API holds, here already `False`).
     pub(super) fn mark_not_ready(&mut self, node: NodeId, ctx: Ctx) {
         if ready(ctx.store.node(node)) != Some(ConditionStatus::False)
             || self.watched(node).not_ready
@@ -87,7 +89,6 @@ impl NodeLifecycleController {
             return;
         }
         self.watched(node).not_ready = true;
-        super::mark_pods_not_ready(node, ctx);
         let n = ctx.store.node(node);
         if has_no_execute(n, TAINT_NODE_UNREACHABLE) {
             let add = [(TAINT_NODE_NOT_READY, TaintEffect::NoExecute)];
