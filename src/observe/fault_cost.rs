@@ -355,8 +355,8 @@ impl FaultCost {
     /// pods they struck still in `store`.
     pub fn on_commands(&mut self, commands: &[CommandRecord], store: &Store) {
         // A repair (`node-recover`) ends a fault rather than being one: what follows it is
-        // still put down to the fault before.
-        // A fault that failed (a pod fault that found no pod) struck nothing.
+        // still put down to the fault before. A fault that failed (a pod fault that found
+        // no pod) struck nothing.
         let faults = (commands.iter().skip(self.commands_seen)).filter(|c| {
             c.fault && c.status != CommandStatus::Failed && !c.command.starts_with("node-recover")
         });

@@ -7,10 +7,11 @@
 //! second. A flow to a Service reaches the endpoints kube-proxy has programmed
 //! ([`Store::proxy_endpoints`]); a flow to a Deployment or StatefulSet reaches its Ready pods
 //! not being deleted. Each reached pod gets an equal share and serves at most its capacity
-//! ([`crate::api::serving`]), none on a machine that stopped. Every running pod of the target uses `perPod`; a reached pod
-//! adds `perRequest` × what it serves; CPU above the pod's limit is throttled. A pod no
-//! flow reaches uses its `kubesim.io/cpu-usage` / `kubesim.io/memory-usage` annotations, or
-//! else its requests; so does a reached pod for a resource its flows give no cost for.
+//! ([`crate::api::serving`]), none on a machine that stopped. Every running pod of the
+//! target uses `perPod`; a reached pod adds `perRequest` × what it serves; CPU above the
+//! pod's limit is throttled. A pod no flow reaches uses its `kubesim.io/cpu-usage` /
+//! `kubesim.io/memory-usage` annotations, or else its requests; so does a reached pod for a
+//! resource its flows give no cost for.
 
 use super::{DeploymentId, PodId, ServiceId, StatefulSetId, Store};
 use crate::api::Phase;

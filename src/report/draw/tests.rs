@@ -55,8 +55,8 @@ fn the_svg_has_its_title_axes_series_and_markers() {
 }
 
 /// Twenty markers a second apart on a two-minute axis: labels fill three rows (and again
-/// once the first labels end), the rest are left out (their lines stay); two at one instant go one under the other; one at the end
-/// is drawn inside the chart.
+/// once the first labels end), the rest are left out (their lines stay); two at one instant
+/// go one under the other; one at the end is drawn inside the chart.
 #[test]
 fn close_markers_keep_their_lines_and_only_the_labels_that_fit() {
     let mut fig = two_lines();
